@@ -1,0 +1,288 @@
+"""A simulator of the 总对总 bank gateway: batches in, tickets out, answers after a delay.
+
+Wire format: see ``connectors.banks.wire``. Errors: an HTTP status plus
+``{"ErrorCode": "...", "ErrorMessage": "..."}`` (also for the kit's injected faults).
+
+- ``POST /cxkz/v1/QueryBatches`` checks the envelope (a bad envelope refuses the whole batch:
+  400 ``BATCH_INVALID``, 413 ``BATCH_TOO_LARGE``), then each item. A valid item is accepted
+  once per ``IdempotencyKey`` (``state.effective``: a re-submitted key gets its first ticket
+  back and counts as one effective query); an invalid one gets a ticket that polls as
+  ``REJECTED`` with the reason (``ITEM_FIELD_MISSING``, ``ID_NUMBER_INVALID``, ...).
+- ``GET /cxkz/v1/Tickets/{Ticket}``: ``PROCESSING`` until the ticket is due, then ``DONE`` with
+  the accounts; 404 ``TICKET_NOT_FOUND`` for a ticket it never issued.
+- ``GET /_sim/callbacks``: callback delivery counts (see ``sim_tickets``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from aiohttp import web
+
+from connectors.banks.sim_tickets import (
+    BankSimulatorState,
+    SimTicket,
+    beijing_time,
+    callback_context,
+    new_number,
+)
+from connectors.banks.simdata import accounts_for, in_range
+from connectors.banks.wire import AUTH_HEADER, DONE, SUBJECT_TYPES
+from connectors.sdk.simulator_kit import SimulatorConfig, make_simulator_app
+from enforcement.domain.errors import InvalidIdentifier
+from enforcement.domain.identifiers import normalize_credit_code, normalize_resident_id
+
+MAX_BATCH = 200
+REQUIRED = (
+    "IdempotencyKey",
+    "RequestNo",
+    "CaseNo",
+    "CourtCode",
+    "JudgeName",
+    "JudgeOfficerNo",
+    "DocumentNo",
+    "SubjectType",
+    "IdType",
+    "IdNo",
+    "Name",
+)
+FIELD_NAMES = {
+    "IdempotencyKey": "幂等键",
+    "RequestNo": "请求单号",
+    "CaseNo": "案号",
+    "CourtCode": "法院代码",
+    "JudgeName": "承办人姓名",
+    "JudgeOfficerNo": "承办人警号/工作证号",
+    "DocumentNo": "协助查询通知书文号",
+    "SubjectType": "主体类型",
+    "IdType": "证件类型",
+    "IdNo": "证件号码",
+    "Name": "名称",
+}
+KIT_CODES = {
+    "service_unavailable": "SYSTEM_BUSY",
+    "unauthorized": "AUTH_FAILED",
+    "rate_limited": "TOO_MANY_REQUESTS",
+}
+BANK_STATE = web.AppKey("bank_state", BankSimulatorState)
+
+
+def bank_error_style(status: int, code: str, message: str) -> tuple[str, bytes]:
+    body = {"ErrorCode": KIT_CODES.get(code, code), "ErrorMessage": message}
+    return "application/json", json.dumps(body, ensure_ascii=False).encode()
+
+
+def error(status: int, code: str, message: str) -> web.Response:
+    ctype, body = bank_error_style(status, code, message)
+    return web.Response(status=status, body=body, content_type=ctype)
+
+
+def authorized(request: web.Request) -> bool:
+    return request.headers.get(AUTH_HEADER) == request.app[BANK_STATE].config.api_key
+
+
+def _wire_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    return datetime.strptime(str(value), "%Y%m%d").date()
+
+
+def item_problem(item: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(ErrorCode, ErrorMessage) when the gateway refuses the item, else None."""
+    for name in REQUIRED:
+        value = item.get(name)
+        if not isinstance(value, str) or not value.strip():
+            return "ITEM_FIELD_MISSING", f"缺少必填项：{FIELD_NAMES[name]}（{name}）"
+    kinds = {v: k for k, v in SUBJECT_TYPES.items()}
+    kind = kinds.get((item["SubjectType"], item["IdType"]))
+    if kind is None:
+        return "SUBJECT_TYPE_INVALID", "主体类型与证件类型不符"
+    try:
+        if kind == "person":
+            normalize_resident_id(item["IdNo"])
+        else:
+            normalize_credit_code(item["IdNo"])
+    except InvalidIdentifier as exc:
+        return "ID_NUMBER_INVALID", f"证件号码校验未通过：{exc.message_zh}"
+    try:
+        date_from, date_to = _wire_date(item.get("DateFrom")), _wire_date(item.get("DateTo"))
+    except ValueError:
+        return "DATE_RANGE_INVALID", "查询起止日期格式应为yyyyMMdd"
+    if date_from and date_to and date_from > date_to:
+        return "DATE_RANGE_INVALID", "查询起始日期晚于截止日期"
+    return None
+
+
+def envelope_problem(body: Any) -> tuple[int, str, str] | None:
+    if not isinstance(body, Mapping):
+        return 400, "BATCH_INVALID", "批次报文应为JSON对象"
+    if not isinstance(body.get("BatchNo"), str) or not body["BatchNo"].strip():
+        return 400, "BATCH_INVALID", "缺少批次号（BatchNo）"
+    items = body.get("Items")
+    if not isinstance(items, list) or not items:
+        return 400, "BATCH_INVALID", "批次明细（Items）为空"
+    if len(items) > MAX_BATCH:
+        return 413, "BATCH_TOO_LARGE", f"单批次最多{MAX_BATCH}条，本批次{len(items)}条"
+    seqs = [i.get("SeqNo") if isinstance(i, Mapping) else None for i in items]
+    if not all(isinstance(s, int) and not isinstance(s, bool) for s in seqs):
+        return 400, "BATCH_INVALID", "明细序号（SeqNo）缺失或非整数"
+    if len(set(seqs)) != len(seqs):
+        return 400, "BATCH_INVALID", "明细序号（SeqNo）重复"
+    return None
+
+
+def answer_for(ticket: SimTicket, item: Mapping[str, Any]) -> dict[str, Any]:
+    """The DONE body of an accepted item: fixed when the item is accepted."""
+    kind = "person" if item["SubjectType"] == SUBJECT_TYPES["person"][0] else "organization"
+    date_from, date_to = _wire_date(item.get("DateFrom")), _wire_date(item.get("DateTo"))
+    accounts = [a for a in accounts_for(kind, item["IdNo"]) if in_range(a, date_from, date_to)]
+    return {
+        "Ticket": ticket.ticket,
+        "BankBatchNo": ticket.bank_batch_no,
+        "SeqNo": ticket.seq_no,
+        "RequestNo": item["RequestNo"],
+        "Status": DONE,
+        "StatusName": "已反馈",
+        "AnswerNo": new_number("FK", ticket.ready_at),
+        "AnsweredAt": beijing_time(ticket.ready_at),
+        "ResultCode": "0000" if accounts else "0001",
+        "ResultMessage": "查询成功" if accounts else "查无信息",
+        "AccountCount": len(accounts),
+        "Accounts": accounts,
+    }
+
+
+def accept_item(
+    state: BankSimulatorState, bank_batch_no: str, item: Mapping[str, Any], now: float
+) -> str:
+    ticket = SimTicket(
+        ticket=new_number("CX", now),
+        bank_batch_no=bank_batch_no,
+        seq_no=item["SeqNo"],
+        accepted_at=now,
+        ready_at=now + state.real_delay(),
+    )
+    ticket.answer = answer_for(ticket, item)
+    state.add(ticket)
+    return ticket.ticket
+
+
+def reject_item(
+    state: BankSimulatorState,
+    bank_batch_no: str,
+    item: Mapping[str, Any],
+    now: float,
+    problem: tuple[str, str],
+) -> str:
+    key = item.get("IdempotencyKey")
+    if isinstance(key, str) and key in state.rejected_keys:
+        return state.rejected_keys[key]
+    ticket = SimTicket(
+        new_number("CX", now), bank_batch_no, item["SeqNo"], now, now, rejection=problem
+    )
+    state.add(ticket)
+    if isinstance(key, str) and key:
+        state.rejected_keys[key] = ticket.ticket
+    return ticket.ticket
+
+
+def accepter(
+    state: BankSimulatorState, bank_batch_no: str, item: Mapping[str, Any], now: float
+) -> Callable[[], str]:
+    """The ``compute`` for ``state.effective``: runs once per idempotency key."""
+    return lambda: accept_item(state, bank_batch_no, item, now)
+
+
+async def health(request: web.Request) -> web.Response:
+    if not authorized(request):
+        return error(401, "AUTH_FAILED", "AppKey无效或已过期")
+    return web.json_response(
+        {"Status": "UP", "GatewayNo": "ZDZ-YHCK-01", "ServerTime": beijing_time(time.time())}
+    )
+
+
+async def submit_batch(request: web.Request) -> web.Response:
+    state = request.app[BANK_STATE]
+    if not authorized(request):
+        return error(401, "AUTH_FAILED", "AppKey无效或已过期")
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(400, "BATCH_INVALID", "批次报文不是合法的JSON")
+    problem = envelope_problem(body)
+    if problem is not None:
+        return error(*problem)
+    now = time.time()
+    bank_batch_no = new_number("YHPC", now)
+    answers: list[dict[str, Any]] = []
+    for item in body["Items"]:
+        refused = item_problem(item)
+        if refused is not None:
+            ticket = reject_item(state, bank_batch_no, item, now, refused)
+            answers.append(
+                {
+                    "SeqNo": item["SeqNo"],
+                    "Ticket": ticket,
+                    "ItemStatus": "REJECTED",
+                    "ErrorCode": refused[0],
+                    "ErrorMessage": refused[1],
+                }
+            )
+            continue
+        ticket = await state.effective(
+            item["IdempotencyKey"], accepter(state, bank_batch_no, item, now)
+        )
+        wait = max(0.0, state.tickets[ticket].ready_at - now) if ticket in state.tickets else 0.0
+        answers.append(
+            {
+                "SeqNo": item["SeqNo"],
+                "Ticket": ticket,
+                "ItemStatus": "ACCEPTED",
+                "PollAfterSeconds": round(wait, 3),
+            }
+        )
+    return web.json_response(
+        {
+            "BatchNo": body["BatchNo"],
+            "BankBatchNo": bank_batch_no,
+            "AcceptedAt": beijing_time(now),
+            "ItemCount": len(answers),
+            "Items": answers,
+        },
+        status=202,
+    )
+
+
+async def poll_ticket(request: web.Request) -> web.Response:
+    state = request.app[BANK_STATE]
+    if not authorized(request):
+        return error(401, "AUTH_FAILED", "AppKey无效或已过期")
+    ticket = state.tickets.get(request.match_info["ticket"])
+    if ticket is None:
+        return error(404, "TICKET_NOT_FOUND", "查询流水号不存在")
+    return web.json_response(ticket.view(time.time()))
+
+
+async def callback_stats(request: web.Request) -> web.Response:
+    return web.json_response(dict(request.app[BANK_STATE].callbacks))
+
+
+def create_simulator(config: SimulatorConfig | None = None) -> web.Application:
+    state = BankSimulatorState(config or SimulatorConfig())
+    routes = [
+        web.get("/cxkz/v1/Health", health),
+        web.post("/cxkz/v1/QueryBatches", submit_batch),
+        web.get("/cxkz/v1/Tickets/{ticket}", poll_ticket),
+        web.get("/_sim/callbacks", callback_stats),
+    ]
+    app = make_simulator_app(state, routes, error_style=bank_error_style)
+    app[BANK_STATE] = state
+    app.cleanup_ctx.append(callback_context(state))
+    return app
+
+
+__all__ = ["BANK_STATE", "MAX_BATCH", "bank_error_style", "create_simulator", "item_problem"]
