@@ -5,13 +5,12 @@ token and an ``Idempotency-Key`` header. Answers are ``{"status": "ok", "result"
 refusals ``{"status": "error", "errcode": 40001, "errmsg": "..."}`` under HTTP 400 (40101 under
 401 for a bad token). Injected faults use the same error body.
 
-Run it alone: ``python -m connectors.hotels.simulator [port]`` (default 9104).
+The manifest's ``default_url`` names the port it is served on in the demo (DEFAULT_PORT).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -160,15 +159,6 @@ def create_simulator(config: SimulatorConfig | None = None) -> web.Application:
     state = SimulatorState(config or SimulatorConfig())
     routes = [web.get(HEALTH_PATH, _health), web.post(QUERY_PATH, _query)]
     return make_simulator_app(state, routes, error_style=error_body)
-
-
-def main(argv: list[str] | None = None) -> None:  # pragma: no cover - manual use
-    args = sys.argv[1:] if argv is None else argv
-    web.run_app(create_simulator(), host="127.0.0.1", port=int(args[0]) if args else DEFAULT_PORT)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
 
 
 __all__ = ["DEFAULT_PORT", "create_simulator", "error_body", "parse_period", "validate_query"]

@@ -6,13 +6,12 @@ heartbeat, ``01C21`` vehicles of an owner). Every answer is HTTP 200 with
 missing field, ``2002`` malformed ID, ...). Injected transport faults (5xx, 401, 429) carry the
 same envelope with the matching business code.
 
-Run it alone: ``python -m connectors.vehicles.simulator [port]`` (default 9101).
+The manifest's ``default_url`` names the port it is served on in the demo (DEFAULT_PORT).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -145,15 +144,6 @@ async def _query(request: web.Request) -> web.Response:
 def create_simulator(config: SimulatorConfig | None = None) -> web.Application:
     state = SimulatorState(config or SimulatorConfig())
     return make_simulator_app(state, [web.post(QUERY_PATH, _query)], error_style=error_body)
-
-
-def main(argv: list[str] | None = None) -> None:  # pragma: no cover - manual use
-    args = sys.argv[1:] if argv is None else argv
-    web.run_app(create_simulator(), host="127.0.0.1", port=int(args[0]) if args else DEFAULT_PORT)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
 
 
 __all__ = ["DEFAULT_PORT", "create_simulator", "envelope", "error_body", "validate_query"]
