@@ -244,3 +244,15 @@ class InvalidSubject(DomainError):
             rule=rule,
             **details,
         )
+
+
+class NotFoundError(DomainError):
+    """No such thing."""
+
+    default_zh = "不存在"
+
+
+class StateConflict(DomainError):
+    """The thing is not in a state that allows this."""
+
+    default_zh = "当前状态不允许此操作"

@@ -108,7 +108,7 @@ def normalize_resident_id(raw: str, *, today: date | None = None) -> str:
         birth = date(int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:]))
     except ValueError:
         raise _fail("resident_id", "birth_date", s) from None
-    if birth.year < 1900:
+    if birth.year < 1800:  # the century digits are 18, 19 or 20; GB 11643's own sample is born 1880
         raise _fail("resident_id", "birth_date_too_early", s)
     if birth > (today or date.today()):
         raise _fail("resident_id", "future_birth_date", s)
@@ -126,8 +126,8 @@ def make_resident_id(address_code: str, birth: date, sequence: int) -> str:
         raise ValueError("address_code must be 6 digits")
     if address_code[:2] not in PROVINCE_CODES:
         raise ValueError("address_code must begin with a province code")
-    if birth.year < 1900:
-        raise ValueError("birth must be in 1900 or later")
+    if birth.year < 1800:
+        raise ValueError("birth must be in 1800 or later")
     if not 0 <= sequence <= 999:
         raise ValueError("sequence must be within 0..999")
     first17 = f"{address_code}{birth:%Y%m%d}{sequence:03d}"

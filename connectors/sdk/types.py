@@ -1,0 +1,105 @@
+"""Value types of the connector contract: what goes to an agency and what comes back.
+
+Imports only the pure domain. Driver types (aiohttp responses) never appear here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from enforcement.domain.assets import AssetRecord
+from enforcement.domain.subjects import Subject
+
+AnswerMode = Literal["sync", "deferred"]
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyRequest:
+    """One query to one agency, carrying what the real network carries (DOMAIN.md section 2)."""
+
+    request_no: str
+    idempotency_key: str
+    case_number: str
+    court_code: str
+    judge_name: str
+    judge_officer_id: str
+    document_number: str
+    subject: Subject
+    purpose: str = "财产调查"
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def envelope(self) -> dict[str, Any]:
+        """The request as plain data, for connectors that want a generic starting point."""
+        return {
+            "request_no": self.request_no,
+            "idempotency_key": self.idempotency_key,
+            "case_number": self.case_number,
+            "court_code": self.court_code,
+            "judge_name": self.judge_name,
+            "judge_officer_id": self.judge_officer_id,
+            "document_number": self.document_number,
+            "subject_kind": self.subject.kind,
+            "subject_id_number": self.subject.id_number,
+            "subject_name": self.subject.name,
+            "purpose": self.purpose,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyResult:
+    """A final answer. ``records`` empty means 查无信息, which is an answer too."""
+
+    records: tuple[AssetRecord, ...]
+    raw: Mapping[str, Any]
+    answered_at: datetime
+    agency_reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """The agency accepted the query and will answer later (by polling or by callback)."""
+
+    ticket: str
+    poll_after_seconds: float = 5.0
+
+
+Outcome = AgencyResult | Pending
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorConfig:
+    """What a deployment tells a connector: where the agency is and how to prove who we are."""
+
+    base_url: str
+    secret: str = ""
+    timeout_seconds: float = 10.0
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswer:
+    """A deferred answer delivered by the agency's callback, parsed by the connector."""
+
+    ticket: str
+    outcome: AgencyResult | None
+    rejection: str | None = None
+
+
+BatchOutcome = Sequence[Outcome]
+
+__all__ = [
+    "AgencyRequest",
+    "AgencyResult",
+    "AnswerMode",
+    "BatchOutcome",
+    "CallbackAnswer",
+    "ConnectorConfig",
+    "Outcome",
+    "Pending",
+]

@@ -1,0 +1,99 @@
+"""Request id, error mapping and request metrics: the outermost middlewares."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from enforcement import metrics
+from enforcement.api.errors import ApiError
+from enforcement.api.keys import REQUEST_ID
+from enforcement.domain.authorization import AccessDenied
+from enforcement.domain.errors import DomainError, NotFoundError, StateConflict
+from enforcement.store.errors import is_database_unavailable
+
+log = structlog.get_logger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_body(code: str, message_en: str, message_zh: str, request_id: str, **details: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "error": {"code": code, "message": {"zh": message_zh, "en": message_en}, "request_id": request_id}
+    }
+    if details:
+        body["error"]["details"] = details  # type: ignore[index]
+    return body
+
+
+def domain_status(exc: DomainError) -> int:
+    if isinstance(exc, AccessDenied):
+        return 403
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, StateConflict):
+        return 409
+    return 422
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    if len(request_id) > 64 or not request_id.replace("-", "").isalnum():
+        request_id = uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+    status = 500
+    try:
+        response = await _mapped(request, handler, request_id)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    finally:
+        metrics.HTTP_REQUESTS.labels(route=route, method=request.method, status=f"{status // 100}xx").inc()
+        metrics.HTTP_DURATION.labels(route=route, method=request.method).observe(time.perf_counter() - started)
+        structlog.contextvars.unbind_contextvars("request_id")
+
+
+async def _mapped(request: web.Request, handler: Handler, request_id: str) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return web.json_response(
+            error_body(exc.error_code, exc.message_en, exc.message_zh, request_id, **exc.details),
+            status=exc.status,
+        )
+    except DomainError as exc:
+        status = domain_status(exc)
+        return web.json_response(
+            error_body(exc.code, exc.message_en, exc.message_zh, request_id, **exc.details), status=status
+        )
+    except web.HTTPException as exc:
+        if exc.status >= 400 and exc.content_type != "application/json":
+            code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status, "http_error")
+            zh = {404: "资源不存在", 405: "不支持该请求方法", 413: "请求内容过大"}.get(exc.status, "请求失败")
+            return web.json_response(error_body(code, exc.reason, zh, request_id), status=exc.status)
+        raise
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            log.warning("database_unavailable", error=type(exc).__name__)
+            return web.json_response(
+                error_body("unavailable", "The database is unavailable; try again shortly.",
+                           "数据库暂时不可用，请稍后重试", request_id),
+                status=503,
+                headers={"Retry-After": "2"},
+            )
+        log.error("unhandled_error", error=type(exc).__name__, exc_info=True)
+        return web.json_response(
+            error_body("internal_error", "Internal error; the request id helps operations find it.",
+                       "服务器内部错误，请提供请求编号以便排查", request_id),
+            status=500,
+        )
+
+
+__all__ = ["error_body", "request_context"]

@@ -1,0 +1,142 @@
+"""The one composition root: ``create_app(settings)`` builds the pool, the HTTP client session,
+the connector registry, the services and the background workers, as aiohttp cleanup contexts.
+Nothing else constructs infrastructure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from connectors.sdk.registry import Registry
+from enforcement import metrics
+from enforcement.api import health, searches
+from enforcement.api.auth import DemoIssuer, TokenVerifier, make_auth_middleware
+from enforcement.api.keys import DSN, EVENTS, EXTRAS, HTTP_SESSION, POOL, REGISTRY, RUNTIMES, SEARCHES, SETTINGS
+from enforcement.api.middleware import request_context
+from enforcement.orchestrator.dispatcher import Dispatcher, DispatcherConfig
+from enforcement.orchestrator.events import EventHub
+from enforcement.orchestrator.runtime import build_runtimes
+from enforcement.orchestrator.searches import SearchService
+from enforcement.settings import Settings
+from enforcement.store.migrate import apply_migrations
+from enforcement.store.notify import listen_forever
+from enforcement.store.pool import create_pool, resolve_database_url
+from enforcement.store.searches import SearchStore
+from enforcement.store.tasks import TaskStore
+
+log = structlog.get_logger(__name__)
+
+# Feature modules: each exposes ``routes`` (a RouteTableDef) and may expose ``setup(app)``.
+ROUTE_MODULES: list[Any] = [health, searches]
+
+
+def _worker_id(settings: Settings) -> str:
+    return settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def _background(name: str, coro: Any) -> AsyncIterator[None]:
+    task = asyncio.create_task(coro, name=name)
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def create_app(
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    migrate: bool = True,
+) -> web.Application:
+    registry = registry if registry is not None else Registry.discover().only(settings.enabled_agencies)
+    issuer = DemoIssuer(settings.data_dir / "keys")
+    verifier = TokenVerifier(settings, issuer.public_key)
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app[SETTINGS] = settings
+    app[REGISTRY] = registry
+    app[EXTRAS] = {"demo_issuer": issuer, "token_verifier": verifier}
+    app.middlewares.append(request_context)
+    app.middlewares.append(make_auth_middleware(verifier, lambda: app[POOL]))
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
+        app[DSN] = dsn
+        pool = await create_pool(dsn, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+        if migrate:
+            async with pool.acquire() as conn:
+                await apply_migrations(conn)
+        app[POOL] = pool
+        yield
+        await pool.close()
+
+    async def http_client(app: web.Application) -> AsyncIterator[None]:
+        connector = aiohttp.TCPConnector(limit=max(256, settings.max_in_flight * 2), limit_per_host=0,
+                                         keepalive_timeout=30)
+        session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None))
+        app[HTTP_SESSION] = session
+        app[RUNTIMES] = build_runtimes(registry, settings, session)
+        app[SEARCHES] = SearchService(app[POOL], {n: rt.manifest for n, rt in app[RUNTIMES].items()})
+        yield
+        await session.close()
+
+    async def event_hub(app: web.Application) -> AsyncIterator[None]:
+        hub = EventHub(SearchStore(app[POOL]))
+        await hub.start()
+        app[EVENTS] = hub
+        runner = asyncio.gather(
+            hub.run(),
+            listen_forever(app[DSN], "search_events", hub.notify, on_reconnect=hub.notify),
+        )
+        yield
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+    async def dispatcher(app: web.Application) -> AsyncIterator[None]:
+        config = DispatcherConfig(
+            worker_id=_worker_id(settings),
+            claim_batch_size=settings.claim_batch_size,
+            lease_seconds=settings.lease_seconds,
+            idle_poll_seconds=settings.idle_poll_seconds,
+            max_in_flight=settings.max_in_flight,
+        )
+        worker = Dispatcher(TaskStore(app[POOL]), app[RUNTIMES], config)
+        app[EXTRAS]["dispatcher"] = worker
+        metrics.WORKER_INFO.labels(role="worker").set(1)
+        runner = asyncio.gather(
+            worker.run(),
+            listen_forever(app[DSN], "agency_tasks", worker.wake, on_reconnect=worker.wake),
+        )
+        log.info("dispatcher_started", worker_id=config.worker_id, agencies=sorted(app[RUNTIMES]))
+        yield
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+        metrics.WORKER_INFO.labels(role="worker").set(0)
+
+    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client]
+    if settings.role in ("api", "all"):
+        contexts.append(event_hub)
+        metrics.WORKER_INFO.labels(role="api").set(1)
+    if settings.role in ("worker", "all"):
+        contexts.append(dispatcher)
+    app.cleanup_ctx.extend(contexts)
+
+    for module in ROUTE_MODULES:
+        app.router.add_routes(module.routes)
+        setup = getattr(module, "setup", None)
+        if setup is not None:
+            setup(app)
+    return app
+
+
+__all__ = ["ROUTE_MODULES", "create_app"]

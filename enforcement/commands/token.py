@@ -1,0 +1,43 @@
+"""``enforcement token issue --user LOGIN``: a demo-issuer token for a seeded user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from enforcement.settings import Settings
+
+
+async def _role_of(settings: Settings, login: str) -> str | None:
+    from enforcement.store.pool import create_pool, resolve_database_url
+
+    dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
+    pool = await create_pool(dsn, min_size=1, max_size=1)
+    try:
+        role: str | None = await pool.fetchval("SELECT role FROM app_user WHERE login = $1 AND active", login)
+        return role
+    finally:
+        await pool.close()
+
+
+def cmd_token_issue(args: argparse.Namespace) -> int:
+    from enforcement.api.auth import DemoIssuer
+
+    settings = Settings.from_env()
+    role = asyncio.run(_role_of(settings, args.user))
+    if role is None:
+        print(f"no active user {args.user!r} / 用户不存在或已停用")
+        return 2
+    issuer = DemoIssuer(settings.data_dir / "keys")
+    print(issuer.issue(settings, args.user, role, ttl_seconds=args.ttl))
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("token", help="tokens of the demo issuer")
+    tsub = p.add_subparsers(dest="token_command", required=True)
+    issue = tsub.add_parser("issue", help="print a bearer token for a user")
+    issue.add_argument("--user", required=True)
+    issue.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
+    issue.set_defaults(func=cmd_token_issue)

@@ -1,0 +1,208 @@
+"""Typed asset records, one class per kind of thing an agency reports.
+
+Every record knows its ``kind``, its ``natural_key`` (what makes two answers the same asset,
+used by the dossier merge) and how to become plain JSON data (``to_dict``). Amounts are
+``Decimal`` yuan and travel as strings with two decimals, never as floats.
+
+A connector from outside the project may bring its own record class: anything that satisfies
+``AssetRecord`` merges into the dossier the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class AssetRecord(Protocol):
+    """What the dossier needs of any record."""
+
+    kind: ClassVar[str]
+
+    def natural_key(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return value
+
+
+class _Record:
+    """Shared ``to_dict`` for the dataclass records below."""
+
+    kind: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Freeze(_Record):
+    """An amount already frozen on an account by an authority, in its order of precedence."""
+
+    authority: str
+    amount: Decimal
+    order: int
+    document_number: str = ""
+    frozen_until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccount(_Record):
+    kind: ClassVar[str] = "bank_account"
+
+    bank_name: str
+    branch: str
+    account_number: str
+    account_type: str  # current | fixed | card | wealth
+    currency: str
+    balance: Decimal
+    available_balance: Decimal
+    status: str  # 正常 | 冻结 | 销户
+    freezes: tuple[Freeze, ...] = ()
+
+    def natural_key(self) -> str:
+        return f"{self.bank_name}:{self.account_number}:{self.currency}"
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle(_Record):
+    kind: ClassVar[str] = "vehicle"
+
+    plate_number: str
+    plate_type: str
+    vin: str
+    engine_number: str
+    make_model: str
+    colour: str
+    use: str
+    first_registered_on: date
+    status_codes: str  # e.g. "A" or "KQ": one letter a status, GA 24.1 codes
+    mortgaged: bool
+    seizure_count: int
+
+    def natural_key(self) -> str:
+        return self.vin or self.plate_number
+
+
+@dataclass(frozen=True, slots=True)
+class TravelDocument(_Record):
+    kind: ClassVar[str] = "travel_document"
+
+    document_type: str  # passport | hk_macao_permit | taiwan_permit
+    document_number: str
+    issued_on: date
+    expires_on: date
+    status: str
+
+    def natural_key(self) -> str:
+        return f"{self.document_type}:{self.document_number}"
+
+
+@dataclass(frozen=True, slots=True)
+class BorderCrossing(_Record):
+    kind: ClassVar[str] = "border_crossing"
+
+    crossed_at: datetime
+    port: str
+    direction: str  # exit | entry
+    destination: str
+    document_number: str = ""
+
+    def natural_key(self) -> str:
+        return f"{self.crossed_at.isoformat()}:{self.port}:{self.direction}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExitRestriction(_Record):
+    kind: ClassVar[str] = "exit_restriction"
+
+    in_force: bool
+    authority: str = ""
+    since: date | None = None
+
+    def natural_key(self) -> str:
+        return "exit_restriction"
+
+
+@dataclass(frozen=True, slots=True)
+class Employment(_Record):
+    kind: ClassVar[str] = "employment"
+
+    employer_name: str
+    employer_credit_code: str
+    insurance_types: tuple[str, ...]
+    contribution_base: Decimal
+    status: str
+    last_paid_month: str  # YYYY-MM
+
+    def natural_key(self) -> str:
+        return self.employer_credit_code or self.employer_name
+
+
+@dataclass(frozen=True, slots=True)
+class Pension(_Record):
+    kind: ClassVar[str] = "pension"
+
+    monthly_amount: Decimal
+    paying_agency: str
+    since: date | None = None
+
+    def natural_key(self) -> str:
+        return self.paying_agency
+
+
+@dataclass(frozen=True, slots=True)
+class HotelStay(_Record):
+    kind: ClassVar[str] = "hotel_stay"
+
+    hotel_name: str
+    star_rating: int  # 0 = not star-rated
+    address: str
+    checked_in_at: datetime
+    checked_out_at: datetime | None
+    room: str
+
+    def natural_key(self) -> str:
+        return f"{self.hotel_name}:{self.checked_in_at.isoformat()}:{self.room}"
+
+
+RECORD_TYPES: dict[str, type[_Record]] = {
+    cls.kind: cls
+    for cls in (
+        BankAccount,
+        Vehicle,
+        TravelDocument,
+        BorderCrossing,
+        ExitRestriction,
+        Employment,
+        Pension,
+        HotelStay,
+    )
+}
+
+__all__ = [
+    "RECORD_TYPES",
+    "AssetRecord",
+    "BankAccount",
+    "BorderCrossing",
+    "Employment",
+    "ExitRestriction",
+    "Freeze",
+    "HotelStay",
+    "Pension",
+    "TravelDocument",
+    "Vehicle",
+]

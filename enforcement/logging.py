@@ -1,0 +1,46 @@
+"""structlog, configured once: contextvars first, personal data masked by key, JSON when not a TTY.
+
+Call ``configure_logging`` from the composition root or the CLI; never elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from enforcement.domain.privacy import REDACTED_KEYS, redact
+
+
+def _redact_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    if any(k in REDACTED_KEYS for k in event_dict) or any(isinstance(v, dict) for v in event_dict.values()):
+        return redact(dict(event_dict))
+    return event_dict
+
+
+def configure_logging(level: str = "INFO", *, json_output: bool | None = None) -> None:
+    as_json = (not sys.stderr.isatty()) if json_output is None else json_output
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact_processor,
+        structlog.processors.format_exc_info,
+    ]
+    processors.append(structlog.processors.JSONRenderer(ensure_ascii=False) if as_json else structlog.dev.ConsoleRenderer())
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
+
+
+__all__ = ["configure_logging"]

@@ -1,0 +1,406 @@
+"""The dispatcher: claim due agency tasks, call the connectors, record what came back.
+
+Any number of dispatchers, in any number of processes, share the queue in PostgreSQL. Each
+loop claims, per agency, as many due tasks as that agency's limits allow (SKIP LOCKED, under a
+lease), runs the calls concurrently, and hands outcomes to a flusher that writes them in
+batches. A dispatcher that dies loses its leases; another one picks the tasks up, and the
+idempotency key (``search_id:agency``) keeps the agency from counting the query twice.
+
+Retries happen here and only here: transient errors are retried in-process with exponential
+backoff and jitter (``Retry-After`` honoured) a few times, then the task goes back to the queue
+with a later due time, until its deadline, after which it ends as expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
+from connectors.sdk.types import AgencyRequest, AgencyResult, Outcome, Pending
+from enforcement import metrics
+from enforcement.domain.errors import DomainError
+from enforcement.domain.subjects import Subject
+from enforcement.orchestrator.runtime import AgencyRuntime
+from enforcement.store.errors import is_database_unavailable
+from enforcement.store.tasks import ClaimedTask, Settlement, Success, TaskStore
+
+log = structlog.get_logger(__name__)
+
+
+class BreakerOpen(TransientError):
+    """The agency's circuit breaker is open; the task waits."""
+
+
+@dataclass(frozen=True, slots=True)
+class DispatcherConfig:
+    worker_id: str
+    claim_batch_size: int = 50
+    lease_seconds: float = 60.0
+    idle_poll_seconds: float = 1.0
+    max_in_flight: int = 64
+    flush_max: int = 200
+    flush_linger_seconds: float = 0.002
+    expiry_sweep_seconds: float = 5.0
+
+
+def request_from_task(task: ClaimedTask) -> AgencyRequest:
+    return AgencyRequest(
+        request_no=f"{task.request_no}-{task.agency}",
+        idempotency_key=task.idempotency_key,
+        case_number=task.case_number,
+        court_code=task.court_code,
+        judge_name=task.judge_name,
+        judge_officer_id=task.judge_officer_id,
+        document_number=task.document_number,
+        subject=Subject(task.subject_kind, task.subject_id_number, task.subject_name),  # type: ignore[arg-type]
+        purpose=task.purpose,
+        date_from=task.date_from,
+        date_to=task.date_to,
+    )
+
+
+def _success(task_id: int, result: AgencyResult) -> Success:
+    return Success(
+        task_id=task_id,
+        raw=dict(result.raw),
+        answered_at=result.answered_at,
+        agency_reference=result.agency_reference,
+        records=[(r.kind, r.natural_key(), r.to_dict()) for r in result.records],
+    )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: TaskStore,
+        runtimes: Mapping[str, AgencyRuntime],
+        config: DispatcherConfig,
+    ) -> None:
+        self.store = store
+        self.runtimes = runtimes
+        self.config = config
+        self._wake = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._successes: list[Success] = []
+        self._settlements: list[Settlement] = []
+        self._buffered = asyncio.Event()
+        self._calls: set[asyncio.Task[None]] = set()
+        self._in_flight = 0
+        self._stopping = False
+
+    # -- wake-ups ---------------------------------------------------------------------------
+
+    def wake(self, _payload: str = "") -> None:
+        self._wake.set()
+
+    # -- main loops ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Claim and dispatch until cancelled; then let calls in flight finish and flush."""
+        flusher = asyncio.create_task(self._flush_loop(), name="dispatcher-flush")
+        sweeper = asyncio.create_task(self._expiry_loop(), name="dispatcher-expiry")
+        try:
+            while True:
+                claimed = await self._claim_round()
+                if claimed == 0:
+                    self._wake.clear()
+                    self._slot_freed.clear()
+                    waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._slot_freed.wait())]
+                    try:
+                        await asyncio.wait(waits, timeout=self.config.idle_poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        for w in waits:
+                            w.cancel()
+                elif self._in_flight >= self.config.max_in_flight:
+                    self._slot_freed.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._slot_freed.wait(), timeout=self.config.idle_poll_seconds)
+        finally:
+            self._stopping = True
+            if self._calls:
+                await asyncio.wait(self._calls, timeout=self.config.lease_seconds / 2)
+            sweeper.cancel()
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await self._flush_now()
+
+    async def _claim_round(self) -> int:
+        total = 0
+        for rt in self.runtimes.values():
+            free = self.config.max_in_flight - self._in_flight
+            if free <= 0:
+                break
+            want = rt.breaker.capacity(min(free, self.config.claim_batch_size, rt.manifest.policy.max_in_flight))
+            if want <= 0:
+                continue
+            include_new = True
+            batch = rt.manifest.batch
+            if batch is not None:
+                try:
+                    age, n = await self.store.oldest_due(rt.name)
+                except Exception as exc:
+                    log.warning("claim_failed", agency=rt.name, error=type(exc).__name__)
+                    await asyncio.sleep(self.config.idle_poll_seconds)
+                    return total
+                include_new = n >= batch.max_size or (n > 0 and age >= batch.max_wait_seconds)
+                want = min(max(want, batch.max_size), self.config.max_in_flight) if include_new else want
+            try:
+                tasks = await self.store.claim(
+                    rt.name,
+                    self.config.worker_id,
+                    want,
+                    self.config.lease_seconds,
+                    rt.manifest.policy.max_in_flight if batch is None else max(rt.manifest.policy.max_in_flight, want),
+                    include_new=include_new,
+                )
+            except Exception as exc:
+                log.warning("claim_failed", agency=rt.name, error=type(exc).__name__,
+                            database_unavailable=is_database_unavailable(exc))
+                await asyncio.sleep(self.config.idle_poll_seconds)
+                return total
+            if not tasks:
+                continue
+            total += len(tasks)
+            fresh = [t for t in tasks if t.ticket is None]
+            polls = [t for t in tasks if t.ticket is not None]
+            if batch is not None and len(fresh) > 1:
+                self._spawn(self._run_batch(rt, fresh), len(fresh))
+            else:
+                polls = tasks
+            for task in polls:
+                self._spawn(self._run_one(rt, task), 1)
+        return total
+
+    def _spawn(self, coro: object, weight: int) -> None:
+        self._in_flight += weight
+
+        async def wrapped() -> None:
+            try:
+                await coro  # type: ignore[misc]
+            finally:
+                self._in_flight -= weight
+                self._slot_freed.set()
+
+        task = asyncio.create_task(wrapped())
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
+
+    # -- one task ----------------------------------------------------------------------------
+
+    async def _run_one(self, rt: AgencyRuntime, task: ClaimedTask) -> None:
+        if task.deadline_at <= datetime.now(UTC):
+            self._settle(Settlement(task.id, "expired", error_code="deadline",
+                                    error_message="no answer before the deadline / 截止期限内未获答复"))
+            return
+        operation = "poll" if task.ticket else "search"
+        try:
+            if task.ticket:
+                ticket = task.ticket
+                outcome = await self._call(rt, operation, lambda: rt.connector.poll(ticket))
+            else:
+                request = request_from_task(task)
+                outcome = await self._call(rt, operation, lambda: rt.connector.search(request))
+        except ConnectorError as exc:
+            self._settle(self._failure(rt, task, exc))
+            return
+        except Exception as exc:  # a connector bug must not kill the loop or lose the task
+            log.error("connector_crashed", agency=rt.name, error=type(exc).__name__, exc_info=True)
+            self._settle(self._failure(rt, task, TransientError(f"connector error: {type(exc).__name__}")))
+            return
+        self._record_outcome(rt, task.id, outcome)
+
+    async def _run_batch(self, rt: AgencyRuntime, tasks: Sequence[ClaimedTask]) -> None:
+        live = [t for t in tasks if t.deadline_at > datetime.now(UTC)]
+        for t in tasks:
+            if t not in live:
+                self._settle(Settlement(t.id, "expired", error_code="deadline",
+                                        error_message="no answer before the deadline / 截止期限内未获答复"))
+        if not live:
+            return
+        requests = [request_from_task(t) for t in live]
+        try:
+            outcomes = await self._call(rt, "batch", lambda: rt.connector.search_batch(requests))
+        except ConnectorError as exc:
+            for t in live:
+                self._settle(self._failure(rt, t, exc))
+            return
+        except Exception as exc:
+            log.error("connector_crashed", agency=rt.name, error=type(exc).__name__, exc_info=True)
+            for t in live:
+                self._settle(self._failure(rt, t, TransientError(f"connector error: {type(exc).__name__}")))
+            return
+        if len(outcomes) != len(live):
+            log.error("batch_answer_mismatch", agency=rt.name, sent=len(live), got=len(outcomes))
+            for t in live:
+                self._settle(self._failure(rt, t, TransientError("batch answer count mismatch")))
+            return
+        for t, outcome in zip(live, outcomes, strict=True):
+            self._record_outcome(rt, t.id, outcome)
+
+    def _record_outcome(self, rt: AgencyRuntime, task_id: int, outcome: Outcome) -> None:
+        if isinstance(outcome, Pending):
+            self._settle(Settlement(task_id, "waiting", ticket=outcome.ticket, delay_seconds=outcome.poll_after_seconds))
+        else:
+            self._succeed(_success(task_id, outcome))
+            metrics.TASKS_FINISHED.labels(agency=rt.name, status="succeeded").inc()
+
+    def _failure(self, rt: AgencyRuntime, task: ClaimedTask, exc: ConnectorError) -> Settlement:
+        if isinstance(exc, RejectedError):
+            metrics.TASKS_FINISHED.labels(agency=rt.name, status="rejected").inc()
+            return Settlement(task.id, "rejected", error_code=exc.code, error_message=exc.message)
+        if isinstance(exc, AuthError):
+            metrics.TASKS_FINISHED.labels(agency=rt.name, status="failed").inc()
+            if not rt.auth_failed:
+                log.error("agency_auth_failed", agency=rt.name, code=exc.code)
+            rt.auth_failed = True
+            return Settlement(task.id, "failed", error_code="auth", error_message=exc.message)
+        # Transient: back to the queue, later, unless the deadline has passed by then.
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(exc, BreakerOpen):
+            delay = max(rt.breaker.retry_in(), 0.5)
+        else:
+            base = rt.manifest.policy.retry.max_backoff_seconds or 1.0
+            delay = max(retry_after or 0.0, min(base * 2 ** min(task.attempts - 1, 6), 3600.0))
+            delay *= 0.5 + random.random()  # noqa: S311 - jitter, not cryptography
+        if (task.deadline_at - datetime.now(UTC)).total_seconds() <= delay:
+            metrics.TASKS_FINISHED.labels(agency=rt.name, status="expired").inc()
+            return Settlement(task.id, "expired", error_code=exc.code,
+                              error_message=f"gave up at the deadline: {exc.message} / 截止期限已到")
+        return Settlement(task.id, "retry", delay_seconds=delay, error_code=exc.code, error_message=exc.message)
+
+    async def _call(self, rt: AgencyRuntime, operation: str, fn: object) -> Outcome:  # type: ignore[return]
+        """One logical call: rate-limited, breaker-guarded, retried on transient errors."""
+        policy = rt.manifest.policy
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            ra = getattr(exc, "retry_after", None)
+            backoff = wait_exponential_jitter(
+                initial=policy.retry.initial_backoff_seconds, max=policy.retry.max_backoff_seconds
+            )(state)
+            return float(max(ra, backoff)) if ra is not None else float(backoff)
+
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(policy.retry.max_attempts) | stop_after_delay(self.config.lease_seconds / 3),
+            wait=wait,
+            retry=retry_if_exception_type(TransientError) & retry_if_not_exception_type(BreakerOpen),
+            reraise=True,
+            before_sleep=lambda _s: metrics.AGENCY_RETRIES.labels(agency=rt.name).inc(),
+        ):
+            with attempt:
+                if not rt.breaker.allows():
+                    raise BreakerOpen(code="breaker_open")
+                await rt.limiter.acquire()
+                rt.breaker.on_start()
+                rt.in_flight += 1
+                metrics.IN_FLIGHT.labels(agency=rt.name).inc()
+                started = time.perf_counter()
+                outcome_label = "result"
+                try:
+                    result: Outcome = await fn()  # type: ignore[operator]
+                    if isinstance(result, Pending):
+                        outcome_label = "pending"
+                    elif isinstance(result, list | tuple):
+                        outcome_label = "batch"
+                    rt.breaker.record(True)
+                    rt.auth_failed = False
+                    return result
+                except ConnectorError as exc:
+                    outcome_label = exc.kind
+                    rt.breaker.record(isinstance(exc, RejectedError))
+                    rt.last_error = exc.code
+                    raise
+                except DomainError as exc:
+                    outcome_label = "rejected"
+                    rt.breaker.record(True)
+                    raise RejectedError(exc.message_en, code=exc.code) from exc
+                finally:
+                    elapsed = time.perf_counter() - started
+                    rt.in_flight -= 1
+                    metrics.IN_FLIGHT.labels(agency=rt.name).dec()
+                    rt.observe_latency(elapsed)
+                    metrics.AGENCY_CALLS.labels(agency=rt.name, operation=operation, outcome=outcome_label).inc()
+                    metrics.AGENCY_CALL_DURATION.labels(agency=rt.name, operation=operation).observe(elapsed)
+                    log.debug("agency_call_finished", agency=rt.name, operation=operation,
+                              outcome=outcome_label, duration=round(elapsed, 4))
+
+    # -- outcomes and flushing ---------------------------------------------------------------
+
+    def _succeed(self, s: Success) -> None:
+        self._successes.append(s)
+        self._buffered.set()
+
+    def _settle(self, s: Settlement) -> None:
+        self._settlements.append(s)
+        self._buffered.set()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._buffered.wait()
+            if self.config.flush_linger_seconds and len(self._successes) + len(self._settlements) < self.config.flush_max:
+                await asyncio.sleep(self.config.flush_linger_seconds)
+            await self._flush_now()
+
+    async def _flush_now(self) -> None:
+        self._buffered.clear()
+        successes, self._successes = self._successes, []
+        settlements, self._settlements = self._settlements, []
+        if not successes and not settlements:
+            return
+        delay = 0.2
+        while True:
+            try:
+                completed = await self.store.flush(successes, settlements, worker_id=self.config.worker_id)
+                break
+            except Exception as exc:
+                if not is_database_unavailable(exc):
+                    # Not the database being away: a bug. The tasks stay leased and are taken up
+                    # again when the lease ends; the agency does not count the query twice.
+                    log.error("flush_failed", error=type(exc).__name__, exc_info=True,
+                              dropped=len(successes) + len(settlements))
+                    return
+                if self._stopping and delay > 2:
+                    log.warning("flush_abandoned_at_shutdown", outcomes=len(successes) + len(settlements))
+                    return
+                # The database is away: keep the outcomes and try again; the leases protect us.
+                log.warning("flush_retrying", error=type(exc).__name__, retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        metrics.FLUSH_SIZE.observe(len(successes) + len(settlements))
+        if completed:
+            metrics.SEARCHES_COMPLETED.inc(len(completed))
+        if any(s.outcome == "retry" or s.outcome == "waiting" for s in settlements):
+            self._wake.set()
+
+    async def _expiry_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.expiry_sweep_seconds)
+            try:
+                done = await self.store.expire_overdue()
+                if done:
+                    metrics.SEARCHES_COMPLETED.inc(len(done))
+            except Exception as exc:  # noqa: BLE001 - the sweep is retried on its next tick
+                log.warning("expiry_sweep_failed", error=type(exc).__name__)
+
+
+__all__ = ["Dispatcher", "DispatcherConfig", "request_from_task"]

@@ -1,0 +1,207 @@
+"""Submitting a search and reading it back: the one entry point the API uses.
+
+Submitting validates the subject, checks the 点对点 rule against the case, plans one task per
+agency that covers the subject, and stores everything in one transaction; the judge never waits
+on an agency. Reading merges the stored records into the dossier.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from connectors.sdk.manifest import Manifest
+from enforcement import metrics
+from enforcement.domain.actors import Actor
+from enforcement.domain.authorization import CaseAccess, check_read, check_search
+from enforcement.domain.dossier import Observation, Provenance, merge
+from enforcement.domain.errors import DomainError, NotFoundError
+from enforcement.domain.subjects import Subject
+from enforcement.store.queries import Q
+from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore
+
+PURPOSES = ("财产调查", "下落查找", "终本复查", "恢复执行", "保全查询")
+
+
+class CaseNotFound(NotFoundError):
+    """No such case."""
+
+    default_zh = "案件不存在"
+
+
+class SearchNotFound(NotFoundError):
+    """No such search."""
+
+    default_zh = "查询记录不存在"
+
+
+class InvalidPurpose(DomainError):
+    """The purpose of the search is not one of the lawful purposes."""
+
+    default_zh = "查询事由不合法"
+
+
+class NoAgencyCovers(DomainError):
+    """No connected agency answers for this kind of subject."""
+
+    default_zh = "没有可查询该类主体的协查单位"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    case_id: int
+    subject: Subject
+    purpose: str = "财产调查"
+    force_fresh: bool = False
+    document_number: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    batch_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    search_id: UUID
+    tasks: list[dict[str, Any]]
+
+
+def plan_agencies(manifests: Mapping[str, Manifest], subject_kind: str) -> list[AgencyPlan]:
+    return [
+        AgencyPlan(m.name, m.policy.deadline_seconds, m.policy.freshness_hours)
+        for m in manifests.values()
+        if subject_kind in m.subject_kinds
+    ]
+
+
+class SearchService:
+    def __init__(self, pool: asyncpg.Pool, manifests: Mapping[str, Manifest]) -> None:
+        self.pool = pool
+        self.manifests = manifests
+        self.store = SearchStore(pool)
+
+    async def load_case(self, case_id: int) -> asyncpg.Record:
+        row = await self.pool.fetchrow(Q.get_case_for_search, case_id)
+        if row is None:
+            raise CaseNotFound(f"Case {case_id} does not exist.", message_zh=f"案件 {case_id} 不存在", code="case_not_found")
+        return row
+
+    async def submit(self, actor: Actor, req: SearchRequest) -> Submitted:
+        if req.purpose not in PURPOSES:
+            raise InvalidPurpose(
+                f"purpose must be one of {', '.join(PURPOSES)}",
+                message_zh=f"查询事由须为：{'、'.join(PURPOSES)}",
+                code="invalid_purpose",
+            )
+        case = await self.load_case(req.case_id)
+        debtor = await self.pool.fetchrow(Q.case_debtor, req.case_id, req.subject.kind, req.subject.id_number)
+        check_search(actor, _access(case), subject_is_debtor=debtor is not None)
+        plans = plan_agencies(self.manifests, req.subject.kind)
+        if not plans:
+            raise NoAgencyCovers(code="no_agency")
+        search_id = uuid.uuid4()
+        document_number = req.document_number or await self._document_number(case["court_code"], case["filed_on"])
+        new = NewSearch(
+            id=search_id,
+            case_id=req.case_id,
+            subject_kind=req.subject.kind,
+            subject_id_number=req.subject.id_number,
+            subject_name=req.subject.name,
+            subject_key=req.subject.key,
+            purpose=req.purpose,
+            requested_by=actor.login,
+            force_fresh=req.force_fresh,
+            request_no=search_id.hex[:20].upper(),
+            case_number=case["case_number"],
+            court_code=case["court_code"],
+            judge_name=case["judge_name"] or actor.display_name,
+            judge_officer_id=case["judge_officer_id"] or (actor.officer_id or ""),
+            document_number=document_number,
+            agencies=plans,
+            batch_id=req.batch_id,
+            date_from=req.date_from,
+            date_to=req.date_to,
+        )
+        tasks = await self.store.create(new)
+        metrics.SEARCHES_CREATED.labels(purpose_kind=req.purpose).inc()
+        for t in tasks:
+            if t.reused:
+                metrics.TASKS_REUSED.labels(agency=t.agency).inc()
+        return Submitted(search_id, [{"agency": t.agency, "status": t.status, "reused": t.reused} for t in tasks])
+
+    async def _document_number(self, court_code: str, filed_on: date) -> str:
+        serial = await self.pool.fetchval(Q.next_document_serial, court_code)
+        return f"（{date.today().year}）{court_code}执协查{int(serial):05d}号"
+
+    async def view(self, actor: Actor, search_id: UUID) -> dict[str, Any]:
+        search = await self.store.get(search_id)
+        if search is None:
+            raise SearchNotFound(code="search_not_found")
+        case = await self.load_case(search["case_id"])
+        check_read(actor, _access(case))
+        return await self.render(search)
+
+    async def render(self, search: asyncpg.Record) -> dict[str, Any]:
+        tasks = await self.store.tasks(search["id"])
+        records = await self.store.records(search["id"])
+        previous = await self.store.previous_search(search["subject_key"], search["created_at"])
+        dossier = merge(
+            Observation(
+                kind=r["kind"],
+                natural_key=r["natural_key"],
+                data=r["data"],
+                provenance=Provenance(r["agency"], r["answer_id"], r["answered_at"], r["reused"]),
+                is_new=bool(r["is_new"]) and previous is not None,
+            )
+            for r in records
+        )
+        return {
+            "id": str(search["id"]),
+            "case_id": search["case_id"],
+            "case_number": search["case_number"],
+            "status": search["status"],
+            "purpose": search["purpose"],
+            "subject": {
+                "kind": search["subject_kind"],
+                "id_number": search["subject_id_number"],
+                "name": search["subject_name"],
+            },
+            "requested_by": search["requested_by"],
+            "document_number": search["document_number"],
+            "force_fresh": search["force_fresh"],
+            "created_at": search["created_at"].isoformat(),
+            "completed_at": search["completed_at"].isoformat() if search["completed_at"] else None,
+            "previous_search_at": previous["created_at"].isoformat() if previous else None,
+            "agencies": [_task_view(t, self.manifests.get(t["agency"])) for t in tasks],
+            "dossier": dossier.to_dict(),
+        }
+
+
+def _access(case: asyncpg.Record) -> CaseAccess:
+    return CaseAccess(case["id"], case["court_code"], case["judge_login"], case["status"])
+
+
+def _task_view(t: asyncpg.Record, manifest: Manifest | None) -> dict[str, Any]:
+    status = t["status"]
+    return {
+        "agency": t["agency"],
+        "name": {"zh": manifest.display_zh, "en": manifest.display_en} if manifest else None,
+        "status": status,
+        "state": "reused" if t["reused"] else status,
+        "attempts": t["attempts"],
+        "reused": t["reused"],
+        "answered_at": t["answered_at"].isoformat() if t["answered_at"] else None,
+        "reused_from_search": str(t["answer_search_id"]) if t["reused"] and t["answer_search_id"] else None,
+        "record_count": t["record_count"],
+        "error": {"code": t["error_code"], "message": t["error_message"]} if t["error_code"] else None,
+        "deadline_at": t["deadline_at"].isoformat(),
+        "finished_at": t["finished_at"].isoformat() if t["finished_at"] else None,
+    }
+
+
+__all__ = ["PURPOSES", "SearchRequest", "SearchService", "Submitted", "plan_agencies"]

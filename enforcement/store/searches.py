@@ -1,0 +1,139 @@
+"""Searches: created with their agency tasks in one transaction (the outbox), read back with
+tasks and records, and followed through their event log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from enforcement.store.queries import Q
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyPlan:
+    """What the planner decided for one agency of a new search."""
+
+    agency: str
+    deadline_seconds: float
+    freshness_hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewSearch:
+    id: UUID
+    case_id: int
+    subject_kind: str
+    subject_id_number: str
+    subject_name: str
+    subject_key: str
+    purpose: str
+    requested_by: str
+    force_fresh: bool
+    request_no: str
+    case_number: str
+    court_code: str
+    judge_name: str
+    judge_officer_id: str
+    document_number: str
+    agencies: Sequence[AgencyPlan]
+    batch_id: UUID | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedTask:
+    id: int
+    agency: str
+    status: str
+    reused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SearchEvent:
+    id: int
+    search_id: UUID
+    agency: str | None
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> SearchEvent:
+        return cls(row["id"], row["search_id"], row["agency"], row["kind"], dict(row["payload"]), row["created_at"])
+
+
+async def insert_search(conn: asyncpg.Connection, new: NewSearch) -> list[CreatedTask]:
+    """Insert the search, its tasks and their first events; caller holds the transaction."""
+    await conn.fetchval(
+        Q.insert_search,
+        new.id, new.case_id, new.batch_id, new.subject_kind, new.subject_id_number, new.subject_name,
+        new.subject_key, new.purpose, new.requested_by, new.force_fresh, new.request_no,
+        new.case_number, new.court_code, new.judge_name, new.judge_officer_id, new.document_number,
+        new.date_from, new.date_to,
+    )
+    rows = await conn.fetch(
+        Q.insert_tasks,
+        new.id,
+        [a.agency for a in new.agencies],
+        [a.deadline_seconds for a in new.agencies],
+        [a.freshness_hours for a in new.agencies],
+        new.subject_key,
+        new.case_id,
+        new.force_fresh,
+    )
+    tasks = [CreatedTask(r["id"], r["agency"], r["status"], r["reused"]) for r in rows]
+    await conn.execute(
+        Q.insert_search_events,
+        [new.id] * len(tasks),
+        [t.agency for t in tasks],
+        ["task"] * len(tasks),
+        [{"task_id": t.id, "status": t.status, "reused": t.reused} for t in tasks],
+    )
+    return tasks
+
+
+class SearchStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def create(self, new: NewSearch) -> list[CreatedTask]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            tasks = await insert_search(conn, new)
+            if all(t.status != "queued" for t in tasks):
+                await conn.fetch(Q.complete_searches, [new.id])
+            else:
+                await conn.execute(Q.notify_tasks, ",".join(t.agency for t in tasks if t.status == "queued"))
+            await conn.execute(Q.notify_search_events)
+        return tasks
+
+    async def get(self, search_id: UUID) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(Q.get_search, search_id)
+
+    async def tasks(self, search_id: UUID) -> list[asyncpg.Record]:
+        return list(await self.pool.fetch(Q.get_search_tasks, search_id))
+
+    async def records(self, search_id: UUID) -> list[asyncpg.Record]:
+        return list(await self.pool.fetch(Q.get_search_records, search_id))
+
+    async def previous_search(self, subject_key: str, before: datetime) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(Q.previous_search_of_subject, subject_key, before)
+
+    async def events_after(self, last_id: int, limit: int = 1000) -> list[SearchEvent]:
+        return [SearchEvent.from_row(r) for r in await self.pool.fetch(Q.events_after, last_id, limit)]
+
+    async def events_of(self, search_id: UUID, after: int = 0) -> list[SearchEvent]:
+        return [SearchEvent.from_row(r) for r in await self.pool.fetch(Q.events_of_search, search_id, after)]
+
+    async def last_event_id(self) -> int:
+        value = await self.pool.fetchval(Q.last_event_id)
+        return int(value or 0)
+
+
+__all__ = ["AgencyPlan", "CreatedTask", "NewSearch", "SearchEvent", "SearchStore", "insert_search"]

@@ -1,0 +1,145 @@
+-- claim_tasks --
+-- $1 agency, $2 worker id, $3 how many at most, $4 lease seconds, $5 agency-wide in-flight limit, $6 include tasks not yet sent (false: only polls of held tickets): due tasks (or tasks whose lease a dead worker lost) with the request context
+WITH busy AS (
+    SELECT count(*) AS n FROM agency_task
+    WHERE agency = $1 AND status = 'running' AND lease_expires_at > now()
+), picked AS (
+    SELECT id FROM agency_task
+    WHERE agency = $1
+      AND ((status IN ('queued', 'waiting') AND due_at <= now())
+           OR (status = 'running' AND lease_expires_at < now()))
+      AND ($6 OR ticket IS NOT NULL)
+    ORDER BY due_at
+    LIMIT greatest(0, least($3, $5 - (SELECT n FROM busy)))
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE agency_task t
+SET status = 'running', leased_by = $2, lease_expires_at = now() + make_interval(secs => $4),
+    attempts = t.attempts + 1, updated_at = now()
+FROM picked, search s
+WHERE t.id = picked.id AND s.id = t.search_id
+RETURNING t.id, t.search_id, t.agency, t.idempotency_key, t.ticket, t.attempts, t.deadline_at,
+          s.subject_kind, s.subject_id_number, s.subject_name, s.purpose, s.request_no, s.case_number,
+          s.court_code, s.judge_name, s.judge_officer_id, s.document_number, s.date_from, s.date_to
+
+-- oldest_due_task --
+-- $1 agency: age in seconds of the oldest task due and not yet claimed (batching decisions, metrics)
+SELECT extract(epoch FROM now() - min(due_at))::float8 AS age, count(*) AS n
+FROM agency_task WHERE agency = $1 AND status = 'queued' AND ticket IS NULL AND due_at <= now()
+
+-- succeed_tasks --
+-- $1 worker id (null: any holder, e.g. a callback), $2 task ids, $3 raw answers jsonb[], $4 record counts, $5 agency references, $6 answered_at[], $7 record task ids, $8 record kinds, $9 record natural keys, $10 record data jsonb[]: store answers and records, finish the tasks
+WITH done AS (
+    UPDATE agency_task t
+    SET status = 'succeeded', answer_id = nextval('agency_answer_id_seq'), finished_at = now(),
+        updated_at = now(), leased_by = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
+    FROM unnest($2::bigint[]) AS u(id)
+    WHERE t.id = u.id AND t.status IN ('queued', 'running', 'waiting')
+      AND ($1::text IS NULL OR t.leased_by = $1)
+    RETURNING t.id, t.search_id, t.agency, t.answer_id
+), ctx AS (
+    SELECT d.*, s.case_id, s.subject_key FROM done d JOIN search s ON s.id = d.search_id
+), answers AS (
+    INSERT INTO agency_answer (id, task_id, search_id, case_id, agency, subject_key, raw, record_count,
+                               agency_reference, answered_at)
+    SELECT c.answer_id, c.id, c.search_id, c.case_id, c.agency, c.subject_key, u.raw, u.n, u.ref, u.at
+    FROM ctx c
+    JOIN unnest($2::bigint[], $3::jsonb[], $4::int[], $5::text[], $6::timestamptz[]) AS u(id, raw, n, ref, at)
+      ON u.id = c.id
+    RETURNING id, task_id, answered_at
+), records AS (
+    INSERT INTO asset_record (answer_id, agency, subject_key, kind, natural_key, data, observed_at)
+    SELECT c.answer_id, c.agency, c.subject_key, r.kind, r.nk, r.data, a.answered_at
+    FROM unnest($7::bigint[], $8::text[], $9::text[], $10::jsonb[]) AS r(task_id, kind, nk, data)
+    JOIN ctx c ON c.id = r.task_id
+    JOIN answers a ON a.task_id = c.id
+    RETURNING subject_key, kind, natural_key, observed_at
+), first_seen AS (
+    INSERT INTO subject_asset (subject_key, kind, natural_key, first_seen_search_id, first_seen_at)
+    SELECT DISTINCT ON (c.subject_key, r.kind, r.nk) c.subject_key, r.kind, r.nk, c.search_id, now()
+    FROM unnest($7::bigint[], $8::text[], $9::text[]) AS r(task_id, kind, nk)
+    JOIN ctx c ON c.id = r.task_id
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO search_event (search_id, agency, kind, payload)
+SELECT c.search_id, c.agency, 'task',
+       jsonb_build_object('task_id', c.id, 'status', 'succeeded', 'record_count', u.n,
+                          'answered_at', u.at, 'reused', false)
+FROM ctx c JOIN unnest($2::bigint[], $4::int[], $6::timestamptz[]) AS u(id, n, at) ON u.id = c.id
+RETURNING search_id
+
+-- settle_tasks --
+-- $1 worker id (null: any holder), $2 task ids, $3 outcomes ('waiting' | 'retry' | 'rejected' | 'failed' | 'expired'), $4 tickets, $5 delay seconds, $6 error codes, $7 error messages: every outcome other than success
+WITH u AS (
+    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[])
+        AS u(id, outcome, ticket, delay, error_code, error_message)
+), done AS (
+    UPDATE agency_task t
+    SET status = CASE
+            WHEN u.outcome = 'retry' AND coalesce(u.ticket, t.ticket) IS NULL THEN 'queued'
+            WHEN u.outcome = 'retry' THEN 'waiting'
+            ELSE u.outcome END,
+        ticket = coalesce(u.ticket, t.ticket),
+        due_at = now() + make_interval(secs => coalesce(u.delay, 0)),
+        error_code = u.error_code, error_message = u.error_message,
+        leased_by = NULL, lease_expires_at = NULL, updated_at = now(),
+        finished_at = CASE WHEN u.outcome IN ('rejected', 'failed', 'expired') THEN now() END
+    FROM u
+    WHERE t.id = u.id AND t.status IN ('queued', 'running', 'waiting')
+      AND ($1::text IS NULL OR t.leased_by = $1)
+    RETURNING t.id, t.search_id, t.agency, t.status, t.attempts, t.error_code, t.error_message
+)
+INSERT INTO search_event (search_id, agency, kind, payload)
+SELECT search_id, agency, 'task',
+       jsonb_build_object('task_id', id, 'status', status, 'attempts', attempts,
+                          'error_code', error_code, 'error_message', error_message)
+FROM done
+RETURNING search_id
+
+-- complete_searches --
+-- $1 search ids: mark searches whose tasks are all terminal as completed, with an event each
+WITH c AS (
+    UPDATE search s SET status = 'completed', completed_at = now()
+    WHERE s.id = ANY($1::uuid[]) AND s.status = 'running'
+      AND NOT EXISTS (SELECT 1 FROM agency_task t
+                      WHERE t.search_id = s.id AND t.status IN ('queued', 'running', 'waiting'))
+    RETURNING s.id, s.created_at, s.completed_at
+)
+INSERT INTO search_event (search_id, agency, kind, payload)
+SELECT id, NULL, 'search_completed',
+       jsonb_build_object('completed_at', completed_at,
+                          'duration_seconds', extract(epoch FROM completed_at - created_at))
+FROM c
+RETURNING search_id
+
+-- expire_overdue_tasks --
+-- $1 how many at most: tasks past their deadline that nobody holds end as expired
+WITH picked AS (
+    SELECT id FROM agency_task
+    WHERE deadline_at < now()
+      AND (status IN ('queued', 'waiting') OR (status = 'running' AND lease_expires_at < now()))
+    LIMIT $1 FOR UPDATE SKIP LOCKED
+), done AS (
+    UPDATE agency_task t
+    SET status = 'expired', finished_at = now(), updated_at = now(), leased_by = NULL,
+        lease_expires_at = NULL, error_code = 'deadline',
+        error_message = 'no answer before the deadline / 截止期限内未获答复'
+    FROM picked WHERE t.id = picked.id
+    RETURNING t.id, t.search_id, t.agency
+), ev AS (
+    INSERT INTO search_event (search_id, agency, kind, payload)
+    SELECT search_id, agency, 'task',
+           jsonb_build_object('task_id', id, 'status', 'expired', 'error_code', 'deadline')
+    FROM done
+)
+SELECT DISTINCT search_id FROM done
+
+-- find_task_by_ticket --
+-- $1 agency, $2 ticket
+SELECT id, search_id, status FROM agency_task WHERE agency = $1 AND ticket = $2
+
+-- task_counts_by_agency --
+-- no parameters: queue depth and in-flight per agency and status (for /api/v1/agencies and metrics)
+SELECT agency, status, count(*) AS n, extract(epoch FROM now() - min(due_at))::float8 AS oldest_age
+FROM agency_task WHERE status IN ('queued', 'running', 'waiting')
+GROUP BY agency, status

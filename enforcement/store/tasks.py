@@ -1,0 +1,174 @@
+"""The durable task queue: claim due agency tasks, and record what became of them.
+
+Only this module (and its SQL) touches ``agency_task``. Claims are batched and exclusive
+(``FOR UPDATE SKIP LOCKED``) under a lease; completions are flushed in batches, each batch one
+transaction that stores answers, records, events and finished searches together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from enforcement.store.queries import Q
+
+TERMINAL = frozenset({"succeeded", "rejected", "failed", "expired"})
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedTask:
+    id: int
+    search_id: UUID
+    agency: str
+    idempotency_key: str
+    ticket: str | None
+    attempts: int
+    deadline_at: datetime
+    subject_kind: str
+    subject_id_number: str
+    subject_name: str
+    purpose: str
+    request_no: str
+    case_number: str
+    court_code: str
+    judge_name: str
+    judge_officer_id: str
+    document_number: str
+    date_from: date | None
+    date_to: date | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> ClaimedTask:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    task_id: int
+    raw: Any
+    answered_at: datetime
+    agency_reference: str | None
+    records: Sequence[tuple[str, str, dict[str, Any]]]  # (kind, natural key, data)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """Any outcome but success: waiting (ticket), retry (later), rejected, failed, expired."""
+
+    task_id: int
+    outcome: str
+    ticket: str | None = None
+    delay_seconds: float = 0.0
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class TaskStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def claim(
+        self,
+        agency: str,
+        worker_id: str,
+        limit: int,
+        lease_seconds: float,
+        agency_limit: int,
+        *,
+        include_new: bool = True,
+    ) -> list[ClaimedTask]:
+        if limit <= 0:
+            return []
+        rows = await self.pool.fetch(
+            Q.claim_tasks, agency, worker_id, limit, lease_seconds, agency_limit, include_new
+        )
+        return [ClaimedTask.from_row(r) for r in rows]
+
+    async def oldest_due(self, agency: str) -> tuple[float, int]:
+        row = await self.pool.fetchrow(Q.oldest_due_task, agency)
+        assert row is not None
+        return float(row["age"] or 0.0), int(row["n"])
+
+    async def flush(
+        self,
+        successes: Sequence[Success],
+        settlements: Sequence[Settlement],
+        *,
+        worker_id: str | None,
+    ) -> list[UUID]:
+        """Record outcomes in one transaction; return the searches that completed with them.
+
+        Outcomes for tasks this worker no longer holds (its lease was lost) are ignored.
+        """
+        touched: set[UUID] = set()
+        async with self.pool.acquire() as conn, conn.transaction():
+            if successes:
+                rec_task: list[int] = []
+                rec_kind: list[str] = []
+                rec_key: list[str] = []
+                rec_data: list[Any] = []
+                for s in successes:
+                    for kind, key, data in s.records:
+                        rec_task.append(s.task_id)
+                        rec_kind.append(kind)
+                        rec_key.append(key)
+                        rec_data.append(data)
+                rows = await conn.fetch(
+                    Q.succeed_tasks,
+                    worker_id,
+                    [s.task_id for s in successes],
+                    [s.raw for s in successes],
+                    [len(s.records) for s in successes],
+                    [s.agency_reference for s in successes],
+                    [s.answered_at for s in successes],
+                    rec_task,
+                    rec_kind,
+                    rec_key,
+                    rec_data,
+                )
+                touched.update(r["search_id"] for r in rows)
+            if settlements:
+                rows = await conn.fetch(
+                    Q.settle_tasks,
+                    worker_id,
+                    [s.task_id for s in settlements],
+                    [s.outcome for s in settlements],
+                    [s.ticket for s in settlements],
+                    [s.delay_seconds for s in settlements],
+                    [s.error_code for s in settlements],
+                    [s.error_message for s in settlements],
+                )
+                touched.update(r["search_id"] for r in rows)
+            completed: list[UUID] = []
+            if touched:
+                done = await conn.fetch(Q.complete_searches, list(touched))
+                completed = [r["search_id"] for r in done]
+                await conn.execute(Q.notify_search_events)
+        return completed
+
+    async def expire_overdue(self, limit: int = 1000) -> list[UUID]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(Q.expire_overdue_tasks, limit)
+            ids = [r["search_id"] for r in rows]
+            completed: list[UUID] = []
+            if ids:
+                completed = [r["search_id"] for r in await conn.fetch(Q.complete_searches, ids)]
+                await conn.execute(Q.notify_search_events)
+        return completed
+
+    async def find_by_ticket(self, agency: str, ticket: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(Q.find_task_by_ticket, agency, ticket)
+
+    async def counts_by_agency(self) -> dict[str, dict[str, tuple[int, float]]]:
+        out: dict[str, dict[str, tuple[int, float]]] = {}
+        for r in await self.pool.fetch(Q.task_counts_by_agency):
+            out.setdefault(r["agency"], {})[r["status"]] = (int(r["n"]), float(r["oldest_age"] or 0))
+        return out
+
+
+__all__ = ["TERMINAL", "ClaimedTask", "Settlement", "Success", "TaskStore"]

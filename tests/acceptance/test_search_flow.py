@@ -1,0 +1,94 @@
+"""A judge's search over real HTTP: five agencies, one merged dossier, events as they arrive."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+
+from enforcement.api.keys import POOL
+from enforcement.seeds import CASES
+
+CASE_NUMBER, _, JUDGE, *_rest = CASES[0]
+DEBTOR = CASES[0][-1][0]
+
+
+async def case_id(api: Any, number: str = CASE_NUMBER) -> int:
+    value: int = await api.app[POOL].fetchval("SELECT id FROM enforcement_case WHERE case_number = $1", number)
+    return value
+
+
+def search_body(cid: int, debtor: Any = DEBTOR, **extra: Any) -> dict[str, Any]:
+    return {"case_id": cid, "subject": {"kind": debtor.kind, "id_number": debtor.id_number, "name": debtor.name},
+            "purpose": "财产调查", **extra}
+
+
+async def test_search_completes_with_all_five_agencies_and_a_merged_dossier(make_api: Any) -> None:
+    api = await make_api()
+    cid = await case_id(api)
+    status, body = await api.request("POST", "/api/v1/searches", login=JUDGE, json=search_body(cid))
+    assert status == 202, body
+    assert body["url"] == f"/api/v1/searches/{body['id']}"
+    assert sorted(a["agency"] for a in body["agencies"]) == [
+        "banks", "exit_entry", "hotels", "social_insurance", "vehicles"]
+
+    view = await api.wait_search(body["id"], JUDGE)
+    statuses = {a["agency"]: a["status"] for a in view["agencies"]}
+    assert statuses == dict.fromkeys(statuses, "succeeded"), view["agencies"]
+
+    # The dossier holds exactly the records the agencies stored, merged by natural key.
+    rows = await api.app[POOL].fetch(
+        """SELECT r.kind, r.natural_key FROM asset_record r JOIN agency_answer a ON a.id = r.answer_id
+           WHERE a.search_id = $1""", __import__("uuid").UUID(body["id"]))
+    expected = {(r["kind"], r["natural_key"]) for r in rows}
+    got = {(kind, e["natural_key"]) for kind, entries in view["dossier"]["sections"].items() for e in entries}
+    assert got == expected
+    assert view["dossier"]["entry_count"] == len(expected)
+    for entries in view["dossier"]["sections"].values():
+        for e in entries:
+            assert e["provenance"] and e["provenance"][0]["agency"] in statuses
+    # Every agency answered, and its raw answer is stored for audit (an empty one too).
+    n_answers = await api.app[POOL].fetchval(
+        "SELECT count(*) FROM agency_answer WHERE search_id = $1", __import__("uuid").UUID(body["id"]))
+    assert n_answers == 5
+
+
+async def test_invalid_id_number_is_refused_before_any_agency_is_asked(make_api: Any) -> None:
+    api = await make_api()
+    cid = await case_id(api)
+    bad = search_body(cid)
+    bad["subject"]["id_number"] = DEBTOR.id_number[:-1] + ("0" if DEBTOR.id_number[-1] != "0" else "1")
+    status, body = await api.request("POST", "/api/v1/searches", login=JUDGE, json=bad)
+    assert status == 422
+    assert body["error"]["code"] == "invalid_resident_id"
+    assert "check" in body["error"]["message"]["en"].lower()
+    assert body["error"]["message"]["zh"]
+    assert body["error"]["request_id"]
+    assert DEBTOR.id_number[:-1] not in json.dumps(body, ensure_ascii=False)
+    assert await api.app[POOL].fetchval("SELECT count(*) FROM agency_task") == 0
+
+
+async def test_events_stream_delivers_each_agency_answer(make_api: Any) -> None:
+    api = await make_api()
+    cid = await case_id(api)
+    status, body = await api.request("POST", "/api/v1/searches", login=JUDGE, json=search_body(cid))
+    assert status == 202
+    token = api.token(JUDGE, "judge")
+    seen: list[tuple[str, dict[str, Any]]] = []
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with api.session.get(api.url(body["events_url"]), headers={"Authorization": f"Bearer {token}"},
+                               timeout=timeout) as resp:
+        assert resp.status == 200
+        assert resp.content_type == "text/event-stream"
+        event = None
+        async for raw in resp.content:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event:
+                seen.append((event, json.loads(line[6:])))
+    kinds = [k for k, _ in seen]
+    assert kinds[-1] == "search_completed"
+    succeeded = {d["agency"] for k, d in seen if k == "task" and d["status"] == "succeeded"}
+    assert succeeded == {"banks", "exit_entry", "hotels", "social_insurance", "vehicles"}
