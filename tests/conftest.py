@@ -22,6 +22,7 @@ from connectors.sdk.simulator_runner import RunningSimulator, start_simulators, 
 from enforcement.settings import Settings
 from enforcement.store.migrate import apply_migrations
 from enforcement.store.pool import create_pool, init_connection
+from tests.openapi_check import validate_response
 from tests.pg import postgres_server, with_database
 
 TEMPLATE = "enforcement_template"
@@ -116,6 +117,7 @@ class Api:
         self.server = server
         self.session = session
         self.app = app
+        self.validate = True  # every response is checked against schemas/openapi.yaml
 
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
@@ -134,6 +136,8 @@ class Api:
             headers["Authorization"] = f"Bearer {self.token(login, role)}"
         async with self.session.request(method, self.url(path), headers=headers, **kwargs) as resp:
             body: Any = await resp.json() if resp.content_type == "application/json" else await resp.text()
+            if self.validate and resp.content_type != "text/event-stream":
+                validate_response(method, path, resp.status, resp.content_type, body)
             return resp.status, body
 
     async def wait_search(self, search_id: str, login: str, *, timeout: float = 30.0) -> dict[str, Any]:
