@@ -1,0 +1,130 @@
+"""The durable task queue on real PostgreSQL: exclusive claims, leases, and guarded outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from enforcement.seeds import seed
+from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore
+from enforcement.store.tasks import Settlement, Success, TaskStore
+
+AGENCIES = ["vehicles", "hotels", "banks"]
+
+
+async def make_searches(pool: asyncpg.Pool, n: int, *, agencies: list[str] = AGENCIES,
+                        deadline: float = 600.0) -> list[uuid.UUID]:
+    ids = await seed(pool)
+    case_id = next(iter(ids.values()))
+    store = SearchStore(pool)
+    out = []
+    for i in range(n):
+        sid = uuid.uuid4()
+        await store.create(NewSearch(
+            id=sid, case_id=case_id, subject_kind="person", subject_id_number=f"1101011990010{i:05d}",
+            subject_name="测试", subject_key=f"person:{i}", purpose="财产调查", requested_by="zhangwei",
+            force_fresh=False, request_no=sid.hex[:20], case_number="（2026）辽0102执1号", court_code="辽0102",
+            judge_name="张伟", judge_officer_id="1", document_number="doc",
+            agencies=[AgencyPlan(a, deadline, 24.0) for a in agencies],
+        ))
+        out.append(sid)
+    return out
+
+
+async def test_concurrent_claimers_never_share_a_task(pool: asyncpg.Pool) -> None:
+    await make_searches(pool, 40, agencies=["vehicles"])
+    store = TaskStore(pool)
+
+    async def claimer(worker: str) -> list[int]:
+        got: list[int] = []
+        while True:
+            tasks = await store.claim("vehicles", worker, 3, 60, 10_000)
+            if not tasks:
+                return got
+            got.extend(t.id for t in tasks)
+            await asyncio.sleep(0)
+
+    results = await asyncio.gather(*(claimer(f"w{i}") for i in range(8)))
+    claimed = [t for r in results for t in r]
+    assert len(claimed) == 40
+    assert len(set(claimed)) == 40, "a task was claimed twice"
+    assert sum(1 for r in results if r) > 1, "only one claimer got work: the test proves nothing"
+
+
+async def test_expired_lease_is_reclaimed_by_another_worker(pool: asyncpg.Pool) -> None:
+    await make_searches(pool, 1, agencies=["vehicles"])
+    store = TaskStore(pool)
+    [task] = await store.claim("vehicles", "dead-worker", 10, 0.2, 100)
+    assert await store.claim("vehicles", "other", 10, 60, 100) == []  # still leased
+    await asyncio.sleep(0.3)
+    [again] = await store.claim("vehicles", "other", 10, 60, 100)
+    assert again.id == task.id
+    assert again.attempts == 2
+    assert again.idempotency_key == task.idempotency_key  # same key: the agency will not count it twice
+
+
+async def test_outcome_from_a_worker_that_lost_its_lease_is_ignored(pool: asyncpg.Pool) -> None:
+    [sid] = await make_searches(pool, 1, agencies=["vehicles"])
+    store = TaskStore(pool)
+    [task] = await store.claim("vehicles", "slow", 10, 0.1, 100)
+    await asyncio.sleep(0.2)
+    [taken] = await store.claim("vehicles", "fast", 10, 60, 100)
+    late = Success(task.id, {"late": True}, datetime.now(UTC), None, [("vehicle", "VIN1", {"vin": "VIN1"})])
+    assert await store.flush([late], [], worker_id="slow") == []
+    row = await pool.fetchrow("SELECT status, leased_by FROM agency_task WHERE id = $1", task.id)
+    assert (row["status"], row["leased_by"]) == ("running", "fast")
+    assert await pool.fetchval("SELECT count(*) FROM agency_answer") == 0
+    on_time = Success(taken.id, {"ok": True}, datetime.now(UTC), "ref-1", [("vehicle", "VIN1", {"vin": "VIN1"})])
+    assert await store.flush([on_time], [], worker_id="fast") == [sid]
+    assert await pool.fetchval("SELECT status FROM search WHERE id = $1", sid) == "completed"
+
+
+async def test_agency_wide_in_flight_limit_holds_across_claimers(pool: asyncpg.Pool) -> None:
+    await make_searches(pool, 30, agencies=["banks"])
+    store = TaskStore(pool)
+    first = await store.claim("banks", "a", 50, 60, 8)
+    second = await store.claim("banks", "b", 50, 60, 8)
+    assert len(first) == 8
+    assert second == []
+
+
+async def test_retry_waiting_and_terminal_outcomes(pool: asyncpg.Pool) -> None:
+    [sid] = await make_searches(pool, 1)
+    store = TaskStore(pool)
+    claimed: dict[str, Any] = {}
+    for agency in AGENCIES:
+        [claimed[agency]] = await store.claim(agency, "w", 10, 60, 100)
+    await store.flush([], [
+        Settlement(claimed["vehicles"].id, "retry", delay_seconds=30, error_code="http_503", error_message="busy"),
+        Settlement(claimed["banks"].id, "waiting", ticket="T-1", delay_seconds=5),
+        Settlement(claimed["hotels"].id, "rejected", error_code="40001", error_message="缺少文书号"),
+    ], worker_id="w")
+    rows = {r["agency"]: r for r in await pool.fetch("SELECT * FROM agency_task WHERE search_id = $1", sid)}
+    assert rows["vehicles"]["status"] == "queued" and rows["vehicles"]["due_at"] > datetime.now(UTC)
+    assert rows["banks"]["status"] == "waiting" and rows["banks"]["ticket"] == "T-1"
+    assert rows["hotels"]["status"] == "rejected" and rows["hotels"]["finished_at"] is not None
+    assert await store.claim("vehicles", "w", 10, 60, 100) == []  # not due yet
+    # A callback (no worker) answers the waiting bank ticket; the search is not complete yet.
+    found = await store.find_by_ticket("banks", "T-1")
+    assert found is not None
+    ok = Success(found["id"], {"k": 1}, datetime.now(UTC), None, [])
+    assert await store.flush([ok], [], worker_id=None) == []
+    await pool.execute("UPDATE agency_task SET due_at = now() WHERE id = $1", claimed["vehicles"].id)
+    [retry] = await store.claim("vehicles", "w", 10, 60, 100)
+    assert retry.attempts == 2
+    assert await store.flush([Success(retry.id, {}, datetime.now(UTC), None, [])], [], worker_id="w") == [sid]
+    events = await pool.fetch("SELECT kind FROM search_event WHERE search_id = $1 ORDER BY id", sid)
+    assert events[-1]["kind"] == "search_completed"
+
+
+async def test_overdue_tasks_expire_and_complete_the_search(pool: asyncpg.Pool) -> None:
+    [sid] = await make_searches(pool, 1, agencies=["banks"], deadline=0.05)
+    await asyncio.sleep(0.1)
+    store = TaskStore(pool)
+    assert await store.expire_overdue() == [sid]
+    row = await pool.fetchrow("SELECT status, error_code FROM agency_task WHERE search_id = $1", sid)
+    assert (row["status"], row["error_code"]) == ("expired", "deadline")

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from enforcement.store.migrate import discover
+from enforcement.store.queries import SQL_DIR, load_queries, parse_blocks
+
+
+def test_blocks_are_parsed_with_their_description() -> None:
+    blocks = parse_blocks("-- one --\n-- $1 x\nSELECT $1;\n\n-- two --\n-- none\nSELECT 2\n")
+    assert blocks == {"one": "SELECT $1", "two": "SELECT 2"}
+
+
+def test_a_block_without_description_is_refused() -> None:
+    with pytest.raises(ValueError, match="description"):
+        parse_blocks("-- one --\nSELECT 1\n")
+
+
+def test_duplicate_names_are_refused() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        parse_blocks("-- a --\n-- d\nSELECT 1\n-- a --\n-- d\nSELECT 2\n")
+
+
+def test_every_project_query_loads_and_numbers_its_parameters_in_order() -> None:
+    queries = load_queries(SQL_DIR)
+    assert "claim_tasks" in queries and "succeed_tasks" in queries
+    for name, sql in queries.items():
+        used = sorted({int(n) for n in re.findall(r"\$(\d+)", sql)})
+        assert used == list(range(1, len(used) + 1)), f"{name} skips a parameter: {used}"
+
+
+def test_migrations_are_numbered_without_gaps() -> None:
+    numbers = [m.number for m in discover()]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert all(Path(SQL_DIR).exists() for _ in numbers)
