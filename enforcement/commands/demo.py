@@ -87,6 +87,10 @@ async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
     await stop.wait()
     await runner.cleanup()
     await stop_simulators(sims)
+    if not settings.database_url:  # we started the embedded server: stop it cleanly
+        from enforcement.store.embedded import EmbeddedPostgres
+
+        EmbeddedPostgres(settings.data_dir / "postgres").stop()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -62,7 +62,7 @@ async def apply_migrations(conn: asyncpg.Connection, directory: Path = MIGRATION
                     migration.name,
                 )
             applied_now.append(migration.number)
-            log.info("migration_applied", number=migration.number, name=migration.name)
+            log.info("migration_applied", number=migration.number, migration=migration.name)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     return applied_now
