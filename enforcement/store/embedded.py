@@ -87,6 +87,9 @@ class EmbeddedPostgres:
     root: Path
     fast: bool = False  # fsync off and friends: for tests and benchmarks, never for real data
 
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+
     @property
     def pgdata(self) -> Path:
         return self.root / "pgdata"
@@ -131,7 +134,6 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Initialize if needed, start if not running, and return the DSN."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self.root = self.root.resolve()
         user = _run_as()
         if not (self.pgdata / "PG_VERSION").exists():
             if self.pgdata.exists():
