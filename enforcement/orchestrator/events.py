@@ -24,6 +24,7 @@ class EventHub:
         self.store = store
         self._subscribers: dict[UUID, set[asyncio.Queue[SearchEvent]]] = defaultdict(set)
         self._last_id = 0
+        self._stale = False
         self._dirty = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -60,13 +61,16 @@ class EventHub:
             try:
                 if self._subscribers:
                     await self._pump()
-                else:  # nobody listens: move the cursor forward cheaply
-                    self._last_id = await self.store.last_event_id()
-            except Exception as exc:  # noqa: BLE001 - the database may be away; try next tick
+                else:  # nobody listens: catch up when someone does (streams replay from the table)
+                    self._stale = True
+            except Exception as exc:
                 log.warning("event_pump_failed", error=type(exc).__name__)
 
     async def _pump(self) -> None:
         async with self._lock:
+            if self._stale:
+                self._last_id = await self.store.last_event_id()
+                self._stale = False
             while True:
                 events = await self.store.events_after(self._last_id, 1000)
                 for ev in events:

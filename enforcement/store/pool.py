@@ -27,12 +27,19 @@ def resolve_database_url(settings: Settings) -> str:
     return EmbeddedPostgres(settings.data_dir / "postgres").start()
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's default ``RESET ALL; UNLISTEN *; ...`` round trip: the service
+    keeps no session state on pooled connections (LISTEN uses dedicated connections; advisory
+    locks are released explicitly), and the reset cost one round trip per query."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=init_connection,
+        reset=_keep_session,
         command_timeout=60,
         max_inactive_connection_lifetime=300,
     )
