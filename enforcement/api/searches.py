@@ -126,22 +126,32 @@ async def search_events(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
     await response.prepare(request)
-    queue = hub.subscribe(search_id)
+    queue = await hub.subscribe(search_id)
     metrics.SSE_CLIENTS.inc()
-    done = False
+    sent: set[int] = set()
     try:
-        async def send(events: list[Any]) -> None:
-            nonlocal last_sent, done
-            for ev in events:
-                if ev.id <= last_sent:
+        async def send(events: list[Any]) -> bool:
+            """Send what was not sent yet, in id order; True once the search is complete."""
+            for ev in sorted(events, key=lambda e: e.id):
+                if ev.id in sent or ev.id <= last_sent:
                     continue
-                last_sent = ev.id
-                data = {"agency": ev.agency, **ev.payload, "at": ev.created_at.isoformat()}
-                await response.write(_sse(ev.id, ev.kind, data))
                 if ev.kind == "search_completed":
-                    done = True
+                    # Everything before it is committed and visible: send what we missed first.
+                    missed = [e for e in await service.store.events_of(search_id, last_sent)
+                              if e.id not in sent and e.kind != "search_completed"]
+                    for m in missed:
+                        await write(m)
+                await write(ev)
+                if ev.kind == "search_completed":
+                    return True
+            return False
 
-        await send(await service.store.events_of(search_id, last_sent))
+        async def write(ev: Any) -> None:
+            sent.add(ev.id)
+            data = {"agency": ev.agency, **ev.payload, "at": ev.created_at.isoformat()}
+            await response.write(_sse(ev.id, ev.kind, data))
+
+        done = await send(await service.store.events_of(search_id, last_sent))
         idle = 0.0
         while not done:
             try:
@@ -149,11 +159,11 @@ async def search_events(request: web.Request) -> web.StreamResponse:
                 batch = [ev]
                 while not queue.empty():
                     batch.append(queue.get_nowait())
-                await send(sorted(batch, key=lambda e: e.id))
+                done = await send(batch)
                 idle = 0.0
             except TimeoutError:
                 idle += SSE_IDLE_REPLAY_SECONDS
-                await send(await service.store.events_of(search_id, last_sent))
+                done = await send(await service.store.events_of(search_id, last_sent))
                 if idle >= SSE_HEARTBEAT_SECONDS:
                     await response.write(b": keep-alive\n\n")
                     idle = 0.0

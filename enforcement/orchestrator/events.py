@@ -38,9 +38,15 @@ class EventHub:
     def notify(self, _payload: str = "") -> None:
         self._dirty.set()
 
-    def subscribe(self, search_id: UUID) -> asyncio.Queue[SearchEvent]:
-        queue: asyncio.Queue[SearchEvent] = asyncio.Queue(maxsize=10_000)
-        self._subscribers[search_id].add(queue)
+    async def subscribe(self, search_id: UUID) -> asyncio.Queue[SearchEvent]:
+        """Register a stream. Call before replaying the search's events from the table: every
+        event committed after this returns is either in that replay or handed to the queue."""
+        async with self._lock:
+            if self._stale:
+                self._last_id = await self.store.last_event_id()
+                self._stale = False
+            queue: asyncio.Queue[SearchEvent] = asyncio.Queue(maxsize=10_000)
+            self._subscribers[search_id].add(queue)
         return queue
 
     def unsubscribe(self, search_id: UUID, queue: asyncio.Queue[SearchEvent]) -> None:
@@ -68,9 +74,6 @@ class EventHub:
 
     async def _pump(self) -> None:
         async with self._lock:
-            if self._stale:
-                self._last_id = await self.store.last_event_id()
-                self._stale = False
             while True:
                 events = await self.store.events_after(self._last_id, 1000)
                 for ev in events:
