@@ -18,15 +18,17 @@ from aiohttp import web
 
 from connectors.sdk.registry import Registry
 from enforcement import metrics
-from enforcement.api import health, searches
+from enforcement.api import health, searches, web as web_pages
 from enforcement.api.auth import DemoIssuer, TokenVerifier, make_auth_middleware
 from enforcement.api.keys import DSN, EVENTS, EXTRAS, HTTP_SESSION, POOL, REGISTRY, RUNTIMES, SEARCHES, SETTINGS
 from enforcement.api.middleware import request_context
 from enforcement.orchestrator.dispatcher import Dispatcher, DispatcherConfig
 from enforcement.orchestrator.events import EventHub
+from enforcement.orchestrator.gauges import GaugeRefresher
 from enforcement.orchestrator.runtime import build_runtimes
 from enforcement.orchestrator.searches import SearchService
 from enforcement.settings import Settings
+from enforcement.store.gauges import GaugeStore
 from enforcement.store.migrate import apply_migrations
 from enforcement.store.notify import listen_forever
 from enforcement.store.pool import create_pool, resolve_database_url
@@ -36,7 +38,7 @@ from enforcement.store.tasks import TaskStore
 log = structlog.get_logger(__name__)
 
 # Feature modules: each exposes ``routes`` (a RouteTableDef) and may expose ``setup(app)``.
-ROUTE_MODULES: list[Any] = [health, searches]
+ROUTE_MODULES: list[Any] = [health, searches, web_pages]
 
 
 def _worker_id(settings: Settings) -> str:
@@ -123,7 +125,21 @@ def create_app(
             await runner
         metrics.WORKER_INFO.labels(role="worker").set(0)
 
-    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client]
+    async def gauges(app: web.Application) -> AsyncIterator[None]:
+        # Database-wide gauges from API processes; every process keeps its pool gauges fresh.
+        runtimes = app[RUNTIMES]
+        refresher = GaugeRefresher(
+            GaugeStore(app[POOL]),
+            runtimes.keys(),
+            interval_seconds=settings.metrics_refresh_seconds,
+            database_wide=settings.role in ("api", "all"),
+            pool=app[POOL],
+        )
+        app[EXTRAS]["gauges"] = refresher
+        async for _ in _background("gauge-refresher", refresher.run()):
+            yield
+
+    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, gauges]
     if settings.role in ("api", "all"):
         contexts.append(event_hub)
         metrics.WORKER_INFO.labels(role="api").set(1)

@@ -1,14 +1,39 @@
 """Every Prometheus metric the service exports, defined in one place.
 
-Labels are agency, outcome, status, role and reason: never a person, a case or an ID number.
-Names follow Prometheus conventions: base units (seconds), counters end in ``_total``.
+Labels are agency, operation, outcome, status, state, role and reason: never a person, a case
+or an ID number (tests/ops/test_metrics.py checks). Names follow Prometheus conventions: base
+units (seconds, bytes), counters end in ``_total``, durations in ``_seconds``.
+
+Where each family comes from:
+
+- counters and histograms are incremented where things happen (API middleware, dispatcher,
+  search service, callbacks), in the process where they happen: sum them across processes;
+- the ``enforcement_agency_queue_*``, ``enforcement_agency_deferred_*`` and
+  ``enforcement_searches_running`` gauges describe the shared database, refreshed every
+  ``METRICS_REFRESH_SECONDS`` by API processes (``enforcement.orchestrator.gauges``): take the
+  ``max`` across processes, never the sum;
+- ``process_*`` (memory, file descriptors, CPU) and ``enforcement_db_pool_*`` are per process.
+
+The operations dashboard, the alert rules and the runbook (``ops/``) name these metrics; a test
+checks that every name they use is exported here.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+)
+
+# ``*_created`` series double the exposition and no dashboard or alert reads them.
+disable_created_metrics()
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+PROCESS = ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, process_open_fds, ...
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -69,7 +94,7 @@ QUEUE_DEPTH = Gauge(
 )
 QUEUE_OLDEST_AGE = Gauge(
     "enforcement_agency_queue_oldest_age_seconds",
-    "Age of the oldest due task not yet claimed",
+    "How long the oldest task that is due (to send, or to poll) has waited to be claimed",
     ["agency"],
     registry=REGISTRY,
 )
@@ -79,13 +104,40 @@ DEFERRED_OUTSTANDING = Gauge(
     ["agency"],
     registry=REGISTRY,
 )
+DEFERRED_OVERDUE = Gauge(
+    "enforcement_agency_deferred_overdue",
+    "Deferred answers past their deadline: tickets still waiting after it, or expired unanswered in the last 24 h",
+    ["agency"],
+    registry=REGISTRY,
+)
+SEARCHES_RUNNING = Gauge(
+    "enforcement_searches_running", "Searches with at least one agency task not yet terminal", registry=REGISTRY
+)
+GAUGE_REFRESH_FAILURES = Counter(
+    "enforcement_gauge_refresh_failures_total",
+    "Failed refreshes of the database-wide gauges (queue depth, deferred answers, ...)",
+    registry=REGISTRY,
+)
+GAUGE_REFRESH_LAST_SUCCESS = Gauge(
+    "enforcement_gauge_refresh_last_success_timestamp_seconds",
+    "Unix time of the last successful refresh of the database-wide gauges",
+    registry=REGISTRY,
+)
 CALLBACKS = Counter(
     "enforcement_agency_callbacks_total",
     "Agency callbacks by result (accepted, or the refusal reason)",
     ["agency", "result"],
     registry=REGISTRY,
 )
-DB_POOL_SIZE = Gauge("enforcement_db_pool_connections", "Database pool connections", ["state"], registry=REGISTRY)
+DB_POOL_SIZE = Gauge(
+    "enforcement_db_pool_connections",
+    "Database pool connections of this process by state (in_use, idle)",
+    ["state"],
+    registry=REGISTRY,
+)
+DB_POOL_MAX = Gauge(
+    "enforcement_db_pool_max_connections", "Most connections this process's pool may open", registry=REGISTRY
+)
 SSE_CLIENTS = Gauge("enforcement_event_stream_clients", "Open Server-Sent Events streams", registry=REGISTRY)
 HTTP_REQUESTS = Counter(
     "enforcement_http_requests_total",
@@ -114,20 +166,47 @@ __all__ = [
     "AGENCY_RETRIES",
     "BREAKER_STATE",
     "CALLBACKS",
+    "DB_POOL_MAX",
     "DB_POOL_SIZE",
     "DEFERRED_OUTSTANDING",
+    "DEFERRED_OVERDUE",
     "FLUSH_SIZE",
+    "GAUGE_REFRESH_FAILURES",
+    "GAUGE_REFRESH_LAST_SUCCESS",
     "HTTP_DURATION",
     "HTTP_REQUESTS",
     "IN_FLIGHT",
+    "PROCESS",
     "QUEUE_DEPTH",
     "QUEUE_OLDEST_AGE",
     "REGISTRY",
     "SEARCHES_COMPLETED",
     "SEARCHES_CREATED",
+    "SEARCHES_RUNNING",
     "SEARCH_DURATION",
     "SSE_CLIENTS",
     "TASKS_FINISHED",
     "TASKS_REUSED",
     "WORKER_INFO",
 ]
+
+# --- identities, authorization and audit (issue 4) ---
+AUTH_FAILURES = Counter(
+    "enforcement_auth_failures_total",
+    "Requests refused for their bearer token (missing, expired, signature, algorithm, issuer, audience, ...)",
+    ["reason"],
+    registry=REGISTRY,
+)
+ACCESS_DENIED = Counter(
+    "enforcement_access_denied_total", "Authenticated requests refused (403), by reason code", ["reason"],
+    registry=REGISTRY,
+)
+AUDIT_RECORDS = Counter(
+    "enforcement_audit_records_total", "Audit records appended to the chain, by action", ["action"], registry=REGISTRY
+)
+CASES_PUSHED = Counter(
+    "enforcement_cases_pushed_total", "Cases pushed by case-management systems, by outcome "
+    "(created, updated, unchanged, rejected)", ["outcome"], registry=REGISTRY,
+)
+
+__all__ += ["ACCESS_DENIED", "AUDIT_RECORDS", "AUTH_FAILURES", "CASES_PUSHED"]

@@ -67,6 +67,7 @@ class Settings:
     # Observability
     log_level: str = "INFO"
     log_json: bool | None = None
+    metrics_refresh_seconds: float = 15.0  # database-wide gauges (queue depth, deferred answers)
     # Domain knobs (court-configurable)
     freshness_hours: float = 24.0
     requery_interval_days: int = 182
@@ -124,6 +125,7 @@ class Settings:
             callback_max_skew_seconds=_int(e, "CALLBACK_MAX_SKEW_SECONDS", 300),
             log_level=_env(e, "LOG_LEVEL", "INFO"),
             log_json=None if log_json_raw is None else _bool(e, "LOG_JSON", True),
+            metrics_refresh_seconds=_float(e, "METRICS_REFRESH_SECONDS", 15.0),
             freshness_hours=_float(e, "FRESHNESS_HOURS", 24.0),
             requery_interval_days=_int(e, "REQUERY_INTERVAL_DAYS", 182),
             requery_years=_int(e, "REQUERY_YEARS", 5),

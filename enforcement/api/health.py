@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from enforcement import metrics
 from enforcement.api.keys import POOL
+from enforcement.orchestrator.gauges import observe_pool
 
 routes = web.RouteTableDef()
 
@@ -25,16 +26,14 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         async with asyncio.timeout(2):
             await request.app[POOL].fetchval("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+    except Exception as exc:
         return web.json_response({"status": "unavailable", "database": type(exc).__name__}, status=503)
     return web.json_response({"status": "ready", "database": "ok"})
 
 
 @routes.get("/metrics")
 async def prometheus_metrics(request: web.Request) -> web.Response:
-    pool = request.app[POOL]
-    metrics.DB_POOL_SIZE.labels(state="open").set(pool.get_size())
-    metrics.DB_POOL_SIZE.labels(state="idle").set(pool.get_idle_size())
+    observe_pool(request.app[POOL])
     return web.Response(body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -1,0 +1,118 @@
+"""Keep the gauges that describe shared state fresh: queue depth and the age of the oldest due
+task per agency, deferred answers outstanding and overdue, searches running, and this process's
+database pool.
+
+Counters are incremented where things happen; these figures are states of the database, so a
+refresher reads them every ``interval_seconds`` (``METRICS_REFRESH_SECONDS``). Every API process
+refreshes the database-wide gauges (dashboards and alerts take the ``max`` across processes);
+worker processes refresh only their own pool gauges. Extra sources (a feature's own gauges,
+e.g. re-queries due) can be added with ``add_source``: each is an async callable run on the
+same tick, whose failure is counted and logged without stopping the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
+
+import structlog
+
+from enforcement import metrics
+from enforcement.store.gauges import AgencyQueue, GaugeStore, QueueSnapshot
+
+log = structlog.get_logger(__name__)
+
+Source = Callable[[], Awaitable[None]]
+
+
+class PoolLike(Protocol):
+    def get_size(self) -> int: ...
+    def get_idle_size(self) -> int: ...
+    def get_max_size(self) -> int: ...
+
+
+def observe_pool(pool: PoolLike) -> None:
+    """This process's database pool: connections in use, idle, and the most it may open."""
+    size, idle = pool.get_size(), pool.get_idle_size()
+    metrics.DB_POOL_SIZE.labels(state="in_use").set(max(0, size - idle))
+    metrics.DB_POOL_SIZE.labels(state="idle").set(idle)
+    metrics.DB_POOL_MAX.set(pool.get_max_size())
+
+
+def publish(snapshot: QueueSnapshot, agencies: Iterable[str]) -> None:
+    """Set the database-wide gauges; agencies with nothing queued read 0, not stale values."""
+    names = set(agencies) | set(snapshot.agencies)
+    for name in sorted(names):
+        q = snapshot.agencies.get(name, AgencyQueue())
+        metrics.QUEUE_DEPTH.labels(agency=name, state="queued").set(q.queued)
+        metrics.QUEUE_DEPTH.labels(agency=name, state="running").set(q.running)
+        metrics.QUEUE_DEPTH.labels(agency=name, state="waiting").set(q.waiting)
+        metrics.QUEUE_OLDEST_AGE.labels(agency=name).set(q.oldest_due_age_seconds)
+        metrics.DEFERRED_OUTSTANDING.labels(agency=name).set(q.deferred_outstanding)
+        metrics.DEFERRED_OVERDUE.labels(agency=name).set(q.deferred_overdue)
+    metrics.SEARCHES_RUNNING.set(snapshot.searches_running)
+
+
+class GaugeRefresher:
+    def __init__(
+        self,
+        store: GaugeStore,
+        agencies: Iterable[str],
+        *,
+        interval_seconds: float = 15.0,
+        database_wide: bool = True,
+        pool: PoolLike | None = None,
+    ) -> None:
+        self.store = store
+        self.interval_seconds = interval_seconds
+        self.database_wide = database_wide
+        self.pool = pool
+        self._agencies = set(agencies)
+        self._sources: list[tuple[str, Source]] = []
+        self._failing: set[str] = set()
+
+    def add_source(self, name: str, source: Source) -> None:
+        """Run ``source`` on every tick too (a feature module's own database-wide gauges)."""
+        self._sources.append((name, source))
+
+    async def refresh(self) -> bool:
+        """One tick; True when every part succeeded."""
+        if self.pool is not None:
+            observe_pool(self.pool)
+        if not self.database_wide:
+            return True
+        parts: list[tuple[str, Source]] = [("queue", self._refresh_queue), *self._sources]
+        ok = True
+        for name, source in parts:
+            try:
+                await source()
+            except Exception as exc:  # the database may be away; the next tick retries
+                ok = False
+                metrics.GAUGE_REFRESH_FAILURES.inc()
+                if name not in self._failing:  # log once when it starts failing, once when back
+                    log.warning("gauge_refresh_failed", source=name, error=type(exc).__name__)
+                    self._failing.add(name)
+                continue
+            if name in self._failing:
+                log.info("gauge_refresh_recovered", source=name)
+                self._failing.discard(name)
+        if ok:
+            metrics.GAUGE_REFRESH_LAST_SUCCESS.set(time.time())
+        return ok
+
+    async def _refresh_queue(self) -> None:
+        snapshot = await self.store.snapshot()
+        self._agencies |= set(snapshot.agencies)
+        publish(snapshot, self._agencies)
+
+    async def run(self) -> None:
+        """Refresh now and then every ``interval_seconds`` until cancelled."""
+        while True:
+            started = time.monotonic()
+            await self.refresh()
+            await asyncio.sleep(max(0.0, self.interval_seconds - (time.monotonic() - started)))
+
+
+__all__ = ["GaugeRefresher", "observe_pool", "publish"]
