@@ -3,11 +3,10 @@
 Outcomes:
 
 - ``search_batch(requests)`` POSTs the requests as one gateway batch (split into several when
-  more than the manifest's ``batch.max_size``) and returns one ``Pending`` per request, in
-  order. A subject the gateway refuses at submission still gets a ticket: the connector
-  returns ``Pending(ticket, poll_after_seconds=0)`` for it, and polling that ticket raises
-  ``RejectedError`` with the bank's reason (the batch contract has no per-item error slot).
-  Only a refusal of the whole batch raises ``RejectedError`` from ``search_batch``.
+  more than the effective manifest's ``batch.max_size``) and returns one outcome per request,
+  in order: ``Pending`` for an accepted subject, ``Rejected`` (with the bank's reason) for a
+  subject the gateway refused at submission. (The refused item's ticket also polls as
+  ``REJECTED``.) Only a refusal of the whole batch raises ``RejectedError``.
 - ``search(request)`` is a batch of one; there a refused subject raises ``RejectedError`` at
   once, since nothing else shares the answer.
 - ``poll(ticket)``: ``Pending`` while the bank is processing, an ``AgencyResult`` when it has
@@ -44,8 +43,10 @@ from connectors.sdk.types import (
     AgencyResult,
     CallbackAnswer,
     ConnectorConfig,
+    ItemOutcome,
     Outcome,
     Pending,
+    Rejected,
 )
 from enforcement.domain.assets import BankAccount, Freeze
 
@@ -220,13 +221,15 @@ class BanksConnector(BaseConnector):
             raise RejectedError(message, code=code)
         return Pending(str(item["Ticket"]), _poll_after(item))
 
-    async def search_batch(self, requests: Sequence[AgencyRequest]) -> Sequence[Outcome]:
-        outcomes: list[Outcome] = []
+    async def search_batch(self, requests: Sequence[AgencyRequest]) -> Sequence[ItemOutcome]:
+        outcomes: list[ItemOutcome] = []
         size = self.manifest.batch.max_size if self.manifest.batch else len(requests) or 1
         for start in range(0, len(requests), size):
             for item in await self._submit(requests[start : start + size]):
-                refused = item.get("ItemStatus") == REJECTED
-                outcomes.append(Pending(str(item["Ticket"]), 0.0 if refused else _poll_after(item)))
+                if item.get("ItemStatus") == REJECTED:
+                    outcomes.append(Rejected(*rejection_text(item)))
+                else:
+                    outcomes.append(Pending(str(item["Ticket"]), _poll_after(item)))
         return outcomes
 
     async def poll(self, ticket: str) -> Outcome:

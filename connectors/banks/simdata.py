@@ -266,10 +266,8 @@ def accounts_for(kind: str, id_number: str, *, today: date | None = None) -> lis
     count = rng.choice((1, 1, 2, 2, 2, 3, 3, 4)) if kind == "person" else rng.choice((1, 2, 2, 3))
     accounts: list[dict[str, Any]] = []
     for i in range(count):
-        if rng.random() < 0.2:
-            bank = province.rural_bank
-        else:
-            bank = rng.choices(NATIONAL_BANKS, weights=NATIONAL_WEIGHTS)[0]
+        rural = rng.random() < 0.2
+        bank = province.rural_bank if rural else rng.choices(NATIONAL_BANKS, weights=NATIONAL_WEIGHTS)[0]
         account = _account(rng, kind, bank, province, today)
         if kind == "organization":
             account["AccountTypeName"] = ("基本存款账户" if i == 0 else "一般存款账户") + (

@@ -7,15 +7,20 @@ the only place that retries.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ConnectorError(Exception):
     """The agency call failed."""
 
     kind: str = "error"
 
-    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, detail: Any = None
+    ) -> None:
         self.message = message or (self.__doc__ or "").strip()
         self.code = code or self.kind
+        self.detail = detail  # the agency's parsed error answer, when there was one
         super().__init__(self.message)
 
 
@@ -30,8 +35,9 @@ class TransientError(ConnectorError):
         *,
         code: str | None = None,
         retry_after: float | None = None,
+        detail: Any = None,
     ) -> None:
-        super().__init__(message, code=code)
+        super().__init__(message, code=code, detail=detail)
         self.retry_after = retry_after
 
 

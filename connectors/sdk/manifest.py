@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,9 @@ class Manifest:
     hosts: tuple[str, ...]
     default_url: str
     raw: Mapping[str, Any]
+    # The Python package the manifest was loaded from (``Manifest.load``): where the connector
+    # ships its own files, such as record schemas under ``schemas/records/``.
+    package: str = field(default="", compare=False)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Manifest:
@@ -122,7 +125,7 @@ class Manifest:
     def load(cls, package: str) -> Manifest:
         """Read ``manifest.json`` shipped inside the connector's package."""
         text = resources.files(package).joinpath("manifest.json").read_text(encoding="utf-8")
-        return cls.parse(json.loads(text))
+        return replace(cls.parse(json.loads(text)), package=package)
 
     def with_overrides(self, overrides: Mapping[str, str]) -> Manifest:
         """Apply settings overrides (``AGENCY_<NAME>_<FIELD>``) over the declared policy."""
@@ -144,6 +147,12 @@ class Manifest:
                 breaker = replace(breaker, failure_ratio=float(value))
             elif key == "breaker_open_seconds":
                 breaker = replace(breaker, open_seconds=float(value))
+            elif key == "breaker_half_open_probes":
+                breaker = replace(breaker, half_open_probes=int(value))
+            elif key == "initial_backoff_seconds":
+                retry = replace(retry, initial_backoff_seconds=float(value))
+            elif key == "max_backoff_seconds":
+                retry = replace(retry, max_backoff_seconds=float(value))
             elif key == "batch_size" and batch is not None:
                 batch = replace(batch, max_size=int(value))
             elif key == "batch_wait_seconds" and batch is not None:

@@ -6,7 +6,8 @@ The orchestrator knows this protocol and the registry, never a concrete agency.
 - ``search(request)``: ask about one subject; returns an ``AgencyResult`` or a ``Pending`` ticket.
 - ``poll(ticket)``: for deferred agencies, ask whether a ticket has been answered.
 - ``search_batch(requests)``: for batch-capable agencies, submit many subjects in one call;
-  returns one outcome per request, in order.
+  returns one outcome per request, in order: ``AgencyResult``, ``Pending``, or ``Rejected``
+  for an item the agency refused (the rest of the batch stands).
 - ``parse_callback(body)``: for agencies that push answers, turn a verified callback body into
   per-ticket answers. Signature checking is the service's job, not the connector's.
 
@@ -23,11 +24,14 @@ from typing import Any, Protocol, runtime_checkable
 import aiohttp
 from aiohttp import web
 
+from connectors.sdk.errors import ConfigurationError
 from connectors.sdk.manifest import Manifest
+from connectors.sdk.simulator_kit import SimulatorConfig
 from connectors.sdk.types import (
     AgencyRequest,
     CallbackAnswer,
     ConnectorConfig,
+    ItemOutcome,
     Outcome,
 )
 
@@ -42,13 +46,18 @@ class Connector(Protocol):
 
     async def poll(self, ticket: str) -> Outcome: ...
 
-    async def search_batch(self, requests: Sequence[AgencyRequest]) -> Sequence[Outcome]: ...
+    async def search_batch(self, requests: Sequence[AgencyRequest]) -> Sequence[ItemOutcome]: ...
 
     def parse_callback(self, body: Mapping[str, Any]) -> Sequence[CallbackAnswer]: ...
 
 
 ConnectorFactory = Callable[[ConnectorConfig, aiohttp.ClientSession], Connector]
-SimulatorFactory = Callable[..., web.Application]
+
+
+class SimulatorFactory(Protocol):
+    """``create_simulator(config=None) -> web.Application``, built with the simulator kit."""
+
+    def __call__(self, config: SimulatorConfig | None = None, /) -> web.Application: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,14 @@ class ConnectorSpec:
     @property
     def name(self) -> str:
         return self.manifest.name
+
+    def make_simulator(self, config: SimulatorConfig | None = None) -> web.Application:
+        """The connector's simulator app; ConfigurationError when the package ships none."""
+        if self.simulator is None:
+            raise ConfigurationError(
+                f"connector {self.name!r} ships no simulator", code="no_simulator"
+            )
+        return self.simulator(config)
 
 
 __all__ = ["Connector", "ConnectorFactory", "ConnectorSpec", "SimulatorFactory"]

@@ -11,6 +11,20 @@ Control endpoints (never part of the agency's API):
     GET  /_sim/stats   counts of calls, effective queries (by idempotency key), faults injected
     POST /_sim/config  change latency or fault rates at run time (JSON, SimulatorConfig fields)
     POST /_sim/reset   forget the ledger and the counts
+
+Faults and counting: ``p_hang`` and ``p_drip`` delay a request that is then handled normally,
+so the agency *did* run the query: it counts as an effective query even if the client gave up
+waiting (as in life; the idempotency key makes the retry free). The other faults never reach
+the handler. ``p_malformed``'s body is a truncated JSON envelope (``{"code": "0000", ...``),
+malformed in any agency's style.
+
+Time: deferred simulators wait ``answer_delay_seconds`` of *simulated* time before answering,
+and simulated time runs ``time_scale`` times faster than real time; ``state.real_seconds(...)``
+converts. The conformance suite runs simulators with a large ``time_scale``. Timestamps on the
+wire stay real wall-clock times.
+
+Agency-specific state: subclass ``SimulatorState`` and read it back, typed, with
+``state_of(request.app, MyState)``.
 """
 
 from __future__ import annotations
@@ -23,7 +37,7 @@ import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -112,6 +126,15 @@ class SimulatorState:
         self.effective_queries[key or "(no key)"] += 1
         return value
 
+    def real_seconds(self, simulated_seconds: float) -> float:
+        """Real seconds that ``simulated_seconds`` of agency time take (``time_scale``)."""
+        scale = self.config.time_scale if self.config.time_scale > 0 else 1.0
+        return max(0.0, simulated_seconds) / scale
+
+    def answer_delay(self) -> float:
+        """Real seconds before a deferred answer is ready: ``answer_delay_seconds`` scaled."""
+        return self.real_seconds(self.config.answer_delay_seconds)
+
     def stats(self) -> dict[str, Any]:
         duplicated = sum(1 for n in self.effective_queries.values() if n > 1)
         return {
@@ -133,7 +156,7 @@ class SimulatorState:
 def subject_rng(agency: str, id_number: str) -> random.Random:
     """The same subject always gets the same data from the same agency."""
     digest = hashlib.sha256(f"{agency}|{id_number}".encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
+    return random.Random(int.from_bytes(digest[:8], "big"))  # noqa: S311 - test data, not secrets
 
 
 def sample_latency(state: SimulatorState) -> float:
@@ -151,6 +174,16 @@ def _default_error_style(status: int, code: str, message: str) -> tuple[str, byt
 
 STATE_KEY = web.AppKey("simulator_state", SimulatorState)
 STYLE_KEY = web.AppKey("simulator_error_style", object)
+
+S = TypeVar("S", bound=SimulatorState)
+
+
+def state_of(app: web.Application, cls: type[S] = SimulatorState) -> S:  # type: ignore[assignment]
+    """The simulator's state, as the (sub)class the agency's simulator built it with."""
+    state = app[STATE_KEY]
+    if not isinstance(state, cls):
+        raise TypeError(f"simulator state is a {type(state).__name__}, not a {cls.__name__}")
+    return state
 
 
 def _pick_fault(state: SimulatorState) -> str | None:
@@ -271,5 +304,6 @@ __all__ = [
     "fault_middleware",
     "make_simulator_app",
     "sample_latency",
+    "state_of",
     "subject_rng",
 ]

@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from enforcement.domain.assets import AssetRecord
 from enforcement.domain.subjects import Subject
+
+if TYPE_CHECKING:
+    from connectors.sdk.manifest import Manifest
 
 AnswerMode = Literal["sync", "deferred"]
 
@@ -73,13 +76,38 @@ Outcome = AgencyResult | Pending
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """One item of a batch that the agency refused for good, with its reason.
+
+    Only ``search_batch`` returns it: the other items of the batch stand. (A single ``search``
+    or ``poll`` raises ``RejectedError`` instead.)
+    """
+
+    reason: str
+    code: str = "rejected"
+
+
+ItemOutcome = AgencyResult | Pending | Rejected
+"""What ``search_batch`` answers for each request, in order."""
+
+BatchOutcome = Sequence[ItemOutcome]
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectorConfig:
-    """What a deployment tells a connector: where the agency is and how to prove who we are."""
+    """What a deployment tells a connector: where the agency is and how to prove who we are.
+
+    ``manifest`` is the *effective* manifest (the declared one with the deployment's overrides,
+    e.g. ``AGENCY_BANKS_BATCH_SIZE``); ``BaseConnector`` adopts it as ``self.manifest``. None
+    means the connector's own manifest as shipped. ``timeout_seconds`` is the effective
+    ``policy.timeout_seconds``: every call of the connector must end within it.
+    """
 
     base_url: str
     secret: str = ""
     timeout_seconds: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict)
+    manifest: Manifest | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +119,6 @@ class CallbackAnswer:
     rejection: str | None = None
 
 
-BatchOutcome = Sequence[Outcome]
-
 __all__ = [
     "AgencyRequest",
     "AgencyResult",
@@ -100,6 +126,8 @@ __all__ = [
     "BatchOutcome",
     "CallbackAnswer",
     "ConnectorConfig",
+    "ItemOutcome",
     "Outcome",
     "Pending",
+    "Rejected",
 ]

@@ -33,7 +33,7 @@ from tenacity import (
 )
 
 from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
-from connectors.sdk.types import AgencyRequest, AgencyResult, Outcome, Pending
+from connectors.sdk.types import AgencyRequest, AgencyResult, ItemOutcome, Outcome, Pending, Rejected
 from enforcement import metrics
 from enforcement.domain.errors import DomainError
 from enforcement.domain.subjects import Subject
@@ -257,9 +257,13 @@ class Dispatcher:
         for t, outcome in zip(live, outcomes, strict=True):
             self._record_outcome(rt, t.id, outcome)
 
-    def _record_outcome(self, rt: AgencyRuntime, task_id: int, outcome: Outcome) -> None:
+    def _record_outcome(self, rt: AgencyRuntime, task_id: int, outcome: ItemOutcome) -> None:
         if isinstance(outcome, Pending):
             self._settle(Settlement(task_id, "waiting", ticket=outcome.ticket, delay_seconds=outcome.poll_after_seconds))
+        elif isinstance(outcome, Rejected):  # one refused item of a batch
+            metrics.TASKS_FINISHED.labels(agency=rt.name, status="rejected").inc()
+            self._settle(Settlement(task_id, "rejected", error_code=outcome.code,
+                                    error_message=outcome.reason))
         else:
             self._succeed(_success(task_id, outcome))
             metrics.TASKS_FINISHED.labels(agency=rt.name, status="succeeded").inc()
@@ -399,7 +403,7 @@ class Dispatcher:
                 done = await self.store.expire_overdue()
                 if done:
                     metrics.SEARCHES_COMPLETED.inc(len(done))
-            except Exception as exc:  # noqa: BLE001 - the sweep is retried on its next tick
+            except Exception as exc:
                 log.warning("expiry_sweep_failed", error=type(exc).__name__)
 
 

@@ -1,9 +1,11 @@
 """An agency as the orchestrator sees it at run time: its connector, effective policy,
-breaker and rate limiter, built from the registry and the settings."""
+breaker, rate limiter and recent calls, built from the registry and the settings."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -17,6 +19,46 @@ from enforcement.orchestrator.policy import BreakerState, CircuitBreaker, RateLi
 from enforcement.settings import Settings
 
 
+@dataclass(frozen=True, slots=True)
+class CallSummary:
+    """This process's recent calls to one agency: what GET /api/v1/agencies shows."""
+
+    calls: int
+    failures: int
+    p50_seconds: float | None
+    p95_seconds: float | None
+    last_call_wall: float | None  # unix time of the last call's end
+
+
+class RecentCalls:
+    """A sliding window (``window_seconds``, at most ``max_samples``) of calls and outcomes."""
+
+    def __init__(self, window_seconds: float = 60.0, max_samples: int = 2000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.window_seconds = window_seconds
+        self._samples: deque[tuple[float, float, bool]] = deque(maxlen=max_samples)
+        self._clock = clock
+        self._last_wall: float | None = None
+
+    def add(self, seconds: float, ok: bool) -> None:
+        self._samples.append((self._clock(), seconds, ok))
+        self._last_wall = time.time()
+
+    def summary(self) -> CallSummary:
+        horizon = self._clock() - self.window_seconds
+        while self._samples and self._samples[0][0] < horizon:
+            self._samples.popleft()
+        durations = sorted(d for _, d, _ in self._samples)
+        failures = sum(1 for _, _, ok in self._samples if not ok)
+
+        def pct(q: float) -> float | None:
+            if not durations:
+                return None
+            return durations[min(len(durations) - 1, int(q * len(durations)))]
+
+        return CallSummary(len(durations), failures, pct(0.5), pct(0.95), self._last_wall)
+
+
 @dataclass
 class AgencyRuntime:
     spec: ConnectorSpec
@@ -25,7 +67,7 @@ class AgencyRuntime:
     breaker: CircuitBreaker
     limiter: RateLimiter
     in_flight: int = 0
-    recent_latencies: list[float] = field(default_factory=list)
+    recent: RecentCalls = field(default_factory=RecentCalls)
     last_error: str | None = None
     auth_failed: bool = False
 
@@ -33,10 +75,8 @@ class AgencyRuntime:
     def name(self) -> str:
         return self.manifest.name
 
-    def observe_latency(self, seconds: float) -> None:
-        self.recent_latencies.append(seconds)
-        if len(self.recent_latencies) > 200:
-            del self.recent_latencies[:100]
+    def observe_call(self, seconds: float, ok: bool) -> None:
+        self.recent.add(seconds, ok)
 
 
 def build_runtimes(
@@ -50,6 +90,7 @@ def build_runtimes(
             base_url=settings.agency_urls.get(name, manifest.default_url),
             secret=settings.agency_secrets.get(name, "sim-key"),
             timeout_seconds=manifest.policy.timeout_seconds,
+            manifest=manifest,  # the effective one: the connector sees the overrides too
         )
         gauge = metrics.BREAKER_STATE.labels(agency=name)
         gauge.set(BreakerState.CLOSED)
@@ -63,4 +104,4 @@ def build_runtimes(
     return runtimes
 
 
-__all__ = ["AgencyRuntime", "build_runtimes"]
+__all__ = ["AgencyRuntime", "CallSummary", "RecentCalls", "build_runtimes"]
