@@ -160,10 +160,38 @@ FLUSH_SIZE = Histogram(
 )
 WORKER_INFO = Gauge("enforcement_worker_up", "1 while this process runs the given role", ["role"], registry=REGISTRY)
 
+# -- Read by the alert rules (ops/prometheus/alerts.yml), set by the features that own the facts.
+# Re-queries: the re-query schedule (issue 5) refreshes these through GaugeRefresher.add_source.
+REQUERIES_DUE = Gauge(
+    "enforcement_requeries_due",
+    "终本 debtors whose scheduled re-query is due and not yet overdue, by court",
+    ["court"],
+    registry=REGISTRY,
+)
+REQUERIES_OVERDUE = Gauge(
+    "enforcement_requeries_overdue",
+    "终本 debtors whose scheduled re-query is past its due date, by court",
+    ["court"],
+    registry=REGISTRY,
+)
+# Audit: set by whatever verifies the hash chain in the service (issue 4's verifier).
+AUDIT_CHAIN_BROKEN = Gauge(
+    "enforcement_audit_chain_broken",
+    "1 when the last verification of the audit hash chain found a break (tampering), else 0",
+    registry=REGISTRY,
+)
+AUDIT_CHAIN_VERIFIED_AT = Gauge(
+    "enforcement_audit_chain_last_verified_timestamp_seconds",
+    "Unix time of the last completed verification of the audit hash chain",
+    registry=REGISTRY,
+)
+
 __all__ = [
     "AGENCY_CALLS",
     "AGENCY_CALL_DURATION",
     "AGENCY_RETRIES",
+    "AUDIT_CHAIN_BROKEN",
+    "AUDIT_CHAIN_VERIFIED_AT",
     "BREAKER_STATE",
     "CALLBACKS",
     "DB_POOL_MAX",
@@ -180,6 +208,8 @@ __all__ = [
     "QUEUE_DEPTH",
     "QUEUE_OLDEST_AGE",
     "REGISTRY",
+    "REQUERIES_DUE",
+    "REQUERIES_OVERDUE",
     "SEARCHES_COMPLETED",
     "SEARCHES_CREATED",
     "SEARCHES_RUNNING",

@@ -1,0 +1,106 @@
+"""The alert rules are valid, unit-tested with ``promtool test rules``, read only metrics the
+service exports, and each links to its runbook section.
+
+promtool comes with Debian's ``prometheus`` package (``.ci/run`` installs it). Without it these
+tests fail and say so; a developer who cannot install it may set ``PROMTOOL_OPTIONAL=1`` to skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.ops.promql import metric_names, unknown_names
+
+OPS = Path(__file__).resolve().parents[2] / "ops"
+PROMETHEUS = OPS / "prometheus"
+RULES = PROMETHEUS / "alerts.yml"
+RULE_TESTS = PROMETHEUS / "tests" / "alerts_test.yml"
+RUNBOOK = OPS / "runbook.md"
+
+
+def promtool() -> str:
+    found = shutil.which("promtool")
+    if found:
+        return found
+    if os.environ.get("PROMTOOL_OPTIONAL") == "1":
+        pytest.skip("promtool is not installed (PROMTOOL_OPTIONAL=1)")
+    pytest.fail(
+        "promtool is not installed, so the alert rules cannot be tested. Install Debian's `prometheus` "
+        "package (`apt-get install prometheus`, as .ci/run does), or set PROMTOOL_OPTIONAL=1 to skip.",
+        pytrace=False,
+    )
+
+
+def run(*args: str) -> str:
+    result = subprocess.run([promtool(), *args], capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    assert result.returncode == 0, f"promtool {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def rules() -> list[dict[str, Any]]:
+    doc = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    return [rule for group in doc["groups"] for rule in group["rules"]]
+
+
+def runbook_anchors() -> set[str]:
+    anchors = set()
+    for line in RUNBOOK.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            anchors.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return anchors
+
+
+def test_rules_pass_promtool_check() -> None:
+    out = run("check", "rules", str(RULES))
+    assert f"{len(rules())} rules found" in out
+
+
+def test_rules_unit_tests_pass() -> None:
+    out = run("test", "rules", str(RULE_TESTS))
+    assert "SUCCESS" in out
+
+
+def test_scrape_config_is_valid() -> None:
+    out = run("check", "config", str(PROMETHEUS / "prometheus.yml"))
+    assert "SUCCESS" in out
+
+
+def test_kubernetes_scrape_config_keeps_the_job_names_the_rules_use() -> None:
+    # Debian's promtool is built without Kubernetes discovery, so this file is checked by shape.
+    doc = yaml.safe_load((PROMETHEUS / "prometheus-kubernetes.yml").read_text(encoding="utf-8"))
+    assert doc["rule_files"] == ["alerts.yml"]
+    [job] = doc["scrape_configs"]
+    relabels = {r.get("target_label"): r for r in job["relabel_configs"]}
+    assert relabels["job"]["replacement"] == "enforcement-$1"
+    assert re.fullmatch(r"enforcement-\.\*", re.search(r'job=~"([^"]+)"', RULES.read_text()).group(1))  # type: ignore[union-attr]
+
+
+def test_every_alert_has_severity_summary_runbook_and_a_firing_unit_test() -> None:
+    anchors = runbook_anchors()
+    tests = yaml.safe_load(RULE_TESTS.read_text(encoding="utf-8"))["tests"]
+    firing = {case["alertname"] for t in tests for case in t["alert_rule_test"] if case.get("exp_alerts")}
+    names = [r["alert"] for r in rules()]
+    assert len(names) == len(set(names)), "two alerts share a name"
+    for rule in rules():
+        name = rule["alert"]
+        assert rule["labels"]["severity"] in ("warning", "critical"), name
+        assert rule["annotations"]["summary"], name
+        url = rule["annotations"]["runbook_url"]
+        assert url == f"ops/runbook.md#{name.lower()}", f"{name}: runbook_url {url}"
+        assert name.lower() in anchors, f"{name}: no section in ops/runbook.md"
+        assert name in firing, f"{name}: no unit test shows it firing"
+
+
+def test_rules_read_only_exported_metrics() -> None:
+    for rule in rules():
+        assert metric_names(rule["expr"]), rule["alert"]
+        assert not unknown_names(rule["expr"]), f"{rule['alert']} reads unknown metrics {unknown_names(rule['expr'])}"
