@@ -40,7 +40,7 @@ def promtool() -> str:
 
 
 def run(*args: str) -> str:
-    result = subprocess.run([promtool(), *args], capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    result = subprocess.run([promtool(), *args], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, f"promtool {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout + result.stderr
 
