@@ -7,8 +7,16 @@ batches. A dispatcher that dies loses its leases; another one picks the tasks up
 idempotency key (``search_id:agency``) keeps the agency from counting the query twice.
 
 Retries happen here and only here: transient errors are retried in-process with exponential
-backoff and jitter (``Retry-After`` honoured) a few times, then the task goes back to the queue
-with a later due time, until its deadline, after which it ends as expired.
+backoff and jitter (``Retry-After`` honoured) up to the agency's ``max_attempts``, then the task
+goes back to the queue with a later due time (the same exponential schedule, continued and
+capped at ``max_backoff_seconds``), until its deadline, after which it ends as expired.
+
+Agency limits hold across every process: the calls in flight per agency are counted where
+tasks are claimed (in SQL, under a per-agency lock; a batch call counts once), the request
+rate is shared among the live dispatchers, and the circuit breaker is shared through
+PostgreSQL (``enforcement.orchestrator.coordination``). Batch-capable agencies get the due
+subjects grouped: a batch goes out when ``batch.max_size`` subjects wait, or when the oldest
+has waited ``batch.max_wait_seconds``.
 """
 
 from __future__ import annotations
@@ -17,9 +25,11 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import structlog
 from tenacity import (
@@ -27,21 +37,22 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     retry_if_not_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
 )
 
 from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
-from connectors.sdk.types import AgencyRequest, AgencyResult, ItemOutcome, Outcome, Pending, Rejected
+from connectors.sdk.manifest import RetryPolicy
+from connectors.sdk.types import AgencyRequest, AgencyResult, ItemOutcome, Pending, Rejected
 from enforcement import metrics
 from enforcement.domain.errors import DomainError
 from enforcement.domain.subjects import Subject
+from enforcement.orchestrator.coordination import Coordinator
 from enforcement.orchestrator.runtime import AgencyRuntime
+from enforcement.store.agencies import AgencyStore
 from enforcement.store.errors import is_database_unavailable
 from enforcement.store.tasks import ClaimedTask, Settlement, Success, TaskStore
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 class BreakerOpen(TransientError):
@@ -58,6 +69,20 @@ class DispatcherConfig:
     flush_max: int = 200
     flush_linger_seconds: float = 0.002
     expiry_sweep_seconds: float = 5.0
+    heartbeat_seconds: float = 1.0
+
+
+def retry_delay(
+    policy: RetryPolicy, attempt: int, retry_after: float | None = None,
+    *, jitter: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (from 1): exponential from
+    ``initial_backoff_seconds``, capped at ``max_backoff_seconds``, jittered between half and
+    all of it; never less than the agency's ``Retry-After``."""
+    exponent = min(max(attempt - 1, 0), 30)
+    base = min(policy.max_backoff_seconds, policy.initial_backoff_seconds * 2**exponent)
+    delay = float(base * (0.5 + 0.5 * jitter()))
+    return max(delay, retry_after) if retry_after is not None else delay
 
 
 def request_from_task(task: ClaimedTask) -> AgencyRequest:
@@ -92,10 +117,15 @@ class Dispatcher:
         store: TaskStore,
         runtimes: Mapping[str, AgencyRuntime],
         config: DispatcherConfig,
+        agency_store: AgencyStore | None = None,
     ) -> None:
         self.store = store
         self.runtimes = runtimes
         self.config = config
+        self.coordinator = Coordinator(
+            agency_store or AgencyStore(store.pool), runtimes, config.worker_id,
+            heartbeat_seconds=config.heartbeat_seconds,
+        )
         self._wake = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._successes: list[Success] = []
@@ -114,17 +144,21 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Claim and dispatch until cancelled; then let calls in flight finish and flush."""
+        await self.coordinator.start()
         flusher = asyncio.create_task(self._flush_loop(), name="dispatcher-flush")
         sweeper = asyncio.create_task(self._expiry_loop(), name="dispatcher-expiry")
+        coordinator = asyncio.create_task(self.coordinator.run(), name="dispatcher-coordination")
         try:
             while True:
                 claimed = await self._claim_round()
                 if claimed == 0:
                     self._wake.clear()
                     self._slot_freed.clear()
-                    waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._slot_freed.wait())]
+                    waits = [asyncio.ensure_future(self._wake.wait()),
+                             asyncio.ensure_future(self._slot_freed.wait())]
                     try:
-                        await asyncio.wait(waits, timeout=self.config.idle_poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+                        await asyncio.wait(waits, timeout=self.config.idle_poll_seconds,
+                                           return_when=asyncio.FIRST_COMPLETED)
                     finally:
                         for w in waits:
                             w.cancel()
@@ -138,11 +172,12 @@ class Dispatcher:
                 await asyncio.wait(self._calls, timeout=self.config.lease_seconds / 2)
             sweeper.cancel()
             flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            coordinator.cancel()
+            for helper in (flusher, sweeper, coordinator):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await helper
             await self._flush_now()
+            await self.coordinator.stop()
 
     async def _claim_round(self) -> int:
         total = 0
@@ -150,55 +185,58 @@ class Dispatcher:
             free = self.config.max_in_flight - self._in_flight
             if free <= 0:
                 break
-            want = rt.breaker.capacity(min(free, self.config.claim_batch_size, rt.manifest.policy.max_in_flight))
-            if want <= 0:
-                continue
-            include_new = True
-            batch = rt.manifest.batch
-            if batch is not None:
-                try:
-                    age, n = await self.store.oldest_due(rt.name)
-                except Exception as exc:
-                    log.warning("claim_failed", agency=rt.name, error=type(exc).__name__)
-                    await asyncio.sleep(self.config.idle_poll_seconds)
-                    return total
-                include_new = n >= batch.max_size or (n > 0 and age >= batch.max_wait_seconds)
-                want = min(max(want, batch.max_size), self.config.max_in_flight) if include_new else want
             try:
-                tasks = await self.store.claim(
-                    rt.name,
-                    self.config.worker_id,
-                    want,
-                    self.config.lease_seconds,
-                    rt.manifest.policy.max_in_flight if batch is None else max(rt.manifest.policy.max_in_flight, want),
-                    include_new=include_new,
-                )
+                total += await self._claim_agency(rt, free)
             except Exception as exc:
-                log.warning("claim_failed", agency=rt.name, error=type(exc).__name__,
-                            database_unavailable=is_database_unavailable(exc))
+                if is_database_unavailable(exc):
+                    log.warning("claim_failed", agency=rt.name, error=type(exc).__name__, database_unavailable=True)
+                else:  # not the database being away: a bug, say so loudly
+                    log.error("claim_failed", agency=rt.name, error=type(exc).__name__, exc_info=True)
                 await asyncio.sleep(self.config.idle_poll_seconds)
                 return total
-            if not tasks:
-                continue
-            total += len(tasks)
-            fresh = [t for t in tasks if t.ticket is None]
-            polls = [t for t in tasks if t.ticket is not None]
-            if batch is not None and len(fresh) > 1:
-                self._spawn(self._run_batch(rt, fresh), len(fresh))
-            else:
-                polls = tasks
-            for task in polls:
-                self._spawn(self._run_one(rt, task), 1)
         return total
 
-    def _spawn(self, coro: object, weight: int) -> None:
-        self._in_flight += weight
+    async def _claim_agency(self, rt: AgencyRuntime, free: int) -> int:
+        """Claim what this agency's limits allow now and start the calls; returns tasks claimed."""
+        policy = rt.manifest.policy
+        want = rt.breaker.capacity(min(free, self.config.claim_batch_size, policy.max_in_flight))
+        if want <= 0:
+            return 0
+        probes = policy.breaker.half_open_probes
+        lease = self.config.lease_seconds
+        worker = self.config.worker_id
+        batch = rt.manifest.batch
+        if batch is None:
+            tasks = await self.store.claim(rt.name, worker, want, lease, policy.max_in_flight, half_open_calls=probes)
+            for task in tasks:
+                self._spawn(self._run_one(rt, task))
+            return len(tasks)
+        # Batch-capable: held tickets are polled one call each; subjects not yet sent go out
+        # together, one call for the whole group, once enough wait or the oldest waited enough.
+        polls = await self.store.claim(rt.name, worker, want, lease, policy.max_in_flight,
+                                       which="polls", half_open_calls=probes)
+        for task in polls:
+            self._spawn(self._run_one(rt, task))
+        if want - len(polls) <= 0:
+            return len(polls)
+        age, waiting = await self.store.oldest_due(rt.name)
+        if not (waiting >= batch.max_size or (waiting > 0 and age >= batch.max_wait_seconds)):
+            return len(polls)
+        fresh = await self.store.claim(rt.name, worker, batch.max_size, lease, policy.max_in_flight,
+                                       which="fresh", call_group=uuid.uuid4(), half_open_calls=probes)
+        if fresh:
+            self._spawn(self._run_batch(rt, fresh))
+        return len(polls) + len(fresh)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        """Run one agency call (a batch is one call) in the background."""
+        self._in_flight += 1
 
         async def wrapped() -> None:
             try:
-                await coro  # type: ignore[misc]
+                await coro
             finally:
-                self._in_flight -= weight
+                self._in_flight -= 1
                 self._slot_freed.set()
 
         task = asyncio.create_task(wrapped())
@@ -259,7 +297,8 @@ class Dispatcher:
 
     def _record_outcome(self, rt: AgencyRuntime, task_id: int, outcome: ItemOutcome) -> None:
         if isinstance(outcome, Pending):
-            self._settle(Settlement(task_id, "waiting", ticket=outcome.ticket, delay_seconds=outcome.poll_after_seconds))
+            self._settle(Settlement(task_id, "waiting", ticket=outcome.ticket,
+                                    delay_seconds=outcome.poll_after_seconds))
         elif isinstance(outcome, Rejected):  # one refused item of a batch
             metrics.TASKS_FINISHED.labels(agency=rt.name, status="rejected").inc()
             self._settle(Settlement(task_id, "rejected", error_code=outcome.code,
@@ -278,75 +317,93 @@ class Dispatcher:
                 log.error("agency_auth_failed", agency=rt.name, code=exc.code)
             rt.auth_failed = True
             return Settlement(task.id, "failed", error_code="auth", error_message=exc.message)
-        # Transient: back to the queue, later, unless the deadline has passed by then.
-        retry_after = getattr(exc, "retry_after", None)
+        # Transient: back to the queue, later, unless the deadline has passed by then. The
+        # in-process attempts of this claim used the first steps of the exponential schedule;
+        # the requeue takes the next one.
         if isinstance(exc, BreakerOpen):
             delay = max(rt.breaker.retry_in(), 0.5)
         else:
-            base = rt.manifest.policy.retry.max_backoff_seconds or 1.0
-            delay = max(retry_after or 0.0, min(base * 2 ** min(task.attempts - 1, 6), 3600.0))
-            delay *= 0.5 + random.random()  # noqa: S311 - jitter, not cryptography
+            retry = rt.manifest.policy.retry
+            retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+            delay = retry_delay(retry, task.attempts * retry.max_attempts, retry_after)
         if (task.deadline_at - datetime.now(UTC)).total_seconds() <= delay:
             metrics.TASKS_FINISHED.labels(agency=rt.name, status="expired").inc()
             return Settlement(task.id, "expired", error_code=exc.code,
                               error_message=f"gave up at the deadline: {exc.message} / 截止期限已到")
         return Settlement(task.id, "retry", delay_seconds=delay, error_code=exc.code, error_message=exc.message)
 
-    async def _call(self, rt: AgencyRuntime, operation: str, fn: object) -> Outcome:  # type: ignore[return]
-        """One logical call: rate-limited, breaker-guarded, retried on transient errors."""
+    async def _call(self, rt: AgencyRuntime, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
+        """One logical call: breaker-guarded, rate-limited, retried in-process on transient
+        errors while the claim's lease allows (a long ``Retry-After`` goes back to the queue)."""
         policy = rt.manifest.policy
+        budget = self.config.lease_seconds / 3
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
-            ra = getattr(exc, "retry_after", None)
-            backoff = wait_exponential_jitter(
-                initial=policy.retry.initial_backoff_seconds, max=policy.retry.max_backoff_seconds
-            )(state)
-            return float(max(ra, backoff)) if ra is not None else float(backoff)
+            retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+            return retry_delay(policy.retry, state.attempt_number, retry_after)
+
+        def stop(state: RetryCallState) -> bool:
+            elapsed = (state.seconds_since_start or 0.0) + (state.upcoming_sleep or 0.0)
+            return state.attempt_number >= policy.retry.max_attempts or elapsed > budget
 
         async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(policy.retry.max_attempts) | stop_after_delay(self.config.lease_seconds / 3),
+            stop=stop,
             wait=wait,
             retry=retry_if_exception_type(TransientError) & retry_if_not_exception_type(BreakerOpen),
             reraise=True,
             before_sleep=lambda _s: metrics.AGENCY_RETRIES.labels(agency=rt.name).inc(),
         ):
             with attempt:
-                if not rt.breaker.allows():
-                    raise BreakerOpen(code="breaker_open")
-                await rt.limiter.acquire()
-                rt.breaker.on_start()
-                rt.in_flight += 1
-                metrics.IN_FLIGHT.labels(agency=rt.name).inc()
-                started = time.perf_counter()
-                outcome_label = "result"
-                try:
-                    result: Outcome = await fn()  # type: ignore[operator]
-                    if isinstance(result, Pending):
-                        outcome_label = "pending"
-                    elif isinstance(result, list | tuple):
-                        outcome_label = "batch"
-                    rt.breaker.record(True)
-                    rt.auth_failed = False
-                    return result
-                except ConnectorError as exc:
-                    outcome_label = exc.kind
-                    rt.breaker.record(isinstance(exc, RejectedError))
-                    rt.last_error = exc.code
-                    raise
-                except DomainError as exc:
-                    outcome_label = "rejected"
-                    rt.breaker.record(True)
-                    raise RejectedError(exc.message_en, code=exc.code) from exc
-                finally:
-                    elapsed = time.perf_counter() - started
-                    rt.in_flight -= 1
-                    metrics.IN_FLIGHT.labels(agency=rt.name).dec()
-                    rt.observe_latency(elapsed)
-                    metrics.AGENCY_CALLS.labels(agency=rt.name, operation=operation, outcome=outcome_label).inc()
-                    metrics.AGENCY_CALL_DURATION.labels(agency=rt.name, operation=operation).observe(elapsed)
-                    log.debug("agency_call_finished", agency=rt.name, operation=operation,
-                              outcome=outcome_label, duration=round(elapsed, 4))
+                return await self._attempt(rt, operation, fn)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _attempt(self, rt: AgencyRuntime, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
+        if not rt.breaker.allows():
+            raise BreakerOpen(code="breaker_open")
+        await rt.limiter.acquire()
+        if not rt.breaker.allows():  # it opened while we waited for a token
+            raise BreakerOpen(code="breaker_open")
+        rt.breaker.on_start()
+        rt.in_flight += 1
+        metrics.IN_FLIGHT.labels(agency=rt.name).inc()
+        started = time.perf_counter()
+        outcome_label = "result"
+        ok = False
+        try:
+            result = await fn()
+            if isinstance(result, Pending):
+                outcome_label = "pending"
+            elif isinstance(result, list | tuple):
+                outcome_label = "batch"
+            ok = True
+            rt.breaker.record(True)
+            rt.auth_failed = False
+            return result
+        except ConnectorError as exc:
+            outcome_label = exc.kind
+            ok = isinstance(exc, RejectedError)  # the agency answered: it is up
+            rt.last_error = exc.code
+            rt.breaker.record(ok)
+            raise
+        except DomainError as exc:
+            outcome_label = "rejected"
+            ok = True
+            rt.breaker.record(True)
+            raise RejectedError(exc.message_en, code=exc.code) from exc
+        except Exception:
+            rt.last_error = "connector_error"
+            rt.breaker.record(False)
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            rt.in_flight -= 1
+            metrics.IN_FLIGHT.labels(agency=rt.name).dec()
+            rt.observe_call(elapsed, ok)
+            metrics.AGENCY_CALLS.labels(agency=rt.name, operation=operation, outcome=outcome_label).inc()
+            metrics.AGENCY_CALL_DURATION.labels(agency=rt.name, operation=operation).observe(elapsed)
+            log.debug("agency_call_finished", agency=rt.name, operation=operation,
+                      outcome=outcome_label, duration=round(elapsed, 4))
 
     # -- outcomes and flushing ---------------------------------------------------------------
 
@@ -361,7 +418,8 @@ class Dispatcher:
     async def _flush_loop(self) -> None:
         while True:
             await self._buffered.wait()
-            if self.config.flush_linger_seconds and len(self._successes) + len(self._settlements) < self.config.flush_max:
+            pending = len(self._successes) + len(self._settlements)
+            if self.config.flush_linger_seconds and pending < self.config.flush_max:
                 await asyncio.sleep(self.config.flush_linger_seconds)
             await self._flush_now()
 
@@ -407,4 +465,4 @@ class Dispatcher:
                 log.warning("expiry_sweep_failed", error=type(exc).__name__)
 
 
-__all__ = ["Dispatcher", "DispatcherConfig", "request_from_task"]
+__all__ = ["BreakerOpen", "Dispatcher", "DispatcherConfig", "request_from_task", "retry_delay"]

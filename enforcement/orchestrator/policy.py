@@ -1,7 +1,11 @@
 """Per-agency politeness in this process: a circuit breaker and a token-bucket rate limiter.
 
 The agency-wide concurrency limit (bulkhead) is enforced where tasks are claimed, in SQL, so
-that it holds across every worker process; the rate limit and the breaker are per process.
+that it holds across every worker process. The breaker counts this process's own calls; when
+it opens or closes, the dispatcher publishes the change to PostgreSQL (``agency_breaker``) and
+every other process adopts it, so an open breaker keeps *every* worker away from the agency
+(docs/decisions/0301-shared-breaker-and-rate.md). The rate limiter's rate is this process's
+share of the agency's rate: the dispatcher divides it by the number of live workers.
 """
 
 from __future__ import annotations
@@ -12,11 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from enum import IntEnum
 
-import structlog
-
 from connectors.sdk.manifest import BreakerPolicy
-
-log = structlog.get_logger(__name__)
 
 
 class BreakerState(IntEnum):
@@ -25,12 +25,19 @@ class BreakerState(IntEnum):
     OPEN = 2
 
 
+Transition = tuple[BreakerState, BreakerState]
+
+
 class CircuitBreaker:
     """Opens when, over the last ``min_calls`` or more calls, failures reach ``failure_ratio``.
 
     Open: no call goes out for ``open_seconds``; then half-open lets ``half_open_probes`` calls
-    through; all of them succeeding closes it, any failing opens it again. The log says once
-    when the agency goes down and once when it is back.
+    through; all of them succeeding closes it, any failing opens it again.
+
+    Transitions caused by this process's calls (closed -> open, half-open -> open, half-open ->
+    closed) are queued in ``pending`` for the dispatcher to publish; ``adopt`` applies a state
+    another process published, without queuing anything. ``on_change`` hears every change (for
+    the gauge); ``on_transition`` hears the ones to publish (to wake the publisher).
     """
 
     def __init__(
@@ -40,20 +47,25 @@ class CircuitBreaker:
         *,
         clock: Callable[[], float] = time.monotonic,
         on_change: Callable[[BreakerState], None] | None = None,
+        on_transition: Callable[[], None] | None = None,
     ) -> None:
         self.agency = agency
         self.policy = policy
         self._clock = clock
         self._window: deque[bool] = deque(maxlen=max(policy.min_calls * 2, 10))
         self._state = BreakerState.CLOSED
-        self._opened_at = 0.0
+        self._open_until = 0.0
         self._probes_out = 0
         self._probes_ok = 0
         self._on_change = on_change
+        self.on_transition = on_transition
+        self.pending: list[Transition] = []
+        self.last_failures = 0
+        self.last_calls = 0
 
     @property
     def state(self) -> BreakerState:
-        if self._state is BreakerState.OPEN and self._clock() - self._opened_at >= self.policy.open_seconds:
+        if self._state is BreakerState.OPEN and self._clock() >= self._open_until:
             self._set(BreakerState.HALF_OPEN)
             self._probes_out = 0
             self._probes_ok = 0
@@ -62,7 +74,7 @@ class CircuitBreaker:
     def retry_in(self) -> float:
         """Seconds until the breaker lets a call through again (0 when it does now)."""
         if self.state is BreakerState.OPEN:
-            return max(0.0, self.policy.open_seconds - (self._clock() - self._opened_at))
+            return max(0.0, self._open_until - self._clock())
         return 0.0
 
     def allows(self) -> bool:
@@ -83,34 +95,54 @@ class CircuitBreaker:
         return 0
 
     def on_start(self) -> None:
-        if self._state is BreakerState.HALF_OPEN:
+        if self.state is BreakerState.HALF_OPEN:
             self._probes_out += 1
 
     def record(self, ok: bool) -> None:
-        if self._state is BreakerState.HALF_OPEN:
+        state = self.state
+        if state is BreakerState.HALF_OPEN:
             if not ok:
-                self._open()
+                self._open(self.policy.open_seconds)
+                self._queue(BreakerState.HALF_OPEN, BreakerState.OPEN)
                 return
             self._probes_ok += 1
             if self._probes_ok >= self.policy.half_open_probes:
                 self._window.clear()
                 self._set(BreakerState.CLOSED)
-                log.info("agency_recovered", agency=self.agency)
+                self._queue(BreakerState.HALF_OPEN, BreakerState.CLOSED)
             return
-        if self._state is BreakerState.OPEN:
+        if state is BreakerState.OPEN:
             return
         self._window.append(ok)
         if len(self._window) >= self.policy.min_calls:
             failures = sum(1 for x in self._window if not x)
             if failures / len(self._window) >= self.policy.failure_ratio:
-                self._open()
-                log.warning(
-                    "agency_down", agency=self.agency, failures=failures, calls=len(self._window),
-                    open_seconds=self.policy.open_seconds,
-                )
+                self.last_failures, self.last_calls = failures, len(self._window)
+                self._open(self.policy.open_seconds)
+                self._queue(BreakerState.CLOSED, BreakerState.OPEN)
 
-    def _open(self) -> None:
-        self._opened_at = self._clock()
+    def adopt(self, state: BreakerState, remaining_seconds: float = 0.0) -> None:
+        """Take on a state published by another process (or by this one, read back)."""
+        if state is BreakerState.OPEN and remaining_seconds > 0:
+            if self._state is not BreakerState.OPEN or abs(self.retry_in() - remaining_seconds) > 0.5:
+                self._open(remaining_seconds)
+        elif state is BreakerState.OPEN or state is BreakerState.HALF_OPEN:
+            if self.state is not BreakerState.HALF_OPEN:
+                self._window.clear()
+                self._probes_out = 0
+                self._probes_ok = 0
+                self._set(BreakerState.HALF_OPEN)
+        elif self.state is not BreakerState.CLOSED:
+            self._window.clear()
+            self._set(BreakerState.CLOSED)
+
+    def _queue(self, before: BreakerState, after: BreakerState) -> None:
+        self.pending.append((before, after))
+        if self.on_transition is not None:
+            self.on_transition()
+
+    def _open(self, seconds: float) -> None:
+        self._open_until = self._clock() + seconds
         self._window.clear()
         self._set(BreakerState.OPEN)
 
@@ -122,15 +154,32 @@ class CircuitBreaker:
 
 
 class RateLimiter:
-    """A token bucket: ``rate`` calls per second, bursts of up to ``burst``."""
+    """A token bucket: ``rate`` calls per second, bursts of up to ``burst``.
+
+    ``set_rate`` changes the rate (the dispatcher gives each live worker its share of the
+    agency's rate); the burst is a quarter of a second's worth, at least one call, so that
+    the agency never sees much more than its rate over any window of a second or more.
+    """
 
     def __init__(self, rate: float, burst: float | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate)
-        self._tokens = self.burst
         self._clock = clock
+        self._fixed_burst = burst
+        self.rate = rate
+        self.burst = self._burst_for(rate)
+        self._tokens = self.burst
         self._last = clock()
         self._lock = asyncio.Lock()
+
+    def _burst_for(self, rate: float) -> float:
+        return self._fixed_burst if self._fixed_burst is not None else max(1.0, rate / 4)
+
+    def set_rate(self, rate: float) -> None:
+        if rate <= 0 or rate == self.rate:
+            return
+        self._refill()
+        self.rate = rate
+        self.burst = self._burst_for(rate)
+        self._tokens = min(self._tokens, self.burst)
 
     def _refill(self) -> None:
         now = self._clock()
@@ -151,4 +200,4 @@ class RateLimiter:
                 await asyncio.sleep((1 - self._tokens) / self.rate)
 
 
-__all__ = ["BreakerState", "CircuitBreaker", "RateLimiter"]
+__all__ = ["BreakerState", "CircuitBreaker", "RateLimiter", "Transition"]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
+from prometheus_client import Gauge
 
 from connectors.sdk.manifest import Manifest
 from connectors.sdk.protocol import Connector, ConnectorSpec
@@ -79,6 +80,13 @@ class AgencyRuntime:
         self.recent.add(seconds, ok)
 
 
+def _gauge_setter(gauge: Gauge) -> Callable[[BreakerState], None]:
+    def set_state(state: BreakerState) -> None:
+        gauge.set(int(state))
+
+    return set_state
+
+
 def build_runtimes(
     registry: Registry, settings: Settings, session: aiohttp.ClientSession
 ) -> Mapping[str, AgencyRuntime]:
@@ -98,7 +106,7 @@ def build_runtimes(
             spec=spec,
             manifest=manifest,
             connector=spec.factory(config, session),
-            breaker=CircuitBreaker(name, manifest.policy.breaker, on_change=lambda s, g=gauge: g.set(s)),
+            breaker=CircuitBreaker(name, manifest.policy.breaker, on_change=_gauge_setter(gauge)),
             limiter=RateLimiter(manifest.policy.rate_per_second),
         )
     return runtimes

@@ -80,13 +80,23 @@ class TaskStore:
         lease_seconds: float,
         agency_limit: int,
         *,
-        include_new: bool = True,
+        which: str = "any",
+        call_group: UUID | None = None,
+        half_open_calls: int = 1,
     ) -> list[ClaimedTask]:
+        """Claim up to ``limit`` due tasks of ``agency``, keeping the agency's calls in flight
+        (across every worker) within ``agency_limit``: one call per task, or one call for all
+        of them when they share a ``call_group`` (a batch). ``which``: 'any', 'polls' (tasks
+        holding a ticket) or 'fresh' (not yet sent). Nothing while the shared breaker is open;
+        ``half_open_calls`` at most while it is half-open."""
         if limit <= 0:
             return []
-        rows = await self.pool.fetch(
-            Q.claim_tasks, agency, worker_id, limit, lease_seconds, agency_limit, include_new
-        )
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(Q.lock_agency_claims, agency)
+            rows = await conn.fetch(
+                Q.claim_tasks, agency, worker_id, limit, lease_seconds, agency_limit, which, call_group,
+                half_open_calls,
+            )
         return [ClaimedTask.from_row(r) for r in rows]
 
     async def oldest_due(self, agency: str) -> tuple[float, int]:

@@ -1,21 +1,34 @@
+-- lock_agency_claims --
+-- $1 agency: serialize claims for one agency until the transaction ends, so that the agency-wide limit of calls in flight holds across workers
+SELECT pg_advisory_xact_lock(1701734767, hashtext($1))
+
 -- claim_tasks --
--- $1 agency, $2 worker id, $3 how many at most, $4 lease seconds, $5 agency-wide in-flight limit, $6 include tasks not yet sent (false: only polls of held tickets): due tasks (or tasks whose lease a dead worker lost) with the request context
-WITH busy AS (
-    SELECT count(*) AS n FROM agency_task
+-- $1 agency, $2 worker id, $3 how many tasks at most, $4 lease seconds, $5 agency-wide limit of calls in flight, $6 which tasks ('any' | 'polls': holding a ticket | 'fresh': not yet sent), $7 call group (uuid: all the tasks go in one batch call; null: one call each), $8 calls allowed while the shared breaker is half-open: due tasks (or tasks whose lease a dead worker lost) with the request context; none while the agency's breaker is open
+WITH gate AS (
+    SELECT CASE WHEN b.state = 'open' AND b.open_until > now() THEN 0
+                WHEN b.state = 'open' THEN least($5::int, $8::int)
+                ELSE $5::int END AS calls
+    FROM (SELECT 1) AS one LEFT JOIN agency_breaker b ON b.agency = $1
+), busy AS (
+    SELECT count(DISTINCT coalesce(call_group::text, id::text)) AS calls FROM agency_task
     WHERE agency = $1 AND status = 'running' AND lease_expires_at > now()
+), room AS (
+    SELECT greatest(0, gate.calls - busy.calls) AS calls FROM gate, busy
 ), picked AS (
     SELECT id FROM agency_task
     WHERE agency = $1
       AND ((status IN ('queued', 'waiting') AND due_at <= now())
            OR (status = 'running' AND lease_expires_at < now()))
-      AND ($6 OR ticket IS NOT NULL)
+      AND ($6::text = 'any' OR ($6::text = 'polls') = (ticket IS NOT NULL))
     ORDER BY due_at
-    LIMIT greatest(0, least($3, $5 - (SELECT n FROM busy)))
+    LIMIT CASE WHEN $7::uuid IS NULL THEN least($3::int, (SELECT calls FROM room))
+               WHEN (SELECT calls FROM room) > 0 THEN $3::int
+               ELSE 0 END
     FOR UPDATE SKIP LOCKED
 )
 UPDATE agency_task t
 SET status = 'running', leased_by = $2, lease_expires_at = now() + make_interval(secs => $4),
-    attempts = t.attempts + 1, updated_at = now()
+    attempts = t.attempts + 1, updated_at = now(), call_group = $7::uuid
 FROM picked, search s
 WHERE t.id = picked.id AND s.id = t.search_id
 RETURNING t.id, t.search_id, t.agency, t.idempotency_key, t.ticket, t.attempts, t.deadline_at,
@@ -124,6 +137,8 @@ WITH picked AS (
     SET status = 'expired', finished_at = now(), updated_at = now(), leased_by = NULL,
         lease_expires_at = NULL, error_code = 'deadline',
         error_message = 'no answer before the deadline / 截止期限内未获答复'
+            || CASE WHEN t.error_code IS NULL THEN ''
+                    ELSE ' (last error / 最近一次错误: ' || t.error_code || ')' END
     FROM picked WHERE t.id = picked.id
     RETURNING t.id, t.search_id, t.agency
 ), ev AS (
