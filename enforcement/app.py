@@ -19,6 +19,7 @@ from aiohttp import web
 from connectors.sdk.registry import Registry
 from enforcement import metrics
 from enforcement.api import health, searches
+from enforcement.api import web as web_pages
 from enforcement.api.auth import DemoIssuer, TokenVerifier, make_auth_middleware
 from enforcement.api.keys import DSN, EVENTS, EXTRAS, HTTP_SESSION, POOL, REGISTRY, RUNTIMES, SEARCHES, SETTINGS
 from enforcement.api.middleware import request_context
@@ -38,7 +39,7 @@ from enforcement.store.tasks import TaskStore
 log = structlog.get_logger(__name__)
 
 # Feature modules: each exposes ``routes`` (a RouteTableDef) and may expose ``setup(app)``.
-ROUTE_MODULES: list[Any] = [health, searches]
+ROUTE_MODULES: list[Any] = [health, searches, web_pages]
 
 
 def _worker_id(settings: Settings) -> str:

@@ -23,7 +23,8 @@ from enforcement.api.keys import ACTOR
 from enforcement.domain.actors import Actor
 from enforcement.settings import Settings
 
-PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/", "/favicon.ico")
+# /api/v1/demo/: the workbench demo sign-in (issue 6), which refuses itself unless JWT_MODE=demo.
+PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/", "/favicon.ico", "/api/v1/demo/")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

@@ -1,0 +1,236 @@
+// One case: its facts, parties, lifecycle events and searches; the 全网查询 button per debtor
+// with the dossier filling in live; the 终本 checklist and the case's alerts.
+
+import * as api from '../api.js';
+import { h, replace } from '../dom.js';
+import { daysBetween, fmtDate, fmtDateTime, fmtMoney, label, pick, t, todayBeijing } from '../i18n.js';
+import { showError } from '../banner.js';
+import { LiveSearch } from './live-search.js';
+import { statusTag } from './cases.js';
+import { renderChecklist } from './checklist.js';
+import { renderAlerts } from './alerts.js';
+
+function fact(term, value) {
+  return [h('dt', {}, term), h('dd', {}, value ?? '—')];
+}
+
+function deadlineText(c) {
+  if (!c.statutory_deadline) return '—';
+  const left = daysBetween(todayBeijing(), c.statutory_deadline);
+  const note = c.status === 'closed' ? null
+    : c.overdue || left < 0
+      ? h('span', { class: 'tag tag-alert', 'data-overdue': '' }, t('overdue_days', { n: Math.abs(left) }))
+      : h('span', { class: ['tag', left <= 30 ? 'tag-warn' : 'tag-muted'] }, t('days_left', { n: left }));
+  return [fmtDate(c.statutory_deadline), ' ', note];
+}
+
+function facts(c) {
+  const recovered = Number(c.amount_to_enforce) > 0 ? Number(c.amount_recovered) / Number(c.amount_to_enforce) : 0;
+  return h('dl', { class: 'facts' },
+    fact(t('col_court'), c.court_name || c.court_code),
+    fact(t('col_judge'), c.judge ? c.judge.name : '—'),
+    fact(t('col_case_type'), label('case_type', c.case_type)),
+    fact(t('col_cause'), c.cause || '—'),
+    fact(t('col_applicant'), c.applicant ? c.applicant.name : '—'),
+    fact(t('col_amount'), h('strong', { class: 'amount', 'data-amount': '' }, fmtMoney(c.amount_to_enforce))),
+    fact(t('col_recovered'), [fmtMoney(c.amount_recovered), ' ', h('span', { class: 'muted small' }, `(${(recovered * 100).toFixed(1)}%)`)]),
+    fact(t('col_filed_on'), fmtDate(c.filed_on)),
+    fact(t('col_deadline'), deadlineText(c)),
+    c.status === 'closed' ? fact(t('col_closure'), `${c.closure_mode || '—'} · ${fmtDate(c.closed_on)}`) : null);
+}
+
+function eventSummary(e) {
+  const data = e.data || {};
+  const parts = [];
+  for (const [k, v] of Object.entries(data)) {
+    if (v === null || v === undefined || v === '' || typeof v === 'object') continue;
+    parts.push(`${label('event_field', k)}: ${v}`);
+  }
+  return parts.join(' · ');
+}
+
+function eventsList(c) {
+  const events = [...(c.events || [])].sort((a, b) => (a.occurred_on < b.occurred_on ? 1 : a.occurred_on > b.occurred_on ? -1 : b.id - a.id));
+  if (!events.length) return h('p', { class: 'empty' }, t('events_none'));
+  return h('ol', { class: 'timeline' }, events.map((e) => h('li', { 'data-event': e.event_type },
+    h('time', { datetime: e.occurred_on }, fmtDate(e.occurred_on)),
+    h('span', { class: 'event-type' }, label('event', e.event_type)),
+    eventSummary(e) ? h('span', { class: 'muted small' }, eventSummary(e)) : null)));
+}
+
+export async function render(ctx) {
+  const { main, params, query, user } = ctx;
+  const caseId = Number(params.caseId);
+  let c;
+  try {
+    c = await api.get(`/api/v1/cases/${caseId}`);
+  } catch (err) {
+    replace(main, h('section', { class: 'page' },
+      h('h1', {}, t('case_unavailable')),
+      h('p', { class: 'error-text', 'data-error-code': err.code || '' }, err instanceof api.ApiError ? pick(err.messages) : t('error_generic')),
+      h('p', {}, h('a', { href: '/ui/cases' }, t('back_to_cases')))));
+    if (!(err instanceof api.ApiError) || ![403, 404].includes(err.status)) showError(err);
+    return undefined;
+  }
+  if (!ctx.isCurrent()) return undefined;
+
+  const canSearch = user && user.role === 'judge' && c.judge && c.judge.login === user.login && c.status === 'open';
+  let live = null;
+  const liveBox = h('div', { class: 'live', id: 'live-search', tabindex: '-1' });
+  const liveTitle = h('h2', { id: 'live-title' }, t('search_title'));
+  const liveSection = h('section', { class: 'panel', 'aria-labelledby': 'live-title', hidden: true }, liveTitle, liveBox);
+  const searchesBox = h('div', {});
+  const checklistBox = h('div', { class: 'checklist-box' }, h('p', { class: 'loading' }, t('loading')));
+  const alertsBox = h('div', { class: 'alerts-box' });
+  const freshBox = h('input', { type: 'checkbox', id: 'force-fresh' });
+
+  function showSearch(searchId, { focus = false } = {}) {
+    if (live) live.close();
+    liveSection.hidden = false;
+    const s = (c.searches || []).find((x) => x.id === searchId);
+    liveTitle.textContent = s ? t('search_title_of', { name: s.subject.name, at: fmtDateTime(s.created_at) }) : t('search_title');
+    live = new LiveSearch(liveBox, searchId, {
+      onComplete: (view, wasLive) => {
+        if (wasLive) refreshAfterSearch();
+        liveTitle.textContent = t('search_title_of', { name: view.subject.name, at: fmtDateTime(view.created_at) });
+      },
+    });
+    live.start();
+    if (focus) liveSection.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  }
+
+  async function refreshAfterSearch() {
+    try {
+      c = await api.get(`/api/v1/cases/${caseId}`);
+      drawSearches();
+      drawDebtors();
+    } catch (err) { showError(err); }
+    loadChecklist();
+    loadAlerts();
+  }
+
+  async function startSearch(debtor, button) {
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    try {
+      const accepted = await api.post('/api/v1/searches', {
+        case_id: caseId,
+        subject: { kind: debtor.kind, id_number: debtor.id_number, name: debtor.name },
+        purpose: '财产调查',
+        force_fresh: freshBox.checked,
+      });
+      c.searches = [{ id: accepted.id, subject: debtor, status: 'running', created_at: new Date().toISOString(),
+        purpose: '财产调查', agencies: accepted.agencies.length, answered: 0, requested_by: user.login }, ...(c.searches || [])];
+      history.replaceState(null, '', `/ui/cases/${caseId}?search=${accepted.id}`);
+      drawSearches();
+      drawDebtors();
+      showSearch(accepted.id, { focus: true });
+    } catch (err) {
+      showError(err);
+    } finally {
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  const debtorsBox = h('div', {});
+  function drawDebtors() {
+    replace(debtorsBox, debtorsTable());
+  }
+
+  function debtorsTable() {
+    const rows = (c.debtors || []).map((d) => {
+      const last = (c.searches || []).filter((s) => s.subject.id_number === d.id_number)
+        .sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
+      const button = h('button', { type: 'button', class: 'btn btn-search', 'data-search-debtor': d.id_number, disabled: !canSearch },
+        t('search_all'));
+      button.addEventListener('click', () => startSearch(d, button));
+      return h('tr', {},
+        h('th', { scope: 'row' }, d.name),
+        h('td', {}, label('subject_kind', d.kind)),
+        h('td', { class: 'mono' }, d.id_number),
+        h('td', {}, last ? [fmtDateTime(last.created_at), ' ', h('span', { class: 'muted small' }, label('search_status', last.status))] : h('span', { class: 'muted' }, t('never_searched'))),
+        h('td', {}, button));
+    });
+    return h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
+      h('thead', {}, h('tr', {}, ['col_name', 'col_subject_kind', 'col_id_number', 'col_last_search', 'col_action'].map((k) => h('th', { scope: 'col' }, t(k))))),
+      h('tbody', {}, rows)));
+  }
+
+  function drawSearches() {
+    const list = [...(c.searches || [])].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+    if (!list.length) {
+      replace(searchesBox, h('p', { class: 'empty' }, t('searches_none')));
+      return;
+    }
+    replace(searchesBox, h('div', { class: 'table-wrap' }, h('table', { class: 'data searches-table' },
+      h('thead', {}, h('tr', {}, ['col_searched_at', 'col_subject', 'col_purpose', 'col_search_status', 'col_answered', 'col_action'].map((k) => h('th', { scope: 'col' }, t(k))))),
+      h('tbody', {}, list.map((s) => h('tr', { 'data-search-id': s.id },
+        h('td', {}, fmtDateTime(s.created_at)),
+        h('td', {}, s.subject.name),
+        h('td', {}, s.purpose),
+        h('td', {}, label('search_status', s.status)),
+        h('td', {}, `${s.answered ?? '—'} / ${s.agencies ?? '—'}`),
+        h('td', {}, h('button', {
+          type: 'button', class: 'btn btn-small',
+          onclick: () => {
+            history.replaceState(null, '', `/ui/cases/${caseId}?search=${s.id}`);
+            showSearch(s.id, { focus: true });
+          },
+        }, t('open_search')))))))));
+  }
+
+  async function loadChecklist() {
+    try {
+      const check = await api.get(`/api/v1/cases/${caseId}/closure-check`);
+      if (ctx.isCurrent()) replace(checklistBox, renderChecklist(check));
+    } catch (err) {
+      if (err instanceof api.ApiError && err.code === 'not_found') {
+        replace(checklistBox, h('p', { class: 'muted' }, t('checklist_unavailable')));
+      } else {
+        replace(checklistBox, h('p', { class: 'error-text' }, pick(err.messages) || t('error_generic')));
+      }
+    }
+  }
+
+  async function loadAlerts() {
+    try {
+      const alerts = await api.get(`/api/v1/alerts${api.query({ case_id: caseId })}`);
+      if (ctx.isCurrent()) replace(alertsBox, renderAlerts(alerts, { compact: true }));
+    } catch (err) {
+      replace(alertsBox); // no alerts feature yet, or none visible: nothing to show
+      if (!(err instanceof api.ApiError && ['not_found', 'role_not_allowed'].includes(err.code))) showError(err);
+    }
+  }
+
+  replace(main, h('article', { class: 'page case-page', 'data-case-id': caseId },
+    h('nav', { class: 'breadcrumbs', 'aria-label': t('breadcrumbs') },
+      h('a', { href: '/ui/cases' }, t('nav_cases')), ' / ', h('span', { 'aria-current': 'page' }, c.case_number)),
+    h('div', { class: 'page-head' },
+      h('h1', {}, c.case_number), statusTag(c.status),
+      c.overdue && c.status !== 'closed' ? h('span', { class: 'tag tag-alert' }, t('overdue')) : null),
+    alertsBox,
+    h('div', { class: 'case-grid' },
+      h('section', { class: 'panel', 'aria-labelledby': 'facts-title' }, h('h2', { id: 'facts-title' }, t('case_facts')), facts(c)),
+      h('section', { class: 'panel', 'aria-labelledby': 'checklist-title' }, h('h2', { id: 'checklist-title' }, t('checklist_title')), checklistBox)),
+    h('section', { class: 'panel', 'aria-labelledby': 'debtors-title' },
+      h('div', { class: 'panel-head' }, h('h2', { id: 'debtors-title' }, t('debtors_title')),
+        canSearch ? h('div', { class: 'field-check small' }, freshBox, h('label', { for: 'force-fresh' }, t('force_fresh'))) : null),
+      canSearch ? null : h('p', { class: 'muted small' }, t(c.status !== 'open' ? 'search_needs_open' : 'search_only_judge')),
+      debtorsBox),
+    liveSection,
+    h('div', { class: 'case-grid' },
+      h('section', { class: 'panel', 'aria-labelledby': 'searches-title' }, h('h2', { id: 'searches-title' }, t('searches_title')), searchesBox),
+      h('section', { class: 'panel', 'aria-labelledby': 'events-title' }, h('h2', { id: 'events-title' }, t('events_title')), eventsList(c)))));
+
+  drawSearches();
+  drawDebtors();
+  loadChecklist();
+  loadAlerts();
+  const wanted = query.get('search');
+  const latest = [...(c.searches || [])].sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
+  if (wanted && /^[0-9a-f-]{36}$/i.test(wanted)) showSearch(wanted);
+  else if (latest) showSearch(latest.id);
+
+  return () => { if (live) live.close(); };
+}

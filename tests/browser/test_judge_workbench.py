@@ -1,0 +1,192 @@
+"""A judge in real Chromium: sign in, filter the case list, open a case, press 全网查询 and watch
+every agency arrive over the events stream, read the dossier; and never see another judge's case."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from enforcement.seeds import CASES
+from tests.browser.conftest import screenshot_dir
+
+pytestmark = pytest.mark.browser
+
+AGENCIES = ["banks", "exit_entry", "hotels", "social_insurance", "vehicles"]
+ZHANGWEI_CASES = [c[0] for c in CASES if c[2] == "zhangwei"]
+FIRST = CASES[0]  # zhangwei's case with a debtor who owns accounts, a car, jobs and hotel stays
+
+# Records each agency's sequence of states as the page shows them (no reload in between).
+WATCH_STATES = """() => {
+  window.__marker = 'same-page';
+  window.__states = {};
+  const record = () => {
+    for (const li of document.querySelectorAll('#live-search li.agency')) {
+      const seen = (window.__states[li.dataset.agency] ||= []);
+      if (seen[seen.length - 1] !== li.dataset.state) seen.push(li.dataset.state);
+    }
+  };
+  new MutationObserver(record).observe(document.body, {subtree: true, childList: true, attributes: true});
+}"""
+
+
+async def test_judge_signs_in_filters_cases_and_sees_only_their_own(make_workbench: Any) -> None:
+    wb = await make_workbench()
+    page = await wb.page()
+    await wb.sign_in(page, "zhangwei")
+    await page.wait_for_selector("table.cases-table tbody tr")
+    assert page.url.endswith("/ui/cases")
+    numbers = await page.locator("table.cases-table tbody th a").all_inner_texts()
+    assert sorted(numbers) == sorted(ZHANGWEI_CASES)
+    assert "张伟" in await page.inner_text("#whoami")
+
+    # Overdue against the statutory period: only the case filed 210 days ago.
+    await page.check("#f-overdue")
+    await page.click("form.filters button[type=submit]")
+    await page.wait_for_url(re.compile(r"overdue=true"))
+    await expect(page.locator("table.cases-table tbody tr")).to_have_count(1)
+    only = await page.locator("table.cases-table tbody th a").all_inner_texts()
+    assert only == ["（2025）辽0102执4420号"]
+    assert await page.locator("[data-overdue]").count() == 1
+
+    # Filing date range: the cases filed within the last 50 days (one).
+    await page.click("form.filters button[type=reset]")
+    await page.wait_for_url(re.compile(r"/ui/cases$"))
+    filed = next(c for c in CASES if c[0] == FIRST[0])
+    assert filed[6] == 40
+    since = (date.today() - timedelta(days=50)).isoformat()
+    await page.fill("#f-from", since)
+    await page.click("form.filters button[type=submit]")
+    await expect(page.locator("table.cases-table tbody tr")).to_have_count(1)
+    assert await page.locator("table.cases-table tbody th a").all_inner_texts() == [FIRST[0]]
+    assert wb.js_errors == []
+
+
+async def test_search_fills_the_dossier_live_agency_by_agency(make_workbench: Any, tmp_path: Path) -> None:
+    wb = await make_workbench()
+    page = await wb.page()
+    await wb.sign_in(page, "zhangwei")
+    case_id = await wb.case_id(FIRST[0])
+    await page.click(f"table.cases-table a[href='/ui/cases/{case_id}']")
+    await page.wait_for_selector(".case-page [data-search-debtor]")
+    facts = await page.inner_text(".facts")
+    assert "¥386,500.00" in facts and FIRST[3] in facts
+    assert await page.locator("#live-search").count() == 1
+    assert await page.locator("section:has(#live-search)").is_hidden()
+
+    await page.evaluate(WATCH_STATES)
+    await page.click("[data-search-debtor]")
+    await page.wait_for_selector("#live-search li.agency")
+    await page.wait_for_selector("#live-search[data-search-status=completed]", timeout=30_000)
+
+    states: dict[str, list[str]] = await page.evaluate("window.__states")
+    assert sorted(states) == AGENCIES, states
+    for agency, seen in states.items():
+        assert seen[-1] == "answered", (agency, seen)
+        assert seen[0] in ("waiting", "asked"), (agency, seen)  # it arrived while we watched
+    assert "asked" in states["banks"], states["banks"]  # the bank's deferred answer was awaited
+    assert await page.evaluate("window.__marker") == "same-page"  # no reload happened
+    log = await page.locator(".activity-log li[data-state=answered]").evaluate_all(
+        "items => items.map(li => li.dataset.agency)")
+    assert sorted(set(log)) == AGENCIES
+
+    # The dossier shows exactly what the API says, kind by kind, with totals and provenance.
+    search_id = re.search(r"search=([0-9a-f-]{36})", page.url)
+    assert search_id, page.url
+    status, view = await wb.api.request("GET", f"/api/v1/searches/{search_id.group(1)}", login="zhangwei")
+    assert status == 200 and view["status"] == "completed"
+    for kind, entries in view["dossier"]["sections"].items():
+        rows = page.locator(f".dossier-section[data-kind={kind}] tbody tr")
+        assert await rows.count() == len(entries), kind
+        keys = await rows.evaluate_all("rows => rows.map(r => r.dataset.key)")
+        assert sorted(keys) == sorted(e["natural_key"] for e in entries)
+    accounts = view["dossier"]["sections"]["bank_account"]
+    first = accounts[0]["data"]
+    bank_text = await page.inner_text(".dossier-section[data-kind=bank_account]")
+    assert first["account_number"] in bank_text
+    for cur, totals in view["dossier"]["totals"]["bank_account"]["by_currency"].items():
+        shown = await page.inner_text(f"[data-total='balance-{cur}']")
+        integer, cents = totals["balance"].split(".")
+        assert shown.endswith(f"{int(integer):,}.{cents}"), (shown, totals)
+    assert "银行存款查询" in bank_text  # provenance: which agency said so
+    hotels = await page.inner_text(".dossier-section[data-kind=hotel_stay]")
+    assert "星级" in hotels
+    # Empty answers are answers: the agencies that found nothing are named.
+    empty = [a for a in view["agencies"] if a["record_count"] == 0]
+    if empty:
+        assert a_name(empty[0]) in await page.inner_text("[data-empty-answers]")
+    # The search is listed in the case's searches, completed.
+    await page.wait_for_selector(f"tr[data-search-id='{search_id.group(1)}']")
+
+    shots = screenshot_dir(tmp_path)
+    await page.screenshot(path=str(shots / "case-dossier.png"), full_page=True)
+    await page.set_viewport_size({"width": 800, "height": 1000})
+    await page.wait_for_timeout(200)
+    narrow = await page.evaluate("document.documentElement.scrollWidth")
+    assert narrow <= 800, f"the page scrolls sideways at 800px ({narrow}px)"
+    await page.screenshot(path=str(shots / "case-dossier-800.png"), full_page=True)
+    for name in ("case-dossier.png", "case-dossier-800.png"):
+        assert (shots / name).stat().st_size > 10_000
+    assert wb.js_errors == []
+
+
+def a_name(agency: dict[str, Any]) -> str:
+    return str(agency["name"]["zh"])
+
+
+async def test_a_second_search_reuses_fresh_answers_and_says_from_when(make_workbench: Any) -> None:
+    wb = await make_workbench()
+    case_id = await wb.case_id(FIRST[0])
+    debtor = FIRST[-1][0]
+    body = {"case_id": case_id, "subject": {"kind": debtor.kind, "id_number": debtor.id_number, "name": debtor.name}}
+    status, first = await wb.api.request("POST", "/api/v1/searches", login="zhangwei", json=body)
+    assert status == 202
+    await wb.api.wait_search(first["id"], "zhangwei")
+
+    page = await wb.page()
+    await wb.sign_in(page, "zhangwei")
+    await page.goto(f"{wb.base}/ui/cases/{case_id}")
+    # The latest search opens by itself, completed.
+    await page.wait_for_selector("#live-search[data-search-status=completed]")
+    await page.click("[data-search-debtor]")
+    await expect(page.locator("#live-search li.agency[data-state=reused]")).to_have_count(5)
+    text = await page.inner_text("#live-search .agencies")
+    assert text.count("复用") == 5 and "的答复" in text
+    await page.wait_for_selector("#live-search[data-search-status=completed]")
+    assert await page.locator(".dossier-section tbody tr").count() > 0
+    assert await page.locator("tr[data-search-id]").count() == 2
+    assert wb.js_errors == []
+
+
+async def test_a_judge_cannot_open_another_judges_case(make_workbench: Any) -> None:
+    wb = await make_workbench()
+    page = await wb.page()
+    await wb.sign_in(page, "lina")
+    await page.wait_for_selector("table.cases-table tbody tr")
+    listed = await page.locator("table.cases-table tbody th a").all_inner_texts()
+    assert listed == ["（2026）辽0102执1410号"]
+    others = await wb.case_id(FIRST[0])
+    await page.goto(f"{wb.base}/ui/cases/{others}")
+    error = page.locator("[data-error-code]")
+    await error.wait_for()
+    assert await error.get_attribute("data-error-code") == "not_case_judge"
+    assert "未分配给您" in await error.inner_text()
+    content = await page.content()
+    debtor = FIRST[-1][0]
+    assert debtor.name not in content and debtor.id_number not in content and FIRST[3] not in content
+    assert await page.locator("[data-search-debtor]").count() == 0
+    # A search id of that case, guessed, shows nothing either.
+    zw_case = FIRST[-1][0]
+    status, accepted = await wb.api.request("POST", "/api/v1/searches", login="zhangwei", json={
+        "case_id": others, "subject": {"kind": zw_case.kind, "id_number": zw_case.id_number, "name": zw_case.name}})
+    assert status == 202
+    own = await wb.case_id("（2026）辽0102执1410号")
+    await page.goto(f"{wb.base}/ui/cases/{own}?search={accepted['id']}")
+    await page.wait_for_selector(".banner-error")
+    assert "未分配给您" in await page.inner_text(".banner-error")
+    assert debtor.name not in await page.content()
+    assert wb.js_errors == []
