@@ -13,9 +13,10 @@ Control endpoints (never part of the agency's API):
     POST /_sim/reset   forget the ledger and the counts
 
 Faults and counting: ``p_hang`` and ``p_drip`` delay a request that is then handled normally,
-so the agency *did* run the query: it counts as an effective query even if the client gave up
-waiting (as in life; the idempotency key makes the retry free). The other faults never reach
-the handler. ``p_malformed``'s body is a truncated JSON envelope (``{"code": "0000", ...``),
+so the agency *did* run the query and it counts as an effective query (as in life; the
+idempotency key makes the retry free): ``p_drip`` always (the answer is computed, then sent
+slowly), ``p_hang`` when the client is still connected after ``hang_seconds``. The other faults
+never reach the handler. ``p_malformed``'s body is a truncated JSON envelope (``{"code": "0000", ...``),
 malformed in any agency's style.
 
 Time: deferred simulators wait ``answer_delay_seconds`` of *simulated* time before answering,
@@ -54,6 +55,14 @@ FAULTS = (
     "p_drip",
     "p_reset",
 )
+
+# The reason the kit gives, through the agency's error style, for each injected fault: a
+# connector must carry it into its error message (the conformance suite checks it does).
+FAULT_REASONS = {
+    "service_unavailable": "系统繁忙，请稍后再试",
+    "unauthorized": "身份认证失败",
+    "rate_limited": "请求过于频繁",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +187,7 @@ STYLE_KEY = web.AppKey("simulator_error_style", object)
 S = TypeVar("S", bound=SimulatorState)
 
 
-def state_of(app: web.Application, cls: type[S] = SimulatorState) -> S:  # type: ignore[assignment]
+def state_of(app: web.Application, cls: type[S]) -> S:
     """The simulator's state, as the (sub)class the agency's simulator built it with."""
     state = app[STATE_KEY]
     if not isinstance(state, cls):
@@ -218,13 +227,13 @@ async def fault_middleware(
     cfg = state.config
     if fault in ("down", "p_5xx"):
         status = 503 if fault == "down" else state.rng.choice((500, 502, 503))
-        ctype, body = style(status, "service_unavailable", "系统繁忙，请稍后再试")
+        ctype, body = style(status, "service_unavailable", FAULT_REASONS["service_unavailable"])
         return web.Response(status=status, body=body, content_type=ctype.split(";")[0])
     if fault == "p_unauthorized":
-        ctype, body = style(401, "unauthorized", "身份认证失败")
+        ctype, body = style(401, "unauthorized", FAULT_REASONS["unauthorized"])
         return web.Response(status=401, body=body, content_type=ctype.split(";")[0])
     if fault == "p_rate_limited":
-        ctype, body = style(429, "rate_limited", "请求过于频繁")
+        ctype, body = style(429, "rate_limited", FAULT_REASONS["rate_limited"])
         return web.Response(
             status=429,
             body=body,
@@ -233,6 +242,8 @@ async def fault_middleware(
         )
     if fault == "p_hang":
         await asyncio.sleep(cfg.hang_seconds)
+        if request.transport is None or request.transport.is_closing():
+            return web.Response(status=504)  # the client gave up: nobody to answer
         return await handler(request)
     if fault == "p_malformed":
         return web.Response(status=200, body=b'{"code": "0000", "data": [', content_type="application/json")
@@ -250,10 +261,13 @@ async def fault_middleware(
     resp.content_length = len(payload)
     await resp.prepare(request)
     step = cfg.drip_seconds / max(len(payload), 1)
-    for i in range(len(payload)):
-        await resp.write(payload[i : i + 1])
-        await asyncio.sleep(step)
-    await resp.write_eof()
+    try:
+        for i in range(len(payload)):
+            await resp.write(payload[i : i + 1])
+            await asyncio.sleep(step)
+        await resp.write_eof()
+    except ConnectionResetError:
+        pass  # the client gave up waiting, as it should
     return resp
 
 
@@ -297,6 +311,7 @@ def make_simulator_app(
 
 __all__ = [
     "FAULTS",
+    "FAULT_REASONS",
     "STATE_KEY",
     "ErrorStyle",
     "SimulatorConfig",
