@@ -1,5 +1,6 @@
-// The 终本 checklist (SPC 2016 rules, DOMAIN.md section 4): each condition met or missing,
-// with the evidence the service found for it.
+// The 终本 checklist (SPC 2016 rules, DOMAIN.md section 4): each of the six conditions met or
+// missing, broken into its requirements (per debtor where the law asks per debtor), each with
+// the evidence the service found: recorded case events and the searches made through it.
 
 import { h } from '../dom.js';
 import { fmtDate, fmtDateTime, label, pick, t } from '../i18n.js';
@@ -7,40 +8,62 @@ import { fmtDate, fmtDateTime, label, pick, t } from '../i18n.js';
 function evidenceItem(ev) {
   if (ev === null || ev === undefined) return null;
   if (typeof ev === 'string') return h('li', {}, ev);
-  const text = ev.text || ev.description || ev.message || ev.label;
-  const when = ev.occurred_on || ev.date || ev.at || ev.created_at || ev.answered_at;
-  const parts = [];
-  if (when) parts.push(h('time', {}, /T/.test(String(when)) ? fmtDateTime(when) : fmtDate(when)), ' ');
-  if (text) parts.push(pick(text));
-  else if (ev.event_type) parts.push(label('event', ev.event_type));
-  else if (ev.kind) parts.push(label('evidence', ev.kind));
-  if (ev.agency) parts.push(' · ', ev.agency_name ? pick(ev.agency_name) : label('agency', ev.agency));
-  if (ev.search_id) parts.push(' ', h('a', { href: `?search=${ev.search_id}`, class: 'small' }, t('open_search')));
-  if (!parts.length) parts.push(JSON.stringify(ev));
+  const parts = [h('time', { datetime: ev.on || '' }, fmtDate(ev.on || ev.answered_at)), ' '];
+  if (ev.source === 'search') {
+    parts.push(label('agency', ev.agency));
+    if (ev.category) parts.push(' · ', label('category', ev.category));
+    parts.push(' · ', ev.record_count === 0 ? t('evidence_nothing_found') : t('evidence_records', { n: ev.record_count }));
+    if (ev.reused) parts.push(' ', h('span', { class: 'tag tag-muted small' }, t('reused_short')));
+    if (ev.answered_at) parts.push(' ', h('span', { class: 'muted' }, `(${fmtDateTime(ev.answered_at)})`));
+    if (ev.search_id) parts.push(' ', h('a', { href: `?search=${ev.search_id}`, 'data-open-search': ev.search_id }, t('open_search')));
+  } else if (ev.source === 'event' || ev.event_type) {
+    parts.push(label('event', ev.event_type));
+    for (const key of ['category', 'outcome', 'reason']) {
+      if (ev[key] !== undefined && ev[key] !== null) parts.push(' · ', label(key === 'category' ? 'category' : 'event_value', ev[key]));
+    }
+    if (ev.found !== undefined) parts.push(' · ', ev.found ? t('evidence_found') : t('evidence_nothing_found'));
+  } else if (ev.source === 'case') {
+    parts.push(ev.filed_on ? t('evidence_filed', { date: fmtDate(ev.filed_on) }) : label('evidence', ev.kind || 'case'));
+    if (ev.months !== undefined) parts.push(' · ', t('evidence_months', { n: ev.months }));
+  } else {
+    const text = ev.text || ev.description || ev.message;
+    parts.push(text ? pick(text) : JSON.stringify(ev));
+  }
   return h('li', {}, parts);
 }
 
-export function conditionsOf(check) {
-  return check.conditions || check.checklist || check.items || [];
+function requirement(r) {
+  const evidence = r.evidence || [];
+  const na = r.note === 'not_applicable';
+  return h('li', { class: ['requirement', r.met ? 'met' : 'unmet'], 'data-requirement': r.code, 'data-met': String(Boolean(r.met)) },
+    h('span', { class: 'req-mark', 'aria-hidden': 'true' }, r.met ? '✓' : '✗'),
+    h('span', { class: 'req-title' }, pick(r.title) || r.code),
+    r.debtor ? h('span', { class: 'muted small' }, ` · ${r.debtor.name}`) : null,
+    ' ',
+    h('span', { class: ['tag', na ? 'tag-muted' : r.met ? 'tag-ok' : 'tag-alert'] },
+      na ? t('not_applicable') : r.met ? t('condition_met') : t('condition_unmet')),
+    r.note && !na ? h('span', { class: 'muted small' }, ` ${r.note}`) : null,
+    evidence.length ? h('ul', { class: 'evidence small' }, evidence.map(evidenceItem)) : null);
 }
 
 export function renderChecklist(check) {
-  const conditions = conditionsOf(check);
-  const ready = check.ready ?? check.eligible ?? check.passes ?? conditions.every((c) => c.met);
+  const conditions = check.conditions || [];
+  const ready = check.ready ?? conditions.every((c) => c.met);
   const missing = conditions.filter((c) => !c.met).length;
   return h('div', { class: 'checklist', 'data-ready': String(Boolean(ready)) },
     h('p', { class: ['checklist-verdict', ready ? 'ok' : 'missing'], role: 'status' },
       ready ? t('checklist_ready') : t('checklist_missing', { n: missing })),
+    check.as_of ? h('p', { class: 'muted small' }, t('checklist_as_of', { date: fmtDate(check.as_of) })) : null,
     h('ol', { class: 'conditions' }, conditions.map((c, i) => {
-      const title = c.title || c.label || c.name || label('condition', c.code || c.id || String(i + 1));
-      const evidence = c.evidence ? (Array.isArray(c.evidence) ? c.evidence : [c.evidence]) : [];
-      const why = c.missing || c.reason || c.explanation || c.detail;
-      return h('li', { class: ['condition', c.met ? 'met' : 'unmet'], 'data-condition': c.code || c.id || String(i + 1), 'data-met': String(Boolean(c.met)) },
+      const requirements = c.requirements || [];
+      const unmet = requirements.filter((r) => !r.met).length;
+      return h('li', { class: ['condition', c.met ? 'met' : 'unmet'], 'data-condition': c.code || String(i + 1), 'data-met': String(Boolean(c.met)) },
         h('span', { class: 'condition-mark', 'aria-hidden': 'true' }, c.met ? '✓' : '✗'),
-        h('div', { class: 'condition-body' },
-          h('p', { class: 'condition-title' }, pick(title), ' ',
-            h('span', { class: ['tag', c.met ? 'tag-ok' : 'tag-alert'] }, c.met ? t('condition_met') : t('condition_unmet'))),
-          why ? h('p', { class: 'small muted' }, pick(why)) : null,
-          evidence.length ? h('ul', { class: 'evidence small' }, evidence.map(evidenceItem)) : null));
+        h('details', { class: 'condition-body', open: !c.met },
+          h('summary', { class: 'condition-title' },
+            h('span', {}, `${c.number ?? i + 1}. `, pick(c.title) || c.code), ' ',
+            h('span', { class: ['tag', c.met ? 'tag-ok' : 'tag-alert'] },
+              c.met ? t('condition_met') : t('condition_unmet_n', { n: unmet }))),
+          requirements.length ? h('ul', { class: 'requirements' }, requirements.map(requirement)) : null));
     })));
 }

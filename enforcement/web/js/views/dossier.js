@@ -3,6 +3,7 @@
 // search highlighted.
 
 import { h } from '../dom.js';
+import { renderAlerts } from './alerts.js';
 import { fmtCount, fmtDate, fmtDateTime, fmtMoney, label, lang, pick, t } from '../i18n.js';
 
 const VEHICLE_STATUS = {
@@ -241,7 +242,8 @@ export function renderDossier(view) {
         list: empty.map((a) => pick(a.name) || a.agency).join(lang() === 'en' ? ', ' : '、'),
       }))
       : null);
-  return h('div', { class: 'dossier' }, intro,
+  const alerts = view.alerts && view.alerts.length ? renderAlerts(view.alerts, { compact: true }) : null;
+  return h('div', { class: 'dossier' }, alerts, intro,
     kinds.map((k) => section(k, dossier.sections[k], (dossier.totals || {})[k], agencyNames)),
     !kinds.length && view.status === 'completed' ? h('p', { class: 'empty' }, t('dossier_nothing')) : null);
 }

@@ -4,11 +4,12 @@
 
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
-import { fmtDateTime, fmtTime, pick, t } from '../i18n.js';
+import { fmtDateTime, fmtTime, label, pick, t } from '../i18n.js';
 import { showError } from '../banner.js';
 import { renderDossier } from './dossier.js';
 
 const TERMINAL = new Set(['succeeded', 'rejected', 'failed', 'expired']);
+const UNHEALTHY = new Set(['down', 'recovering', 'auth_failed', 'degraded']);
 
 /** The state a judge reads: waiting, asked, answered, reused, failed, rejected, expired. */
 export function uiState(task) {
@@ -59,7 +60,7 @@ export class LiveSearch {
     this.pollTimer = null;
     this.refreshTimer = null;
     this.closed = false;
-    this.logItems = [];
+    this.health = {}; // agency -> health from GET /api/v1/agencies (down, degraded, ...)
     this.agencyList = h('ul', { class: 'agencies', 'aria-label': t('agencies_label') });
     this.status = h('p', { class: 'search-status', role: 'status' });
     this.log = h('ol', { class: 'activity-log', 'aria-live': 'polite', 'aria-label': t('activity_label') });
@@ -72,6 +73,7 @@ export class LiveSearch {
   }
 
   async start() {
+    this.loadHealth();
     await this.refresh();
     if (this.closed) return;
     if (this.view && this.view.status === 'completed') {
@@ -79,6 +81,17 @@ export class LiveSearch {
       return;
     }
     this.follow();
+  }
+
+  /** Each agency's health, so a judge knows why an answer is slow; best effort. */
+  async loadHealth() {
+    try {
+      const data = await api.get('/api/v1/agencies');
+      for (const a of data.agencies || []) this.health[a.name] = a.health;
+      if (!this.closed) this.drawAgencies();
+    } catch {
+      // Not essential: the states alone still tell the story.
+    }
   }
 
   follow() {
@@ -127,7 +140,9 @@ export class LiveSearch {
     this.tasks.set(data.agency, task);
     this.addLog(data.at, task);
     this.drawAgencies();
-    this.scheduleRefresh();
+    // Only an answer changes the dossier; every other state is already drawn from the event.
+    // (Each read of the dossier is an audited read: no needless ones.)
+    if (data.status === 'succeeded') this.scheduleRefresh();
   }
 
   addLog(at, task) {
@@ -141,7 +156,7 @@ export class LiveSearch {
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       this.refresh();
-    }, 150);
+    }, 250);
   }
 
   async refresh() {
@@ -176,6 +191,9 @@ export class LiveSearch {
         h('span', { class: 'agency-name' }, pick(task.name) || task.agency),
         h('span', { class: 'agency-state' }, stateText(task)),
         err ? h('span', { class: 'agency-error small' }, err) : null,
+        UNHEALTHY.has(this.health[task.agency]) && !TERMINAL.has(task.status)
+          ? h('span', { class: 'agency-health small', 'data-health': this.health[task.agency] }, label('health', this.health[task.agency]))
+          : null,
         task.answered_at && state === 'answered'
           ? h('span', { class: 'agency-time small muted' }, fmtDateTime(task.answered_at, { seconds: true })) : null);
     }));
