@@ -6,11 +6,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test install lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+# examples/real_estate: a sixth agency from outside, its own package, found only through its entry point.
+$(STAMP): pyproject.toml examples/real_estate/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(PY) -m pip install --quiet -e examples/real_estate
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -20,9 +22,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+	$(PY) -m pytest -q examples/real_estate
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check enforcement connectors tests
+	$(VENV)/bin/ruff check enforcement connectors tests examples
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -1,0 +1,140 @@
+"""A simulator of the real estate registry's court interface, in the registry's own wire
+format (see ``wire.py``), built with the service's simulator kit.
+
+It checks the access token, validates the query (a missing field or a malformed ID number is
+refused with the registry's code), answers each ``X-Request-Id`` once (``state.effective``),
+derives the holdings from the 权利人 (``registry_data``), and lets the kit inject faults in the
+registry's error style (``error_style``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from connectors.sdk.simulator_kit import SimulatorConfig, SimulatorState, make_simulator_app, state_of
+from enforcement.domain.errors import InvalidIdentifier
+from enforcement.domain.identifiers import normalize_credit_code, normalize_resident_id
+
+from real_estate_connector.codes import (
+    BEIJING,
+    CODE_NOT_FOUND,
+    CODE_OK,
+    HEALTH_PATH,
+    HOLDER_TYPES,
+    ID_TYPES,
+    QUERY_PATH,
+    REQUEST_ID_HEADER,
+    TOKEN_HEADER,
+)
+from real_estate_connector.registry_data import properties_for
+
+DEFAULT_PORT = 9106
+REQUIRED = {
+    "CXSQDH": "查询申请单号",
+    "AH": "案号",
+    "FYDM": "法院代码",
+    "CBR": "承办人",
+    "CBRGZZH": "承办人工作证号",
+    "WSBH": "协助查询通知书文书编号",
+    "QLRLX": "权利人类型",
+    "ZJZL": "证件种类",
+    "ZJHM": "证件号码",
+    "QLRMC": "权利人名称",
+}
+KIT_CODES = {"service_unavailable": "503001", "unauthorized": "401001", "rate_limited": "429001"}
+_KIND_BY_HOLDER = {v: k for k, v in HOLDER_TYPES.items()}
+
+
+def error_style(status: int, code: str, message: str) -> tuple[str, bytes]:
+    """The registry's error body; also used by the kit for injected faults."""
+    body = {"success": False, "code": KIT_CODES.get(code, code), "message": message, "data": None}
+    return "application/json", json.dumps(body, ensure_ascii=False).encode()
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    ctype, body = error_style(status, code, message)
+    return web.Response(status=status, body=body, content_type=ctype)
+
+
+def _answer(code: str, message: str, data: Any) -> web.Response:
+    body = {"success": True, "code": code, "message": message, "data": data}
+    return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+def registry_now() -> str:
+    return datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _authorized(request: web.Request) -> bool:
+    return request.headers.get(TOKEN_HEADER) == state_of(request.app, SimulatorState).config.api_key
+
+
+def refusal(body: Any, request_id: str) -> tuple[str, str] | None:
+    """(code, message) of the registry's refusal of a query, or None when it may run."""
+    if not isinstance(body, dict):
+        return "400104", "请求报文格式错误"
+    missing = [f"{label}（{key}）" for key, label in REQUIRED.items() if not str(body.get(key) or "").strip()]
+    if not request_id:
+        missing.append(f"请求唯一标识（{REQUEST_ID_HEADER}）")
+    if missing:
+        return "400101", "必填项缺失：" + "、".join(missing)
+    kind = _KIND_BY_HOLDER.get(str(body["QLRLX"]))
+    if kind is None or ID_TYPES[kind] != str(body["ZJZL"]):
+        return "400103", "证件种类与权利人类型不符"
+    try:
+        if kind == "person":
+            normalize_resident_id(str(body["ZJHM"]))
+        else:
+            normalize_credit_code(str(body["ZJHM"]))
+    except InvalidIdentifier as exc:
+        return "400102", f"证件号码校验未通过（{exc.rule}）"
+    return None
+
+
+async def ping(request: web.Request) -> web.Response:
+    if not _authorized(request):
+        return _error(401, "401001", "访问令牌无效")
+    return _answer(CODE_OK, "服务正常", {"ZT": "正常", "FWQSJ": registry_now()})
+
+
+async def query(request: web.Request) -> web.Response:
+    state = state_of(request.app, SimulatorState)
+    if not _authorized(request):
+        return _error(401, "401001", "访问令牌无效")
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "400104", "请求报文不是有效的JSON")
+    request_id = request.headers.get(REQUEST_ID_HEADER, "").strip()
+    refused = refusal(body, request_id)
+    if refused is not None:
+        return _error(400, *refused)
+    kind = _KIND_BY_HOLDER[str(body["QLRLX"])]
+    id_number = str(body["ZJHM"]).strip().upper()
+
+    def compute() -> dict[str, Any]:
+        now = registry_now()
+        holdings = properties_for(kind, id_number)
+        return {
+            "CXBH": "BDCCX" + now[:10].replace("-", "") + f"{state.rng.randrange(10**8):08d}",
+            "FKSJ": now,
+            "JLS": len(holdings),
+            "BDCXX": holdings,
+        }
+
+    data = await state.effective(request_id, compute)
+    if data["BDCXX"]:
+        return _answer(CODE_OK, "查询成功", data)
+    return _answer(CODE_NOT_FOUND, "查无不动产登记信息", data)
+
+
+def create_simulator(config: SimulatorConfig | None = None) -> web.Application:
+    state = SimulatorState(config or SimulatorConfig())
+    return make_simulator_app(state, [web.get(HEALTH_PATH, ping), web.post(QUERY_PATH, query)],
+                              error_style=error_style)
+
+
+__all__ = ["DEFAULT_PORT", "create_simulator", "error_style", "refusal"]
