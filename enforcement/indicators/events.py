@@ -1,0 +1,353 @@
+"""The case lifecycle: event types, closure modes, and what a case's events add up to.
+
+Pure: no I/O. ``replay`` checks a case's events in date order (a suspension cannot end before it
+started, a case is closed once, ...) and derives the facts the indicators need, above all the end
+of the statutory period (执行期限):
+
+    deadline = filing date + base months (6; 3 for non-litigation cases) + approved extension
+               months, + approved extension days, + the days of every suspension (中止: public
+               notice, appraisal, auction, suspension) that started on or before the deadline
+               as it stood then. A suspension still open that started within the period stops
+               the clock: the deadline is unknown (None) until it ends.
+
+Suspended days are counted end-exclusive: suspended on 1 March, resumed on 11 March = 10 days.
+Month arithmetic clamps to the month's end (31 August + 6 months = 28/29 February), as
+PostgreSQL's ``date + interval`` does.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from enforcement.domain.errors import DomainError, StateConflict
+
+
+class InvalidEvent(DomainError):
+    """The case event is invalid."""
+
+    default_zh = "案件节点信息无效"
+    code = "invalid_event"
+
+
+class EventConflict(StateConflict):
+    """The event does not fit the case's history."""
+
+    default_zh = "该节点与案件已有节点冲突"
+    code = "event_conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    code: str
+    zh: str
+    en: str
+    debtor_specific: bool = False  # may name one debtor (data.debtor_id_number); else all debtors
+
+
+_TYPES = (
+    EventType("filed", "立案", "case filed"),
+    EventType("notice_served", "送达执行通知书", "enforcement notice served", True),
+    EventType("property_report_ordered", "责令报告财产", "debtor ordered to report property", True),
+    EventType("property_report_checked", "财产报告核查",
+              "property report checked (data.outcome: reported, late, refused, false)", True),
+    EventType("sanction_imposed", "采取惩戒措施",
+              "sanction imposed (data.reason: report, obstruction, other)", True),
+    EventType("consumption_restriction_issued", "发布限制消费令", "consumption restriction order issued", True),
+    EventType("consumption_restriction_lifted", "解除限制消费令", "consumption restriction lifted", True),
+    EventType("dishonest_listed", "纳入失信被执行人名单", "put on the dishonest-debtor list", True),
+    EventType("dishonest_not_qualified", "不符合纳入失信名单条件",
+              "debtor does not qualify for the dishonest list", True),
+    EventType("dishonest_delisted", "删除失信信息", "removed from the dishonest-debtor list", True),
+    EventType("onsite_inquiry", "现场调查", "on-site inquiry"),
+    EventType("applicant_lead_received", "收到申请执行人财产线索",
+              "property lead received from the applicant (data.urgent)"),
+    EventType("applicant_leads_checked", "核查申请执行人财产线索", "applicant's leads checked"),
+    EventType("applicant_heard", "告知申请执行人并听取意见", "applicant told the results and heard (约谈/告知)"),
+    EventType("closure_approved", "终本审批",
+              "closure approved (collegial panel and president, or applicant's signed confirmation)"),
+    EventType("debtor_missing", "被执行人下落不明", "debtor's whereabouts unknown", True),
+    EventType("whereabouts_searched", "查找被执行人下落", "missing debtor searched for", True),
+    EventType("obstruction_recorded", "妨碍执行行为", "obstruction of enforcement recorded", True),
+    EventType("network_search_recorded", "网络查控（总对总/点对点）",
+              "network search made outside the service (data.category, data.found)", True),
+    EventType("suspension_started", "中止执行",
+              "suspension started (data.reason: public_notice, appraisal, auction, suspension)"),
+    EventType("suspension_ended", "恢复（中止结束）", "suspension ended"),
+    EventType("extension_approved", "延长执行期限",
+              "extension of the statutory period approved (data.months and/or data.days)"),
+    EventType("amount_recovered", "执行到位", "amount recovered (data.amount, yuan)"),
+    EventType("closed", "结案", "case closed (data.mode)"),
+    EventType("resumed", "恢复执行", "case resumed (执恢; data.new_case_number)"),
+    EventType("petition_received", "收到执行信访", "enforcement petition received (data.petition_id)"),
+    EventType("petition_closed", "执行信访办结", "enforcement petition closed (data.petition_id)"),
+)
+EVENT_TYPES: Mapping[str, EventType] = {t.code: t for t in _TYPES}
+
+ZHONGBEN = "终结本次执行程序"
+FULLY_ENFORCED = "执行完毕"
+SETTLEMENT = "和解长期履行"
+CLOSURE_MODES: tuple[str, ...] = (FULLY_ENFORCED, ZHONGBEN, "终结执行", "不予执行", "驳回申请", "销案", SETTLEMENT)
+_MODE_ALIASES = {
+    "终本": ZHONGBEN,
+    "fully_enforced": FULLY_ENFORCED,
+    "zhongben": ZHONGBEN,
+    "terminated": "终结执行",
+    "not_enforced": "不予执行",
+    "dismissed": "驳回申请",
+    "withdrawn": "销案",
+    "settlement": SETTLEMENT,
+}
+RESUMABLE_MODES = frozenset({ZHONGBEN, SETTLEMENT})
+SUSPENSION_REASONS = ("public_notice", "appraisal", "auction", "suspension")
+REPORT_OUTCOMES = ("reported", "late", "refused", "false")
+# Once closed, the case accepts only what may follow a closure.
+AFTER_CLOSURE = frozenset({
+    "resumed", "petition_received", "petition_closed", "amount_recovered", "network_search_recorded",
+    "consumption_restriction_lifted", "dishonest_delisted", "applicant_lead_received",
+    "applicant_leads_checked", "sanction_imposed",
+})
+
+
+def normalize_mode(value: object) -> str:
+    mode = str(value or "").strip()
+    mode = _MODE_ALIASES.get(mode, mode)
+    if mode not in CLOSURE_MODES:
+        raise InvalidEvent(
+            f"data.mode must be one of {', '.join(CLOSURE_MODES)}",
+            message_zh=f"结案方式须为：{'、'.join(CLOSURE_MODES)}",
+            code="invalid_closure_mode",
+        )
+    return mode
+
+
+def add_months(d: date, months: int) -> date:
+    month_index = d.month - 1 + months
+    year, month = d.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One event as stored (``id`` 0 for one not stored yet)."""
+
+    id: int
+    type: str
+    occurred_on: date
+    data: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "case_system"
+
+    @property
+    def debtor(self) -> str | None:
+        value = self.data.get("debtor_id_number")
+        return str(value) if value else None
+
+
+def _int(data: Mapping[str, Any], name: str) -> int:
+    value = data.get(name, 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 120 * 31:
+        raise InvalidEvent(f"data.{name} must be a non-negative whole number.",
+                           message_zh=f"data.{name} 须为非负整数", code="invalid_event_data", field=name)
+    return value
+
+
+def parse_amount(value: object) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidEvent("data.amount must be a decimal number of yuan.",
+                           message_zh="data.amount 须为金额（元）", code="invalid_event_data", field="amount") from exc
+    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InvalidEvent("data.amount must be positive, with at most two decimals.",
+                           message_zh="data.amount 须为正数，最多两位小数", code="invalid_event_data", field="amount")
+    return amount
+
+
+def validate_event(event: CaseEvent, *, filed_on: date, today: date) -> CaseEvent:
+    """Check one event on its own (type, date, data); return it with normalized data."""
+    if event.type not in EVENT_TYPES:
+        raise InvalidEvent(f"Unknown event type {event.type!r}.", message_zh=f"未知的节点类型 {event.type}",
+                           code="unknown_event_type", known=sorted(EVENT_TYPES))
+    if event.occurred_on > today:
+        raise InvalidEvent("The event's date is in the future.", message_zh="节点日期晚于今天", code="event_in_future")
+    if event.occurred_on < filed_on:
+        raise InvalidEvent("The event's date is before the case was filed.", message_zh="节点日期早于立案日期",
+                           code="event_before_filing")
+    data = dict(event.data)
+    t = event.type
+    if t == "filed" and event.occurred_on != filed_on:
+        raise InvalidEvent("The filing event's date differs from the case's filing date.",
+                           message_zh="立案节点日期与案件立案日期不一致", code="filed_date_mismatch")
+    if t == "closed":
+        data["mode"] = normalize_mode(data.get("mode"))
+        if "settlement_performed" in data and not isinstance(data["settlement_performed"], bool):
+            raise InvalidEvent("data.settlement_performed must be true or false.",
+                               message_zh="data.settlement_performed 须为布尔值", code="invalid_event_data")
+    elif t == "extension_approved":
+        if _int(data, "months") + _int(data, "days") == 0:
+            raise InvalidEvent("An extension needs data.months or data.days.", message_zh="延长期限须注明月数或天数",
+                               code="invalid_event_data", field="months")
+    elif t == "amount_recovered":
+        data["amount"] = f"{parse_amount(data.get('amount')):.2f}"
+    elif t in ("petition_received", "petition_closed"):
+        if not str(data.get("petition_id") or "").strip():
+            raise InvalidEvent("Petition events need data.petition_id.", message_zh="信访节点须注明 petition_id",
+                               code="invalid_event_data", field="petition_id")
+        data["petition_id"] = str(data["petition_id"]).strip()
+    elif t == "network_search_recorded":
+        if not str(data.get("category") or "").strip():
+            raise InvalidEvent("A recorded network search needs data.category (e.g. real_estate).",
+                               message_zh="网络查控节点须注明查询类别 category", code="invalid_event_data",
+                               field="category")
+    elif t == "suspension_started" and data.get("reason") not in (None, *SUSPENSION_REASONS):
+        raise InvalidEvent(f"data.reason must be one of {', '.join(SUSPENSION_REASONS)}.",
+                           message_zh="中止原因无效", code="invalid_event_data", field="reason")
+    elif t == "property_report_checked" and data.get("outcome") not in REPORT_OUTCOMES:
+        raise InvalidEvent(f"data.outcome must be one of {', '.join(REPORT_OUTCOMES)}.",
+                           message_zh="财产报告核查结果无效", code="invalid_event_data", field="outcome")
+    return CaseEvent(event.id, t, event.occurred_on, data, event.source)
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """What a case's events add up to."""
+
+    filed_on: date
+    base_months: int
+    status: str  # open | suspended | closed
+    deadline: date | None
+    extension_months: int = 0
+    extension_days: int = 0
+    suspended_days: int = 0
+    suspended_since: date | None = None
+    closed_on: date | None = None
+    closure_mode: str | None = None
+    settlement_performed: bool = False
+    resumed_on: date | None = None
+    amount_recovered: Decimal | None = None  # None: no amount_recovered event (keep the case's own figure)
+    open_petitions: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "filed_on": self.filed_on.isoformat(),
+            "statutory_months": self.base_months,
+            "extension_months": self.extension_months,
+            "extension_days": self.extension_days,
+            "suspended_days": self.suspended_days,
+            "suspended_since": _iso(self.suspended_since),
+            "deadline": _iso(self.deadline),
+            "closed_on": _iso(self.closed_on),
+            "closure_mode": self.closure_mode,
+            "resumed_on": _iso(self.resumed_on),
+            "amount_recovered": None if self.amount_recovered is None else f"{self.amount_recovered:.2f}",
+            "open_petitions": list(self.open_petitions),
+        }
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def ordered(events: Iterable[CaseEvent]) -> list[CaseEvent]:
+    """Date order; on the same day, the order they were recorded in."""
+    return sorted(events, key=lambda e: (e.occurred_on, e.id if e.id else 1 << 62))
+
+
+def statutory_deadline(filed_on: date, base_months: int, extension_months: int, extension_days: int,
+                       suspensions: Sequence[tuple[date, date | None]]) -> tuple[date | None, int]:
+    """The end of the statutory period and the suspended days that moved it (see the module doc)."""
+    deadline = add_months(filed_on, base_months + extension_months) + timedelta(days=extension_days)
+    counted = 0
+    for start, end in sorted(suspensions, key=lambda s: s[0]):
+        if start > deadline:
+            break
+        if end is None:
+            return None, counted
+        days = (end - start).days
+        counted += days
+        deadline += timedelta(days=days)
+    return deadline, counted
+
+
+def replay(events: Iterable[CaseEvent], *, filed_on: date, non_litigation: bool,
+           statutory_months: int = 6, statutory_months_non_litigation: int = 3) -> Lifecycle:
+    """Check the history in date order and derive the case's lifecycle; raise EventConflict."""
+    base = statutory_months_non_litigation if non_litigation else statutory_months
+    ext_months = ext_days = 0
+    suspensions: list[tuple[date, date | None]] = []
+    open_since: date | None = None
+    closed_on: date | None = None
+    mode: str | None = None
+    performed = False
+    resumed_on: date | None = None
+    recovered: Decimal | None = None
+    petitions: dict[str, bool] = {}
+    for e in ordered(events):
+        t = e.type
+        if closed_on is not None and t not in AFTER_CLOSURE:
+            raise EventConflict(f"{t} cannot follow the closure of {closed_on}.",
+                                message_zh=f"案件已于{closed_on}结案，不能再记录“{EVENT_TYPES[t].zh}”",
+                                code="case_closed")
+        if t == "suspension_started":
+            if open_since is not None:
+                raise EventConflict("The case is already suspended.", message_zh="案件已处于中止状态",
+                                    code="already_suspended")
+            open_since = e.occurred_on
+        elif t == "suspension_ended":
+            if open_since is None:
+                raise EventConflict("No suspension is open.", message_zh="案件未处于中止状态", code="not_suspended")
+            suspensions.append((open_since, e.occurred_on))
+            open_since = None
+        elif t == "extension_approved":
+            ext_months += int(e.data.get("months") or 0)
+            ext_days += int(e.data.get("days") or 0)
+        elif t == "amount_recovered":
+            recovered = (recovered or Decimal(0)) + Decimal(str(e.data["amount"]))
+        elif t == "closed":
+            closed_on, mode = e.occurred_on, str(e.data["mode"])
+            performed = bool(e.data.get("settlement_performed", False))
+            if open_since is not None:  # a closure ends a suspension
+                suspensions.append((open_since, e.occurred_on))
+                open_since = None
+        elif t == "resumed":
+            if closed_on is None or mode not in RESUMABLE_MODES or resumed_on is not None:
+                raise EventConflict("Only a case closed as 终本 (or by a long-term settlement) can be resumed, once.",
+                                    message_zh="仅终本（或和解长期履行）结案的案件可恢复执行，且仅一次",
+                                    code="not_resumable")
+            resumed_on = e.occurred_on
+        elif t == "petition_received":
+            pid = str(e.data["petition_id"])
+            if pid in petitions:
+                raise EventConflict(f"Petition {pid} was already received.", message_zh=f"信访{pid}已登记",
+                                    code="duplicate_petition")
+            petitions[pid] = False
+        elif t == "petition_closed":
+            pid = str(e.data["petition_id"])
+            if petitions.get(pid) is not False:
+                raise EventConflict(f"Petition {pid} is not open.", message_zh=f"信访{pid}未登记或已办结",
+                                    code="petition_not_open")
+            petitions[pid] = True
+    all_suspensions = [*suspensions, *([(open_since, None)] if open_since else [])]
+    deadline, counted = statutory_deadline(filed_on, base, ext_months, ext_days, all_suspensions)
+    status = "closed" if closed_on else ("suspended" if open_since else "open")
+    return Lifecycle(
+        filed_on=filed_on, base_months=base, status=status, deadline=deadline,
+        extension_months=ext_months, extension_days=ext_days, suspended_days=counted,
+        suspended_since=open_since, closed_on=closed_on, closure_mode=mode, settlement_performed=performed,
+        resumed_on=resumed_on, amount_recovered=recovered,
+        open_petitions=tuple(sorted(p for p, done in petitions.items() if not done)),
+    )
+
+
+__all__ = [
+    "AFTER_CLOSURE", "CLOSURE_MODES", "EVENT_TYPES", "FULLY_ENFORCED", "RESUMABLE_MODES", "SETTLEMENT",
+    "ZHONGBEN", "CaseEvent", "EventConflict", "EventType", "InvalidEvent", "Lifecycle", "add_months",
+    "normalize_mode", "ordered", "parse_amount", "replay", "statutory_deadline", "validate_event",
+]
