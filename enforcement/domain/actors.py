@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Role = Literal["judge", "supervisor", "ops", "agency"]
-ROLES: tuple[Role, ...] = ("judge", "supervisor", "ops", "agency")
+Role = Literal["judge", "supervisor", "ops", "agency", "case_system"]
+# judge: searches and reads their own cases; supervisor: reads within their court; ops: health and
+# metrics only; agency: its own callbacks only; case_system: a court's case-management system,
+# pushing that court's cases.
+ROLES: tuple[Role, ...] = ("judge", "supervisor", "ops", "agency", "case_system")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,18 @@
 
 A query is lawful only for the enforcement of a specific case, by the judge who holds it
 (点对点): the case must be open, assigned to the asking judge, and the subject one of its
-debtors. A supervisor reads within their own court. Each refusal has a stable reason code.
+debtors. A supervisor reads within their own court. A court's case-management system
+(``case_system``) pushes that court's cases and reads nothing. ``ops`` sees health and metrics
+only, ``agency`` its own callbacks only. Each refusal has a stable reason code.
+
+Every refusal is audited. ``AccessDenied.audit_context`` carries what the refusal was about (the
+case, the subject, the purpose) for the audit record; it never goes into the response body.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from enforcement.domain.actors import Actor
 from enforcement.domain.errors import DomainError
@@ -21,6 +27,12 @@ class AccessDenied(DomainError):
     def __init__(self, reason: str, message_en: str, message_zh: str) -> None:
         super().__init__(message_en, message_zh=message_zh, code=reason)
         self.reason = reason
+        self.audit_context: dict[str, Any] = {}
+
+    def about(self, **context: Any) -> AccessDenied:
+        """Record what the refused action was about (case, subject, purpose, action); chainable."""
+        self.audit_context.update({k: v for k, v in context.items() if v is not None})
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +43,10 @@ class CaseAccess:
     court_code: str
     judge_login: str | None
     status: str
+
+
+def _role_denied(action_en: str, action_zh: str) -> AccessDenied:
+    return AccessDenied("role_not_allowed", f"Your role may not {action_en}.", f"您的角色无权{action_zh}")
 
 
 def check_search(actor: Actor, case: CaseAccess, *, subject_is_debtor: bool) -> None:
@@ -49,7 +65,7 @@ def check_search(actor: Actor, case: CaseAccess, *, subject_is_debtor: bool) -> 
 
 
 def check_read(actor: Actor, case: CaseAccess) -> None:
-    """Results are read by the case's judge, or a supervisor of the same court."""
+    """A case and its results are read by the case's judge, or a supervisor of the same court."""
     if actor.role == "judge" and case.judge_login == actor.login:
         return
     if actor.role == "supervisor" and actor.court_code == case.court_code:
@@ -60,8 +76,62 @@ def check_read(actor: Actor, case: CaseAccess) -> None:
     if actor.role == "judge":
         raise AccessDenied("not_case_judge", "This case is not assigned to you.",
                            "该案件未分配给您，不能查看")
-    raise AccessDenied("role_cannot_read", "Your role may not read search results.",
-                       "您的角色无权查看查询结果")
+    raise AccessDenied("role_cannot_read", "Your role may not read cases or search results.",
+                       "您的角色无权查看案件或查询结果")
 
 
-__all__ = ["AccessDenied", "CaseAccess", "check_read", "check_search"]
+def check_list_cases(actor: Actor) -> None:
+    """Case lists: a judge sees their own cases, a supervisor their court's."""
+    if actor.role not in ("judge", "supervisor"):
+        raise AccessDenied("role_cannot_read", "Your role may not read cases or search results.",
+                           "您的角色无权查看案件或查询结果")
+
+
+def check_push_case(actor: Actor, court_code: str) -> None:
+    """Cases are pushed by the case-management system of the court that holds them."""
+    if actor.role != "case_system":
+        raise AccessDenied("role_cannot_push_cases", "Only a court's case-management system may push cases.",
+                           "仅法院审判管理系统可以推送案件")
+    if actor.court_code != court_code:
+        raise AccessDenied("other_court", "A case-management system pushes only its own court's cases.",
+                           "审判管理系统仅可推送本院案件")
+
+
+def check_read_audit(actor: Actor) -> str:
+    """The audit trail is read by supervisors, within their court; returns that court."""
+    if actor.role != "supervisor" or not actor.court_code:
+        raise AccessDenied("role_cannot_read_audit", "Only supervisors read the audit trail.",
+                           "仅院庭长可以查看审计记录")
+    return actor.court_code
+
+
+# Coarse gate in front of every /api/ route: roles that are refused before any handler runs.
+# ops: health and metrics only; agency: its own (HMAC-signed) callbacks only, which bypass
+# bearer authentication; case_system: the case registry only.
+API_PREFIXES_BY_ROLE: dict[str, tuple[str, ...] | None] = {
+    "judge": None,            # None: every route; the handlers decide
+    "supervisor": None,
+    "case_system": ("/api/v1/cases",),
+    "ops": (),
+    "agency": (),
+}
+
+
+def check_api_gate(actor: Actor, path: str) -> None:
+    allowed = API_PREFIXES_BY_ROLE.get(actor.role, ())
+    if allowed is None or any(path == p or path.startswith((p + "/", p + ":")) for p in allowed):
+        return
+    raise _role_denied("use this part of the API", "使用该接口")
+
+
+__all__ = [
+    "API_PREFIXES_BY_ROLE",
+    "AccessDenied",
+    "CaseAccess",
+    "check_api_gate",
+    "check_list_cases",
+    "check_push_case",
+    "check_read",
+    "check_read_audit",
+    "check_search",
+]

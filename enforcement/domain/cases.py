@@ -1,0 +1,226 @@
+"""An enforcement case as the court's case-management system pushes it: pure parsing and rules.
+
+The JSON shape is ``schemas/case.schema.json`` (the API checks the structure against it first);
+``parse_case`` then applies what a schema cannot say: the case number's form and its agreement
+with the court and the type, valid ID numbers for every party (with their check characters),
+amounts in yuan with at most two decimals, no filing date in the future, and a closure mode and
+date exactly when the case is closed. Messages never carry an ID number or a name in clear.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from enforcement.domain.errors import DomainError
+from enforcement.domain.subjects import Subject
+
+CASE_TYPES = ("执", "执恢", "执保", "执异", "执复")
+CASE_STATUSES = ("open", "suspended", "closed")
+CLOSURE_MODES = ("执行完毕", "终结本次执行程序", "终结执行", "不予执行", "驳回申请", "销案", "和解长期履行")
+MAX_DEBTORS = 50
+MAX_AMOUNT = Decimal("1e16")
+
+# （2025）辽0102执1234号: year, court code (province abbreviation + 4 digits), type, serial.
+_CASE_NUMBER = re.compile(r"^[（(](\d{4})[）)]([\u4e00-\u9fff]\d{4})(执恢|执保|执异|执复|执)(\d{1,6})号$")
+
+
+class CaseRejected(DomainError):
+    """The case is invalid."""
+
+    default_zh = "案件信息不合法"
+    code = "invalid_case"
+
+    def __init__(self, code: str, field: str, message_en: str, message_zh: str) -> None:
+        super().__init__(message_en, message_zh=message_zh, code=code, field=field)
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeRef:
+    """The judge the case is assigned to, as the case system knows them."""
+
+    login: str
+    name: str
+    officer_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseInput:
+    case_number: str
+    court_code: str
+    case_type: str
+    judge: JudgeRef | None
+    applicant: Subject
+    debtors: tuple[Subject, ...]
+    cause: str
+    amount_to_enforce: Decimal
+    amount_recovered: Decimal
+    non_litigation: bool
+    filed_on: date
+    status: str
+    closure_mode: str | None = None
+    closed_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseNumber:
+    year: int
+    court_code: str
+    case_type: str
+    serial: int
+
+    @property
+    def text(self) -> str:
+        return f"（{self.year}）{self.court_code}{self.case_type}{self.serial}号"
+
+
+def parse_case_number(raw: str) -> CaseNumber:
+    match = _CASE_NUMBER.match(raw.strip()) if isinstance(raw, str) else None
+    if match is None:
+        raise CaseRejected("invalid_case_number", "case_number",
+                           "The case number must look like （2025）辽0102执1234号.",
+                           "案号格式应为（2025）辽0102执1234号")
+    year, court, kind, serial = match.groups()
+    return CaseNumber(int(year), court, kind, int(serial))
+
+
+def statutory_deadline(filed_on: date, non_litigation: bool) -> date:
+    """The end of the statutory period: six months from filing, three for a non-litigation case
+    (before suspended time and approved extensions, which the case lifecycle adds)."""
+    months = 3 if non_litigation else 6
+    month = filed_on.month - 1 + months
+    year, month = filed_on.year + month // 12, month % 12 + 1
+    day = filed_on.day
+    while True:
+        try:
+            return date(year, month, day)
+        except ValueError:  # 31 August + 6 months: the last day of February
+            day -= 1
+
+
+def _subject(raw: Any, field: str) -> Subject:
+    if not isinstance(raw, dict):
+        raise CaseRejected("wrong_type", field, f"{field} must be an object.", f"{field} 须为对象")
+    try:
+        return Subject.parse(str(raw.get("kind", "")), str(raw.get("id_number", "")), str(raw.get("name", "")))
+    except DomainError as exc:  # InvalidIdentifier / InvalidSubject: messages already masked
+        raise CaseRejected(exc.code, field, exc.message_en, exc.message_zh) from exc
+
+
+def _amount(raw: Any, field: str) -> Decimal:
+    try:
+        value = Decimal(str(raw)) if isinstance(raw, int | float | str) and not isinstance(raw, bool) else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value < 0 or value >= MAX_AMOUNT \
+            or value != value.quantize(Decimal("0.01")):
+        raise CaseRejected("invalid_amount", field, f"{field} must be a non-negative amount in yuan, "
+                           "with at most two decimals.", f"{field} 须为非负金额（元），最多两位小数")
+    return value.quantize(Decimal("0.01"))
+
+
+def _parse_date(raw: Any, field: str, *, required: bool) -> date | None:
+    if raw is None and not required:
+        return None
+    if isinstance(raw, str) and len(raw) == 10:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise CaseRejected("invalid_date", field, f"{field} must be a date YYYY-MM-DD.", f"{field} 须为日期 YYYY-MM-DD")
+
+
+def _text(raw: Any, field: str, *, max_length: int, required: bool = True) -> str:
+    if raw is None and not required:
+        return ""
+    if not isinstance(raw, str) or (required and not raw.strip()) or len(raw) > max_length:
+        raise CaseRejected("invalid_text", field, f"{field} must be text of at most {max_length} characters.",
+                           f"{field} 须为不超过 {max_length} 个字符的文本")
+    return raw.strip()
+
+
+def parse_case(body: dict[str, Any], *, today: date | None = None) -> CaseInput:
+    """A pushed case, validated; raises ``CaseRejected`` naming the field and the rule."""
+    today = today or date.today()
+    number = parse_case_number(body.get("case_number", ""))
+    court_code = _text(body.get("court_code"), "court_code", max_length=10)
+    if court_code != number.court_code:
+        raise CaseRejected("court_mismatch", "court_code", "The court code differs from the one in the case number.",
+                           "法院代码与案号中的法院代码不一致")
+    case_type = body.get("case_type") or number.case_type
+    if case_type != number.case_type:
+        raise CaseRejected("case_type_mismatch", "case_type", "The case type differs from the one in the case number.",
+                           "案件类型与案号不一致")
+    judge_raw = body.get("judge")
+    judge = None
+    if judge_raw is not None:
+        if not isinstance(judge_raw, dict):
+            raise CaseRejected("wrong_type", "judge", "judge must be an object.", "judge 须为对象")
+        judge = JudgeRef(
+            _text(judge_raw.get("login"), "judge/login", max_length=64),
+            _text(judge_raw.get("name"), "judge/name", max_length=50),
+            _text(judge_raw.get("officer_id"), "judge/officer_id", max_length=32, required=False) or None,
+        )
+    applicant = _subject(body.get("applicant"), "applicant")
+    debtors_raw = body.get("debtors")
+    if not isinstance(debtors_raw, list) or not 1 <= len(debtors_raw) <= MAX_DEBTORS:
+        raise CaseRejected("invalid_debtors", "debtors", f"debtors must list 1 to {MAX_DEBTORS} parties.",
+                           f"被执行人须为 1 至 {MAX_DEBTORS} 个")
+    debtors = tuple(_subject(d, f"debtors/{i}") for i, d in enumerate(debtors_raw))
+    if len({d.key for d in debtors}) != len(debtors):
+        raise CaseRejected("duplicate_debtor", "debtors", "A debtor is listed twice.", "被执行人重复")
+    filed_on = _parse_date(body.get("filed_on"), "filed_on", required=True)
+    assert filed_on is not None
+    if filed_on > today + timedelta(days=1):  # one day of slack for time zones
+        raise CaseRejected("future_filing_date", "filed_on", "The filing date is in the future.", "立案日期晚于今天")
+    status = body.get("status", "open")
+    if status not in CASE_STATUSES:
+        raise CaseRejected("invalid_status", "status", "status must be open, suspended or closed.",
+                           "状态须为 open、suspended 或 closed")
+    closure_mode = body.get("closure_mode")
+    closed_on = _parse_date(body.get("closed_on"), "closed_on", required=False)
+    if status == "closed":
+        if closure_mode not in CLOSURE_MODES or closed_on is None:
+            raise CaseRejected("closure_incomplete", "closure_mode",
+                               "A closed case needs a closure mode and a closing date.",
+                               "已结案件须有结案方式和结案日期")
+        if closed_on < filed_on:
+            raise CaseRejected("closed_before_filed", "closed_on", "The case is closed before it was filed.",
+                               "结案日期早于立案日期")
+    elif closure_mode is not None or closed_on is not None:
+        raise CaseRejected("closure_on_open_case", "closure_mode", "Only a closed case has a closure mode and date.",
+                           "未结案件不应有结案方式或结案日期")
+    return CaseInput(
+        case_number=number.text,
+        court_code=court_code,
+        case_type=case_type,
+        judge=judge,
+        applicant=applicant,
+        debtors=debtors,
+        cause=_text(body.get("cause"), "cause", max_length=100, required=False),
+        amount_to_enforce=_amount(body.get("amount_to_enforce"), "amount_to_enforce"),
+        amount_recovered=_amount(body.get("amount_recovered", 0), "amount_recovered"),
+        non_litigation=bool(body.get("non_litigation", False)),
+        filed_on=filed_on,
+        status=status,
+        closure_mode=closure_mode,
+        closed_on=closed_on,
+    )
+
+
+__all__ = [
+    "CASE_STATUSES",
+    "CASE_TYPES",
+    "CLOSURE_MODES",
+    "CaseInput",
+    "CaseNumber",
+    "CaseRejected",
+    "JudgeRef",
+    "parse_case",
+    "parse_case_number",
+    "statutory_deadline",
+]
