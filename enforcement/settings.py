@@ -2,7 +2,9 @@
 
 Every knob the service has is here, with its default and the variable that overrides it.
 Per-agency policy overrides use ``AGENCY_<NAME>_<FIELD>`` (for example
-``AGENCY_BANKS_TIMEOUT_SECONDS=20``) and are applied over the connector's manifest.
+``AGENCY_BANKS_TIMEOUT_SECONDS=20``) and are applied over the connector's manifest. An agency
+that calls back signs with ``AGENCY_<NAME>_CALLBACK_SECRET`` (its credential towards us, distinct
+from ``AGENCY_<NAME>_SECRET``, ours towards it).
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return _env(env, name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
 
 
+def _csv(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return tuple(v.strip() for v in raw.split(",") if v.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service reads from its environment."""
@@ -51,9 +60,14 @@ class Settings:
     lease_seconds: float = 60.0
     idle_poll_seconds: float = 1.0
     max_in_flight: int = 64
+    heartbeat_seconds: float = 1.0     # dispatchers: liveness, shared breaker sync, per-agency call stats
+    # Bulk searches
+    batch_max_subjects: int = 10000
     # Connectors: agency name -> base URL; empty means "use the manifest's default".
     agency_urls: Mapping[str, str] = field(default_factory=dict)
     agency_secrets: Mapping[str, str] = field(default_factory=dict)
+    # Agency name -> secret the agency signs its callbacks with (AGENCY_<NAME>_CALLBACK_SECRET).
+    callback_secrets: Mapping[str, str] = field(default_factory=dict)
     agency_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     enabled_agencies: tuple[str, ...] = ()
     # Security
@@ -64,6 +78,12 @@ class Settings:
     jwks_url: str = ""
     jwt_leeway_seconds: int = 30
     callback_max_skew_seconds: int = 300
+    jwks_cache_seconds: float = 300.0       # how long keys fetched from JWKS_URL are trusted before a refetch
+    audit_chain_key: str = ""               # HMAC key of the audit chain; the demo keeps one in data_dir/keys
+    metrics_public: bool = True             # false: /metrics requires an ops bearer token
+    # Case registry (pushed by the courts' case-management systems)
+    case_import_max_bytes: int = 16 * 1024 * 1024
+    case_import_max_lines: int = 20000
     # Observability
     log_level: str = "INFO"
     log_json: bool | None = None
@@ -72,16 +92,34 @@ class Settings:
     freshness_hours: float = 24.0
     requery_interval_days: int = 182
     requery_years: int = 5
+    # Case lifecycle, the 终本 checklist, re-query and indicators (issue 5; docs/indicators.md)
+    statutory_months: int = 6                    # statutory period of an enforcement case
+    statutory_months_non_litigation: int = 3     # ... of a non-litigation case
+    zhongben_required_categories: tuple[str, ...] = ("deposits", "vehicles", "real_estate", "securities")
+    zhongben_min_months: int = 3                 # 终本 only more than this many months after filing
+    zhongben_require_onsite: bool = True         # 终本 condition 3: an on-site inquiry recorded
+    requery_spread_days: int = 14                # re-queries start up to this many days before due
+    requery_max_per_tick: int = 20               # re-query searches submitted per worker tick, at most
+    requery_agency_share: float = 0.2            # ... and at most this share of the slowest agency's rate
+    property_kinds: tuple[str, ...] = ("bank_account", "vehicle", "employment", "pension", "real_estate", "securities")
+    dishonest_removal_searches: int = 2          # post-closure searches finding nothing before delisting
+    dishonest_removal_working_days: int = 3      # ... within this many working days
+    court_holidays: tuple[str, ...] = ()         # ISO dates that are not working days
+    lifecycle_tick_seconds: float = 5.0          # the lifecycle worker's pace (re-query, review, reconcile)
+    indicator_refresh_seconds: float = 300.0     # Prometheus indicator gauges
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e: Mapping[str, str] = os.environ if env is None else env
         urls: dict[str, str] = {}
         secrets: dict[str, str] = {}
+        callback_secrets: dict[str, str] = {}
         overrides: dict[str, dict[str, str]] = {}
         for key, value in e.items():
             if key.startswith("AGENCY_") and key.endswith("_URL"):
                 urls[key[len("AGENCY_") : -len("_URL")].lower()] = value
+            elif key.startswith("AGENCY_") and key.endswith("_CALLBACK_SECRET"):
+                callback_secrets[key[len("AGENCY_") : -len("_CALLBACK_SECRET")].lower()] = value
             elif key.startswith("AGENCY_") and key.endswith("_SECRET"):
                 secrets[key[len("AGENCY_") : -len("_SECRET")].lower()] = value
             elif key.startswith("AGENCY_"):
@@ -110,8 +148,11 @@ class Settings:
             lease_seconds=_float(e, "LEASE_SECONDS", 60.0),
             idle_poll_seconds=_float(e, "IDLE_POLL_SECONDS", 1.0),
             max_in_flight=_int(e, "MAX_IN_FLIGHT", 64),
+            heartbeat_seconds=_float(e, "HEARTBEAT_SECONDS", 1.0),
+            batch_max_subjects=_int(e, "BATCH_MAX_SUBJECTS", 10000),
             agency_urls=urls,
             agency_secrets=secrets,
+            callback_secrets=callback_secrets,
             agency_overrides=overrides,
             enabled_agencies=tuple(
                 a for a in _env(e, "ENABLED_AGENCIES", "").split(",") if a.strip()
@@ -123,12 +164,33 @@ class Settings:
             jwks_url=_env(e, "JWKS_URL", ""),
             jwt_leeway_seconds=_int(e, "JWT_LEEWAY_SECONDS", 30),
             callback_max_skew_seconds=_int(e, "CALLBACK_MAX_SKEW_SECONDS", 300),
+            jwks_cache_seconds=_float(e, "JWKS_CACHE_SECONDS", 300.0),
+            audit_chain_key=_env(e, "AUDIT_CHAIN_KEY", ""),
+            metrics_public=_bool(e, "METRICS_PUBLIC", True),
+            case_import_max_bytes=_int(e, "CASE_IMPORT_MAX_BYTES", 16 * 1024 * 1024),
+            case_import_max_lines=_int(e, "CASE_IMPORT_MAX_LINES", 20000),
             log_level=_env(e, "LOG_LEVEL", "INFO"),
             log_json=None if log_json_raw is None else _bool(e, "LOG_JSON", True),
             metrics_refresh_seconds=_float(e, "METRICS_REFRESH_SECONDS", 15.0),
             freshness_hours=_float(e, "FRESHNESS_HOURS", 24.0),
             requery_interval_days=_int(e, "REQUERY_INTERVAL_DAYS", 182),
             requery_years=_int(e, "REQUERY_YEARS", 5),
+            statutory_months=_int(e, "STATUTORY_MONTHS", 6),
+            statutory_months_non_litigation=_int(e, "STATUTORY_MONTHS_NON_LITIGATION", 3),
+            zhongben_required_categories=_csv(e, "ZHONGBEN_REQUIRED_CATEGORIES",
+                                              ("deposits", "vehicles", "real_estate", "securities")),
+            zhongben_min_months=_int(e, "ZHONGBEN_MIN_MONTHS", 3),
+            zhongben_require_onsite=_bool(e, "ZHONGBEN_REQUIRE_ONSITE", True),
+            requery_spread_days=_int(e, "REQUERY_SPREAD_DAYS", 14),
+            requery_max_per_tick=_int(e, "REQUERY_MAX_PER_TICK", 20),
+            requery_agency_share=_float(e, "REQUERY_AGENCY_SHARE", 0.2),
+            property_kinds=_csv(e, "PROPERTY_KINDS", ("bank_account", "vehicle", "employment", "pension",
+                                                      "real_estate", "securities")),
+            dishonest_removal_searches=_int(e, "DISHONEST_REMOVAL_SEARCHES", 2),
+            dishonest_removal_working_days=_int(e, "DISHONEST_REMOVAL_WORKING_DAYS", 3),
+            court_holidays=_csv(e, "COURT_HOLIDAYS", ()),
+            lifecycle_tick_seconds=_float(e, "LIFECYCLE_TICK_SECONDS", 5.0),
+            indicator_refresh_seconds=_float(e, "INDICATOR_REFRESH_SECONDS", 300.0),
         )
 
 
@@ -142,6 +204,9 @@ _POLICY_FIELDS = (
     "breaker_min_calls",
     "breaker_failure_ratio",
     "breaker_open_seconds",
+    "breaker_half_open_probes",
+    "initial_backoff_seconds",
+    "max_backoff_seconds",
     "batch_size",
     "batch_wait_seconds",
 )
