@@ -240,3 +240,44 @@ CASES_PUSHED = Counter(
 )
 
 __all__ += ["ACCESS_DENIED", "AUDIT_RECORDS", "AUTH_FAILURES", "CASES_PUSHED"]
+
+# --- agencies, callbacks and bulk searches (issue 3) ---
+BATCHES = Counter("enforcement_search_batches_total", "Bulk searches accepted", registry=REGISTRY)
+BATCH_SUBJECTS = Counter(
+    "enforcement_search_batch_subjects_total", "Subjects of accepted bulk searches", registry=REGISTRY
+)
+LIVE_DISPATCHERS = Gauge(
+    "enforcement_live_dispatchers",
+    "Dispatchers alive as this process last counted them (each agency's rate is shared among them)",
+    registry=REGISTRY,
+)
+
+__all__ += ["BATCHES", "BATCH_SUBJECTS", "LIVE_DISPATCHERS"]
+
+# --- lifecycle, closure and indicators (issue 5) ---
+INDICATOR_VALUE = Gauge(
+    "enforcement_indicator_value",
+    "Court-level enforcement indicator, year to date (ratios 0-1, averages in days; NaN when nothing counts yet); "
+    "refreshed by the lifecycle worker",
+    ["court", "indicator"],
+    registry=REGISTRY,
+)
+INDICATOR_REFRESH_DURATION = Histogram(
+    "enforcement_indicator_refresh_duration_seconds",
+    "Time to compute every indicator of every court for the gauges",
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+    registry=REGISTRY,
+)
+REQUERY_ROUNDS = Counter(
+    "enforcement_requery_rounds_total", "终本 re-query rounds by outcome (submitted, done, missed)", ["outcome"],
+    registry=REGISTRY,
+)
+REQUERY_BACKLOG = Gauge(
+    "enforcement_requery_backlog", "终本 re-query rounds due to start (due) or searching (in_flight)", ["state"],
+    registry=REGISTRY,
+)
+ALERTS_RAISED = Counter(
+    "enforcement_alerts_raised_total", "Alerts raised for judges, by kind", ["kind"], registry=REGISTRY
+)
+
+__all__ += ["ALERTS_RAISED", "INDICATOR_REFRESH_DURATION", "INDICATOR_VALUE", "REQUERY_BACKLOG", "REQUERY_ROUNDS"]

@@ -20,9 +20,12 @@ from enforcement.logging import configure_logging
 from enforcement.settings import Settings
 
 DEMO_LATENCY_MS = 400.0
+DEMO_BANKS_CALLBACK_SECRET = "demo-banks-callback-secret"  # noqa: S105 - the demo's own, not a real credential
 
 
-def demo_simulator_configs(public_url: str, *, latency_ms: float = DEMO_LATENCY_MS) -> dict[str, SimulatorConfig]:
+def demo_simulator_configs(
+    public_url: str, *, latency_ms: float = DEMO_LATENCY_MS, banks_callback_secret: str = DEMO_BANKS_CALLBACK_SECRET
+) -> dict[str, SimulatorConfig]:
     """Realistic pace for a person watching: agencies take a moment; banks 'take days'
     (one simulated day passes in two real seconds) and call back."""
     base = SimulatorConfig(latency_median_ms=latency_ms, latency_sigma=0.6)
@@ -36,25 +39,29 @@ def demo_simulator_configs(public_url: str, *, latency_ms: float = DEMO_LATENCY_
             time_scale=43200.0,
             answer_delay_seconds=2 * 86400.0,
             callback_url=f"{public_url}/api/v1/agencies/banks/callbacks",
-            callback_secret="demo-banks-callback-secret",
+            callback_secret=banks_callback_secret,
         ),
     }
 
 
 async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
-    from enforcement.app import create_app
     from enforcement.api.keys import EXTRAS, POOL
+    from enforcement.app import create_app
     from enforcement.seeds import seed
 
     registry = Registry.discover()
+    # The simulated bank signs its callbacks with the secret the service checks them with
+    # (AGENCY_BANKS_CALLBACK_SECRET, or the demo's own).
+    banks_secret = settings.callback_secrets.get("banks", DEMO_BANKS_CALLBACK_SECRET)
     sims = await start_simulators(
-        registry.values(), configs=demo_simulator_configs(settings.public_url, latency_ms=latency_ms),
+        registry.values(),
+        configs=demo_simulator_configs(settings.public_url, latency_ms=latency_ms, banks_callback_secret=banks_secret),
         use_default_ports=True,
     )
     settings = replace(
         settings,
         agency_urls={**{n: s.url for n, s in sims.items()}, **settings.agency_urls},
-        agency_secrets={"banks_callback": "demo-banks-callback-secret", **settings.agency_secrets},
+        callback_secrets={**settings.callback_secrets, "banks": banks_secret},
     )
     app = create_app(settings, registry=registry)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)

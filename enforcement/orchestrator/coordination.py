@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from enforcement import metrics
 from enforcement.orchestrator.policy import BreakerState
 from enforcement.orchestrator.runtime import AgencyRuntime
 from enforcement.store.agencies import AgencyStore, WorkerAgencyStats
@@ -96,6 +97,7 @@ class Coordinator:
     async def sync(self) -> None:
         await self.publish()
         self.live_workers = await self.store.beat(self.worker_id, self.liveness_seconds)
+        metrics.LIVE_DISPATCHERS.set(self.live_workers)
         for rt in self.runtimes.values():
             rt.limiter.set_rate(rt.manifest.policy.rate_per_second / self.live_workers)
         await self.adopt()

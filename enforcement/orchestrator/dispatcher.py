@@ -101,7 +101,8 @@ def request_from_task(task: ClaimedTask) -> AgencyRequest:
     )
 
 
-def _success(task_id: int, result: AgencyResult) -> Success:
+def success_of(task_id: int, result: AgencyResult) -> Success:
+    """An agency's answer as the store records it (raw, records with their natural keys)."""
     return Success(
         task_id=task_id,
         raw=dict(result.raw),
@@ -304,7 +305,7 @@ class Dispatcher:
             self._settle(Settlement(task_id, "rejected", error_code=outcome.code,
                                     error_message=outcome.reason))
         else:
-            self._succeed(_success(task_id, outcome))
+            self._succeed(success_of(task_id, outcome))
             metrics.TASKS_FINISHED.labels(agency=rt.name, status="succeeded").inc()
 
     def _failure(self, rt: AgencyRuntime, task: ClaimedTask, exc: ConnectorError) -> Settlement:
@@ -465,4 +466,4 @@ class Dispatcher:
                 log.warning("expiry_sweep_failed", error=type(exc).__name__)
 
 
-__all__ = ["BreakerOpen", "Dispatcher", "DispatcherConfig", "request_from_task", "retry_delay"]
+__all__ = ["BreakerOpen", "Dispatcher", "DispatcherConfig", "request_from_task", "retry_delay", "success_of"]

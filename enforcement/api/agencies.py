@@ -1,0 +1,85 @@
+"""``/api/v1/agencies``: each agency's health, and the signed callback endpoint.
+
+- ``GET /api/v1/agencies``: health, breaker state, queue depth and recent latency of each
+  agency (any signed-in user but an agency's own account).
+- ``POST /api/v1/agencies/{agency}/callbacks``: a deferred answer pushed by the agency. No
+  bearer token: the HMAC signature with the agency's callback secret is the credential
+  (``enforcement.orchestrator.callbacks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from connectors.sdk.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP
+from enforcement.api.errors import Forbidden
+from enforcement.api.keys import POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
+from enforcement.api.middleware import error_body
+from enforcement.orchestrator.agency_view import AgencyView
+from enforcement.orchestrator.callbacks import CallbackReceiver, CallbackRefused, SignedCallback
+from enforcement.orchestrator.coordination import LIVENESS_BEATS
+from enforcement.store.agencies import AgencyStore
+from enforcement.store.tasks import TaskStore
+
+routes = web.RouteTableDef()
+
+CALLBACKS = web.AppKey("agency_callbacks", CallbackReceiver)
+AGENCY_VIEW = web.AppKey("agency_view", AgencyView)
+CALLBACK_MAX_BYTES = 8 * 1024 * 1024
+
+
+@routes.get("/api/v1/agencies")
+async def list_agencies(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    if actor.role == "agency":
+        raise Forbidden("Agency accounts may not read other agencies' health.",
+                        message_zh="协查单位账号不能查看各单位运行状态", code="role_cannot_read")
+    return web.json_response(await request.app[AGENCY_VIEW].list())
+
+
+@routes.post("/api/v1/agencies/{agency}/callbacks")
+async def agency_callback(request: web.Request) -> web.Response:
+    if request.content_length is not None and request.content_length > CALLBACK_MAX_BYTES:
+        return _refused(request, CallbackRefused(413, "payload_too_large", "The callback is too large.",
+                                                 "回调内容过大"))
+    cb = SignedCallback(
+        agency=request.match_info["agency"],
+        timestamp=request.headers.get(HEADER_TIMESTAMP),
+        nonce=request.headers.get(HEADER_NONCE),
+        signature=request.headers.get(HEADER_SIGNATURE),
+        body=await request.read(),
+    )
+    try:
+        report = await request.app[CALLBACKS].receive(cb)
+    except CallbackRefused as exc:
+        return _refused(request, exc)
+    return web.json_response({"status": "accepted", **report.to_dict()})
+
+
+def _refused(request: web.Request, exc: CallbackRefused) -> web.Response:
+    return web.json_response(
+        error_body(exc.reason, exc.message_en, exc.message_zh, request_id_of(request)), status=exc.status
+    )
+
+
+def setup(app: web.Application) -> None:
+    async def services(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        agencies, tasks = AgencyStore(app[POOL]), TaskStore(app[POOL])
+        runtimes = app[RUNTIMES]
+        app[CALLBACKS] = CallbackReceiver(
+            runtimes, settings.callback_secrets, agencies, tasks,
+            max_skew_seconds=settings.callback_max_skew_seconds,
+        )
+        app[AGENCY_VIEW] = AgencyView(
+            {n: rt.manifest for n, rt in runtimes.items()}, agencies, tasks,
+            liveness_seconds=max(settings.heartbeat_seconds * LIVENESS_BEATS, 2.0),
+        )
+        yield
+
+    app.cleanup_ctx.append(services)
+
+
+__all__ = ["AGENCY_VIEW", "CALLBACKS", "routes", "setup"]

@@ -1,0 +1,154 @@
+"""``/api/v1/searches:batch``: bulk searches of up to ``BATCH_MAX_SUBJECTS`` (10,000) subjects.
+
+- ``POST /api/v1/searches:batch``: a JSON array of search requests (each like the body of
+  ``POST /api/v1/searches``), or NDJSON (``application/x-ndjson``: one request per line).
+  Answers ``202`` at once with the batch id, or ``422 batch_invalid`` naming every bad row by
+  its index (nothing is stored then).
+- ``GET /api/v1/searches:batch/{batch_id}``: progress (searches completed, tasks by state).
+- ``GET /api/v1/searches:batch/{batch_id}/results?offset=&limit=``: per-subject results, in
+  submission order, a page at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID
+
+from aiohttp import web
+
+from enforcement.api.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, ValidationFailed
+from enforcement.api.keys import POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
+from enforcement.api.searches import parse_search_request
+from enforcement.domain.errors import DomainError
+from enforcement.orchestrator.batches import BatchService, RowError
+from enforcement.orchestrator.searches import SearchRequest
+
+routes = web.RouteTableDef()
+
+BATCHES = web.AppKey("search_batches", BatchService)
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
+RESULTS_MAX_LIMIT = 1000
+
+
+def _rows_of(request_body: bytes, content_type: str) -> list[Any]:
+    try:
+        text = request_body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadRequest("The body is not UTF-8.", message_zh="请求体须为 UTF-8 编码", code="malformed_json") from exc
+    if content_type in NDJSON_TYPES:
+        rows: list[Any] = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise BadRequest(f"Line {number} is not valid JSON: {exc.msg}.",
+                                 message_zh=f"第 {number} 行不是合法的 JSON", code="malformed_json",
+                                 line=number) from exc
+        return rows
+    if content_type not in ("application/json", ""):
+        raise BadRequest(f"Expected application/json (an array) or application/x-ndjson, got {content_type}.",
+                         message_zh="请求体须为 JSON 数组或 NDJSON", code="bad_content_type")
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc.msg}.", message_zh="请求体不是合法的 JSON",
+                         code="malformed_json") from exc
+    if not isinstance(body, list):
+        raise BadRequest("The body must be a JSON array of search requests.",
+                         message_zh="请求体须为查询请求的 JSON 数组", code="not_an_array")
+    return body
+
+
+def parse_row(index: int, row: Any) -> SearchRequest | RowError:
+    """One row as a search request, or why it is not one."""
+    if not isinstance(row, dict):
+        return RowError(index, "not_an_object", "The row must be a JSON object.", "该行须为 JSON 对象")
+    try:
+        return parse_search_request(row)
+    except ApiError as exc:
+        field = exc.details.get("field")
+        return RowError(index, exc.error_code, exc.message_en, exc.message_zh, str(field) if field else None)
+    except DomainError as exc:
+        return RowError(index, exc.code, exc.message_en, exc.message_zh, "subject")
+
+
+def _batch_id(request: web.Request) -> UUID:
+    try:
+        return UUID(request.match_info["batch_id"])
+    except ValueError as exc:
+        raise NotFound("No such bulk search.", message_zh="批量查询不存在", code="batch_not_found") from exc
+
+
+def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValidationFailed(f"Query parameter {name!r} must be an integer.",
+                               message_zh=f"参数 {name} 须为整数", code="wrong_type", field=name) from exc
+    if not low <= value <= high:
+        raise ValidationFailed(f"Query parameter {name!r} must be between {low} and {high}.",
+                               message_zh=f"参数 {name} 须在 {low} 至 {high} 之间", code="out_of_range", field=name)
+    return value
+
+
+@routes.post("/api/v1/searches:batch")
+async def create_batch(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    limit = request.app[SETTINGS].batch_max_subjects
+    rows = _rows_of(await request.read(), request.content_type)
+    if len(rows) > limit:
+        raise PayloadTooLarge(f"A bulk search takes at most {limit} subjects, not {len(rows)}.",
+                              message_zh=f"批量查询最多 {limit} 个对象，本次 {len(rows)} 个",
+                              code="batch_too_large", limit=limit, rows=len(rows))
+    parsed = [parse_row(i, row) for i, row in enumerate(rows)]
+    accepted = await request.app[BATCHES].submit(actor, parsed, request_id=request_id_of(request))
+    url = f"/api/v1/searches:batch/{accepted.batch_id}"
+    return web.json_response(
+        {
+            "id": str(accepted.batch_id),
+            "url": url,
+            "results_url": f"{url}/results",
+            "total": accepted.total,
+            "queued_tasks": accepted.queued_tasks,
+            "reused_tasks": accepted.reused_tasks,
+        },
+        status=202,
+        headers={"Location": url},
+    )
+
+
+@routes.get("/api/v1/searches:batch/{batch_id}")
+async def get_batch(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    return web.json_response(await request.app[BATCHES].progress(actor, _batch_id(request)))
+
+
+@routes.get("/api/v1/searches:batch/{batch_id}/results")
+async def get_batch_results(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    offset = _int_query(request, "offset", 0, 0, 10_000_000)
+    limit = _int_query(request, "limit", 100, 1, RESULTS_MAX_LIMIT)
+    return web.json_response(
+        await request.app[BATCHES].results(actor, _batch_id(request), offset=offset, limit=limit)
+    )
+
+
+def setup(app: web.Application) -> None:
+    async def service(app: web.Application) -> AsyncIterator[None]:
+        from enforcement.api.keys import AUDIT
+
+        manifests = {n: rt.manifest for n, rt in app[RUNTIMES].items()}
+        app[BATCHES] = BatchService(app[POOL], manifests, audit=app.get(AUDIT))
+        yield
+
+    app.cleanup_ctx.append(service)
+
+
+__all__ = ["BATCHES", "parse_row", "routes", "setup"]
