@@ -111,11 +111,52 @@ class Postgres:
         self.admin_dsn = ""
         self.dsn = ""
 
-    def start(self) -> str:
+    def start(self, *, statements: bool = False) -> str:
+        """Start; with ``statements``, load pg_stat_statements (a restart) to see where the
+        database's time goes (``statements_report``)."""
         self.admin_dsn = self.server.start()
+        if statements:
+            asyncio.run(self._admin("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"))
+            self.server.restart()
         asyncio.run(self._create())
         self.dsn = self.admin_dsn.rsplit("/", 1)[0] + "/bench"
+        if statements:
+            asyncio.run(self._admin("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", self.dsn))
         return self.dsn
+
+    async def _admin(self, sql: str, dsn: str | None = None) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = await asyncpg.connect(dsn or self.admin_dsn)
+                break
+            except (OSError, asyncpg.PostgresError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def statements_report(self, top: int = 15) -> str:
+        """The statements that took the database's time (pg_stat_statements), then reset it."""
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            rows = await conn.fetch(
+                "SELECT calls, total_exec_time, total_plan_time, rows, query FROM pg_stat_statements "
+                "ORDER BY total_exec_time + total_plan_time DESC LIMIT $1", top)
+            total = await conn.fetchval("SELECT sum(total_exec_time + total_plan_time) FROM pg_stat_statements")
+            await conn.execute("SELECT pg_stat_statements_reset()")
+        finally:
+            await conn.close()
+        lines = [f"database time by statement (pg_stat_statements, {float(total or 0) / 1000:.1f} s in all):",
+                 "   share   calls   ms/call  statement"]
+        for r in rows:
+            t = r["total_exec_time"] + r["total_plan_time"]
+            lines.append(f"  {100 * t / float(total or 1):5.1f}% {r['calls']:7d} {t / max(r['calls'], 1):8.3f}  "
+                         + " ".join(r["query"].split())[:100])
+        return "\n".join(lines)
 
     async def _create(self) -> None:
         conn = await asyncpg.connect(self.admin_dsn)
@@ -337,6 +378,17 @@ async def seed_case(dsn: str, people: Sequence[tuple[str, str]], *, judge: str =
         return case_id
     finally:
         await pool.close()
+
+
+async def add_debtors(dsn: str, case_id: int, people: Sequence[tuple[str, str]]) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.copy_records_to_table(
+            "case_party", columns=["case_id", "role", "kind", "id_number", "name"],
+            records=[(case_id, "debtor", "person", id_number, name) for id_number, name in people],
+        )
+    finally:
+        await conn.close()
 
 
 def token(data_dir: Path, login: str = JUDGE, role: str = "judge") -> str:

@@ -190,6 +190,7 @@ def main() -> int:
     parser.add_argument("--profile", type=Path,
                         help="py-spy the service processes during the durable run into this folder")
     parser.add_argument("--pg-profile", action="store_true", help="sample pg_stat_activity during the durable run")
+    parser.add_argument("--pg-statements", action="store_true", help="report pg_stat_statements after the durable run")
     parser.add_argument("--gather-child", help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -204,7 +205,7 @@ def main() -> int:
     machine_line = machine()
     with workspace("fanout", keep=args.keep) as work:
         pg = Postgres(work)
-        dsn = pg.start()
+        dsn = pg.start(statements=args.pg_statements)
         sims = Simulators.start(work, NO_LATENCY)
         service: Service | None = None
         try:
@@ -218,6 +219,8 @@ def main() -> int:
             d = asyncio.run(durable(dsn, service, work / "data", people, case_id, concurrency=args.concurrency,
                                     warmup=args.warmup, sims=sims, profile=args.profile,
                                     pg_profile=args.pg_profile))
+            if args.pg_statements:
+                print(asyncio.run(pg.statements_report()))
             if args.profile:
                 for folded in sorted(args.profile.glob("*.folded")):
                     print(summarize_profile(folded))
