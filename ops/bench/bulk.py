@@ -1,0 +1,183 @@
+"""Bulk: a batch search of many debtors, from submission to the last agency task dispatched,
+with the service's peak memory; run at two sizes to show whether memory grows with the size.
+
+    python ops/bench/bulk.py [--debtors 100000] [--compare 10000] [--chunk 10000]
+
+The debtors (valid resident IDs, one open case of the judge) are submitted through
+``POST /api/v1/searches:batch`` in requests of ``--chunk`` rows (the service's
+``BATCH_MAX_SUBJECTS``, 10,000 by default: a 100,000-debtor search is ten requests), NDJSON.
+"Dispatched" means claimed by a worker and sent to the agency (no task of the batch still
+queued untried). The simulators answer without latency; every process's resident memory is
+sampled every 0.2 s. Each size runs on fresh service processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from typing import Any
+
+import aiohttp
+import asyncpg
+import psutil
+from common import (
+    Postgres,
+    Service,
+    Simulators,
+    debtors,
+    install_uvloop,
+    machine,
+    now,
+    reset_searches,
+    seed_case,
+    service_env,
+    table,
+    token,
+    workspace,
+    write_section,
+)
+from fanout import NO_LATENCY
+
+
+class RssSampler:
+    def __init__(self, pids: dict[str, int], interval: float = 0.2) -> None:
+        self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self.interval = interval
+        self.peak: dict[str, int] = dict.fromkeys(pids, 0)
+        self.first: dict[str, int] = {}
+        self.last: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            for name, proc in self.procs.items():
+                try:
+                    rss = proc.memory_info().rss
+                except psutil.Error:
+                    continue
+                self.first.setdefault(name, rss)
+                self.last[name] = rss
+                self.peak[name] = max(self.peak[name], rss)
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+async def one_size(dsn: str, service: Service, data_dir: Any, n: int, chunk: int, offset: int) -> dict[str, Any]:
+    people = debtors(n, offset=offset)
+    case_id = await seed_case(dsn, people)
+    headers = {"Authorization": f"Bearer {token(data_dir)}", "Content-Type": "application/x-ndjson"}
+    sampler = RssSampler(service.pids())
+    sampler.start()
+    conn = await asyncpg.connect(dsn)
+    try:
+        started = time.time()
+        async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=600)) as session:
+            for start in range(0, n, chunk):
+                body = "\n".join(
+                    json.dumps({"case_id": case_id, "subject": {"kind": "person", "id_number": p[0], "name": p[1]}},
+                               ensure_ascii=False)
+                    for p in people[start:start + chunk]
+                ).encode()
+                async with session.post(f"{service.url}/api/v1/searches:batch", data=body) as resp:
+                    answer = await resp.json()
+                    if resp.status != 202:
+                        raise RuntimeError(f"batch refused: {resp.status} {str(answer)[:500]}")
+        submitted = time.time()
+        total_tasks = await conn.fetchval("SELECT count(*) FROM agency_task")
+        dispatched_at = completed_at = None
+        while completed_at is None:
+            if dispatched_at is None:
+                left = await conn.fetchval("SELECT count(*) FROM agency_task WHERE status = 'queued' AND attempts = 0")
+                if left == 0:
+                    dispatched_at = time.time()
+            running = await conn.fetchval("SELECT count(*) FROM search WHERE status = 'running'")
+            if running == 0 and dispatched_at is not None:
+                completed_at = time.time()
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+        await sampler.stop()
+    return {
+        "n": n, "tasks": total_tasks, "submit": submitted - started, "dispatched": (dispatched_at or 0) - started,
+        "completed": completed_at - started, "peak": sampler.peak, "first": sampler.first, "last": sampler.last,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debtors", type=int, default=100_000)
+    parser.add_argument("--compare", type=int, default=10_000, help="a smaller run for the memory comparison (0: none)")
+    parser.add_argument("--chunk", type=int, default=10_000, help="rows per POST (BATCH_MAX_SUBJECTS)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--final", action="store_true", help="not preliminary: the machine was quiet")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    install_uvloop()
+    started_at, machine_line = now(), machine()
+    sizes = [s for s in (args.compare, args.debtors) if s]
+    results = []
+    with workspace("bulk", keep=args.keep) as work:
+        pg = Postgres(work)
+        dsn = pg.start()
+        sims = Simulators.start(work, NO_LATENCY)
+        try:
+            for i, n in enumerate(sizes):
+                env = service_env(dsn, sims.urls, work / "data", BATCH_MAX_SUBJECTS=str(max(args.chunk, 1)))
+                service = Service(work, env, workers=args.workers)
+                try:
+                    asyncio.run(service.start())
+                    print(f"bulk search of {n} debtors ...", flush=True)
+                    results.append(asyncio.run(one_size(dsn, service, work / "data", n, args.chunk,
+                                                        offset=i * 10_000_000)))
+                finally:
+                    service.stop()
+                asyncio.run(reset_searches(dsn))
+        finally:
+            sims.stop()
+            pg.stop()
+
+    mib = 1024 * 1024
+    rows = []
+    for r in results:
+        peaks = ", ".join(f"{k} {v / mib:.0f}" for k, v in sorted(r["peak"].items()))
+        rows.append([f"{r['n']:,}", f"{r['tasks']:,}", f"{r['submit']:.1f}", f"{r['dispatched']:.1f}",
+                     f"{r['completed']:.1f}", f"{r['n'] / r['dispatched']:.0f}", peaks])
+    out = table(["debtors", "agency tasks", "submitted (s)", "last task dispatched (s)", "all completed (s)",
+                 "debtors/s dispatched", "peak RSS MiB per process"], rows)
+    verdict = ""
+    if len(results) == 2:
+        small, big = results
+        growth = {k: big["peak"][k] / small["peak"][k] - 1 for k in big["peak"] if small["peak"].get(k)}
+        flat = all(g <= 0.10 for g in growth.values())
+        verdict = (f"Memory with {big['n']:,} debtors vs {small['n']:,}: "
+                   + ", ".join(f"{k} {g:+.0%}" for k, g in sorted(growth.items()))
+                   + f" (peak RSS). Target flat memory: **{'met' if flat else 'missed'}** (within 10%).")
+    print(out)
+    print(verdict)
+    if not args.no_write:
+        body = "\n".join([
+            out, "", verdict, "",
+            f"Submitted as NDJSON requests of {args.chunk:,} rows to `POST /api/v1/searches:batch` (one after the "
+            f"other, each answered 202 once stored); one API and {args.workers} worker process(es); simulators "
+            "without latency (banks answer at once, in batches of 200). Times from the first request.",
+        ])
+        write_section("bulk", "Bulk search", body, started=started_at, machine_line=machine_line,
+                      preliminary=not args.final)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
