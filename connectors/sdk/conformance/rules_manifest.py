@@ -132,7 +132,7 @@ def undeclared_pii(calls: list[WireCall], subject: Subject, declared: tuple[str,
     "manifest.pii_fields",
     "the manifest declares every wire field that carries the subject's personal data",
     fix="list in manifest.json `pii_fields` every wire field that carries personal data (the "
-    "subject's ID number and name at least), so that logs mask them",
+    "subject's ID number and name at least)",
 )
 async def manifest_pii_fields(h: Harness) -> None:
     if not h.manifest.pii_fields:
