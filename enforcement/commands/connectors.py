@@ -220,7 +220,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     options = ScaffoldOptions(args.name, agency=args.agency, display_zh=args.display_zh or "",
                               display_en=args.display_en or "", port=args.port)
     try:
-        root = generate(options, Path(args.dir))
+        root = generate(options, Path(args.dir).expanduser())
     except ConfigurationError as exc:
         print(exc.message, file=sys.stderr)
         return 2
