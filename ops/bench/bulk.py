@@ -19,6 +19,7 @@ import contextlib
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -32,9 +33,11 @@ from common import (
     install_uvloop,
     machine,
     now,
+    profiled,
     reset_searches,
     seed_case,
     service_env,
+    summarize_profile,
     table,
     token,
     workspace,
@@ -74,13 +77,16 @@ class RssSampler:
                 await self._task
 
 
-async def one_size(dsn: str, service: Service, data_dir: Any, n: int, chunk: int, offset: int) -> dict[str, Any]:
+async def one_size(dsn: str, service: Service, data_dir: Any, n: int, chunk: int, offset: int,
+                   profile: Path | None = None) -> dict[str, Any]:
     people = debtors(n, offset=offset)
     case_id = await seed_case(dsn, people)
     headers = {"Authorization": f"Bearer {token(data_dir)}", "Content-Type": "application/x-ndjson"}
     sampler = RssSampler(service.pids())
     sampler.start()
     conn = await asyncpg.connect(dsn)
+    spy = profiled(service.pids(), profile)
+    spy.__enter__()
     try:
         started = time.time()
         async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=600)) as session:
@@ -107,6 +113,7 @@ async def one_size(dsn: str, service: Service, data_dir: Any, n: int, chunk: int
                 completed_at = time.time()
             await asyncio.sleep(0.5)
     finally:
+        spy.__exit__(None, None, None)
         await conn.close()
         await sampler.stop()
     return {
@@ -124,6 +131,8 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--final", action="store_true", help="not preliminary: the machine was quiet")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", type=Path, help="py-spy the service processes of the larger run into this folder")
+    parser.add_argument("--pg-statements", action="store_true", help="report pg_stat_statements of each run")
     args = parser.parse_args()
     install_uvloop()
     started_at, machine_line = now(), machine()
@@ -131,7 +140,7 @@ def main() -> int:
     results = []
     with workspace("bulk", keep=args.keep) as work:
         pg = Postgres(work)
-        dsn = pg.start()
+        dsn = pg.start(statements=args.pg_statements)
         sims = Simulators.start(work, NO_LATENCY)
         try:
             for i, n in enumerate(sizes):
@@ -140,8 +149,14 @@ def main() -> int:
                 try:
                     asyncio.run(service.start())
                     print(f"bulk search of {n} debtors ...", flush=True)
+                    profile = args.profile if i == len(sizes) - 1 else None
                     results.append(asyncio.run(one_size(dsn, service, work / "data", n, args.chunk,
-                                                        offset=i * 10_000_000)))
+                                                        offset=i * 10_000_000, profile=profile)))
+                    if args.pg_statements:
+                        print(asyncio.run(pg.statements_report()))
+                    if profile:
+                        for folded in sorted(profile.glob("*.folded")):
+                            print(summarize_profile(folded))
                 finally:
                     service.stop()
                 asyncio.run(reset_searches(dsn))
