@@ -215,6 +215,11 @@ class Simulators:
                 async with session.post(f"{url}/_sim/config", json=dict(config)) as resp:
                     assert resp.status == 200, await resp.text()
 
+    async def configure_one(self, agency: str, config: Mapping[str, Any]) -> None:
+        async with aiohttp.ClientSession() as session, \
+                session.post(f"{self.urls[agency]}/_sim/config", json=dict(config)) as resp:
+            assert resp.status == 200, await resp.text()
+
     async def timings(self) -> dict[str, dict[str, float]]:
         """search id -> agency -> seconds the agency spent answering (the slowest call)."""
         out: dict[str, dict[str, float]] = {}
@@ -493,6 +498,21 @@ async def wait_completed(dsn: str, expected: int, *, timeout: float = 600.0, pol
             await asyncio.sleep(poll)
     finally:
         await conn.close()
+
+
+async def steady_rate(dsn: str) -> float:
+    """Completions per second between the 10th and the 90th percentile of completion times: the
+    sustained rate, without the ramp-up and the slow tail (a deferred agency's last answers)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*) AS n, percentile_disc(0.1) WITHIN GROUP (ORDER BY completed_at) AS t10, "
+            "percentile_disc(0.9) WITHIN GROUP (ORDER BY completed_at) AS t90 "
+            "FROM search WHERE completed_at IS NOT NULL")
+    finally:
+        await conn.close()
+    seconds = (row["t90"] - row["t10"]).total_seconds()
+    return 0.8 * row["n"] / seconds if seconds > 0 else float("nan")
 
 
 async def search_times(dsn: str) -> dict[str, tuple[datetime, datetime | None]]:
