@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck bench clean
+.PHONY: demo test install lint typecheck bench soak clean
 
 # examples/real_estate: a sixth agency from outside, its own package, found only through its entry point.
 $(STAMP): pyproject.toml examples/real_estate/pyproject.toml
@@ -33,6 +33,14 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) ops/bench/fanout.py
+	$(PY) ops/bench/overhead.py
+	$(PY) ops/bench/scaling.py
+	$(PY) ops/bench/bulk.py
+	$(PY) ops/bench/dossier.py
+
+soak: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) ops/bench/soak.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
