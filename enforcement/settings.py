@@ -88,6 +88,7 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool | None = None
     metrics_refresh_seconds: float = 15.0  # database-wide gauges (queue depth, deferred answers)
+    audit_verify_seconds: float = 3600.0  # API processes verify the audit chain this often (0: never)
     # Domain knobs (court-configurable)
     freshness_hours: float = 24.0
     requery_interval_days: int = 182
@@ -172,6 +173,7 @@ class Settings:
             log_level=_env(e, "LOG_LEVEL", "INFO"),
             log_json=None if log_json_raw is None else _bool(e, "LOG_JSON", True),
             metrics_refresh_seconds=_float(e, "METRICS_REFRESH_SECONDS", 15.0),
+            audit_verify_seconds=_float(e, "AUDIT_VERIFY_SECONDS", 3600.0),
             freshness_hours=_float(e, "FRESHNESS_HOURS", 24.0),
             requery_interval_days=_int(e, "REQUERY_INTERVAL_DAYS", 182),
             requery_years=_int(e, "REQUERY_YEARS", 5),

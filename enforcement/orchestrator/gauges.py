@@ -1,6 +1,6 @@
 """Keep the gauges that describe shared state fresh: queue depth and the age of the oldest due
-task per agency, deferred answers outstanding and overdue, searches running, and this process's
-database pool.
+task per agency, deferred answers outstanding and overdue, searches running, this process's
+database pool, and (much less often) whether the audit hash chain is intact.
 
 Counters are incremented where things happen; these figures are states of the database, so a
 refresher reads them every ``interval_seconds`` (``METRICS_REFRESH_SECONDS``). Every API process
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -115,4 +115,39 @@ class GaugeRefresher:
             await asyncio.sleep(max(0.0, self.interval_seconds - (time.monotonic() - started)))
 
 
-__all__ = ["GaugeRefresher", "observe_pool", "publish"]
+class ChainVerifier(Protocol):
+    async def verify(self, conn: Any) -> Any: ...
+
+
+class AuditChainWatch:
+    """Verify the whole audit hash chain every ``interval_seconds`` (``AUDIT_VERIFY_SECONDS``) and
+    say so in ``enforcement_audit_chain_broken`` and ``..._last_verified_timestamp_seconds``, which
+    the alert rules watch. The verification reads the chain in one snapshot, a cursor at a time;
+    its cost grows with the chain, so the interval is long (an hour by default)."""
+
+    def __init__(self, audit: ChainVerifier, pool: Any, *, interval_seconds: float = 3600.0) -> None:
+        self.audit = audit
+        self.pool = pool
+        self.interval_seconds = interval_seconds
+
+    async def check(self) -> bool:
+        """One verification; True when the chain is intact."""
+        async with self.pool.acquire() as conn:
+            result = await self.audit.verify(conn)
+        metrics.AUDIT_CHAIN_BROKEN.set(0 if result.ok else 1)
+        metrics.AUDIT_CHAIN_VERIFIED_AT.set(time.time())
+        if not result.ok:
+            log.error("audit_chain_broken", seq=result.broken.seq, reason=result.broken.reason,
+                      detail=result.broken.detail, checked=result.checked)
+        return bool(result.ok)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.check()
+            except Exception as exc:  # the database may be away; the next round retries
+                log.warning("audit_chain_check_failed", error=type(exc).__name__)
+            await asyncio.sleep(self.interval_seconds)
+
+
+__all__ = ["AuditChainWatch", "GaugeRefresher", "observe_pool", "publish"]

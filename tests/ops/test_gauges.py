@@ -121,3 +121,24 @@ def test_pool_gauges_split_in_use_and_idle() -> None:
     assert sample("enforcement_db_pool_connections", state="in_use") == 4
     assert sample("enforcement_db_pool_connections", state="idle") == 3
     assert sample("enforcement_db_pool_max_connections") == 20
+
+
+async def test_the_audit_chain_watch_reports_a_break(pool: asyncpg.Pool) -> None:
+    from enforcement.domain.audit import AuditEntry
+    from enforcement.orchestrator.gauges import AuditChainWatch
+    from enforcement.store.audit import AuditLog
+
+    audit = AuditLog(b"ops-test-audit-chain-key-0123456789abcdef")
+    for i in range(3):
+        await audit.record(pool, AuditEntry(action="dossier_read", actor_login="zhangwei", actor_role="judge",
+                                            target=f"search-{i}", details={"i": i}))
+    watch = AuditChainWatch(audit, pool, interval_seconds=3600)
+    assert await watch.check() is True
+    assert sample("enforcement_audit_chain_broken") == 0
+    verified = sample("enforcement_audit_chain_last_verified_timestamp_seconds")
+    assert verified is not None and verified > 0
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")  # a superuser, triggers off
+        await conn.execute("UPDATE audit_log SET target = 'search-x' WHERE seq = 2")
+    assert await watch.check() is False
+    assert sample("enforcement_audit_chain_broken") == 1
