@@ -161,20 +161,8 @@ FLUSH_SIZE = Histogram(
 WORKER_INFO = Gauge("enforcement_worker_up", "1 while this process runs the given role", ["role"], registry=REGISTRY)
 
 # -- Read by the alert rules (ops/prometheus/alerts.yml), set by the features that own the facts.
-# Re-queries: the re-query schedule (issue 5) refreshes these through GaugeRefresher.add_source.
-REQUERIES_DUE = Gauge(
-    "enforcement_requeries_due",
-    "终本 debtors whose scheduled re-query is due and not yet overdue, by court",
-    ["court"],
-    registry=REGISTRY,
-)
-REQUERIES_OVERDUE = Gauge(
-    "enforcement_requeries_overdue",
-    "终本 debtors whose scheduled re-query is past its due date, by court",
-    ["court"],
-    registry=REGISTRY,
-)
-# Audit: set by whatever verifies the hash chain in the service (issue 4's verifier).
+# (Re-queries: enforcement_requery_backlog and enforcement_requery_rounds_total, issue 5's, below.)
+# Audit: set by AuditChainWatch (enforcement.orchestrator.gauges) in API processes.
 AUDIT_CHAIN_BROKEN = Gauge(
     "enforcement_audit_chain_broken",
     "1 when the last verification of the audit hash chain found a break (tampering), else 0",
@@ -208,8 +196,6 @@ __all__ = [
     "QUEUE_DEPTH",
     "QUEUE_OLDEST_AGE",
     "REGISTRY",
-    "REQUERIES_DUE",
-    "REQUERIES_OVERDUE",
     "SEARCHES_COMPLETED",
     "SEARCHES_CREATED",
     "SEARCHES_RUNNING",

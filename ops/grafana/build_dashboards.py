@@ -42,6 +42,7 @@ class Panel:
     decimals: int | None = None
     min: float | None = None
     max: float | None = None
+    base_color: str = "green"
 
 
 @dataclass
@@ -61,7 +62,7 @@ def _panel_json(panel: Panel, pid: int, x: int, y: int) -> dict[str, Any]:
     if panel.thresholds:
         defaults["thresholds"] = {
             "mode": "absolute",
-            "steps": [{"color": "green", "value": None}]
+            "steps": [{"color": panel.base_color, "value": None}]
             + [{"color": color, "value": value} for value, color in panel.thresholds],
         }
     if panel.mappings:
@@ -306,7 +307,87 @@ def operations() -> dict[str, Any]:
     )
 
 
-DASHBOARDS = {"operations.json": operations}
+# -- indicators ------------------------------------------------------------------------------
+
+C = 'court=~"$court"'
+# (code, title, national target or None); definitions and targets: DOMAIN.md section 5, docs/indicators.md.
+CORE = [
+    ("statutory_closure_rate", "有财产可供执行案件法定期限内实际执结率", 0.9),
+    ("zhongben_compliance_rate", "无财产可供执行案件终本合格率", 0.9),
+    ("petition_closure_rate", "执行信访案件办结率", 0.9),
+    ("overall_closure_rate", "近三年执行案件整体执结率", 0.8),
+]
+OTHER_RATES = [
+    ("recovery_rate", "执行到位率"),
+    ("actual_enforcement_rate", "实际执行率"),
+    ("full_enforcement_rate", "执行完毕率"),
+    ("zhongben_rate", "终本率"),
+    ("overall_closure_rate_alt", "整体结案率（另一口径）"),
+    ("requery_on_time_rate", "终本案件按期复查率"),
+]
+
+
+def indicator(code: str, by: str = "court") -> str:
+    return f'max by ({by}) (enforcement_indicator_value{{indicator="{code}",{C}}})'
+
+
+def indicators() -> dict[str, Any]:
+    rows = [
+        Row("四项核心指标 · The four core indicators (year to date)", [
+            Panel(title, [(indicator(code), "{{court}}")], kind="stat", unit="percentunit", width=6, height=6,
+                  decimals=2, min=0, max=1, base_color="red", thresholds=[(target, "green")],
+                  description=f"Target {target:.0%} or more. Red below the target.")
+            for code, title, target in CORE
+        ]),
+        Row("Core indicators over time", [
+            Panel(title, [(indicator(code), "{{court}}")], unit="percentunit", width=12, min=0, max=1,
+                  base_color="red", thresholds=[(target, "green")])
+            for code, title, target in CORE
+        ]),
+        Row("Other indicators", [
+            *(Panel(title, [(indicator(code), "{{court}}")], unit="percentunit", width=8, min=0, max=1)
+              for code, title in OTHER_RATES),
+            Panel("平均结案用时 · average days to close", [(indicator("avg_days_to_close"), "{{court}}")],
+                  unit="d", width=8),
+        ]),
+        Row("终本复查 · Re-queries of closed-without-property debtors", [
+            Panel("Re-query rounds due and in flight", [
+                ('max(enforcement_requery_backlog{state="due"})', "due, not started"),
+                ('max(enforcement_requery_backlog{state="in_flight"})', "searching"),
+            ], width=8),
+            Panel("Re-query rounds by outcome (per hour)", [
+                ("sum by (outcome) (increase(enforcement_requery_rounds_total[1h]))", "{{outcome}}"),
+            ], width=8),
+            Panel("Alerts raised for judges (per hour)", [
+                ("sum by (kind) (increase(enforcement_alerts_raised_total[1h]))", "{{kind}}"),
+            ], width=8),
+        ]),
+        Row("Freshness", [
+            Panel("Indicator refresh duration (p95)", [
+                (f"histogram_quantile(0.95, sum by (le) (rate(enforcement_indicator_refresh_duration_seconds_bucket"
+                 f"[{RATE}])))", "p95"),
+            ], unit="s", width=12,
+                description="Indicators are recomputed every INDICATOR_REFRESH_SECONDS by the workers."),
+            Panel("Searches accepted per hour, by purpose", [
+                ("sum by (purpose_kind) (increase(enforcement_searches_created_total[1h]))", "{{purpose_kind}}"),
+            ], width=12, stack=True),
+        ]),
+    ]
+    return dashboard(
+        "enforcement-indicators",
+        "执行查控 · 执行指标 Enforcement indicators",
+        "Court-level enforcement indicators (执行四项核心指标 and others), year to date, as the service computes "
+        "them (default definitions: DOMAIN.md section 5; drill-down to judge and case in the web workbench).",
+        rows,
+        [datasource_variable(),
+         query_variable("court", "Court", "label_values(enforcement_indicator_value, court)")],
+        tags=["enforcement", "indicators"],
+        refresh="5m",
+        time_from="now-30d",
+    )
+
+
+DASHBOARDS = {"operations.json": operations, "indicators.json": indicators}
 
 
 def render(name: str) -> str:

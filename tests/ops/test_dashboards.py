@@ -31,8 +31,8 @@ def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def test_the_operations_dashboard_exists() -> None:
-    assert "operations.json" in {p.name for p in DASHBOARDS}
+def test_the_operations_and_indicators_dashboards_exist() -> None:
+    assert {"operations.json", "indicators.json"} <= {p.name for p in DASHBOARDS}
 
 
 def test_dashboards_match_their_builder() -> None:
