@@ -220,14 +220,15 @@ class Simulators:
                 session.post(f"{self.urls[agency]}/_sim/config", json=dict(config)) as resp:
             assert resp.status == 200, await resp.text()
 
-    async def timings(self) -> dict[str, dict[str, float]]:
-        """search id -> agency -> seconds the agency spent answering (the slowest call)."""
-        out: dict[str, dict[str, float]] = {}
+    async def timings(self) -> dict[str, dict[str, list[float]]]:
+        """search id -> agency -> [seconds the agency spent answering (the slowest call), when the
+        first call arrived, when the last answer left] (Unix times)."""
+        out: dict[str, dict[str, list[float]]] = {}
         async with aiohttp.ClientSession() as session:
             for agency, url in self.urls.items():
                 async with session.get(f"{url}/_bench/timings") as resp:
-                    for search_id, seconds in (await resp.json()).items():
-                        out.setdefault(search_id, {})[agency] = seconds
+                    for search_id, times in (await resp.json()).items():
+                        out.setdefault(search_id, {})[agency] = times
         return out
 
     async def stats(self) -> dict[str, Any]:
@@ -538,7 +539,9 @@ async def reset_searches(dsn: str) -> None:
 
 class CpuMeter:
     """CPU seconds used by each group of processes between ``start`` and ``stop``: the service's
-    processes, the simulators, PostgreSQL (every backend), and this client."""
+    processes, the simulators, PostgreSQL, and this client. PostgreSQL's share is split by whose
+    connection a backend serves (matched by the client's TCP port when ``postgres_port`` is
+    given), autovacuum, and the server's own processes."""
 
     def __init__(self, groups: Mapping[str, Sequence[int]], *, postgres_port: int | None = None) -> None:
         self.groups = {k: list(v) for k, v in groups.items()}
@@ -547,35 +550,54 @@ class CpuMeter:
         self.after: dict[str, float] = {}
         self.wall = 0.0
 
-    def _postgres_pids(self) -> list[int]:
+    def _port_owners(self) -> dict[int, str]:
         import psutil
 
-        pids = []
-        for proc in psutil.process_iter(["name", "cmdline"]):
-            with contextlib.suppress(psutil.Error):
+        owners: dict[int, str] = {}
+        if self.postgres_port is None:
+            return owners
+        for name, pids in dict(self.groups, client=[os.getpid()]).items():
+            for pid in pids:
+                with contextlib.suppress(psutil.Error):
+                    for c in psutil.Process(pid).net_connections(kind="tcp"):
+                        if c.raddr and c.raddr.port == self.postgres_port:
+                            owners[c.laddr.port] = name
+        return owners
+
+    def _postgres(self) -> dict[str, float]:
+        import psutil
+
+        owners = self._port_owners()
+        out: dict[str, float] = {}
+        for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+            with contextlib.suppress(psutil.Error, TypeError):
                 cmd = " ".join(proc.info["cmdline"] or [])
-                if proc.info["name"] == "postgres" or cmd.startswith("postgres:"):
-                    pids.append(proc.pid)
-        return pids
+                if not (proc.info["name"] == "postgres" or cmd.startswith("postgres:")):
+                    continue
+                t = proc.info["cpu_times"]
+                if "autovacuum" in cmd:
+                    part = "autovacuum"
+                elif "127.0.0.1(" in cmd:
+                    port = int(cmd.split("127.0.0.1(", 1)[1].split(")", 1)[0])
+                    part = owners.get(port, "others")
+                else:
+                    part = "server"
+                out[part] = out.get(part, 0.0) + t.user + t.system
+        return out
 
     def _sample(self) -> dict[str, float]:
         import psutil
 
         out: dict[str, float] = {}
-        groups = dict(self.groups, postgres=self._postgres_pids(), client=[os.getpid()])
-        for name, pids in groups.items():
+        for name, pids in dict(self.groups, client=[os.getpid()]).items():
             total = 0.0
             for pid in pids:
                 with contextlib.suppress(psutil.Error):
-                    proc = psutil.Process(pid)
-                    t = proc.cpu_times()
+                    t = psutil.Process(pid).cpu_times()
                     total += t.user + t.system
-                    if name != "client":
-                        for child in proc.children(recursive=True):
-                            with contextlib.suppress(psutil.Error):
-                                ct = child.cpu_times()
-                                total += ct.user + ct.system
             out[name] = total
+        for part, seconds in self._postgres().items():
+            out[f"postgres:{part}"] = seconds
         return out
 
     def start(self) -> None:
@@ -585,12 +607,22 @@ class CpuMeter:
     def stop(self) -> dict[str, float]:
         self.after = self._sample()
         self.wall = time.monotonic() - self.wall
-        return {k: self.after.get(k, 0.0) - v for k, v in self.before.items()}
+        return self.used()
+
+    def used(self) -> dict[str, float]:
+        keys = set(self.before) | set(self.after)
+        return {k: max(0.0, self.after.get(k, 0.0) - self.before.get(k, 0.0)) for k in keys}
 
     def summary(self) -> str:
-        used = {k: self.after.get(k, 0.0) - v for k, v in self.before.items()}
-        parts = [f"{k} {v:.1f} s ({v / max(self.wall, 1e-9):.0%} of a core)" for k, v in used.items()]
-        return f"CPU over {self.wall:.1f} s: " + ", ".join(parts)
+        used = self.used()
+        share = lambda v: f"{v:.1f} s ({v / max(self.wall, 1e-9):.0%})"  # noqa: E731
+        parts = [f"{k} {share(used.get(k, 0.0))}" for k in [*self.groups, "client"]]
+        pg = {k.split(":", 1)[1]: v for k, v in used.items() if k.startswith("postgres:")}
+        inner = ", ".join(f"{k} {v:.1f}" for k, v in sorted(pg.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+        parts.append(f"postgres {share(sum(pg.values()))} [serving: {inner}]")
+        total = sum(used.values())
+        return (f"CPU over {self.wall:.1f} s (percent of one core): " + ", ".join(parts)
+                + f"; all together {share(total)}")
 
 
 class PgSampler:

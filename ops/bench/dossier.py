@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -30,8 +31,10 @@ from common import (
     machine,
     now,
     percentile,
+    profiled,
     seed_case,
     service_env,
+    summarize_profile,
     table,
     token,
     wait_completed,
@@ -91,16 +94,20 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, service: Service) -
     latencies = []
     size = 0
     entries = 0
+    spy = profiled({"api": service.procs[0].pid}, args.profile)
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {bearer}"}) as session:
-        for i in range(args.warmup + args.reads):
+        for _ in range(args.warmup):
+            async with session.get(url) as resp:
+                await resp.read()
+        spy.__enter__()
+        for _ in range(args.reads):
             started = time.perf_counter()
             async with session.get(url) as resp:
                 body = await resp.read()
                 assert resp.status == 200, body[:300]
-            elapsed = time.perf_counter() - started
-            if i >= args.warmup:
-                latencies.append(elapsed)
+            latencies.append(time.perf_counter() - started)
             size = len(body)
+        spy.__exit__(None, None, None)
         async with session.get(url) as resp:
             entries = (await resp.json())["dossier"]["entry_count"]
     return {"records": total, "entries": entries, "bytes": size, "latencies": latencies}
@@ -115,6 +122,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--final", action="store_true", help="not preliminary: the machine was quiet")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", type=Path, help="py-spy the API process during the reads into this folder")
     args = parser.parse_args()
     install_uvloop()
     started_at, machine_line = now(), machine()
@@ -136,6 +144,9 @@ def main() -> int:
         r["records"], r["entries"], f"{r['bytes']:,}", len(lat), f"{percentile(lat, 0.5) * ms:.1f}",
         f"{percentile(lat, 0.9) * ms:.1f}", f"{percentile(lat, 0.99) * ms:.1f}", f"{max(lat) * ms:.1f}"]])
     print(out)
+    if args.profile:
+        for folded in sorted(args.profile.glob("*.folded")):
+            print(summarize_profile(folded, top=30))
     if not args.no_write:
         body = "\n".join([
             out, "",

@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from common import (
     AGENCIES,
@@ -67,7 +68,7 @@ async def durable(dsn: str, service: Service, data_dir: Path, people: list[tuple
     measured = people[warmup:]
     meter = CpuMeter({"api": [p.pid for p in service.procs if p.name.startswith("api")],
                       "workers": [p.pid for p in service.procs if p.name.startswith("worker")],
-                      "simulators": [p.pid for p in sims.procs]})
+                      "simulators": [p.pid for p in sims.procs]}, postgres_port=urlsplit(dsn).port)
     sampler = PgSampler(dsn) if pg_profile else None
     with profiled(service.pids(), profile):
         if sampler is not None:

@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from common import (
     SYNC_AGENCIES,
@@ -72,14 +73,14 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
     load_people = debtors(n, offset=1_000_000)
     await add_debtors(dsn, case_id, load_people)
     meter = CpuMeter({"api": [service.procs[0].pid], "workers": [p.pid for p in service.procs[1:]],
-                      "simulators": [p.pid for p in sims.procs]})
+                      "simulators": [p.pid for p in sims.procs]}, postgres_port=urlsplit(dsn).port)
     meter.start()
     submitted = await client.open_loop(load_people[:n], rate)
     await wait_completed(dsn, len(submitted), timeout=900)
     meter.stop()
     times = await search_times(dsn)
     agency = await sims.timings()
-    overheads, totals, slowest, accept = [], [], [], []
+    overheads, totals, slowest, accept, before, after = [], [], [], [], [], []
     missing = 0
     for s in submitted:
         _created, completed = times[s.search_id]
@@ -88,15 +89,18 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
             missing += 1
             continue
         total = completed.timestamp() - s.sent_at
-        worst = max(answers.values())
+        worst = max(a[0] for a in answers.values())
         totals.append(total)
         slowest.append(worst)
         overheads.append(total - worst)
         accept.append(s.accepted_at - s.sent_at)
+        before.append(min(a[1] for a in answers.values()) - s.sent_at)
+        after.append(completed.timestamp() - max(a[2] for a in answers.values()))
     if client.errors:
         print(f"{len(client.errors)} submissions refused, e.g. {client.errors[:3]}", file=sys.stderr)
     return {"max_rate": max_rate, "rate": rate, "n": len(submitted), "measured": len(overheads), "missing": missing,
-            "overhead": overheads, "total": totals, "slowest": slowest, "accept": accept, "cpu": meter.summary()}
+            "overhead": overheads, "total": totals, "slowest": slowest, "accept": accept, "before": before,
+            "after": after, "cpu": meter.summary()}
 
 
 def main() -> int:
@@ -134,7 +138,9 @@ def main() -> int:
         for name, v in (("overhead (completion - slowest agency)", r["overhead"]),
                         ("search completion (POST sent -> completed)", r["total"]),
                         ("slowest agency's answer", r["slowest"]),
-                        ("POST /api/v1/searches answered (202)", r["accept"]))
+                        ("POST /api/v1/searches answered (202)", r["accept"]),
+                        ("POST sent -> first agency call arrives", r["before"]),
+                        ("last agency answer -> search completed", r["after"]))
     ]
     out = table(["per search, ms", "p50", "p90", "p99", "max"], rows)
     p50, p99 = percentile(r["overhead"], 0.5) * ms, percentile(r["overhead"], 0.99) * ms

@@ -8,8 +8,10 @@ loop; uvloop, as the service uses.
 
 ``--timing`` records, for every request carrying an idempotency key (``<search id>:<agency>``,
 in a header or in the body, whatever the agency's wire format), how long the simulator took to
-answer it, and serves ``GET /_bench/timings`` -> ``{search id: seconds}`` (the slowest call per
-search). The overhead benchmark subtracts it from the search's completion time.
+answer it, and serves ``GET /_bench/timings`` -> ``{search id: [slowest call's seconds, first
+call's arrival, last call's answer]}`` (Unix times). The overhead benchmark subtracts the
+slowest answer from the search's completion time, and splits the rest into before the first
+call and after the last answer.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import re
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -30,23 +33,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 KEY = re.compile(rb"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?::|%3A)[a-z_]+", re.IGNORECASE)
 
 
-def timing_middleware(timings: dict[str, float]) -> Callable[..., Awaitable[web.StreamResponse]]:
+def timing_middleware(timings: dict[str, list[float]]) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """search id -> [slowest call's seconds, first call's arrival, last call's answer] (Unix time)."""
+
     @web.middleware
     async def timing(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                      ) -> web.StreamResponse:
         if request.path.startswith("/_"):
             return await handler(request)
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        arrived, started = time.time(), loop.time()
         body = await request.read() if request.can_read_body else b""
         try:
             return await handler(request)
         finally:
             elapsed = loop.time() - started
+            answered = arrived + elapsed
             haystack = body + "\n".join(request.headers.values()).encode()
             for match in KEY.finditer(haystack):
                 search_id = match.group(1).decode().lower()
-                timings[search_id] = max(timings.get(search_id, 0.0), elapsed)
+                seen = timings.get(search_id)
+                if seen is None:
+                    timings[search_id] = [elapsed, arrived, answered]
+                else:
+                    seen[0] = max(seen[0], elapsed)
+                    seen[1] = min(seen[1], arrived)
+                    seen[2] = max(seen[2], answered)
 
     return timing
 
@@ -57,7 +69,7 @@ async def serve(agency: str, config_data: dict[str, object], timing: bool) -> No
 
     spec = Registry.discover()[agency]
     app = spec.make_simulator(SimulatorConfig.from_mapping(config_data))
-    timings: dict[str, float] = {}
+    timings: dict[str, list[float]] = {}
     if timing:
         app.middlewares.insert(0, timing_middleware(timings))  # outermost: includes the simulated latency
 
