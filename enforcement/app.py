@@ -18,17 +18,28 @@ from aiohttp import web
 
 from connectors.sdk.registry import Registry
 from enforcement import metrics
-from enforcement.api import health, searches
+from enforcement.api import agencies, batches, cases, health, searches
+from enforcement.api import alerts as alerts_api
+from enforcement.api import audit as audit_api
+from enforcement.api import indicators as indicators_api
+from enforcement.api import lifecycle as lifecycle_api
 from enforcement.api import web as web_pages
-from enforcement.api.auth import DemoIssuer, TokenVerifier, make_auth_middleware
-from enforcement.api.keys import DSN, EVENTS, EXTRAS, HTTP_SESSION, POOL, REGISTRY, RUNTIMES, SEARCHES, SETTINGS
+from enforcement.api.auth import DemoIssuer, build_verifier, make_auth_middleware
+from enforcement.api.keys import AUDIT, DSN, EVENTS, EXTRAS, HTTP_SESSION, POOL, REGISTRY, RUNTIMES, SEARCHES, SETTINGS
 from enforcement.api.middleware import request_context
+from enforcement.indicators.alerts import AlertService
+from enforcement.indicators.computation import IndicatorService
+from enforcement.indicators.lifecycle import LifecycleRules, LifecycleService
+from enforcement.indicators.requery import RequeryConfig, RequeryScheduler, tick_budget
+from enforcement.indicators.review import AnswerReviewer, DossierFlags
+from enforcement.indicators.worker import LifecycleWorker
 from enforcement.orchestrator.dispatcher import Dispatcher, DispatcherConfig
 from enforcement.orchestrator.events import EventHub
-from enforcement.orchestrator.gauges import GaugeRefresher
+from enforcement.orchestrator.gauges import AuditChainWatch, GaugeRefresher
 from enforcement.orchestrator.runtime import build_runtimes
 from enforcement.orchestrator.searches import SearchService
 from enforcement.settings import Settings
+from enforcement.store.audit import AuditLog, load_audit_key
 from enforcement.store.gauges import GaugeStore
 from enforcement.store.migrate import apply_migrations
 from enforcement.store.notify import listen_forever
@@ -39,7 +50,8 @@ from enforcement.store.tasks import TaskStore
 log = structlog.get_logger(__name__)
 
 # Feature modules: each exposes ``routes`` (a RouteTableDef) and may expose ``setup(app)``.
-ROUTE_MODULES: list[Any] = [health, searches, web_pages]
+ROUTE_MODULES: list[Any] = [health, searches, web_pages, cases, audit_api, agencies, batches, lifecycle_api,
+                            indicators_api, alerts_api]
 
 
 def _worker_id(settings: Settings) -> str:
@@ -61,14 +73,18 @@ def create_app(
     migrate: bool = True,
 ) -> web.Application:
     registry = registry if registry is not None else Registry.discover().only(settings.enabled_agencies)
-    issuer = DemoIssuer(settings.data_dir / "keys")
-    verifier = TokenVerifier(settings, issuer.public_key)
+    # Tokens: the demo issuer's key, or the identity provider's JWKS (JWT_MODE=jwks); see api/auth.py.
+    issuer = DemoIssuer(settings.data_dir / "keys") if settings.jwt_mode == "demo" else None
+    verifier = build_verifier(settings, issuer)
+    audit = AuditLog(load_audit_key(settings))
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[SETTINGS] = settings
     app[REGISTRY] = registry
+    app[AUDIT] = audit
     app[EXTRAS] = {"demo_issuer": issuer, "token_verifier": verifier}
     app.middlewares.append(request_context)
-    app.middlewares.append(make_auth_middleware(verifier, lambda: app[POOL]))
+    app.middlewares.append(make_auth_middleware(verifier, lambda: app[POOL], audit,
+                                                metrics_public=settings.metrics_public))
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
@@ -87,7 +103,7 @@ def create_app(
         session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None))
         app[HTTP_SESSION] = session
         app[RUNTIMES] = build_runtimes(registry, settings, session)
-        app[SEARCHES] = SearchService(app[POOL], {n: rt.manifest for n, rt in app[RUNTIMES].items()})
+        app[SEARCHES] = SearchService(app[POOL], {n: rt.manifest for n, rt in app[RUNTIMES].items()}, audit=app[AUDIT])
         yield
         await session.close()
 
@@ -111,6 +127,7 @@ def create_app(
             lease_seconds=settings.lease_seconds,
             idle_poll_seconds=settings.idle_poll_seconds,
             max_in_flight=settings.max_in_flight,
+            heartbeat_seconds=settings.heartbeat_seconds,
         )
         worker = Dispatcher(TaskStore(app[POOL]), app[RUNTIMES], config)
         app[EXTRAS]["dispatcher"] = worker
@@ -137,15 +154,52 @@ def create_app(
             pool=app[POOL],
         )
         app[EXTRAS]["gauges"] = refresher
-        async for _ in _background("gauge-refresher", refresher.run()):
-            yield
+        tasks = [asyncio.create_task(refresher.run(), name="gauge-refresher")]
+        if settings.role in ("api", "all") and settings.audit_verify_seconds > 0:
+            watch = AuditChainWatch(app[AUDIT], app[POOL], interval_seconds=settings.audit_verify_seconds)
+            tasks.append(asyncio.create_task(watch.run(), name="audit-chain-watch"))
+        yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
-    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, gauges]
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        # Case lifecycle, 终本 checklist, indicators, alerts (issue 5); dossier alerts on every search view.
+        categories = {name: spec.manifest.search_category for name, spec in registry.items()}
+        service = LifecycleService(app[POOL], LifecycleRules.from_settings(settings), categories, audit=app[AUDIT])
+        app[lifecycle_api.LIFECYCLE] = service
+        app[indicators_api.INDICATORS] = IndicatorService(app[POOL], service, audit=app[AUDIT])
+        app[alerts_api.ALERTS] = AlertService(app[POOL])
+        app[SEARCHES].annotators.append(DossierFlags(app[POOL], settings.property_kinds).annotate)
+        yield
+
+    async def lifecycle_worker(app: web.Application) -> AsyncIterator[None]:
+        # The 终本 re-query schedule, answer review (alerts), lifecycle reconciliation, indicator gauges.
+        config = RequeryConfig.from_settings(settings)
+        manifests = {n: rt.manifest for n, rt in app[RUNTIMES].items()}
+        worker = LifecycleWorker(
+            lifecycle=app[lifecycle_api.LIFECYCLE],
+            scheduler=RequeryScheduler(app[POOL], app[SEARCHES], config),
+            reviewer=AnswerReviewer(app[POOL], settings.property_kinds),
+            indicators=app[indicators_api.INDICATORS],
+            budget=tick_budget(config, manifests, settings.lifecycle_tick_seconds),
+            tick_seconds=settings.lifecycle_tick_seconds,
+            refresh_seconds=settings.indicator_refresh_seconds,
+        )
+        app[EXTRAS]["lifecycle_worker"] = worker
+        runner = asyncio.gather(worker.run(), listen_forever(app[DSN], "search_events", worker.wake))
+        yield
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, gauges, lifecycle]
     if settings.role in ("api", "all"):
         contexts.append(event_hub)
         metrics.WORKER_INFO.labels(role="api").set(1)
     if settings.role in ("worker", "all"):
         contexts.append(dispatcher)
+        contexts.append(lifecycle_worker)
     app.cleanup_ctx.extend(contexts)
 
     for module in ROUTE_MODULES:

@@ -8,7 +8,7 @@ on an agency. Reading merges the stored records into the dossier.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,14 +19,19 @@ import asyncpg
 from connectors.sdk.manifest import Manifest
 from enforcement import metrics
 from enforcement.domain.actors import Actor
-from enforcement.domain.authorization import CaseAccess, check_read, check_search
+from enforcement.domain.audit import AuditEntry
+from enforcement.domain.authorization import AccessDenied, CaseAccess, check_read, check_search
 from enforcement.domain.dossier import Observation, Provenance, merge
 from enforcement.domain.errors import DomainError, NotFoundError
 from enforcement.domain.subjects import Subject
+from enforcement.store.audit import AuditLog, Conn
 from enforcement.store.queries import Q
-from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore
+from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore, insert_search
 
 PURPOSES = ("财产调查", "下落查找", "终本复查", "恢复执行", "保全查询")
+
+# Adds flags to a rendered search (e.g. a consumption-restriction breach): (search row, view) -> alerts.
+Annotator = Callable[[Any, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
 
 
 class CaseNotFound(NotFoundError):
@@ -80,18 +85,21 @@ def plan_agencies(manifests: Mapping[str, Manifest], subject_kind: str) -> list[
 
 
 class SearchService:
-    def __init__(self, pool: asyncpg.Pool, manifests: Mapping[str, Manifest]) -> None:
+    def __init__(self, pool: asyncpg.Pool, manifests: Mapping[str, Manifest], audit: AuditLog | None = None) -> None:
         self.pool = pool
         self.manifests = manifests
-        self.store = SearchStore(pool)
+        self.audit = audit
+        self.store = SearchStore(pool, audit)
+        self.annotators: list[Annotator] = []  # wired by the composition root (issue 5: dossier alerts)
 
     async def load_case(self, case_id: int) -> asyncpg.Record:
         row = await self.pool.fetchrow(Q.get_case_for_search, case_id)
         if row is None:
-            raise CaseNotFound(f"Case {case_id} does not exist.", message_zh=f"案件 {case_id} 不存在", code="case_not_found")
+            raise CaseNotFound(f"Case {case_id} does not exist.", message_zh=f"案件 {case_id} 不存在",
+                               code="case_not_found")
         return row
 
-    async def submit(self, actor: Actor, req: SearchRequest) -> Submitted:
+    async def submit(self, actor: Actor, req: SearchRequest, *, request_id: str = "") -> Submitted:
         if req.purpose not in PURPOSES:
             raise InvalidPurpose(
                 f"purpose must be one of {', '.join(PURPOSES)}",
@@ -100,7 +108,12 @@ class SearchService:
             )
         case = await self.load_case(req.case_id)
         debtor = await self.pool.fetchrow(Q.case_debtor, req.case_id, req.subject.kind, req.subject.id_number)
-        check_search(actor, _access(case), subject_is_debtor=debtor is not None)
+        try:
+            check_search(actor, _access(case), subject_is_debtor=debtor is not None)
+        except AccessDenied as exc:
+            exc.about(action="search", case_id=case["id"], case_number=case["case_number"],
+                      case_court=case["court_code"], subject_key=req.subject.key, purpose=req.purpose)
+            raise
         plans = plan_agencies(self.manifests, req.subject.kind)
         if not plans:
             raise NoAgencyCovers(code="no_agency")
@@ -127,7 +140,16 @@ class SearchService:
             date_from=req.date_from,
             date_to=req.date_to,
         )
-        tasks = await self.store.create(new)
+        audit_entry = None
+        if self.audit is not None:
+            audit_entry = AuditEntry(
+                action="search", actor_login=actor.login, actor_role=actor.role, actor_court=actor.court_code,
+                case_id=req.case_id, case_number=case["case_number"], case_court=case["court_code"],
+                subject_key=req.subject.key, purpose=req.purpose, target=str(search_id), request_id=request_id,
+                details={"agencies": sorted(p.agency for p in plans), "notice_number": document_number,
+                         "force_fresh": req.force_fresh},
+            )
+        tasks = await self.store.create(new, audit_entry=audit_entry)
         metrics.SEARCHES_CREATED.labels(purpose_kind=req.purpose).inc()
         for t in tasks:
             if t.reused:
@@ -138,12 +160,75 @@ class SearchService:
         serial = await self.pool.fetchval(Q.next_document_serial, court_code)
         return f"（{date.today().year}）{court_code}执协查{int(serial):05d}号"
 
-    async def view(self, actor: Actor, search_id: UUID) -> dict[str, Any]:
+    async def submit_system(self, conn: Conn, *, case_id: int, subject: Subject, purpose: str, requested_by: str,
+                            details: Mapping[str, Any] | None = None) -> Submitted:
+        """A search the service makes on its own, inside the caller's transaction: the six-monthly
+        re-query of a 终本 debtor (issue 5). There is no judge asking and the case is closed, so the
+        点对点 check does not apply; the caller answers for the lawfulness (a debtor of a 终本 case, on
+        the legal schedule). The agencies still receive the case's judge, as the network requires;
+        the search is recorded as requested by ``requested_by`` (``system:...``), asks every agency
+        afresh, and is audited (role ``system``) in the same transaction."""
+        if purpose not in PURPOSES:
+            raise InvalidPurpose(code="invalid_purpose")
+        case = await conn.fetchrow(Q.get_case_for_search, case_id)
+        if case is None:
+            raise CaseNotFound(f"Case {case_id} does not exist.", message_zh=f"案件 {case_id} 不存在",
+                               code="case_not_found")
+        plans = plan_agencies(self.manifests, subject.kind)
+        if not plans:
+            raise NoAgencyCovers(code="no_agency")
+        search_id = uuid.uuid4()
+        serial = await conn.fetchval(Q.next_document_serial, case["court_code"])
+        document_number = f"（{date.today().year}）{case['court_code']}执协查{int(serial):05d}号"
+        new = NewSearch(
+            id=search_id, case_id=case_id, subject_kind=subject.kind, subject_id_number=subject.id_number,
+            subject_name=subject.name, subject_key=subject.key, purpose=purpose, requested_by=requested_by,
+            force_fresh=True, request_no=search_id.hex[:20].upper(), case_number=case["case_number"],
+            court_code=case["court_code"], judge_name=case["judge_name"] or "",
+            judge_officer_id=case["judge_officer_id"] or "", document_number=document_number, agencies=plans,
+        )
+        tasks = await insert_search(conn, new)
+        if all(t.status != "queued" for t in tasks):
+            await conn.fetch(Q.complete_searches, [search_id])
+        else:
+            await conn.execute(Q.notify_tasks, ",".join(t.agency for t in tasks if t.status == "queued"))
+        await conn.execute(Q.notify_search_events)
+        if self.audit is not None:
+            await self.audit.append(conn, AuditEntry(
+                action="search", actor_login=requested_by, actor_role="system", case_id=case_id,
+                case_number=case["case_number"], case_court=case["court_code"], subject_key=subject.key,
+                purpose=purpose, target=str(search_id),
+                details={"agencies": sorted(p.agency for p in plans), "notice_number": document_number,
+                         "force_fresh": True, **(details or {})},
+            ))
+        metrics.SEARCHES_CREATED.labels(purpose_kind=purpose).inc()
+        return Submitted(search_id, [{"agency": t.agency, "status": t.status, "reused": t.reused} for t in tasks])
+
+    async def authorize_read(self, actor: Actor, search_id: UUID, *, request_id: str = "",
+                             via: str = "view") -> asyncpg.Record:
+        """Check that the actor may read the search's results, and audit the read (its own
+        transaction, before any result leaves): a dossier is never shown without its record."""
         search = await self.store.get(search_id)
         if search is None:
             raise SearchNotFound(code="search_not_found")
         case = await self.load_case(search["case_id"])
-        check_read(actor, _access(case))
+        try:
+            check_read(actor, _access(case))
+        except AccessDenied as exc:
+            exc.about(action="dossier_read", case_id=case["id"], case_number=case["case_number"],
+                      case_court=case["court_code"], subject_key=search["subject_key"], purpose=search["purpose"])
+            raise
+        if self.audit is not None:
+            await self.audit.record(self.pool, AuditEntry(
+                action="dossier_read", actor_login=actor.login, actor_role=actor.role, actor_court=actor.court_code,
+                case_id=case["id"], case_number=case["case_number"], case_court=case["court_code"],
+                subject_key=search["subject_key"], purpose=search["purpose"], target=str(search_id),
+                request_id=request_id, details={"via": via},
+            ))
+        return search
+
+    async def view(self, actor: Actor, search_id: UUID, *, request_id: str = "") -> dict[str, Any]:
+        search = await self.authorize_read(actor, search_id, request_id=request_id)
         return await self.render(search)
 
     async def render(self, search: asyncpg.Record) -> dict[str, Any]:
@@ -160,7 +245,7 @@ class SearchService:
             )
             for r in records
         )
-        return {
+        view = {
             "id": str(search["id"]),
             "case_id": search["case_id"],
             "case_number": search["case_number"],
@@ -180,6 +265,11 @@ class SearchService:
             "agencies": [_task_view(t, self.manifests.get(t["agency"])) for t in tasks],
             "dossier": dossier.to_dict(),
         }
+        alerts: list[dict[str, Any]] = []
+        for annotate in self.annotators:
+            alerts.extend(await annotate(search, view))
+        view["alerts"] = alerts
+        return view
 
 
 def _access(case: asyncpg.Record) -> CaseAccess:
