@@ -26,6 +26,9 @@ USERS = [
     ("liuyang", "刘洋", "supervisor", "辽0103", "2101030003", None),
     ("ops", "运维值班", "ops", None, None, None),
     ("bank-gateway", "银行总对总网关", "agency", None, None, "banks"),
+    # Each court's case-management system (审判流程管理系统) pushes that court's cases.
+    ("cms-0102", "和平区法院审判流程管理系统", "case_system", "辽0102", None, None),
+    ("cms-0103", "沈河区法院审判流程管理系统", "case_system", "辽0103", None, None),
 ]
 
 
@@ -46,10 +49,20 @@ def company(region: str, org8: str, name: str) -> SeedDebtor:
 
 TODAY = date.today()
 
+# The applicants of the seeded cases, with valid ID numbers (people) and credit codes (companies).
+APPLICANTS = {
+    "沈阳银信小额贷款有限公司": company("210102", "MA0Y8R2K", "沈阳银信小额贷款有限公司"),
+    "孙丽华": person("210103", date(1962, 4, 18), 226, "孙丽华"),
+    "辽宁恒达建材有限公司": company("210100", "7A3B5C9D", "辽宁恒达建材有限公司"),
+    "吴桂芳": person("210105", date(1958, 9, 2), 482, "吴桂芳"),
+    "沈阳市和平区供暖公司": company("210102", "12045678", "沈阳市和平区供暖公司"),
+    "中国建设银行股份有限公司沈阳分行": company("210100", "MA0P3K7L", "中国建设银行股份有限公司沈阳分行"),
+}
+
 # case number, court, judge, applicant, cause, amount, days since filing, debtors
 CASES = [
-    ("（2026）辽0102执1032号", "辽0102", "zhangwei", "沈阳银信小额贷款有限公司", "借款合同纠纷", Decimal("386500.00"), 40,
-     [person("210102", date(1978, 5, 14), 135, "赵建国")]),
+    ("（2026）辽0102执1032号", "辽0102", "zhangwei", "沈阳银信小额贷款有限公司", "借款合同纠纷",
+     Decimal("386500.00"), 40, [person("210102", date(1978, 5, 14), 135, "赵建国")]),
     ("（2026）辽0102执1187号", "辽0102", "zhangwei", "孙丽华", "民间借贷纠纷", Decimal("120000.00"), 75,
      [person("210103", date(1985, 11, 2), 212, "钱晓梅"), person("210104", date(1983, 3, 9), 117, "周志强")]),
     ("（2026）辽0102执1305号", "辽0102", "zhangwei", "辽宁恒达建材有限公司", "买卖合同纠纷", Decimal("1580000.00"), 128,
@@ -58,7 +71,8 @@ CASES = [
      [person("210105", date(1969, 8, 23), 351, "郑海涛")]),
     ("（2026）辽0102执1410号", "辽0102", "lina", "沈阳市和平区供暖公司", "供用热力合同纠纷", Decimal("8650.00"), 30,
      [person("210102", date(1990, 1, 30), 428, "冯雪")]),
-    ("（2026）辽0103执0877号", "辽0103", "wangfang", "中国建设银行股份有限公司沈阳分行", "金融借款合同纠纷", Decimal("2340000.00"), 95,
+    ("（2026）辽0103执0877号", "辽0103", "wangfang", "中国建设银行股份有限公司沈阳分行", "金融借款合同纠纷",
+     Decimal("2340000.00"), 95,
      [company("210103", "59871234", "沈阳北方重工配件有限公司"), person("210103", date(1972, 6, 6), 19, "陈立新")]),
 ]
 
@@ -85,11 +99,11 @@ async def seed(pool: asyncpg.Pool) -> dict[str, int]:
                 number, court, judge, applicant, cause, amount, TODAY - timedelta(days=age_days),
             )
             ids[number] = case_id
+            a = APPLICANTS[applicant]
             await conn.execute(
                 """INSERT INTO case_party (case_id, role, kind, id_number, name)
                    VALUES ($1, 'applicant', $2, $3, $4) ON CONFLICT DO NOTHING""",
-                case_id, "organization" if "公司" in applicant or "银行" in applicant else "person",
-                f"APPLICANT-{case_id}", applicant,
+                case_id, a.kind, a.id_number, a.name,
             )
             for d in debtors:
                 await conn.execute(
@@ -100,4 +114,4 @@ async def seed(pool: asyncpg.Pool) -> dict[str, int]:
     return ids
 
 
-__all__ = ["CASES", "COURTS", "USERS", "seed"]
+__all__ = ["APPLICANTS", "CASES", "COURTS", "USERS", "seed"]

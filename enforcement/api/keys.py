@@ -12,20 +12,24 @@ from aiohttp import web
 from connectors.sdk.registry import Registry
 from enforcement.domain.actors import Actor
 from enforcement.settings import Settings
+from enforcement.store.audit import AuditLog
 
 if TYPE_CHECKING:
+    from enforcement.orchestrator.cases import CaseService
     from enforcement.orchestrator.events import EventHub
     from enforcement.orchestrator.runtime import AgencyRuntime
     from enforcement.orchestrator.searches import SearchService
 
 SETTINGS = web.AppKey("settings", Settings)
+AUDIT = web.AppKey("audit", AuditLog)  # the audit chain: request.app[AUDIT].append(conn, entry) / .record(pool, entry)
 POOL = web.AppKey("pool", asyncpg.Pool)
 DSN = web.AppKey("dsn", str)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 REGISTRY = web.AppKey("registry", Registry)
-RUNTIMES: web.AppKey[Mapping[str, AgencyRuntime]] = web.AppKey("runtimes", Mapping)  # type: ignore[arg-type]
+RUNTIMES: web.AppKey[Mapping[str, AgencyRuntime]] = web.AppKey("runtimes", Mapping)
 SEARCHES: web.AppKey[SearchService] = web.AppKey("searches", object)  # type: ignore[arg-type]
 EVENTS: web.AppKey[EventHub] = web.AppKey("events", object)  # type: ignore[arg-type]
+CASES: web.AppKey[CaseService] = web.AppKey("cases", object)  # type: ignore[arg-type]
 EXTRAS = web.AppKey("extras", dict)  # services added by feature modules: name -> object
 
 # Request-scoped values (request[...]).
@@ -48,6 +52,6 @@ def request_id_of(request: web.Request) -> str:
 
 
 __all__ = [
-    "ACTOR", "DSN", "EVENTS", "EXTRAS", "HTTP_SESSION", "POOL", "REGISTRY", "REQUEST_ID", "RUNTIMES",
+    "ACTOR", "AUDIT", "CASES", "DSN", "EVENTS", "EXTRAS", "HTTP_SESSION", "POOL", "REGISTRY", "REQUEST_ID", "RUNTIMES",
     "SEARCHES", "SETTINGS", "actor_of", "request_id_of",
 ]

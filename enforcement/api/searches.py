@@ -12,7 +12,7 @@ from aiohttp import web
 
 from enforcement import metrics
 from enforcement.api.errors import BadRequest, NotFound, ValidationFailed
-from enforcement.api.keys import EVENTS, SEARCHES, actor_of
+from enforcement.api.keys import EVENTS, SEARCHES, actor_of, request_id_of
 from enforcement.domain.subjects import Subject
 from enforcement.orchestrator.searches import SearchRequest
 
@@ -56,8 +56,8 @@ def _date(body: dict[str, Any], name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError as exc:
-        raise ValidationFailed(f"Field {name!r} must be a date YYYY-MM-DD.", message_zh=f"字段 {name} 须为日期 YYYY-MM-DD",
-                               code="wrong_type", field=name) from exc
+        raise ValidationFailed(f"Field {name!r} must be a date YYYY-MM-DD.",
+                               message_zh=f"字段 {name} 须为日期 YYYY-MM-DD", code="wrong_type", field=name) from exc
 
 
 def parse_search_request(body: dict[str, Any]) -> SearchRequest:
@@ -89,7 +89,7 @@ def _search_id(request: web.Request) -> UUID:
 async def create_search(request: web.Request) -> web.Response:
     actor = actor_of(request)
     req = parse_search_request(await read_json(request))
-    submitted = await request.app[SEARCHES].submit(actor, req)
+    submitted = await request.app[SEARCHES].submit(actor, req, request_id=request_id_of(request))
     url = f"/api/v1/searches/{submitted.search_id}"
     return web.json_response(
         {"id": str(submitted.search_id), "url": url, "events_url": f"{url}/events", "agencies": submitted.tasks},
@@ -101,7 +101,7 @@ async def create_search(request: web.Request) -> web.Response:
 @routes.get("/api/v1/searches/{search_id}")
 async def get_search(request: web.Request) -> web.Response:
     actor = actor_of(request)
-    view = await request.app[SEARCHES].view(actor, _search_id(request))
+    view = await request.app[SEARCHES].view(actor, _search_id(request), request_id=request_id_of(request))
     return web.json_response(view)
 
 
@@ -116,7 +116,7 @@ async def search_events(request: web.Request) -> web.StreamResponse:
     actor = actor_of(request)
     search_id = _search_id(request)
     service = request.app[SEARCHES]
-    await service.view(actor, search_id)  # authorizes, 404s
+    await service.authorize_read(actor, search_id, request_id=request_id_of(request), via="events")  # 403s, 404s
     hub = request.app[EVENTS]
     try:
         last_sent = int(request.headers.get("Last-Event-ID", "0") or 0)

@@ -1,4 +1,6 @@
-"""``enforcement token issue --user LOGIN``: a demo-issuer token for a seeded user."""
+"""``enforcement token issue --user LOGIN``: a demo-issuer token for a seeded user (any role:
+``zhangwei`` a judge, ``chenjing`` a supervisor, ``ops``, ``cms-0102`` a court's case system).
+The token carries the user's role as the database has it; only in ``JWT_MODE=demo``."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from enforcement.settings import Settings
 
 async def _role_of(settings: Settings, login: str) -> str | None:
     from enforcement.store.pool import create_pool, resolve_database_url
+    from enforcement.store.users import load_active_user
 
     dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
     pool = await create_pool(dsn, min_size=1, max_size=1)
     try:
-        role: str | None = await pool.fetchval("SELECT role FROM app_user WHERE login = $1 AND active", login)
-        return role
+        actor = await load_active_user(pool, login)
+        return actor.role if actor else None
     finally:
         await pool.close()
 
@@ -25,6 +28,9 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
     from enforcement.api.auth import DemoIssuer
 
     settings = Settings.from_env()
+    if settings.jwt_mode != "demo":
+        print("JWT_MODE is not demo: tokens come from the court's identity provider / 生产模式下令牌由身份认证系统签发")
+        return 2
     role = asyncio.run(_role_of(settings, args.user))
     if role is None:
         print(f"no active user {args.user!r} / 用户不存在或已停用")

@@ -106,13 +106,14 @@ def check_read_audit(actor: Actor) -> str:
 
 
 # Coarse gate in front of every /api/ route: roles that are refused before any handler runs.
-# ops: health and metrics only; agency: its own (HMAC-signed) callbacks only, which bypass
-# bearer authentication; case_system: the case registry only.
+# ops: health and metrics only (and the agencies' health, GET /api/v1/agencies); agency: its own
+# (HMAC-signed) callbacks only, which bypass bearer authentication; case_system: the case
+# registry only (cases and their events).
 API_PREFIXES_BY_ROLE: dict[str, tuple[str, ...] | None] = {
     "judge": None,            # None: every route; the handlers decide
     "supervisor": None,
     "case_system": ("/api/v1/cases",),
-    "ops": (),
+    "ops": ("/api/v1/agencies",),
     "agency": (),
 }
 

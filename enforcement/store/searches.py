@@ -12,6 +12,8 @@ from uuid import UUID
 
 import asyncpg
 
+from enforcement.domain.audit import AuditEntry
+from enforcement.store.audit import AuditLog, Conn
 from enforcement.store.queries import Q
 
 
@@ -69,7 +71,7 @@ class SearchEvent:
         return cls(row["id"], row["search_id"], row["agency"], row["kind"], dict(row["payload"]), row["created_at"])
 
 
-async def insert_search(conn: asyncpg.Connection, new: NewSearch) -> list[CreatedTask]:
+async def insert_search(conn: Conn, new: NewSearch) -> list[CreatedTask]:
     """Insert the search, its tasks and their first events; caller holds the transaction."""
     await conn.fetchval(
         Q.insert_search,
@@ -100,10 +102,15 @@ async def insert_search(conn: asyncpg.Connection, new: NewSearch) -> list[Create
 
 
 class SearchStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, audit: AuditLog | None = None) -> None:
         self.pool = pool
+        self.audit = audit
 
-    async def create(self, new: NewSearch) -> list[CreatedTask]:
+    async def create(self, new: NewSearch, *, audit_entry: AuditEntry | None = None) -> list[CreatedTask]:
+        """Insert the search, its tasks and events, and its audit record, in ONE transaction: a search
+        is never made without its audit record, nor recorded without being made."""
+        if audit_entry is not None and self.audit is None:
+            raise ValueError("an audit entry needs a SearchStore built with the audit log")
         async with self.pool.acquire() as conn, conn.transaction():
             tasks = await insert_search(conn, new)
             if all(t.status != "queued" for t in tasks):
@@ -111,6 +118,9 @@ class SearchStore:
             else:
                 await conn.execute(Q.notify_tasks, ",".join(t.agency for t in tasks if t.status == "queued"))
             await conn.execute(Q.notify_search_events)
+            if audit_entry is not None and self.audit is not None:
+                # Last: the chain head stays locked until commit, so take it as late as possible.
+                await self.audit.append(conn, audit_entry)
         return tasks
 
     async def get(self, search_id: UUID) -> asyncpg.Record | None:

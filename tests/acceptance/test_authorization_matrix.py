@@ -1,0 +1,388 @@
+"""The authorization matrix: every /api/v1 route times every kind of caller, against one case held
+by judge 张伟 (zhangwei) of 辽0102. Each cell is the expected status (and, for a refusal, its code);
+every 403 must also leave a refusal in the audit trail.
+
+Callers: the judge holding the case; another judge of the same court; a judge of another court;
+a supervisor of the same court and of another court; ops; an agency; the case-management system
+of the same court and of another court; no token at all.
+
+A new /api/v1 route fails ``test_every_api_route_is_in_the_matrix`` until a row is added here.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from enforcement.api.keys import POOL
+from enforcement.app import create_app
+from enforcement.domain.identifiers import make_credit_code, make_resident_id
+from enforcement.seeds import CASES
+from enforcement.settings import Settings
+
+CALLERS: dict[str, tuple[str, str] | None] = {
+    "judge_own": ("zhangwei", "judge"),
+    "judge_same_court": ("lina", "judge"),
+    "judge_other_court": ("wangfang", "judge"),
+    "supervisor_same_court": ("chenjing", "supervisor"),
+    "supervisor_other_court": ("liuyang", "supervisor"),
+    "ops": ("ops", "ops"),
+    "agency": ("bank-gateway", "agency"),
+    "case_system_same_court": ("cms-0102", "case_system"),
+    "case_system_other_court": ("cms-0103", "case_system"),
+    "no_token": None,
+}
+TARGET_NUMBER = CASES[0][0]  # （2026）辽0102执1032号, held by zhangwei
+DEBTOR = CASES[0][-1][0]
+
+
+def row(*cells: str) -> dict[str, str]:
+    assert len(cells) == len(CALLERS), "one cell per caller"
+    return dict(zip(CALLERS, cells, strict=True))
+
+
+DENY_ROLE = "403:role_not_allowed"
+# Expected outcome per route and caller: "200", "403:<code>", "401".
+MATRIX: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/api/v1/searches"): row(
+        "202", "403:not_case_judge", "403:not_case_judge", "403:role_cannot_search", "403:role_cannot_search",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("GET", "/api/v1/searches/{search_id}"): row(
+        "200", "403:not_case_judge", "403:not_case_judge", "200", "403:other_court",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("GET", "/api/v1/searches/{search_id}/events"): row(
+        "200", "403:not_case_judge", "403:not_case_judge", "200", "403:other_court",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("POST", "/api/v1/cases"): row(
+        "403:role_cannot_push_cases", "403:role_cannot_push_cases", "403:role_cannot_push_cases",
+        "403:role_cannot_push_cases", "403:role_cannot_push_cases", DENY_ROLE, DENY_ROLE, "201", "403:other_court",
+        "401"),
+    ("POST", "/api/v1/cases:import"): row(
+        "403:role_cannot_push_cases", "403:role_cannot_push_cases", "403:role_cannot_push_cases",
+        "403:role_cannot_push_cases", "403:role_cannot_push_cases", DENY_ROLE, DENY_ROLE,
+        "200", "200",  # the other court's system: 200, its row refused (see _check_import)
+        "401"),
+    ("GET", "/api/v1/cases"): row(
+        "200", "200", "200", "200", "200",  # each sees only their own (see _check_list)
+        DENY_ROLE, DENY_ROLE, "403:role_cannot_read", "403:role_cannot_read", "401"),
+    ("GET", "/api/v1/cases/{case_id}"): row(
+        "200", "403:not_case_judge", "403:not_case_judge", "200", "403:other_court",
+        DENY_ROLE, DENY_ROLE, "403:role_cannot_read", "403:role_cannot_read", "401"),
+    ("GET", "/api/v1/audit"): row(
+        "403:role_cannot_read_audit", "403:role_cannot_read_audit", "403:role_cannot_read_audit",
+        "200", "200",  # each supervisor sees only their court's trail (see _check_audit)
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    # Agencies and bulk searches (issue 3). Callbacks carry the agency's HMAC signature, not a
+    # bearer token: every caller here is refused alike (no signature), and it is not an audited 403.
+    ("GET", "/api/v1/agencies"): row(
+        "200", "200", "200", "200", "200", "200", DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("POST", "/api/v1/agencies/{agency}/callbacks"): row(*(["401"] * 10)),  # unsigned_callback
+    ("POST", "/api/v1/searches:batch"): row(
+        # A bulk search is refused whole (422) when a row is not lawful; the refusal is audited
+        # with the row's reason (see _check_batch_refusal).
+        "202", "422", "422", "422", "422", DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("GET", "/api/v1/searches:batch/{batch_id}"): row(
+        "200", "403:not_batch_owner", "403:not_batch_owner", "200", "403:not_batch_owner",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("GET", "/api/v1/searches:batch/{batch_id}/results"): row(
+        "200", "403:not_batch_owner", "403:not_batch_owner", "200", "403:not_batch_owner",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    # The workbench (issue 7): the demo sign-in is public in demo mode; "me" needs a person's token.
+    ("GET", "/api/v1/demo/users"): row(*(["200"] * 10)),
+    ("POST", "/api/v1/demo/session"): row(*(["200"] * 10)),
+    ("GET", "/api/v1/workbench/me"): row(
+        "200", "200", "200", "200", "200", DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    # Case lifecycle, 终本 checklist, indicators and alerts (issue 5).
+    ("POST", "/api/v1/cases/{case_id}/events"): row(
+        "201", "403:not_case_judge", "403:not_case_judge", "201", "403:other_court",
+        DENY_ROLE, DENY_ROLE, "201", "403:other_court", "401"),
+    ("GET", "/api/v1/cases/{case_id}/events"): row(
+        "200", "403:not_case_judge", "403:not_case_judge", "200", "403:other_court",
+        DENY_ROLE, DENY_ROLE, "403:role_cannot_read", "403:role_cannot_read", "401"),
+    ("GET", "/api/v1/cases/{case_id}/closure-check"): row(
+        "200", "403:not_case_judge", "403:not_case_judge", "200", "403:other_court",
+        DENY_ROLE, DENY_ROLE, "403:role_cannot_read", "403:role_cannot_read", "401"),
+    ("POST", "/api/v1/cases:import-events"): row(
+        "403:role_cannot_import_events", "403:role_cannot_import_events", "403:role_cannot_import_events",
+        "403:role_cannot_import_events", "403:role_cannot_import_events", DENY_ROLE, DENY_ROLE,
+        "200", "200",  # the other court's system: 200, its line refused and audited (see _check_event_import)
+        "401"),
+    ("GET", "/api/v1/indicators"): row(
+        "200", "200", "200", "200", "200",  # each sees their own figures or court (see _check_indicators)
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("GET", "/api/v1/indicators/{code}/cases"): row(
+        "200", "200", "200", "200", "200", DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("GET", "/api/v1/alerts"): row(
+        "200", "200", "200", "200", "200", DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("POST", "/api/v1/alerts/{alert_id}/status"): row(
+        "200", "403:not_case_judge", "403:not_case_judge", "200", "403:other_court",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+}
+
+
+@functools.cache
+def api_routes() -> frozenset[tuple[str, str]]:
+    app = create_app(Settings(database_url="postgresql://unused/none", data_dir=_tmp()))
+    found = set()
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter") or ""
+        if route.method not in ("HEAD", "*") and path.startswith("/api/v1/"):
+            found.add((route.method, path))
+    return frozenset(found)
+
+
+def _tmp() -> Any:
+    import tempfile
+    from pathlib import Path
+
+    return Path(tempfile.mkdtemp(prefix="matrix-"))
+
+
+def test_every_api_route_is_in_the_matrix() -> None:
+    missing = sorted(api_routes() - set(MATRIX))
+    assert not missing, (
+        f"routes missing from the authorization matrix: {missing}; add each to MATRIX in "
+        f"tests/acceptance/test_authorization_matrix.py (expected outcome per caller) and a request in REQUESTS")
+
+
+@dataclass
+class Ctx:
+    case_id: int
+    search_id: str
+    batch_id: str
+    serial: itertools.count  # type: ignore[type-arg]
+    alert_id: int = 0
+
+
+def _subject() -> dict[str, str]:
+    return {"kind": DEBTOR.kind, "id_number": DEBTOR.id_number, "name": DEBTOR.name}
+
+
+def _new_case(ctx: Ctx, court: str = "辽0102") -> dict[str, Any]:
+    n = next(ctx.serial)
+    return {
+        "case_number": f"（2026）{court}执{8000 + n}号", "court_code": court,
+        "applicant": {"kind": "organization", "id_number": make_credit_code("9", "1", "210102", "MA0Y8R2K"),
+                      "name": "沈阳银信小额贷款有限公司"},
+        "debtors": [{"kind": "person", "id_number": make_resident_id("210102", date(1980, 1, 1), n % 1000),
+                     "name": "矩阵债务人"}],
+        "amount_to_enforce": "1000.00", "filed_on": (date.today() - timedelta(days=3)).isoformat(),
+    }
+
+
+def _push_case(ctx: Ctx, caller: str) -> tuple[str, str, dict[str, Any]]:
+    return "POST", "/api/v1/cases", {"json": _new_case(ctx)}  # a case of 辽0102, like the target
+
+
+def _import(ctx: Ctx, caller: str) -> tuple[str, str, dict[str, Any]]:
+    import json
+
+    return "POST", "/api/v1/cases:import", {"data": json.dumps(_new_case(ctx), ensure_ascii=False).encode() + b"\n",
+                                            "headers": {"Content-Type": "application/x-ndjson"}}
+
+
+REQUESTS: dict[tuple[str, str], Callable[[Ctx, str], tuple[str, str, dict[str, Any]]]] = {
+    ("POST", "/api/v1/searches"): lambda ctx, _c: ("POST", "/api/v1/searches", {"json": {
+        "case_id": ctx.case_id, "purpose": "财产调查",
+        "subject": {"kind": DEBTOR.kind, "id_number": DEBTOR.id_number, "name": DEBTOR.name}}}),
+    ("GET", "/api/v1/searches/{search_id}"): lambda ctx, _c: ("GET", f"/api/v1/searches/{ctx.search_id}", {}),
+    ("GET", "/api/v1/searches/{search_id}/events"): lambda ctx, _c: (
+        "GET", f"/api/v1/searches/{ctx.search_id}/events", {}),
+    ("POST", "/api/v1/cases"): _push_case,
+    ("POST", "/api/v1/cases:import"): _import,
+    ("GET", "/api/v1/cases"): lambda ctx, _c: ("GET", "/api/v1/cases?limit=500", {}),
+    ("GET", "/api/v1/cases/{case_id}"): lambda ctx, _c: ("GET", f"/api/v1/cases/{ctx.case_id}", {}),
+    ("GET", "/api/v1/audit"): lambda ctx, _c: ("GET", "/api/v1/audit?limit=500", {}),
+    ("GET", "/api/v1/demo/users"): lambda ctx, _c: ("GET", "/api/v1/demo/users", {}),
+    ("POST", "/api/v1/demo/session"): lambda ctx, _c: ("POST", "/api/v1/demo/session",
+                                                      {"json": {"login": "zhangwei"}}),
+    ("GET", "/api/v1/workbench/me"): lambda ctx, _c: ("GET", "/api/v1/workbench/me", {}),
+    ("GET", "/api/v1/agencies"): lambda ctx, _c: ("GET", "/api/v1/agencies", {}),
+    ("POST", "/api/v1/agencies/{agency}/callbacks"): lambda ctx, _c: (
+        "POST", "/api/v1/agencies/banks/callbacks", {"json": {"tickets": []}}),
+    ("POST", "/api/v1/searches:batch"): lambda ctx, _c: ("POST", "/api/v1/searches:batch", {"json": [
+        {"case_id": ctx.case_id, "subject": _subject(), "purpose": "财产调查"}]}),
+    ("GET", "/api/v1/searches:batch/{batch_id}"): lambda ctx, _c: ("GET", f"/api/v1/searches:batch/{ctx.batch_id}", {}),
+    ("GET", "/api/v1/searches:batch/{batch_id}/results"): lambda ctx, _c: (
+        "GET", f"/api/v1/searches:batch/{ctx.batch_id}/results", {}),
+    ("POST", "/api/v1/cases/{case_id}/events"): lambda ctx, _c: ("POST", f"/api/v1/cases/{ctx.case_id}/events", {
+        "json": {"type": "notice_served", "occurred_on": date.today().isoformat()}}),
+    ("GET", "/api/v1/cases/{case_id}/events"): lambda ctx, _c: ("GET", f"/api/v1/cases/{ctx.case_id}/events", {}),
+    ("GET", "/api/v1/cases/{case_id}/closure-check"): lambda ctx, _c: (
+        "GET", f"/api/v1/cases/{ctx.case_id}/closure-check", {}),
+    ("POST", "/api/v1/cases:import-events"): lambda ctx, _c: ("POST", "/api/v1/cases:import-events", {
+        "data": json.dumps({"case_number": TARGET_NUMBER, "type": "notice_served",
+                            "occurred_on": date.today().isoformat()}, ensure_ascii=False).encode() + b"\n",
+        "headers": {"Content-Type": "application/x-ndjson"}}),
+    ("GET", "/api/v1/indicators"): lambda ctx, _c: ("GET", "/api/v1/indicators", {}),
+    ("GET", "/api/v1/indicators/{code}/cases"): lambda ctx, _c: (
+        "GET", "/api/v1/indicators/overall_closure_rate/cases", {}),
+    ("GET", "/api/v1/alerts"): lambda ctx, _c: ("GET", "/api/v1/alerts", {}),
+    ("POST", "/api/v1/alerts/{alert_id}/status"): lambda ctx, _c: (
+        "POST", f"/api/v1/alerts/{ctx.alert_id}/status", {"json": {"status": "acknowledged"}}),
+}
+# Routes without bearer authentication: their refusals are the route's own, not audited 403s.
+NOT_BEARER = {("POST", "/api/v1/agencies/{agency}/callbacks"), ("GET", "/api/v1/demo/users"),
+              ("POST", "/api/v1/demo/session")}
+
+
+def _check_list(ctx: Ctx, caller: str, body: Any) -> None:
+    ids = {c["id"] for c in body["items"]}
+    may_read = caller in ("judge_own", "supervisor_same_court")
+    assert (ctx.case_id in ids) == may_read, f"{caller} {'should' if may_read else 'must not'} see the case"
+
+
+def _check_import(ctx: Ctx, caller: str, body: Any) -> None:
+    if caller == "case_system_other_court":
+        assert body["accepted"] == 0 and [r["code"] for r in body["rejected"]] == ["other_court"]
+    else:
+        assert body["accepted"] == 1 and body["rejected_count"] == 0
+
+
+def _check_audit(ctx: Ctx, caller: str, body: Any) -> None:
+    """A supervisor reads what concerns their court: its cases, and what its own users did (here, a
+    辽0103 judge's refused attempt at the 辽0102 case), nothing else."""
+    about_case = [r for r in body["items"] if (r["case"] or {}).get("id") == ctx.case_id]
+    if caller == "supervisor_same_court":
+        assert body["court_code"] == "辽0102"
+        assert {r["action"] for r in about_case} >= {"search", "refusal"}
+    else:
+        assert body["court_code"] == "辽0103"
+        assert about_case and {r["actor"]["court_code"] for r in about_case} == {"辽0103"}
+        assert {r["action"] for r in about_case} == {"refusal"}
+    assert all("*" in r["subject"]["id_number"] for r in body["items"] if r["subject"])
+
+
+BATCH_ROW_REASON = {"judge_same_court": "not_case_judge", "judge_other_court": "not_case_judge",
+                    "supervisor_same_court": "role_cannot_search", "supervisor_other_court": "role_cannot_search"}
+
+
+async def _check_batch_refusal(pool: Any, caller: str, body: Any, request_id: str) -> None:
+    assert body["error"]["code"] == "batch_invalid"
+    reasons = [r["reason"] for r in await pool.fetch(
+        "SELECT reason FROM audit_log WHERE request_id = $1 AND action = 'refusal'", request_id)]
+    assert reasons == [BATCH_ROW_REASON[caller]], f"audited {reasons}"
+
+
+def _check_event_import(ctx: Ctx, caller: str, body: Any) -> None:
+    if caller == "case_system_other_court":
+        assert body["recorded"] == 0 and [r["code"] for r in body["rejected"]] == ["other_court"]
+    else:
+        assert body["recorded"] == 1 and body["rejected_count"] == 0
+
+
+def _check_indicators(ctx: Ctx, caller: str, body: Any) -> None:
+    """A judge sees their own figures, a supervisor their court's."""
+    expected = {"judge_own": ("辽0102", "zhangwei"), "judge_same_court": ("辽0102", "lina"),
+                "judge_other_court": ("辽0103", "wangfang"), "supervisor_same_court": ("辽0102", None),
+                "supervisor_other_court": ("辽0103", None)}[caller]
+    assert (body["court"], body["judge"]) == expected
+
+
+def _check_alerts(ctx: Ctx, caller: str, body: Any) -> None:
+    ids = {a["id"] for a in body["alerts"]}
+    may_read = caller in ("judge_own", "supervisor_same_court")
+    assert (ctx.alert_id in ids) == may_read, f"{caller} {'should' if may_read else 'must not'} see the alert"
+
+
+CHECKS: dict[tuple[str, str], Callable[[Ctx, str, Any], None]] = {
+    ("GET", "/api/v1/cases"): _check_list,
+    ("POST", "/api/v1/cases:import"): _check_import,
+    ("GET", "/api/v1/audit"): _check_audit,
+    ("POST", "/api/v1/cases:import-events"): _check_event_import,
+    ("GET", "/api/v1/indicators"): _check_indicators,
+    ("GET", "/api/v1/alerts"): _check_alerts,
+}
+
+
+async def _call(api: Any, caller: str, method: str, path: str, kwargs: dict[str, Any]) -> tuple[int, Any, str]:
+    request_id = f"matrix-{caller.replace('_', '-')}-{abs(hash((method, path))) % 10**8}"
+    headers = {**kwargs.pop("headers", {}), "X-Request-Id": request_id}
+    who = CALLERS[caller]
+    if path.startswith("/api/v1/searches/") and path.endswith("/events"):  # a stream: only the status matters
+        if who:
+            headers["Authorization"] = f"Bearer {api.token(*who)}"
+        async with api.session.get(api.url(path), headers=headers, timeout=aiohttp.ClientTimeout(total=30)) as resp:
+            body = await resp.json() if resp.content_type == "application/json" else None
+            return resp.status, body, request_id
+    login, role = who if who else (None, "judge")
+    status, body = await api.request(method, path, login=login, role=role, headers=headers, **kwargs)
+    return status, body, request_id
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+async def test_matrix_row(make_api: Any, route: tuple[str, str]) -> None:
+    if route not in api_routes():
+        pytest.skip(f"{route} is not served (yet)")
+    api = await make_api(callback_secrets={"banks": "matrix-callback-secret"})
+    pool = api.app[POOL]
+    case_id = await pool.fetchval("SELECT id FROM enforcement_case WHERE case_number = $1", TARGET_NUMBER)
+    status, created = await api.request("POST", "/api/v1/searches", login="zhangwei", json={
+        "case_id": case_id, "subject": {"kind": DEBTOR.kind, "id_number": DEBTOR.id_number, "name": DEBTOR.name}})
+    assert status == 202, created
+    # The other court's supervisor needs a trail of their own court to read.
+    await api.request("GET", f"/api/v1/cases/{case_id}", login="wangfang")
+    status, batch = await api.request("POST", "/api/v1/searches:batch", login="zhangwei", json=[
+        {"case_id": case_id, "subject": _subject()}])
+    assert status == 202, batch
+    ctx = Ctx(case_id, created["id"], batch["id"], itertools.count(1))
+    if route[1].startswith("/api/v1/alerts"):
+        ctx.alert_id = await pool.fetchval(  # an alert on the case, for the alert routes (issue 5)
+            "INSERT INTO case_alert (kind, dedupe_key, case_id, evidence) VALUES ('consumption_breach', 'matrix', $1, "
+            "'{}'::jsonb) RETURNING id", case_id)
+    wrong: list[str] = []
+    for caller, expected in MATRIX[route].items():
+        method, path, kwargs = REQUESTS[route](ctx, caller)
+        status, body, request_id = await _call(api, caller, method, path, kwargs)
+        code = (body or {}).get("error", {}).get("code") if isinstance(body, dict) else None
+        got = f"{status}:{code}" if status == 403 else str(status)
+        if got != expected:
+            wrong.append(f"{caller}: expected {expected}, got {got} ({code})")
+            continue
+        if status == 403 and route not in NOT_BEARER:
+            audited = await pool.fetch("SELECT reason FROM audit_log WHERE request_id = $1 AND action = 'refusal'",
+                                       request_id)
+            if [r["reason"] for r in audited] != [code]:
+                wrong.append(f"{caller}: the refusal {code} was not audited once ({[r['reason'] for r in audited]})")
+        if status == 422 and route == ("POST", "/api/v1/searches:batch"):
+            try:
+                await _check_batch_refusal(pool, caller, body, request_id)
+            except AssertionError as exc:
+                wrong.append(f"{caller}: {exc}")
+        if status < 300 and route in CHECKS:
+            try:
+                CHECKS[route](ctx, caller, body)
+            except AssertionError as exc:
+                wrong.append(f"{caller}: {exc}")
+    assert not wrong, f"{route[0]} {route[1]}:\n  " + "\n  ".join(wrong)
+
+
+async def test_a_judge_searches_only_debtors_of_their_open_cases(make_api: Any) -> None:
+    api = await make_api()
+    pool = api.app[POOL]
+    case_id = await pool.fetchval("SELECT id FROM enforcement_case WHERE case_number = $1", TARGET_NUMBER)
+    other_debtor = CASES[1][-1][0]  # a debtor of another of zhangwei's cases
+    status, body = await api.request("POST", "/api/v1/searches", login="zhangwei", json={
+        "case_id": case_id, "subject": {"kind": other_debtor.kind, "id_number": other_debtor.id_number,
+                                        "name": other_debtor.name}})
+    assert (status, body["error"]["code"]) == (403, "subject_not_debtor")
+    await pool.execute("UPDATE enforcement_case SET status = 'closed', closure_mode = '执行完毕', "
+                       "closed_on = current_date "
+                       "WHERE id = $1", case_id)
+    status, body = await api.request("POST", "/api/v1/searches", login="zhangwei", headers={"X-Request-Id": "closed-1"},
+                                     json={"case_id": case_id, "subject": {"kind": DEBTOR.kind,
+                                           "id_number": DEBTOR.id_number, "name": DEBTOR.name}})
+    assert (status, body["error"]["code"]) == (403, "case_not_open")
+    rec = await pool.fetchrow("SELECT * FROM audit_log WHERE request_id = 'closed-1'")
+    assert (rec["action"], rec["reason"], rec["case_id"], rec["subject_key"], rec["purpose"]) == (
+        "refusal", "case_not_open", case_id, f"{DEBTOR.kind}:{DEBTOR.id_number}", "财产调查")
+    assert rec["details"] == {"attempted": "search"}

@@ -1,0 +1,128 @@
+"""Token verification: every forged, stale or foreign token is refused, with a reason."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from enforcement.api.auth import StaticKey, TokenVerifier
+from enforcement.api.errors import Unauthenticated
+from enforcement.settings import Settings
+
+SETTINGS = Settings(jwt_issuer="court-idp", jwt_audience="enforcement-api", jwt_leeway_seconds=30)
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+PUBLIC_PEM = KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def claims(**changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    c: dict[str, Any] = {"iss": "court-idp", "aud": "enforcement-api", "sub": "zhangwei", "role": "judge",
+                         "iat": now, "nbf": now, "exp": now + 600}
+    for k, v in changes.items():
+        if v is None:
+            c.pop(k, None)
+        else:
+            c[k] = v
+    return c
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def handmade(header: dict[str, Any], payload: dict[str, Any], sign: Any) -> str:
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(payload).encode())}"
+    return f"{signing_input}.{b64(sign(signing_input.encode()))}"
+
+
+async def refusal(token: str, settings: Settings = SETTINGS) -> tuple[str, str]:
+    verifier = TokenVerifier(settings, StaticKey(KEY.public_key()))
+    with pytest.raises(Unauthenticated) as info:
+        await verifier.verify(token)
+    assert info.value.status == 401
+    return info.value.error_code, str(info.value.details.get("reason"))
+
+
+async def test_a_good_token_is_accepted() -> None:
+    token = jwt.encode(claims(), KEY, algorithm="RS256")
+    got = await TokenVerifier(SETTINGS, StaticKey(KEY.public_key())).verify(token)
+    assert got["sub"] == "zhangwei" and got["role"] == "judge"
+
+
+async def test_clock_skew_within_the_leeway_is_tolerated() -> None:
+    now = int(time.time())
+    token = jwt.encode(claims(exp=now - 10, nbf=now + 10, iat=now + 10), KEY, algorithm="RS256")
+    assert (await TokenVerifier(SETTINGS, StaticKey(KEY.public_key())).verify(token))["sub"] == "zhangwei"
+
+
+async def test_bad_signature() -> None:
+    assert await refusal(jwt.encode(claims(), OTHER, algorithm="RS256")) == ("token_invalid", "signature")
+    good = jwt.encode(claims(), KEY, algorithm="RS256")
+    head, _body, sig = good.split(".")
+    tampered_body = b64(json.dumps(claims(sub="chenjing", role="supervisor")).encode())
+    assert await refusal(f"{head}.{tampered_body}.{sig}") == ("token_invalid", "signature")
+
+
+async def test_alg_none_is_refused() -> None:
+    token = handmade({"alg": "none", "typ": "JWT"}, claims(), lambda _m: b"")
+    assert await refusal(token) == ("token_invalid", "algorithm")
+    assert await refusal(token.rsplit(".", 1)[0] + ".") == ("token_invalid", "algorithm")
+
+
+async def test_hmac_signed_with_the_public_key_is_refused() -> None:
+    """The classic key-confusion attack: HS256 with the server's public key as the secret."""
+    token = handmade({"alg": "HS256", "typ": "JWT"}, claims(),
+                     lambda m: hmac.new(PUBLIC_PEM, m, hashlib.sha256).digest())
+    assert await refusal(token) == ("token_invalid", "algorithm")
+
+
+async def test_an_algorithm_not_configured_is_refused() -> None:
+    assert await refusal(jwt.encode(claims(), KEY, algorithm="RS512")) == ("token_invalid", "algorithm")
+    assert await refusal(jwt.encode(claims(), KEY, algorithm="PS256")) == ("token_invalid", "algorithm")
+
+
+@pytest.mark.parametrize("algorithms", [("HS256",), ("none",), ("RS256", "HS256"), ()])
+def test_only_asymmetric_algorithms_may_be_configured(algorithms: tuple[str, ...]) -> None:
+    with pytest.raises(ValueError, match="asymmetric"):
+        TokenVerifier(Settings(jwt_algorithms=algorithms), StaticKey(KEY.public_key()))
+
+
+async def test_expired() -> None:
+    now = int(time.time())
+    assert await refusal(jwt.encode(claims(exp=now - 60, iat=now - 700, nbf=now - 700), KEY, algorithm="RS256")) \
+        == ("token_expired", "expired")
+
+
+async def test_not_yet_valid() -> None:
+    now = int(time.time())
+    assert await refusal(jwt.encode(claims(nbf=now + 120), KEY, algorithm="RS256")) \
+        == ("token_not_yet_valid", "not_yet_valid")
+    assert (await refusal(jwt.encode(claims(iat=now + 120, nbf=None), KEY, algorithm="RS256")))[1] \
+        == "not_yet_valid"
+
+
+async def test_wrong_issuer_or_audience() -> None:
+    assert await refusal(jwt.encode(claims(iss="someone-else"), KEY, algorithm="RS256")) == ("token_invalid", "issuer")
+    assert await refusal(jwt.encode(claims(aud="another-service"), KEY, algorithm="RS256")) \
+        == ("token_invalid", "audience")
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "sub", "iss", "aud"])
+async def test_missing_claims(claim: str) -> None:
+    assert await refusal(jwt.encode(claims(**{claim: None}), KEY, algorithm="RS256")) \
+        == ("token_invalid", "missing_claim")
+
+
+async def test_garbage_and_odd_subjects() -> None:
+    assert await refusal("not-a-token") == ("token_invalid", "malformed")
+    assert (await refusal(jwt.encode(claims(sub=""), KEY, algorithm="RS256")))[0] == "token_invalid"
