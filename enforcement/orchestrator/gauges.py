@@ -5,8 +5,8 @@ database pool, and (much less often) whether the audit hash chain is intact.
 Counters are incremented where things happen; these figures are states of the database, so a
 refresher reads them every ``interval_seconds`` (``METRICS_REFRESH_SECONDS``). Every API process
 refreshes the database-wide gauges (dashboards and alerts take the ``max`` across processes);
-worker processes refresh only their own pool gauges. Extra sources (a feature's own gauges,
-e.g. re-queries due) can be added with ``add_source``: each is an async callable run on the
+worker processes refresh only their own pool gauges. Extra sources (a feature's own
+database-wide gauges) can be added with ``add_source``: each is an async callable run on the
 same tick, whose failure is counted and logged without stopping the others.
 """
 
