@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +86,13 @@ class Workbench:
         page = await self.context.new_page()
         await page.set_viewport_size({"width": width, "height": height})
         page.on("pageerror", lambda exc: self.js_errors.append(str(exc)))  # tests check: none
+        page.on("console", self._console)
         return page
+
+    def _console(self, message: Any) -> None:
+        # A Content-Security-Policy violation is a bug in the page, even if nothing else breaks.
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.js_errors.append(message.text)
 
     async def sign_in(self, page: Any, login: str) -> None:
         """Through the sign-in page, as a person would: pick the demo user."""
@@ -125,6 +132,16 @@ async def make_workbench(browser: Any, make_api: Any,
     yield factory
     for context in contexts:
         await context.close()
+
+
+async def save_screenshot(page: Any, path: Path) -> None:
+    """A full-page PNG; into docs/ it goes through pngquant when installed (README pictures stay
+    small: the same page is about a third of the size)."""
+    await page.screenshot(path=str(path), full_page=True)
+    quantizer = shutil.which("pngquant")
+    if quantizer and path.parent == REPO / "docs" / "screenshots":
+        subprocess.run([quantizer, "--quality", "70-95", "--speed", "1", "--force", "--skip-if-larger",
+                        "--output", str(path), str(path)], check=False, timeout=120)
 
 
 def screenshot_dir(tmp_path: Path) -> Path:

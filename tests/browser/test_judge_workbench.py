@@ -12,11 +12,20 @@ import pytest
 from playwright.async_api import expect
 
 from enforcement.seeds import CASES
-from tests.browser.conftest import screenshot_dir
+from tests.browser.conftest import save_screenshot, screenshot_dir
+from tests.browser.history import (
+    DOSSIER_CASE,
+    DOSSIER_DEBTOR,
+    FIRST_SEARCH_TO,
+    breaching_stays,
+    push_dossier_case,
+)
 
 pytestmark = pytest.mark.browser
 
-AGENCIES = ["banks", "exit_entry", "hotels", "social_insurance", "vehicles"]
+# The five agencies of the mission; a plug-in connector installed alongside (say, real estate)
+# is asked too, so the tests compare with what the service says it asked.
+BUILT_IN = {"banks", "exit_entry", "hotels", "social_insurance", "vehicles"}
 ZHANGWEI_CASES = [c[0] for c in CASES if c[2] == "zhangwei"]
 FIRST = CASES[0]  # zhangwei's case with a debtor who owns accounts, a car, jobs and hotel stays
 
@@ -83,8 +92,14 @@ async def test_search_fills_the_dossier_live_agency_by_agency(make_workbench: An
     await page.wait_for_selector("#live-search li.agency")
     await page.wait_for_selector("#live-search[data-search-status=completed]", timeout=30_000)
 
+    search_id = re.search(r"search=([0-9a-f-]{36})", page.url)
+    assert search_id, page.url
+    status, view = await wb.api.request("GET", f"/api/v1/searches/{search_id.group(1)}", login="zhangwei")
+    assert status == 200 and view["status"] == "completed"
+    asked = sorted(a["agency"] for a in view["agencies"])
+    assert set(asked) >= BUILT_IN
     states: dict[str, list[str]] = await page.evaluate("window.__states")
-    assert sorted(states) == AGENCIES, states
+    assert sorted(states) == asked, states
     for agency, seen in states.items():
         assert seen[-1] == "answered", (agency, seen)
         assert seen[0] in ("waiting", "asked"), (agency, seen)  # it arrived while we watched
@@ -92,13 +107,9 @@ async def test_search_fills_the_dossier_live_agency_by_agency(make_workbench: An
     assert await page.evaluate("window.__marker") == "same-page"  # no reload happened
     log = await page.locator(".activity-log li[data-state=answered]").evaluate_all(
         "items => items.map(li => li.dataset.agency)")
-    assert sorted(set(log)) == AGENCIES
+    assert sorted(set(log)) == asked
 
     # The dossier shows exactly what the API says, kind by kind, with totals and provenance.
-    search_id = re.search(r"search=([0-9a-f-]{36})", page.url)
-    assert search_id, page.url
-    status, view = await wb.api.request("GET", f"/api/v1/searches/{search_id.group(1)}", login="zhangwei")
-    assert status == 200 and view["status"] == "completed"
     for kind, entries in view["dossier"]["sections"].items():
         rows = page.locator(f".dossier-section[data-kind={kind}] tbody tr")
         assert await rows.count() == len(entries), kind
@@ -112,7 +123,10 @@ async def test_search_fills_the_dossier_live_agency_by_agency(make_workbench: An
         shown = await page.inner_text(f"[data-total='balance-{cur}']")
         integer, cents = totals["balance"].split(".")
         assert shown.endswith(f"{int(integer):,}.{cents}"), (shown, totals)
-    assert "银行存款查询" in bank_text  # provenance: which agency said so
+    # Provenance: which agency said so (short name; the full one in the title).
+    provenance = page.locator(".dossier-section[data-kind=bank_account] .prov-agency").first
+    assert await provenance.inner_text() == "银行"
+    assert await provenance.get_attribute("title") == "银行存款查询"
     hotels = await page.inner_text(".dossier-section[data-kind=hotel_stay]")
     assert "星级" in hotels
     # Empty answers are answers: the agencies that found nothing are named.
@@ -122,15 +136,77 @@ async def test_search_fills_the_dossier_live_agency_by_agency(make_workbench: An
     # The search is listed in the case's searches, completed.
     await page.wait_for_selector(f"tr[data-search-id='{search_id.group(1)}']")
 
-    shots = screenshot_dir(tmp_path)
-    await page.screenshot(path=str(shots / "case-dossier.png"), full_page=True)
     await page.set_viewport_size({"width": 800, "height": 1000})
     await page.wait_for_timeout(200)
     narrow = await page.evaluate("document.documentElement.scrollWidth")
     assert narrow <= 800, f"the page scrolls sideways at 800px ({narrow}px)"
-    await page.screenshot(path=str(shots / "case-dossier-800.png"), full_page=True)
-    for name in ("case-dossier.png", "case-dossier-800.png"):
-        assert (shots / name).stat().st_size > 10_000
+    assert wb.js_errors == []
+
+
+async def test_case_page_shows_breach_new_findings_checklist_and_alerts(make_workbench: Any,
+                                                                        tmp_path: Path) -> None:
+    """The case of a debtor under a consumption restriction: an earlier, narrower search, then a
+    fresh one finds more (highlighted as new), including a five-star hotel stay after the order."""
+    wb = await make_workbench()
+    await push_dossier_case(wb.api)
+    case_id = await wb.case_id(DOSSIER_CASE)
+    status, first = await wb.api.request("POST", "/api/v1/searches", login="zhangwei", json={
+        "case_id": case_id, "subject": DOSSIER_DEBTOR, "date_to": FIRST_SEARCH_TO.isoformat()})
+    assert status == 202, first
+    await wb.api.wait_search(first["id"], "zhangwei")
+
+    page = await wb.page()
+    await wb.sign_in(page, "zhangwei")
+    await page.goto(f"{wb.base}/ui/cases/{case_id}")
+    await page.wait_for_selector("#live-search[data-search-status=completed]")  # the earlier search
+    assert await page.locator("[data-flag=consumption_breach]").count() == 0
+    await page.check("#force-fresh")
+    await page.click("[data-search-debtor]")
+    await page.wait_for_url(re.compile(r"search=(?!" + first["id"] + ")"))
+    second = re.search(r"search=([0-9a-f-]{36})", page.url)
+    assert second
+    await page.wait_for_selector(f"#live-search[data-search-id='{second.group(1)}'][data-search-status=completed]",
+                                 timeout=30_000)
+
+    # New since the earlier search: the later hotel stays, highlighted.
+    breach = breaching_stays()[0]
+    new_stays = page.locator(".dossier-section[data-kind=hotel_stay] tbody tr.is-new")
+    assert await new_stays.count() >= 1
+    hotel_text = await page.inner_text(".dossier-section[data-kind=hotel_stay]")
+    assert breach["hotel_name"] in hotel_text
+    # The breach stands out on the stay itself and above the dossier.
+    flagged = page.locator(".dossier-section[data-kind=hotel_stay] tr.is-flagged")
+    await expect(flagged).to_have_count(len(breaching_stays()))
+    assert breach["hotel_name"] in await flagged.first.inner_text()
+    assert "限制消费令" in await flagged.first.inner_text()
+    assert await page.locator(".dossier .alerts [data-alert=consumption_breach]").count() >= 1
+    # The service's own alert for the case appears at the top of the case page.
+    await expect(page.locator(".alerts-box [data-alert=consumption_breach]").first).to_be_visible(timeout=15_000)
+    # A frozen account shows its freezes, in order, with amounts in yuan.
+    freezes = page.locator(".dossier-section[data-kind=bank_account] ol.freezes li")
+    assert await freezes.count() >= 1
+    assert "¥" in await freezes.first.inner_text()
+
+    # The 终本 checklist: restriction and listing met with their events; the network searches
+    # for deposits and vehicles met by this search, securities missing.
+    checklist = page.locator(".checklist")
+    await expect(checklist).to_have_attribute("data-ready", "false")
+    assert await page.get_attribute("[data-condition=restriction_and_listing]", "data-met") == "true"
+    deposits = page.locator("[data-requirement=network_search_deposits]")
+    assert await deposits.get_attribute("data-met") == "true"
+    assert "查看" in await deposits.inner_text()
+    # No connected agency answers for securities: that search is still to be made.
+    assert await page.get_attribute("[data-requirement=network_search_securities]", "data-met") == "false"
+    assert "发布限制消费令" in (await page.text_content("[data-requirement=consumption_restriction]") or "")
+    assert "发布限制消费令" in await page.inner_text("ol.timeline")
+
+    shots = screenshot_dir(tmp_path)
+    await page.evaluate("window.scrollTo(0, 0)")
+    await save_screenshot(page, shots / "case-dossier.png")
+    await page.set_viewport_size({"width": 800, "height": 1000})
+    await page.wait_for_timeout(200)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 800
+    await save_screenshot(page, shots / "case-dossier-800.png")
     assert wb.js_errors == []
 
 
@@ -153,9 +229,10 @@ async def test_a_second_search_reuses_fresh_answers_and_says_from_when(make_work
     # The latest search opens by itself, completed.
     await page.wait_for_selector("#live-search[data-search-status=completed]")
     await page.click("[data-search-debtor]")
-    await expect(page.locator("#live-search li.agency[data-state=reused]")).to_have_count(5)
+    agencies = len(first["agencies"])
+    await expect(page.locator("#live-search li.agency[data-state=reused]")).to_have_count(agencies)
     text = await page.inner_text("#live-search .agencies")
-    assert text.count("复用") == 5 and "的答复" in text
+    assert text.count("复用") == agencies and "的答复" in text
     await page.wait_for_selector("#live-search[data-search-status=completed]")
     assert await page.locator(".dossier-section tbody tr").count() > 0
     assert await page.locator("tr[data-search-id]").count() == 2

@@ -110,6 +110,8 @@ async def test_keyboard_only_search_and_tablet_width(make_workbench: Any) -> Non
     await button.focus()
     await page.keyboard.press("Enter")
     await page.wait_for_selector("#live-search[data-search-status=completed]", timeout=30_000)
-    assert await page.locator("#live-search li.agency[data-state=answered]").count() == 5
+    agencies = page.locator("#live-search li.agency")
+    assert await agencies.count() >= 5
+    assert await page.locator("#live-search li.agency[data-state=answered]").count() == await agencies.count()
     assert await page.evaluate("document.documentElement.scrollWidth") <= 800
     assert wb.js_errors == []

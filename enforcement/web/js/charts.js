@@ -38,7 +38,7 @@ export function lineChart(opts) {
   const { points, target, unit = 'percent', higherIsBetter = true, title = '', targetLabel = '' } = opts;
   const width = opts.width || 640;
   const height = opts.height || 240;
-  const m = { top: 16, right: 56, bottom: 34, left: 48 };
+  const m = { top: 16, right: 78, bottom: 34, left: 48 };
   const iw = width - m.left - m.right;
   const ih = height - m.top - m.bottom;
   const values = points.map((p) => (p.value === null || p.value === undefined ? NaN : Number(p.value)));
@@ -80,12 +80,15 @@ export function lineChart(opts) {
 }
 
 /** A small line without axes, for an indicator card. */
-export function sparkline(points, { target, unit = 'percent', higherIsBetter = true, width = 200, height = 40, title = '' } = {}) {
+export function sparkline(points, { target, unit = 'percent', higherIsBetter = true, width = 200, height = 40, title = '', small = false } = {}) {
   const values = points.map((p) => (p.value === null || p.value === undefined ? NaN : Number(p.value)));
   const [lo, hi] = niceRange(values, target, unit);
   const x = (i) => 2 + (points.length <= 1 ? (width - 4) / 2 : (i * (width - 4)) / (points.length - 1));
   const y = (v) => 3 + (height - 6) - ((v - lo) / (hi - lo)) * (height - 6);
-  const root = svg('svg', { class: 'chart kpi-spark', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title },
+  const root = svg('svg', {
+    class: small ? 'chart spark spark-small' : 'chart spark kpi-spark', viewBox: `0 0 ${width} ${height}`,
+    preserveAspectRatio: 'none', role: 'img', 'aria-label': title,
+  },
     svg('title', {}, title));
   if (Number.isFinite(target)) root.append(svg('line', { class: 'target', x1: 0, x2: width, y1: y(target), y2: y(target) }));
   let d = '';

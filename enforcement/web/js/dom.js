@@ -24,6 +24,8 @@ function applyAttrs(el, attrs) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
+    // Through the CSSOM: the page's Content-Security-Policy forbids style attributes.
+    else if (key === 'style' && typeof value === 'object') Object.assign(el.style, value);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (key === 'text') el.textContent = value;
     else if (value === true) el.setAttribute(key, '');

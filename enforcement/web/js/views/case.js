@@ -5,6 +5,7 @@ import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { daysBetween, fmtDate, fmtDateTime, fmtMoney, label, pick, t, todayBeijing } from '../i18n.js';
 import { showError } from '../banner.js';
+import { STRINGS } from '../strings.js';
 import { LiveSearch } from './live-search.js';
 import { statusTag } from './cases.js';
 import { renderChecklist } from './checklist.js';
@@ -52,9 +53,10 @@ function eventSummary(e) {
 function eventsList(c) {
   const events = [...(c.events || [])].sort((a, b) => (a.occurred_on < b.occurred_on ? 1 : a.occurred_on > b.occurred_on ? -1 : b.id - a.id));
   if (!events.length) return h('p', { class: 'empty' }, t('events_none'));
-  return h('ol', { class: 'timeline' }, events.map((e) => h('li', { 'data-event': e.event_type },
+  return h('ol', { class: 'timeline' }, events.map((e) => h('li', { 'data-event': e.type || e.event_type },
     h('time', { datetime: e.occurred_on }, fmtDate(e.occurred_on)),
-    h('span', { class: 'event-type' }, label('event', e.event_type)),
+    h('span', { class: 'event-type' }, `event.${e.type || e.event_type}` in STRINGS || !e.name
+      ? label('event', e.type || e.event_type) : pick(e.name)),
     eventSummary(e) ? h('span', { class: 'muted small' }, eventSummary(e)) : null)));
 }
 
@@ -99,6 +101,7 @@ export async function render(ctx) {
     if (focus) liveSection.scrollIntoView({ behavior: 'smooth', block: 'start' });
   }
 
+  let alertsTimer = null;
   async function refreshAfterSearch() {
     try {
       c = await api.get(`/api/v1/cases/${caseId}`);
@@ -107,6 +110,9 @@ export async function render(ctx) {
     } catch (err) { showError(err); }
     loadChecklist();
     loadAlerts();
+    // The service reviews new answers in the background (breaches, new property): look again.
+    clearTimeout(alertsTimer);
+    alertsTimer = setTimeout(() => { if (ctx.isCurrent()) loadAlerts(); }, 2500);
   }
 
   async function startSearch(debtor, button) {
@@ -232,5 +238,8 @@ export async function render(ctx) {
   if (wanted && /^[0-9a-f-]{36}$/i.test(wanted)) showSearch(wanted);
   else if (latest) showSearch(latest.id);
 
-  return () => { if (live) live.close(); };
+  return () => {
+    clearTimeout(alertsTimer);
+    if (live) live.close();
+  };
 }

@@ -8,7 +8,7 @@ import { fmtDate, fmtDateTime, label, pick, t } from '../i18n.js';
 function evidenceItem(ev) {
   if (ev === null || ev === undefined) return null;
   if (typeof ev === 'string') return h('li', {}, ev);
-  const parts = [h('time', { datetime: ev.on || '' }, fmtDate(ev.on || ev.answered_at)), ' '];
+  const parts = ev.source === 'case' ? [] : [h('time', { datetime: ev.on || '' }, fmtDate(ev.on || ev.answered_at)), ' '];
   if (ev.source === 'search') {
     parts.push(label('agency', ev.agency));
     if (ev.category) parts.push(' · ', label('category', ev.category));
@@ -23,8 +23,12 @@ function evidenceItem(ev) {
     }
     if (ev.found !== undefined) parts.push(' · ', ev.found ? t('evidence_found') : t('evidence_nothing_found'));
   } else if (ev.source === 'case') {
-    parts.push(ev.filed_on ? t('evidence_filed', { date: fmtDate(ev.filed_on) }) : label('evidence', ev.kind || 'case'));
-    if (ev.months !== undefined) parts.push(' · ', t('evidence_months', { n: ev.months }));
+    if (ev.field === 'filed_on') {
+      parts.push(t('evidence_filed', { date: fmtDate(ev.on) }));
+      if (ev.threshold) parts.push(' · ', t('evidence_threshold', { date: fmtDate(ev.threshold) }));
+    } else {
+      parts.push(label('evidence', ev.field || 'case'));
+    }
   } else {
     const text = ev.text || ev.description || ev.message;
     parts.push(text ? pick(text) : JSON.stringify(ev));

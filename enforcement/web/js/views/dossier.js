@@ -166,9 +166,33 @@ function genericColumns(entries) {
   }]);
 }
 
+function stayKey(hotelName, checkedInAt) {
+  const at = new Date(checkedInAt);
+  return `${hotelName}|${Number.isNaN(at.getTime()) ? checkedInAt : at.toISOString()}`;
+}
+
+/** The search's alerts that name one dossier entry: a breach names the hotel stay. */
+function flagsByEntry(alerts) {
+  const map = new Map();
+  for (const a of alerts || []) {
+    const stay = a.evidence && a.evidence.stay;
+    if (a.kind === 'consumption_breach' && stay) {
+      const key = `hotel_stay:${stayKey(stay.hotel_name, stay.checked_in_at)}`;
+      if (!map.has(key)) map.set(key, []);
+      map.get(key).push({ code: 'consumption_breach', message: a.message });
+    }
+  }
+  return map;
+}
+
+function flagsFor(entry, byEntry) {
+  if (entry.kind !== 'hotel_stay') return [];
+  return byEntry.get(`hotel_stay:${stayKey(entry.data.hotel_name, entry.data.checked_in_at)}`) || [];
+}
+
 /** Flags the server puts on an entry (for example a consumption-restriction breach). */
-function entryFlags(entry) {
-  const flags = [];
+function entryFlags(entry, byEntry) {
+  const flags = [...flagsFor(entry, byEntry)];
   const raw = entry.flags || entry.data?.flags || [];
   for (const f of Array.isArray(raw) ? raw : [raw]) {
     if (!f) continue;
@@ -180,23 +204,24 @@ function entryFlags(entry) {
 
 function flagBadge(flag) {
   const text = flag.message ? pick(flag.message) : label('flag', flag.code);
-  return h('span', { class: 'tag tag-alert', role: 'note', 'data-flag': flag.code }, `⚠ ${text}`);
+  return h('span', { class: 'tag tag-alert', 'data-flag': flag.code }, `⚠ ${text}`);
 }
 
 function provenance(entry, agencyNames) {
   return h('ul', { class: 'provenance' }, (entry.provenance || []).map((p) => h('li', {},
-    h('span', { class: 'prov-agency' }, agencyNames[p.agency] ? pick(agencyNames[p.agency]) : p.agency),
+    h('span', { class: 'prov-agency', title: agencyNames[p.agency] ? pick(agencyNames[p.agency]) : p.agency },
+      label('agency', p.agency) !== p.agency ? label('agency', p.agency) : pick(agencyNames[p.agency]) || p.agency),
     h('span', { class: 'prov-time' }, fmtDateTime(p.answered_at),
       p.reused ? h('span', { class: 'tag tag-muted small' }, t('reused_short')) : null))));
 }
 
-function section(kind, entries, totals, agencyNames) {
+function section(kind, entries, totals, agencyNames, byEntry) {
   const def = KINDS[kind] || { columns: genericColumns(entries) };
   const head = h('tr', {},
     def.columns.map(([key, , cls]) => h('th', { scope: 'col', class: cls }, KINDS[kind] ? t(key) : key)),
     h('th', { scope: 'col' }, t('col_source')));
   const rows = entries.map((entry) => {
-    const flags = entryFlags(entry);
+    const flags = entryFlags(entry, byEntry);
     return h('tr', {
       class: [entry.is_new ? 'is-new' : '', flags.length ? 'is-flagged' : ''],
       'data-key': entry.natural_key,
@@ -242,8 +267,9 @@ export function renderDossier(view) {
         list: empty.map((a) => pick(a.name) || a.agency).join(lang() === 'en' ? ', ' : '、'),
       }))
       : null);
+  const byEntry = flagsByEntry(view.alerts);
   const alerts = view.alerts && view.alerts.length ? renderAlerts(view.alerts, { compact: true }) : null;
   return h('div', { class: 'dossier' }, alerts, intro,
-    kinds.map((k) => section(k, dossier.sections[k], (dossier.totals || {})[k], agencyNames)),
+    kinds.map((k) => section(k, dossier.sections[k], (dossier.totals || {})[k], agencyNames, byEntry)),
     !kinds.length && view.status === 'completed' ? h('p', { class: 'empty' }, t('dossier_nothing')) : null);
 }

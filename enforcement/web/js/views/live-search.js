@@ -65,6 +65,8 @@ export class LiveSearch {
     this.status = h('p', { class: 'search-status', role: 'status' });
     this.log = h('ol', { class: 'activity-log', 'aria-live': 'polite', 'aria-label': t('activity_label') });
     this.dossierBox = h('div', { class: 'dossier-box' });
+    root.dataset.searchId = searchId;
+    root.dataset.searchStatus = 'loading';
     replace(root,
       h('div', { class: 'live-grid' },
         h('div', { class: 'live-agencies' }, h('h3', {}, t('agencies_title')), this.status, this.agencyList,
