@@ -19,11 +19,20 @@ from aiohttp import web
 from connectors.sdk.registry import Registry
 from enforcement import metrics
 from enforcement.api import agencies, batches, cases, health, searches
+from enforcement.api import alerts as alerts_api
 from enforcement.api import audit as audit_api
+from enforcement.api import indicators as indicators_api
+from enforcement.api import lifecycle as lifecycle_api
 from enforcement.api import web as web_pages
 from enforcement.api.auth import DemoIssuer, build_verifier, make_auth_middleware
 from enforcement.api.keys import AUDIT, DSN, EVENTS, EXTRAS, HTTP_SESSION, POOL, REGISTRY, RUNTIMES, SEARCHES, SETTINGS
 from enforcement.api.middleware import request_context
+from enforcement.indicators.alerts import AlertService
+from enforcement.indicators.computation import IndicatorService
+from enforcement.indicators.lifecycle import LifecycleRules, LifecycleService
+from enforcement.indicators.requery import RequeryConfig, RequeryScheduler, tick_budget
+from enforcement.indicators.review import AnswerReviewer, DossierFlags
+from enforcement.indicators.worker import LifecycleWorker
 from enforcement.orchestrator.dispatcher import Dispatcher, DispatcherConfig
 from enforcement.orchestrator.events import EventHub
 from enforcement.orchestrator.gauges import AuditChainWatch, GaugeRefresher
@@ -41,7 +50,8 @@ from enforcement.store.tasks import TaskStore
 log = structlog.get_logger(__name__)
 
 # Feature modules: each exposes ``routes`` (a RouteTableDef) and may expose ``setup(app)``.
-ROUTE_MODULES: list[Any] = [health, searches, web_pages, cases, audit_api, agencies, batches]
+ROUTE_MODULES: list[Any] = [health, searches, web_pages, cases, audit_api, agencies, batches, lifecycle_api,
+                            indicators_api, alerts_api]
 
 
 def _worker_id(settings: Settings) -> str:
@@ -153,12 +163,43 @@ def create_app(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, gauges]
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        # Case lifecycle, 终本 checklist, indicators, alerts (issue 5); dossier alerts on every search view.
+        categories = {name: spec.manifest.search_category for name, spec in registry.items()}
+        service = LifecycleService(app[POOL], LifecycleRules.from_settings(settings), categories, audit=app[AUDIT])
+        app[lifecycle_api.LIFECYCLE] = service
+        app[indicators_api.INDICATORS] = IndicatorService(app[POOL], service, audit=app[AUDIT])
+        app[alerts_api.ALERTS] = AlertService(app[POOL])
+        app[SEARCHES].annotators.append(DossierFlags(app[POOL], settings.property_kinds).annotate)
+        yield
+
+    async def lifecycle_worker(app: web.Application) -> AsyncIterator[None]:
+        # The 终本 re-query schedule, answer review (alerts), lifecycle reconciliation, indicator gauges.
+        config = RequeryConfig.from_settings(settings)
+        manifests = {n: rt.manifest for n, rt in app[RUNTIMES].items()}
+        worker = LifecycleWorker(
+            lifecycle=app[lifecycle_api.LIFECYCLE],
+            scheduler=RequeryScheduler(app[POOL], app[SEARCHES], config),
+            reviewer=AnswerReviewer(app[POOL], settings.property_kinds),
+            indicators=app[indicators_api.INDICATORS],
+            budget=tick_budget(config, manifests, settings.lifecycle_tick_seconds),
+            tick_seconds=settings.lifecycle_tick_seconds,
+            refresh_seconds=settings.indicator_refresh_seconds,
+        )
+        app[EXTRAS]["lifecycle_worker"] = worker
+        runner = asyncio.gather(worker.run(), listen_forever(app[DSN], "search_events", worker.wake))
+        yield
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, gauges, lifecycle]
     if settings.role in ("api", "all"):
         contexts.append(event_hub)
         metrics.WORKER_INFO.labels(role="api").set(1)
     if settings.role in ("worker", "all"):
         contexts.append(dispatcher)
+        contexts.append(lifecycle_worker)
     app.cleanup_ctx.extend(contexts)
 
     for module in ROUTE_MODULES:

@@ -62,7 +62,7 @@ def test_a_complete_file_is_ready_with_evidence_for_every_requirement() -> None:
     assert {r.debtor.party_id for r in deposits if r.debtor} == {11, 12}
     assert deposits[0].evidence[0].source == "search"
     assert deposits[0].evidence[0].detail["agency"] == "banks"
-    real_estate = [r for r in cond3.requirements if r.code == "network_search_real_estate"][0]
+    real_estate = next(r for r in cond3.requirements if r.code == "network_search_real_estate")
     assert real_estate.evidence[0].source == "event"
     assert real_estate.evidence[0].detail["event_id"] == 8
     assert cl.conditions[3].requirements[0].evidence[0].detail["threshold"] == "2025-04-10"
