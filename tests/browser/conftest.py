@@ -93,6 +93,8 @@ class Workbench:
         # A Content-Security-Policy violation is a bug in the page, even if nothing else breaks.
         if message.type == "error" and "Content Security Policy" in message.text:
             self.js_errors.append(message.text)
+        if message.type == "warning" and message.text.startswith("missing string:"):
+            self.js_errors.append(message.text)  # a word not in enforcement/web/js/strings.js
 
     async def sign_in(self, page: Any, login: str) -> None:
         """Through the sign-in page, as a person would: pick the demo user."""

@@ -32,6 +32,7 @@ export function applyDocumentLang() {
 /** The word for ``key`` in the current language; ``{name}`` placeholders filled from params. */
 export function t(key, params) {
   const entry = STRINGS[key];
+  if (!entry) console.warn(`missing string: ${key}`); // the browser tests fail on this
   let text = entry ? entry[lang()] ?? entry.zh : key;
   if (params) text = text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
   return text;
