@@ -93,8 +93,7 @@ class BankSimulatorState(SimulatorState):
     callbacks: Counter[str] = field(default_factory=Counter)
 
     def real_delay(self) -> float:
-        scale = self.config.time_scale if self.config.time_scale > 0 else 1.0
-        return max(0.0, self.config.answer_delay_seconds) / scale
+        return self.answer_delay()  # the kit's scaled clock: answer_delay_seconds / time_scale
 
     def add(self, ticket: SimTicket) -> None:
         self.tickets[ticket.ticket] = ticket
