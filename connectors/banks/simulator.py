@@ -7,7 +7,8 @@ Wire format: see ``connectors.banks.wire``. Errors: an HTTP status plus
   400 ``BATCH_INVALID``, 413 ``BATCH_TOO_LARGE``), then each item. A valid item is accepted
   once per ``IdempotencyKey`` (``state.effective``: a re-submitted key gets its first ticket
   back and counts as one effective query); an invalid one gets a ticket that polls as
-  ``REJECTED`` with the reason (``ITEM_FIELD_MISSING``, ``ID_NUMBER_INVALID``, ...).
+  ``REJECTED`` with the reason (``ITEM_FIELD_MISSING``, ``ID_NUMBER_INVALID``, ...), and is never
+  called back: the batch answer already said it.
 - ``GET /cxkz/v1/Tickets/{Ticket}``: ``PROCESSING`` until the ticket is due, then ``DONE`` with
   the accounts; 404 ``TICKET_NOT_FOUND`` for a ticket it never issued.
 - ``GET /_sim/callbacks``: callback delivery counts (see ``sim_tickets``).
@@ -184,7 +185,9 @@ def reject_item(
     ticket = SimTicket(
         new_number("CX", now), bank_batch_no, item["SeqNo"], now, now, rejection=problem
     )
-    state.add(ticket)
+    # The refusal was already said in the batch answer: the ticket polls as REJECTED, but the
+    # gateway does not call back about it (the court side never registered such a ticket).
+    state.tickets[ticket.ticket] = ticket
     if isinstance(key, str) and key:
         state.rejected_keys[key] = ticket.ticket
     return ticket.ticket
