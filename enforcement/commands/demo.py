@@ -78,8 +78,11 @@ async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
                 "执行查控协同服务 demo is running / 演示环境已启动",
                 f"  workbench: {settings.public_url}/",
                 "  judge login: zhangwei (张伟, 沈阳市和平区人民法院) — pick this user on the sign-in page",
-                "  other users: lina, wangfang (judges); chenjing, liuyang (supervisors); ops",
+                "  other users: lina, wangfang (judges); chenjing, liuyang (supervisors); ops;"
+                " cms-0102, cms-0103 (the courts' case systems, which push cases)",
                 f"  API token for zhangwei: {token}",
+                "  another user's token: enforcement token issue --user <login>;"
+                " the audit chain: enforcement audit verify",
                 f"  agency simulators: {', '.join(f'{n}={s.url}' for n, s in sorted(sims.items()))}",
                 "  Ctrl-C stops everything (the database keeps its data in .data/)",
                 "",

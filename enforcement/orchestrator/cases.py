@@ -232,7 +232,7 @@ def case_view(r: dict[str, Any]) -> dict[str, Any]:
         "status": r["status"],
         "closure_mode": r["closure_mode"],
         "closed_on": _iso(r["closed_on"]),
-        "statutory_deadline": r["statutory_deadline"].isoformat(),
+        "statutory_deadline": _iso(r["statutory_deadline"]),
         "overdue": bool(r["overdue"]),
         "created_at": r["created_at"].isoformat(),
         "updated_at": r["updated_at"].isoformat(),

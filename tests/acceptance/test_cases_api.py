@@ -266,3 +266,28 @@ async def test_a_case_with_parties_events_and_searches(make_api: Any) -> None:
     assert (status, body["error"]["code"]) == (404, "case_not_found")
     status, body = await api.request("GET", "/api/v1/cases/abc", login="zhangwei")
     assert status == 404
+
+
+async def test_overdue_follows_the_lifecycle_deadline_once_computed(make_api: Any) -> None:
+    """The case lifecycle (issue 5) moves the deadline for suspensions and extensions, and stops it
+    while a case is suspended; the case list follows it once it has computed a case."""
+    api = await make_api()
+    old = TODAY - timedelta(days=250)
+    for serial in (7401, 7402, 7403):
+        status, _ = await api.request("POST", "/api/v1/cases", json=case(serial, filed_on=old.isoformat()), **CMS)
+        assert status == 201
+    pool = api.app[POOL]
+    ids = {n: await pool.fetchval("SELECT id FROM enforcement_case WHERE case_number = $1", f"（2026）辽0102执{n}号")
+           for n in (7401, 7402, 7403)}
+    extended = TODAY + timedelta(days=30)
+    for n, deadline in ((7402, extended), (7403, None)):  # extended; clock stopped (suspended)
+        await pool.execute(
+            "INSERT INTO case_lifecycle (case_id, filed_on, non_litigation, base_months, deadline, params) "
+            "VALUES ($1, $2, false, 6, $3, 'test')", ids[n], old, deadline)
+    status, body = await api.request("GET", "/api/v1/cases?overdue=true&limit=500", login="zhangwei")
+    overdue = {c["case_number"] for c in body["items"]}
+    assert "（2026）辽0102执7401号" in overdue and not overdue & {"（2026）辽0102执7402号", "（2026）辽0102执7403号"}
+    status, detail = await api.request("GET", f"/api/v1/cases/{ids[7402]}", login="zhangwei")
+    assert (detail["statutory_deadline"], detail["overdue"]) == (extended.isoformat(), False)
+    status, detail = await api.request("GET", f"/api/v1/cases/{ids[7403]}", login="zhangwei")
+    assert (detail["statutory_deadline"], detail["overdue"]) == (None, False)

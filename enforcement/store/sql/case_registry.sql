@@ -41,11 +41,15 @@ WITH wanted AS (
 SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM upserted)
 
 -- list_cases --
--- $1 court_code or null, $2 judge_login or null, $3 status or null, $4 filed_from or null, $5 filed_to or null, $6 overdue (boolean) or null, $7 limit, $8 offset: cases with parties, judge and statutory deadline, newest filing first, with the total count
+-- $1 court_code or null, $2 judge_login or null, $3 status or null, $4 filed_from or null, $5 filed_to or null, $6 overdue (boolean) or null, $7 limit, $8 offset: cases with parties, judge and statutory deadline (the lifecycle's, with suspensions and extensions, once computed; else filing + 6 months, 3 for non-litigation; null while the clock is stopped), newest filing first, with the total count
 WITH c AS (
-    SELECT c.*, (c.filed_on + CASE WHEN c.non_litigation THEN interval '3 months' ELSE interval '6 months' END)::date
-               AS statutory_deadline
+    SELECT c.*,
+           CASE WHEN l.case_id IS NULL
+                THEN (c.filed_on + CASE WHEN c.non_litigation THEN interval '3 months'
+                                        ELSE interval '6 months' END)::date
+                ELSE l.deadline END AS statutory_deadline
     FROM enforcement_case c
+    LEFT JOIN case_lifecycle l ON l.case_id = c.id
     WHERE ($1::text IS NULL OR c.court_code = $1)
       AND ($2::text IS NULL OR c.judge_login = $2)
       AND ($3::text IS NULL OR c.status = $3)
@@ -55,7 +59,7 @@ WITH c AS (
 SELECT c.id, c.case_number, c.court_code, ct.name AS court_name, c.case_type, c.judge_login,
        u.display_name AS judge_name, u.officer_id AS judge_officer_id, c.applicant_name, c.cause,
        c.amount_to_enforce, c.amount_recovered, c.non_litigation, c.filed_on, c.status, c.closure_mode, c.closed_on,
-       c.statutory_deadline, (c.status <> 'closed' AND current_date > c.statutory_deadline) AS overdue,
+       c.statutory_deadline, coalesce(c.status <> 'closed' AND current_date > c.statutory_deadline, false) AS overdue,
        c.created_at, c.updated_at,
        (SELECT coalesce(json_agg(json_build_object('role', p.role, 'kind', p.kind, 'id_number', p.id_number,
                                                    'name', p.name) ORDER BY p.role, p.id), '[]'::json)
@@ -64,16 +68,18 @@ SELECT c.id, c.case_number, c.court_code, ct.name AS court_name, c.case_type, c.
 FROM c
 JOIN court ct ON ct.code = c.court_code
 LEFT JOIN app_user u ON u.login = c.judge_login
-WHERE ($6::boolean IS NULL OR (c.status <> 'closed' AND current_date > c.statutory_deadline) = $6)
+WHERE ($6::boolean IS NULL
+       OR coalesce(c.status <> 'closed' AND current_date > c.statutory_deadline, false) = $6)
 ORDER BY c.filed_on DESC, c.id DESC
 LIMIT $7 OFFSET $8
 
 -- get_case_detail --
--- $1 case id: the case with parties, judge and statutory deadline (same columns as list_cases, without total)
+-- $1 case id: the case with parties, judge and statutory deadline (same columns and rules as list_cases, without total)
 SELECT c.id, c.case_number, c.court_code, ct.name AS court_name, c.case_type, c.judge_login,
        u.display_name AS judge_name, u.officer_id AS judge_officer_id, c.applicant_name, c.cause,
        c.amount_to_enforce, c.amount_recovered, c.non_litigation, c.filed_on, c.status, c.closure_mode, c.closed_on,
-       d.statutory_deadline, (c.status <> 'closed' AND current_date > d.statutory_deadline) AS overdue,
+       d.statutory_deadline,
+       coalesce(c.status <> 'closed' AND current_date > d.statutory_deadline, false) AS overdue,
        c.created_at, c.updated_at,
        (SELECT coalesce(json_agg(json_build_object('role', p.role, 'kind', p.kind, 'id_number', p.id_number,
                                                    'name', p.name) ORDER BY p.role, p.id), '[]'::json)
@@ -81,9 +87,12 @@ SELECT c.id, c.case_number, c.court_code, ct.name AS court_name, c.case_type, c.
 FROM enforcement_case c
 JOIN court ct ON ct.code = c.court_code
 LEFT JOIN app_user u ON u.login = c.judge_login
+LEFT JOIN case_lifecycle l ON l.case_id = c.id
 CROSS JOIN LATERAL (
-    SELECT (c.filed_on + CASE WHEN c.non_litigation THEN interval '3 months' ELSE interval '6 months' END)::date
-           AS statutory_deadline
+    SELECT CASE WHEN l.case_id IS NULL
+                THEN (c.filed_on + CASE WHEN c.non_litigation THEN interval '3 months'
+                                        ELSE interval '6 months' END)::date
+                ELSE l.deadline END AS statutory_deadline
 ) d
 WHERE c.id = $1
 
