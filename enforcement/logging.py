@@ -12,13 +12,33 @@ from typing import Any
 
 import structlog
 
-from enforcement.domain.privacy import REDACTED_KEYS, redact
+from enforcement.domain.privacy import REDACTED_KEYS, redact, scrub_identifiers
 
 
 def _redact_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     if any(k in REDACTED_KEYS for k in event_dict) or any(isinstance(v, dict) for v in event_dict.values()):
         return redact(dict(event_dict))
     return event_dict
+
+
+def _scrub_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Last net: an ID number inside any text (a formatted exception, a database error) is masked."""
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = scrub_identifiers(value)
+    return event_dict
+
+
+class _ScrubFilter(logging.Filter):
+    """The same net for the standard library's logging (asyncpg, aiohttp)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub_identifiers(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub_identifiers(record.exc_text)
+        return True
 
 
 def configure_logging(level: str = "INFO", *, json_output: bool | None = None) -> None:
@@ -32,15 +52,22 @@ def configure_logging(level: str = "INFO", *, json_output: bool | None = None) -
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact_processor,
         structlog.processors.format_exc_info,
+        _scrub_processor,
     ]
-    processors.append(structlog.processors.JSONRenderer(ensure_ascii=False) if as_json else structlog.dev.ConsoleRenderer())
+    processors.append(
+        structlog.processors.JSONRenderer(ensure_ascii=False) if as_json else structlog.dev.ConsoleRenderer()
+    )
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr,
+                        format="%(name)s %(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _ScrubFilter) for f in handler.filters):
+            handler.addFilter(_ScrubFilter())
 
 
 __all__ = ["configure_logging"]

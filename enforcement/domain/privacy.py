@@ -11,6 +11,7 @@ birth date and most of the sequence hidden), no mask shows more than half of a v
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "mask_id_number",
     "mask_name",
     "redact",
+    "scrub_identifiers",
 ]
 
 # Keys whose values are identification numbers: masked with mask_id_number.
@@ -201,3 +203,18 @@ def _mask_value(value: object, masker: Callable[[str], str], depth: int) -> obje
     if isinstance(value, list | tuple):
         return [_mask_value(v, masker, depth + 1) for v in value]
     return "***"
+
+
+# An 18-character resident ID or unified social credit code (two characters, six digits of
+# address or region code, ten more), or an old 15-digit resident ID, standing alone in a text.
+_ID_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{9}[0-9A-HJ-NPQRTUWXYx]|[0-9]{15})"
+    r"(?![0-9A-Za-z])"
+)
+
+
+def scrub_identifiers(text: str) -> str:
+    """Mask every identification number found in free text (an exception message, a database
+    error's detail): the net under ``redact``, which masks by key. Names cannot be found this way;
+    they must never reach a message in the first place."""
+    return _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)

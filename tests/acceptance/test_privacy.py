@@ -74,3 +74,31 @@ async def test_no_id_number_or_name_in_logs_metrics_or_errors(restore_logging: N
     for where, text in (("logs", logs), ("metrics", metrics_text), ("error bodies", errors)):
         for secret in [*secrets_of(DEBTOR.id_number, DEBTOR.name), bad_number]:
             assert secret not in text, f"{secret[:3]}… appears in clear in the {where}"
+
+
+def test_an_id_number_inside_an_exception_or_a_library_message_is_masked(
+        restore_logging: None, capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers.clear()  # as in production: configure_logging installs the root handler itself
+    try:
+        configure_logging("INFO", json_output=True)
+        _log_secrets()
+    finally:
+        for handler in root.handlers[:]:
+            root.removeHandler(handler)
+        root.handlers.extend(saved)
+    out = capsys.readouterr()
+    text = out.err + out.out
+    assert "unhandled_error" in text and "already exists" in text and "detail:" in text
+    assert DEBTOR.id_number not in text and DEBTOR.id_number[6:14] not in text
+    assert DEBTOR.id_number[:6] + "********" + DEBTOR.id_number[-4:] in text
+
+
+def _log_secrets() -> None:
+    log = structlog.get_logger("privacy-test")
+    try:
+        raise ValueError(f"Key (case_id, role, id_number)=(1, debtor, {DEBTOR.id_number}) already exists")
+    except ValueError:
+        log.error("unhandled_error", exc_info=True)
+    logging.getLogger("asyncpg.test").warning("detail: %s", DEBTOR.id_number)
