@@ -1,6 +1,6 @@
 """Every indicator on a hand-built court, computed by hand below and compared with the SQL.
 
-Window 2025-01-01 .. 2025-12-31, court 辽0102, judges A (zhangwei) and B (lina). Fourteen cases
+Window 2025-01-01 .. 2025-12-31, court 辽0102, judges A (zhangwei) and B (lina). Seventeen cases
 (one debtor each), chosen to cover suspensions, extensions, cases pending across the window's
 edges and every closure mode:
 
@@ -19,6 +19,9 @@ edges and every closure mode:
  C12  A     执    2025-03-10  non-litigation, settlement performed 60000     2025-06-10   2025-06-01 和解长期履行
  C13  B     执    2023-06-01  -                                              2023-12-01   2024-11-30 执行完毕
  C14  A     执    2022-05-01  -                                              2022-11-01   pending
+ C15  B     执    2025-02-20  0/10000                                        2025-08-20   2025-04-01 不予执行
+ C16  A     执    2025-03-05  0/20000                                        2025-09-05   2025-03-25 驳回申请
+ C17  B     执恢  2025-05-01  0/5000                                         2025-11-01   2025-05-10 销案
 """
 
 from __future__ import annotations
@@ -95,6 +98,13 @@ async def build(w: World) -> dict[str, int]:
     c["C13"] = await w.case(JUDGE_B, D("2023-06-01"), amount="9000")
     await w.event(c["C13"], "closed", D("2024-11-30"), mode="执行完毕")
     c["C14"] = await w.case(JUDGE_A, D("2022-05-01"), amount="1000")
+
+    c["C15"] = await w.case(JUDGE_B, D("2025-02-20"), amount="10000")
+    await w.event(c["C15"], "closed", D("2025-04-01"), mode="不予执行")
+    c["C16"] = await w.case(JUDGE_A, D("2025-03-05"), amount="20000")
+    await w.event(c["C16"], "closed", D("2025-03-25"), mode="驳回申请")
+    c["C17"] = await w.case(JUDGE_B, D("2025-05-01"), case_type="执恢", amount="5000")
+    await w.event(c["C17"], "closed", D("2025-05-10"), mode="销案")
     return c
 
 
@@ -122,7 +132,8 @@ async def test_derived_deadlines_match_the_hand_computation(court: tuple[World, 
     rows = {r["case_id"]: r["deadline"] for r in await w.pool.fetch("SELECT case_id, deadline FROM case_lifecycle")}
     expected = {"C1": "2025-07-10", "C2": "2025-08-01", "C3": "2025-10-01", "C4": "2025-12-10", "C5": None,
                 "C6": "2025-03-01", "C7": "2025-04-15", "C8": "2025-07-05", "C9": None, "C10": "2025-08-15",
-                "C11": "2025-07-20", "C12": "2025-06-10", "C13": "2023-12-01", "C14": None}
+                "C11": "2025-07-20", "C12": "2025-06-10", "C13": "2023-12-01", "C14": None,
+                "C15": "2025-08-20", "C16": "2025-09-05", "C17": "2025-11-01"}
     # C5 and C14 had no event: their rows come from reconciliation (before computing indicators).
     for name, deadline in expected.items():
         got = rows.get(c[name])
@@ -145,7 +156,8 @@ async def test_every_indicator_equals_the_hand_computation(court: tuple[World, d
 
     # 1. deadline in 2025, not 终本/终结执行/不予执行/驳回/销案: C1 ok, C2 late, C3 ok (suspension),
     #    C4 pending at its extended deadline, C6 ok, C12 ok (non-litigation, settlement performed) = 4/6.
-    #    C5 (deadline 2026) and C9 (clock stopped) are not counted; C11 is a preservation case.
+    #    C5 (deadline 2026) and C9 (clock stopped) are not counted; C11 is a preservation case;
+    #    C7 C8 (终本), C10 (终结执行), C15 (不予执行), C16 (驳回申请), C17 (销案) had nothing to enforce.
     s = ind["statutory_closure_rate"]
     assert (s["numerator"], s["denominator"]) == ("4", "6")
     assert s["value"] == pytest.approx(4 / 6, abs=1e-6)
@@ -159,26 +171,29 @@ async def test_every_indicator_equals_the_hand_computation(court: tuple[World, d
     # 3. petitions received in 2025: P1 (closed), P2 (open), P3 (closed) = 2/3.
     p = ind["petition_closure_rate"]
     assert (p["numerator"], p["denominator"]) == ("2", "3")
-    # 4. 2023-01-01 .. 2025-12-31: 13 cases (all but C11) pending at the start or filed since;
-    #    closed by 2025-12-31: C1 C2 C3 C6 C7 C8 C10 C12 C13 = 9/13.
+    # 4. 2023-01-01 .. 2025-12-31: 16 cases (all but C11) pending at the start or filed since;
+    #    closed by 2025-12-31: C1 C2 C3 C6 C7 C8 C10 C12 C13 C15 C16 C17 = 12/16.
     o = ind["overall_closure_rate"]
     assert o["window"] == {"from": "2023-01-01", "to": "2025-12-31"}
-    assert (o["numerator"], o["denominator"]) == ("9", "13")
-    assert o["value"] == pytest.approx(9 / 13, abs=1e-6)
-    # 5. closed in 2025 (C1 C2 C3 C6 C7 C8 C10 C12): recovered 320000 of 800000 = 0.4.
+    assert (o["numerator"], o["denominator"], o["value"]) == ("12", "16", 0.75)
+    # 5. closed in 2025 (C1 C2 C3 C6 C7 C8 C10 C12 C15 C16 C17): recovered 100000 + 50000 + 80000 +
+    #    20000 + 0 + 10000 + 0 + 60000 + 0 + 0 + 0 = 320000 of 835000 = 0.383234; six recovered less.
     r = ind["recovery_rate"]
-    assert (r["numerator"], r["denominator"], r["value"], r["pulling_down"]) == ("320000", "800000", 0.4, 3)
-    # 6-8. the same 8 closures: 执行完毕 4, + 和解长期履行 5, 终本 2.
-    assert (ind["full_enforcement_rate"]["numerator"], ind["full_enforcement_rate"]["denominator"]) == ("4", "8")
+    assert (r["numerator"], r["denominator"], r["pulling_down"]) == ("320000", "835000", 6)
+    assert r["value"] == pytest.approx(320000 / 835000, abs=1e-6)
+    # 6-8. the same 11 closures: 执行完毕 4, + 和解长期履行 5, 终本 2.
     f = ind["full_enforcement_rate"]
-    assert nd(group(f, "by_judge", "zhangwei")) == ("3", "5")
-    assert nd(group(f, "by_case_type", "执恢")) == ("0", "1")
-    assert ind["actual_enforcement_rate"]["value"] == 0.625
-    assert ind["zhongben_rate"]["value"] == 0.25
+    assert nd(f) == ("4", "11")
+    assert nd(group(f, "by_judge", "zhangwei")) == ("3", "6")   # C1 C2 C3 of C1 C2 C3 C7 C12 C16
+    assert nd(group(f, "by_judge", "lina")) == ("1", "5")       # C6 of C6 C8 C10 C15 C17
+    assert nd(group(f, "by_case_type", "执恢")) == ("0", "2")    # C10, C17
+    assert nd(ind["actual_enforcement_rate"]) == ("5", "11")
+    assert nd(ind["zhongben_rate"]) == ("2", "11")
     assert ind["zhongben_rate"]["higher_is_better"] is False
-    # 9. days: 130 + 226 + 203 + 162 + 156 + 156 + 75 + 83 = 1191 over 8 = 148.875; only C2 closed late.
+    # 9. days: 130 + 226 + 203 + 162 + 156 + 156 + 75 + 83 + 40 + 20 + 9 = 1260 over 11 = 114.545;
+    #    only C2 closed after its deadline.
     a = ind["avg_days_to_close"]
-    assert (a["numerator"], a["denominator"], a["value"], a["pulling_down"]) == ("1191", "8", 148.88, 1)
+    assert (a["numerator"], a["denominator"], a["value"], a["pulling_down"]) == ("1260", "11", 114.55, 1)
     # 10. rounds due in 2025: C7 round 1 made on its due date, C8 round 1 not made = 1/2.
     q = ind["requery_on_time_rate"]
     assert (q["numerator"], q["denominator"]) == ("1", "2")
@@ -208,10 +223,11 @@ async def test_drill_down_names_the_cases_and_the_reasons(court: tuple[World, di
 async def test_windows_cut_cases_pending_across_their_edges(court: tuple[World, dict[str, int]]) -> None:
     w, c = court
     service = IndicatorService(w.pool, w.lifecycle)
-    # First half of 2025: deadlines C6 (03-01), C12 (06-10) -> 2/2; closures C1 C6 C7 C8 C10 C12 -> 执行完毕 2/6.
+    # First half of 2025: deadlines C6 (03-01), C12 (06-10) -> 2/2; closures C1 C6 C7 C8 C10 C12 C15 C16
+    # C17 -> 执行完毕 (C1, C6) 2/9.
     h1 = by_code(await service.compute(None, Scope(date(2025, 1, 1), date(2025, 6, 30), court="辽0102")))
-    assert (h1["statutory_closure_rate"]["numerator"], h1["statutory_closure_rate"]["denominator"]) == ("2", "2")
-    assert (h1["full_enforcement_rate"]["numerator"], h1["full_enforcement_rate"]["denominator"]) == ("2", "6")
+    assert nd(h1["statutory_closure_rate"]) == ("2", "2")
+    assert nd(h1["full_enforcement_rate"]) == ("2", "9")
     # Second half: C1 (07-10) ok, C2 late, C3 (10-01) ok, C4 pending (12-10) -> 2/4.
     h2 = by_code(await service.compute(None, Scope(date(2025, 7, 1), date(2025, 12, 31), court="辽0102")))
     assert (h2["statutory_closure_rate"]["numerator"], h2["statutory_closure_rate"]["denominator"]) == ("2", "4")
@@ -255,4 +271,4 @@ async def test_a_court_replaces_a_definition_with_its_own_sql(court: tuple[World
     await w.pool.execute("UPDATE indicator_definition SET function_name = 'court_full_enforcement_rate'"
                          " WHERE code = 'full_enforcement_rate'")
     ind = by_code(await IndicatorService(w.pool, w.lifecycle).compute(None, WINDOW))["full_enforcement_rate"]
-    assert (ind["numerator"], ind["denominator"], ind["function"]) == ("5", "8", "court_full_enforcement_rate")
+    assert (ind["numerator"], ind["denominator"], ind["function"]) == ("5", "11", "court_full_enforcement_rate")
