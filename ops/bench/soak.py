@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import psutil
@@ -66,18 +67,35 @@ FROM agency_task
 """
 
 
-def sample_processes(pids: dict[str, int]) -> dict[str, dict[str, int]]:
+def sample_processes(pids: dict[str, int], pg_port: int, agency_ports: set[int]) -> dict[str, dict[str, int]]:
+    """Per process: resident memory, open descriptors, TCP connections in all and by peer
+    (inbound to its own port, to PostgreSQL, to the agencies), and those the peer closed but the
+    process has not (CLOSE_WAIT: the signature of a connection leak)."""
     out = {}
     for name, pid in pids.items():
         with contextlib.suppress(psutil.Error):
             p = psutil.Process(pid)
-            out[name] = {"rss": p.memory_info().rss, "fds": p.num_fds(),
-                         "tcp": len(p.net_connections(kind="tcp"))}
+            conns = p.net_connections(kind="tcp")
+            listening = {c.laddr.port for c in conns if c.status == psutil.CONN_LISTEN}
+            row = {"rss": p.memory_info().rss, "fds": p.num_fds(), "tcp": len(conns), "inbound": 0,
+                   "postgres": 0, "agencies": 0, "close_wait": 0}
+            for c in conns:
+                if c.status == psutil.CONN_CLOSE_WAIT:
+                    row["close_wait"] += 1
+                if c.status == psutil.CONN_LISTEN:
+                    continue
+                if c.laddr.port in listening:
+                    row["inbound"] += 1
+                elif c.raddr and c.raddr.port == pg_port:
+                    row["postgres"] += 1
+                elif c.raddr and c.raddr.port in agency_ports:
+                    row["agencies"] += 1
+            out[name] = row
     return out
 
 
-async def sampler(dsn: str, pids: dict[str, int], every: float, samples: list[dict[str, Any]],
-                  stop: asyncio.Event) -> None:
+async def sampler(dsn: str, pids: dict[str, int], agency_ports: set[int], every: float,
+                  samples: list[dict[str, Any]], stop: asyncio.Event) -> None:
     conn = await asyncpg.connect(dsn)
     started = time.monotonic()
     try:
@@ -85,7 +103,8 @@ async def sampler(dsn: str, pids: dict[str, int], every: float, samples: list[di
             stuck = await conn.fetchrow(STUCK_SQL)
             pg_conns = await conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
-            samples.append({"t": time.monotonic() - started, "procs": sample_processes(pids),
+            procs = sample_processes(pids, urlsplit(dsn).port or 0, agency_ports)
+            samples.append({"t": time.monotonic() - started, "procs": procs,
                             "pg_connections": pg_conns, "lapsed": stuck["lapsed"], "overdue": stuck["overdue"],
                             "open": stuck["open"]})
             with contextlib.suppress(TimeoutError):
@@ -97,7 +116,7 @@ async def sampler(dsn: str, pids: dict[str, int], every: float, samples: list[di
 async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, service: Service) -> dict[str, Any]:
     probe = debtors(args.probe)
     case_id = await seed_case(dsn, probe)
-    client = Client(service.url, token(work / "data"), case_id, connections=256)
+    client = Client(service.url, token(work / "data"), case_id, connections=args.client_connections)
     # The maximum load with this latency, faults off.
     done = await client.closed_loop(probe, 128)
     await wait_completed(dsn, len(done), timeout=900)
@@ -114,7 +133,8 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
                                        "callback_secret": CALLBACK_SECRET})
     samples: list[dict[str, Any]] = []
     stop = asyncio.Event()
-    watch = asyncio.create_task(sampler(dsn, service.pids(), args.sample_seconds, samples, stop))
+    agency_ports = {urlsplit(u).port or 0 for u in sims.urls.values()}
+    watch = asyncio.create_task(sampler(dsn, service.pids(), agency_ports, args.sample_seconds, samples, stop))
     load_started = time.time()
     deadline = load_started + args.minutes * 60
     submitted = 0
@@ -179,6 +199,8 @@ def main() -> int:
     parser.add_argument("--probe", type=int, default=1000)
     parser.add_argument("--sample-seconds", type=float, default=10.0)
     parser.add_argument("--drain-minutes", type=float, default=15.0)
+    parser.add_argument("--client-connections", type=int, default=64,
+                        help="the load client's keep-alive pool towards the API (a reverse proxy's, in production)")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--final", action="store_true", help="not preliminary: the machine was quiet")
     parser.add_argument("--keep", action="store_true")
@@ -204,7 +226,9 @@ def main() -> int:
     rows = []
     verdicts = []
     for name in sorted(samples[0]["procs"]):
-        for metric, label, scale in (("rss", "RSS MiB", mib), ("fds", "open fds", 1), ("tcp", "TCP connections", 1)):
+        for metric, label, scale in (("rss", "RSS MiB", mib), ("fds", "open fds", 1), ("tcp", "TCP connections", 1),
+                                     ("inbound", "  inbound", 1), ("postgres", "  to PostgreSQL", 1),
+                                     ("agencies", "  to agencies", 1), ("close_wait", "  CLOSE_WAIT", 1)):
             early, late, g = growth(samples, lambda s, n=name, m=metric: s["procs"].get(n, {}).get(m))
             peak = max(s["procs"].get(name, {}).get(metric, 0) for s in samples)
             rows.append([name, label, f"{early / scale:.1f}", f"{late / scale:.1f}", f"{peak / scale:.1f}",
