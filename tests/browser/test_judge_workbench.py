@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from playwright.async_api import expect
 
@@ -266,4 +267,27 @@ async def test_a_judge_cannot_open_another_judges_case(make_workbench: Any) -> N
     await page.wait_for_selector(".banner-error")
     assert "未分配给您" in await page.inner_text(".banner-error")
     assert debtor.name not in await page.content()
+    assert wb.js_errors == []
+
+
+async def test_an_agency_that_fails_says_so_and_the_others_still_answer(make_workbench: Any) -> None:
+    wb = await make_workbench()
+    # The traffic police refuse our credentials.
+    config_url = f"{wb.simulators['vehicles'].url}/_sim/config"
+    async with aiohttp.ClientSession() as session, session.post(config_url, json={"p_unauthorized": 1.0}) as resp:
+        assert resp.status == 200
+    page = await wb.page()
+    await wb.sign_in(page, "zhangwei")
+    case_id = await wb.case_id(FIRST[0])
+    await page.goto(f"{wb.base}/ui/cases/{case_id}")
+    await page.click("[data-search-debtor]")
+    await page.wait_for_selector("#live-search[data-search-status=completed]", timeout=30_000)
+    failed = page.locator("#live-search li.agency[data-agency=vehicles]")
+    assert await failed.get_attribute("data-state") == "failed"
+    text = await failed.inner_text()
+    assert "查询失败" in text and "身份认证失败" in text  # the agency's own reason, in plain words
+    others = page.locator("#live-search li.agency:not([data-agency=vehicles])")
+    assert set(await others.evaluate_all("items => items.map(li => li.dataset.state)")) == {"answered"}
+    assert await page.locator(".dossier-section[data-kind=vehicle]").count() == 0
+    assert await page.locator(".dossier-section[data-kind=bank_account]").count() == 1
     assert wb.js_errors == []

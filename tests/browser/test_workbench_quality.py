@@ -76,6 +76,14 @@ async def test_errors_are_shown_in_plain_words_and_a_pasted_token_signs_in(make_
     assert "陈静" in await page.inner_text("#whoami")
     assert "院庭长" in await page.inner_text("#whoami")
 
+    # The identity provider may hand the token over in the address fragment instead.
+    await page.evaluate("sessionStorage.clear()")
+    judge_token = wb.api.token("zhangwei", "judge")
+    await page.goto(f"{wb.base}/ui/signin?next=%2Fui%2Fcases#access_token={judge_token}")
+    await page.wait_for_url(lambda url: url.endswith("/ui/cases"))
+    assert "张伟" in await page.inner_text("#whoami")
+    assert "access_token" not in page.url  # the token does not linger in the address or history
+
     # A session that has ended sends the user back to sign in, saying so, and returns after.
     await page.evaluate("sessionStorage.setItem('enforcement.token', 'expired')")
     await page.goto(f"{wb.base}/ui/cases")
