@@ -111,4 +111,16 @@ async def me(request: web.Request) -> web.Response:
 routes.static("/static", WEB_ROOT, show_index=False, follow_symlinks=False)
 
 
-__all__ = ["PAGE_HEADERS", "WEB_ROOT", "routes"]
+async def _asset_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Assets are revalidated on every load (ETag), so a new release is never mixed with an old
+    module a browser kept; and never sniffed as another type."""
+    if request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-cache")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+
+
+def setup(app: web.Application) -> None:
+    app.on_response_prepare.append(_asset_headers)
+
+
+__all__ = ["PAGE_HEADERS", "WEB_ROOT", "routes", "setup"]

@@ -35,6 +35,8 @@ async def test_static_assets_are_served_and_every_module_import_resolves(make_ap
             assert resp.status == 200, rel
             if rel.endswith(".js"):
                 assert resp.content_type in ("application/javascript", "text/javascript"), rel
+            assert resp.headers["Cache-Control"] == "no-cache"
+            assert resp.headers["X-Content-Type-Options"] == "nosniff"
     # Every relative import names a file that exists (no build step resolves them for us).
     for rel in modules:
         text = (WEB_ROOT / rel).read_text(encoding="utf-8")
