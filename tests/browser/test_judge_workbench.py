@@ -267,6 +267,15 @@ async def test_a_judge_cannot_open_another_judges_case(make_workbench: Any) -> N
     await page.wait_for_selector(".banner-error")
     assert "未分配给您" in await page.inner_text(".banner-error")
     assert debtor.name not in await page.content()
+
+    # A supervisor of another court is refused the same way.
+    await page.click("#sign-out")
+    await wb.sign_in(page, "liuyang")
+    await page.goto(f"{wb.base}/ui/cases/{others}")
+    error = page.locator("[data-error-code]")
+    await error.wait_for()
+    assert await error.get_attribute("data-error-code") == "other_court"
+    assert debtor.name not in await page.content()
     assert wb.js_errors == []
 
 
