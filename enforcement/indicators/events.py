@@ -232,6 +232,7 @@ class Lifecycle:
     resumed_on: date | None = None
     amount_recovered: Decimal | None = None  # None: no amount_recovered event (keep the case's own figure)
     open_petitions: tuple[str, ...] = ()
+    suspensions: int = 0  # suspension_started events: without any, the events say nothing of suspension
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -343,6 +344,7 @@ def replay(events: Iterable[CaseEvent], *, filed_on: date, non_litigation: bool,
         suspended_since=open_since, closed_on=closed_on, closure_mode=mode, settlement_performed=performed,
         resumed_on=resumed_on, amount_recovered=recovered,
         open_petitions=tuple(sorted(p for p, done in petitions.items() if not done)),
+        suspensions=len(all_suspensions),
     )
 
 

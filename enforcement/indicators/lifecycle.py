@@ -196,7 +196,9 @@ class LifecycleService:
 
     async def closure_check(self, actor: Actor, case_id: int, as_of: date | None = None) -> dict[str, Any]:
         case = await self._readable_case(actor, case_id)
-        day = as_of or self.today()
+        # Default: today; for a case closed as 终本, the day it was closed (what the closure was judged on).
+        closed_zb = case["closure_mode"] == ZHONGBEN and case["closed_on"] is not None
+        day = as_of or (case["closed_on"] if closed_zb else self.today())
         checklist = await self.checklist(self.pool, case, day)
         return {"case_id": case_id, "case_number": case["case_number"], "case_status": case["status"],
                 "closure_mode": case["closure_mode"], "closed_on": _iso(case["closed_on"]),
@@ -325,6 +327,8 @@ class LifecycleService:
             status, mode, closed_on = "closed", lc.closure_mode, lc.closed_on
         elif case["status"] == "closed":  # closed by the case system's push, not by an event: keep it
             status, mode, closed_on = "closed", case["closure_mode"], case["closed_on"]
+        elif lc.suspensions == 0:  # the events say nothing of suspension: the case's own status stands
+            status, mode, closed_on = str(case["status"]), None, None
         else:
             status, mode, closed_on = lc.status, None, None
         await store.update_case_status(conn, case_id, status=status, closure_mode=mode, closed_on=closed_on,
