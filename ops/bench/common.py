@@ -169,6 +169,14 @@ class Postgres:
     def stop(self) -> None:
         self.server.stop(mode="immediate")
 
+    def postmaster_pid(self) -> int | None:
+        """The server's main process (its backends are its children); other PostgreSQL servers
+        on the machine (other people's tests) are not ours to count."""
+        try:
+            return int((self.server.pgdata / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     def version(self) -> str:
         async def get() -> str:
             conn = await asyncpg.connect(self.admin_dsn)
@@ -543,12 +551,15 @@ class CpuMeter:
     connection a backend serves (matched by the client's TCP port when ``postgres_port`` is
     given), autovacuum, and the server's own processes."""
 
-    def __init__(self, groups: Mapping[str, Sequence[int]], *, postgres_port: int | None = None) -> None:
+    def __init__(self, groups: Mapping[str, Sequence[int]], *, postgres_port: int | None = None,
+                 postmaster: int | None = None) -> None:
         self.groups = {k: list(v) for k, v in groups.items()}
         self.postgres_port = postgres_port
+        self.postmaster = postmaster
         self.before: dict[str, float] = {}
         self.after: dict[str, float] = {}
         self.wall = 0.0
+        self.busy = 0.0
 
     def _port_owners(self) -> dict[int, str]:
         import psutil
@@ -569,12 +580,17 @@ class CpuMeter:
 
         owners = self._port_owners()
         out: dict[str, float] = {}
-        for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
-            with contextlib.suppress(psutil.Error, TypeError):
-                cmd = " ".join(proc.info["cmdline"] or [])
-                if not (proc.info["name"] == "postgres" or cmd.startswith("postgres:")):
-                    continue
-                t = proc.info["cpu_times"]
+        if self.postmaster is None:
+            return out
+        try:
+            main = psutil.Process(self.postmaster)
+            procs = [main, *main.children(recursive=True)]
+        except psutil.Error:
+            return out
+        for proc in procs:
+            with contextlib.suppress(psutil.Error, TypeError, ValueError):
+                cmd = " ".join(proc.cmdline())
+                t = proc.cpu_times()
                 if "autovacuum" in cmd:
                     part = "autovacuum"
                 elif "127.0.0.1(" in cmd:
@@ -600,12 +616,21 @@ class CpuMeter:
             out[f"postgres:{part}"] = seconds
         return out
 
+    @staticmethod
+    def _machine_busy() -> float:
+        import psutil
+
+        t = psutil.cpu_times()
+        return float(sum(t) - t.idle - getattr(t, "iowait", 0.0))
+
     def start(self) -> None:
         self.before = self._sample()
+        self.busy = self._machine_busy()
         self.wall = time.monotonic()
 
     def stop(self) -> dict[str, float]:
         self.after = self._sample()
+        self.busy = self._machine_busy() - self.busy
         self.wall = time.monotonic() - self.wall
         return self.used()
 
@@ -622,7 +647,8 @@ class CpuMeter:
         parts.append(f"postgres {share(sum(pg.values()))} [serving: {inner}]")
         total = sum(used.values())
         return (f"CPU over {self.wall:.1f} s (percent of one core): " + ", ".join(parts)
-                + f"; all together {share(total)}")
+                + f"; all together {share(total)}; the whole machine was busy {share(self.busy)} "
+                f"of {os.cpu_count() or 1} cores")
 
 
 class PgSampler:

@@ -59,7 +59,7 @@ NO_LATENCY: dict[str, dict[str, Any]] = {a: {} for a in AGENCIES} | {"banks": {"
 
 async def durable(dsn: str, service: Service, data_dir: Path, people: list[tuple[str, str]], case_id: int,
                   *, concurrency: int, warmup: int, sims: Simulators, profile: Path | None = None,
-                  pg_profile: bool = False) -> dict[str, Any]:
+                  pg_profile: bool = False, postmaster: int | None = None) -> dict[str, Any]:
     client = Client(service.url, token(data_dir), case_id)
     if warmup:
         await client.closed_loop(people[:warmup], concurrency)
@@ -68,7 +68,8 @@ async def durable(dsn: str, service: Service, data_dir: Path, people: list[tuple
     measured = people[warmup:]
     meter = CpuMeter({"api": [p.pid for p in service.procs if p.name.startswith("api")],
                       "workers": [p.pid for p in service.procs if p.name.startswith("worker")],
-                      "simulators": [p.pid for p in sims.procs]}, postgres_port=urlsplit(dsn).port)
+                      "simulators": [p.pid for p in sims.procs]},
+                     postgres_port=urlsplit(dsn).port, postmaster=postmaster)
     sampler = PgSampler(dsn) if pg_profile else None
     with profiled(service.pids(), profile):
         if sampler is not None:
@@ -219,7 +220,7 @@ def main() -> int:
             print(f"durable: {args.searches} searches, {args.workers} worker(s) ...", flush=True)
             d = asyncio.run(durable(dsn, service, work / "data", people, case_id, concurrency=args.concurrency,
                                     warmup=args.warmup, sims=sims, profile=args.profile,
-                                    pg_profile=args.pg_profile))
+                                    pg_profile=args.pg_profile, postmaster=pg.postmaster_pid()))
             if args.pg_statements:
                 print(asyncio.run(pg.statements_report()))
             if args.profile:

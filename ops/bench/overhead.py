@@ -53,7 +53,8 @@ from common import (
 )
 
 
-async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, service: Service) -> dict[str, Any]:
+async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, service: Service,
+              postmaster: int | None = None) -> dict[str, Any]:
     probe_people = debtors(args.probe)
     case_id = await seed_case(dsn, probe_people)
     client = Client(service.url, token(work / "data"), case_id, connections=256)
@@ -73,7 +74,8 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
     load_people = debtors(n, offset=1_000_000)
     await add_debtors(dsn, case_id, load_people)
     meter = CpuMeter({"api": [service.procs[0].pid], "workers": [p.pid for p in service.procs[1:]],
-                      "simulators": [p.pid for p in sims.procs]}, postgres_port=urlsplit(dsn).port)
+                      "simulators": [p.pid for p in sims.procs]},
+                     postgres_port=urlsplit(dsn).port, postmaster=postmaster)
     meter.start()
     submitted = await client.open_loop(load_people[:n], rate)
     await wait_completed(dsn, len(submitted), timeout=900)
@@ -125,7 +127,7 @@ def main() -> int:
         service = Service(work, service_env(dsn, sims.urls, work / "data"), workers=args.workers)
         try:
             asyncio.run(service.start())
-            r = asyncio.run(run(args, work, dsn, sims, service))
+            r = asyncio.run(run(args, work, dsn, sims, service, pg.postmaster_pid()))
         finally:
             service.stop()
             sims.stop()

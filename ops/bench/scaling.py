@@ -60,7 +60,8 @@ def main() -> int:
                     case_id = asyncio.run(seed_case(dsn, people))
                     print(f"{workers} worker(s): {args.searches} searches ...", flush=True)
                     r = asyncio.run(durable(dsn, service, work / "data", people, case_id,
-                                            concurrency=args.concurrency, warmup=args.warmup, sims=sims))
+                                            concurrency=args.concurrency, warmup=args.warmup, sims=sims,
+                                            postmaster=pg.postmaster_pid()))
                     results.append((workers, r))
                 finally:
                     service.stop()
