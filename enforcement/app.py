@@ -132,15 +132,18 @@ def create_app(
         worker = Dispatcher(TaskStore(app[POOL]), app[RUNTIMES], config)
         app[EXTRAS]["dispatcher"] = worker
         metrics.WORKER_INFO.labels(role="worker").set(1)
-        runner = asyncio.gather(
-            worker.run(),
-            listen_forever(app[DSN], "agency_tasks", worker.wake, on_reconnect=worker.wake),
-        )
+        running = [
+            asyncio.create_task(worker.run(), name="dispatcher"),
+            asyncio.create_task(listen_forever(app[DSN], "agency_tasks", worker.wake, on_reconnect=worker.wake),
+                                name="dispatcher-listen"),
+        ]
         log.info("dispatcher_started", worker_id=config.worker_id, agencies=sorted(app[RUNTIMES]))
         yield
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
+        for task in running:
+            task.cancel()
+        # Wait for each to finish (a cancelled gather would not): the dispatcher lets its calls
+        # end and flushes their outcomes while the pool is still open.
+        await asyncio.gather(*running, return_exceptions=True)
         metrics.WORKER_INFO.labels(role="worker").set(0)
 
     async def gauges(app: web.Application) -> AsyncIterator[None]:

@@ -8,7 +8,8 @@ A simulator is a real aiohttp server. Its agency-specific part (wire format, dat
     app = make_simulator_app(state, routes, error_style=my_error_body)
 
 Control endpoints (never part of the agency's API):
-    GET  /_sim/stats   counts of calls, effective queries (by idempotency key), faults injected
+    GET  /_sim/stats   counts of calls, effective queries (by idempotency key), faults injected,
+                       requests in flight now and at most (peak_in_flight)
     POST /_sim/config  change latency or fault rates at run time (JSON, SimulatorConfig fields)
     POST /_sim/reset   forget the ledger and the counts
 
@@ -114,6 +115,8 @@ class SimulatorState:
     ledger: dict[str, Any] = field(default_factory=dict)
     effective_queries: Counter[str] = field(default_factory=Counter)
     calls: int = 0
+    in_flight: int = 0  # requests being handled now (the agency's view of a client's concurrency)
+    peak_in_flight: int = 0
     faults: Counter[str] = field(default_factory=Counter)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -148,6 +151,8 @@ class SimulatorState:
         duplicated = sum(1 for n in self.effective_queries.values() if n > 1)
         return {
             "calls": self.calls,
+            "in_flight": self.in_flight,
+            "peak_in_flight": self.peak_in_flight,
             "effective_queries": sum(self.effective_queries.values()),
             "distinct_keys": len(self.effective_queries),
             "duplicated_keys": duplicated,
@@ -160,6 +165,7 @@ class SimulatorState:
         self.effective_queries.clear()
         self.faults.clear()
         self.calls = 0
+        self.peak_in_flight = self.in_flight
 
 
 def subject_rng(agency: str, id_number: str) -> random.Random:
@@ -206,6 +212,22 @@ def _pick_fault(state: SimulatorState) -> str | None:
         if roll < acc:
             return name
     return None
+
+
+@web.middleware
+async def concurrency_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Count the agency's requests in flight, and the most at once (``/_sim/stats``)."""
+    if request.path.startswith("/_sim/"):
+        return await handler(request)
+    state = request.app[STATE_KEY]
+    state.in_flight += 1
+    state.peak_in_flight = max(state.peak_in_flight, state.in_flight)
+    try:
+        return await handler(request)
+    finally:
+        state.in_flight -= 1
 
 
 @web.middleware
@@ -295,7 +317,7 @@ def make_simulator_app(
     *,
     error_style: ErrorStyle = _default_error_style,
 ) -> web.Application:
-    app = web.Application(middlewares=[fault_middleware])
+    app = web.Application(middlewares=[concurrency_middleware, fault_middleware])
     app[STATE_KEY] = state
     app[STYLE_KEY] = error_style
     app.add_routes(routes)
@@ -316,6 +338,7 @@ __all__ = [
     "ErrorStyle",
     "SimulatorConfig",
     "SimulatorState",
+    "concurrency_middleware",
     "fault_middleware",
     "make_simulator_app",
     "sample_latency",

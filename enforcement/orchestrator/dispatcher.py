@@ -112,6 +112,13 @@ def success_of(task_id: int, result: AgencyResult) -> Success:
     )
 
 
+def expired(task: ClaimedTask) -> Settlement:
+    """A task claimed after its deadline ends there; its last error is the reason shown."""
+    last = f" (last error / 最近一次错误: {task.last_error})" if task.last_error else ""
+    return Settlement(task.id, "expired", error_code="deadline",
+                      error_message=f"no answer before the deadline / 截止期限内未获答复{last}")
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -135,6 +142,7 @@ class Dispatcher:
         self._calls: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self._stopping = False
+        self._held: set[int] = set()  # tasks this worker leased and has not flushed yet
 
     # -- wake-ups ---------------------------------------------------------------------------
 
@@ -209,6 +217,7 @@ class Dispatcher:
         batch = rt.manifest.batch
         if batch is None:
             tasks = await self.store.claim(rt.name, worker, want, lease, policy.max_in_flight, half_open_calls=probes)
+            self._held.update(t.id for t in tasks)
             for task in tasks:
                 self._spawn(self._run_one(rt, task))
             return len(tasks)
@@ -216,6 +225,7 @@ class Dispatcher:
         # together, one call for the whole group, once enough wait or the oldest waited enough.
         polls = await self.store.claim(rt.name, worker, want, lease, policy.max_in_flight,
                                        which="polls", half_open_calls=probes)
+        self._held.update(t.id for t in polls)
         for task in polls:
             self._spawn(self._run_one(rt, task))
         if want - len(polls) <= 0:
@@ -226,6 +236,7 @@ class Dispatcher:
         fresh = await self.store.claim(rt.name, worker, batch.max_size, lease, policy.max_in_flight,
                                        which="fresh", call_group=uuid.uuid4(), half_open_calls=probes)
         if fresh:
+            self._held.update(t.id for t in fresh)
             self._spawn(self._run_batch(rt, fresh))
         return len(polls) + len(fresh)
 
@@ -248,8 +259,7 @@ class Dispatcher:
 
     async def _run_one(self, rt: AgencyRuntime, task: ClaimedTask) -> None:
         if task.deadline_at <= datetime.now(UTC):
-            self._settle(Settlement(task.id, "expired", error_code="deadline",
-                                    error_message="no answer before the deadline / 截止期限内未获答复"))
+            self._settle(expired(task))
             return
         operation = "poll" if task.ticket else "search"
         try:
@@ -272,8 +282,7 @@ class Dispatcher:
         live = [t for t in tasks if t.deadline_at > datetime.now(UTC)]
         for t in tasks:
             if t not in live:
-                self._settle(Settlement(t.id, "expired", error_code="deadline",
-                                        error_message="no answer before the deadline / 截止期限内未获答复"))
+                self._settle(expired(t))
         if not live:
             return
         requests = [request_from_task(t) for t in live]
@@ -441,6 +450,7 @@ class Dispatcher:
                     # again when the lease ends; the agency does not count the query twice.
                     log.error("flush_failed", error=type(exc).__name__, exc_info=True,
                               dropped=len(successes) + len(settlements))
+                    self._forget(successes, settlements)  # released by the next sweep
                     return
                 if self._stopping and delay > 2:
                     log.warning("flush_abandoned_at_shutdown", outcomes=len(successes) + len(settlements))
@@ -449,11 +459,16 @@ class Dispatcher:
                 log.warning("flush_retrying", error=type(exc).__name__, retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        self._forget(successes, settlements)
         metrics.FLUSH_SIZE.observe(len(successes) + len(settlements))
         if completed:
             metrics.SEARCHES_COMPLETED.inc(len(completed))
         if any(s.outcome == "retry" or s.outcome == "waiting" for s in settlements):
             self._wake.set()
+
+    def _forget(self, successes: Sequence[Success], settlements: Sequence[Settlement]) -> None:
+        self._held.difference_update(s.task_id for s in successes)
+        self._held.difference_update(s.task_id for s in settlements)
 
     async def _expiry_loop(self) -> None:
         while True:
@@ -462,6 +477,15 @@ class Dispatcher:
                 done = await self.store.expire_overdue()
                 if done:
                     metrics.SEARCHES_COMPLETED.inc(len(done))
+                # Leases this worker holds in the database but not in memory: a claim or an
+                # outcome the database lost (a crash with asynchronous commit, a failover to a
+                # replica that was behind), or an outcome that could not be written. Due again
+                # now, not when the lease lapses.
+                released = await self.store.release_forgotten(
+                    self.config.worker_id, sorted(self._held), self.config.expiry_sweep_seconds
+                )
+                if released:
+                    log.warning("forgotten_leases_released", tasks=released)
             except Exception as exc:
                 log.warning("expiry_sweep_failed", error=type(exc).__name__)
 

@@ -7,6 +7,7 @@ transaction that stores answers, records, events and finished searches together.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -18,6 +19,7 @@ import asyncpg
 from enforcement.store.queries import Q
 
 TERMINAL = frozenset({"succeeded", "rejected", "failed", "expired"})
+CONFLICT_RETRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class ClaimedTask:
     document_number: str
     date_from: date | None
     date_to: date | None
+    last_error: str | None  # the error of its previous attempt, if it failed
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> ClaimedTask:
@@ -66,6 +69,17 @@ class Settlement:
     delay_seconds: float = 0.0
     error_code: str | None = None
     error_message: str | None = None
+
+
+def one_outcome_per_task(
+    successes: Sequence[Success], settlements: Sequence[Settlement]
+) -> tuple[list[Success], list[Settlement]]:
+    """At most one outcome per task, the latest, an answer before anything else. A task can be
+    run twice by one worker when the database lost the claim that leased it (a crash with
+    asynchronous commit): both outcomes may then wait in the same flush."""
+    answered = {s.task_id: s for s in successes}
+    rest = {s.task_id: s for s in settlements if s.task_id not in answered}
+    return list(answered.values()), list(rest.values())
 
 
 class TaskStore:
@@ -113,8 +127,23 @@ class TaskStore:
     ) -> list[UUID]:
         """Record outcomes in one transaction; return the searches that completed with them.
 
-        Outcomes for tasks this worker no longer holds (its lease was lost) are ignored.
+        Outcomes for tasks this worker no longer holds (its lease was lost) are ignored. A
+        transaction that loses a deadlock or serialization conflict to another writer (a
+        callback and a worker finishing tasks of the same searches) is simply run again.
         """
+        successes, settlements = one_outcome_per_task(successes, settlements)
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return await self._flush_once(successes, settlements, worker_id)
+            except asyncpg.exceptions.TransactionRollbackError:
+                if attempt + 1 == CONFLICT_RETRIES:
+                    raise
+                await asyncio.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _flush_once(
+        self, successes: Sequence[Success], settlements: Sequence[Settlement], worker_id: str | None
+    ) -> list[UUID]:
         touched: set[UUID] = set()
         async with self.pool.acquire() as conn, conn.transaction():
             if successes:
@@ -156,6 +185,9 @@ class TaskStore:
                 touched.update(r["search_id"] for r in rows)
             completed: list[UUID] = []
             if touched:
+                # Another transaction may be finishing the search's other tasks right now: take
+                # the searches' locks first, so that whichever commits last sees every task.
+                await conn.execute(Q.lock_running_searches, sorted(touched))
                 done = await conn.fetch(Q.complete_searches, list(touched))
                 completed = [r["search_id"] for r in done]
                 await conn.execute(Q.notify_search_events)
@@ -167,9 +199,16 @@ class TaskStore:
             ids = [r["search_id"] for r in rows]
             completed: list[UUID] = []
             if ids:
+                await conn.execute(Q.lock_running_searches, sorted(set(ids)))
                 completed = [r["search_id"] for r in await conn.fetch(Q.complete_searches, ids)]
                 await conn.execute(Q.notify_search_events)
         return completed
+
+    async def release_forgotten(self, worker_id: str, held: Sequence[int], older_than_seconds: float) -> int:
+        """Put back in the queue the tasks leased to ``worker_id`` that it does not hold (leased
+        more than ``older_than_seconds`` ago, so a claim still on its way is not touched)."""
+        rows = await self.pool.fetch(Q.release_forgotten_leases, worker_id, list(held), older_than_seconds)
+        return len(rows)
 
     async def find_by_ticket(self, agency: str, ticket: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow(Q.find_task_by_ticket, agency, ticket)
@@ -181,4 +220,4 @@ class TaskStore:
         return out
 
 
-__all__ = ["TERMINAL", "ClaimedTask", "Settlement", "Success", "TaskStore"]
+__all__ = ["TERMINAL", "ClaimedTask", "Settlement", "Success", "TaskStore", "one_outcome_per_task"]

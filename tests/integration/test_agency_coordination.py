@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 
 from enforcement.store.agencies import AgencyStore
-from enforcement.store.tasks import Settlement, TaskStore
+from enforcement.store.tasks import Settlement, Success, TaskStore
 from tests.integration.test_task_queue import make_searches
 
 
@@ -122,3 +123,44 @@ async def test_an_expired_task_keeps_its_last_error_in_the_reason(pool: asyncpg.
     row = await pool.fetchrow("SELECT status, error_code, error_message FROM agency_task WHERE id = $1", task.id)
     assert row["status"] == "expired" and row["error_code"] == "deadline"
     assert "http_503" in row["error_message"] and "截止期限" in row["error_message"]
+
+
+async def test_a_dead_workers_batch_is_due_again_when_its_lease_lapses(pool: asyncpg.Pool) -> None:
+    await make_searches(pool, 5, agencies=["banks"])
+    store = TaskStore(pool)
+    assert (await store.oldest_due("banks"))[1] == 5
+    lost = await store.claim("banks", "dead", 10, 0.2, 4, which="fresh", call_group=uuid.uuid4())
+    assert len(lost) == 5
+    assert (await store.oldest_due("banks"))[1] == 0  # leased: not due
+    await asyncio.sleep(0.3)  # the worker died; its lease lapses
+    age, n = await store.oldest_due("banks")
+    assert n == 5 and age > 0
+    again = await store.claim("banks", "alive", 10, 60, 4, which="fresh", call_group=uuid.uuid4())
+    assert sorted(t.id for t in again) == sorted(t.id for t in lost)
+    assert all(t.attempts == 2 for t in again)
+
+
+async def test_two_outcomes_of_one_task_in_a_flush_store_one_answer(pool: asyncpg.Pool) -> None:
+    # After a crash that lost the claim, a worker may run a task twice and flush both outcomes.
+    await make_searches(pool, 1, agencies=["vehicles"])
+    store = TaskStore(pool)
+    [task] = await store.claim("vehicles", "w1", 1, 60, 5)
+    now = datetime.now(UTC)
+    answer = Success(task.id, {"n": 1}, now, "R1", [])
+    again = Success(task.id, {"n": 2}, now, "R2", [])
+    done = await store.flush([answer, again], [Settlement(task.id, "retry", error_code="timeout")], worker_id="w1")
+    assert len(done) == 1
+    rows = await pool.fetch("SELECT raw FROM agency_answer WHERE task_id = $1", task.id)
+    assert [r["raw"] for r in rows] == [{"n": 2}]
+
+
+async def test_leases_a_worker_no_longer_holds_are_released_early(pool: asyncpg.Pool) -> None:
+    await make_searches(pool, 3, agencies=["vehicles"])
+    store = TaskStore(pool)
+    tasks = await store.claim("vehicles", "w1", 3, 600, 5)
+    assert await store.release_forgotten("w1", [t.id for t in tasks], 0) == 0  # all held
+    assert await store.release_forgotten("w1", [tasks[0].id], 60) == 0  # leased just now: not yet
+    await asyncio.sleep(0.05)
+    assert await store.release_forgotten("w1", [tasks[0].id], 0.01) == 2  # the database lost what w1 did
+    again = await store.claim("vehicles", "w2", 3, 600, 5)
+    assert sorted(t.id for t in again) == sorted(t.id for t in tasks[1:])

@@ -33,12 +33,16 @@ FROM picked, search s
 WHERE t.id = picked.id AND s.id = t.search_id
 RETURNING t.id, t.search_id, t.agency, t.idempotency_key, t.ticket, t.attempts, t.deadline_at,
           s.subject_kind, s.subject_id_number, s.subject_name, s.purpose, s.request_no, s.case_number,
-          s.court_code, s.judge_name, s.judge_officer_id, s.document_number, s.date_from, s.date_to
+          s.court_code, s.judge_name, s.judge_officer_id, s.document_number, s.date_from, s.date_to,
+          t.error_code AS last_error
 
 -- oldest_due_task --
--- $1 agency: age in seconds of the oldest task due and not yet claimed (batching decisions, metrics)
-SELECT extract(epoch FROM now() - min(due_at))::float8 AS age, count(*) AS n
-FROM agency_task WHERE agency = $1 AND status = 'queued' AND ticket IS NULL AND due_at <= now()
+-- $1 agency: how long the oldest subject not yet sent has been due, and how many are (a dead worker's lapsed lease counts as due since it lapsed): batching decisions
+SELECT extract(epoch FROM now() - min(CASE WHEN status = 'running' THEN lease_expires_at ELSE due_at END))::float8 AS age,
+       count(*) AS n
+FROM agency_task
+WHERE agency = $1 AND ticket IS NULL
+  AND ((status = 'queued' AND due_at <= now()) OR (status = 'running' AND lease_expires_at < now()))
 
 -- succeed_tasks --
 -- $1 worker id (null: any holder, e.g. a callback), $2 task ids, $3 raw answers jsonb[], $4 record counts, $5 agency references, $6 answered_at[], $7 record task ids, $8 record kinds, $9 record natural keys, $10 record data jsonb[]: store answers and records, finish the tasks
@@ -109,6 +113,10 @@ SELECT search_id, agency, 'task',
 FROM done
 RETURNING search_id
 
+-- lock_running_searches --
+-- $1 search ids uuid[] (sorted, so that concurrent lockers never deadlock): lock the running ones until the transaction ends; the next statement's snapshot then sees every task finished by transactions that held the lock before
+SELECT id FROM search WHERE id = ANY($1::uuid[]) AND status = 'running' ORDER BY id FOR NO KEY UPDATE
+
 -- complete_searches --
 -- $1 search ids: mark searches whose tasks are all terminal as completed, with an event each
 WITH c AS (
@@ -148,6 +156,15 @@ WITH picked AS (
     FROM done
 )
 SELECT DISTINCT search_id FROM done
+
+-- release_forgotten_leases --
+-- $1 worker id, $2 task ids the worker holds in memory, $3 seconds since the lease was taken: the worker's other leases (the database lost what it did with them, or it could not write it) are due again now instead of when they lapse
+UPDATE agency_task
+SET status = CASE WHEN ticket IS NULL THEN 'queued' ELSE 'waiting' END, leased_by = NULL, lease_expires_at = NULL,
+    due_at = now(), updated_at = now()
+WHERE leased_by = $1 AND status = 'running' AND NOT (id = ANY($2::bigint[]))
+  AND updated_at < now() - make_interval(secs => $3)
+RETURNING id
 
 -- find_task_by_ticket --
 -- $1 agency, $2 ticket
