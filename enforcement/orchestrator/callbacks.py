@@ -154,6 +154,10 @@ class CallbackReceiver:
                 settlements.append(Settlement(holder.task_id, "rejected", error_code="rejected",
                                               error_message=answer.rejection or "rejected by the agency"))
         completed = await self.tasks.flush(successes, settlements, worker_id=None) if successes or settlements else []
+        metrics.TASKS_FINISHED.labels(agency=cb.agency, status="succeeded").inc(len(successes))
+        metrics.TASKS_FINISHED.labels(agency=cb.agency, status="rejected").inc(len(settlements))
+        if completed:
+            metrics.SEARCHES_COMPLETED.inc(len(completed))
         return CallbackReport(len(answers), len(successes) + len(settlements), already, len(completed))
 
     def _agency(self, name: str) -> AgencyRuntime:
