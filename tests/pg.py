@@ -26,7 +26,7 @@ def docker_answers() -> bool:
             client = docker.from_env(timeout=2)
             client.ping()
             return True
-        except Exception:  # noqa: BLE001 - any failure means no usable engine
+        except Exception:
             return False
         finally:
             if client is not None:

@@ -63,7 +63,7 @@ class ServiceProcess:
 
     async def start(self, *, timeout: float = 30.0) -> ServiceProcess:
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.proc = subprocess.Popen(
             [sys.executable, "-m", "enforcement.cli", "serve", "--role", self.role, "--port", str(self.port)],
             env=self.env,
             stdout=log,

@@ -504,7 +504,7 @@ def test_plate_provinces() -> None:
 
 
 def _rng(seed: int) -> random.Random:
-    return random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    return random.Random(seed)
 
 
 def test_resident_id_single_substitutions_always_fail() -> None:
