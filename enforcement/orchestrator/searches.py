@@ -26,7 +26,7 @@ from enforcement.domain.errors import DomainError, NotFoundError
 from enforcement.domain.subjects import Subject
 from enforcement.store.audit import AuditLog, Conn
 from enforcement.store.queries import Q
-from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore, insert_search
+from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore, announce, insert_search
 
 PURPOSES = ("财产调查", "下落查找", "终本复查", "恢复执行", "保全查询")
 
@@ -106,10 +106,13 @@ class SearchService:
                 message_zh=f"查询事由须为：{'、'.join(PURPOSES)}",
                 code="invalid_purpose",
             )
-        case = await self.load_case(req.case_id)
-        debtor = await self.pool.fetchrow(Q.case_debtor, req.case_id, req.subject.kind, req.subject.id_number)
+        case = await self.pool.fetchrow(Q.get_case_for_search_of_subject, req.case_id, req.subject.kind,
+                                        req.subject.id_number)
+        if case is None:
+            raise CaseNotFound(f"Case {req.case_id} does not exist.", message_zh=f"案件 {req.case_id} 不存在",
+                               code="case_not_found")
         try:
-            check_search(actor, _access(case), subject_is_debtor=debtor is not None)
+            check_search(actor, _access(case), subject_is_debtor=bool(case["is_debtor"]))
         except AccessDenied as exc:
             exc.about(action="search", case_id=case["id"], case_number=case["case_number"],
                       case_court=case["court_code"], subject_key=req.subject.key, purpose=req.purpose)
@@ -188,11 +191,7 @@ class SearchService:
             judge_officer_id=case["judge_officer_id"] or "", document_number=document_number, agencies=plans,
         )
         tasks = await insert_search(conn, new)
-        if all(t.status != "queued" for t in tasks):
-            await conn.fetch(Q.complete_searches, [search_id])
-        else:
-            await conn.execute(Q.notify_tasks, ",".join(t.agency for t in tasks if t.status == "queued"))
-        await conn.execute(Q.notify_search_events)
+        await announce(conn, search_id, tasks)
         if self.audit is not None:
             await self.audit.append(conn, AuditEntry(
                 action="search", actor_login=requested_by, actor_role="system", case_id=case_id,

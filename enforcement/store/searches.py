@@ -72,33 +72,27 @@ class SearchEvent:
 
 
 async def insert_search(conn: Conn, new: NewSearch) -> list[CreatedTask]:
-    """Insert the search, its tasks and their first events; caller holds the transaction."""
-    await conn.fetchval(
+    """Insert the search, its tasks and their first events (one statement); the caller holds the
+    transaction and then calls ``announce``."""
+    rows = await conn.fetch(
         Q.insert_search,
         new.id, new.case_id, new.batch_id, new.subject_kind, new.subject_id_number, new.subject_name,
         new.subject_key, new.purpose, new.requested_by, new.force_fresh, new.request_no,
         new.case_number, new.court_code, new.judge_name, new.judge_officer_id, new.document_number,
         new.date_from, new.date_to,
-    )
-    rows = await conn.fetch(
-        Q.insert_tasks,
-        new.id,
         [a.agency for a in new.agencies],
         [a.deadline_seconds for a in new.agencies],
         [a.freshness_hours for a in new.agencies],
-        new.subject_key,
-        new.case_id,
-        new.force_fresh,
     )
-    tasks = [CreatedTask(r["id"], r["agency"], r["status"], r["reused"]) for r in rows]
-    await conn.execute(
-        Q.insert_search_events,
-        [new.id] * len(tasks),
-        [t.agency for t in tasks],
-        ["task"] * len(tasks),
-        [{"task_id": t.id, "status": t.status, "reused": t.reused} for t in tasks],
-    )
-    return tasks
+    return [CreatedTask(r["id"], r["agency"], r["status"], r["reused"]) for r in rows]
+
+
+async def announce(conn: Conn, search_id: UUID, tasks: list[CreatedTask]) -> None:
+    """Complete a search answered entirely from stored answers, and wake dispatchers and streams."""
+    queued = ",".join(t.agency for t in tasks if t.status == "queued")
+    if not queued:
+        await conn.fetch(Q.complete_searches, [search_id])
+    await conn.execute(Q.notify_new_search, queued)
 
 
 class SearchStore:
@@ -113,11 +107,7 @@ class SearchStore:
             raise ValueError("an audit entry needs a SearchStore built with the audit log")
         async with self.pool.acquire() as conn, conn.transaction():
             tasks = await insert_search(conn, new)
-            if all(t.status != "queued" for t in tasks):
-                await conn.fetch(Q.complete_searches, [new.id])
-            else:
-                await conn.execute(Q.notify_tasks, ",".join(t.agency for t in tasks if t.status == "queued"))
-            await conn.execute(Q.notify_search_events)
+            await announce(conn, new.id, tasks)
             if audit_entry is not None and self.audit is not None:
                 # Last: the chain head stays locked until commit, so take it as late as possible.
                 await self.audit.append(conn, audit_entry)
@@ -146,4 +136,4 @@ class SearchStore:
         return int(value or 0)
 
 
-__all__ = ["AgencyPlan", "CreatedTask", "NewSearch", "SearchEvent", "SearchStore", "insert_search"]
+__all__ = ["AgencyPlan", "CreatedTask", "NewSearch", "SearchEvent", "SearchStore", "announce", "insert_search"]

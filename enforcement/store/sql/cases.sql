@@ -6,11 +6,24 @@ FROM enforcement_case c
 LEFT JOIN app_user u ON u.login = c.judge_login
 WHERE c.id = $1
 
+-- get_case_for_search_of_subject --
+-- $1 case id, $2 subject kind, $3 id number: the case, its judge, and whether the subject is one of its debtors
+SELECT c.id, c.case_number, c.court_code, c.case_type, c.status, c.judge_login, c.filed_on,
+       u.display_name AS judge_name, coalesce(u.officer_id, '') AS judge_officer_id,
+       EXISTS (SELECT 1 FROM case_party p
+               WHERE p.case_id = c.id AND p.role = 'debtor' AND p.kind = $2 AND p.id_number = $3) AS is_debtor
+FROM enforcement_case c
+LEFT JOIN app_user u ON u.login = c.judge_login
+WHERE c.id = $1
+
 -- case_debtor --
 -- $1 case id, $2 subject kind, $3 id number: the debtor row if the subject is a debtor of the case
 SELECT id, kind, id_number, name FROM case_party
 WHERE case_id = $1 AND role = 'debtor' AND kind = $2 AND id_number = $3
 
 -- next_document_serial --
--- $1 court code: a serial for the 协助查询通知书 number of this court's searches this year
-SELECT count(*) + 1 FROM search WHERE court_code = $1 AND created_at >= date_trunc('year', now())
+-- $1 court code: the next serial of this court's 协助查询通知书 numbers this year (one counter row per court and year)
+INSERT INTO document_serial (court_code, year, last)
+VALUES ($1, extract(year FROM now())::integer, 1)
+ON CONFLICT (court_code, year) DO UPDATE SET last = document_serial.last + 1
+RETURNING last
