@@ -86,7 +86,7 @@ async def durable(dsn: str, service: Service, data_dir: Path, people: list[tuple
     if client.errors:
         print(f"durable: {len(client.errors)} submissions refused, e.g. {client.errors[:3]}", file=sys.stderr)
     return {"n": len(submitted), "seconds": finished - started, "submit_seconds": submit_done - started,
-            "cpu": meter.summary()}
+            "cpu": meter.summary(), "cpu_seconds": sum(meter.used().values())}
 
 
 # -- (2) the in-memory ceiling, in a process of its own ----------------------------------------------
@@ -108,23 +108,40 @@ async def gather_child(urls: dict[str, str], n: int, concurrency: int, offset: i
 
         warm = debtors(min(200, n), offset=offset + n)
         await asyncio.gather(*(one(p) for p in warm))
-        started = time.time()
+        print("READY", flush=True)  # the parent starts measuring CPU, then says GO
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        started, cpu = time.time(), time.process_time()
         await asyncio.gather(*(one(p) for p in people))
-        seconds = time.time() - started
-    return {"n": n, "seconds": seconds, "entries": entries}
+        seconds, cpu = time.time() - started, time.process_time() - cpu
+    return {"n": n, "seconds": seconds, "entries": entries, "own_cpu_seconds": cpu}
 
 
-def run_gather(urls: dict[str, str], n: int, concurrency: int, offset: int) -> dict[str, Any]:
+def run_gather(urls: dict[str, str], n: int, concurrency: int, offset: int, sims: Simulators) -> dict[str, Any]:
     argv = [sys.executable, __file__, "--gather-child", json.dumps(urls), "--searches", str(n),
             "--gather-concurrency", str(concurrency), "--offset", str(offset)]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=1800)
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    line = child.stdout.readline()
+    if line.strip() != "READY":
+        child.kill()
+        raise RuntimeError(f"the in-memory fan-out did not start: {line!r}")
+    meter = CpuMeter({"simulators": [p.pid for p in sims.procs]})
+    meter.start()
+    child.stdin.write("GO\n")
+    child.stdin.flush()
+    out, _ = child.communicate(timeout=1800)
+    meter.stop()
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    own = float(result["own_cpu_seconds"])
+    result["cpu"] = f"fan-out process {own:.1f} s ({own / result['seconds']:.0%}); " + meter.summary()
+    result["cpu_seconds"] = sum(meter.used().values()) + own
     return result
 
 
 # -- (3) Celery chord over Redis ---------------------------------------------------------------------
 
-def run_celery(workdir: Path, urls: dict[str, str], n: int, concurrency: int, offset: int) -> dict[str, Any]:
+def run_celery(workdir: Path, urls: dict[str, str], n: int, concurrency: int, offset: int,
+               sims: Simulators) -> dict[str, Any]:
     redis_server = shutil.which("redis-server")
     if redis_server is None:
         if os.environ.get("REDIS_OPTIONAL") == "1":
@@ -165,11 +182,19 @@ def run_celery(workdir: Path, urls: dict[str, str], n: int, concurrency: int, of
         for r in [one(p) for p in debtors(min(40, n), offset=offset + n)]:  # warm up every process
             r.get(timeout=300)
         people = debtors(n, offset=offset)
+        import psutil
+
+        celery_pids = [worker.pid, *(c.pid for c in psutil.Process(worker.pid).children(recursive=True))]
+        meter = CpuMeter({"celery workers": celery_pids, "redis": [redis.pid],
+                          "simulators": [p.pid for p in sims.procs]})
+        meter.start()
         started = time.time()
         results = [one(p) for p in people]
         entries = sum(r.get(timeout=1800)["entries"] for r in results)
         seconds = time.time() - started
-        return {"n": n, "seconds": seconds, "entries": entries}
+        meter.stop()
+        return {"n": n, "seconds": seconds, "entries": entries, "cpu": meter.summary(),
+                "cpu_seconds": sum(meter.used().values())}
     finally:
         worker.stop()
         redis.stop()
@@ -229,9 +254,10 @@ def main() -> int:
             service.stop()
             service = None
             print(f"in-memory gather: {args.searches} searches ...", flush=True)
-            g = run_gather(sims.urls, args.searches, args.gather_concurrency, offset=10_000_000)
+            g = run_gather(sims.urls, args.searches, args.gather_concurrency, offset=10_000_000, sims=sims)
             print(f"celery chord: {args.celery_searches} searches ...", flush=True)
-            c = run_celery(work, sims.urls, args.celery_searches, args.celery_concurrency, offset=20_000_000)
+            c = run_celery(work, sims.urls, args.celery_searches, args.celery_concurrency, offset=20_000_000,
+                           sims=sims)
         finally:
             if service is not None:
                 service.stop()
@@ -240,15 +266,20 @@ def main() -> int:
             pg.stop()
 
     rate = {k: v["n"] / v["seconds"] if v["n"] else float("nan") for k, v in (("d", d), ("g", g), ("c", c))}
+    def cpu_ms(v: dict[str, Any]) -> str:
+        return f"{1000 * v['cpu_seconds'] / v['n']:.1f}" if v.get("cpu_seconds") and v["n"] else "?"
+
     rows = [
         [f"durable service (1 API + {args.workers} worker{'s' if args.workers > 1 else ''})", d["n"],
-         f"{d['seconds']:.2f}", f"{rate['d']:.0f}", f"{rate['d'] / rate['g']:.0%}", f"{rate['d'] / rate['c']:.1f}x"],
+         f"{d['seconds']:.2f}", f"{rate['d']:.0f}", f"{rate['d'] / rate['g']:.0%}", f"{rate['d'] / rate['c']:.1f}x",
+         cpu_ms(d)],
         [f"in-memory asyncio.gather ({args.gather_concurrency} in flight)", g["n"], f"{g['seconds']:.2f}",
-         f"{rate['g']:.0f}", "100%", f"{rate['g'] / rate['c']:.1f}x"],
+         f"{rate['g']:.0f}", "100%", f"{rate['g'] / rate['c']:.1f}x", cpu_ms(g)],
         [f"Celery chord + Redis (prefork {args.celery_concurrency})", c["n"], f"{c['seconds']:.2f}",
-         f"{rate['c']:.1f}", f"{rate['c'] / rate['g']:.0%}", "1.0x"],
+         f"{rate['c']:.1f}", f"{rate['c'] / rate['g']:.0%}", "1.0x", cpu_ms(c)],
     ]
-    headers = ["variant", "searches", "seconds", "searches/s", "of ceiling", "vs Celery"]
+    headers = ["variant", "searches", "seconds", "searches/s", "of ceiling", "vs Celery",
+               "CPU ms per search (every process)"]
     out = table(headers, rows)
     verdict = (f"Targets: durable >= 60% of the ceiling: **{'met' if rate['d'] >= 0.6 * rate['g'] else 'missed'}** "
                f"({rate['d'] / rate['g']:.0%}); durable >= 10x Celery: "
@@ -256,17 +287,25 @@ def main() -> int:
     print(out)
     print(verdict)
     print(f"durable submissions alone took {d['submit_seconds']:.2f} s")
+    for name, v in (("durable", d), ("in-memory", g), ("celery", c)):
+        print(f"{name}: {v.get('cpu', '')}")
     if not args.no_write:
         body = "\n".join([
             out, "", verdict, "",
             f"Five simulators, one process each, no added latency (banks answer their tickets at once); "
             f"PostgreSQL {pg_version} embedded, fsync off. Durable: client with {args.concurrency} submissions in "
             f"flight over HTTP, {args.warmup} warm-up searches first; counted when the database marks the search "
-            f"completed (submission alone took {d['submit_seconds']:.2f} s; {d['cpu']}). In-memory: the "
+            f"completed (submission alone took {d['submit_seconds']:.2f} s). In-memory: the "
             f"connectors over one aiohttp session, {args.gather_concurrency} searches in flight, dossier merged "
             f"in memory, nothing stored. Celery {celery_version()}: chord of five tasks (one per agency, the "
             f"same connector code), callback merges the dossier; Redis broker and result backend, prefork "
             f"{args.celery_concurrency}.",
+            "",
+            "CPU during each measured phase (every process of the variant, PostgreSQL and simulators included):",
+            "",
+            f"- durable: {d['cpu']}",
+            f"- in-memory: {g.get('cpu', '?')}",
+            f"- Celery: {c.get('cpu', '?')}",
         ])
         write_section("fanout", "Fan-out throughput", body, started=started_at, machine_line=machine_line,
                       preliminary=not args.final)
