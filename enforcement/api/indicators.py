@@ -11,7 +11,6 @@ from aiohttp import web
 from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import actor_of, request_id_of
 from enforcement.api.lifecycle import parse_date
-from enforcement.indicators.checklist import COURT_TZ
 from enforcement.indicators.computation import (
     CASES_CSV_COLUMNS,
     CSV_COLUMNS,
@@ -22,6 +21,7 @@ from enforcement.indicators.computation import (
     scope_for,
     to_csv,
 )
+from enforcement.indicators.lifecycle import court_today
 
 routes = web.RouteTableDef()
 
@@ -29,15 +29,9 @@ INDICATORS = web.AppKey("indicators", IndicatorService)
 MAX_PAGE = 1000
 
 
-def _today() -> date:
-    from datetime import datetime
-
-    return datetime.now(COURT_TZ).date()
-
-
 def scope_of(request: web.Request) -> Scope:
     q = request.query
-    today = _today()
+    today = court_today()
     date_to = parse_date(q["to"], "to") if q.get("to") else today
     date_from = parse_date(q["from"], "from") if q.get("from") else date(date_to.year, 1, 1)
     return Scope(date_from, date_to, q.get("court") or None, q.get("judge") or None, q.get("case_type") or None)
