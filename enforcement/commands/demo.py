@@ -11,11 +11,13 @@ import signal
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from connectors.sdk.registry import Registry
 from connectors.sdk.simulator_kit import SimulatorConfig
 from connectors.sdk.simulator_runner import start_simulators, stop_simulators
+from enforcement.commands.demo_history import SYSTEM, push_court_history, push_dossier_case
 from enforcement.logging import configure_logging
 from enforcement.settings import Settings
 
@@ -71,6 +73,7 @@ async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
     await seed(app[POOL])
     issuer: Any = app[EXTRAS]["demo_issuer"]
     token = issuer.issue(settings, "zhangwei", "judge")
+    await _push_history(f"http://{settings.host}:{settings.port}", issuer.issue(settings, SYSTEM, "case_system"))
     print(
         "\n".join(
             [
@@ -101,6 +104,21 @@ async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
         from enforcement.store.embedded import EmbeddedPostgres
 
         EmbeddedPostgres(settings.data_dir / "postgres").stop()
+
+
+async def _push_history(base_url: str, token: str) -> None:
+    """Two years of the court's cases and a case whose debtor has plenty to find, pushed over the
+    API as the court's case system does, so the dashboard and the dossier have something to show.
+    Idempotent: a second demo start pushes the same cases and events again, changing nothing."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+
+        async def push(path: str, body: bytes) -> tuple[int, Any]:
+            async with session.post(f"{base_url}{path}", data=body) as resp:
+                return resp.status, await resp.json()
+
+        await push_court_history(push)
+        await push_dossier_case(push)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
