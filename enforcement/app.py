@@ -137,7 +137,7 @@ def create_app(
             asyncio.create_task(listen_forever(app[DSN], "agency_tasks", worker.wake, on_reconnect=worker.wake),
                                 name="dispatcher-listen"),
         ]
-        log.info("dispatcher_started", worker_id=config.worker_id, agencies=sorted(app[RUNTIMES]))
+        log.info("dispatcher_started", worker_id=config.worker_id, agencies=sorted(app[RUNTIMES].keys()))
         yield
         for task in running:
             task.cancel()

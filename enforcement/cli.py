@@ -81,7 +81,9 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="enforcement", description="执行查控协同服务 / enforcement property-search service")
+    parser = argparse.ArgumentParser(
+        prog="enforcement", description="执行查控协同服务 / enforcement property-search service"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the API and/or the dispatchers")
     p.add_argument("--role", choices=["api", "worker", "all"], help="default: ENFORCEMENT_ROLE or all")

@@ -30,7 +30,7 @@ from prometheus_client import (
 )
 
 # ``*_created`` series double the exposition and no dashboard or alert reads them.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 PROCESS = ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, process_open_fds, ...
@@ -267,3 +267,13 @@ ALERTS_RAISED = Counter(
 )
 
 __all__ += ["ALERTS_RAISED", "INDICATOR_REFRESH_DURATION", "INDICATOR_VALUE", "REQUERY_BACKLOG", "REQUERY_ROUNDS"]
+
+# --- audit sequencer (decision 0404) ---
+AUDIT_UNCHAINED_AGE = Gauge(
+    "enforcement_audit_unchained_oldest_age_seconds",
+    "How long the oldest audit record written with its action has waited for its place in the hash chain "
+    "(0 when none waits); the chainers keep it under a second",
+    registry=REGISTRY,
+)
+
+__all__ += ["AUDIT_UNCHAINED_AGE"]

@@ -74,4 +74,5 @@ def validate_response(method: str, path: str, status: int, content_type: str, bo
         jsonschema.Draft202012Validator(wrapper).validate(body)
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path)
-        raise AssertionError(f"{method} {template} {status}: body invalid at {where or '(top)'}: {exc.message}") from exc
+        problem = f"{method} {template} {status}: body invalid at {where or '(top)'}: {exc.message}"
+        raise AssertionError(problem) from exc

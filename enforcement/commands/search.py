@@ -60,7 +60,7 @@ async def _run(args: argparse.Namespace) -> int:
                 return 1
         print(f"search {answer['id']} for {mask_id_number(args.id_number)} accepted; agencies: "
               + ", ".join(a["agency"] for a in answer["agencies"]))
-        shown: set[str] = set()
+        shown: set[tuple[str, str]] = set()
         timeout = aiohttp.ClientTimeout(total=args.timeout, sock_read=None)
         async with session.get(f"{base}{answer['events_url']}", timeout=timeout) as stream:
             kind = ""
@@ -75,7 +75,7 @@ async def _run(args: argparse.Namespace) -> int:
                     agency, status = data.get("agency"), data.get("status")
                     if status in ("succeeded", "rejected", "failed", "expired", "waiting") and \
                             (agency, status) not in shown:
-                        shown.add((agency, status))  # type: ignore[arg-type]
+                        shown.add((agency, status))
                         async with session.get(f"{base}{answer['url']}") as r:
                             view = await r.json()
                         detail = _summary(view, agency) if status == "succeeded" else (data.get("error_code") or "")

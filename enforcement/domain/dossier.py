@@ -123,7 +123,9 @@ def summarize(kind: str, entries: tuple[DossierEntry, ...]) -> dict[str, Any]:
         out["active"] = sum(1 for e in entries if e.data.get("status") != "销户")
     elif kind == "vehicle":
         out["seized"] = sum(
-            1 for e in entries if "K" in str(e.data.get("status_codes", "")) or int(e.data.get("seizure_count") or 0) > 0
+            1
+            for e in entries
+            if "K" in str(e.data.get("status_codes", "")) or int(e.data.get("seizure_count") or 0) > 0
         )
         out["mortgaged"] = sum(1 for e in entries if e.data.get("mortgaged"))
     elif kind == "employment":

@@ -9,6 +9,7 @@ from the table when it starts and whenever it has been idle a while, so an event
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from uuid import UUID
 
@@ -59,10 +60,8 @@ class EventHub:
     async def run(self, *, poll_seconds: float = 1.0) -> None:
         """Fan out new events whenever notified (and every ``poll_seconds`` as a safety net)."""
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._dirty.wait(), timeout=poll_seconds)
-            except TimeoutError:
-                pass
             self._dirty.clear()
             try:
                 if self._subscribers:

@@ -40,7 +40,9 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return sorted(migrations, key=lambda m: m.number)
 
 
-async def apply_migrations(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[int]:
+async def apply_migrations(
+    conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy, directory: Path = MIGRATIONS_DIR
+) -> list[int]:
     """Apply every migration not yet applied; return the numbers applied now."""
     applied_now: list[int] = []
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)

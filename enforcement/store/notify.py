@@ -29,7 +29,7 @@ async def listen_forever(
         try:
             conn = await asyncpg.connect(dsn)
             lost = asyncio.Event()
-            conn.add_termination_listener(lambda _c: lost.set())
+            conn.add_termination_listener(lambda _c, lost=lost: lost.set())
             await conn.add_listener(channel, lambda _c, _pid, _ch, payload: on_notify(payload))
             if on_reconnect is not None:
                 on_reconnect()
