@@ -7,6 +7,7 @@ from aiohttp import web
 
 from enforcement.api.errors import NotFound, ValidationFailed
 from enforcement.api.keys import actor_of
+from enforcement.api.params import query_choice, query_int
 from enforcement.api.searches import read_json
 from enforcement.indicators.alerts import ALERT_KINDS, ALERT_STATUSES, AlertService
 
@@ -16,37 +17,17 @@ ALERTS = web.AppKey("alerts", AlertService)
 MAX_PAGE = 500
 
 
-def _choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | None:
-    value = request.query.get(name) or None
-    if value is not None and value not in allowed:
-        raise ValidationFailed(f"{name} must be one of {', '.join(allowed)}.",
-                               message_zh=f"{name} 须为 {'、'.join(allowed)} 之一", code="invalid_parameter",
-                               parameter=name)
-    return value
-
-
-def _int(request: web.Request, name: str, default: int | None, high: int) -> int | None:
-    raw = request.query.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name} must be a whole number.", message_zh=f"{name} 须为整数",
-                               code="invalid_parameter", parameter=name) from exc
-    if not 0 <= value <= high:
-        raise ValidationFailed(f"{name} must be between 0 and {high}.", message_zh=f"{name} 须在0到{high}之间",
-                               code="invalid_parameter", parameter=name)
-    return value
-
-
 @routes.get("/api/v1/alerts")
 async def list_alerts(request: web.Request) -> web.Response:
     actor = actor_of(request)
     body = await request.app[ALERTS].list(
-        actor, status=_choice(request, "status", ALERT_STATUSES), kind=_choice(request, "kind", ALERT_KINDS),
-        case_id=_int(request, "case_id", None, 2**62), limit=_int(request, "limit", 100, MAX_PAGE) or 0,
-        offset=_int(request, "offset", 0, 10**9) or 0)
+        actor,
+        status=query_choice(request, "status", ALERT_STATUSES),
+        kind=query_choice(request, "kind", ALERT_KINDS),
+        case_id=query_int(request, "case_id", default=None, high=2**62),
+        limit=query_int(request, "limit", default=100, high=MAX_PAGE),
+        offset=query_int(request, "offset", default=0, high=10**9),
+    )
     return web.json_response(body)
 
 

@@ -18,8 +18,9 @@ from uuid import UUID
 
 from aiohttp import web
 
-from enforcement.api.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, ValidationFailed
+from enforcement.api.errors import ApiError, BadRequest, NotFound, PayloadTooLarge
 from enforcement.api.keys import POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
+from enforcement.api.params import query_int
 from enforcement.api.searches import parse_search_request
 from enforcement.domain.errors import DomainError
 from enforcement.orchestrator.batches import BatchService, RowError
@@ -83,21 +84,6 @@ def _batch_id(request: web.Request) -> UUID:
         raise NotFound("No such bulk search.", message_zh="批量查询不存在", code="batch_not_found") from exc
 
 
-def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValidationFailed(f"Query parameter {name!r} must be an integer.",
-                               message_zh=f"参数 {name} 须为整数", code="wrong_type", field=name) from exc
-    if not low <= value <= high:
-        raise ValidationFailed(f"Query parameter {name!r} must be between {low} and {high}.",
-                               message_zh=f"参数 {name} 须在 {low} 至 {high} 之间", code="out_of_range", field=name)
-    return value
-
-
 @routes.post("/api/v1/searches:batch")
 async def create_batch(request: web.Request) -> web.Response:
     actor = actor_of(request)
@@ -133,8 +119,8 @@ async def get_batch(request: web.Request) -> web.Response:
 @routes.get("/api/v1/searches:batch/{batch_id}/results")
 async def get_batch_results(request: web.Request) -> web.Response:
     actor = actor_of(request)
-    offset = _int_query(request, "offset", 0, 0, 10_000_000)
-    limit = _int_query(request, "limit", 100, 1, RESULTS_MAX_LIMIT)
+    offset = query_int(request, "offset", default=0, high=10_000_000)
+    limit = query_int(request, "limit", default=100, low=1, high=RESULTS_MAX_LIMIT)
     return web.json_response(
         await request.app[BATCHES].results(actor, _batch_id(request), offset=offset, limit=limit)
     )

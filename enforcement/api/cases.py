@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from aiohttp import web
 
 from enforcement.api.errors import BadRequest, PayloadTooLarge, ValidationFailed
 from enforcement.api.keys import AUDIT, CASES, POOL, SETTINGS, actor_of, request_id_of
+from enforcement.api.params import query_bool, query_date, query_int
 from enforcement.api.searches import read_json
 from enforcement.orchestrator.cases import CaseNotFound, CaseService, ImportLine
 from enforcement.store.case_registry import CaseFilter
@@ -59,44 +59,6 @@ def check_structure(body: Any) -> tuple[str, str, str, str] | None:
         return ("wrong_type", where, f"{where}: has the wrong form.", f"{where}：格式不正确")
     return ("schema_violation", where, f"{where}: breaks the rule {rule} ({err.validator_value}).",
             f"{where}：不符合规则 {rule}（{err.validator_value}）")
-
-
-def _query_date(request: web.Request, name: str) -> date | None:
-    raw = request.query.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name} must be a date YYYY-MM-DD.", message_zh=f"{name} 须为日期 YYYY-MM-DD",
-                               code="invalid_parameter", parameter=name) from exc
-
-
-def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ValidationFailed(f"{name} must be an integer from {low} to {high}.",
-                               message_zh=f"{name} 须为 {low} 至 {high} 的整数", code="invalid_parameter",
-                               parameter=name)
-    return value
-
-
-def _query_bool(request: web.Request, name: str) -> bool | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise ValidationFailed(f"{name} must be true or false.", message_zh=f"{name} 须为 true 或 false",
-                           code="invalid_parameter", parameter=name)
 
 
 @routes.post("/api/v1/cases")
@@ -185,14 +147,14 @@ async def list_cases(request: web.Request) -> web.Response:
         raise ValidationFailed("status must be open, suspended or closed.",
                                message_zh="status 须为 open、suspended 或 closed", code="invalid_parameter",
                                parameter="status")
-    limit = _query_int(request, "limit", 50, 1, MAX_PAGE)
-    offset = _query_int(request, "offset", 0, 0, 10_000_000)
+    limit = query_int(request, "limit", default=50, low=1, high=MAX_PAGE)
+    offset = query_int(request, "offset", default=0, high=10_000_000)
     f = CaseFilter(
         judge_login=request.query.get("judge") or None,
         status=status,
-        filed_from=_query_date(request, "filed_from"),
-        filed_to=_query_date(request, "filed_to"),
-        overdue=_query_bool(request, "overdue"),
+        filed_from=query_date(request, "filed_from"),
+        filed_to=query_date(request, "filed_to"),
+        overdue=query_bool(request, "overdue"),
         limit=limit,
         offset=offset,
     )

@@ -8,9 +8,9 @@ from typing import Any
 
 from aiohttp import web
 
-from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import actor_of, request_id_of
 from enforcement.api.lifecycle import parse_date
+from enforcement.api.params import query_int
 from enforcement.indicators.computation import (
     CASES_CSV_COLUMNS,
     CSV_COLUMNS,
@@ -37,21 +37,6 @@ def scope_of(request: web.Request) -> Scope:
     return Scope(date_from, date_to, q.get("court") or None, q.get("judge") or None, q.get("case_type") or None)
 
 
-def _int(request: web.Request, name: str, default: int, high: int) -> int:
-    raw = request.query.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name} must be a whole number.", message_zh=f"{name} 须为整数",
-                               code="invalid_parameter", parameter=name) from exc
-    if not 0 <= value <= high:
-        raise ValidationFailed(f"{name} must be between 0 and {high}.", message_zh=f"{name} 须在0到{high}之间",
-                               code="invalid_parameter", parameter=name)
-    return value
-
-
 def _csv_response(text: str, filename: str) -> web.Response:
     return web.Response(text=text, content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -75,8 +60,9 @@ async def indicator_cases(request: web.Request) -> web.Response:
     actor = actor_of(request)
     service = request.app[INDICATORS]
     scope = scope_of(request)
-    drill = await service.cases(actor, request.match_info["code"], scope,
-                                limit=_int(request, "limit", 100, MAX_PAGE), offset=_int(request, "offset", 0, 10**9))
+    limit = query_int(request, "limit", default=100, high=MAX_PAGE)
+    offset = query_int(request, "offset", default=0, high=10**9)
+    drill = await service.cases(actor, request.match_info["code"], scope, limit=limit, offset=offset)
     if request.query.get("format") == "csv":
         rows = cases_rows(drill)
         await service.audit_export(actor, f"indicator_cases:{drill['code']}.csv", scope_for(actor, scope), len(rows),
