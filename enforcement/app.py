@@ -33,6 +33,7 @@ from enforcement.indicators.lifecycle import LifecycleRules, LifecycleService
 from enforcement.indicators.requery import RequeryConfig, RequeryScheduler, tick_budget
 from enforcement.indicators.review import AnswerReviewer, DossierFlags
 from enforcement.indicators.worker import LifecycleWorker
+from enforcement.orchestrator.audit_chainer import AuditChainer
 from enforcement.orchestrator.dispatcher import Dispatcher, DispatcherConfig
 from enforcement.orchestrator.events import EventHub
 from enforcement.orchestrator.gauges import AuditChainWatch, GaugeRefresher
@@ -157,10 +158,13 @@ def create_app(
             pool=app[POOL],
         )
         app[EXTRAS]["gauges"] = refresher
-        tasks = [asyncio.create_task(refresher.run(), name="gauge-refresher")]
-        if settings.role in ("api", "all") and settings.audit_verify_seconds > 0:
+        tasks = []
+        if settings.role in ("api", "all"):
             watch = AuditChainWatch(app[AUDIT], app[POOL], interval_seconds=settings.audit_verify_seconds)
-            tasks.append(asyncio.create_task(watch.run(), name="audit-chain-watch"))
+            refresher.add_source("audit_backlog", watch.observe_backlog)
+            if settings.audit_verify_seconds > 0:
+                tasks.append(asyncio.create_task(watch.run(), name="audit-chain-watch"))
+        tasks.append(asyncio.create_task(refresher.run(), name="gauge-refresher"))
         yield
         for task in tasks:
             task.cancel()
@@ -196,7 +200,21 @@ def create_app(
         with contextlib.suppress(asyncio.CancelledError):
             await runner
 
-    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, gauges, lifecycle]
+    async def audit_chainer(app: web.Application) -> AsyncIterator[None]:
+        # Every process chains audit records shortly after their actions commit, one at a time (decision 0404).
+        chainer = AuditChainer(app[AUDIT], app[POOL])
+        app[EXTRAS]["audit_chainer"] = chainer
+        runner = asyncio.gather(
+            chainer.run(),
+            listen_forever(app[DSN], "audit_pending", chainer.wake, on_reconnect=chainer.wake),
+        )
+        yield
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, gauges, lifecycle,
+                                                                        audit_chainer]
     if settings.role in ("api", "all"):
         contexts.append(event_hub)
         metrics.WORKER_INFO.labels(role="api").set(1)

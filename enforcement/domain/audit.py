@@ -6,6 +6,10 @@ record ``n`` carries the hash of record ``n - 1``, and its own hash is an HMAC-S
 the service holds (not the database), of the previous hash and the canonical JSON of all its
 fields. A record changed, deleted or inserted anywhere breaks the chain at that point, and without
 the key nobody, not even a database superuser, can forge a chain that verifies again.
+
+A record is written with its action and takes its place in the chain a moment later (decision
+0404): until then it carries the writer's signature (``record_mac``), so that nothing but the
+service can put a record in line to be chained.
 """
 
 from __future__ import annotations
@@ -94,6 +98,13 @@ def seal(key: bytes, prev_seq: int, prev_hash: str, at: datetime, entry: AuditEn
     return AuditRecord(seq, at, entry, prev_hash, chain_hash(key, prev_hash, seq, at, entry))
 
 
+def record_mac(key: bytes, at: datetime, entry: AuditEntry) -> str:
+    """The writer's signature of a record not yet chained: an HMAC of its canonical fields (with
+    seq 0, which no chained record has). The chainer chains only records that carry it."""
+    message = ("unchained\n" + canonical(0, at, entry)).encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
 def check_details(details: Mapping[str, Any]) -> None:
     """Details must survive a JSON round trip unchanged: strings, integers, booleans, null,
     lists and objects of them (no floats, whose text form a database may change)."""
@@ -128,15 +139,44 @@ class ChainBreak:
 
 
 @dataclass(frozen=True, slots=True)
+class Backlog:
+    """Records written with their actions but not yet chained: how many, and the oldest of them
+    (by id), its time, how long it has waited, and whether it carries the service's signature."""
+
+    pending: int = 0
+    oldest_id: int | None = None
+    oldest_at: datetime | None = None
+    age_seconds: float = 0.0
+    oldest_signed: bool = True
+
+    def describe(self) -> str:
+        if self.oldest_id is None:
+            return "no record waits to be chained"
+        why = "" if self.oldest_signed else " and does not carry the service's signature (not written by it)"
+        at = format_time(self.oldest_at) if self.oldest_at is not None else "?"
+        return (f"record id {self.oldest_id} (written {at}) has waited {self.age_seconds:.0f} s for its place "
+                f"in the chain{why}; {self.pending} record(s) wait")
+
+
+@dataclass(frozen=True, slots=True)
 class Verification:
     checked: int
     last_seq: int
     last_hash: str
     broken: ChainBreak | None = None
+    backlog: Backlog = field(default_factory=Backlog)
+    # The oldest record not yet chained is older than the threshold: the chainer has stopped.
+    stalled: bool = False
+
+    @property
+    def intact(self) -> bool:
+        """The chained records hold: nothing changed, removed or inserted."""
+        return self.broken is None
 
     @property
     def ok(self) -> bool:
-        return self.broken is None
+        """Intact, and no record has waited too long for its place in the chain."""
+        return self.broken is None and not self.stalled
 
 
 class ChainVerifier:
@@ -212,6 +252,7 @@ __all__ = [
     "GENESIS_HASH",
     "AuditEntry",
     "AuditRecord",
+    "Backlog",
     "ChainBreak",
     "ChainVerifier",
     "Verification",
@@ -219,6 +260,7 @@ __all__ = [
     "chain_hash",
     "check_details",
     "format_time",
+    "record_mac",
     "seal",
     "verify_chain",
 ]

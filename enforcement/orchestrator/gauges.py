@@ -1,6 +1,7 @@
 """Keep the gauges that describe shared state fresh: queue depth and the age of the oldest due
 task per agency, deferred answers outstanding and overdue, searches running, this process's
-database pool, and (much less often) whether the audit hash chain is intact.
+database pool, how long the oldest audit record has waited for its place in the chain, and (much
+less often) whether the audit hash chain is intact.
 
 Counters are incremented where things happen; these figures are states of the database, so a
 refresher reads them every ``interval_seconds`` (``METRICS_REFRESH_SECONDS``). Every API process
@@ -117,13 +118,19 @@ class GaugeRefresher:
 
 class ChainVerifier(Protocol):
     async def verify(self, conn: Any) -> Any: ...
+    async def backlog(self, conn: Any) -> Any: ...
 
 
 class AuditChainWatch:
     """Verify the whole audit hash chain every ``interval_seconds`` (``AUDIT_VERIFY_SECONDS``) and
     say so in ``enforcement_audit_chain_broken`` and ``..._last_verified_timestamp_seconds``, which
     the alert rules watch. The verification reads the chain in one snapshot, a cursor at a time;
-    its cost grows with the chain, so the interval is long (an hour by default)."""
+    its cost grows with the chain, so the interval is long (an hour by default).
+
+    ``observe_backlog`` (a gauge refresher's source, on every tick) sets
+    ``enforcement_audit_unchained_oldest_age_seconds``: how long the oldest record written with
+    its action has waited for its place in the chain (0 when none waits). The chainers keep it
+    under a second; a minute means they stopped (decision 0404)."""
 
     def __init__(self, audit: ChainVerifier, pool: Any, *, interval_seconds: float = 3600.0) -> None:
         self.audit = audit
@@ -131,15 +138,23 @@ class AuditChainWatch:
         self.interval_seconds = interval_seconds
 
     async def check(self) -> bool:
-        """One verification; True when the chain is intact."""
+        """One verification; True when the chain is intact and no record waits too long."""
         async with self.pool.acquire() as conn:
             result = await self.audit.verify(conn)
-        metrics.AUDIT_CHAIN_BROKEN.set(0 if result.ok else 1)
+        metrics.AUDIT_CHAIN_BROKEN.set(0 if result.intact else 1)
         metrics.AUDIT_CHAIN_VERIFIED_AT.set(time.time())
-        if not result.ok:
+        metrics.AUDIT_UNCHAINED_AGE.set(result.backlog.age_seconds)
+        if not result.intact:
             log.error("audit_chain_broken", seq=result.broken.seq, reason=result.broken.reason,
                       detail=result.broken.detail, checked=result.checked)
+        if result.stalled:
+            log.error("audit_chain_stalled", detail=result.backlog.describe())
         return bool(result.ok)
+
+    async def observe_backlog(self) -> None:
+        async with self.pool.acquire() as conn:
+            backlog = await self.audit.backlog(conn)
+        metrics.AUDIT_UNCHAINED_AGE.set(backlog.age_seconds)
 
     async def run(self) -> None:
         while True:

@@ -1,11 +1,18 @@
-"""The audit trail in PostgreSQL: appends serialized on the chain head, verification, pages.
+"""The audit trail in PostgreSQL: records written with their actions, chained a moment later by
+one chainer at a time, verification, pages.
 
 ``AuditLog(key).append(conn, entry)`` writes one record inside the caller's transaction, so the
 record commits or rolls back with the action it records (a search, an export). ``record(pool,
-entry)`` writes one in its own transaction (a dossier read, a refusal). Appends lock the single
-row of ``audit_chain_head`` until the transaction ends, so concurrent writers, in any number of
-processes, extend one chain and never fork it; take the lock last in a transaction (it is held
-until commit).
+entry)`` writes one on its own (a dossier read, a refusal). Neither takes a lock: the record is
+written whole (signed by the writer, ``record_mac``) but without its place in the chain, and the
+commit wakes the chainers (NOTIFY ``audit_pending``).
+
+``chain_pending(pool)`` is one round of the chainer (``enforcement.orchestrator.audit_chainer``
+runs it in every process): in a short transaction of its own it locks the chain head (``SKIP
+LOCKED``: one chainer at a time, the others pass), takes the records waiting, oldest first,
+gives each its seq, previous hash and HMAC hash exactly as an append under the lock did before
+(decision 0402), and writes them and the head in one statement. Concurrent writers in any
+number of processes therefore never fork the chain, and never wait for one another.
 
 Others call it like this (an export, for example)::
 
@@ -20,10 +27,11 @@ The chain key comes from ``AUDIT_CHAIN_KEY``; the demo keeps one in the data fol
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +42,21 @@ from enforcement import metrics
 from enforcement.domain.audit import (
     AuditEntry,
     AuditRecord,
+    Backlog,
     ChainBreak,
     ChainVerifier,
     Verification,
     check_details,
+    record_mac,
     seal,
 )
 from enforcement.settings import Settings
 from enforcement.store.queries import Q
 
 MIN_KEY_BYTES = 32
+# A record that has waited longer than this for its place in the chain means the chainers stopped.
+STALE_AFTER_SECONDS = 60.0
+CHAIN_BATCH = 1000
 # A connection as the store's callers hold it: their own, or one acquired from the pool.
 Conn = asyncpg.Connection | PoolConnectionProxy
 
@@ -78,9 +91,9 @@ def load_audit_key(settings: Settings) -> bytes:
     return path.read_text(encoding="ascii").strip().encode("ascii")
 
 
-def record_from_row(row: asyncpg.Record | Mapping[str, Any]) -> AuditRecord:
+def entry_from_row(row: asyncpg.Record | Mapping[str, Any]) -> AuditEntry:
     details = row["details"]
-    entry = AuditEntry(
+    return AuditEntry(
         action=row["action"],
         actor_login=row["actor_login"],
         actor_role=row["actor_role"],
@@ -95,7 +108,11 @@ def record_from_row(row: asyncpg.Record | Mapping[str, Any]) -> AuditRecord:
         request_id=row["request_id"],
         details=details if isinstance(details, dict) else {},
     )
-    return AuditRecord(row["seq"], row["at"], entry, row["prev_hash"], row["hash"])
+
+
+def record_from_row(row: asyncpg.Record | Mapping[str, Any]) -> AuditRecord:
+    """A chained record as stored."""
+    return AuditRecord(row["seq"], row["at"], entry_from_row(row), row["prev_hash"], row["hash"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +127,16 @@ class AuditFilter:
     limit: int = 100
 
 
+@dataclass(frozen=True, slots=True)
+class ChainRound:
+    """What one round of the chainer did."""
+
+    chained: int = 0
+    busy: bool = False  # another chainer held the chain head: it does the work
+    refused: list[int] = field(default_factory=list)  # ids of records without the service's signature
+    more: bool = False  # the round stopped at its batch size: records still wait
+
+
 class AuditLog:
     def __init__(self, key: bytes) -> None:
         if len(key) < MIN_KEY_BYTES:
@@ -117,87 +144,118 @@ class AuditLog:
         self._key = key
         self.key_id = key_id(key)
 
-    async def append(self, conn: Conn, entry: AuditEntry) -> AuditRecord:
-        """Append within the caller's transaction (one is opened if there is none)."""
+    def _row(self, entry: AuditEntry, at: datetime) -> tuple[Any, ...]:
+        e = entry
+        return (e.action, e.actor_login, e.actor_role, e.actor_court, e.case_id, e.case_number, e.case_court,
+                e.subject_key, e.purpose, e.reason, e.target, e.request_id, dict(e.details),
+                record_mac(self._key, at, e))
+
+    async def append(self, conn: Conn, entry: AuditEntry) -> int:
+        """Write one record within the caller's transaction (it commits or rolls back with the
+        action); its place in the chain follows within about a second. Returns the record's id."""
         check_details(entry.details)
-        if not conn.is_in_transaction():
-            async with conn.transaction():
-                return await self._append(conn, entry)
-        return await self._append(conn, entry)
+        at = datetime.now(UTC)
+        record_id: int = await conn.fetchval(Q.insert_audit_record, at, *self._row(entry, at))
+        metrics.AUDIT_RECORDS.labels(action=entry.action).inc()
+        return record_id
 
-    async def _append(self, conn: Conn, entry: AuditEntry) -> AuditRecord:
-        head = await conn.fetchrow(Q.lock_audit_head)
-        assert head is not None, "migration 0002 creates the chain head"
-        if head["key_id"] is not None and head["key_id"] != self.key_id:
-            raise AuditKeyMismatch(f"the audit chain was started with key {head['key_id']}, "
-                                   f"this process holds key {self.key_id}")
-        rec = seal(self._key, head["seq"], head["hash"], head["now"], entry)
-        e = rec.entry
-        await conn.execute(
-            Q.append_audit_record,
-            rec.seq, rec.at, e.action, e.actor_login, e.actor_role, e.actor_court, e.case_id, e.case_number,
-            e.case_court, e.subject_key, e.purpose, e.reason, e.target, e.request_id, dict(e.details),
-            rec.prev_hash, rec.hash, self.key_id,
-        )
-        metrics.AUDIT_RECORDS.labels(action=e.action).inc()
-        return rec
-
-    async def append_many(self, conn: Conn, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
-        """Append several records, in order, within the caller's transaction (a bulk search of
-        thousands of subjects): the head is locked once and the records go in one pipelined
-        round trip, each chained on the one before, exactly as ``append`` would chain them."""
+    async def append_many(self, conn: Conn, entries: Sequence[AuditEntry]) -> list[int]:
+        """Write several records, in order, within the caller's transaction (a bulk search of
+        thousands of subjects), in one statement; they are chained in this order."""
         if not entries:
             return []
         for entry in entries:
             check_details(entry.details)
-        if not conn.is_in_transaction():
-            async with conn.transaction():
-                return await self._append_many(conn, entries)
-        return await self._append_many(conn, entries)
-
-    async def _append_many(self, conn: Conn, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
-        head = await conn.fetchrow(Q.lock_audit_head)
-        assert head is not None, "migration 0002 creates the chain head"
-        if head["key_id"] is not None and head["key_id"] != self.key_id:
-            raise AuditKeyMismatch(f"the audit chain was started with key {head['key_id']}, "
-                                   f"this process holds key {self.key_id}")
-        records: list[AuditRecord] = []
-        seq, prev = head["seq"], head["hash"]
+        at = datetime.now(UTC)
+        columns = [list(col) for col in zip(*(self._row(e, at) for e in entries), strict=True)]
+        ids: list[int] = await conn.fetchval(Q.insert_audit_records, at, *columns)
         for entry in entries:
-            rec = seal(self._key, seq, prev, head["now"], entry)
-            records.append(rec)
-            seq, prev = rec.seq, rec.hash
-        await conn.executemany(Q.append_audit_record, [
-            (r.seq, r.at, r.entry.action, r.entry.actor_login, r.entry.actor_role, r.entry.actor_court,
-             r.entry.case_id, r.entry.case_number, r.entry.case_court, r.entry.subject_key, r.entry.purpose,
-             r.entry.reason, r.entry.target, r.entry.request_id, dict(r.entry.details), r.prev_hash, r.hash,
-             self.key_id)
-            for r in records
-        ])
-        for r in records:
-            metrics.AUDIT_RECORDS.labels(action=r.entry.action).inc()
-        return records
+            metrics.AUDIT_RECORDS.labels(action=entry.action).inc()
+        return ids
 
-    async def record(self, pool: asyncpg.Pool, entry: AuditEntry) -> AuditRecord:
-        """Append in a transaction of its own."""
+    async def record(self, pool: asyncpg.Pool | Conn, entry: AuditEntry) -> int:
+        """Write one record on its own (one statement, its own transaction)."""
+        check_details(entry.details)
+        at = datetime.now(UTC)
+        record_id: int = await pool.fetchval(Q.insert_audit_record, at, *self._row(entry, at))
+        metrics.AUDIT_RECORDS.labels(action=entry.action).inc()
+        return record_id
+
+    def signed(self, row: asyncpg.Record | Mapping[str, Any]) -> bool:
+        """Whether a record not yet chained carries the service's signature."""
+        mac = row["mac"]
+        return mac is not None and hmac.compare_digest(record_mac(self._key, row["at"], entry_from_row(row)), mac)
+
+    async def chain_pending(self, pool: asyncpg.Pool, *, limit: int = CHAIN_BATCH,
+                            skip: Collection[int] = ()) -> ChainRound:
+        """One round of the chainer: give up to ``limit`` waiting records, oldest first, their
+        place in the chain, in a short transaction of its own. Records without the service's
+        signature are left waiting (``refused``; pass their ids back as ``skip``) for ``verify``
+        and the alert to name. Raises ``AuditKeyMismatch`` when the chain has another key."""
+        passed = list(skip)
+        if not await pool.fetchval(Q.any_unchained_audit, passed):
+            return ChainRound()
         async with pool.acquire() as conn, conn.transaction():
-            return await self._append(conn, entry)
+            head = await conn.fetchrow(Q.claim_audit_head)
+            if head is None:
+                return ChainRound(busy=True)
+            if head["key_id"] is not None and head["key_id"] != self.key_id:
+                raise AuditKeyMismatch(f"the audit chain was started with key {head['key_id']}, "
+                                       f"this process holds key {self.key_id}")
+            # A statement of its own, after the lock is held: its snapshot sees everything the
+            # previous chainer committed (READ COMMITTED takes a snapshot per statement).
+            rows = await conn.fetch(Q.unchained_audit_records, limit, passed)
+            seq, prev = head["seq"], head["hash"]
+            ids: list[int] = []
+            seqs: list[int] = []
+            prevs: list[str] = []
+            hashes: list[str] = []
+            refused: list[int] = []
+            for row in rows:
+                if not self.signed(row):
+                    refused.append(row["id"])
+                    continue
+                rec = seal(self._key, seq, prev, row["at"], entry_from_row(row))
+                ids.append(row["id"])
+                seqs.append(rec.seq)
+                prevs.append(rec.prev_hash)
+                hashes.append(rec.hash)
+                seq, prev = rec.seq, rec.hash
+            if ids:
+                chained = await conn.fetchval(Q.chain_audit_records, ids, seqs, prevs, hashes, seq, prev, self.key_id)
+                if chained != len(ids):  # cannot happen under the head's lock; never half a batch
+                    raise RuntimeError(f"chained {chained} of {len(ids)} audit records; rolled back")
+        return ChainRound(len(ids), refused=refused, more=len(rows) == limit)
 
-    async def verify(self, conn: Conn, *, prefetch: int = 1000,
-                     anchors: Mapping[int, str] | None = None) -> Verification:
+    async def backlog(self, conn: Conn) -> Backlog:
+        """The records waiting to be chained: how many, the oldest, its age."""
+        row = await conn.fetchrow(Q.audit_backlog)
+        assert row is not None
+        if row["id"] is None:
+            return Backlog()
+        return Backlog(row["pending"], row["id"], row["at"], float(row["age"]), self.signed(row))
+
+    async def verify(self, conn: Conn, *, prefetch: int = 1000, anchors: Mapping[int, str] | None = None,
+                     stale_after: float = STALE_AFTER_SECONDS) -> Verification:
         """Check the whole chain in one consistent snapshot; name the first broken record.
-        ``anchors`` (seq -> hash) are chain heads kept outside the database."""
+        ``anchors`` (seq -> hash) are chain heads kept outside the database. A record that has
+        waited more than ``stale_after`` seconds for its place in the chain is reported too
+        (``stalled``): the chainers have stopped, or someone else wrote it."""
         async with conn.transaction(isolation="repeatable_read", readonly=True):
+            backlog = await self.backlog(conn)  # first: its age is measured at the snapshot's start
+            stalled = backlog.oldest_id is not None and (backlog.age_seconds > stale_after or not backlog.oldest_signed)
             head = await conn.fetchrow(Q.audit_head)
             assert head is not None, "migration 0002 creates the chain head"
             if head["key_id"] is not None and head["key_id"] != self.key_id:
                 return Verification(0, 0, "", ChainBreak(1, "wrong_key", f"the chain was signed with key "
-                                                         f"{head['key_id']}, not with this key ({self.key_id})"))
+                                                         f"{head['key_id']}, not with this key ({self.key_id})"),
+                                    backlog, stalled)
             verifier = ChainVerifier(self._key, anchors)
             async for row in conn.cursor(Q.audit_chain, prefetch=prefetch):
                 if not verifier.feed(record_from_row(row)):
                     break
-            return verifier.result((head["seq"], head["hash"]))
+            result = verifier.result((head["seq"], head["hash"]))
+            return Verification(result.checked, result.last_seq, result.last_hash, result.broken, backlog, stalled)
 
     async def page(self, pool: asyncpg.Pool, f: AuditFilter) -> list[AuditRecord]:
         rows = await pool.fetch(Q.audit_page, f.court_code, f.case_id, f.actor_login, f.action, f.since, f.until,
@@ -208,4 +266,15 @@ class AuditLog:
         return [record_from_row(r) for r in await pool.fetch(Q.audit_by_request, request_id)]
 
 
-__all__ = ["AuditFilter", "AuditKeyMismatch", "AuditLog", "Conn", "key_id", "load_audit_key", "record_from_row"]
+__all__ = [
+    "STALE_AFTER_SECONDS",
+    "AuditFilter",
+    "AuditKeyMismatch",
+    "AuditLog",
+    "ChainRound",
+    "Conn",
+    "entry_from_row",
+    "key_id",
+    "load_audit_key",
+    "record_from_row",
+]

@@ -119,7 +119,7 @@ class BatchStore:
                 await conn.execute(Q.notify_tasks, ",".join(agencies))
             await conn.execute(Q.notify_search_events)
             if self.audit is not None and audit_entries:
-                # Last: the chain head stays locked until commit.
+                # One statement; chained after commit (decision 0404).
                 await self.audit.append_many(conn, audit_entries)
         return BatchCreated(created_at, queued, reused, len(done))
 

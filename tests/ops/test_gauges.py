@@ -132,6 +132,7 @@ async def test_the_audit_chain_watch_reports_a_break(pool: asyncpg.Pool) -> None
     for i in range(3):
         await audit.record(pool, AuditEntry(action="dossier_read", actor_login="zhangwei", actor_role="judge",
                                             target=f"search-{i}", details={"i": i}))
+    assert (await audit.chain_pending(pool)).chained == 3  # as the app's chainer does
     watch = AuditChainWatch(audit, pool, interval_seconds=3600)
     assert await watch.check() is True
     assert sample("enforcement_audit_chain_broken") == 0
@@ -142,3 +143,37 @@ async def test_the_audit_chain_watch_reports_a_break(pool: asyncpg.Pool) -> None
         await conn.execute("UPDATE audit_log SET target = 'search-x' WHERE seq = 2")
     assert await watch.check() is False
     assert sample("enforcement_audit_chain_broken") == 1
+
+
+async def test_the_audit_watch_reports_records_waiting_for_their_place_in_the_chain(pool: asyncpg.Pool) -> None:
+    """Records written but not chained: the gauge says how long the oldest has waited (on every
+    refresh tick); past the threshold, the verification says the chain stalled (the chain itself
+    is intact: enforcement_audit_chain_broken stays 0)."""
+    from enforcement.domain.audit import AuditEntry
+    from enforcement.orchestrator.gauges import AuditChainWatch
+    from enforcement.store.audit import AuditLog
+
+    audit = AuditLog(b"ops-test-audit-chain-key-0123456789abcdef")
+    watch = AuditChainWatch(audit, pool, interval_seconds=3600)
+    refresher = GaugeRefresher(GaugeStore(pool), ["banks"], interval_seconds=3600)
+    refresher.add_source("audit_backlog", watch.observe_backlog)
+    assert await refresher.refresh() is True
+    assert sample("enforcement_audit_unchained_oldest_age_seconds") == 0
+    await audit.record(pool, AuditEntry(action="dossier_read", actor_login="zhangwei", actor_role="judge"))
+    await pool.execute("SELECT pg_sleep(0.2)")
+    assert await refresher.refresh() is True
+    waited = sample("enforcement_audit_unchained_oldest_age_seconds")
+    assert waited is not None and 0.2 <= waited < 30
+    assert await watch.check() is True  # young: not a problem yet
+
+    class Strict(AuditLog):  # the same verification with a threshold of 0.1 s
+        async def verify(self, conn, **kw):  # type: ignore[no-untyped-def]
+            return await super().verify(conn, stale_after=0.1, **kw)
+
+    strict = AuditChainWatch(Strict(b"ops-test-audit-chain-key-0123456789abcdef"), pool)
+    assert await strict.check() is False
+    assert sample("enforcement_audit_chain_broken") == 0
+    assert await audit.chain_pending(pool) is not None
+    assert await refresher.refresh() is True
+    assert sample("enforcement_audit_unchained_oldest_age_seconds") == 0
+    assert await strict.check() is True
