@@ -289,6 +289,7 @@ def operations() -> dict[str, Any]:
             Panel("Audit chain", [
                 ("max(enforcement_audit_chain_broken)", "broken (1)"),
                 ("time() - max(enforcement_audit_chain_last_verified_timestamp_seconds)", "seconds since verified"),
+                ("max(enforcement_audit_unchained_oldest_age_seconds)", "oldest record waiting to be chained (s)"),
                 (f"sum(rate(enforcement_audit_records_total[{RATE}]))", "records/s"),
             ], width=12),
         ]),
