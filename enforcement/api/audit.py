@@ -1,15 +1,19 @@
 """``GET /api/v1/audit``: a supervisor reads the audit trail of their court (records about its
-cases, or made by its users), newest first, paged by ``before`` (a seq)."""
+cases, or made by its users), newest first, paged by ``before`` (a seq).
+
+Only chained records are listed: each has its seq and hash, and the paging by seq is stable. A
+record is written with its action and takes its place in the chain within about a second
+(decision 0404); until then it is not shown here (``enforcement audit verify`` reports records
+that wait too long)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import AUDIT, POOL, actor_of
+from enforcement.api.params import query_int, query_time
 from enforcement.domain.audit import AuditRecord, format_time
 from enforcement.domain.authorization import check_read_audit
 from enforcement.domain.privacy import mask_id_number
@@ -18,34 +22,6 @@ from enforcement.store.audit import AuditFilter
 routes = web.RouteTableDef()
 
 MAX_PAGE = 500
-
-
-def _int(request: web.Request, name: str, *, default: int | None, low: int, high: int) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ValidationFailed(f"{name} must be an integer from {low} to {high}.",
-                               message_zh=f"{name} 须为 {low} 至 {high} 的整数", code="invalid_parameter",
-                               parameter=name)
-    return value
-
-
-def _time(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValidationFailed(f"{name} must be an ISO 8601 date or time.",
-                               message_zh=f"{name} 须为 ISO 8601 日期或时间", code="invalid_parameter",
-                               parameter=name) from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def masked_subject(subject_key: str | None) -> dict[str, str] | None:
@@ -80,16 +56,16 @@ def record_view(rec: AuditRecord) -> dict[str, Any]:
 async def audit_trail(request: web.Request) -> web.Response:
     actor = actor_of(request)
     court = check_read_audit(actor)
-    limit = _int(request, "limit", default=100, low=1, high=MAX_PAGE)
+    limit = query_int(request, "limit", default=100, low=1, high=MAX_PAGE)
     assert limit is not None
     f = AuditFilter(
         court_code=court,
-        case_id=_int(request, "case_id", default=None, low=1, high=2**62),
+        case_id=query_int(request, "case_id", default=None, low=1, high=2**62),
         actor_login=request.query.get("actor") or None,
         action=request.query.get("action") or None,
-        since=_time(request, "since"),
-        until=_time(request, "until"),
-        before_seq=_int(request, "before", default=None, low=1, high=2**62),
+        since=query_time(request, "since"),
+        until=query_time(request, "until"),
+        before_seq=query_int(request, "before", default=None, low=1, high=2**62),
         limit=limit,
     )
     records = await request.app[AUDIT].page(request.app[POOL], f)
