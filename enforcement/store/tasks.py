@@ -16,7 +16,16 @@ from uuid import UUID
 
 import asyncpg
 
+from enforcement import metrics
 from enforcement.store.queries import Q
+
+
+def _observe_completed(rows: Sequence[asyncpg.Record]) -> list[UUID]:
+    """The searches a statement completed; their durations go to the search-duration histogram."""
+    for r in rows:
+        if r["duration_seconds"] is not None:
+            metrics.SEARCH_DURATION.observe(r["duration_seconds"])
+    return [r["search_id"] for r in rows]
 
 TERMINAL = frozenset({"succeeded", "rejected", "failed", "expired"})
 CONFLICT_RETRIES = 5
@@ -189,7 +198,7 @@ class TaskStore:
                 # the searches' locks first, so that whichever commits last sees every task.
                 await conn.execute(Q.lock_running_searches, sorted(touched))
                 done = await conn.fetch(Q.complete_searches, list(touched))
-                completed = [r["search_id"] for r in done]
+                completed = _observe_completed(done)
                 await conn.execute(Q.notify_search_events)
         return completed
 
@@ -200,7 +209,7 @@ class TaskStore:
             completed: list[UUID] = []
             if ids:
                 await conn.execute(Q.lock_running_searches, sorted(set(ids)))
-                completed = [r["search_id"] for r in await conn.fetch(Q.complete_searches, ids)]
+                completed = _observe_completed(await conn.fetch(Q.complete_searches, ids))
                 await conn.execute(Q.notify_search_events)
         return completed
 

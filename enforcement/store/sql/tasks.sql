@@ -115,13 +115,15 @@ RETURNING search_id
 
 -- lock_running_searches --
 -- $1 search ids uuid[] (sorted, so that concurrent lockers never deadlock): lock the running ones until the transaction ends; the next statement's snapshot then sees every task finished by transactions that held the lock before
-SELECT id FROM search WHERE id = ANY($1::uuid[]) AND status = 'running' ORDER BY id FOR NO KEY UPDATE
+SELECT s.id FROM unnest($1::uuid[]) AS u(id) JOIN search s ON s.id = u.id
+WHERE s.status = 'running' ORDER BY s.id FOR NO KEY UPDATE OF s
 
 -- complete_searches --
--- $1 search ids: mark searches whose tasks are all terminal as completed, with an event each
+-- $1 search ids: mark searches whose tasks are all terminal as completed, with an event each (joined by primary key: the cost follows the batch, not the number of running searches)
 WITH c AS (
     UPDATE search s SET status = 'completed', completed_at = now()
-    WHERE s.id = ANY($1::uuid[]) AND s.status = 'running'
+    FROM unnest($1::uuid[]) AS u(id)
+    WHERE s.id = u.id AND s.status = 'running'
       AND NOT EXISTS (SELECT 1 FROM agency_task t
                       WHERE t.search_id = s.id AND t.status IN ('queued', 'running', 'waiting'))
     RETURNING s.id, s.created_at, s.completed_at
@@ -131,7 +133,7 @@ SELECT id, NULL, 'search_completed',
        jsonb_build_object('completed_at', completed_at,
                           'duration_seconds', extract(epoch FROM completed_at - created_at))
 FROM c
-RETURNING search_id
+RETURNING search_id, (payload ->> 'duration_seconds')::float8 AS duration_seconds
 
 -- expire_overdue_tasks --
 -- $1 how many at most: tasks past their deadline that nobody holds end as expired
