@@ -124,8 +124,10 @@ WITH c AS (
     UPDATE search s SET status = 'completed', completed_at = now()
     FROM unnest($1::uuid[]) AS u(id)
     WHERE s.id = u.id AND s.status = 'running'
-      AND NOT EXISTS (SELECT 1 FROM agency_task t
-                      WHERE t.search_id = s.id AND t.status IN ('queued', 'running', 'waiting'))
+      -- a scalar subquery, not NOT EXISTS: the planner turned that into an anti-join that hashed
+      -- every unfinished task of the table on each call; this probes the search's own tasks.
+      AND (SELECT count(*) FROM agency_task t
+           WHERE t.search_id = s.id AND t.status IN ('queued', 'running', 'waiting')) = 0
     RETURNING s.id, s.created_at, s.completed_at
 )
 INSERT INTO search_event (search_id, agency, kind, payload)
