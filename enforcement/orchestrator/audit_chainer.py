@@ -35,6 +35,7 @@ class AuditChainer:
         # logged once, passed over afterwards.
         self.refused: set[int] = set()
         self._wake = asyncio.Event()
+        self._key_refused = False
 
     def wake(self, _payload: str = "") -> None:
         self._wake.set()
@@ -69,8 +70,14 @@ class AuditChainer:
             busy = False
             try:
                 busy = await self.chain_all()
+                if self._key_refused:
+                    log.info("audit_chain_key_accepted")
+                    self._key_refused = False
             except AuditKeyMismatch as exc:
-                log.error("audit_chain_key_mismatch", error=str(exc))
+                if not self._key_refused:  # once, not on every notification
+                    log.error("audit_chain_key_mismatch", error=str(exc))
+                    self._key_refused = True
+                await asyncio.sleep(self.interval_seconds)  # wait out the notifications: nothing changes soon
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # the next round retries
                 log.warning("audit_chain_round_failed", error=type(exc).__name__)
             except Exception:  # a chainer stays up: records wait, and the backlog alert says so
