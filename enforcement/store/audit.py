@@ -150,12 +150,18 @@ class AuditLog:
                 e.subject_key, e.purpose, e.reason, e.target, e.request_id, dict(e.details),
                 record_mac(self._key, at, e))
 
+    def signed_row(self, entry: AuditEntry) -> tuple[Any, ...]:
+        """One record's values as ``insert_audit_record`` takes them ($1 at .. $15 mac), timed now
+        and signed, for a statement that writes the record along with its action (a search
+        submission). The caller counts it (``metrics.AUDIT_RECORDS``) once the statement succeeds."""
+        check_details(entry.details)
+        at = datetime.now(UTC)
+        return (at, *self._row(entry, at))
+
     async def append(self, conn: Conn, entry: AuditEntry) -> int:
         """Write one record within the caller's transaction (it commits or rolls back with the
         action); its place in the chain follows within about a second. Returns the record's id."""
-        check_details(entry.details)
-        at = datetime.now(UTC)
-        record_id: int = await conn.fetchval(Q.insert_audit_record, at, *self._row(entry, at))
+        record_id: int = await conn.fetchval(Q.insert_audit_record, *self.signed_row(entry))
         metrics.AUDIT_RECORDS.labels(action=entry.action).inc()
         return record_id
 
@@ -175,9 +181,7 @@ class AuditLog:
 
     async def record(self, pool: asyncpg.Pool | Conn, entry: AuditEntry) -> int:
         """Write one record on its own (one statement, its own transaction)."""
-        check_details(entry.details)
-        at = datetime.now(UTC)
-        record_id: int = await pool.fetchval(Q.insert_audit_record, at, *self._row(entry, at))
+        record_id: int = await pool.fetchval(Q.insert_audit_record, *self.signed_row(entry))
         metrics.AUDIT_RECORDS.labels(action=entry.action).inc()
         return record_id
 
