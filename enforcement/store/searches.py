@@ -1,5 +1,11 @@
 """Searches: created with their agency tasks in one transaction (the outbox), read back with
-tasks and records, and followed through their event log.
+tasks and records, and followed through their event log; the case a search is made for, and
+its 协助查询通知书 serial.
+
+A judge's submission (``SearchStore.create``) is ONE statement (``submit_search``): the search,
+its tasks, their events, its audit record and the notifications, in the statement's own
+transaction. ``insert_search`` + ``announce`` do the same inside a caller's transaction (a
+system search made along with other work).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from uuid import UUID
 
 import asyncpg
 
+from enforcement import metrics
 from enforcement.domain.audit import AuditEntry
 from enforcement.store.audit import AuditLog, Conn
 from enforcement.store.queries import Q
@@ -55,6 +62,7 @@ class CreatedTask:
     agency: str
     status: str
     reused: bool
+    answer_id: int | None = None  # the stored answer it was answered from (reused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +79,13 @@ class SearchEvent:
         return cls(row["id"], row["search_id"], row["agency"], row["kind"], dict(row["payload"]), row["created_at"])
 
 
-async def insert_search(conn: Conn, new: NewSearch) -> list[CreatedTask]:
-    """Insert the search, its tasks and their first events (one statement); the caller holds the
-    transaction and then calls ``announce``."""
-    rows = await conn.fetch(
-        Q.insert_search,
+# The audit columns of ``submit_search`` ($22..$36) when the submission writes no record.
+_NO_RECORD: tuple[None, ...] = (None,) * 15
+
+
+def _search_values(new: NewSearch) -> tuple[Any, ...]:
+    """$1..$21 of ``insert_search`` and ``submit_search``."""
+    return (
         new.id, new.case_id, new.batch_id, new.subject_kind, new.subject_id_number, new.subject_name,
         new.subject_key, new.purpose, new.requested_by, new.force_fresh, new.request_no,
         new.case_number, new.court_code, new.judge_name, new.judge_officer_id, new.document_number,
@@ -84,7 +94,16 @@ async def insert_search(conn: Conn, new: NewSearch) -> list[CreatedTask]:
         [a.deadline_seconds for a in new.agencies],
         [a.freshness_hours for a in new.agencies],
     )
-    return [CreatedTask(r["id"], r["agency"], r["status"], r["reused"]) for r in rows]
+
+
+def _task(r: asyncpg.Record) -> CreatedTask:
+    return CreatedTask(r["id"], r["agency"], r["status"], r["reused"], r["answer_id"])
+
+
+async def insert_search(conn: Conn, new: NewSearch) -> list[CreatedTask]:
+    """Insert the search, its tasks and their first events (one statement); the caller holds the
+    transaction and then calls ``announce``."""
+    return [_task(r) for r in await conn.fetch(Q.insert_search, *_search_values(new))]
 
 
 async def announce(conn: Conn, search_id: UUID, tasks: list[CreatedTask]) -> None:
@@ -95,23 +114,52 @@ async def announce(conn: Conn, search_id: UUID, tasks: list[CreatedTask]) -> Non
     await conn.execute(Q.notify_new_search, queued)
 
 
+async def case_for_search(conn: Conn | asyncpg.Pool, case_id: int) -> asyncpg.Record | None:
+    """The case with its judge's name and officer id, and its status; None if there is none."""
+    return await conn.fetchrow(Q.get_case_for_search, case_id)
+
+
+async def next_document_serial(conn: Conn | asyncpg.Pool, court_code: str) -> int:
+    """The court's next 协助查询通知书 serial this year (consumed, whatever the caller does next)."""
+    return int(await conn.fetchval(Q.next_document_serial, court_code))
+
+
 class SearchStore:
     def __init__(self, pool: asyncpg.Pool, audit: AuditLog | None = None) -> None:
         self.pool = pool
         self.audit = audit
 
     async def create(self, new: NewSearch, *, audit_entry: AuditEntry | None = None) -> list[CreatedTask]:
-        """Insert the search, its tasks and events, and its audit record, in ONE transaction: a search
-        is never made without its audit record, nor recorded without being made."""
+        """Insert the search, its tasks and events, and its audit record, in ONE statement (so one
+        transaction, one round trip): a search is never made without its audit record, nor
+        recorded without being made. A search answered entirely from stored answers is completed
+        at once; dispatchers, event streams and audit chainers are woken at commit."""
         if audit_entry is not None and self.audit is None:
             raise ValueError("an audit entry needs a SearchStore built with the audit log")
-        async with self.pool.acquire() as conn, conn.transaction():
-            tasks = await insert_search(conn, new)
-            await announce(conn, new.id, tasks)
-            if audit_entry is not None and self.audit is not None:
-                # Last: the chain head stays locked until commit, so take it as late as possible.
-                await self.audit.append(conn, audit_entry)
-        return tasks
+        record = _NO_RECORD if audit_entry is None or self.audit is None else self.audit.signed_row(audit_entry)
+        rows = await self.pool.fetch(Q.submit_search, *_search_values(new), *record)
+        if audit_entry is not None:
+            if rows[0]["audit_id"] is None:  # cannot happen: the statement writes it with the search
+                raise RuntimeError("the search's audit record was not written")
+            metrics.AUDIT_RECORDS.labels(action=audit_entry.action).inc()
+        # No agency at all: one row without a task (the search is made, completed, announced).
+        return [_task(r) for r in rows if r["id"] is not None]
+
+    async def case_for_search(self, case_id: int) -> asyncpg.Record | None:
+        return await case_for_search(self.pool, case_id)
+
+    async def case_for_submission(self, case_id: int, subject_kind: str, id_number: str, *, actor_login: str,
+                                  actor_role: str, take_serial: bool) -> asyncpg.Record | None:
+        """The case (None if there is none), its judge, whether the subject is one of its debtors
+        (``is_debtor``), and, when ``take_serial``, the court's next 协助查询通知书 serial
+        (``serial``) in the same statement, taken only if the search is allowed (the rule of
+        ``domain.authorization.check_search``, mirrored in SQL): a refusal consumes no number.
+        ``serial`` is None when none was taken; the caller still applies ``check_search``."""
+        return await self.pool.fetchrow(Q.case_for_search_with_serial, case_id, subject_kind, id_number,
+                                        actor_login, actor_role, take_serial)
+
+    async def next_document_serial(self, court_code: str) -> int:
+        return await next_document_serial(self.pool, court_code)
 
     async def get(self, search_id: UUID) -> asyncpg.Record | None:
         return await self.pool.fetchrow(Q.get_search, search_id)
@@ -136,4 +184,14 @@ class SearchStore:
         return int(value or 0)
 
 
-__all__ = ["AgencyPlan", "CreatedTask", "NewSearch", "SearchEvent", "SearchStore", "announce", "insert_search"]
+__all__ = [
+    "AgencyPlan",
+    "CreatedTask",
+    "NewSearch",
+    "SearchEvent",
+    "SearchStore",
+    "announce",
+    "case_for_search",
+    "insert_search",
+    "next_document_serial",
+]

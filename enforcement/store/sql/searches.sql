@@ -27,6 +27,64 @@ WITH s AS (
 )
 SELECT id, agency, status, reused, answer_id FROM t
 
+-- submit_search --
+-- $1 id, $2 case_id, $3 batch_id, $4 subject_kind, $5 id_number, $6 name, $7 subject_key, $8 purpose, $9 requested_by, $10 force_fresh, $11 request_no, $12 case_number, $13 court_code, $14 judge_name, $15 judge_officer_id, $16 document_number, $17 date_from, $18 date_to, $19 agencies text[], $20 deadline seconds float8[], $21 freshness hours float8[], then the audit record as insert_audit_record takes it ($22 at, $23 action (null: no record), $24 actor_login, $25 actor_role, $26 actor_court, $27 case_id, $28 case_number, $29 case_court, $30 subject_key, $31 purpose, $32 reason, $33 target, $34 request_id, $35 details, $36 mac): a submission in ONE statement (its own transaction): reuse decided per agency, the search (completed at once when every agency is answered from a stored answer), its tasks, their events (and search_completed), the audit record, and the notifications (agency_tasks when tasks are queued, search_events, audit_pending with a record); one row per task (id, agency, status, reused, answer_id) with the audit record's id
+WITH plan AS MATERIALIZED (
+    SELECT a.agency, a.deadline, a.ord, prev.id AS answer_id
+    FROM unnest($19::text[], $20::float8[], $21::float8[]) WITH ORDINALITY AS a(agency, deadline, freshness, ord)
+    LEFT JOIN LATERAL (
+        SELECT id FROM agency_answer
+        WHERE subject_key = $7::text AND agency = a.agency AND case_id = $2::bigint AND NOT $10::boolean
+          AND a.freshness > 0 AND answered_at > now() - make_interval(secs => a.freshness * 3600)
+        ORDER BY answered_at DESC LIMIT 1
+    ) prev ON true
+), s AS (
+    INSERT INTO search (id, case_id, batch_id, subject_kind, subject_id_number, subject_name, subject_key,
+                        purpose, requested_by, force_fresh, request_no, case_number, court_code, judge_name,
+                        judge_officer_id, document_number, date_from, date_to, status, completed_at)
+    SELECT $1::uuid, $2::bigint, $3::uuid, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::boolean,
+           $11::text, $12::text, $13::text, $14::text, $15::text, $16::text, $17::date, $18::date,
+           CASE WHEN d.done THEN 'completed' ELSE 'running' END, CASE WHEN d.done THEN now() END
+    -- every agency answered from a stored answer (no agency at all: nothing to wait for, as complete_searches)
+    FROM (SELECT coalesce(bool_and(answer_id IS NOT NULL), true) AS done FROM plan) d
+    RETURNING id, status, created_at, completed_at
+), t AS (
+    INSERT INTO agency_task (search_id, agency, idempotency_key, deadline_at, status, answer_id, reused, finished_at)
+    SELECT $1::uuid, p.agency, $1::uuid::text || ':' || p.agency, now() + make_interval(secs => p.deadline),
+           CASE WHEN p.answer_id IS NULL THEN 'queued' ELSE 'succeeded' END,
+           p.answer_id, p.answer_id IS NOT NULL,
+           CASE WHEN p.answer_id IS NULL THEN NULL ELSE now() END
+    FROM plan p ORDER BY p.ord
+    RETURNING id, agency, status, reused, answer_id
+), e AS (
+    -- the tasks' events first, then the search's (the same payload as complete_searches writes)
+    INSERT INTO search_event (search_id, agency, kind, payload)
+    SELECT $1::uuid, agency, 'task', jsonb_build_object('task_id', id, 'status', status, 'reused', reused)
+    FROM t
+    UNION ALL
+    SELECT id, NULL, 'search_completed',
+           jsonb_build_object('completed_at', completed_at,
+                              'duration_seconds', extract(epoch FROM completed_at - created_at))
+    FROM s WHERE status = 'completed'
+), rec AS (
+    INSERT INTO audit_log (at, action, actor_login, actor_role, actor_court, case_id, case_number, case_court,
+                           subject_key, purpose, reason, target, request_id, details, mac)
+    SELECT $22::timestamptz, $23::text, $24::text, $25::text, $26::text, $27::bigint, $28::text, $29::text,
+           $30::text, $31::text, $32::text, $33::text, $34::text, $35::jsonb, $36::text
+    WHERE $23::text IS NOT NULL
+    RETURNING id
+), woken AS MATERIALIZED (
+    -- referenced below, so evaluated (once); the notifications are delivered at commit
+    SELECT q.audit_id,
+           CASE WHEN q.queued <> '' THEN pg_notify('agency_tasks', q.queued) END AS tasks_notified,
+           pg_notify('search_events', '') AS events_notified,
+           CASE WHEN q.audit_id IS NOT NULL THEN pg_notify('audit_pending', '') END AS audit_notified
+    FROM (SELECT coalesce((SELECT string_agg(agency, ',') FROM t WHERE status = 'queued'), '') AS queued,
+                 (SELECT id FROM rec) AS audit_id) q
+)
+SELECT t.id, t.agency, t.status, t.reused, t.answer_id, w.audit_id
+FROM woken w LEFT JOIN t ON true
+
 -- notify_new_search --
 -- $1 payload for dispatchers (agency names with queued tasks, comma separated; empty: none): wakes dispatchers and event-stream listeners
 SELECT CASE WHEN $1 = '' THEN NULL ELSE pg_notify('agency_tasks', $1) END, pg_notify('search_events', '')
