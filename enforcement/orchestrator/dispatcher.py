@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import time
 import uuid
@@ -49,7 +50,7 @@ from enforcement.orchestrator.coordination import Coordinator
 from enforcement.orchestrator.runtime import AgencyRuntime
 from enforcement.store.agencies import AgencyStore
 from enforcement.store.errors import is_database_unavailable
-from enforcement.store.tasks import ClaimedTask, Settlement, Success, TaskStore
+from enforcement.store.tasks import ClaimedTask, ClaimWant, Settlement, Success, TaskStore
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -67,7 +68,8 @@ class DispatcherConfig:
     idle_poll_seconds: float = 1.0
     max_in_flight: int = 64
     flush_max: int = 200
-    flush_linger_seconds: float = 0.002
+    flush_linger_seconds: float = 0.0
+    flush_concurrency: int = 2
     expiry_sweep_seconds: float = 5.0
     heartbeat_seconds: float = 1.0
 
@@ -140,6 +142,7 @@ class Dispatcher:
         self._settlements: list[Settlement] = []
         self._buffered = asyncio.Event()
         self._calls: set[asyncio.Task[None]] = set()
+        self._flushes: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self._stopping = False
         self._held: set[int] = set()  # tasks this worker leased and has not flushed yet
@@ -189,21 +192,44 @@ class Dispatcher:
             await self.coordinator.stop()
 
     async def _claim_round(self) -> int:
+        """Claim for every agency: the agencies called one task at a time all together in one
+        statement (one round trip, and their calls start together), then each batch-capable one."""
         total = 0
-        for rt in self.runtimes.values():
+        units: list[tuple[str, Callable[[int], Awaitable[int]]]] = [("*", self._claim_singles)]
+        units += [(rt.name, functools.partial(self._claim_agency, rt))
+                  for rt in self.runtimes.values() if rt.manifest.batch is not None]
+        for name, claim in units:
             free = self.config.max_in_flight - self._in_flight
             if free <= 0:
                 break
             try:
-                total += await self._claim_agency(rt, free)
+                total += await claim(free)
             except Exception as exc:
                 if is_database_unavailable(exc):
-                    log.warning("claim_failed", agency=rt.name, error=type(exc).__name__, database_unavailable=True)
+                    log.warning("claim_failed", agency=name, error=type(exc).__name__, database_unavailable=True)
                 else:  # not the database being away: a bug, say so loudly
-                    log.error("claim_failed", agency=rt.name, error=type(exc).__name__, exc_info=True)
+                    log.error("claim_failed", agency=name, error=type(exc).__name__, exc_info=True)
                 await asyncio.sleep(self.config.idle_poll_seconds)
                 return total
         return total
+
+    async def _claim_singles(self, free: int) -> int:
+        """Claim for the agencies without batches, within each one's limits and ``free`` in all."""
+        wants = []
+        for rt in self.runtimes.values():
+            if rt.manifest.batch is not None:
+                continue
+            policy = rt.manifest.policy
+            want = rt.breaker.capacity(min(free, self.config.claim_batch_size, policy.max_in_flight))
+            if want > 0:
+                wants.append(ClaimWant(rt.name, want, policy.max_in_flight, policy.breaker.half_open_probes))
+        if not wants:
+            return 0
+        tasks = await self.store.claim_many(wants, self.config.worker_id, self.config.lease_seconds, free)
+        self._held.update(t.id for t in tasks)
+        for task in tasks:
+            self._spawn(self._run_one(self.runtimes[task.agency], task))
+        return len(tasks)
 
     async def _claim_agency(self, rt: AgencyRuntime, free: int) -> int:
         """Claim what this agency's limits allow now and start the calls; returns tasks claimed."""
@@ -230,7 +256,7 @@ class Dispatcher:
             self._spawn(self._run_one(rt, task))
         if want - len(polls) <= 0:
             return len(polls)
-        age, waiting = await self.store.oldest_due(rt.name)
+        age, waiting = await self.store.oldest_due(rt.name, batch.max_size)
         if not (waiting >= batch.max_size or (waiting > 0 and age >= batch.max_wait_seconds)):
             return len(polls)
         fresh = await self.store.claim(rt.name, worker, batch.max_size, lease, policy.max_in_flight,
@@ -426,19 +452,42 @@ class Dispatcher:
         self._buffered.set()
 
     async def _flush_loop(self) -> None:
+        """Write outcomes as they come: a flush starts as soon as there is something to write and
+        fewer than ``flush_concurrency`` are under way; what arrives meanwhile waits for the next
+        one, so batches grow with the load and shrink to one outcome when the service is quiet."""
+        slots = asyncio.Semaphore(self.config.flush_concurrency)
         while True:
             await self._buffered.wait()
+            await slots.acquire()
             pending = len(self._successes) + len(self._settlements)
             if self.config.flush_linger_seconds and pending < self.config.flush_max:
                 await asyncio.sleep(self.config.flush_linger_seconds)
-            await self._flush_now()
+            batch = self._take()
+            if batch is None:
+                slots.release()
+                continue
+            flush = asyncio.create_task(self._write(*batch))
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
+            flush.add_done_callback(lambda _f: slots.release())
 
-    async def _flush_now(self) -> None:
+    def _take(self) -> tuple[list[Success], list[Settlement]] | None:
         self._buffered.clear()
         successes, self._successes = self._successes, []
         settlements, self._settlements = self._settlements, []
         if not successes and not settlements:
-            return
+            return None
+        return successes, settlements
+
+    async def _flush_now(self) -> None:
+        """Write what is buffered now, after the flushes under way (shutdown)."""
+        if self._flushes:
+            await asyncio.wait(set(self._flushes))
+        batch = self._take()
+        if batch is not None:
+            await self._write(*batch)
+
+    async def _write(self, successes: list[Success], settlements: list[Settlement]) -> None:
         delay = 0.2
         while True:
             try:

@@ -91,6 +91,18 @@ def one_outcome_per_task(
     return list(answered.values()), list(rest.values())
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimWant:
+    """What one agency's share of a ``claim_many`` may be: ``limit`` tasks at most for this
+    worker, ``agency_limit`` calls in flight across every worker, ``half_open_calls`` while the
+    shared breaker is half-open."""
+
+    agency: str
+    limit: int
+    agency_limit: int
+    half_open_calls: int = 1
+
+
 class TaskStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -122,8 +134,31 @@ class TaskStore:
             )
         return [ClaimedTask.from_row(r) for r in rows]
 
-    async def oldest_due(self, agency: str) -> tuple[float, int]:
-        row = await self.pool.fetchrow(Q.oldest_due_task, agency)
+    async def claim_many(
+        self,
+        wants: Sequence[ClaimWant],
+        worker_id: str,
+        lease_seconds: float,
+        total: int,
+    ) -> list[ClaimedTask]:
+        """``claim`` for several agencies in one transaction and one statement (one call per
+        task): each agency's limits hold as in ``claim``, and ``total`` tasks at most are taken
+        in all, the earliest due first."""
+        wants = [w for w in wants if w.limit > 0]
+        if not wants or total <= 0:
+            return []
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(Q.lock_agencies_claims, [w.agency for w in wants])
+            rows = await conn.fetch(
+                Q.claim_tasks_many, [w.agency for w in wants], worker_id, [w.limit for w in wants], lease_seconds,
+                [w.agency_limit for w in wants], [w.half_open_calls for w in wants], total,
+            )
+        return [ClaimedTask.from_row(r) for r in rows]
+
+    async def oldest_due(self, agency: str, up_to: int = 10_000) -> tuple[float, int]:
+        """How long the oldest subject not yet sent has waited, and how many wait (counted up to
+        ``up_to``: enough to tell whether a batch is full)."""
+        row = await self.pool.fetchrow(Q.oldest_due_task, agency, up_to)
         assert row is not None
         return float(row["age"] or 0.0), int(row["n"])
 
@@ -229,4 +264,4 @@ class TaskStore:
         return out
 
 
-__all__ = ["TERMINAL", "ClaimedTask", "Settlement", "Success", "TaskStore", "one_outcome_per_task"]
+__all__ = ["TERMINAL", "ClaimWant", "ClaimedTask", "Settlement", "Success", "TaskStore", "one_outcome_per_task"]

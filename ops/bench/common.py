@@ -117,6 +117,10 @@ class Postgres:
         self.admin_dsn = self.server.start()
         if statements:
             asyncio.run(self._admin("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"))
+            # statements run by triggers and functions too, and planning time: where a statement's
+            # time really goes (nested statements are also counted in their caller's line)
+            asyncio.run(self._admin("ALTER SYSTEM SET pg_stat_statements.track = 'all'"))
+            asyncio.run(self._admin("ALTER SYSTEM SET pg_stat_statements.track_planning = on"))
             self.server.restart()
         asyncio.run(self._create())
         self.dsn = self.admin_dsn.rsplit("/", 1)[0] + "/bench"

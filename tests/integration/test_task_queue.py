@@ -11,7 +11,7 @@ import asyncpg
 
 from enforcement.seeds import seed
 from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore
-from enforcement.store.tasks import Settlement, Success, TaskStore
+from enforcement.store.tasks import ClaimWant, Settlement, Success, TaskStore
 
 AGENCIES = ["vehicles", "hotels", "banks"]
 
@@ -90,6 +90,55 @@ async def test_agency_wide_in_flight_limit_holds_across_claimers(pool: asyncpg.P
     second = await store.claim("banks", "b", 50, 60, 8)
     assert len(first) == 8
     assert second == []
+
+
+async def test_claim_many_keeps_each_agency_within_its_limits(pool: asyncpg.Pool) -> None:
+    await make_searches(pool, 12, agencies=["vehicles", "hotels"])
+    store = TaskStore(pool)
+    first = await store.claim_many([ClaimWant("vehicles", 50, 5), ClaimWant("hotels", 3, 100)], "a", 60, 100)
+    by_agency = {a: sum(1 for t in first if t.agency == a) for a in ("vehicles", "hotels")}
+    assert by_agency == {"vehicles": 5, "hotels": 3}  # vehicles by its agency-wide cap, hotels by this claim's
+    # the agency-wide cap counts the other worker's calls in flight: vehicles has no room left
+    second = await store.claim_many([ClaimWant("vehicles", 50, 5), ClaimWant("hotels", 50, 100)], "b", 60, 100)
+    assert {t.agency for t in second} == {"hotels"} and len(second) == 9
+    assert not {t.id for t in first} & {t.id for t in second}
+
+
+async def test_claim_many_takes_at_most_the_total_earliest_due_first(pool: asyncpg.Pool) -> None:
+    await make_searches(pool, 10, agencies=["vehicles", "hotels"])
+    store = TaskStore(pool)
+    due = {r["id"]: r["due_at"] for r in await pool.fetch("SELECT id, due_at FROM agency_task")}
+    got = await store.claim_many([ClaimWant("vehicles", 50, 100), ClaimWant("hotels", 50, 100)], "a", 60, 7)
+    assert len(got) == 7
+    assert max(due[t.id] for t in got) <= min(due[i] for i in set(due) - {t.id for t in got})
+
+
+async def test_claim_many_takes_nothing_from_an_agency_whose_breaker_is_open(pool: asyncpg.Pool) -> None:
+    await make_searches(pool, 4, agencies=["vehicles", "hotels"])
+    await pool.execute("INSERT INTO agency_breaker (agency, state, open_until) VALUES ('hotels', 'open', "
+                       "now() + interval '1 minute') ON CONFLICT (agency) DO UPDATE SET state = 'open', "
+                       "open_until = now() + interval '1 minute'")
+    store = TaskStore(pool)
+    got = await store.claim_many([ClaimWant("vehicles", 50, 100), ClaimWant("hotels", 50, 100)], "a", 60, 100)
+    assert {t.agency for t in got} == {"vehicles"} and len(got) == 4
+
+
+async def test_concurrent_claim_many_never_share_a_task(pool: asyncpg.Pool) -> None:
+    await make_searches(pool, 30, agencies=["vehicles", "hotels"])
+    store = TaskStore(pool)
+    wants = [ClaimWant("vehicles", 2, 10_000), ClaimWant("hotels", 2, 10_000)]
+
+    async def claimer(worker: str) -> list[int]:
+        got: list[int] = []
+        while tasks := await store.claim_many(wants, worker, 60, 3):
+            got.extend(t.id for t in tasks)
+            await asyncio.sleep(0)
+        return got
+
+    results = await asyncio.gather(*(claimer(f"w{i}") for i in range(6)))
+    claimed = [t for r in results for t in r]
+    assert len(claimed) == 60 and len(set(claimed)) == 60, "a task was claimed twice, or one was left"
+    assert sum(1 for r in results if r) > 1, "only one claimer got work: the test proves nothing"
 
 
 async def test_retry_waiting_and_terminal_outcomes(pool: asyncpg.Pool) -> None:
