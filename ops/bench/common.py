@@ -155,11 +155,12 @@ class Postgres:
         finally:
             await conn.close()
         lines = [f"database time by statement (pg_stat_statements, {float(total or 0) / 1000:.1f} s in all):",
-                 "   share   calls   ms/call  statement"]
+                 "   share   calls   ms/call (planning)  statement"]
         for r in rows:
             t = r["total_exec_time"] + r["total_plan_time"]
-            lines.append(f"  {100 * t / float(total or 1):5.1f}% {r['calls']:7d} {t / max(r['calls'], 1):8.3f}  "
-                         + " ".join(r["query"].split())[:100])
+            calls = max(r["calls"], 1)
+            lines.append(f"  {100 * t / float(total or 1):5.1f}% {r['calls']:7d} {t / calls:8.3f} "
+                         f"({r['total_plan_time'] / calls:6.3f})  " + " ".join(r["query"].split())[:90])
         return "\n".join(lines)
 
     async def _create(self) -> None:

@@ -54,7 +54,7 @@ from common import (
 
 
 async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, service: Service,
-              postmaster: int | None = None) -> dict[str, Any]:
+              postmaster: int | None = None, pg: Postgres | None = None) -> dict[str, Any]:
     probe_people = debtors(args.probe)
     case_id = await seed_case(dsn, probe_people)
     client = Client(service.url, token(work / "data"), case_id, connections=256)
@@ -73,6 +73,8 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
     n = int(rate * args.seconds)
     load_people = debtors(n, offset=1_000_000)
     await add_debtors(dsn, case_id, load_people)
+    if pg is not None:
+        await pg.statements_report()  # reset: only the measured load is reported
     meter = CpuMeter({"api": [service.procs[0].pid], "workers": [p.pid for p in service.procs[1:]],
                       "simulators": [p.pid for p in sims.procs]},
                      postgres_port=urlsplit(dsn).port, postmaster=postmaster)
@@ -80,6 +82,8 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
     submitted = await client.open_loop(load_people[:n], rate)
     await wait_completed(dsn, len(submitted), timeout=900)
     meter.stop()
+    if pg is not None:
+        print(await pg.statements_report(top=20), flush=True)
     times = await search_times(dsn)
     agency = await sims.timings()
     overheads, totals, slowest, accept, before, after = [], [], [], [], [], []
@@ -116,18 +120,20 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--final", action="store_true", help="not preliminary: the machine was quiet")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--pg-statements", action="store_true", help="report pg_stat_statements for the measured load")
     args = parser.parse_args()
     install_uvloop()
     started_at, machine_line = now(), machine()
     latency = {"latency_median_ms": args.median_ms, "latency_sigma": args.sigma}
     with workspace("overhead", keep=args.keep) as work:
         pg = Postgres(work)
-        dsn = pg.start()
+        dsn = pg.start(statements=args.pg_statements)
         sims = Simulators.start(work, dict.fromkeys(SYNC_AGENCIES, latency), agencies=SYNC_AGENCIES, timing=True)
         service = Service(work, service_env(dsn, sims.urls, work / "data"), workers=args.workers)
         try:
             asyncio.run(service.start())
-            r = asyncio.run(run(args, work, dsn, sims, service, pg.postmaster_pid()))
+            r = asyncio.run(run(args, work, dsn, sims, service, pg.postmaster_pid(),
+                                pg if args.pg_statements else None))
         finally:
             service.stop()
             sims.stop()
