@@ -67,6 +67,14 @@ class RssSampler:
                 self.peak[name] = max(self.peak[name], rss)
             await asyncio.sleep(self.interval)
 
+    def now(self) -> dict[str, int]:
+        """Each process's resident memory at this moment."""
+        out = {}
+        for name, proc in self.procs.items():
+            with contextlib.suppress(psutil.Error):
+                out[name] = proc.memory_info().rss
+        return out
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
@@ -84,6 +92,7 @@ async def one_size(dsn: str, service: Service, data_dir: Any, n: int, chunk: int
     headers = {"Authorization": f"Bearer {token(data_dir)}", "Content-Type": "application/x-ndjson"}
     sampler = RssSampler(service.pids())
     sampler.start()
+    after_request: list[dict[str, int]] = []
     conn = await asyncpg.connect(dsn)
     spy = profiled(service.pids(), profile)
     spy.__enter__()
@@ -100,16 +109,18 @@ async def one_size(dsn: str, service: Service, data_dir: Any, n: int, chunk: int
                     answer = await resp.json()
                     if resp.status != 202:
                         raise RuntimeError(f"batch refused: {resp.status} {str(answer)[:500]}")
+                after_request.append(sampler.now())
         submitted = time.time()
         total_tasks = await conn.fetchval("SELECT count(*) FROM agency_task")
         dispatched_at = completed_at = None
+        # EXISTS, not count(*): counting half a million queued tasks twice a second cost the
+        # database more than the service's own claims, and more as the batch grew
         while completed_at is None:
-            if dispatched_at is None:
-                left = await conn.fetchval("SELECT count(*) FROM agency_task WHERE status = 'queued' AND attempts = 0")
-                if left == 0:
-                    dispatched_at = time.time()
-            running = await conn.fetchval("SELECT count(*) FROM search WHERE status = 'running'")
-            if running == 0 and dispatched_at is not None:
+            if dispatched_at is None and not await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM agency_task WHERE status = 'queued' AND attempts = 0)"):
+                dispatched_at = time.time()
+            if dispatched_at is not None and not await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM search WHERE status = 'running')"):
                 completed_at = time.time()
             await asyncio.sleep(0.5)
     finally:
@@ -119,6 +130,7 @@ async def one_size(dsn: str, service: Service, data_dir: Any, n: int, chunk: int
     return {
         "n": n, "tasks": total_tasks, "submit": submitted - started, "dispatched": (dispatched_at or 0) - started,
         "completed": completed_at - started, "peak": sampler.peak, "first": sampler.first, "last": sampler.last,
+        "after_request": after_request,
     }
 
 
@@ -180,11 +192,22 @@ def main() -> int:
         verdict = (f"Memory with {big['n']:,} debtors vs {small['n']:,}: "
                    + ", ".join(f"{k} {g:+.0%}" for k, g in sorted(growth.items()))
                    + f" (peak RSS). Target flat memory: **{'met' if flat else 'missed'}** (within 10%).")
+    big = results[-1]
+    names = sorted(big["peak"])
+    trace = table(["after request"] + [f"{k} RSS MiB" for k in names],
+                  [[str(i + 1)] + [f"{snap.get(k, 0) / mib:.0f}" for k in names]
+                   for i, snap in enumerate(big["after_request"])])
+    if len(big["after_request"]) >= 3:
+        second, last = big["after_request"][1], big["after_request"][-1]
+        verdict += (f" From the 2nd to the {len(big['after_request'])}th request of {big['n']:,}: "
+                    + ", ".join(f"{k} {last[k] / second[k] - 1:+.0%}" for k in names if second.get(k)) + ".")
     print(out)
     print(verdict)
+    print(trace)
     if not args.no_write:
         body = "\n".join([
-            out, "", verdict, "",
+            out, "", verdict, "", f"Resident memory right after each request of the {big['n']:,}-debtor run "
+            "(the worker dispatching meanwhile):", "", trace, "",
             f"Submitted as NDJSON requests of {args.chunk:,} rows to `POST /api/v1/searches:batch` (one after the "
             f"other, each answered 202 once stored); one API and {args.workers} worker process(es); simulators "
             "without latency (banks answer at once, in batches of 200). Times from the first request.",

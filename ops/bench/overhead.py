@@ -35,6 +35,7 @@ from common import (
     Service,
     Simulators,
     add_debtors,
+    cpu_speed,
     debtors,
     install_uvloop,
     machine,
@@ -75,6 +76,7 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
     await add_debtors(dsn, case_id, load_people)
     if pg is not None:
         await pg.statements_report()  # reset: only the measured load is reported
+    speed = cpu_speed()
     meter = CpuMeter({"api": [service.procs[0].pid], "workers": [p.pid for p in service.procs[1:]],
                       "simulators": [p.pid for p in sims.procs]},
                      postgres_port=urlsplit(dsn).port, postmaster=postmaster)
@@ -106,7 +108,7 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
         print(f"{len(client.errors)} submissions refused, e.g. {client.errors[:3]}", file=sys.stderr)
     return {"max_rate": max_rate, "rate": rate, "n": len(submitted), "measured": len(overheads), "missing": missing,
             "overhead": overheads, "total": totals, "slowest": slowest, "accept": accept, "before": before,
-            "after": after, "cpu": meter.summary()}
+            "after": after, "cpu": meter.summary(), "speed": speed}
 
 
 def main() -> int:
@@ -154,7 +156,8 @@ def main() -> int:
     p50, p99 = percentile(r["overhead"], 0.5) * ms, percentile(r["overhead"], 0.99) * ms
     verdict = (f"Maximum load with this latency: {r['max_rate']:.0f} searches/s; measured at {r['rate']:.0f}/s "
                f"for {args.seconds:.0f} s ({r['measured']} searches; {r['missing']} without a full set of "
-               f"agency timings). Targets: overhead p50 <= 5 ms **{'met' if p50 <= 5 else 'missed'}** "
+               f"agency timings; machine speed before it {r['speed']:.0f} ms, lower is faster: see fanout). "
+               f"Targets: overhead p50 <= 5 ms **{'met' if p50 <= 5 else 'missed'}** "
                f"({p50:.1f} ms), p99 <= 25 ms **{'met' if p99 <= 25 else 'missed'}** ({p99:.1f} ms).")
     print(out)
     print(verdict)
