@@ -30,10 +30,9 @@ from enforcement.store.searches import (
     AgencyPlan,
     NewSearch,
     SearchStore,
-    announce,
     case_for_search,
-    insert_search,
     next_document_serial,
+    submit_search,
 )
 
 log = structlog.get_logger(__name__)
@@ -213,16 +212,14 @@ class SearchService:
             court_code=case["court_code"], judge_name=case["judge_name"] or "",
             judge_officer_id=case["judge_officer_id"] or "", document_number=document_number, agencies=plans,
         )
-        tasks = await insert_search(conn, new)
-        await announce(conn, search_id, tasks)
-        if self.audit is not None:
-            await self.audit.append(conn, AuditEntry(
-                action="search", actor_login=requested_by, actor_role="system", case_id=case_id,
-                case_number=case["case_number"], case_court=case["court_code"], subject_key=subject.key,
-                purpose=purpose, target=str(search_id),
-                details={"agencies": sorted(p.agency for p in plans), "notice_number": document_number,
-                         "force_fresh": True, **(details or {})},
-            ))
+        entry = None if self.audit is None else AuditEntry(
+            action="search", actor_login=requested_by, actor_role="system", case_id=case_id,
+            case_number=case["case_number"], case_court=case["court_code"], subject_key=subject.key,
+            purpose=purpose, target=str(search_id),
+            details={"agencies": sorted(p.agency for p in plans), "notice_number": document_number,
+                     "force_fresh": True, **(details or {})},
+        )
+        tasks = await submit_search(conn, new, self.audit, entry)
         metrics.SEARCHES_CREATED.labels(purpose_kind=purpose).inc()
         return Submitted(search_id, [{"agency": t.agency, "status": t.status, "reused": t.reused} for t in tasks])
 

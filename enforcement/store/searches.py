@@ -4,8 +4,7 @@ its 协助查询通知书 serial.
 
 A judge's submission (``SearchStore.create``) is ONE statement (``submit_search``): the search,
 its tasks, their events, its audit record and the notifications, in the statement's own
-transaction. ``insert_search`` + ``announce`` do the same inside a caller's transaction (a
-system search made along with other work).
+transaction, or inside a caller's (a system search made along with other work).
 """
 
 from __future__ import annotations
@@ -84,7 +83,7 @@ _NO_RECORD: tuple[None, ...] = (None,) * 15
 
 
 def _search_values(new: NewSearch) -> tuple[Any, ...]:
-    """$1..$21 of ``insert_search`` and ``submit_search``."""
+    """$1..$21 of ``submit_search``."""
     return (
         new.id, new.case_id, new.batch_id, new.subject_kind, new.subject_id_number, new.subject_name,
         new.subject_key, new.purpose, new.requested_by, new.force_fresh, new.request_no,
@@ -100,18 +99,23 @@ def _task(r: asyncpg.Record) -> CreatedTask:
     return CreatedTask(r["id"], r["agency"], r["status"], r["reused"], r["answer_id"])
 
 
-async def insert_search(conn: Conn, new: NewSearch) -> list[CreatedTask]:
-    """Insert the search, its tasks and their first events (one statement); the caller holds the
-    transaction and then calls ``announce``."""
-    return [_task(r) for r in await conn.fetch(Q.insert_search, *_search_values(new))]
-
-
-async def announce(conn: Conn, search_id: UUID, tasks: list[CreatedTask]) -> None:
-    """Complete a search answered entirely from stored answers, and wake dispatchers and streams."""
-    queued = ",".join(t.agency for t in tasks if t.status == "queued")
-    if not queued:
-        await conn.fetch(Q.complete_searches, [search_id])
-    await conn.execute(Q.notify_new_search, queued)
+async def submit_search(conn: Conn | asyncpg.Pool, new: NewSearch, audit: AuditLog | None = None,
+                        audit_entry: AuditEntry | None = None) -> list[CreatedTask]:
+    """Insert the search, its tasks and events, and its audit record, in ONE statement (its own
+    transaction, or the caller's when ``conn`` holds one): a search is never made without its
+    audit record, nor recorded without being made. A search answered entirely from stored
+    answers is completed at once; dispatchers, event streams and audit chainers are woken at
+    commit."""
+    if audit_entry is not None and audit is None:
+        raise ValueError("an audit entry needs the audit log")
+    record = _NO_RECORD if audit_entry is None or audit is None else audit.signed_row(audit_entry)
+    rows = await conn.fetch(Q.submit_search, *_search_values(new), *record)
+    if audit_entry is not None:
+        if rows[0]["audit_id"] is None:  # cannot happen: the statement writes it with the search
+            raise RuntimeError("the search's audit record was not written")
+        metrics.AUDIT_RECORDS.labels(action=audit_entry.action).inc()
+    # No agency at all: one row without a task (the search is made, completed, announced).
+    return [_task(r) for r in rows if r["id"] is not None]
 
 
 async def case_for_search(conn: Conn | asyncpg.Pool, case_id: int) -> asyncpg.Record | None:
@@ -130,20 +134,10 @@ class SearchStore:
         self.audit = audit
 
     async def create(self, new: NewSearch, *, audit_entry: AuditEntry | None = None) -> list[CreatedTask]:
-        """Insert the search, its tasks and events, and its audit record, in ONE statement (so one
-        transaction, one round trip): a search is never made without its audit record, nor
-        recorded without being made. A search answered entirely from stored answers is completed
-        at once; dispatchers, event streams and audit chainers are woken at commit."""
+        """``submit_search`` on the pool: one statement, its own transaction."""
         if audit_entry is not None and self.audit is None:
             raise ValueError("an audit entry needs a SearchStore built with the audit log")
-        record = _NO_RECORD if audit_entry is None or self.audit is None else self.audit.signed_row(audit_entry)
-        rows = await self.pool.fetch(Q.submit_search, *_search_values(new), *record)
-        if audit_entry is not None:
-            if rows[0]["audit_id"] is None:  # cannot happen: the statement writes it with the search
-                raise RuntimeError("the search's audit record was not written")
-            metrics.AUDIT_RECORDS.labels(action=audit_entry.action).inc()
-        # No agency at all: one row without a task (the search is made, completed, announced).
-        return [_task(r) for r in rows if r["id"] is not None]
+        return await submit_search(self.pool, new, self.audit, audit_entry)
 
     async def case_for_search(self, case_id: int) -> asyncpg.Record | None:
         return await case_for_search(self.pool, case_id)
@@ -190,8 +184,7 @@ __all__ = [
     "NewSearch",
     "SearchEvent",
     "SearchStore",
-    "announce",
     "case_for_search",
-    "insert_search",
     "next_document_serial",
+    "submit_search",
 ]

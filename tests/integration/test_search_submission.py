@@ -25,7 +25,7 @@ from enforcement.seeds import CASES, seed
 from enforcement.store.audit import AuditLog
 from enforcement.store.pool import create_pool
 from enforcement.store.queries import Q
-from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore, announce, insert_search
+from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore, submit_search
 
 AUDIT = AuditLog(b"search-submission-test-key-0123456789abcdef")
 NUMBER, COURT, JUDGE_LOGIN, *_ = CASES[0]
@@ -151,11 +151,10 @@ async def test_a_search_answered_from_stored_answers_is_completed_at_once_as_bef
     done = got[-1]["payload"]
     assert set(done) == {"completed_at", "duration_seconds"} and done["duration_seconds"] == 0
 
-    # The transactional path (insert_search + announce, a system search) writes the same.
+    # Inside a caller's transaction without a record (a system search's path) it writes the same.
     old = new_search(case_id)
     async with pool.acquire() as c, c.transaction():
-        old_tasks = await insert_search(c, old)
-        await announce(c, old.id, old_tasks)
+        await submit_search(c, old)
     before = await store.get(old.id)
     assert before is not None and (before["status"], before["completed_at"]) == ("completed", before["created_at"])
     old_events = await events(pool, old.id)

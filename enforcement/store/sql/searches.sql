@@ -1,32 +1,3 @@
--- insert_search --
--- $1 id, $2 case_id, $3 batch_id, $4 subject_kind, $5 id_number, $6 name, $7 subject_key, $8 purpose, $9 requested_by, $10 force_fresh, $11 request_no, $12 case_number, $13 court_code, $14 judge_name, $15 judge_officer_id, $16 document_number, $17 date_from, $18 date_to, $19 agencies text[], $20 deadline seconds float8[], $21 freshness hours float8[]: the search, one task per agency (answered from a fresh stored answer when allowed) and their first events, in one statement
-WITH s AS (
-    INSERT INTO search (id, case_id, batch_id, subject_kind, subject_id_number, subject_name, subject_key,
-                        purpose, requested_by, force_fresh, request_no, case_number, court_code, judge_name,
-                        judge_officer_id, document_number, date_from, date_to)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-    RETURNING id
-), t AS (
-    INSERT INTO agency_task (search_id, agency, idempotency_key, deadline_at, status, answer_id, reused, finished_at)
-    SELECT $1::uuid, a.agency, $1::uuid::text || ':' || a.agency, now() + make_interval(secs => a.deadline),
-           CASE WHEN prev.id IS NULL THEN 'queued' ELSE 'succeeded' END,
-           prev.id, prev.id IS NOT NULL,
-           CASE WHEN prev.id IS NULL THEN NULL ELSE now() END
-    FROM unnest($19::text[], $20::float8[], $21::float8[]) AS a(agency, deadline, freshness)
-    LEFT JOIN LATERAL (
-        SELECT id FROM agency_answer
-        WHERE subject_key = $7::text AND agency = a.agency AND case_id = $2::bigint AND NOT $10::boolean
-          AND a.freshness > 0 AND answered_at > now() - make_interval(secs => a.freshness * 3600)
-        ORDER BY answered_at DESC LIMIT 1
-    ) prev ON true
-    RETURNING id, agency, status, reused, answer_id
-), e AS (
-    INSERT INTO search_event (search_id, agency, kind, payload)
-    SELECT $1::uuid, agency, 'task', jsonb_build_object('task_id', id, 'status', status, 'reused', reused)
-    FROM t
-)
-SELECT id, agency, status, reused, answer_id FROM t
-
 -- submit_search --
 -- $1 id, $2 case_id, $3 batch_id, $4 subject_kind, $5 id_number, $6 name, $7 subject_key, $8 purpose, $9 requested_by, $10 force_fresh, $11 request_no, $12 case_number, $13 court_code, $14 judge_name, $15 judge_officer_id, $16 document_number, $17 date_from, $18 date_to, $19 agencies text[], $20 deadline seconds float8[], $21 freshness hours float8[], then the audit record as insert_audit_record takes it ($22 at, $23 action (null: no record), $24 actor_login, $25 actor_role, $26 actor_court, $27 case_id, $28 case_number, $29 case_court, $30 subject_key, $31 purpose, $32 reason, $33 target, $34 request_id, $35 details, $36 mac): a submission in ONE statement (its own transaction): reuse decided per agency, the search (completed at once when every agency is answered from a stored answer), its tasks, their events (and search_completed), the audit record, and the notifications (agency_tasks when tasks are queued, search_events, audit_pending with a record); one row per task (id, agency, status, reused, answer_id) with the audit record's id
 WITH plan AS MATERIALIZED (
@@ -84,10 +55,6 @@ WITH plan AS MATERIALIZED (
 )
 SELECT t.id, t.agency, t.status, t.reused, t.answer_id, w.audit_id
 FROM woken w LEFT JOIN t ON true
-
--- notify_new_search --
--- $1 payload for dispatchers (agency names with queued tasks, comma separated; empty: none): wakes dispatchers and event-stream listeners
-SELECT CASE WHEN $1 = '' THEN NULL ELSE pg_notify('agency_tasks', $1) END, pg_notify('search_events', '')
 
 -- insert_search_events --
 -- $1 search_ids uuid[], $2 agencies text[] (null for search-level), $3 kinds text[], $4 payloads jsonb[]
