@@ -16,6 +16,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from connectors.sdk.pool import RecentFirstConnector
 from connectors.sdk.registry import Registry
 from enforcement import metrics
 from enforcement.api import agencies, batches, cases, health, searches
@@ -99,8 +100,8 @@ def create_app(
         await pool.close()
 
     async def http_client(app: web.Application) -> AsyncIterator[None]:
-        connector = aiohttp.TCPConnector(limit=max(256, settings.max_in_flight * 2), limit_per_host=0,
-                                         keepalive_timeout=30)
+        connector = RecentFirstConnector(limit=max(256, settings.max_in_flight * 2), limit_per_host=0,
+                                         keepalive_timeout=15)
         session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None))
         app[HTTP_SESSION] = session
         app[RUNTIMES] = build_runtimes(registry, settings, session)

@@ -30,6 +30,7 @@ import aiohttp
 from aiohttp import web
 
 from connectors.banks.wire import BEIJING, PROCESSING, REJECTED
+from connectors.sdk.pool import RecentFirstConnector
 from connectors.sdk.signing import sign
 from connectors.sdk.simulator_kit import SimulatorState
 
@@ -181,7 +182,7 @@ def callback_context(
     """An aiohttp cleanup context running the callback sender for the app's lifetime."""
 
     async def ctx(_app: web.Application) -> AsyncIterator[None]:
-        session = aiohttp.ClientSession()
+        session = aiohttp.ClientSession(connector=RecentFirstConnector())
         sender = CallbackSender(state, session)
         runner = asyncio.create_task(sender.run())
         try:

@@ -42,6 +42,7 @@ JUDGE = "zhangwei"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from connectors.sdk.pool import RecentFirstConnector  # noqa: E402 - after the path is set
 
 # -- processes --------------------------------------------------------------------------------
 
@@ -439,7 +440,7 @@ class Client:
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[aiohttp.ClientSession]:
-        connector = aiohttp.TCPConnector(limit=self.connections)
+        connector = RecentFirstConnector(limit=self.connections)
         async with aiohttp.ClientSession(connector=connector, headers=self.headers) as session:
             yield session
 
