@@ -1,10 +1,12 @@
 """Overhead: what the service adds to a search beyond the agencies' own time.
 
-    python ops/bench/overhead.py [--probe 1500] [--seconds 30] [--median-ms 50] [--sigma 0.6]
+    python ops/bench/overhead.py [--probe 1500] [--seconds 30] [--median-ms 50] [--sigma 0.6] [--combined]
 
 The agencies answer with realistic latency: lognormal, median 50 ms, sigma 0.6 (p99 about
 4x the median: a long tail), drawn independently per call. The service runs as one API and one
-worker process. First the maximum load is probed (searches submitted as fast as the client can;
+worker process (``--combined``: one ``serve --role all`` process doing both, the default
+deployment; on two cores its single event loop queues the API behind the dispatcher).
+First the maximum load is probed (searches submitted as fast as the client can;
 the sustained completion rate between the 10th and 90th percentile); then searches arrive at half
 that rate (Poisson) for
 ``--seconds``, and for each one:
@@ -119,6 +121,8 @@ def main() -> int:
     parser.add_argument("--median-ms", type=float, default=50.0)
     parser.add_argument("--sigma", type=float, default=0.6)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--combined", action="store_true",
+                        help="one process serving the API and dispatching (serve --role all, the default deployment)")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--final", action="store_true", help="not preliminary: the machine was quiet")
     parser.add_argument("--keep", action="store_true")
@@ -131,7 +135,8 @@ def main() -> int:
         pg = Postgres(work)
         dsn = pg.start(statements=args.pg_statements)
         sims = Simulators.start(work, dict.fromkeys(SYNC_AGENCIES, latency), agencies=SYNC_AGENCIES, timing=True)
-        service = Service(work, service_env(dsn, sims.urls, work / "data"), workers=args.workers)
+        service = Service(work, service_env(dsn, sims.urls, work / "data"), workers=args.workers,
+                          combined=args.combined)
         try:
             asyncio.run(service.start())
             r = asyncio.run(run(args, work, dsn, sims, service, pg.postmaster_pid(),
@@ -162,12 +167,14 @@ def main() -> int:
     print(out)
     print(verdict)
     print(r["cpu"])
+    topology = ("one process serving the API and dispatching (`serve --role all`)" if args.combined
+                else f"one API and {args.workers} worker process(es)")
     if not args.no_write:
         body = "\n".join([
             out, "", verdict, "",
             f"Agencies: vehicles, exit-entry, social insurance, hotels, each in its own process, latency lognormal "
             f"(median {args.median_ms:g} ms, sigma {args.sigma:g}) per call; banks left out (deferred, batched by "
-            f"design). Service: one API and {args.workers} worker process(es), default settings except the "
+            f"design). Service: {topology}, default settings except the "
             f"agencies' politeness caps. Open-loop Poisson arrivals. {r['cpu']}.",
         ])
         write_section("overhead", "Overhead at half of the maximum load", body, started=started_at,
