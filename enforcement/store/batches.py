@@ -113,7 +113,7 @@ class BatchStore:
             queued = sum(r["queued"] for r in per_search)
             reused = sum(r["reused"] for r in per_search)
             answered = [r["search_id"] for r in per_search if r["queued"] == 0]
-            done = await conn.fetch(Q.complete_searches, answered) if answered else []
+            done = await conn.fetch(Q.finish_searches, answered) if answered else []
             if queued:
                 agencies = sorted({k[0] for k in keys})
                 await conn.execute(Q.notify_tasks, ",".join(agencies))

@@ -141,18 +141,16 @@ class TaskStore:
         lease_seconds: float,
         total: int,
     ) -> list[ClaimedTask]:
-        """``claim`` for several agencies in one transaction and one statement (one call per
-        task): each agency's limits hold as in ``claim``, and ``total`` tasks at most are taken
-        in all, the earliest due first."""
+        """``claim`` for several agencies in one statement, its own transaction (one round trip;
+        one call per task): each agency's limits hold as in ``claim``, and ``total`` tasks at
+        most are taken in all, the earliest due first."""
         wants = [w for w in wants if w.limit > 0]
         if not wants or total <= 0:
             return []
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(Q.lock_agencies_claims, [w.agency for w in wants])
-            rows = await conn.fetch(
-                Q.claim_tasks_many, [w.agency for w in wants], worker_id, [w.limit for w in wants], lease_seconds,
-                [w.agency_limit for w in wants], [w.half_open_calls for w in wants], total,
-            )
+        rows = await self.pool.fetch(
+            Q.claim_tasks_many, [w.agency for w in wants], worker_id, [w.limit for w in wants], lease_seconds,
+            [w.agency_limit for w in wants], [w.half_open_calls for w in wants], total,
+        )
         return [ClaimedTask.from_row(r) for r in rows]
 
     async def oldest_due(self, agency: str, up_to: int = 10_000) -> tuple[float, int]:
@@ -188,54 +186,39 @@ class TaskStore:
     async def _flush_once(
         self, successes: Sequence[Success], settlements: Sequence[Settlement], worker_id: str | None
     ) -> list[UUID]:
-        touched: set[UUID] = set()
-        async with self.pool.acquire() as conn, conn.transaction():
-            if successes:
-                rec_task: list[int] = []
-                rec_kind: list[str] = []
-                rec_key: list[str] = []
-                rec_data: list[Any] = []
-                for s in successes:
-                    for kind, key, data in s.records:
-                        rec_task.append(s.task_id)
-                        rec_kind.append(kind)
-                        rec_key.append(key)
-                        rec_data.append(data)
-                rows = await conn.fetch(
-                    Q.succeed_tasks,
-                    worker_id,
-                    [s.task_id for s in successes],
-                    [s.raw for s in successes],
-                    [len(s.records) for s in successes],
-                    [s.agency_reference for s in successes],
-                    [s.answered_at for s in successes],
-                    rec_task,
-                    rec_kind,
-                    rec_key,
-                    rec_data,
-                )
-                touched.update(r["search_id"] for r in rows)
-            if settlements:
-                rows = await conn.fetch(
-                    Q.settle_tasks,
-                    worker_id,
-                    [s.task_id for s in settlements],
-                    [s.outcome for s in settlements],
-                    [s.ticket for s in settlements],
-                    [s.delay_seconds for s in settlements],
-                    [s.error_code for s in settlements],
-                    [s.error_message for s in settlements],
-                )
-                touched.update(r["search_id"] for r in rows)
-            completed: list[UUID] = []
-            if touched:
-                # Another transaction may be finishing the search's other tasks right now: take
-                # the searches' locks first, so that whichever commits last sees every task.
-                await conn.execute(Q.lock_running_searches, sorted(touched))
-                done = await conn.fetch(Q.complete_searches, list(touched))
-                completed = _observe_completed(done)
-                await conn.execute(Q.notify_search_events)
-        return completed
+        """One statement, its own transaction (``flush_outcomes``, migration 0010): the answers and
+        their records, the other outcomes, then the searches they finish, locked in key order so
+        that whichever of two concurrent flushes commits last sees every task of a search."""
+        rec_task: list[int] = []
+        rec_kind: list[str] = []
+        rec_key: list[str] = []
+        rec_data: list[Any] = []
+        for s in successes:
+            for kind, key, data in s.records:
+                rec_task.append(s.task_id)
+                rec_kind.append(kind)
+                rec_key.append(key)
+                rec_data.append(data)
+        rows = await self.pool.fetch(
+            Q.flush_outcomes,
+            worker_id,
+            [s.task_id for s in successes],
+            [s.raw for s in successes],
+            [len(s.records) for s in successes],
+            [s.agency_reference for s in successes],
+            [s.answered_at for s in successes],
+            rec_task,
+            rec_kind,
+            rec_key,
+            rec_data,
+            [s.task_id for s in settlements],
+            [s.outcome for s in settlements],
+            [s.ticket for s in settlements],
+            [s.delay_seconds for s in settlements],
+            [s.error_code for s in settlements],
+            [s.error_message for s in settlements],
+        )
+        return _observe_completed(rows)
 
     async def expire_overdue(self, limit: int = 1000) -> list[UUID]:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -243,9 +226,7 @@ class TaskStore:
             ids = [r["search_id"] for r in rows]
             completed: list[UUID] = []
             if ids:
-                await conn.execute(Q.lock_running_searches, sorted(set(ids)))
-                completed = _observe_completed(await conn.fetch(Q.complete_searches, ids))
-                await conn.execute(Q.notify_search_events)
+                completed = _observe_completed(await conn.fetch(Q.finish_searches, ids))
         return completed
 
     async def release_forgotten(self, worker_id: str, held: Sequence[int], older_than_seconds: float) -> int:

@@ -10,6 +10,8 @@ from typing import Any
 import asyncpg
 
 from enforcement.seeds import seed
+from enforcement.store.pool import create_pool
+from enforcement.store.queries import Q
 from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore
 from enforcement.store.tasks import ClaimWant, Settlement, Success, TaskStore
 
@@ -127,6 +129,11 @@ async def test_concurrent_claim_many_never_share_a_task(pool: asyncpg.Pool) -> N
     await make_searches(pool, 30, agencies=["vehicles", "hotels"])
     store = TaskStore(pool)
     wants = [ClaimWant("vehicles", 2, 10_000), ClaimWant("hotels", 2, 10_000)]
+    # Every claimer's connection open before they start: a claim is one round trip, and the first
+    # claimer could otherwise take all sixty while the others are still connecting.
+    held = [await pool.acquire() for _ in range(6)]
+    for c in held:
+        await pool.release(c)
 
     async def claimer(worker: str) -> list[int]:
         got: list[int] = []
@@ -177,3 +184,58 @@ async def test_overdue_tasks_expire_and_complete_the_search(pool: asyncpg.Pool) 
     assert await store.expire_overdue() == [sid]
     row = await pool.fetchrow("SELECT status, error_code FROM agency_task WHERE search_id = $1", sid)
     assert (row["status"], row["error_code"]) == ("expired", "deadline")
+
+
+async def test_claim_many_counts_calls_in_flight_only_after_the_agencys_lock(pool: asyncpg.Pool) -> None:
+    """Another claimer holds the agency's lock and has five calls in flight, not yet committed: a
+    claim in one statement waits for the lock, then counts with a snapshot that sees them, and
+    takes nothing (limit 5). Without the lock, or with the snapshot taken before it, it would
+    take five more."""
+    await make_searches(pool, 20, agencies=["vehicles"])
+    store = TaskStore(pool)
+    async with pool.acquire() as other, other.transaction():
+        await other.execute("SELECT pg_advisory_xact_lock(1701734767, hashtext('vehicles'))")
+        await other.execute("""UPDATE agency_task SET status = 'running', leased_by = 'other',
+                               lease_expires_at = now() + interval '1 minute'
+                               WHERE id IN (SELECT id FROM agency_task ORDER BY id LIMIT 5)""")
+        claim = asyncio.create_task(store.claim_many([ClaimWant("vehicles", 50, 5)], "a", 60, 50))
+        await asyncio.sleep(0.3)
+        assert not claim.done(), "the claim did not wait for the agency's lock"
+    assert await claim == []
+    # and once those calls are over, there is room again
+    await pool.execute("UPDATE agency_task SET status = 'succeeded', leased_by = NULL WHERE leased_by = 'other'")
+    assert len(await store.claim_many([ClaimWant("vehicles", 50, 5)], "a", 60, 50)) == 5
+
+
+async def pool_tasks(pool: asyncpg.Pool) -> list[int]:
+    return [r["id"] for r in await pool.fetch("SELECT id FROM agency_task WHERE leased_by = 'a' ORDER BY id")]
+
+
+async def test_claim_many_and_flush_are_one_round_trip_each(db_url: str) -> None:
+    one = await create_pool(db_url, min_size=1, max_size=1)
+    try:
+        await make_searches(one, 3, agencies=["vehicles", "hotels"])
+        statements: list[str] = []
+        async with one.acquire() as c:
+            c.add_query_logger(lambda q: statements.append(q.query))
+        wants = [ClaimWant("vehicles", 50, 100), ClaimWant("hotels", 50, 100)]
+        store = TaskStore(one)
+        assert len(await store.claim_many(wants, "a", 60, 2)) == 2  # warm: statement prepared, types known
+        statements.clear()
+        assert len(await store.claim_many(wants, "a", 60, 100)) == 4
+        assert statements == [Q.claim_tasks_many]  # no BEGIN, no separate lock, no COMMIT
+        # and the outcomes, the searches they finish included, in one statement too
+        claimed = await pool_tasks(one)
+        def answer(t: int) -> Success:
+            return Success(t, {"ok": True}, datetime.now(UTC), None, [("vehicle", f"VIN{t}", {"vin": f"VIN{t}"})])
+        assert await store.flush([answer(claimed[0])], [], worker_id="a") == []  # warm: types known
+        statements.clear()
+        done = await store.flush(
+            [answer(t) for t in claimed[1:-1]],
+            [Settlement(claimed[-1], "rejected", error_code="bad", error_message="no")],
+            worker_id="a",
+        )
+        assert statements == [Q.flush_outcomes]
+        assert len(done) == 3  # every task of the three searches is terminal now
+    finally:
+        await one.close()

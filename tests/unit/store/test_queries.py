@@ -26,7 +26,7 @@ def test_duplicate_names_are_refused() -> None:
 
 def test_every_project_query_loads_and_numbers_its_parameters_in_order() -> None:
     queries = load_queries(SQL_DIR)
-    assert "claim_tasks" in queries and "succeed_tasks" in queries
+    assert "claim_tasks" in queries and "flush_outcomes" in queries
     for name, sql in queries.items():
         used = sorted({int(n) for n in re.findall(r"\$(\d+)", sql)})
         assert used == list(range(1, len(used) + 1)), f"{name} skips a parameter: {used}"
