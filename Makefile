@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) ops/bench/overhead.py
 	$(PY) ops/bench/scaling.py
 	$(PY) ops/bench/bulk.py
+	$(PY) ops/bench/bulk_memory.py
 	$(PY) ops/bench/dossier.py
 
 soak: $(STAMP)
