@@ -155,7 +155,8 @@ async def search_events(request: web.Request) -> web.StreamResponse:
         idle = 0.0
         while not done:
             try:
-                ev = await asyncio.wait_for(queue.get(), timeout=SSE_IDLE_REPLAY_SECONDS)
+                async with asyncio.timeout(SSE_IDLE_REPLAY_SECONDS):
+                    ev = await queue.get()
                 batch = [ev]
                 while not queue.empty():
                     batch.append(queue.get_nowait())

@@ -123,7 +123,8 @@ class LifecycleWorker:
             await asyncio.sleep(min(MIN_TICK_SECONDS, self.tick_seconds))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.tick_seconds)
+                async with asyncio.timeout(self.tick_seconds):
+                    await self._wake.wait()
 
 
 def _fields(r: TickResult) -> dict[str, Any]:

@@ -82,9 +82,12 @@ class AuditChainer:
                 log.warning("audit_chain_round_failed", error=type(exc).__name__)
             except Exception:  # a chainer stays up: records wait, and the backlog alert says so
                 log.error("audit_chain_round_failed", exc_info=True)
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for returns the event's result
+            # when a cancellation and a wake-up land together, and the cancelled chainer went on
+            # (shutdown hung: decision 0705).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(),
-                                       timeout=self.busy_retry_seconds if busy else self.interval_seconds)
+                async with asyncio.timeout(self.busy_retry_seconds if busy else self.interval_seconds):
+                    await self._wake.wait()
 
 
 __all__ = ["AuditChainer"]

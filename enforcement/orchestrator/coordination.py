@@ -69,7 +69,8 @@ class Coordinator:
     async def run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.heartbeat_seconds)
+                async with asyncio.timeout(self.heartbeat_seconds):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 await self.sync()

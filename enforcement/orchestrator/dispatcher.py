@@ -177,7 +177,8 @@ class Dispatcher:
                 elif self._in_flight >= self.config.max_in_flight:
                     self._slot_freed.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._slot_freed.wait(), timeout=self.config.idle_poll_seconds)
+                        async with asyncio.timeout(self.config.idle_poll_seconds):
+                            await self._slot_freed.wait()
         finally:
             self._stopping = True
             if self._calls:

@@ -61,7 +61,8 @@ class EventHub:
         """Fan out new events whenever notified (and every ``poll_seconds`` as a safety net)."""
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=poll_seconds)
+                async with asyncio.timeout(poll_seconds):
+                    await self._dirty.wait()
             self._dirty.clear()
             try:
                 if self._subscribers:

@@ -35,7 +35,8 @@ async def listen_forever(
                 on_reconnect()
             while not lost.is_set():
                 try:
-                    await asyncio.wait_for(lost.wait(), timeout=10)
+                    async with asyncio.timeout(10):
+                        await lost.wait()
                 except TimeoutError:
                     await conn.execute("SELECT 1")  # a dead server shows up here
         except asyncio.CancelledError:
@@ -45,7 +46,8 @@ async def listen_forever(
         finally:
             if conn is not None and not conn.is_closed():
                 try:
-                    await asyncio.wait_for(conn.close(), timeout=2)
+                    async with asyncio.timeout(2):
+                        await conn.close()
                 except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                     conn.terminate()
         await asyncio.sleep(retry_seconds)

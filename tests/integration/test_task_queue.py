@@ -135,12 +135,22 @@ async def test_concurrent_claim_many_never_share_a_task(pool: asyncpg.Pool) -> N
     for c in held:
         await pool.release(c)
 
+    # And every claimer's first claim made before any makes its second: otherwise one that came
+    # in first could take its threes faster than the others' first claims were scheduled.
+    first_made = asyncio.Barrier(6)
+
     async def claimer(worker: str) -> list[int]:
         got: list[int] = []
-        while tasks := await store.claim_many(wants, worker, 60, 3):
+        first = True
+        while True:
+            tasks = await store.claim_many(wants, worker, 60, 3)
+            if first:
+                first = False
+                await first_made.wait()
+            if not tasks:
+                return got
             got.extend(t.id for t in tasks)
             await asyncio.sleep(0)
-        return got
 
     results = await asyncio.gather(*(claimer(f"w{i}") for i in range(6)))
     claimed = [t for r in results for t in r]
