@@ -10,7 +10,6 @@ with SKIP LOCKED, alerts are unique; any number of workers can run, and a restar
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from enforcement.indicators.review import AnswerReviewer
 from enforcement.store import indicators as indicator_store
 from enforcement.store import requery as requery_store
 from enforcement.store.errors import is_database_unavailable
+from enforcement.waits import wait_set
 
 log = structlog.get_logger(__name__)
 
@@ -122,9 +122,7 @@ class LifecycleWorker:
                     log.error("lifecycle_tick_failed", error=type(exc).__name__, exc_info=True)
             await asyncio.sleep(min(MIN_TICK_SECONDS, self.tick_seconds))
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.tick_seconds):
-                    await self._wake.wait()
+            await wait_set(self._wake, self.tick_seconds)
 
 
 def _fields(r: TickResult) -> dict[str, Any]:

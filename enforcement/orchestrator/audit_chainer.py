@@ -12,12 +12,12 @@ long: the records stay in the table, and whichever chainer comes next chains the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import asyncpg
 import structlog
 
 from enforcement.store.audit import CHAIN_BATCH, AuditKeyMismatch, AuditLog
+from enforcement.waits import wait_set
 
 log = structlog.get_logger(__name__)
 
@@ -82,12 +82,7 @@ class AuditChainer:
                 log.warning("audit_chain_round_failed", error=type(exc).__name__)
             except Exception:  # a chainer stays up: records wait, and the backlog alert says so
                 log.error("audit_chain_round_failed", exc_info=True)
-            # asyncio.timeout, not wait_for: on Python 3.11, wait_for returns the event's result
-            # when a cancellation and a wake-up land together, and the cancelled chainer went on
-            # (shutdown hung: decision 0705).
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.busy_retry_seconds if busy else self.interval_seconds):
-                    await self._wake.wait()
+            await wait_set(self._wake, self.busy_retry_seconds if busy else self.interval_seconds)
 
 
 __all__ = ["AuditChainer"]

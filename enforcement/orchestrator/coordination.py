@@ -15,7 +15,6 @@ docs/decisions/0301-shared-breaker-and-rate.md says why and what it costs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from enforcement.orchestrator.policy import BreakerState
 from enforcement.orchestrator.runtime import AgencyRuntime
 from enforcement.store.agencies import AgencyStore, WorkerAgencyStats
 from enforcement.store.errors import is_database_unavailable
+from enforcement.waits import wait_set
 
 log = structlog.get_logger(__name__)
 
@@ -68,9 +68,7 @@ class Coordinator:
 
     async def run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.heartbeat_seconds):
-                    await self._wake.wait()
+            await wait_set(self._wake, self.heartbeat_seconds)
             self._wake.clear()
             try:
                 await self.sync()

@@ -51,6 +51,7 @@ from enforcement.orchestrator.runtime import AgencyRuntime
 from enforcement.store.agencies import AgencyStore
 from enforcement.store.errors import is_database_unavailable
 from enforcement.store.tasks import ClaimedTask, ClaimWant, Settlement, Success, TaskStore
+from enforcement.waits import wait_set
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -176,9 +177,7 @@ class Dispatcher:
                             w.cancel()
                 elif self._in_flight >= self.config.max_in_flight:
                     self._slot_freed.clear()
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self.config.idle_poll_seconds):
-                            await self._slot_freed.wait()
+                    await wait_set(self._slot_freed, self.config.idle_poll_seconds)
         finally:
             self._stopping = True
             if self._calls:

@@ -9,13 +9,13 @@ from the table when it starts and whenever it has been idle a while, so an event
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from uuid import UUID
 
 import structlog
 
 from enforcement.store.searches import SearchEvent, SearchStore
+from enforcement.waits import wait_set
 
 log = structlog.get_logger(__name__)
 
@@ -60,9 +60,7 @@ class EventHub:
     async def run(self, *, poll_seconds: float = 1.0) -> None:
         """Fan out new events whenever notified (and every ``poll_seconds`` as a safety net)."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(poll_seconds):
-                    await self._dirty.wait()
+            await wait_set(self._dirty, poll_seconds)
             self._dirty.clear()
             try:
                 if self._subscribers:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 import asyncpg
 import structlog
 
+from enforcement.waits import wait_set
+
 log = structlog.get_logger(__name__)
 
 
@@ -33,12 +35,8 @@ async def listen_forever(
             await conn.add_listener(channel, lambda _c, _pid, _ch, payload: on_notify(payload))
             if on_reconnect is not None:
                 on_reconnect()
-            while not lost.is_set():
-                try:
-                    async with asyncio.timeout(10):
-                        await lost.wait()
-                except TimeoutError:
-                    await conn.execute("SELECT 1")  # a dead server shows up here
+            while not await wait_set(lost, 10):
+                await conn.execute("SELECT 1")  # a dead server shows up here
         except asyncio.CancelledError:
             raise
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:

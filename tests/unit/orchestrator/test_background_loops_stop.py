@@ -53,7 +53,8 @@ async def test_the_event_hub_stops_when_cancelled_as_it_is_notified() -> None:
 
 
 def test_no_background_loop_waits_with_wait_for() -> None:
-    """Every timed wait in the service uses ``asyncio.timeout``: the loops above are two of six."""
+    """Every timed wait in the service uses ``asyncio.timeout`` (the event loops through
+    ``enforcement.waits.wait_set``): the two loops above stand for the others."""
     offenders = [
         f"{path.relative_to(ROOT)}:{n}"
         for path in sorted((ROOT / "enforcement").rglob("*.py"))
