@@ -19,6 +19,7 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,11 +86,29 @@ class RssSampler:
                 await self._task
 
 
+def batch_session(data_dir: Any) -> aiohttp.ClientSession:
+    """A judge's session for NDJSON batch requests."""
+    headers = {"Authorization": f"Bearer {token(data_dir)}", "Content-Type": "application/x-ndjson"}
+    return aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=600))
+
+
+async def post_batch(session: aiohttp.ClientSession, base_url: str, case_id: int,
+                     people: Sequence[tuple[str, str]]) -> None:
+    """One ``POST /api/v1/searches:batch`` of these debtors as NDJSON; raises unless 202."""
+    body = "\n".join(
+        json.dumps({"case_id": case_id, "subject": {"kind": "person", "id_number": p[0], "name": p[1]}},
+                   ensure_ascii=False)
+        for p in people
+    ).encode()
+    async with session.post(f"{base_url}/api/v1/searches:batch", data=body) as resp:
+        if resp.status != 202:
+            raise RuntimeError(f"batch refused: {resp.status} {(await resp.text())[:500]}")
+
+
 async def one_size(dsn: str, service: Service, data_dir: Any, n: int, chunk: int, offset: int,
                    profile: Path | None = None) -> dict[str, Any]:
     people = debtors(n, offset=offset)
     case_id = await seed_case(dsn, people)
-    headers = {"Authorization": f"Bearer {token(data_dir)}", "Content-Type": "application/x-ndjson"}
     sampler = RssSampler(service.pids())
     sampler.start()
     after_request: list[dict[str, int]] = []
@@ -98,17 +117,9 @@ async def one_size(dsn: str, service: Service, data_dir: Any, n: int, chunk: int
     spy.__enter__()
     try:
         started = time.time()
-        async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=600)) as session:
+        async with batch_session(data_dir) as session:
             for start in range(0, n, chunk):
-                body = "\n".join(
-                    json.dumps({"case_id": case_id, "subject": {"kind": "person", "id_number": p[0], "name": p[1]}},
-                               ensure_ascii=False)
-                    for p in people[start:start + chunk]
-                ).encode()
-                async with session.post(f"{service.url}/api/v1/searches:batch", data=body) as resp:
-                    answer = await resp.json()
-                    if resp.status != 202:
-                        raise RuntimeError(f"batch refused: {resp.status} {str(answer)[:500]}")
+                await post_batch(session, service.url, case_id, people[start:start + chunk])
                 after_request.append(sampler.now())
         submitted = time.time()
         total_tasks = await conn.fetchval("SELECT count(*) FROM agency_task")

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 from typing import Any
 
-import aiohttp
 import psutil
+from bulk import batch_session, post_batch
 from common import (
     Postgres,
     Service,
@@ -36,7 +35,6 @@ from common import (
     seed_case,
     service_env,
     table,
-    token,
     workspace,
     write_section,
 )
@@ -49,19 +47,11 @@ async def submit(service: Service, data_dir: Any, dsn: str, requests: int, chunk
     """The API's RSS before the first request, then after each one."""
     people = debtors(requests * chunk, offset=offset)
     case_id = await seed_case(dsn, people)
-    headers = {"Authorization": f"Bearer {token(data_dir)}", "Content-Type": "application/x-ndjson"}
     api = psutil.Process(service.pids()["api-0"])
     rss = [api.memory_info().rss]
-    async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=600)) as session:
+    async with batch_session(data_dir) as session:
         for i in range(requests):
-            body = "\n".join(
-                json.dumps({"case_id": case_id, "subject": {"kind": "person", "id_number": p[0], "name": p[1]}},
-                           ensure_ascii=False)
-                for p in people[i * chunk:(i + 1) * chunk]
-            ).encode()
-            async with session.post(f"{service.url}/api/v1/searches:batch", data=body) as resp:
-                if resp.status != 202:
-                    raise RuntimeError(f"batch refused: {resp.status} {(await resp.text())[:500]}")
+            await post_batch(session, service.url, case_id, people[i * chunk:(i + 1) * chunk])
             await asyncio.sleep(0.5)  # let the audit chainer and the event listener settle
             rss.append(api.memory_info().rss)
     return rss
