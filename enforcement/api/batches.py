@@ -44,7 +44,8 @@ def _rows_of(request_body: bytes, content_type: str) -> list[Any]:
                 rows.append(parse_json(line))
             except JsonRejected as exc:
                 error = json_error(exc)
-                error.message_en, error.message_zh = f"Line {number}: {error.message_en}", f"第 {number} 行：{error.message_zh}"
+                error.message_en = f"Line {number}: {error.message_en}"
+                error.message_zh = f"第 {number} 行：{error.message_zh}"
                 error.details["line"] = number
                 raise error from exc
         return rows

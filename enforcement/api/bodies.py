@@ -37,9 +37,9 @@ def too_large(limit: int, what_en: str = "The request body", what_zh: str = "请
 def json_error(exc: JsonRejected) -> ApiError:
     """A refused JSON body as the API answers it: 400 when it is not JSON, 422 naming the field."""
     details = {k: v for k, v in exc.details.items() if v is not None}
-    if exc.malformed:
-        return BadRequest(f"The body is not valid JSON: {exc.message_en}", message_zh=f"请求体不是合法的 JSON：{exc.message_zh}",
-                          code=exc.code if exc.code != "invalid_utf8" else "malformed_json", **details)
+    if exc.malformed:  # not JSON, or not UTF-8: both malformed_json, as before
+        return BadRequest(f"The body is not valid JSON: {exc.message_en}",
+                          message_zh=f"请求体不是合法的 JSON：{exc.message_zh}", code="malformed_json", **details)
     return ValidationFailed(exc.message_en, message_zh=exc.message_zh, code=exc.code, **details)
 
 
@@ -91,7 +91,8 @@ async def read_ndjson(request: web.Request, *, max_bytes: int, max_lines: int,
     def finish() -> None:
         if too_long:
             lines.append(_counted(len(lines), max_lines, ImportLine(number, refused=(
-                "line_too_long", f"The line is longer than {max_line_bytes} bytes.", f"该行超过 {max_line_bytes} 字节"))))
+                "line_too_long", f"The line is longer than {max_line_bytes} bytes.",
+                f"该行超过 {max_line_bytes} 字节"))))
             return
         raw = bytes(buffer).strip()
         if raw:

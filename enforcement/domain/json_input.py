@@ -66,7 +66,8 @@ def _float(text: str) -> float | _Refused:
     value = float(text)
     if math.isfinite(value):
         return value
-    return _Refused("number_not_finite", "the number is too large (it overflows to infinity).", "数值过大（溢出为无穷大）")
+    return _Refused("number_not_finite", "the number is too large (it overflows to infinity).",
+                    "数值过大（溢出为无穷大）")
 
 
 def _int(text: str) -> int | _Refused:
@@ -132,22 +133,22 @@ def _deep_path(text: str, max_depth: int) -> list[str | int]:
     stack: list[list[Any]] = []  # per open container: [kind, key or index]
     last_string: str | None = None
     for m in _TOKEN.finditer(text):
-        token = m.group()
-        if token[0] == '"':
-            last_string = token
-        elif token == ":" and stack and last_string is not None:
+        mark = m.group()
+        if mark[0] == '"':
+            last_string = mark
+        elif mark == ":" and stack and last_string is not None:
             try:
                 stack[-1][1] = _segment(str(json.loads(last_string)))
             except json.JSONDecodeError:
                 stack[-1][1] = "?"
-        elif token == "," and stack and stack[-1][0] == "[":
+        elif mark == "," and stack and stack[-1][0] == "[":
             stack[-1][1] += 1
-        elif token in "[{":
+        elif mark in "[{":
             parts = [entry[1] for entry in stack]
             if len(stack) >= max_depth:
                 return parts
-            stack.append([token, 0 if token == "[" else "?"])
-        elif token in "]}" and stack:
+            stack.append([mark, 0 if mark == "[" else "?"])
+        elif mark in "]}" and stack:
             stack.pop()
     return [entry[1] for entry in stack]
 
