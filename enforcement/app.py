@@ -79,7 +79,10 @@ def create_app(
     issuer = DemoIssuer(settings.data_dir / "keys") if settings.jwt_mode == "demo" else None
     verifier = build_verifier(settings, issuer)
     audit = AuditLog(load_audit_key(settings))
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    # Routes read their bodies through api/bodies.py, each under its own limit (JSON commands 64 KiB,
+    # callbacks 1 MiB, bulk searches 8 MiB, NDJSON imports 16 MiB); aiohttp's own limit, which only
+    # request.read()/json()/post() obey, is the smallest, so a route that bypassed them gets 64 KiB.
+    app = web.Application(client_max_size=settings.json_body_max_bytes)
     app[SETTINGS] = settings
     app[REGISTRY] = registry
     app[AUDIT] = audit

@@ -81,7 +81,12 @@ class Settings:
     jwks_cache_seconds: float = 300.0       # how long keys fetched from JWKS_URL are trusted before a refetch
     audit_chain_key: str = ""               # HMAC key of the audit chain; the demo keeps one in data_dir/keys
     metrics_public: bool = True             # false: /metrics requires an ops bearer token
-    # Case registry (pushed by the courts' case-management systems)
+    # Request bodies: every body is read whole under its route's limit (413 beyond it)
+    json_body_max_bytes: int = 64 * 1024        # JSON commands and the demo sign-in
+    callback_max_bytes: int = 1024 * 1024       # an agency callback, read before its signature is checked
+    batch_max_bytes: int = 8 * 1024 * 1024      # a bulk search (up to batch_max_subjects rows)
+    event_data_max_bytes: int = 16 * 1024       # one lifecycle event's ``data``, as compact JSON
+    # Case registry (pushed by the courts' case-management systems); both NDJSON imports
     case_import_max_bytes: int = 16 * 1024 * 1024
     case_import_max_lines: int = 20000
     # Observability
@@ -168,6 +173,10 @@ class Settings:
             jwks_cache_seconds=_float(e, "JWKS_CACHE_SECONDS", 300.0),
             audit_chain_key=_env(e, "AUDIT_CHAIN_KEY", ""),
             metrics_public=_bool(e, "METRICS_PUBLIC", True),
+            json_body_max_bytes=_int(e, "JSON_BODY_MAX_BYTES", 64 * 1024),
+            callback_max_bytes=_int(e, "CALLBACK_MAX_BYTES", 1024 * 1024),
+            batch_max_bytes=_int(e, "BATCH_MAX_BYTES", 8 * 1024 * 1024),
+            event_data_max_bytes=_int(e, "EVENT_DATA_MAX_BYTES", 16 * 1024),
             case_import_max_bytes=_int(e, "CASE_IMPORT_MAX_BYTES", 16 * 1024 * 1024),
             case_import_max_lines=_int(e, "CASE_IMPORT_MAX_LINES", 20000),
             log_level=_env(e, "LOG_LEVEL", "INFO"),

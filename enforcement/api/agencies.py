@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from connectors.sdk.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP
-from enforcement.api.errors import Forbidden
+from enforcement.api.bodies import read_body
+from enforcement.api.errors import Forbidden, PayloadTooLarge
 from enforcement.api.keys import POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
 from enforcement.api.middleware import error_body
 from enforcement.orchestrator.agency_view import AgencyView
@@ -27,7 +28,6 @@ routes = web.RouteTableDef()
 
 CALLBACKS = web.AppKey("agency_callbacks", CallbackReceiver)
 AGENCY_VIEW = web.AppKey("agency_view", AgencyView)
-CALLBACK_MAX_BYTES = 8 * 1024 * 1024
 
 
 @routes.get("/api/v1/agencies")
@@ -41,15 +41,20 @@ async def list_agencies(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/agencies/{agency}/callbacks")
 async def agency_callback(request: web.Request) -> web.Response:
-    if request.content_length is not None and request.content_length > CALLBACK_MAX_BYTES:
-        return _refused(request, CallbackRefused(413, "payload_too_large", "The callback is too large.",
-                                                 "回调内容过大"))
+    # Unauthenticated until the signature is checked: read no more than a callback can be.
+    limit = request.app[SETTINGS].callback_max_bytes
+    try:
+        body = await read_body(request, limit)
+    except PayloadTooLarge:
+        return _refused(request, CallbackRefused(
+            413, "payload_too_large", f"The callback is larger than {limit} bytes.",
+            f"回调内容超过 {limit} 字节"), limit=limit)
     cb = SignedCallback(
         agency=request.match_info["agency"],
         timestamp=request.headers.get(HEADER_TIMESTAMP),
         nonce=request.headers.get(HEADER_NONCE),
         signature=request.headers.get(HEADER_SIGNATURE),
-        body=await request.read(),
+        body=body,
     )
     try:
         report = await request.app[CALLBACKS].receive(cb)
@@ -58,9 +63,9 @@ async def agency_callback(request: web.Request) -> web.Response:
     return web.json_response({"status": "accepted", **report.to_dict()})
 
 
-def _refused(request: web.Request, exc: CallbackRefused) -> web.Response:
+def _refused(request: web.Request, exc: CallbackRefused, **details: object) -> web.Response:
     return web.json_response(
-        error_body(exc.reason, exc.message_en, exc.message_zh, request_id_of(request)), status=exc.status
+        error_body(exc.reason, exc.message_en, exc.message_zh, request_id_of(request), **details), status=exc.status
     )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from enforcement.api.bodies import read_json
 from enforcement.api.errors import NotFound, ValidationFailed
 from enforcement.api.keys import actor_of
 from enforcement.api.params import query_choice, query_int
-from enforcement.api.searches import read_json
 from enforcement.indicators.alerts import ALERT_KINDS, ALERT_STATUSES, AlertService
 
 routes = web.RouteTableDef()

@@ -11,53 +11,51 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
 from aiohttp import web
 
+from enforcement.api.bodies import NDJSON_TYPES, json_error, read_body
 from enforcement.api.errors import ApiError, BadRequest, NotFound, PayloadTooLarge
 from enforcement.api.keys import POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
 from enforcement.api.params import query_int
 from enforcement.api.searches import parse_search_request
 from enforcement.domain.errors import DomainError
+from enforcement.domain.json_input import JsonRejected, parse_json
 from enforcement.orchestrator.batches import BatchService, RowError
 from enforcement.orchestrator.searches import SearchRequest
 
 routes = web.RouteTableDef()
 
 BATCHES = web.AppKey("search_batches", BatchService)
-NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 RESULTS_MAX_LIMIT = 1000
 
 
 def _rows_of(request_body: bytes, content_type: str) -> list[Any]:
-    try:
-        text = request_body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadRequest("The body is not UTF-8.", message_zh="请求体须为 UTF-8 编码", code="malformed_json") from exc
+    """The rows of the body, each JSON value checked by the one JSON reader (json_input)."""
     if content_type in NDJSON_TYPES:
         rows: list[Any] = []
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(request_body.split(b"\n"), 1):
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise BadRequest(f"Line {number} is not valid JSON: {exc.msg}.",
-                                 message_zh=f"第 {number} 行不是合法的 JSON", code="malformed_json",
-                                 line=number) from exc
+                rows.append(parse_json(line))
+            except JsonRejected as exc:
+                error = json_error(exc)
+                error.message_en = f"Line {number}: {error.message_en}"
+                error.message_zh = f"第 {number} 行：{error.message_zh}"
+                error.details["line"] = number
+                raise error from exc
         return rows
     if content_type not in ("application/json", ""):
         raise BadRequest(f"Expected application/json (an array) or application/x-ndjson, got {content_type}.",
                          message_zh="请求体须为 JSON 数组或 NDJSON", code="bad_content_type")
     try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc.msg}.", message_zh="请求体不是合法的 JSON",
-                         code="malformed_json") from exc
+        body = parse_json(request_body)
+    except JsonRejected as exc:
+        raise json_error(exc) from exc
     if not isinstance(body, list):
         raise BadRequest("The body must be a JSON array of search requests.",
                          message_zh="请求体须为查询请求的 JSON 数组", code="not_an_array")
@@ -87,8 +85,9 @@ def _batch_id(request: web.Request) -> UUID:
 @routes.post("/api/v1/searches:batch")
 async def create_batch(request: web.Request) -> web.Response:
     actor = actor_of(request)
-    limit = request.app[SETTINGS].batch_max_subjects
-    rows = _rows_of(await request.read(), request.content_type)
+    settings = request.app[SETTINGS]
+    limit = settings.batch_max_subjects
+    rows = _rows_of(await read_body(request, settings.batch_max_bytes), request.content_type)
     if len(rows) > limit:
         raise PayloadTooLarge(f"A bulk search takes at most {limit} subjects, not {len(rows)}.",
                               message_zh=f"批量查询最多 {limit} 个对象，本次 {len(rows)} 个",

@@ -12,18 +12,16 @@ from typing import Any
 import jsonschema
 from aiohttp import web
 
-from enforcement.api.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from enforcement.api.bodies import read_json, read_ndjson, require_ndjson
+from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import AUDIT, CASES, POOL, SETTINGS, actor_of, request_id_of
 from enforcement.api.params import query_bool, query_date, query_int
-from enforcement.api.searches import read_json
-from enforcement.orchestrator.cases import CaseNotFound, CaseService, ImportLine
+from enforcement.orchestrator.cases import CaseNotFound, CaseService
 from enforcement.store.case_registry import CaseFilter
 
 routes = web.RouteTableDef()
 
 CASE_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "case.schema.json"
-NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
-MAX_LINE_BYTES = 64 * 1024
 MAX_PAGE = 500
 
 
@@ -72,43 +70,6 @@ async def push_case(request: web.Request) -> web.Response:
                              headers={"Location": f"/api/v1/cases/{done.case_id}"})
 
 
-async def _lines(request: web.Request, max_bytes: int) -> AsyncIterator[ImportLine]:
-    """The body's lines, numbered from 1; a line over MAX_LINE_BYTES is refused (not read whole)."""
-    number, buffer, too_long, total = 0, bytearray(), False, 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        total += len(chunk)
-        if total > max_bytes:
-            raise PayloadTooLarge(f"The import is larger than {max_bytes} bytes; split it.",
-                                  message_zh=f"导入内容超过 {max_bytes} 字节，请分批导入", limit=max_bytes)
-        start = 0
-        while True:
-            end = chunk.find(b"\n", start)
-            piece = chunk[start:] if end < 0 else chunk[start:end]
-            if not too_long:
-                buffer += piece
-                if len(buffer) > MAX_LINE_BYTES:
-                    too_long, buffer = True, bytearray()
-            if end < 0:
-                break
-            number += 1
-            line = _finish(number, buffer, too_long)
-            if line is not None:
-                yield line
-            buffer, too_long, start = bytearray(), False, end + 1
-    if buffer or too_long:
-        line = _finish(number + 1, buffer, too_long)
-        if line is not None:
-            yield line
-
-
-def _finish(number: int, buffer: bytearray, too_long: bool) -> ImportLine | None:
-    if too_long:
-        return ImportLine(number, refused=("line_too_long", f"The line is longer than {MAX_LINE_BYTES} bytes.",
-                                           f"该行超过 {MAX_LINE_BYTES} 字节"))
-    raw = bytes(buffer).strip()
-    return ImportLine(number, raw) if raw else None
-
-
 @routes.post("/api/v1/cases:import")
 async def import_cases(request: web.Request) -> web.Response:
     """NDJSON, one case per line: every good row is kept, every bad one reported by line."""
@@ -116,24 +77,9 @@ async def import_cases(request: web.Request) -> web.Response:
     service = request.app[CASES]
     settings = request.app[SETTINGS]
     service.authorize_push(actor)  # refuses (403) before the body is read
-    if request.content_type not in NDJSON_TYPES:
-        raise BadRequest(f"Expected application/x-ndjson, got {request.content_type}.",
-                         message_zh="请求体须为 NDJSON（application/x-ndjson），每行一个案件", code="bad_content_type")
-    if request.content_length is not None and request.content_length > settings.case_import_max_bytes:
-        raise PayloadTooLarge(f"The import is larger than {settings.case_import_max_bytes} bytes; split it.",
-                              message_zh=f"导入内容超过 {settings.case_import_max_bytes} 字节，请分批导入",
-                              limit=settings.case_import_max_bytes)
-    lines: list[ImportLine] = []
-    kept = 0
-    async for line in _lines(request, settings.case_import_max_bytes):
-        if line.refused is None:
-            kept += 1
-            if kept > settings.case_import_max_lines:
-                line = ImportLine(line.number, refused=(
-                    "too_many_lines", f"An import holds at most {settings.case_import_max_lines} cases; "
-                    "send this line again in another import.",
-                    f"每次导入最多 {settings.case_import_max_lines} 个案件，请在下一批中重新发送该行"))
-        lines.append(line)
+    require_ndjson(request, "每行一个案件")
+    lines = await read_ndjson(request, max_bytes=settings.case_import_max_bytes,
+                              max_lines=settings.case_import_max_lines)
     report = await service.import_lines(actor, lines, request_id=request_id_of(request))
     return web.json_response(report.to_dict())
 

@@ -10,18 +10,18 @@ from typing import Any
 from aiohttp import web
 
 from enforcement.api.auth import audit_refusal
-from enforcement.api.errors import BadRequest, NotFound, PayloadTooLarge, ValidationFailed
+from enforcement.api.bodies import read_json, read_ndjson, require_ndjson
+from enforcement.api.errors import NotFound, ValidationFailed
 from enforcement.api.keys import AUDIT, POOL, SETTINGS, actor_of, request_id_of
-from enforcement.api.searches import read_json
 from enforcement.domain.authorization import AccessDenied
 from enforcement.domain.errors import DomainError
+from enforcement.domain.json_input import JsonRejected, parse_json
 from enforcement.indicators.lifecycle import EventInput, LifecycleService, Recorded
 from enforcement.store import lifecycle as lifecycle_store
 
 routes = web.RouteTableDef()
 
 LIFECYCLE = web.AppKey("lifecycle", LifecycleService)
-NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 MAX_REPORTED = 1000
 
 
@@ -43,7 +43,7 @@ def parse_date(raw: Any, name: str) -> date:
                                message_zh=f"字段 {name} 须为日期 YYYY-MM-DD", code="wrong_type", field=name) from exc
 
 
-def parse_event(body: dict[str, Any]) -> EventInput:
+def parse_event(body: dict[str, Any], *, max_data_bytes: int) -> EventInput:
     kind = body.get("type")
     if not isinstance(kind, str) or not kind:
         raise ValidationFailed("Field 'type' is required.", message_zh="缺少字段 type", code="missing_field",
@@ -54,6 +54,11 @@ def parse_event(body: dict[str, Any]) -> EventInput:
     if not isinstance(data, dict):
         raise ValidationFailed("Field 'data' must be an object.", message_zh="字段 data 须为对象", code="wrong_type",
                                field="data")
+    size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > max_data_bytes:
+        raise ValidationFailed(f"Field 'data' is {size} bytes as JSON; an event's data holds at most {max_data_bytes}.",
+                               message_zh=f"字段 data 为 {size} 字节，单个节点的 data 不超过 {max_data_bytes} 字节",
+                               code="data_too_large", field="data", limit=max_data_bytes)
     external_id = body.get("external_id")
     if external_id is not None and (not isinstance(external_id, str) or not 0 < len(external_id) <= 100):
         raise ValidationFailed("Field 'external_id' must be a string of 1-100 characters.",
@@ -75,7 +80,7 @@ def recorded_view(r: Recorded) -> dict[str, Any]:
 async def record_event(request: web.Request) -> web.Response:
     """Record one event; 201 when recorded, 200 when the same external_id was recorded before."""
     actor = actor_of(request)
-    inp = parse_event(await read_json(request))
+    inp = parse_event(await read_json(request), max_data_bytes=request.app[SETTINGS].event_data_max_bytes)
     result = await request.app[LIFECYCLE].record(actor, case_id_of(request), inp, request_id=request_id_of(request))
     return web.json_response(recorded_view(result), status=201 if result.created else 200)
 
@@ -96,42 +101,38 @@ async def closure_check(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/cases:import-events")
 async def import_events(request: web.Request) -> web.Response:
-    """NDJSON, one event per line, each naming its case by ``case_number``. Every good line is
-    recorded (each in its own transaction, with the same rules as a single event); every bad one
-    is reported with its line number and the reason. For case-management systems only; a line of
-    another court's case is refused, and the refusal audited."""
+    """NDJSON, one event per line, each naming its case by ``case_number``. The body is read to
+    its end first (413, nothing recorded, if it is over the byte limit); then every good line is
+    recorded (each in its own transaction, with the same rules as a single event) and every bad
+    one is reported with its line number and the reason, lines past the line limit as
+    ``too_many_lines``: ``lines == recorded + duplicates + rejected_count``. For case-management
+    systems only; a line of another court's case is refused, and the refusal audited."""
     actor = actor_of(request)
     if str(actor.role) != "case_system":
         raise AccessDenied("role_cannot_import_events", "Only a court's case-management system imports events.",
                            "仅法院审判管理系统可以批量导入案件节点").about(action="case_event_import")
-    if request.content_type not in NDJSON_TYPES:
-        raise BadRequest(f"Expected NDJSON ({NDJSON_TYPES[0]}), got {request.content_type}.",
-                         message_zh="请求体须为 NDJSON（每行一个 JSON 对象）", code="bad_content_type")
+    require_ndjson(request)
     settings = request.app[SETTINGS]
-    if request.content_length is not None and request.content_length > settings.case_import_max_bytes:
-        raise PayloadTooLarge(code="payload_too_large")
-    raw = await request.content.read(settings.case_import_max_bytes + 1)
-    if len(raw) > settings.case_import_max_bytes:
-        raise PayloadTooLarge(code="payload_too_large")
+    lines = await read_ndjson(request, max_bytes=settings.case_import_max_bytes,
+                              max_lines=settings.case_import_max_lines)
     service = request.app[LIFECYCLE]
-    report: dict[str, Any] = {"lines": 0, "recorded": 0, "duplicates": 0, "rejected_count": 0, "rejected": []}
+    report: dict[str, Any] = {"lines": len(lines), "recorded": 0, "duplicates": 0, "rejected_count": 0,
+                              "rejected": []}
 
-    def reject(line: int, case_number: str | None, code: str, en: str, zh: str) -> None:
+    def reject(line: int, case_number: str | None, code: str, en: str, zh: str, field: str | None = None) -> None:
         report["rejected_count"] += 1
         if len(report["rejected"]) < MAX_REPORTED:
-            report["rejected"].append({"line": line, "case_number": case_number, "code": code,
+            shown = case_number[:60] if case_number else None
+            report["rejected"].append({"line": line, "case_number": shown, "code": code, "field": field,
                                        "message": {"zh": zh, "en": en}})
 
-    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
+    for line in lines:
+        if line.refused is not None:
+            reject(line.number, None, *line.refused)
             continue
-        report["lines"] += 1
-        if report["lines"] > settings.case_import_max_lines:
-            raise PayloadTooLarge(f"At most {settings.case_import_max_lines} lines per import.",
-                                  message_zh=f"每次导入不超过{settings.case_import_max_lines}行", code="too_many_lines")
         case_number: str | None = None
         try:
-            body = json.loads(line)
+            body = parse_json(line.raw)
             if not isinstance(body, dict):
                 raise ValidationFailed("Each line must be a JSON object.", message_zh="每行须为 JSON 对象",
                                        code="not_an_object")
@@ -139,21 +140,24 @@ async def import_events(request: web.Request) -> web.Response:
             if case_number is None:
                 raise ValidationFailed("Field 'case_number' is required.", message_zh="缺少字段 case_number",
                                        code="missing_field", field="case_number")
+            inp = parse_event(body, max_data_bytes=settings.event_data_max_bytes)
             case_id = await lifecycle_store.case_id_for_number(service.pool, case_number)
             if case_id is None:
-                reject(number, case_number, "case_not_found", "No such case.", "案件不存在")
+                reject(line.number, case_number, "case_not_found", "No such case.", "案件不存在")
                 continue
-            result = await service.record(actor, case_id, parse_event(body), request_id=request_id_of(request))
+            result = await service.record(actor, case_id, inp, request_id=request_id_of(request))
             report["recorded" if result.created else "duplicates"] += 1
-        except json.JSONDecodeError:
-            reject(number, None, "malformed_json", "The line is not valid JSON.", "该行不是合法的 JSON")
+        except JsonRejected as exc:
+            reject(line.number, None, exc.code, exc.message_en, exc.message_zh, exc.field)
         except ValidationFailed as exc:
-            reject(number, case_number, exc.error_code, exc.message_en, exc.message_zh)
+            field = exc.details.get("field")
+            reject(line.number, case_number, exc.error_code, exc.message_en, exc.message_zh,
+                   str(field) if field else None)
         except AccessDenied as exc:
             await audit_refusal(request.app[AUDIT], request.app[POOL], request, actor, exc)
-            reject(number, case_number, exc.code, exc.message_en, exc.message_zh)
+            reject(line.number, case_number, exc.code, exc.message_en, exc.message_zh)
         except DomainError as exc:
-            reject(number, case_number, exc.code, exc.message_en, exc.message_zh)
+            reject(line.number, case_number, exc.code, exc.message_en, exc.message_zh)
     report["truncated"] = report["rejected_count"] > len(report["rejected"])
     return web.json_response(report)
 

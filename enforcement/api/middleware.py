@@ -12,6 +12,7 @@ from aiohttp import web
 from enforcement import metrics
 from enforcement.api.errors import ApiError
 from enforcement.api.keys import REQUEST_ID
+from enforcement.api.params import check_query_text
 from enforcement.domain.authorization import AccessDenied
 from enforcement.domain.errors import DomainError, NotFoundError, StateConflict
 from enforcement.store.errors import is_database_unavailable
@@ -62,6 +63,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
 
 async def _mapped(request: web.Request, handler: Handler, request_id: str) -> web.StreamResponse:
     try:
+        check_query_text(request)
         return await handler(request)
     except ApiError as exc:
         return web.json_response(

@@ -1,5 +1,9 @@
 """Query-string parameters, parsed one way everywhere: a bad value is a 422 with code
-``invalid_parameter``, the parameter's name, and a message in Chinese and English."""
+``invalid_parameter``, the parameter's name, and a message in Chinese and English.
+
+``check_query_text`` runs for every request (the error middleware calls it before the handler):
+a NUL character or a lone surrogate in any parameter's name or value, which PostgreSQL cannot
+take as text, is refused there, so no filter reaches the database with one."""
 
 from __future__ import annotations
 
@@ -10,6 +14,15 @@ from typing import overload
 from aiohttp import web
 
 from enforcement.api.errors import ValidationFailed
+
+
+def check_query_text(request: web.Request) -> None:
+    for name, value in request.query.items():
+        for text in (name, value):
+            if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+                shown = "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in name)[:64]
+                raise _invalid(shown, "must not contain a NUL character or a lone surrogate.",
+                               "不得含有 NUL 字符或不成对的代理字符")
 
 
 def _invalid(name: str, en: str, zh: str) -> ValidationFailed:
@@ -73,4 +86,4 @@ def query_choice(request: web.Request, name: str, allowed: Sequence[str]) -> str
     return value
 
 
-__all__ = ["query_bool", "query_choice", "query_date", "query_int", "query_time"]
+__all__ = ["check_query_text", "query_bool", "query_choice", "query_date", "query_int", "query_time"]

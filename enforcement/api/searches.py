@@ -11,7 +11,8 @@ from uuid import UUID
 from aiohttp import web
 
 from enforcement import metrics
-from enforcement.api.errors import BadRequest, NotFound, ValidationFailed
+from enforcement.api.bodies import read_json
+from enforcement.api.errors import NotFound, ValidationFailed
 from enforcement.api.keys import EVENTS, SEARCHES, actor_of, request_id_of
 from enforcement.domain.subjects import Subject
 from enforcement.orchestrator.searches import SearchRequest
@@ -20,20 +21,6 @@ routes = web.RouteTableDef()
 
 SSE_HEARTBEAT_SECONDS = 15.0
 SSE_IDLE_REPLAY_SECONDS = 2.0
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    if request.content_type not in ("application/json", ""):
-        raise BadRequest(f"Expected application/json, got {request.content_type}.",
-                         message_zh="请求体须为 JSON（application/json）", code="bad_content_type")
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc}", message_zh="请求体不是合法的 JSON",
-                         code="malformed_json") from exc
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object.", message_zh="请求体须为 JSON 对象", code="not_an_object")
-    return body
 
 
 def _field(body: dict[str, Any], name: str, kind: type, *, required: bool = True) -> Any:
@@ -176,4 +163,4 @@ async def search_events(request: web.Request) -> web.StreamResponse:
     return response
 
 
-__all__ = ["parse_search_request", "read_json", "routes"]
+__all__ = ["parse_search_request", "routes"]

@@ -18,9 +18,9 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
+from enforcement.api.bodies import read_json
 from enforcement.api.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.api.keys import EXTRAS, POOL, SETTINGS, actor_of
-from enforcement.api.searches import read_json
 from enforcement.settings import Settings
 from enforcement.store.workbench import court_name, sign_in_user, sign_in_users
 

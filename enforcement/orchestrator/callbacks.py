@@ -21,7 +21,6 @@ callbacks are idempotent.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from connectors.sdk.errors import ConnectorError
 from connectors.sdk.signing import verify
 from connectors.sdk.types import CallbackAnswer
 from enforcement import metrics
+from enforcement.domain.json_input import JsonRejected, parse_json
 from enforcement.orchestrator.dispatcher import success_of
 from enforcement.orchestrator.runtime import AgencyRuntime
 from enforcement.store.agencies import AgencyStore
@@ -182,10 +182,12 @@ class CallbackReceiver:
 
     def _parse(self, rt: AgencyRuntime, body: bytes) -> list[CallbackAnswer]:
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CallbackRefused(400, "malformed_json", "The callback body is not valid JSON.",
-                                  "回调内容不是合法的 JSON") from exc
+            data = parse_json(body)
+        except JsonRejected as exc:
+            if exc.malformed:
+                raise CallbackRefused(400, "malformed_json", "The callback body is not valid JSON.",
+                                      "回调内容不是合法的 JSON") from exc
+            raise CallbackRefused(422, exc.code, exc.message_en, exc.message_zh) from exc
         if not isinstance(data, Mapping):
             raise CallbackRefused(400, "malformed_json", "The callback body must be a JSON object.",
                                   "回调内容须为 JSON 对象")

@@ -9,7 +9,6 @@ are refused, and that refusal is audited.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +22,7 @@ from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import AccessDenied, CaseAccess, check_list_cases, check_push_case, check_read
 from enforcement.domain.cases import CaseInput, CaseRejected, parse_case
 from enforcement.domain.errors import NotFoundError
+from enforcement.domain.json_input import JsonRejected, parse_json
 from enforcement.store.audit import AuditLog
 from enforcement.store.case_registry import CaseFilter, CaseRegistry, RowResult, Upserted
 
@@ -123,21 +123,15 @@ class CaseService:
         good: list[tuple[int, CaseInput]] = []
         refused_lines: list[int] = []
         for line in lines:
-            report.lines = max(report.lines, line.number)
+            report.lines += 1  # every non-blank line is counted, and ends up accepted or rejected
             if line.refused is not None:
                 code, en, zh = line.refused
                 report.reject(line.number, None, code, None, en, zh)
                 continue
             try:
-                body = json.loads(line.raw.decode("utf-8-sig"))
-            except UnicodeDecodeError:
-                report.reject(line.number, None, "invalid_utf8", None, "The line is not UTF-8 text.",
-                              "该行不是 UTF-8 文本")
-                continue
-            except json.JSONDecodeError as exc:
-                report.reject(line.number, None, "malformed_json", None,
-                              f"The line is not valid JSON ({exc.msg} at column {exc.colno}).",
-                              f"该行不是合法的 JSON（第 {exc.colno} 列：{exc.msg}）")
+                body = parse_json(line.raw)
+            except JsonRejected as exc:
+                report.reject(line.number, None, exc.code, exc.field, exc.message_en, exc.message_zh)
                 continue
             number = _case_number_of(body)
             try:
