@@ -4,7 +4,9 @@
   agency (any signed-in user but an agency's own account).
 - ``POST /api/v1/agencies/{agency}/callbacks``: a deferred answer pushed by the agency. No
   bearer token: the HMAC signature with the agency's callback secret is the credential
-  (``enforcement.orchestrator.callbacks``).
+  (``enforcement.orchestrator.callbacks``). Every refusal is audited (actor ``agency:<name>``,
+  role ``agency``, the reason and status; never the body or the headers), bounded like the 401s
+  (``api.auth.AnonymousRefusals``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from connectors.sdk.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP
+from enforcement.api.auth import REFUSALS, audit_anonymous_refusal
 from enforcement.api.errors import Forbidden
-from enforcement.api.keys import POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
+from enforcement.api.keys import AUDIT, POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
 from enforcement.api.middleware import error_body
 from enforcement.orchestrator.agency_view import AgencyView
 from enforcement.orchestrator.callbacks import CallbackReceiver, CallbackRefused, SignedCallback
@@ -42,7 +45,7 @@ async def list_agencies(request: web.Request) -> web.Response:
 @routes.post("/api/v1/agencies/{agency}/callbacks")
 async def agency_callback(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > CALLBACK_MAX_BYTES:
-        return _refused(request, CallbackRefused(413, "payload_too_large", "The callback is too large.",
+        return await _refused(request, CallbackRefused(413, "payload_too_large", "The callback is too large.",
                                                  "回调内容过大"))
     cb = SignedCallback(
         agency=request.match_info["agency"],
@@ -54,11 +57,18 @@ async def agency_callback(request: web.Request) -> web.Response:
     try:
         report = await request.app[CALLBACKS].receive(cb)
     except CallbackRefused as exc:
-        return _refused(request, exc)
+        return await _refused(request, exc)
     return web.json_response({"status": "accepted", **report.to_dict()})
 
 
-def _refused(request: web.Request, exc: CallbackRefused) -> web.Response:
+async def _refused(request: web.Request, exc: CallbackRefused) -> web.Response:
+    agency = request.match_info["agency"]
+    known = agency in request.app[RUNTIMES]
+    await audit_anonymous_refusal(
+        request.app[AUDIT], request.app[POOL], request, request.app[REFUSALS], reason=exc.reason, status=exc.status,
+        login=f"agency:{agency}" if known else "(unknown agency)", role="agency",
+        details={"agency": agency if known else None},
+    )
     return web.json_response(
         error_body(exc.reason, exc.message_en, exc.message_zh, request_id_of(request)), status=exc.status
     )
