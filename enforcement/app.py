@@ -19,7 +19,7 @@ from aiohttp import web
 from connectors.sdk.pool import RecentFirstConnector
 from connectors.sdk.registry import Registry
 from enforcement import metrics
-from enforcement.api import agencies, batches, cases, health, searches
+from enforcement.api import agencies, batches, cases, health, protocol, searches
 from enforcement.api import alerts as alerts_api
 from enforcement.api import audit as audit_api
 from enforcement.api import indicators as indicators_api
@@ -85,6 +85,7 @@ def create_app(
     app[AUDIT] = audit
     app[EXTRAS] = {"demo_issuer": issuer, "token_verifier": verifier}
     app[REFUSALS] = AnonymousRefusals(settings.audit_anonymous_refusals_per_minute)
+    protocol.setup(app)  # Server: enforcement on every response
     app.middlewares.append(request_context)
     app.middlewares.append(make_auth_middleware(verifier, lambda: app[POOL], audit,
                                                 metrics_public=settings.metrics_public, anonymous=app[REFUSALS]))
