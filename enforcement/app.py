@@ -19,13 +19,13 @@ from aiohttp import web
 from connectors.sdk.pool import RecentFirstConnector
 from connectors.sdk.registry import Registry
 from enforcement import metrics
-from enforcement.api import agencies, batches, cases, health, searches
+from enforcement.api import agencies, batches, cases, health, protocol, searches
 from enforcement.api import alerts as alerts_api
 from enforcement.api import audit as audit_api
 from enforcement.api import indicators as indicators_api
 from enforcement.api import lifecycle as lifecycle_api
 from enforcement.api import web as web_pages
-from enforcement.api.auth import DemoIssuer, build_verifier, make_auth_middleware
+from enforcement.api.auth import REFUSALS, AnonymousRefusals, DemoIssuer, build_verifier, make_auth_middleware
 from enforcement.api.keys import AUDIT, DSN, EVENTS, EXTRAS, HTTP_SESSION, POOL, REGISTRY, RUNTIMES, SEARCHES, SETTINGS
 from enforcement.api.middleware import request_context
 from enforcement.indicators.alerts import AlertService
@@ -87,9 +87,11 @@ def create_app(
     app[REGISTRY] = registry
     app[AUDIT] = audit
     app[EXTRAS] = {"demo_issuer": issuer, "token_verifier": verifier}
+    app[REFUSALS] = AnonymousRefusals(settings.audit_anonymous_refusals_per_minute)
+    protocol.setup(app)  # Server: enforcement on every response
     app.middlewares.append(request_context)
     app.middlewares.append(make_auth_middleware(verifier, lambda: app[POOL], audit,
-                                                metrics_public=settings.metrics_public))
+                                                metrics_public=settings.metrics_public, anonymous=app[REFUSALS]))
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)

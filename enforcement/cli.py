@@ -31,10 +31,11 @@ def _install_uvloop() -> None:
 
 
 async def _serve(settings: Settings) -> None:
+    from enforcement.api.protocol import AppRunner
     from enforcement.app import create_app
 
     app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = AppRunner(app, access_log=None, handle_signals=False)  # api/protocol.py: no echo of bad requests
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
     await site.start()

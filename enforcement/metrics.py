@@ -217,6 +217,12 @@ ACCESS_DENIED = Counter(
     "enforcement_access_denied_total", "Authenticated requests refused (403), by reason code", ["reason"],
     registry=REGISTRY,
 )
+REFUSALS_UNAUDITED = Counter(
+    "enforcement_refusals_unaudited_total",
+    "Refusals before anyone was known (401s, unsigned or forged callbacks) beyond the audit's per-minute bound: "
+    "counted here, and the next audited one carries how many",
+    registry=REGISTRY,
+)
 AUDIT_RECORDS = Counter(
     "enforcement_audit_records_total", "Audit records appended to the chain, by action", ["action"], registry=REGISTRY
 )
@@ -225,7 +231,7 @@ CASES_PUSHED = Counter(
     "(created, updated, unchanged, rejected)", ["outcome"], registry=REGISTRY,
 )
 
-__all__ += ["ACCESS_DENIED", "AUDIT_RECORDS", "AUTH_FAILURES", "CASES_PUSHED"]
+__all__ += ["ACCESS_DENIED", "AUDIT_RECORDS", "AUTH_FAILURES", "CASES_PUSHED", "REFUSALS_UNAUDITED"]
 
 # --- agencies, callbacks and bulk searches (issue 3) ---
 BATCHES = Counter("enforcement_search_batches_total", "Bulk searches accepted", registry=REGISTRY)

@@ -77,6 +77,10 @@ class Settings:
     jwt_algorithms: tuple[str, ...] = ("RS256",)
     jwks_url: str = ""
     jwt_leeway_seconds: int = 30
+    jwt_max_lifetime_seconds: int = 12 * 3600  # a token's exp - iat, at most (decision 0902)
+    # Refusals before anyone is known (401s, unsigned callbacks) audited per process and minute, at most;
+    # beyond it they are counted (metric) and the next record written carries how many were not.
+    audit_anonymous_refusals_per_minute: int = 600
     callback_max_skew_seconds: int = 300
     jwks_cache_seconds: float = 300.0       # how long keys fetched from JWKS_URL are trusted before a refetch
     audit_chain_key: str = ""               # HMAC key of the audit chain; the demo keeps one in data_dir/keys
@@ -169,6 +173,8 @@ class Settings:
             jwt_algorithms=tuple(_env(e, "JWT_ALGORITHMS", "RS256").split(",")),
             jwks_url=_env(e, "JWKS_URL", ""),
             jwt_leeway_seconds=_int(e, "JWT_LEEWAY_SECONDS", 30),
+            jwt_max_lifetime_seconds=_int(e, "JWT_MAX_LIFETIME_SECONDS", 12 * 3600),
+            audit_anonymous_refusals_per_minute=_int(e, "AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE", 600),
             callback_max_skew_seconds=_int(e, "CALLBACK_MAX_SKEW_SECONDS", 300),
             jwks_cache_seconds=_float(e, "JWKS_CACHE_SECONDS", 300.0),
             audit_chain_key=_env(e, "AUDIT_CHAIN_KEY", ""),

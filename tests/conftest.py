@@ -153,6 +153,15 @@ class Api:
             await asyncio.sleep(0.1)
 
 
+class AppServer(TestServer):
+    """The test server, run by the service's own runner (api/protocol.py), as ``enforcement serve`` is."""
+
+    async def _make_runner(self, **kwargs: Any) -> Any:
+        from enforcement.api.protocol import AppRunner
+
+        return AppRunner(self.app, **kwargs)
+
+
 @pytest.fixture
 async def make_api(db_url: str, simulators: dict[str, RunningSimulator], tmp_path: Path,
                    registry: Registry) -> AsyncIterator[Any]:
@@ -166,7 +175,7 @@ async def make_api(db_url: str, simulators: dict[str, RunningSimulator], tmp_pat
     async def factory(**overrides: Any) -> Api:
         settings = app_settings(db_url, simulators, tmp_path, **overrides)
         app = create_app(settings, registry=registry)
-        server = TestServer(app)
+        server = AppServer(app)
         await server.start_server()
         await seed(app[POOL])
         session = aiohttp.ClientSession()

@@ -4,7 +4,9 @@
   agency (any signed-in user but an agency's own account).
 - ``POST /api/v1/agencies/{agency}/callbacks``: a deferred answer pushed by the agency. No
   bearer token: the HMAC signature with the agency's callback secret is the credential
-  (``enforcement.orchestrator.callbacks``).
+  (``enforcement.orchestrator.callbacks``). Every refusal is audited (actor ``agency:<name>``,
+  role ``agency``, the reason and status; never the body or the headers), bounded like the 401s
+  (``api.auth.AnonymousRefusals``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from connectors.sdk.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP
+from enforcement.api.auth import REFUSALS, audit_anonymous_refusal
 from enforcement.api.bodies import read_body
 from enforcement.api.errors import Forbidden, PayloadTooLarge
-from enforcement.api.keys import POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
+from enforcement.api.keys import AUDIT, POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
 from enforcement.api.middleware import error_body
 from enforcement.orchestrator.agency_view import AgencyView
 from enforcement.orchestrator.callbacks import CallbackReceiver, CallbackRefused, SignedCallback
@@ -46,7 +49,7 @@ async def agency_callback(request: web.Request) -> web.Response:
     try:
         body = await read_body(request, limit)
     except PayloadTooLarge:
-        return _refused(request, CallbackRefused(
+        return await _refused(request, CallbackRefused(
             413, "payload_too_large", f"The callback is larger than {limit} bytes.",
             f"回调内容超过 {limit} 字节"), limit=limit)
     cb = SignedCallback(
@@ -59,11 +62,18 @@ async def agency_callback(request: web.Request) -> web.Response:
     try:
         report = await request.app[CALLBACKS].receive(cb)
     except CallbackRefused as exc:
-        return _refused(request, exc)
+        return await _refused(request, exc)
     return web.json_response({"status": "accepted", **report.to_dict()})
 
 
-def _refused(request: web.Request, exc: CallbackRefused, **details: object) -> web.Response:
+async def _refused(request: web.Request, exc: CallbackRefused, **details: object) -> web.Response:
+    agency = request.match_info["agency"]
+    known = agency in request.app[RUNTIMES]
+    await audit_anonymous_refusal(
+        request.app[AUDIT], request.app[POOL], request, request.app[REFUSALS], reason=exc.reason, status=exc.status,
+        login=f"agency:{agency}" if known else "(unknown agency)", role="agency",
+        details={"agency": agency if known else None},
+    )
     return web.json_response(
         error_body(exc.reason, exc.message_en, exc.message_zh, request_id_of(request), **details), status=exc.status
     )

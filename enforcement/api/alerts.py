@@ -6,9 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from enforcement.api.bodies import read_json
-from enforcement.api.errors import NotFound, ValidationFailed
+from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import actor_of
-from enforcement.api.params import query_choice, query_int
+from enforcement.api.params import path_id, query_choice, query_int
 from enforcement.indicators.alerts import ALERT_KINDS, ALERT_STATUSES, AlertService
 
 routes = web.RouteTableDef()
@@ -34,10 +34,7 @@ async def list_alerts(request: web.Request) -> web.Response:
 @routes.post("/api/v1/alerts/{alert_id}/status")
 async def set_alert_status(request: web.Request) -> web.Response:
     actor = actor_of(request)
-    try:
-        alert_id = int(request.match_info["alert_id"])
-    except ValueError as exc:
-        raise NotFound("No such alert.", message_zh="提醒不存在", code="alert_not_found") from exc
+    alert_id = path_id(request, "alert_id")
     body = await read_json(request)
     status = body.get("status")
     if not isinstance(status, str):

@@ -1,5 +1,7 @@
 """``GET /api/v1/audit``: a supervisor reads the audit trail of their court (records about its
-cases, or made by its users), newest first, paged by ``before`` (a seq).
+cases, or made by its users); ops reads the records that belong to no court (refusals of ops and
+agency accounts, 401s, callback refusals; ``court_code`` null). Newest first, paged by ``before``
+(a seq).
 
 Only chained records are listed: each has its seq and hash, and the paging by seq is stable. A
 record is written with its action and takes its place in the chain within about a second

@@ -7,15 +7,26 @@ not-before with ``JWT_LEEWAY_SECONDS`` of clock skew. The demo has its own issue
 pair lives in the data folder. The accepted algorithms come from configuration (asymmetric only),
 never from the token: ``alg: none`` and an HMAC token signed with the public key are refused.
 
+Every token must carry numeric ``exp`` and ``iat`` (and ``nbf``, when present, numeric too), and
+live at most ``JWT_MAX_LIFETIME_SECONDS`` (``exp - iat``, 12 h by default). The token travels in
+the ``Authorization: Bearer`` header; ``?access_token=`` only on the event stream
+(``QUERY_TOKEN_ROUTES``: ``EventSource`` cannot send headers), and a request carrying both is
+refused as ambiguous (decision 0902).
+
 The user's role is the one in the database (``app_user``); a token that claims another role is
-refused. A refusal (``AccessDenied``, 403) anywhere under ``/api/`` is written to the audit trail,
-in its own transaction, before the response leaves.
+refused. Every refusal anywhere under ``/api/`` is written to the audit trail, in its own
+transaction, before the response leaves: a 403 (``AccessDenied``) with the actor, and the case and
+court when the refusal or the path names a case; a 401 as an ``anonymous`` actor (or the login a
+validly signed token names), one record per request, the route template as target, never the
+token, a header or the body, and at most ``AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE`` per process
+(beyond it counted in ``enforcement_refusals_unaudited_total``, and the next record says how many).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -32,6 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from enforcement import metrics
 from enforcement.api.errors import ApiError, Unauthenticated, Unavailable
 from enforcement.api.keys import ACTOR, REQUEST_ID
+from enforcement.api.params import parse_path_id
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import AccessDenied, check_api_gate
@@ -46,6 +58,10 @@ PUBLIC_PREFIXES = ("/healthz", "/readyz", "/static/", "/favicon.ico", "/api/v1/d
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
                                    "ES512", "EdDSA"})
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "iss", "aud")
+NUMERIC_CLAIMS = ("exp", "iat", "nbf")
+# (method, route template) that take the token as ?access_token= (server-sent events only).
+QUERY_TOKEN_ROUTES = frozenset({("GET", "/api/v1/searches/{search_id}/events")})
+MAX_AUDITED_LOGIN = 100
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -69,6 +85,9 @@ class DemoIssuer:
         self.public_key = self.private_key.public_key()
 
     def issue(self, settings: Settings, login: str, role: str, *, ttl_seconds: int = 8 * 3600) -> str:
+        if not 0 < ttl_seconds <= settings.jwt_max_lifetime_seconds:
+            raise ValueError(f"a token's lifetime must be 1 to {settings.jwt_max_lifetime_seconds} seconds "
+                             f"(JWT_MAX_LIFETIME_SECONDS), not {ttl_seconds}")
         now = int(time.time())
         claims = {
             "iss": settings.jwt_issuer,
@@ -209,6 +228,16 @@ class TokenVerifier:
             raise _invalid("invalid", f"The token is invalid: {type(exc).__name__}.", "令牌无效") from exc
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise _invalid("missing_claim", "The token's subject must be a login.", "令牌主体须为登录名")
+        for name in NUMERIC_CLAIMS:
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)
+                                   or not math.isfinite(value)):
+                raise _invalid("claim_type", f"The token's claim {name!r} must be a number (seconds).",
+                               f"令牌声明 {name} 须为数字（秒）")
+        lifetime = claims["exp"] - claims["iat"]
+        if lifetime > self.settings.jwt_max_lifetime_seconds:
+            raise _invalid("lifetime", f"The token lives longer than {self.settings.jwt_max_lifetime_seconds} s "
+                           "(exp - iat).", f"令牌有效期超过 {self.settings.jwt_max_lifetime_seconds} 秒")
         return claims
 
 
@@ -225,9 +254,97 @@ async def load_actor(pool: asyncpg.Pool, login: str) -> Actor | None:
     return await load_active_user(pool, login)
 
 
+def _route_of(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource else request.path[:200]
+
+
 def _token_of(request: web.Request) -> str:
+    """The bearer token: from the header; from ``?access_token=`` only on the event stream, and
+    never both (ambiguous: which one is the caller?)."""
     header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header.lower().startswith("bearer ") else request.query.get("access_token", "")
+    in_header = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if "access_token" not in request.query:
+        return in_header
+    if (request.method, _route_of(request)) not in QUERY_TOKEN_ROUTES:
+        raise _invalid("query_token", "A token in the query string (access_token) is accepted only on event "
+                       "streams; send it as 'Authorization: Bearer <token>'.",
+                       "仅事件流接口接受查询参数中的令牌（access_token），请使用 Authorization: Bearer 请求头",
+                       "query_token_not_allowed")
+    if header:
+        raise _invalid("ambiguous", "The request carries a token both in the Authorization header and in the "
+                       "query string; send one.", "请求同时在请求头和查询参数中携带令牌，请只使用一种",
+                       "ambiguous_token")
+    return request.query.get("access_token", "")
+
+
+async def _case_in_path(audit: AuditLog, pool: asyncpg.Pool, request: web.Request,
+                        ctx: dict[str, Any]) -> dict[str, Any]:
+    """The refusal's case: what the refusal said, else the case the path names (with its court)."""
+    if ctx.get("case_id") is not None or ctx.get("case_number") is not None:
+        return ctx
+    case_id = parse_path_id(request.match_info.get("case_id", ""))
+    if case_id is None:
+        return ctx
+    ref = await audit.case_reference(pool, case_id)
+    if ref is None:
+        return ctx
+    return {**ctx, "case_id": case_id, "case_number": ref[0], "case_court": ref[1]}
+
+
+class AnonymousRefusals:
+    """The bound on refusal records written before anyone is known (a 401, an unsigned or forged
+    callback): at most ``per_minute`` records per process and minute; the others are counted, and
+    the next record written carries how many were not (``details.unaudited_before``)."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._window = clock()
+        self._written = 0
+        self.suppressed = 0
+
+    def admit(self) -> int | None:
+        """None: do not write (over the bound); else write, saying this many were not written before."""
+        now = self._clock()
+        if now - self._window >= 60.0:
+            self._window, self._written = now, 0
+        if self._written >= self.per_minute:
+            self.suppressed += 1
+            metrics.REFUSALS_UNAUDITED.inc()
+            return None
+        self._written += 1
+        skipped, self.suppressed = self.suppressed, 0
+        return skipped
+
+
+REFUSALS = web.AppKey("anonymous_refusals", AnonymousRefusals)
+
+
+async def audit_anonymous_refusal(audit: AuditLog, pool: asyncpg.Pool, request: web.Request,
+                                  bound: AnonymousRefusals, *, reason: str, status: int,
+                                  login: str = "(anonymous)", role: str = "anonymous",
+                                  details: dict[str, Any] | None = None) -> None:
+    """A refusal before anyone is known, one record per request (bounded, see AnonymousRefusals);
+    never the token, a header or the body."""
+    skipped = bound.admit()
+    if skipped is None:
+        return
+    ctx = await _case_in_path(audit, pool, request, {})
+    extra: dict[str, Any] = {"status": status, **(details or {})}
+    if skipped:
+        extra["unaudited_before"] = skipped
+    entry = AuditEntry(
+        action="refusal", actor_login=login[:MAX_AUDITED_LOGIN], actor_role=role,
+        case_id=ctx.get("case_id"), case_number=ctx.get("case_number"), case_court=ctx.get("case_court"),
+        reason=reason, target=f"{request.method} {_route_of(request)}",
+        request_id=str(request.get(REQUEST_ID, "")), details=extra,
+    )
+    try:
+        await audit.record(pool, entry)
+    except Exception:
+        log.error("refusal_audit_failed", reason=reason, exc_info=True)
+        raise
 
 
 async def audit_refusal(audit: AuditLog, pool: asyncpg.Pool, request: web.Request, actor: Actor,
@@ -235,7 +352,7 @@ async def audit_refusal(audit: AuditLog, pool: asyncpg.Pool, request: web.Reques
     """A refusal's audit record, in its own transaction."""
     ctx = exc.audit_context if isinstance(exc, AccessDenied) else {}
     code = exc.code if isinstance(exc, AccessDenied) else exc.error_code
-    route = request.match_info.route.resource.canonical if request.match_info.route.resource else request.path
+    ctx = await _case_in_path(audit, pool, request, ctx)
     entry = AuditEntry(
         action="refusal",
         actor_login=actor.login,
@@ -247,7 +364,7 @@ async def audit_refusal(audit: AuditLog, pool: asyncpg.Pool, request: web.Reques
         subject_key=ctx.get("subject_key"),
         purpose=ctx.get("purpose"),
         reason=code,
-        target=f"{request.method} {route}",
+        target=f"{request.method} {_route_of(request)}",
         request_id=str(request.get(REQUEST_ID, "")),
         details={"attempted": str(ctx.get("action", ""))} if ctx.get("action") else {},
     )
@@ -260,7 +377,38 @@ async def audit_refusal(audit: AuditLog, pool: asyncpg.Pool, request: web.Reques
 
 
 def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyncpg.Pool], audit: AuditLog,
-                         *, metrics_public: bool = True) -> Any:
+                         *, metrics_public: bool = True, anonymous: AnonymousRefusals | None = None) -> Any:
+    bound = anonymous if anonymous is not None else AnonymousRefusals(600)
+
+    async def identify(request: web.Request) -> tuple[Actor, dict[str, Any]]:
+        """The actor the request's token names; a 401 (audited, bounded) when there is none."""
+        claims: dict[str, Any] = {}
+        try:
+            token = _token_of(request)
+            if not token:
+                metrics.AUTH_FAILURES.labels(reason="missing").inc()
+                raise Unauthenticated()
+            claims = await verifier.verify(token)
+            actor = await load_actor(pool_getter(), str(claims["sub"]))
+            if actor is None:
+                metrics.AUTH_FAILURES.labels(reason="unknown_user").inc()
+                raise Unauthenticated("The token names no active user.", message_zh="令牌对应的用户不存在或已停用",
+                                      code="unknown_user")
+            claimed_role = claims.get("role")
+            if claimed_role is not None and claimed_role != actor.role:
+                metrics.AUTH_FAILURES.labels(reason="role_mismatch").inc()
+                raise Unauthenticated("The token's role differs from the user's role.",
+                                      message_zh="令牌中的角色与用户角色不符", code="role_mismatch")
+        except Unauthenticated as exc:
+            # A validly signed token names its login (unknown_user, role_mismatch); else nobody is known.
+            login = str(claims["sub"]) if claims.get("sub") else "(anonymous)"
+            await audit_anonymous_refusal(audit, pool_getter(), request, bound, reason=exc.error_code, status=401,
+                                          login=login,
+                                          details={"auth": str(exc.details["reason"])} if "reason" in exc.details
+                                          else None)
+            raise
+        return actor, claims
+
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
@@ -271,22 +419,8 @@ def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyn
             path.startswith(PUBLIC_PREFIXES) or path.endswith("/callbacks") or not path.startswith("/api/")
         ):
             return await handler(request)
-        token = _token_of(request)
-        if not token:
-            metrics.AUTH_FAILURES.labels(reason="missing").inc()
-            raise Unauthenticated()
-        claims = await verifier.verify(token)
+        actor, _ = await identify(request)
         pool = pool_getter()
-        actor = await load_actor(pool, str(claims["sub"]))
-        if actor is None:
-            metrics.AUTH_FAILURES.labels(reason="unknown_user").inc()
-            raise Unauthenticated("The token names no active user.", message_zh="令牌对应的用户不存在或已停用",
-                                  code="unknown_user")
-        claimed_role = claims.get("role")
-        if claimed_role is not None and claimed_role != actor.role:
-            metrics.AUTH_FAILURES.labels(reason="role_mismatch").inc()
-            raise Unauthenticated("The token's role differs from the user's role.",
-                                  message_zh="令牌中的角色与用户角色不符", code="role_mismatch")
         request[ACTOR] = actor
         try:
             if is_metrics:
@@ -297,7 +431,8 @@ def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyn
                 check_api_gate(actor, path)
             return await handler(request)
         except AccessDenied as exc:
-            await audit_refusal(audit, pool, request, actor, exc)
+            if not exc.audited:
+                await audit_refusal(audit, pool, request, actor, exc)
             raise
         except ApiError as exc:  # a handler's own 403 (Forbidden) is a refusal too
             if exc.status == 403:
@@ -309,11 +444,15 @@ def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyn
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
+    "QUERY_TOKEN_ROUTES",
+    "REFUSALS",
+    "AnonymousRefusals",
     "DemoIssuer",
     "JwksKeys",
     "KeySource",
     "StaticKey",
     "TokenVerifier",
+    "audit_anonymous_refusal",
     "audit_refusal",
     "build_verifier",
     "fetch_jwks",

@@ -18,9 +18,9 @@ from uuid import UUID
 from aiohttp import web
 
 from enforcement.api.bodies import NDJSON_TYPES, json_error, read_body
-from enforcement.api.errors import ApiError, BadRequest, NotFound, PayloadTooLarge
+from enforcement.api.errors import ApiError, BadRequest, PayloadTooLarge
 from enforcement.api.keys import POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
-from enforcement.api.params import query_int
+from enforcement.api.params import path_uuid, query_int
 from enforcement.api.searches import parse_search_request
 from enforcement.domain.errors import DomainError
 from enforcement.domain.json_input import JsonRejected, parse_json
@@ -76,10 +76,7 @@ def parse_row(index: int, row: Any) -> SearchRequest | RowError:
 
 
 def _batch_id(request: web.Request) -> UUID:
-    try:
-        return UUID(request.match_info["batch_id"])
-    except ValueError as exc:
-        raise NotFound("No such bulk search.", message_zh="批量查询不存在", code="batch_not_found") from exc
+    return path_uuid(request, "batch_id")
 
 
 @routes.post("/api/v1/searches:batch")

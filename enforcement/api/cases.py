@@ -15,8 +15,8 @@ from aiohttp import web
 from enforcement.api.bodies import read_json, read_ndjson, require_ndjson
 from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import AUDIT, CASES, POOL, SETTINGS, actor_of, request_id_of
-from enforcement.api.params import query_bool, query_date, query_int
-from enforcement.orchestrator.cases import CaseNotFound, CaseService
+from enforcement.api.params import path_id, query_bool, query_date, query_int
+from enforcement.orchestrator.cases import CaseService
 from enforcement.store.case_registry import CaseFilter
 
 routes = web.RouteTableDef()
@@ -112,13 +112,7 @@ async def list_cases(request: web.Request) -> web.Response:
 async def get_case(request: web.Request) -> web.Response:
     """A case with its parties, amounts, lifecycle events and searches."""
     actor = actor_of(request)
-    try:
-        case_id = int(request.match_info["case_id"])
-    except ValueError:
-        case_id = 0
-    if case_id <= 0 or case_id > 2**62:
-        raise CaseNotFound("No such case.", message_zh="案件不存在")
-    return web.json_response(await request.app[CASES].get(actor, case_id))
+    return web.json_response(await request.app[CASES].get(actor, path_id(request, "case_id")))
 
 
 def setup(app: web.Application) -> None:

@@ -11,8 +11,9 @@ from aiohttp import web
 
 from enforcement.api.auth import audit_refusal
 from enforcement.api.bodies import read_json, read_ndjson, require_ndjson
-from enforcement.api.errors import NotFound, ValidationFailed
+from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import AUDIT, POOL, SETTINGS, actor_of, request_id_of
+from enforcement.api.params import path_id
 from enforcement.domain.authorization import AccessDenied
 from enforcement.domain.errors import DomainError
 from enforcement.domain.json_input import JsonRejected, parse_json
@@ -26,10 +27,7 @@ MAX_REPORTED = 1000
 
 
 def case_id_of(request: web.Request) -> int:
-    try:
-        return int(request.match_info["case_id"])
-    except ValueError as exc:
-        raise NotFound("No such case.", message_zh="案件不存在", code="case_not_found") from exc
+    return path_id(request, "case_id")
 
 
 def parse_date(raw: Any, name: str) -> date:
@@ -80,8 +78,9 @@ def recorded_view(r: Recorded) -> dict[str, Any]:
 async def record_event(request: web.Request) -> web.Response:
     """Record one event; 201 when recorded, 200 when the same external_id was recorded before."""
     actor = actor_of(request)
+    case_id = case_id_of(request)  # a bad id is a 404 before the body is read
     inp = parse_event(await read_json(request), max_data_bytes=request.app[SETTINGS].event_data_max_bytes)
-    result = await request.app[LIFECYCLE].record(actor, case_id_of(request), inp, request_id=request_id_of(request))
+    result = await request.app[LIFECYCLE].record(actor, case_id, inp, request_id=request_id_of(request))
     return web.json_response(recorded_view(result), status=201 if result.created else 200)
 
 

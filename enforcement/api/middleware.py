@@ -79,7 +79,9 @@ async def _mapped(request: web.Request, handler: Handler, request_id: str) -> we
         if exc.status >= 400 and exc.content_type != "application/json":
             code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status, "http_error")
             zh = {404: "资源不存在", 405: "不支持该请求方法", 413: "请求内容过大"}.get(exc.status, "请求失败")
-            return web.json_response(error_body(code, exc.reason, zh, request_id), status=exc.status)
+            # Keep the exception's own headers (Allow on a 405), not its plain-text body's.
+            kept = {k: v for k, v in exc.headers.items() if k.lower() not in ("content-type", "content-length")}
+            return web.json_response(error_body(code, exc.reason, zh, request_id), status=exc.status, headers=kept)
         raise
     except Exception as exc:
         if is_database_unavailable(exc):

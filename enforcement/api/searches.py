@@ -12,8 +12,9 @@ from aiohttp import web
 
 from enforcement import metrics
 from enforcement.api.bodies import read_json
-from enforcement.api.errors import NotFound, ValidationFailed
+from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import EVENTS, SEARCHES, actor_of, request_id_of
+from enforcement.api.params import path_uuid
 from enforcement.domain.subjects import Subject
 from enforcement.orchestrator.searches import SearchRequest
 
@@ -66,10 +67,7 @@ def parse_search_request(body: dict[str, Any]) -> SearchRequest:
 
 
 def _search_id(request: web.Request) -> UUID:
-    try:
-        return UUID(request.match_info["search_id"])
-    except ValueError as exc:
-        raise NotFound("No such search.", message_zh="查询记录不存在", code="search_not_found") from exc
+    return path_uuid(request, "search_id")
 
 
 @routes.post("/api/v1/searches")

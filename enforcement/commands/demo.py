@@ -48,6 +48,7 @@ def demo_simulator_configs(
 
 async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
     from enforcement.api.keys import EXTRAS, POOL
+    from enforcement.api.protocol import AppRunner
     from enforcement.app import create_app
     from enforcement.seeds import seed
 
@@ -66,7 +67,7 @@ async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
         callback_secrets={**settings.callback_secrets, "banks": banks_secret},
     )
     app = create_app(settings, registry=registry)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = AppRunner(app, access_log=None, handle_signals=False)  # api/protocol.py: no echo of bad requests
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
     await site.start()

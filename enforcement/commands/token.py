@@ -36,7 +36,12 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
         print(f"no active user {args.user!r} / 用户不存在或已停用")
         return 2
     issuer = DemoIssuer(settings.data_dir / "keys")
-    print(issuer.issue(settings, args.user, role, ttl_seconds=args.ttl))
+    try:
+        token = issuer.issue(settings, args.user, role, ttl_seconds=args.ttl)
+    except ValueError as exc:  # beyond JWT_MAX_LIFETIME_SECONDS: the service would refuse the token
+        print(f"{exc} / 令牌有效期须在 1 至 {settings.jwt_max_lifetime_seconds} 秒之间")
+        return 2
+    print(token)
     return 0
 
 
@@ -45,5 +50,6 @@ def register(sub: Any) -> None:
     tsub = p.add_subparsers(dest="token_command", required=True)
     issue = tsub.add_parser("issue", help="print a bearer token for a user")
     issue.add_argument("--user", required=True)
-    issue.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
+    issue.add_argument("--ttl", type=int, default=8 * 3600,
+                       help="seconds, at most JWT_MAX_LIFETIME_SECONDS (12 h by default)")
     issue.set_defaults(func=cmd_token_issue)

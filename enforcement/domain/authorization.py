@@ -28,6 +28,7 @@ class AccessDenied(DomainError):
         super().__init__(message_en, message_zh=message_zh, code=reason)
         self.reason = reason
         self.audit_context: dict[str, Any] = {}
+        self.audited = False  # True once the refusal's own record(s) were written (a bulk search, row by row)
 
     def about(self, **context: Any) -> AccessDenied:
         """Record what the refused action was about (case, subject, purpose, action); chainable."""
@@ -97,23 +98,29 @@ def check_push_case(actor: Actor, court_code: str) -> None:
                            "审判管理系统仅可推送本院案件")
 
 
-def check_read_audit(actor: Actor) -> str:
-    """The audit trail is read by supervisors, within their court; returns that court."""
+def check_read_audit(actor: Actor) -> str | None:
+    """The audit trail is read by supervisors, within their court (returns that court), and by ops,
+    who read the records that belong to no court (returns None): refusals of operations and
+    agency accounts, of anonymous callers (401s) and of callbacks. Records about a case or by a
+    court's user are never shown to ops."""
+    if actor.role == "ops":
+        return None
     if actor.role != "supervisor" or not actor.court_code:
-        raise AccessDenied("role_cannot_read_audit", "Only supervisors read the audit trail.",
-                           "仅院庭长可以查看审计记录")
+        raise AccessDenied("role_cannot_read_audit", "Only supervisors (and ops, for what belongs to no court) "
+                           "read the audit trail.", "仅院庭长（及运维人员，限不属于任何法院的记录）可以查看审计记录")
     return actor.court_code
 
 
 # Coarse gate in front of every /api/ route: roles that are refused before any handler runs.
-# ops: health and metrics only (and the agencies' health, GET /api/v1/agencies); agency: its own
+# ops: health and metrics only (and the agencies' health, GET /api/v1/agencies, and the audit records
+# that belong to no court, GET /api/v1/audit); agency: its own
 # (HMAC-signed) callbacks only, which bypass bearer authentication; case_system: the case
 # registry only (cases and their events).
 API_PREFIXES_BY_ROLE: dict[str, tuple[str, ...] | None] = {
     "judge": None,            # None: every route; the handlers decide
     "supervisor": None,
     "case_system": ("/api/v1/cases",),
-    "ops": ("/api/v1/agencies",),
+    "ops": ("/api/v1/agencies", "/api/v1/audit"),
     "agency": (),
 }
 

@@ -4,9 +4,12 @@ Every row is checked as a single search would be (the subject's ID, the purpose,
 rule: an open case held by the asking judge, the subject one of its debtors), but set-based:
 one query for the cases, one for the debtors. One bad row refuses the whole batch, and the
 answer names every bad row by its index, so that the judge fixes the file and sends it again;
-nothing is stored. A good batch is stored in one transaction (searches, tasks, events, one
-audit record per search); the dispatchers then work through it within each agency's limits,
-like any other search. Progress and per-subject results are readable while it runs.
+nothing is stored. Every row refused by the 点对点 rule is audited on its own, with its case,
+court, subject and purpose, like a single search's refusal (so the owning court's supervisor sees
+it). A caller whose role may not search at all (a supervisor) is refused whole, 403
+``role_cannot_search``, as a single search would be. A good batch is stored in one transaction
+(searches, tasks, events, one audit record per search); the dispatchers then work through it
+within each agency's limits, like any other search. Progress and per-subject results are readable while it runs.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class RowError:
     message_zh: str
     field: str | None = None
     denied: bool = False  # refused by the 点对点 rule (audited), rather than malformed
+    # What a denied row was about, for its audit record (never in the answer).
+    about: tuple[tuple[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "code": self.code,
@@ -106,7 +111,12 @@ class BatchService:
                 errors.append(problem)
         if errors:
             errors.sort(key=lambda e: e.index)
-            await self._audit_refusal(actor, len(rows), errors, request_id)
+            audited = await self._audit_refusal(actor, len(rows), errors, request_id)
+            if actor.role != "judge":
+                refused = AccessDenied("role_cannot_search", "Only the judge holding the case may search.",
+                                       "仅承办该案的执行法官可以发起查询").about(action="search_batch")
+                refused.audited = audited
+                raise refused
             raise BatchInvalid(
                 f"{len(errors)} of {len(rows)} rows are invalid; nothing was stored.",
                 message_zh=f"共 {len(rows)} 行，其中 {len(errors)} 行不合格，未作任何查询",
@@ -164,24 +174,36 @@ class BatchService:
             check_search(actor, CaseAccess(case["id"], case["court_code"], case["judge_login"], case["status"]),
                          subject_is_debtor=is_debtor)
         except AccessDenied as exc:
-            return RowError(i, exc.code, exc.message_en, exc.message_zh, denied=True)
+            about = (("case_id", case["id"]), ("case_number", case["case_number"]),
+                     ("case_court", case["court_code"]), ("subject_key", r.subject.key), ("purpose", r.purpose))
+            return RowError(i, exc.code, exc.message_en, exc.message_zh, denied=True, about=about)
         if not covered:
             return RowError(i, "no_agency", "No connected agency answers for this kind of subject.",
                             "没有可查询该类主体的协查单位", "subject")
         return None
 
-    async def _audit_refusal(self, actor: Actor, total: int, errors: Sequence[RowError], request_id: str) -> None:
+    async def _audit_refusal(self, actor: Actor, total: int, errors: Sequence[RowError], request_id: str) -> bool:
+        """One refusal record per row refused by the 点对点 rule, with its case, court, subject and
+        purpose (masked when shown); malformed rows are the caller's mistake, not refusals. True
+        when something was recorded."""
         denied = [e for e in errors if e.denied]
         if self.audit is None or not denied:
-            return  # malformed rows are the caller's mistake; refused access is recorded
-        codes: dict[str, int] = {}
+            return False
+        entries = [
+            AuditEntry(
+                action="refusal", actor_login=actor.login, actor_role=actor.role, actor_court=actor.court_code,
+                reason=e.code, target="POST /api/v1/searches:batch", request_id=request_id,
+                details={"attempted": "search", "via": "search_batch", "batch_index": e.index, "rows": total,
+                         "refused_rows": len(denied)},
+                **dict(e.about),
+            )
+            for e in denied
+        ]
+        async with self.store.pool.acquire() as conn:
+            await self.audit.append_many(conn, entries)
         for e in denied:
-            codes[e.code] = codes.get(e.code, 0) + 1
-        await self.audit.record(self.store.pool, AuditEntry(
-            action="refusal", actor_login=actor.login, actor_role=actor.role, actor_court=actor.court_code,
-            reason=sorted(codes)[0], request_id=request_id,
-            details={"via": "search_batch", "rows": total, "refused_rows": len(denied), "codes": codes},
-        ))
+            metrics.ACCESS_DENIED.labels(reason=e.code).inc()
+        return True
 
     async def authorize(self, actor: Actor, batch_id: UUID) -> asyncpg.Record:
         batch = await self.store.get(batch_id)

@@ -40,6 +40,7 @@ from enforcement.store.tasks import TERMINAL, Settlement, Success, TaskStore
 log = structlog.get_logger(__name__)
 
 NONCE_MAX_LENGTH = 128
+SIGNATURE_MAX_LENGTH = 256
 
 
 class CallbackRefused(Exception):
@@ -173,11 +174,15 @@ class CallbackReceiver:
                                   "The callback lacks its signature headers "
                                   "(X-Signature-Timestamp, X-Signature-Nonce, X-Signature).",
                                   "回调缺少签名头")
-        if not cb.timestamp.isdigit() or len(cb.timestamp) > 12:
+        if not (cb.timestamp.isascii() and cb.timestamp.isdigit()) or len(cb.timestamp) > 12:
             raise CallbackRefused(401, "bad_timestamp", "The callback's timestamp is not unix seconds.",
                                   "回调时间戳格式错误")
         if len(cb.nonce) > NONCE_MAX_LENGTH or not cb.nonce.isascii() or not cb.nonce.isprintable():
             raise CallbackRefused(401, "bad_nonce", "The callback's nonce is malformed.", "回调随机数格式错误")
+        if len(cb.signature) > SIGNATURE_MAX_LENGTH or not cb.signature.isascii():
+            # compare_digest raises on a non-ASCII str: such a signature cannot match, it is refused as one.
+            raise CallbackRefused(401, "bad_signature", "The callback's signature does not match.",
+                                  "回调签名校验失败")
         return cb.timestamp, cb.nonce, cb.signature
 
     def _parse(self, rt: AgencyRuntime, body: bytes) -> list[CallbackAnswer]:

@@ -117,7 +117,7 @@ def record_from_row(row: asyncpg.Record | Mapping[str, Any]) -> AuditRecord:
 
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
-    court_code: str
+    court_code: str | None  # None: the records that belong to no court (what ops reads)
     case_id: int | None = None
     actor_login: str | None = None
     action: str | None = None
@@ -262,9 +262,18 @@ class AuditLog:
             return Verification(result.checked, result.last_seq, result.last_hash, result.broken, backlog, stalled)
 
     async def page(self, pool: asyncpg.Pool, f: AuditFilter) -> list[AuditRecord]:
-        rows = await pool.fetch(Q.audit_page, f.court_code, f.case_id, f.actor_login, f.action, f.since, f.until,
-                                f.before_seq, f.limit)
+        if f.court_code is None:
+            rows = await pool.fetch(Q.audit_page_courtless, f.case_id, f.actor_login, f.action, f.since, f.until,
+                                    f.before_seq, f.limit)
+        else:
+            rows = await pool.fetch(Q.audit_page, f.court_code, f.case_id, f.actor_login, f.action, f.since, f.until,
+                                    f.before_seq, f.limit)
         return [record_from_row(r) for r in rows]
+
+    async def case_reference(self, pool: asyncpg.Pool | Conn, case_id: int) -> tuple[str, str] | None:
+        """A case's number and court (for a refusal that named only its id), or None."""
+        row = await pool.fetchrow(Q.case_for_refusal, case_id)
+        return None if row is None else (row["case_number"], row["court_code"])
 
     async def by_request(self, pool: asyncpg.Pool, request_id: str) -> list[AuditRecord]:
         return [record_from_row(r) for r in await pool.fetch(Q.audit_by_request, request_id)]

@@ -59,14 +59,20 @@ async def test_tokens_refused_over_http(make_api: Any) -> None:
     await api.app[POOL].execute("UPDATE app_user SET active = false WHERE login = 'lina'")
     status, body = await get(api, "/api/v1/cases", api.token("lina", "judge"))
     assert (status, body["error"]["code"]) == (401, "unknown_user")
-    # Refusals before a user is known are not audited; there is nobody to record.
-    assert await api.app[POOL].fetchval("SELECT count(*) FROM audit_log") == 0
+    # Every 401 is audited (issue 14), one record each, as an anonymous caller unless a validly
+    # signed token names the login; never the token itself.
+    rows = await api.app[POOL].fetch("SELECT actor_login, actor_role, reason, details FROM audit_log ORDER BY id")
+    assert [(r["actor_role"], r["reason"]) for r in rows] == [
+        ("anonymous", "unauthenticated"), ("anonymous", "token_invalid"), ("anonymous", "token_invalid"),
+        ("anonymous", "role_mismatch"), ("anonymous", "unknown_user"), ("anonymous", "unknown_user")]
+    assert [r["actor_login"] for r in rows][3:] == ["zhangwei", "nobody", "lina"]
+    assert "eyJ" not in str([dict(r) for r in rows])
 
 
-async def test_the_event_stream_accepts_the_token_in_the_query(make_api: Any) -> None:
+async def test_the_query_string_token_is_refused_off_the_event_stream(make_api: Any) -> None:
     api = await make_api()
-    status, _ = await api.request("GET", f"/api/v1/cases?access_token={api.token('zhangwei', 'judge')}")
-    assert status == 200
+    status, body = await api.request("GET", f"/api/v1/cases?access_token={api.token('zhangwei', 'judge')}")
+    assert (status, body["error"]["code"]) == (401, "query_token_not_allowed")
 
 
 async def test_metrics_for_ops_only_when_not_public(make_api: Any) -> None:

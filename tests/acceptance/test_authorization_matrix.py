@@ -80,16 +80,19 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/audit"): row(
         "403:role_cannot_read_audit", "403:role_cannot_read_audit", "403:role_cannot_read_audit",
         "200", "200",  # each supervisor sees only their court's trail (see _check_audit)
-        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+        "200",  # ops: only the records of no court (issue 14)
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
     # Agencies and bulk searches (issue 3). Callbacks carry the agency's HMAC signature, not a
     # bearer token: every caller here is refused alike (no signature), and it is not an audited 403.
     ("GET", "/api/v1/agencies"): row(
         "200", "200", "200", "200", "200", "200", DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
     ("POST", "/api/v1/agencies/{agency}/callbacks"): row(*(["401"] * 10)),  # unsigned_callback
     ("POST", "/api/v1/searches:batch"): row(
-        # A bulk search is refused whole (422) when a row is not lawful; the refusal is audited
-        # with the row's reason (see _check_batch_refusal).
-        "202", "422", "422", "422", "422", DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+        # A bulk search is refused whole (422) when a row is not lawful; each refused row is audited
+        # with its reason, case and subject (see _check_batch_refusal). A supervisor may not search:
+        # 403, as on a single search (issue 14).
+        "202", "422", "422", "403:role_cannot_search", "403:role_cannot_search",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
     ("GET", "/api/v1/searches:batch/{batch_id}"): row(
         "200", "403:not_batch_owner", "403:not_batch_owner", "200", "403:not_batch_owner",
         DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
@@ -253,6 +256,10 @@ def _check_audit(ctx: Ctx, caller: str, body: Any) -> None:
     """A supervisor reads what concerns their court: its cases, and what its own users did (here, a
     辽0103 judge's refused attempt at the 辽0102 case), nothing else."""
     about_case = [r for r in body["items"] if (r["case"] or {}).get("id") == ctx.case_id]
+    if caller == "ops":
+        assert body["court_code"] is None and not about_case
+        assert all(r["actor"]["court_code"] is None and r["case"] is None for r in body["items"])
+        return
     if caller == "supervisor_same_court":
         assert body["court_code"] == "辽0102"
         assert {r["action"] for r in about_case} >= {"search", "refusal"}
@@ -269,9 +276,10 @@ BATCH_ROW_REASON = {"judge_same_court": "not_case_judge", "judge_other_court": "
 
 async def _check_batch_refusal(pool: Any, caller: str, body: Any, request_id: str) -> None:
     assert body["error"]["code"] == "batch_invalid"
-    reasons = [r["reason"] for r in await pool.fetch(
-        "SELECT reason FROM audit_log WHERE request_id = $1 AND action = 'refusal'", request_id)]
-    assert reasons == [BATCH_ROW_REASON[caller]], f"audited {reasons}"
+    rows = await pool.fetch("SELECT reason, case_court, subject_key FROM audit_log WHERE request_id = $1 "
+                            "AND action = 'refusal'", request_id)
+    assert [r["reason"] for r in rows] == [BATCH_ROW_REASON[caller]], f"audited {rows}"
+    assert [(r["case_court"], r["subject_key"]) for r in rows] == [("辽0102", f"{DEBTOR.kind}:{DEBTOR.id_number}")]
 
 
 def _check_event_import(ctx: Ctx, caller: str, body: Any) -> None:

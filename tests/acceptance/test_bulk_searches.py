@@ -124,7 +124,11 @@ async def test_bad_rows_are_named_by_index_and_nothing_is_stored(make_api: Any) 
     # Someone else's case: refused as the single search would be, and the refusal audited.
     status, body = await api.request("POST", "/api/v1/searches:batch", login="lina", json=batch_rows(case_id, debtors))
     assert status == 422 and {e["code"] for e in body["error"]["details"]["invalid"]} == {"not_case_judge"}
-    assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'refusal' AND actor_login = 'lina'") == 1
+    # One record per refused row, with its case and subject (issue 14), so the case's court sees them.
+    refusals = await pool.fetch("SELECT case_id, subject_key, details FROM audit_log WHERE action = 'refusal' "
+                                "AND actor_login = 'lina' ORDER BY id")
+    assert [(r["case_id"], r["subject_key"], r["details"]["batch_index"]) for r in refusals] == [
+        (case_id, f"{d.kind}:{d.id_number}", i) for i, d in enumerate(debtors)]
     # Malformed bodies.
     status, body = await api.request("POST", "/api/v1/searches:batch", login=JUDGE, json={"case_id": case_id})
     assert (status, body["error"]["code"]) == (400, "not_an_array")

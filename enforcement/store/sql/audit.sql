@@ -87,6 +87,26 @@ WHERE seq IS NOT NULL
 ORDER BY seq DESC
 LIMIT $8
 
+-- audit_page_courtless --
+-- $1 case_id or null, $2 actor login or null, $3 action or null, $4 from (timestamptz) or null, $5 to (timestamptz) or null, $6 before seq or null (page backwards), $7 limit: chained records that belong to no court (neither the actor's nor a case's: operations, agencies, anonymous callers), newest first; what ops reads
+SELECT seq, at, action, actor_login, actor_role, actor_court, case_id, case_number, case_court, subject_key,
+       purpose, reason, target, request_id, details, prev_hash, hash
+FROM audit_log
+WHERE seq IS NOT NULL
+  AND case_court IS NULL AND actor_court IS NULL
+  AND ($1::bigint IS NULL OR case_id = $1)
+  AND ($2::text IS NULL OR actor_login = $2)
+  AND ($3::text IS NULL OR action = $3)
+  AND ($4::timestamptz IS NULL OR at >= $4)
+  AND ($5::timestamptz IS NULL OR at < $5)
+  AND ($6::bigint IS NULL OR seq < $6)
+ORDER BY seq DESC
+LIMIT $7
+
+-- case_for_refusal --
+-- $1 case id: the case's number and court, for the audit record of a refusal that named it in its path
+SELECT case_number, court_code FROM enforcement_case WHERE id = $1
+
 -- audit_by_request --
 -- $1 request id: the chained records one request wrote
 SELECT seq, at, action, actor_login, actor_role, actor_court, case_id, case_number, case_court, subject_key,

@@ -68,6 +68,8 @@ def test_push_list_audit_and_gate() -> None:
                                                                           "role_cannot_read"]
     assert check_read_audit(CHEN) == "辽0102"
     assert code(check_read_audit, ZHANG) == "role_cannot_read_audit"
+    assert check_read_audit(OPS) is None  # ops: the records of no court (issue 14)
+    assert code(check_api_gate, OPS, "/api/v1/audit") is None
     assert code(check_api_gate, OPS, "/api/v1/searches") == "role_not_allowed"
     assert code(check_api_gate, OPS, "/api/v1/agencies") is None  # the agencies' health
     assert code(check_api_gate, BANK, "/api/v1/cases") == "role_not_allowed"
