@@ -68,7 +68,8 @@ async def push_case(request: web.Request) -> web.Response:
     service.authorize_push(actor)  # refuses (403) before the body is read
     body = await read_json(request)
     done, view = await service.push(actor, body)
-    return web.json_response({"outcome": done.outcome, "case": view, "conflicts": [c.to_dict() for c in done.conflicts]},
+    conflicts = [c.to_dict() for c in done.conflicts]
+    return web.json_response({"outcome": done.outcome, "case": view, "conflicts": conflicts},
                              status=201 if done.outcome == "created" else 200,
                              headers={"Location": f"/api/v1/cases/{done.case_id}"})
 

@@ -161,6 +161,8 @@ def state_after_push(case: CaseInput, recorded: RecordedState) -> tuple[CaseStat
         if _s(pushed) != _s(recorded_value):
             conflicts.append(FieldConflict(field, _s(pushed), _s(recorded_value)))
 
+    closure_mode: str | None
+    closed_on: date | None
     if recorded.closure is not None:
         mode, on = recorded.closure
         status, closure_mode, closed_on = "closed", mode, on

@@ -107,6 +107,7 @@ async def upsert_case(conn: Conn, case: CaseInput, pushed_by: str) -> Upserted:
         if new_id is None:  # a concurrent push of the same number won
             row = await conn.fetchrow(Q.lock_case_by_key, key)
             assert row is not None
+    outcome: Outcome
     if new_id is not None:
         case_id, outcome = int(new_id), "created"
     else:

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from enforcement.api.keys import POOL
+from enforcement.api.lifecycle import LIFECYCLE
 from enforcement.commands import demo_history
 from enforcement.seeds import APPLICANTS, CASES, TODAY
 from tests.acceptance.test_cases_api import CMS, case, ndjson
@@ -61,9 +62,10 @@ async def test_a_seeded_case_pushed_again_unchanged_is_the_same_case(make_api: A
 async def test_every_way_of_writing_one_number_is_one_case_shown_as_first_written(make_api: Any) -> None:
     api = await make_api()
     _, first = await api.request("POST", "/api/v1/cases", json=case(0, case_number="（2026）辽0102执09905号"), **CMS)
-    _, again = await api.request("POST", "/api/v1/cases", json=case(0, case_number="（２０２６）辽０１０２执０９９０５号"),
-                                 **CMS)
-    _, same = await api.request("POST", "/api/v1/cases", json=case(0, case_number="(2026)辽0102执 9905号"), **CMS)
+    wide = case(0, case_number="（２０２６）辽０１０２执０９９０５号")
+    _, again = await api.request("POST", "/api/v1/cases", json=wide, **CMS)
+    spaced = case(0, case_number="(2026)辽0102执 9905号")
+    _, same = await api.request("POST", "/api/v1/cases", json=spaced, **CMS)
     assert (first["outcome"], again["outcome"], same["outcome"]) == ("created", "unchanged", "unchanged")
     assert first["case"]["id"] == again["case"]["id"] == same["case"]["id"]
     assert same["case"]["case_number"] == "（2026）辽0102执09905号"
@@ -153,7 +155,7 @@ async def test_reconciliation_finds_every_row_that_disagrees_with_its_events(mak
                        "WHERE id = $1", a)
     await pool.execute("UPDATE enforcement_case SET amount_recovered = 0 WHERE id = $1", b)
     await pool.execute("UPDATE enforcement_case SET status = 'open' WHERE id = $1", c3)
-    lifecycle = api.app[__import__("enforcement.api.lifecycle", fromlist=["LIFECYCLE"]).LIFECYCLE]
+    lifecycle = api.app[LIFECYCLE]
     assert await lifecycle.reconcile() >= 3
     rows = {r["id"]: r for r in await pool.fetch(
         "SELECT id, status, closure_mode, amount_recovered FROM enforcement_case WHERE id = ANY($1)", ids)}
