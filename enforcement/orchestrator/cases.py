@@ -20,7 +20,14 @@ import asyncpg
 from enforcement import metrics
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
-from enforcement.domain.authorization import AccessDenied, CaseAccess, check_list_cases, check_push_case, check_read
+from enforcement.domain.authorization import (
+    AccessDenied,
+    CaseAccess,
+    check_list_cases,
+    check_push_case,
+    check_read,
+    check_read_push_conflicts,
+)
 from enforcement.domain.cases import CaseInput, CaseRejected, parse_case
 from enforcement.domain.errors import NotFoundError
 from enforcement.store.audit import AuditLog
@@ -189,15 +196,8 @@ class CaseService:
                     "fields": [c.to_dict() for c in result.upserted.conflicts]})
 
     async def push_conflicts(self, actor: Actor, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        """Pushes kept for review: a court's supervisor and case system read their court's, ops all."""
-        if actor.role == "ops":
-            court = None
-        elif actor.role in ("supervisor", "case_system") and actor.court_code:
-            court = actor.court_code
-        else:
-            raise AccessDenied("role_cannot_read_push_conflicts",
-                               "Only a court's supervisor or case system, or ops, read the pushes kept for review.",
-                               "仅本院院庭长、审判管理系统或运维可查看待核对的推送").about(action="push_conflicts")
+        """Pushes kept for review: a court's supervisor and case system read their court's."""
+        court = check_read_push_conflicts(actor)
         rows, total = await self.registry.push_conflicts(court, limit, offset)
         return [{"id": r["id"], "case_id": r["case_id"], "case_number": r["case_number"],
                  "court_code": r["court_code"], "fields": r["fields"], "pushed_by": r["pushed_by"],
