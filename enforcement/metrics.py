@@ -228,7 +228,8 @@ AUDIT_RECORDS = Counter(
 )
 CASES_PUSHED = Counter(
     "enforcement_cases_pushed_total", "Cases pushed by case-management systems, by outcome "
-    "(created, updated, unchanged, rejected)", ["outcome"], registry=REGISTRY,
+    "(created, updated, unchanged, rejected; conflict: a state contradicting the events, kept for review)",
+    ["outcome"], registry=REGISTRY,
 )
 
 __all__ += ["ACCESS_DENIED", "AUDIT_RECORDS", "AUTH_FAILURES", "CASES_PUSHED", "REFUSALS_UNAUDITED"]

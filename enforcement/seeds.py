@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from enforcement.domain.cases import canonical_case_number
 from enforcement.domain.identifiers import make_credit_code, make_resident_id
 
 COURTS = [
@@ -91,12 +92,13 @@ async def seed(pool: asyncpg.Pool) -> dict[str, int]:
         )
         for number, court, judge, applicant, cause, amount, age_days, debtors in CASES:
             case_id = await conn.fetchval(
-                """INSERT INTO enforcement_case (case_number, court_code, case_type, judge_login, applicant_name,
-                                                 cause, amount_to_enforce, filed_on)
-                   VALUES ($1, $2, '执', $3, $4, $5, $6, $7)
-                   ON CONFLICT (case_number) DO UPDATE SET updated_at = enforcement_case.updated_at
+                """INSERT INTO enforcement_case (case_number, case_number_as_written, court_code, case_type,
+                                                 judge_login, applicant_name, cause, amount_to_enforce, filed_on)
+                   VALUES ($1, $2, $3, '执', $4, $5, $6, $7, $8)
+                   ON CONFLICT (case_number_key) DO UPDATE SET updated_at = enforcement_case.updated_at
                    RETURNING id""",
-                number, court, judge, applicant, cause, amount, TODAY - timedelta(days=age_days),
+                canonical_case_number(number), number, court, judge, applicant, cause, amount,
+                TODAY - timedelta(days=age_days),
             )
             ids[number] = case_id
             a = APPLICANTS[applicant]

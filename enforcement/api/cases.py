@@ -66,7 +66,9 @@ async def push_case(request: web.Request) -> web.Response:
     service.authorize_push(actor)  # refuses (403) before the body is read
     body = await read_json(request)
     done, view = await service.push(actor, body)
-    return web.json_response({"outcome": done.outcome, "case": view}, status=201 if done.outcome == "created" else 200,
+    conflicts = [c.to_dict() for c in done.conflicts]
+    return web.json_response({"outcome": done.outcome, "case": view, "conflicts": conflicts},
+                             status=201 if done.outcome == "created" else 200,
                              headers={"Location": f"/api/v1/cases/{done.case_id}"})
 
 
@@ -82,6 +84,16 @@ async def import_cases(request: web.Request) -> web.Response:
                               max_lines=settings.case_import_max_lines)
     report = await service.import_lines(actor, lines, request_id=request_id_of(request))
     return web.json_response(report.to_dict())
+
+
+@routes.get("/api/v1/cases:push-conflicts")
+async def push_conflicts(request: web.Request) -> web.Response:
+    """Pushes whose state contradicted the case's events: not applied, kept for review."""
+    actor = actor_of(request)
+    limit = query_int(request, "limit", default=50, low=1, high=MAX_PAGE)
+    offset = query_int(request, "offset", default=0, low=0, high=10**9)
+    items, total = await request.app[CASES].push_conflicts(actor, limit, offset)
+    return web.json_response({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
 @routes.get("/api/v1/cases")

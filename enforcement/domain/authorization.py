@@ -81,6 +81,18 @@ def check_read(actor: Actor, case: CaseAccess) -> None:
                        "您的角色无权查看案件或查询结果")
 
 
+def check_read_push_conflicts(actor: Actor) -> str:
+    """Pushes kept for review (decision 0901): a court's supervisor and case system read their
+    court's; returns that court."""
+    if actor.role in ("supervisor", "case_system") and actor.court_code:
+        return actor.court_code
+    if actor.role == "judge":
+        raise AccessDenied("role_cannot_read_push_conflicts",
+                           "Only a court's supervisor or case system reads the pushes kept for review.",
+                           "仅本院院庭长或审判管理系统可查看待核对的推送")
+    raise _role_denied("read the pushes kept for review", "查看待核对的推送")
+
+
 def check_list_cases(actor: Actor) -> None:
     """Case lists: a judge sees their own cases, a supervisor their court's."""
     if actor.role not in ("judge", "supervisor"):

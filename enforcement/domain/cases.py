@@ -24,8 +24,11 @@ CLOSURE_MODES = ("执行完毕", "终结本次执行程序", "终结执行", "�
 MAX_DEBTORS = 50
 MAX_AMOUNT = Decimal("1e16")
 
-# （2025）辽0102执1234号: year, court code (province abbreviation + 4 digits), type, serial.
-_CASE_NUMBER = re.compile(r"^[（(](\d{4})[）)]([\u4e00-\u9fff]\d{4})(执恢|执保|执异|执复|执)(\d{1,6})号$")
+# （2025）辽0102执1234号: year, court code (province abbreviation + 4 digits), type, serial; matched
+# after full-width ASCII became half-width and whitespace went (see ``canonical_case_number``).
+_CASE_NUMBER = re.compile(r"^[（(]([0-9]{4})[）)]([\u4e00-\u9fff][0-9]{4})(执恢|执保|执异|执复|执)([0-9]{1,6})号$")
+_HALF_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0xFF08: "(", 0xFF09: ")"}
+STATE_FIELDS = ("status", "amount_recovered")  # a push states these only when it sends them
 
 
 class CaseRejected(DomainError):
@@ -64,6 +67,8 @@ class CaseInput:
     status: str
     closure_mode: str | None = None
     closed_on: date | None = None
+    case_number_as_written: str = ""  # the number exactly as the case system sent it
+    stated: frozenset[str] = frozenset()  # the STATE_FIELDS the push sent (others took their defaults)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +77,113 @@ class CaseNumber:
     court_code: str
     case_type: str
     serial: int
+    serial_text: str = ""  # the serial as the court wrote it (leading zeros kept)
 
     @property
     def text(self) -> str:
-        return f"（{self.year}）{self.court_code}{self.case_type}{self.serial}号"
+        """The canonical form (decision 0901): full-width brackets, half-width digits, no
+        whitespace, the serial as the court wrote it."""
+        return f"（{self.year}）{self.court_code}{self.case_type}{self.serial_text or self.serial}号"
 
 
 def parse_case_number(raw: str) -> CaseNumber:
-    match = _CASE_NUMBER.match(raw.strip()) if isinstance(raw, str) else None
+    text = "".join(raw.translate(_HALF_WIDTH).split()) if isinstance(raw, str) else ""
+    match = _CASE_NUMBER.match(text)
     if match is None:
         raise CaseRejected("invalid_case_number", "case_number",
                            "The case number must look like （2025）辽0102执1234号.",
                            "案号格式应为（2025）辽0102执1234号")
     year, court, kind, serial = match.groups()
-    return CaseNumber(int(year), court, kind, int(serial))
+    return CaseNumber(int(year), court, kind, int(serial), serial)
+
+
+def canonical_case_number(raw: str) -> str:
+    """The one form a case number is stored, looked up and shown in, on every path (push, import,
+    event import, seeds); raises ``CaseRejected`` for a text that is not a case number."""
+    return parse_case_number(raw).text
+
+
+def case_number_key(raw: str) -> str:
+    """A case's identity: the canonical form with the serial as a number (执0877号 and 执877号 are
+    one serial); the SQL function ``case_number_key`` (migration 0011) is the same rule."""
+    n = parse_case_number(raw)
+    return f"（{n.year}）{n.court_code}{n.case_type}{n.serial}号"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    """What a case's row says of its progress (the fields lifecycle events own once they record them)."""
+
+    status: str
+    closure_mode: str | None
+    closed_on: date | None
+    amount_recovered: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedState:
+    """What a case's lifecycle events recorded; None where they say nothing of it."""
+
+    closure: tuple[str, date] | None = None  # (mode, date) of the ``closed`` event
+    suspended: bool | None = None  # None: no suspension event
+    amount_recovered: Decimal | None = None  # None: no ``amount_recovered`` event
+
+
+@dataclass(frozen=True, slots=True)
+class FieldConflict:
+    field: str
+    pushed: str | None
+    recorded: str | None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"field": self.field, "pushed": self.pushed, "recorded": self.recorded}
+
+
+def _s(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def state_after_push(case: CaseInput, recorded: RecordedState) -> tuple[CaseState, tuple[FieldConflict, ...]]:
+    """The state a pushed case takes, and where the push contradicts the events (decision 0901).
+
+    Events own what they recorded: a closure (status, mode, date), a suspension (open or
+    suspended), a recovered amount. The push owns the rest, as it always did (with no event, all
+    of it). A state field the push sent that differs from what the events recorded is a
+    conflict: reported, kept for review, never applied; one it left out is no claim at all."""
+    conflicts: list[FieldConflict] = []
+    stated = "status" in case.stated
+
+    def differ(field: str, pushed: object, recorded_value: object) -> None:
+        if _s(pushed) != _s(recorded_value):
+            conflicts.append(FieldConflict(field, _s(pushed), _s(recorded_value)))
+
+    closure_mode: str | None
+    closed_on: date | None
+    if recorded.closure is not None:
+        mode, on = recorded.closure
+        status, closure_mode, closed_on = "closed", mode, on
+        if stated:
+            differ("status", case.status, "closed")
+            differ("closure_mode", case.closure_mode, mode)
+            differ("closed_on", case.closed_on, on)
+    elif case.status == "closed":  # the case system closes it; the events say nothing of a closure
+        status, closure_mode, closed_on = "closed", case.closure_mode, case.closed_on
+    elif recorded.suspended is not None:
+        status, closure_mode, closed_on = ("suspended" if recorded.suspended else "open"), None, None
+        if stated:
+            differ("status", case.status, status)
+    else:
+        status, closure_mode, closed_on = case.status, None, None
+    amount = case.amount_recovered
+    if recorded.amount_recovered is not None:
+        amount = recorded.amount_recovered
+        if "amount_recovered" in case.stated:
+            differ("amount_recovered", case.amount_recovered, amount)
+    return CaseState(status, closure_mode, closed_on, amount), tuple(conflicts)
 
 
 def statutory_deadline(filed_on: date, non_litigation: bool) -> date:
@@ -146,7 +244,8 @@ def _text(raw: Any, field: str, *, max_length: int, required: bool = True) -> st
 def parse_case(body: dict[str, Any], *, today: date | None = None) -> CaseInput:
     """A pushed case, validated; raises ``CaseRejected`` naming the field and the rule."""
     today = today or date.today()
-    number = parse_case_number(body.get("case_number", ""))
+    raw_number = body.get("case_number", "")
+    number = parse_case_number(raw_number)
     court_code = _text(body.get("court_code"), "court_code", max_length=10)
     if court_code != number.court_code:
         raise CaseRejected("court_mismatch", "court_code", "The court code differs from the one in the case number.",
@@ -209,6 +308,8 @@ def parse_case(body: dict[str, Any], *, today: date | None = None) -> CaseInput:
         status=status,
         closure_mode=closure_mode,
         closed_on=closed_on,
+        case_number_as_written=raw_number.strip(),
+        stated=frozenset(f for f in STATE_FIELDS if body.get(f) is not None),
     )
 
 
@@ -216,11 +317,18 @@ __all__ = [
     "CASE_STATUSES",
     "CASE_TYPES",
     "CLOSURE_MODES",
+    "STATE_FIELDS",
     "CaseInput",
     "CaseNumber",
     "CaseRejected",
+    "CaseState",
+    "FieldConflict",
     "JudgeRef",
+    "RecordedState",
+    "canonical_case_number",
+    "case_number_key",
     "parse_case",
     "parse_case_number",
+    "state_after_push",
     "statutory_deadline",
 ]

@@ -8,7 +8,8 @@ condition is missing, unless a supervisor overrides with a written reason; the o
 audited in the same transaction.
 
 ``reconcile`` brings cases written by other paths (a case pushed already closed, a settings
-change) to the same state; the worker runs it, and the indicators run it before computing.
+change, a row that disagrees with what its events recorded: decision 0901) to the same state; the
+worker runs it, and the indicators run it before computing.
 """
 
 from __future__ import annotations
@@ -398,6 +399,11 @@ class LifecycleService:
                     log.warning("lifecycle_history_inconsistent", case_id=case_id, error=exc.code)
                     lc = self._replay(case, [])
                 await self._apply(conn, case, lc, None)
+                after = await store.get_case(conn, case_id) or case
+                moved = [k for k in ("status", "closure_mode", "closed_on", "amount_recovered") if after[k] != case[k]]
+                if moved:  # the row had drifted from its events (e.g. a re-push before decision 0901)
+                    log.warning("case_row_disagreed_with_events", case_id=case_id, fields=moved,
+                                row={k: str(case[k]) for k in moved}, events={k: str(after[k]) for k in moved})
         if ids:
             log.info("lifecycle_reconciled", cases=len(ids))
         return len(ids)

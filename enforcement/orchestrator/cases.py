@@ -19,7 +19,14 @@ import asyncpg
 from enforcement import metrics
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
-from enforcement.domain.authorization import AccessDenied, CaseAccess, check_list_cases, check_push_case, check_read
+from enforcement.domain.authorization import (
+    AccessDenied,
+    CaseAccess,
+    check_list_cases,
+    check_push_case,
+    check_read,
+    check_read_push_conflicts,
+)
 from enforcement.domain.cases import CaseInput, CaseRejected, parse_case
 from enforcement.domain.errors import NotFoundError
 from enforcement.domain.json_input import JsonRejected, parse_json
@@ -57,6 +64,8 @@ class ImportReport:
     rejected_count: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
+    conflicts_count: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     def reject(self, line: int, case_number: str | None, code: str, field_name: str | None, en: str, zh: str) -> None:
         self.rejected_count += 1
@@ -76,6 +85,8 @@ class ImportReport:
             "rejected": sorted(self.rejected, key=lambda r: r["line"]),
             "truncated": self.rejected_count > len(self.rejected),
             "cases": sorted(self.cases, key=lambda r: r["line"]),
+            "conflicts_count": self.conflicts_count,
+            "conflicts": sorted(self.conflicts, key=lambda r: r["line"]),
         }
 
 
@@ -169,6 +180,24 @@ class CaseService:
         metrics.CASES_PUSHED.labels(outcome=outcome).inc()
         report.cases.append({"line": result.line, "case_number": result.case_number, "id": result.upserted.case_id,
                              "outcome": outcome})
+        if result.upserted.conflicts:
+            report.conflicts_count += 1
+            metrics.CASES_PUSHED.labels(outcome="conflict").inc()
+            if len(report.conflicts) < MAX_REPORTED_REJECTIONS:
+                report.conflicts.append({
+                    "line": result.line, "case_number": result.case_number, "id": result.upserted.case_id,
+                    "conflict_id": result.upserted.conflict_id,
+                    "fields": [c.to_dict() for c in result.upserted.conflicts]})
+
+    async def push_conflicts(self, actor: Actor, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """Pushes kept for review: a court's supervisor and case system read their court's."""
+        court = check_read_push_conflicts(actor)
+        rows, total = await self.registry.push_conflicts(court, limit, offset)
+        return [{"id": r["id"], "case_id": r["case_id"], "case_number": r["case_number"],
+                 "court_code": r["court_code"], "fields": r["fields"], "pushed_by": r["pushed_by"],
+                 "first_seen_at": r["first_seen_at"].isoformat(), "last_seen_at": r["last_seen_at"].isoformat(),
+                 "times": r["times"],
+                 "resolved_at": r["resolved_at"].isoformat() if r["resolved_at"] else None} for r in rows], total
 
     async def find(self, actor: Actor, f: CaseFilter) -> tuple[list[dict[str, Any]], int]:
         check_list_cases(actor)
@@ -209,6 +238,7 @@ def case_view(r: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": r["id"],
         "case_number": r["case_number"],
+        "case_number_as_written": r.get("case_number_as_written") or r["case_number"],
         "court_code": r["court_code"],
         "court_name": r["court_name"],
         "case_type": r["case_type"],

@@ -6,11 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 import asyncpg
 
-from enforcement.domain.cases import CaseInput, CaseRejected
+from enforcement.domain.cases import (
+    CaseInput,
+    CaseRejected,
+    FieldConflict,
+    RecordedState,
+    case_number_key,
+    state_after_push,
+)
 from enforcement.store.audit import Conn
 from enforcement.store.queries import Q
 
@@ -22,6 +30,8 @@ CHUNK_ROWS = 500  # rows per transaction in an import
 class Upserted:
     case_id: int
     outcome: Outcome
+    conflicts: tuple[FieldConflict, ...] = ()  # where the push contradicted the events (not applied)
+    conflict_id: int | None = None  # the case_push_conflict row keeping it for review
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,32 +77,60 @@ async def _check_judge(conn: Conn, case: CaseInput) -> None:
                            "承办法官账号已停用")
 
 
+def _recorded(row: asyncpg.Record) -> RecordedState:
+    closure = (str(row["ev_closure_mode"]), row["ev_closed_on"]) if row["ev_closed_on"] is not None else None
+    amount = row["ev_amount_recovered"]
+    return RecordedState(closure, row["ev_suspended"],
+                         None if amount is None else Decimal(amount).quantize(Decimal("0.01")))
+
+
 async def upsert_case(conn: Conn, case: CaseInput, pushed_by: str) -> Upserted:
-    """Insert or update one case and make its parties exactly those given; caller holds a transaction."""
+    """Insert or update one case and make its parties exactly those given; caller holds a transaction.
+
+    The case is found by its number's key (``case_number_key``: every way of writing one number).
+    An existing case takes the push's filing-time fields; its state follows ``state_after_push``:
+    what the events recorded stays, a push contradicting it is kept in ``case_push_conflict``."""
     if not await conn.fetchval(Q.court_exists, case.court_code):
         raise CaseRejected("unknown_court", "court_code", "No such court.", "法院不存在")
     await _check_judge(conn, case)
-    row = await conn.fetchrow(
-        Q.upsert_case,
-        case.case_number, case.court_code, case.case_type, case.judge.login if case.judge else None,
-        case.applicant.name, case.cause, case.amount_to_enforce, case.amount_recovered, case.non_litigation,
-        case.filed_on, case.status, case.closure_mode, case.closed_on, pushed_by,
-    )
+    judge = case.judge.login if case.judge else None
+    key = case_number_key(case.case_number)
+    conflicts: tuple[FieldConflict, ...] = ()
+    conflict_id: int | None = None
+    row = await conn.fetchrow(Q.lock_case_by_key, key)
+    new_id = None
     if row is None:
-        case_id = int(await conn.fetchval(Q.case_id_by_number, case.case_number))
-        outcome: Outcome = "unchanged"
+        new_id = await conn.fetchval(
+            Q.insert_case, case.case_number, case.case_number_as_written or case.case_number, case.court_code,
+            case.case_type, judge, case.applicant.name, case.cause, case.amount_to_enforce, case.amount_recovered,
+            case.non_litigation, case.filed_on, case.status, case.closure_mode, case.closed_on, pushed_by)
+        if new_id is None:  # a concurrent push of the same number won
+            row = await conn.fetchrow(Q.lock_case_by_key, key)
+            assert row is not None
+    outcome: Outcome
+    if new_id is not None:
+        case_id, outcome = int(new_id), "created"
     else:
+        assert row is not None
         case_id = int(row["id"])
-        outcome = "created" if row["created"] else "updated"
+        state, conflicts = state_after_push(case, _recorded(row))
+        changed = await conn.fetchval(
+            Q.update_pushed_case, case_id, judge, case.applicant.name, case.cause, case.amount_to_enforce,
+            state.amount_recovered, case.non_litigation, case.filed_on, state.status, state.closure_mode,
+            state.closed_on, pushed_by)
+        outcome = "updated" if changed is not None else "unchanged"
+        if conflicts:
+            conflict_id = int(await conn.fetchval(Q.record_push_conflict, case_id, case.court_code,
+                                                  [c.to_dict() for c in conflicts], pushed_by))
     parties = [("applicant", case.applicant), *(("debtor", d) for d in case.debtors)]
-    changed = await conn.fetchval(
+    changed_parties = await conn.fetchval(
         Q.sync_case_parties, case_id,
         [r for r, _ in parties], [p.kind for _, p in parties], [p.id_number for _, p in parties],
         [p.name for _, p in parties],
     )
-    if outcome == "unchanged" and changed:
+    if outcome == "unchanged" and changed_parties:
         outcome = "updated"
-    return Upserted(case_id, outcome)
+    return Upserted(case_id, outcome, conflicts, conflict_id)
 
 
 class CaseRegistry:
@@ -131,6 +169,10 @@ class CaseRegistry:
 
     async def events(self, case_id: int) -> list[dict[str, Any]]:
         return [dict(r) for r in await self.pool.fetch(Q.case_events_of, case_id)]
+
+    async def push_conflicts(self, court_code: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        rows = await self.pool.fetch(Q.list_push_conflicts, court_code, limit, offset)
+        return [dict(r) for r in rows], (int(rows[0]["total"]) if rows else 0)
 
     async def searches(self, case_id: int, limit: int = 200) -> list[dict[str, Any]]:
         return [dict(r) for r in await self.pool.fetch(Q.case_searches_of, case_id, limit)]

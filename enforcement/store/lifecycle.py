@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from enforcement.domain.cases import CaseRejected, case_number_key
 from enforcement.store.queries import Q
 
 Conn = asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool
@@ -31,7 +32,13 @@ async def get_case(conn: Conn, case_id: int) -> dict[str, Any] | None:
 
 
 async def case_id_for_number(conn: Conn, case_number: str) -> int | None:
-    value = await conn.fetchval(Q.case_id_for_number, case_number)
+    """The case a number names, however it is written (full-width, brackets, spaces, leading
+    zeros: ``case_number_key``); None for no case or a text that is not a case number."""
+    try:
+        key = case_number_key(case_number)
+    except CaseRejected:
+        return None
+    value = await conn.fetchval(Q.case_id_for_number, key)
     return None if value is None else int(value)
 
 

@@ -71,6 +71,10 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
         "403:role_cannot_push_cases", "403:role_cannot_push_cases", DENY_ROLE, DENY_ROLE,
         "200", "200",  # the other court's system: 200, its row refused (see _check_import)
         "401"),
+    ("GET", "/api/v1/cases:push-conflicts"): row(
+        "403:role_cannot_read_push_conflicts", "403:role_cannot_read_push_conflicts",
+        "403:role_cannot_read_push_conflicts", "200", "200",  # each court's own (see _check_conflicts)
+        DENY_ROLE, DENY_ROLE, "200", "200", "401"),
     ("GET", "/api/v1/cases"): row(
         "200", "200", "200", "200", "200",  # each sees only their own (see _check_list)
         DENY_ROLE, DENY_ROLE, "403:role_cannot_read", "403:role_cannot_read", "401"),
@@ -204,6 +208,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Ctx, str], tuple[str, str, dict[str, A
     ("POST", "/api/v1/cases"): _push_case,
     ("POST", "/api/v1/cases:import"): _import,
     ("GET", "/api/v1/cases"): lambda ctx, _c: ("GET", "/api/v1/cases?limit=500", {}),
+    ("GET", "/api/v1/cases:push-conflicts"): lambda ctx, _c: ("GET", "/api/v1/cases:push-conflicts", {}),
     ("GET", "/api/v1/cases/{case_id}"): lambda ctx, _c: ("GET", f"/api/v1/cases/{ctx.case_id}", {}),
     ("GET", "/api/v1/audit"): lambda ctx, _c: ("GET", "/api/v1/audit?limit=500", {}),
     ("GET", "/api/v1/demo/users"): lambda ctx, _c: ("GET", "/api/v1/demo/users", {}),
@@ -303,8 +308,14 @@ def _check_alerts(ctx: Ctx, caller: str, body: Any) -> None:
     assert (ctx.alert_id in ids) == may_read, f"{caller} {'should' if may_read else 'must not'} see the alert"
 
 
+def _check_conflicts(ctx: Ctx, caller: str, body: Any) -> None:
+    court = "辽0102" if caller.endswith("_same_court") else "辽0103"
+    assert all(item["court_code"] == court for item in body["items"]), caller
+
+
 CHECKS: dict[tuple[str, str], Callable[[Ctx, str, Any], None]] = {
     ("GET", "/api/v1/cases"): _check_list,
+    ("GET", "/api/v1/cases:push-conflicts"): _check_conflicts,
     ("POST", "/api/v1/cases:import"): _check_import,
     ("GET", "/api/v1/audit"): _check_audit,
     ("POST", "/api/v1/cases:import-events"): _check_event_import,

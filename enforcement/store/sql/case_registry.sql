@@ -1,26 +1,51 @@
--- upsert_case --
--- $1 case_number, $2 court_code, $3 case_type, $4 judge_login, $5 applicant_name, $6 cause, $7 amount_to_enforce, $8 amount_recovered, $9 non_litigation, $10 filed_on, $11 status, $12 closure_mode, $13 closed_on, $14 pushed_by: insert, or update when anything differs; no row back when nothing changed
-INSERT INTO enforcement_case (case_number, court_code, case_type, judge_login, applicant_name, cause, amount_to_enforce,
-                              amount_recovered, non_litigation, filed_on, status, closure_mode, closed_on, pushed_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-ON CONFLICT (case_number) DO UPDATE SET
-    judge_login = EXCLUDED.judge_login, applicant_name = EXCLUDED.applicant_name, cause = EXCLUDED.cause,
-    amount_to_enforce = EXCLUDED.amount_to_enforce, amount_recovered = EXCLUDED.amount_recovered,
-    non_litigation = EXCLUDED.non_litigation, filed_on = EXCLUDED.filed_on, status = EXCLUDED.status,
-    closure_mode = EXCLUDED.closure_mode, closed_on = EXCLUDED.closed_on, pushed_by = EXCLUDED.pushed_by,
-    updated_at = now()
-WHERE (enforcement_case.judge_login, enforcement_case.applicant_name, enforcement_case.cause,
-       enforcement_case.amount_to_enforce, enforcement_case.amount_recovered, enforcement_case.non_litigation,
-       enforcement_case.filed_on, enforcement_case.status, enforcement_case.closure_mode, enforcement_case.closed_on)
-      IS DISTINCT FROM
-      (EXCLUDED.judge_login, EXCLUDED.applicant_name, EXCLUDED.cause, EXCLUDED.amount_to_enforce,
-       EXCLUDED.amount_recovered, EXCLUDED.non_litigation, EXCLUDED.filed_on, EXCLUDED.status,
-       EXCLUDED.closure_mode, EXCLUDED.closed_on)
-RETURNING id, (xmax = 0) AS created
+-- lock_case_by_key --
+-- $1 case number key (domain.cases.case_number_key): the case with that identity, locked for a push, with what its events recorded (case_event_state; nulls: nothing)
+SELECT c.id, c.judge_login, c.applicant_name, c.cause, c.amount_to_enforce, c.amount_recovered, c.non_litigation,
+       c.filed_on, c.status, c.closure_mode, c.closed_on,
+       s.closed_on AS ev_closed_on, s.closure_mode AS ev_closure_mode, s.amount_recovered AS ev_amount_recovered,
+       s.suspended AS ev_suspended
+FROM enforcement_case c
+LEFT JOIN case_event_state s ON s.case_id = c.id
+WHERE c.case_number_key = $1
+FOR UPDATE OF c
 
--- case_id_by_number --
--- $1 case_number
-SELECT id FROM enforcement_case WHERE case_number = $1
+-- insert_case --
+-- $1 case_number (canonical), $2 case_number_as_written, $3 court_code, $4 case_type, $5 judge_login, $6 applicant_name, $7 cause, $8 amount_to_enforce, $9 amount_recovered, $10 non_litigation, $11 filed_on, $12 status, $13 closure_mode, $14 closed_on, $15 pushed_by: a new case; no row back when one with the same number key exists (a concurrent push won)
+INSERT INTO enforcement_case (case_number, case_number_as_written, court_code, case_type, judge_login, applicant_name,
+                              cause, amount_to_enforce, amount_recovered, non_litigation, filed_on, status, closure_mode,
+                              closed_on, pushed_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+ON CONFLICT DO NOTHING
+RETURNING id
+
+-- update_pushed_case --
+-- $1 case id, $2 judge_login, $3 applicant_name, $4 cause, $5 amount_to_enforce, $6 amount_recovered, $7 non_litigation, $8 filed_on, $9 status, $10 closure_mode, $11 closed_on, $12 pushed_by: the filing-time fields a push owns and the state decided by domain.cases.state_after_push; no row back when nothing changed
+UPDATE enforcement_case SET
+    judge_login = $2, applicant_name = $3, cause = $4, amount_to_enforce = $5, amount_recovered = $6,
+    non_litigation = $7, filed_on = $8, status = $9, closure_mode = $10, closed_on = $11, pushed_by = $12,
+    updated_at = now()
+WHERE id = $1
+  AND (judge_login, applicant_name, cause, amount_to_enforce, amount_recovered, non_litigation, filed_on, status,
+       closure_mode, closed_on) IS DISTINCT FROM ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+RETURNING id
+
+-- record_push_conflict --
+-- $1 case id, $2 court code, $3 fields jsonb ([{field, pushed, recorded}]), $4 pushed_by: a push that contradicts the events, kept for review (the same open conflict counted again); its id
+INSERT INTO case_push_conflict (case_id, court_code, fields, pushed_by)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (case_id, fields) WHERE resolved_at IS NULL DO UPDATE SET
+    times = case_push_conflict.times + 1, last_seen_at = now(), pushed_by = EXCLUDED.pushed_by
+RETURNING id
+
+-- list_push_conflicts --
+-- $1 court code (null: all), $2 limit, $3 offset: the pushes kept for review, latest first, with the total count
+SELECT k.id, k.case_id, c.case_number, k.court_code, k.fields, k.pushed_by, k.first_seen_at, k.last_seen_at, k.times,
+       k.resolved_at, count(*) OVER () AS total
+FROM case_push_conflict k
+JOIN enforcement_case c ON c.id = k.case_id
+WHERE ($1::text IS NULL OR k.court_code = $1)
+ORDER BY k.last_seen_at DESC, k.id DESC
+LIMIT $2 OFFSET $3
 
 -- sync_case_parties --
 -- $1 case_id, $2 roles text[], $3 kinds text[], $4 id_numbers text[], $5 names text[]: the case's parties become exactly these; returns how many rows changed
@@ -56,7 +81,7 @@ WITH c AS (
       AND ($4::date IS NULL OR c.filed_on >= $4)
       AND ($5::date IS NULL OR c.filed_on <= $5)
 )
-SELECT c.id, c.case_number, c.court_code, ct.name AS court_name, c.case_type, c.judge_login,
+SELECT c.id, c.case_number, coalesce(c.case_number_as_written, c.case_number) AS case_number_as_written, c.court_code, ct.name AS court_name, c.case_type, c.judge_login,
        u.display_name AS judge_name, u.officer_id AS judge_officer_id, c.applicant_name, c.cause,
        c.amount_to_enforce, c.amount_recovered, c.non_litigation, c.filed_on, c.status, c.closure_mode, c.closed_on,
        c.statutory_deadline, coalesce(c.status <> 'closed' AND current_date > c.statutory_deadline, false) AS overdue,
@@ -75,7 +100,7 @@ LIMIT $7 OFFSET $8
 
 -- get_case_detail --
 -- $1 case id: the case with parties, judge and statutory deadline (same columns and rules as list_cases, without total)
-SELECT c.id, c.case_number, c.court_code, ct.name AS court_name, c.case_type, c.judge_login,
+SELECT c.id, c.case_number, coalesce(c.case_number_as_written, c.case_number) AS case_number_as_written, c.court_code, ct.name AS court_name, c.case_type, c.judge_login,
        u.display_name AS judge_name, u.officer_id AS judge_officer_id, c.applicant_name, c.cause,
        c.amount_to_enforce, c.amount_recovered, c.non_litigation, c.filed_on, c.status, c.closure_mode, c.closed_on,
        d.statutory_deadline,

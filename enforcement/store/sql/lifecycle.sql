@@ -12,8 +12,8 @@ SELECT c.id, c.case_number, c.court_code, c.case_type, c.judge_login, c.filed_on
 FROM enforcement_case c WHERE c.id = $1
 
 -- case_id_for_number --
--- $1 case number
-SELECT id FROM enforcement_case WHERE case_number = $1
+-- $1 case number key (domain.cases.case_number_key)
+SELECT id FROM enforcement_case WHERE case_number_key = $1
 
 -- events_of_case --
 -- $1 case id: every event of the case, in date order, then as recorded
@@ -84,12 +84,18 @@ WHERE s.case_id = $1
 ORDER BY a.answered_at
 
 -- lifecycle_stale_cases --
--- $1 court code (null: all), $2 params, $3 limit: cases whose lifecycle row is missing or computed from other inputs, and 终本 cases without a verdict or without their re-query rounds
+-- $1 court code (null: all), $2 params, $3 limit: cases whose lifecycle row is missing or computed from other inputs, 终本 cases without a verdict or without their re-query rounds, and every case whose row disagrees with what its events recorded (closure, mode, date, recovered amount, suspension; case_event_state)
 SELECT c.id
 FROM enforcement_case c
 LEFT JOIN case_lifecycle l ON l.case_id = c.id
+LEFT JOIN case_event_state s ON s.case_id = c.id
 WHERE ($1::text IS NULL OR c.court_code = $1)
   AND (l.case_id IS NULL OR l.filed_on <> c.filed_on OR l.non_litigation <> c.non_litigation OR l.params <> $2
+       OR (s.closed_on IS NOT NULL AND (c.status <> 'closed' OR c.closure_mode IS DISTINCT FROM s.closure_mode
+                                        OR c.closed_on IS DISTINCT FROM s.closed_on))
+       OR (s.amount_recovered IS NOT NULL AND c.amount_recovered <> s.amount_recovered)
+       OR (s.closed_on IS NULL AND s.suspended IS NOT NULL AND c.status <> 'closed'
+           AND c.status <> CASE WHEN s.suspended THEN 'suspended' ELSE 'open' END)
        OR (c.closure_mode = '终结本次执行程序' AND c.case_type IN ('执', '执恢')
            AND (l.zb_qualified IS NULL OR (l.resumed_on IS NULL AND l.requery_for IS DISTINCT FROM c.closed_on)))
        OR (l.requery_for IS NOT NULL AND (c.closure_mode IS DISTINCT FROM '终结本次执行程序'

@@ -104,3 +104,15 @@ def test_case_number_parts() -> None:
 ])
 def test_statutory_deadline(filed: date, non_litigation: bool, deadline: date) -> None:
     assert statutory_deadline(filed, non_litigation) == deadline
+
+
+def test_the_number_as_written_is_kept_beside_the_canonical_one() -> None:
+    case = parse_case(body(case_number="（２０２６）辽０１０２执０１０３２号"), today=TODAY)
+    assert case.case_number == "（2026）辽0102执01032号"
+    assert case.case_number_as_written == "（２０２６）辽０１０２执０１０３２号"
+
+
+def test_state_fields_a_push_leaves_out_are_not_claims() -> None:
+    assert parse_case(body(), today=TODAY).stated == frozenset()
+    stated = parse_case(body(status="open", amount_recovered="0"), today=TODAY).stated
+    assert stated == frozenset({"status", "amount_recovered"})
