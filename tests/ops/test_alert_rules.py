@@ -1,15 +1,14 @@
 """The alert rules are valid, unit-tested with ``promtool test rules``, read only metrics the
 service exports, and each links to its runbook section.
 
-promtool comes with Debian's ``prometheus`` package (``.ci/run`` installs it). Without it these
-tests fail and say so; a developer who cannot install it may set ``PROMTOOL_OPTIONAL=1`` to skip.
+promtool comes with Debian's ``prometheus`` package (``.ci/run`` installs it). Without it the
+promtool tests skip locally with one line saying how to install it, and fail in CI
+(tests/system_tools.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 import yaml
 
 from tests.ops.promql import metric_names, unknown_names
+from tests.system_tools import PROMTOOL, require
 
 OPS = Path(__file__).resolve().parents[2] / "ops"
 PROMETHEUS = OPS / "prometheus"
@@ -27,16 +27,7 @@ RUNBOOK = OPS / "runbook.md"
 
 
 def promtool() -> str:
-    found = shutil.which("promtool")
-    if found:
-        return found
-    if os.environ.get("PROMTOOL_OPTIONAL") == "1":
-        pytest.skip("promtool is not installed (PROMTOOL_OPTIONAL=1)")
-    pytest.fail(
-        "promtool is not installed, so the alert rules cannot be tested. Install Debian's `prometheus` "
-        "package (`apt-get install prometheus`, as .ci/run does), or set PROMTOOL_OPTIONAL=1 to skip.",
-        pytrace=False,
-    )
+    return require(PROMTOOL)
 
 
 def run(*args: str) -> str:
