@@ -3,10 +3,8 @@ judges and supervisors list and read them."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -17,11 +15,12 @@ from enforcement.api.keys import AUDIT, CASES, POOL, SETTINGS, actor_of, request
 from enforcement.api.params import query_bool, query_date, query_int
 from enforcement.api.searches import read_json
 from enforcement.orchestrator.cases import CaseNotFound, CaseService, ImportLine
+from enforcement.schema_files import load_schema, schema_file
 from enforcement.store.case_registry import CaseFilter
 
 routes = web.RouteTableDef()
 
-CASE_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "case.schema.json"
+CASE_SCHEMA_PATH = schema_file("case.schema.json")
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 MAX_LINE_BYTES = 64 * 1024
 MAX_PAGE = 500
@@ -29,8 +28,7 @@ MAX_PAGE = 500
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(CASE_SCHEMA_PATH.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(load_schema("case.schema.json"))
 
 
 def check_structure(body: Any) -> tuple[str, str, str, str] | None:

@@ -10,14 +10,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from enforcement import metrics
 from enforcement.api.keys import POOL
 from enforcement.orchestrator.gauges import observe_pool
+from enforcement.version import build, version
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/healthz")
 async def healthz(_request: web.Request) -> web.Response:
-    """The process is alive."""
-    return web.json_response({"status": "ok"})
+    """The process is alive, and which release and build it runs."""
+    return web.json_response({"status": "ok", "version": version(), "build": build()})
 
 
 @routes.get("/readyz")
