@@ -86,7 +86,8 @@ def create_app(
     app[EXTRAS] = {"demo_issuer": issuer, "token_verifier": verifier}
     app.middlewares.append(request_context)
     app.middlewares.append(make_auth_middleware(verifier, lambda: app[POOL], audit,
-                                                metrics_public=settings.metrics_public))
+                                                metrics_public=settings.metrics_public,
+                                                metrics_token=settings.metrics_token))
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
