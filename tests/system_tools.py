@@ -28,6 +28,7 @@ PROMTOOL = Tool("promtool", ("promtool",), "apt-get install prometheus (Debian's
                 env="PROMTOOL")
 CHROMIUM = Tool("chromium", ("chromium", "chromium-browser"), "apt-get install chromium, or set CHROMIUM_PATH",
                 env="CHROMIUM_PATH")
+MAKE = Tool("make", ("make",), "apt-get install make")
 REDIS = Tool("redis-server", ("redis-server",), "apt-get install redis-server")
 
 
@@ -65,4 +66,4 @@ def require(tool: Tool) -> str:
     return path
 
 
-__all__ = ["CHROMIUM", "PROMTOOL", "REDIS", "Tool", "find", "in_ci", "require", "unavailable"]
+__all__ = ["CHROMIUM", "MAKE", "PROMTOOL", "REDIS", "Tool", "find", "in_ci", "require", "unavailable"]
