@@ -3,8 +3,10 @@
 saying how to install it, and FAILS in CI (``CI`` set to anything but 0/false/no), where
 ``.ci/run`` installs everything.
 
-The skip is raised here, so pytest's ``-ra`` summary folds every test that lacks the same
-program into one line (``SKIPPED [3] tests/system_tools.py:NN: promtool is not installed ...``).
+pytest's ``-ra`` summary folds every test that lacks the same program into one line
+(``SKIPPED [12] tests/system_tools.py: chromium is not installed ...``), even when a fixture
+skipped it (pytest would name each test's own line): tests/conftest.py imports the report hook
+below.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+
+_REASONS: set[str] = set()  # skip reasons raised by unavailable(), to fold in the summary
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,9 @@ def unavailable(what: str, install: str) -> None:
     if in_ci():
         pytest.fail(f"{what}, and CI must run these tests (CI={os.environ.get('CI')}): {install}. "
                     ".ci/run installs it before `make test`.", pytrace=False)
-    pytest.skip(f"{what}; to run these tests: {install}")
+    reason = f"{what}; to run these tests: {install}"
+    _REASONS.add(reason)
+    pytest.skip(reason)
 
 
 def require(tool: Tool) -> str:
@@ -66,4 +73,16 @@ def require(tool: Tool) -> str:
     return path
 
 
-__all__ = ["CHROMIUM", "MAKE", "PROMTOOL", "REDIS", "Tool", "find", "in_ci", "require", "unavailable"]
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """One summary line per missing program: our skips all get this file as their location."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and isinstance(report.longrepr, tuple):
+        _path, _line, message = report.longrepr
+        if message.removeprefix("Skipped: ") in _REASONS:
+            report.longrepr = ("tests/system_tools.py", None, message)
+
+
+__all__ = ["CHROMIUM", "MAKE", "PROMTOOL", "REDIS", "Tool", "find", "in_ci", "pytest_runtest_makereport", "require",
+           "unavailable"]
