@@ -4,7 +4,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck bench soak clean
+# The image (Containerfile): its name is the one ops/deploy/kubernetes runs (tests/ops/test_image.py).
+IMAGE     ?= registry.court.internal/enforcement/enforcement
+VERSION   := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)
+BUILD     ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+CONTAINER ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null || echo podman)
+
+.PHONY: demo test install lint typecheck bench soak clean wheel image
 
 # examples/real_estate: a sixth agency from outside, its own package, found only through its entry point.
 $(STAMP): pyproject.toml examples/real_estate/pyproject.toml
@@ -43,5 +49,12 @@ soak: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) ops/bench/soak.py
 
+# The wheel alone (dist/): what `pip install` and the image install.
+wheel:
+	$(PYTHON) -m pip wheel --no-deps --wheel-dir dist .
+
+image:
+	$(CONTAINER) build --file Containerfile --build-arg BUILD=$(BUILD) --tag $(IMAGE):$(VERSION) .
+
 clean:
-	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache build dist

@@ -91,7 +91,8 @@ def create_app(
     protocol.setup(app)  # Server: enforcement on every response
     app.middlewares.append(request_context)
     app.middlewares.append(make_auth_middleware(verifier, lambda: app[POOL], audit,
-                                                metrics_public=settings.metrics_public, anonymous=app[REFUSALS]))
+                                                metrics_public=settings.metrics_public,
+                                                metrics_token=settings.metrics_token, anonymous=app[REFUSALS]))
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)

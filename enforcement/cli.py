@@ -20,6 +20,7 @@ from aiohttp import web
 
 from enforcement.logging import configure_logging
 from enforcement.settings import Settings
+from enforcement.version import describe
 
 
 def _install_uvloop() -> None:
@@ -85,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="enforcement", description="执行查控协同服务 / enforcement property-search service"
     )
+    parser.add_argument("--version", action="version", version=describe(),
+                        help="print the version and build (git commit) and exit")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the API and/or the dispatchers")
     p.add_argument("--role", choices=["api", "worker", "all"], help="default: ENFORCEMENT_ROLE or all")

@@ -29,6 +29,8 @@ from prometheus_client import (
     disable_created_metrics,
 )
 
+from enforcement.version import build, version
+
 # ``*_created`` series double the exposition and no dashboard or alert reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
@@ -284,3 +286,14 @@ AUDIT_UNCHAINED_AGE = Gauge(
 )
 
 __all__ += ["AUDIT_UNCHAINED_AGE"]
+
+# --- release (issue 18) ---
+BUILD_INFO = Gauge(
+    "enforcement_build_info",
+    "Always 1; its labels name the release (version) and the git commit it was built from (build)",
+    ["version", "build"],
+    registry=REGISTRY,
+)
+BUILD_INFO.labels(version=version(), build=build()).set(1)
+
+__all__ += ["BUILD_INFO"]

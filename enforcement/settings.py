@@ -84,7 +84,12 @@ class Settings:
     callback_max_skew_seconds: int = 300
     jwks_cache_seconds: float = 300.0       # how long keys fetched from JWKS_URL are trusted before a refetch
     audit_chain_key: str = ""               # HMAC key of the audit chain; the demo keeps one in data_dir/keys
-    metrics_public: bool = True             # false: /metrics requires an ops bearer token
+    # /metrics carries every court's figures. Public by default only in the demo (JWT_MODE=demo);
+    # METRICS_TOKEN: Prometheus sends it as a bearer token (an ops user's JWT is accepted too);
+    # METRICS_PORT: /metrics is served on that port only (its own listener), not beside the API.
+    metrics_public: bool = True             # false: /metrics requires METRICS_TOKEN or an ops bearer token
+    metrics_token: str = ""
+    metrics_port: int = 0                   # 0: /metrics on the service's own port
     # Request bodies: every body is read whole under its route's limit (413 beyond it)
     json_body_max_bytes: int = 64 * 1024        # JSON commands and the demo sign-in
     callback_max_bytes: int = 1024 * 1024       # an agency callback, read before its signature is checked
@@ -144,6 +149,8 @@ class Settings:
         log_json_raw = e.get("LOG_JSON")
         port = _int(e, "PORT", 8080)
         host = _env(e, "HOST", "127.0.0.1")
+        jwt_mode: Literal["demo", "jwks"] = "jwks" if _env(e, "JWT_MODE", "demo") == "jwks" else "demo"
+        metrics_token = _env(e, "METRICS_TOKEN", "")
         return cls(
             database_url=e.get("DATABASE_URL") or None,
             data_dir=Path(_env(e, "ENFORCEMENT_DATA_DIR", ".data")),
@@ -167,7 +174,7 @@ class Settings:
             enabled_agencies=tuple(
                 a for a in _env(e, "ENABLED_AGENCIES", "").split(",") if a.strip()
             ),
-            jwt_mode="jwks" if _env(e, "JWT_MODE", "demo") == "jwks" else "demo",
+            jwt_mode=jwt_mode,
             jwt_issuer=_env(e, "JWT_ISSUER", "enforcement-demo"),
             jwt_audience=_env(e, "JWT_AUDIENCE", "enforcement-api"),
             jwt_algorithms=tuple(_env(e, "JWT_ALGORITHMS", "RS256").split(",")),
@@ -178,7 +185,9 @@ class Settings:
             callback_max_skew_seconds=_int(e, "CALLBACK_MAX_SKEW_SECONDS", 300),
             jwks_cache_seconds=_float(e, "JWKS_CACHE_SECONDS", 300.0),
             audit_chain_key=_env(e, "AUDIT_CHAIN_KEY", ""),
-            metrics_public=_bool(e, "METRICS_PUBLIC", True),
+            metrics_public=_bool(e, "METRICS_PUBLIC", jwt_mode == "demo" and not metrics_token),
+            metrics_token=metrics_token,
+            metrics_port=_int(e, "METRICS_PORT", 0),
             json_body_max_bytes=_int(e, "JSON_BODY_MAX_BYTES", 64 * 1024),
             callback_max_bytes=_int(e, "CALLBACK_MAX_BYTES", 1024 * 1024),
             batch_max_bytes=_int(e, "BATCH_MAX_BYTES", 8 * 1024 * 1024),

@@ -24,6 +24,7 @@ from enforcement.store.migrate import apply_migrations
 from enforcement.store.pool import create_pool, init_connection
 from tests.openapi_check import validate_response
 from tests.pg import postgres_server, with_database
+from tests.system_tools import pytest_runtest_makereport  # noqa: F401 - folds missing-program skips
 
 TEMPLATE = "enforcement_template"
 

@@ -6,21 +6,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from connectors.sdk.errors import ConfigurationError
 from connectors.sdk.types import AnswerMode
-
-_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "connector-manifest.schema.json"
+from enforcement.schema_files import load_schema
 
 
 def manifest_schema() -> dict[str, Any]:
-    with _SCHEMA_PATH.open(encoding="utf-8") as fh:
-        schema: dict[str, Any] = json.load(fh)
-    return schema
+    return load_schema("connector-manifest.schema.json")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 A connector from outside the project ships the schemas of the record kinds it produces inside
 its own package, as ``schemas/records/<kind>.schema.json``; the built-in kinds live in the
-project's ``schemas/records/``. The package's own schema is looked up first, so a connector
+project's ``schemas/records/`` (shipped inside the ``enforcement`` package:
+``enforcement/schema_files.py``). The package's own schema is looked up first, so a connector
 package is complete on its own and never needs a change to this repository.
 """
 
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-PROJECT_RECORD_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "records"
+from enforcement.schema_files import schema_file
+
+PROJECT_RECORD_SCHEMAS = schema_file("records")
 
 
 def schema_file_name(kind: str) -> str:
@@ -32,7 +34,7 @@ def find_record_schema(kind: str, package: str = "") -> tuple[dict[str, Any], st
                 return schema, f"{package}/schemas/records/{name}"
         except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
             pass
-    path = PROJECT_RECORD_SCHEMAS / name
+    path = PROJECT_RECORD_SCHEMAS.joinpath(name)
     if path.is_file():
         project_schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         return project_schema, f"schemas/records/{name}"

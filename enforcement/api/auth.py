@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from enforcement import metrics
 from enforcement.api.errors import ApiError, Unauthenticated, Unavailable
+from enforcement.api.health import metrics_token_matches
 from enforcement.api.keys import ACTOR, REQUEST_ID
 from enforcement.api.params import parse_path_id
 from enforcement.domain.actors import Actor
@@ -377,7 +378,12 @@ async def audit_refusal(audit: AuditLog, pool: asyncpg.Pool, request: web.Reques
 
 
 def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyncpg.Pool], audit: AuditLog,
-                         *, metrics_public: bool = True, anonymous: AnonymousRefusals | None = None) -> Any:
+                         *, metrics_public: bool = True, metrics_token: str = "",
+                         anonymous: AnonymousRefusals | None = None) -> Any:
+    """``metrics_token`` (METRICS_TOKEN), when set, opens /metrics to that bearer token, and
+    /metrics is then never public; else ``metrics_public`` opens it to anyone. Either way an ops
+    user's token reads it."""
+    metrics_open = metrics_public and not metrics_token
     bound = anonymous if anonymous is not None else AnonymousRefusals(600)
 
     async def identify(request: web.Request) -> tuple[Actor, dict[str, Any]]:
@@ -413,7 +419,7 @@ def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyn
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
         is_metrics = path == "/metrics"
-        if is_metrics and metrics_public:
+        if is_metrics and (metrics_open or metrics_token_matches(request, metrics_token)):
             return await handler(request)
         if not is_metrics and (
             path.startswith(PUBLIC_PREFIXES) or path.endswith("/callbacks") or not path.startswith("/api/")

@@ -3,10 +3,8 @@ judges and supervisors list and read them."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -17,18 +15,18 @@ from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import AUDIT, CASES, POOL, SETTINGS, actor_of, request_id_of
 from enforcement.api.params import path_id, query_bool, query_date, query_int
 from enforcement.orchestrator.cases import CaseService
+from enforcement.schema_files import load_schema, schema_file
 from enforcement.store.case_registry import CaseFilter
 
 routes = web.RouteTableDef()
 
-CASE_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "case.schema.json"
+CASE_SCHEMA_PATH = schema_file("case.schema.json")
 MAX_PAGE = 500
 
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(CASE_SCHEMA_PATH.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(load_schema("case.schema.json"))
 
 
 def check_structure(body: Any) -> tuple[str, str, str, str] | None:

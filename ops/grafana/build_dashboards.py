@@ -318,12 +318,13 @@ CORE = [
     ("petition_closure_rate", "执行信访案件办结率", 0.9),
     ("overall_closure_rate", "近三年执行案件整体执结率", 0.8),
 ]
+# Only indicators enabled by default are exported (enforcement_indicator_value); the disabled
+# overall_closure_rate_alt is left out (tests/ops/test_dashboards.py checks each code).
 OTHER_RATES = [
     ("recovery_rate", "执行到位率"),
     ("actual_enforcement_rate", "实际执行率"),
     ("full_enforcement_rate", "执行完毕率"),
     ("zhongben_rate", "终本率"),
-    ("overall_closure_rate_alt", "整体结案率（另一口径）"),
     ("requery_on_time_rate", "终本案件按期复查率"),
 ]
 

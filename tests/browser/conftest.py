@@ -2,8 +2,8 @@
 whole app over real HTTP with the agency simulators (``make_api``).
 
 Chromium is never downloaded: Playwright launches the system binary (``CHROMIUM_PATH`` or
-``chromium`` on the PATH). Without it the browser tests skip locally, with the reason, and FAIL
-in CI (``CI`` set), where ``.ci/run`` installs it.
+``chromium`` on the PATH). Without it the browser tests skip locally, with one line saying how to
+install it, and FAIL in CI (``CI`` set), where ``.ci/run`` installs it (tests/system_tools.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 
 from enforcement.api.keys import POOL
+from tests.system_tools import CHROMIUM, find, require, unavailable
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -38,21 +39,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def chromium_path() -> str | None:
-    explicit = os.environ.get("CHROMIUM_PATH")
-    if explicit:
-        return explicit if Path(explicit).exists() else None
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _unavailable(reason: str) -> None:
-    if in_ci():
-        pytest.fail(f"The browser tests must run in CI, but {reason}. .ci/run installs chromium; "
-                    "`pip install -e .[test]` installs Playwright.", pytrace=False)
-    pytest.skip(f"browser tests skipped locally: {reason} (install Debian's chromium, or set CHROMIUM_PATH)")
+    return find(CHROMIUM)
 
 
 @pytest.fixture(scope="session")
@@ -60,10 +47,8 @@ async def browser() -> AsyncIterator[Any]:
     try:
         from playwright.async_api import async_playwright
     except ImportError:
-        _unavailable("Playwright for Python is not installed")
-    executable = chromium_path()
-    if executable is None:
-        _unavailable("no chromium executable was found")
+        unavailable("Playwright for Python is not installed", "pip install -e '.[test]'")
+    executable = require(CHROMIUM)
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:

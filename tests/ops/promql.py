@@ -37,6 +37,20 @@ def metric_names(expr: str) -> set[str]:
     return {name for name in _IDENT.findall(text) if name.lower() not in KEYWORDS}
 
 
+_LABEL_MATCH = r'\b{label}\s*(=~|=)\s*"((?:\\.|[^"\\])*)"'
+
+
+def label_values(expr: str, label: str) -> set[str]:
+    """The values an expression selects for ``label`` (``label="a"``, ``label=~"a|b"``);
+    template variables (``$court``) are left out."""
+    values: set[str] = set()
+    for op, value in re.findall(_LABEL_MATCH.format(label=re.escape(label)), expr):
+        for one in value.split("|") if op == "=~" else [value]:
+            if one and "$" not in one:
+                values.add(one)
+    return values
+
+
 def exported_names() -> set[str]:
     """Every series name the service's registry can produce, even for families with no children yet."""
     names: set[str] = set()
@@ -54,4 +68,4 @@ def unknown_names(expr: str) -> set[str]:
     return metric_names(expr) - exported_names() - SYNTHETIC
 
 
-__all__ = ["exported_names", "metric_names", "unknown_names"]
+__all__ = ["exported_names", "label_values", "metric_names", "unknown_names"]

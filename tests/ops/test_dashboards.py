@@ -10,11 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
+import yaml
 
-from tests.ops.promql import metric_names, unknown_names
+from enforcement.store.queries import Q
+from tests.ops.promql import label_values, metric_names, unknown_names
 
 GRAFANA = Path(__file__).resolve().parents[2] / "ops" / "grafana"
+ALERTS = GRAFANA.parent / "prometheus" / "alerts.yml"
 DASHBOARDS = sorted(GRAFANA.glob("*.json"))
 
 
@@ -85,3 +89,35 @@ def test_the_name_check_catches_a_misspelt_metric() -> None:
     assert unknown_names('sum(rate(enforcement_agency_calls_totl{agency=~"$agency"}[$__rate_interval]))') == {
         "enforcement_agency_calls_totl"
     }
+
+
+def every_query() -> list[tuple[str, str]]:
+    """(where, expr) for every panel query of every dashboard and every alert rule."""
+    out = []
+    for path in DASHBOARDS:
+        for panel in panels(load(path)):
+            out.extend((f"{path.name}: {panel['title']}", t["expr"]) for t in panel.get("targets", []))
+    for group in yaml.safe_load(ALERTS.read_text(encoding="utf-8"))["groups"]:
+        out.extend((f"alerts.yml: {r['alert']}", r["expr"]) for r in group["rules"])
+    return out
+
+
+async def test_every_indicator_a_query_names_is_exported(conn: asyncpg.Connection) -> None:
+    """enforcement_indicator_value carries the indicators enabled in the registry only: a panel
+    on a disabled one (overall_closure_rate_alt, registered but off) stays empty for ever."""
+    exported = {r["code"] for r in await conn.fetch(Q.indicator_definitions) if r["enabled"]}
+    assert "statutory_closure_rate" in exported
+    named = 0
+    for where, expr in every_query():
+        if "enforcement_indicator_value" not in metric_names(expr):
+            continue
+        wanted = label_values(expr, "indicator")
+        named += len(wanted)
+        assert wanted <= exported, f"{where}: indicators {sorted(wanted - exported)} are never exported"
+    assert named >= 8
+
+
+def test_label_values_reads_equal_and_regex_matchers() -> None:
+    assert label_values('x{indicator="a",court=~"$court"}', "indicator") == {"a"}
+    assert label_values('x{indicator=~"a|b"} / y{indicator = "c"}', "indicator") == {"a", "b", "c"}
+    assert label_values('x{court=~"$court"}', "court") == set()
