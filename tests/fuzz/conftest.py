@@ -33,6 +33,7 @@ T = TypeVar("T")
 
 CALLBACK_SECRET = "fuzz-bank-callback-secret"
 JUDGE = "zhangwei"                 # judge of 辽0102, holds the first seeded case
+SUPERVISOR = "chenjing"            # supervisor of 辽0102
 CASE_SYSTEM = "cms-0102"           # 辽0102's case-management system
 CASE_NUMBER = CASES[0][0]          # （2026）辽0102执1032号
 DEBTOR = CASES[0][-1][0]
@@ -63,6 +64,7 @@ async def _prepare(live: LiveApp, session: aiohttp.ClientSession) -> None:
     app = live.app
     issuer = app[EXTRAS]["demo_issuer"]
     live.tokens = {JUDGE: issuer.issue(app[SETTINGS], JUDGE, "judge"),
+                   SUPERVISOR: issuer.issue(app[SETTINGS], SUPERVISOR, "supervisor"),
                    CASE_SYSTEM: issuer.issue(app[SETTINGS], CASE_SYSTEM, "case_system")}
     pool = app[POOL]
     case_id = await pool.fetchval("SELECT id FROM enforcement_case WHERE case_number = $1", CASE_NUMBER)

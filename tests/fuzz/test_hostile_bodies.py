@@ -53,7 +53,7 @@ def _deep(depth: int, inner: str = "1") -> Piece:
 
 
 # Values (JSON text) put in place of a field's value, or of the whole document.
-HOSTILE_VALUES = st.sampled_from([
+HOSTILE = [
     piece("10" * 40, "<40-digit integer>"), piece("-" + "9" * 30), piece("18446744073709551616"),
     piece("1e400"), piece("-1e400"), piece("NaN"), piece("Infinity"), piece("-Infinity"),
     piece('"\\u0000"'), piece('"a\\u0000b"'),       # NUL, escaped
@@ -61,7 +61,9 @@ HOSTILE_VALUES = st.sampled_from([
     piece('"\u2028"'), piece('"\u0085"'), piece('"\u3000"'),  # raw separators JSON allows in strings
     _deep(40), _deep(1000), _deep(5000), piece('{"a":' * 200 + "1" + "}" * 200, "<{ nested 200 deep}>"),
     piece("null"), piece("true"), piece('""'), piece("[]"), piece("{}"), piece('"' + "字" * 300 + '"', "<300 字>"),
-])
+]
+HOSTILE_VALUES = st.sampled_from(HOSTILE)
+MARK = "@@hostile@@"  # where the hostile value goes: ASCII, so that ensure_ascii leaves it as it is
 # Whole lines or bodies that are not JSON at all.
 RAW_GARBAGE = st.one_of(
     st.text(max_size=60).map(piece),                        # any Unicode: raw NUL, separators, surrogates
@@ -77,7 +79,7 @@ def _resident(seq: int) -> str:
 
 
 def _with_hostile(doc: dict[str, Any], field: str, value: Piece, *, where: str = "") -> Piece:
-    text = json.dumps({**doc, field: "§"}, ensure_ascii=False).replace('"§"', value.text)
+    text = json.dumps({**doc, field: MARK}, ensure_ascii=False).replace(f'"{MARK}"', value.text)
     return Piece(text, f"{where}{field}={value!r}")
 
 
@@ -124,7 +126,7 @@ def event_lines(draw: st.DrawFn) -> Piece:
     if kind == "hostile_data":
         key = draw(st.sampled_from(["amount", "reason", "mode", "months", "debtor_id_number", "petition_id", "x"]))
         inner = _with_hostile({}, key, draw(HOSTILE_VALUES))
-        return Piece(json.dumps({**event, "data": "§"}, ensure_ascii=False).replace('"§"', inner.text),
+        return Piece(json.dumps({**event, "data": MARK}, ensure_ascii=False).replace(f'"{MARK}"', inner.text),
                      f"{label} data.{inner!r}")
     field = draw(st.sampled_from(["case_number", "type", "occurred_on", "data", "external_id", "override_reason"]))
     return _with_hostile(event, field, draw(HOSTILE_VALUES), where=f"{label} ")
@@ -204,7 +206,7 @@ def callback_bodies(draw: st.DrawFn) -> Piece:
     if kind == "hostile_item":
         field = draw(st.sampled_from(["TicketNo", "Status", "Accounts", "extra"]))
         inner = _with_hostile(item, field, draw(HOSTILE_VALUES))
-        return Piece(json.dumps({**payload, "Items": "§"}, ensure_ascii=False).replace('"§"', f"[{inner.text}]"),
+        return Piece(json.dumps({**payload, "Items": MARK}, ensure_ascii=False).replace(f'"{MARK}"', f"[{inner.text}]"),
                      f"<callback> Items[0].{inner!r}")
     field = draw(st.sampled_from(["NotifyNo", "NotifyTime", "ItemCount", "Items"]))
     return _with_hostile(payload, field, draw(HOSTILE_VALUES), where="<callback> ")
@@ -266,23 +268,43 @@ def hostile_json(draw: st.DrawFn, valid: Any) -> Piece:
     value = draw(HOSTILE_VALUES)
     if isinstance(valid, dict) and draw(st.booleans()):
         key = draw(st.sampled_from(["data", "extra", "\x00"]))
-        doc, where = {**valid, key: "§"}, f"+{key!r}"
+        doc, where = {**valid, key: MARK}, f"+{key!r}"
     else:
         path = draw(st.sampled_from(_paths(valid)))
-        doc, where = _replaced(valid, path, "§"), "/".join(map(str, path)) or "(body)"
-    text = json.dumps(doc, ensure_ascii=draw(st.booleans())).replace('"§"', value.text)
+        doc, where = _replaced(valid, path, MARK), "/".join(map(str, path)) or "(body)"
+    text = json.dumps(doc, ensure_ascii=draw(st.booleans())).replace(f'"{MARK}"', value.text)
     return Piece(text, f"{where}={value!r}")
 
 
 @pytest.mark.parametrize(("path", "who", "valid"), JSON_COMMANDS,
                          ids=[f"{p}-{w or 'no_token'}" for p, w, _v in JSON_COMMANDS])
-@FUZZ
+@settings(FUZZ, max_examples=2 * EXAMPLES)
 @given(data=st.data())
 def test_json_commands_refuse_hostile_bodies(live: LiveApp, path: str, who: str | None, valid: Any,
                                              data: st.DataObject) -> None:
     valid = json.loads(json.dumps(valid).replace('"{case_id}"', live.ids["case_id"]))
     url = path.replace("{case_id}", live.ids["case_id"]).replace("{alert_id}", live.ids["alert_id"])
-    body = data.draw(st.one_of(hostile_json(valid), RAW_GARBAGE), label="body")
+    body = data.draw(st.one_of(hostile_json(valid), hostile_json(valid), hostile_json(valid), RAW_GARBAGE),
+                     label="body")
     note(f"POST {url} as {who or 'no token'}: {body!r}")
     _post(live, url, body.text.encode("utf-8", "surrogatepass"),
           {**live.headers(who), "Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize(("path", "who", "valid"), JSON_COMMANDS,
+                         ids=[f"{p}-{w or 'no_token'}" for p, w, _v in JSON_COMMANDS])
+def test_json_commands_refuse_every_hostile_value(live: LiveApp, path: str, who: str | None, valid: Any) -> None:
+    """Beside the random mix: each hostile value as the whole body and as the first field's value,
+    every one tried (the failures listed together)."""
+    valid = json.loads(json.dumps(valid).replace('"{case_id}"', live.ids["case_id"]))
+    url = path.replace("{case_id}", live.ids["case_id"]).replace("{alert_id}", live.ids["alert_id"])
+    first = next(iter(valid)) if isinstance(valid, dict) else 0
+    failures = []
+    for value in HOSTILE:
+        for where in ((), (first,)):
+            text = json.dumps(_replaced(valid, where, MARK)).replace(f'"{MARK}"', value.text)
+            try:
+                _post(live, url, text.encode("utf-8"), {**live.headers(who), "Content-Type": "application/json"})
+            except AssertionError as exc:
+                failures.append(f"{'/'.join(map(str, where)) or '(body)'}={value!r}: {str(exc).splitlines()[0][:160]}")
+    assert not failures, f"POST {url} as {who or 'no token'}:\n" + "\n".join(failures)

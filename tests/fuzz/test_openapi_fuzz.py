@@ -2,12 +2,14 @@
 drives every operation of ``schemas/openapi.yaml`` against the running app over real HTTP, with
 valid and invalid data, in four runs:
 
-- as the caller each operation is for (the court's case system for pushing cases and events, a
-  judge for the rest), with the ids of real things in the paths (a case, a completed search, a
-  batch, an alert) so that the handlers behind the permission checks are reached: the
-  document's examples, boundary values (the coverage phase) and random data;
-- as the other of the two, the same way but without the boundary values;
-- as both, on the operations with path ids, the ids generated (huge, negative, not numbers);
+- as the caller each operation is chiefly for (the court's case system pushing cases and events,
+  a supervisor reading the audit trail, indicators and court-wide lists, a judge the rest), with
+  the ids of real things in the paths (a case, a completed search, a batch, an alert) so that
+  the handlers behind the permission checks are reached: the document's examples, boundary
+  values (the coverage phase) and random data;
+- as each of the three (judge, supervisor, case system), the same way without boundary values;
+- as a judge and a case system on the operations with path ids, the ids generated (huge,
+  negative, not numbers);
 - with no token (or a generated one).
 
 Checks on every response: not a 5xx; status code, content type, headers and body as documented.
@@ -31,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.fuzz.conftest import CASE_SYSTEM, JUDGE, LiveApp
+from tests.fuzz.conftest import CASE_SYSTEM, JUDGE, SUPERVISOR, LiveApp
 from tests.openapi_check import SPEC_PATH
 
 MAX_EXAMPLES = 10
@@ -81,14 +83,13 @@ def _call(case: schemathesis.Case, live: LiveApp, who: str | None) -> None:
     case.call_and_validate(base_url=live.base_url, headers=live.headers(who), checks=CHECKS)
 
 
-# The operations a court's case system calls; a judge is the caller of the others.
-CASE_SYSTEM_OPERATIONS = {"POST /api/v1/cases", "POST /api/v1/cases:import", "POST /api/v1/cases:import-events",
-                          "POST /api/v1/cases/{case_id}/events"}
-
-
-def _caller(case: schemathesis.Case, *, other: bool = False) -> str:
-    for_case_system = (case.operation.label in CASE_SYSTEM_OPERATIONS) != other
-    return CASE_SYSTEM if for_case_system else JUDGE
+# Who each operation is chiefly for (a judge for the others).
+CHIEF_CALLER = {
+    "POST /api/v1/cases": CASE_SYSTEM, "POST /api/v1/cases:import": CASE_SYSTEM,
+    "POST /api/v1/cases:import-events": CASE_SYSTEM, "POST /api/v1/cases/{case_id}/events": CASE_SYSTEM,
+    "GET /api/v1/audit": SUPERVISOR, "GET /api/v1/indicators": SUPERVISOR,
+    "GET /api/v1/indicators/{code}/cases": SUPERVISOR, "GET /api/v1/cases": SUPERVISOR,
+}
 
 
 def _real_ids(case: schemathesis.Case, live: LiveApp) -> None:
@@ -99,13 +100,14 @@ def _real_ids(case: schemathesis.Case, live: LiveApp) -> None:
 @SCHEMA.parametrize()
 def test_every_operation(case: schemathesis.Case, live: LiveApp) -> None:
     _real_ids(case, live)
-    _call(case, live, _caller(case))
+    _call(case, live, CHIEF_CALLER.get(case.operation.label, JUDGE))
 
 
+@pytest.mark.parametrize("who", [JUDGE, SUPERVISOR, CASE_SYSTEM])
 @LIGHT.parametrize()
-def test_every_operation_as_the_other_caller(case: schemathesis.Case, live: LiveApp) -> None:
+def test_every_operation_as_each_caller(case: schemathesis.Case, who: str, live: LiveApp) -> None:
     _real_ids(case, live)
-    _call(case, live, _caller(case, other=True))
+    _call(case, live, who)
 
 
 @pytest.mark.parametrize("who", [JUDGE, CASE_SYSTEM])
