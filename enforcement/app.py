@@ -18,36 +18,38 @@ from aiohttp import web
 
 from connectors.sdk.pool import RecentFirstConnector
 from connectors.sdk.registry import Registry
-from enforcement import metrics
-from enforcement.api import agencies, batches, cases, health, protocol, searches
-from enforcement.api import alerts as alerts_api
 from enforcement.api import audit as audit_api
-from enforcement.api import indicators as indicators_api
-from enforcement.api import lifecycle as lifecycle_api
+from enforcement.api import health, protocol
 from enforcement.api import web as web_pages
 from enforcement.api.auth import REFUSALS, AnonymousRefusals, DemoIssuer, build_verifier, make_auth_middleware
 from enforcement.api.keys import AUDIT, DSN, EVENTS, EXTRAS, HTTP_SESSION, POOL, REGISTRY, RUNTIMES, SEARCHES, SETTINGS
 from enforcement.api.middleware import request_context
-from enforcement.indicators.alerts import AlertService
-from enforcement.indicators.computation import IndicatorService
-from enforcement.indicators.lifecycle import LifecycleRules, LifecycleService
-from enforcement.indicators.requery import RequeryConfig, RequeryScheduler, tick_budget
-from enforcement.indicators.review import AnswerReviewer, DossierFlags
-from enforcement.indicators.worker import LifecycleWorker
-from enforcement.orchestrator.audit_chainer import AuditChainer
-from enforcement.orchestrator.dispatcher import Dispatcher, DispatcherConfig
-from enforcement.orchestrator.events import EventHub
-from enforcement.orchestrator.gauges import AuditChainWatch, GaugeRefresher
-from enforcement.orchestrator.runtime import build_runtimes
-from enforcement.orchestrator.searches import SearchService
-from enforcement.settings import Settings
-from enforcement.store.audit import AuditLog, load_audit_key
-from enforcement.store.gauges import GaugeStore
-from enforcement.store.migrate import apply_migrations
-from enforcement.store.notify import listen_forever
-from enforcement.store.pool import create_pool, resolve_database_url
-from enforcement.store.searches import SearchStore
-from enforcement.store.tasks import TaskStore
+from enforcement.cases.alerts import AlertService
+from enforcement.cases.indicators import IndicatorService
+from enforcement.cases.lifecycle import LifecycleRules, LifecycleService
+from enforcement.cases.requery import RequeryConfig, RequeryScheduler, tick_budget
+from enforcement.cases.review import AnswerReviewer, DossierFlags
+from enforcement.cases.routes import alerts as alerts_api
+from enforcement.cases.routes import cases
+from enforcement.cases.routes import indicators as indicators_api
+from enforcement.cases.routes import lifecycle as lifecycle_api
+from enforcement.cases.worker import LifecycleWorker
+from enforcement.kernel import metrics
+from enforcement.kernel.audit import AuditLog, load_audit_key
+from enforcement.kernel.audit_chainer import AuditChainer
+from enforcement.kernel.migrate import apply_migrations
+from enforcement.kernel.notify import listen_forever
+from enforcement.kernel.pool import create_pool, resolve_database_url
+from enforcement.kernel.settings import Settings
+from enforcement.searches.dispatcher import Dispatcher, DispatcherConfig
+from enforcement.searches.events import EventHub
+from enforcement.searches.gauges import AuditChainWatch, GaugeRefresher
+from enforcement.searches.routes import agencies, batches, searches
+from enforcement.searches.runtime import build_runtimes
+from enforcement.searches.service import SearchService
+from enforcement.searches.store.gauges import GaugeStore
+from enforcement.searches.store.searches import SearchStore
+from enforcement.searches.store.tasks import TaskStore
 
 log = structlog.get_logger(__name__)
 

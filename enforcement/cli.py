@@ -18,9 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
-from enforcement.logging import configure_logging
-from enforcement.settings import Settings
-from enforcement.version import describe
+from enforcement.kernel.logging import configure_logging
+from enforcement.kernel.settings import Settings
+from enforcement.kernel.version import describe
 
 
 def _install_uvloop() -> None:
@@ -62,8 +62,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _migrate(settings: Settings) -> list[int]:
-    from enforcement.store.migrate import apply_migrations
-    from enforcement.store.pool import create_pool, resolve_database_url
+    from enforcement.kernel.migrate import apply_migrations
+    from enforcement.kernel.pool import create_pool, resolve_database_url
 
     dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
     pool = await create_pool(dsn, min_size=1, max_size=2)

@@ -19,9 +19,9 @@ from aiohttp.test_utils import TestServer
 from connectors.sdk.registry import Registry
 from connectors.sdk.simulator_kit import SimulatorConfig
 from connectors.sdk.simulator_runner import RunningSimulator, start_simulators, stop_simulators
-from enforcement.settings import Settings
-from enforcement.store.migrate import apply_migrations
-from enforcement.store.pool import create_pool, init_connection
+from enforcement.kernel.migrate import apply_migrations
+from enforcement.kernel.pool import create_pool, init_connection
+from enforcement.kernel.settings import Settings
 from tests.openapi_check import validate_response
 from tests.pg import postgres_server, with_database
 from tests.system_tools import pytest_runtest_makereport  # noqa: F401 - folds missing-program skips

@@ -47,7 +47,7 @@ def postgres_server() -> Iterator[tuple[str, object]]:
         with PostgresContainer("postgres:16-alpine", driver=None) as container:
             yield container.get_connection_url(), container
         return
-    from enforcement.store.embedded import EmbeddedPostgres
+    from enforcement.kernel.embedded import EmbeddedPostgres
 
     root = Path(os.environ.get("TEST_PG_DIR") or tempfile.mkdtemp(prefix="enforcement-test-pg-"))
     server = EmbeddedPostgres(root, fast=True)

@@ -19,7 +19,7 @@ from enforcement.api.params import query_int, query_time
 from enforcement.domain.audit import AuditRecord, format_time
 from enforcement.domain.authorization import check_read_audit
 from enforcement.domain.privacy import mask_id_number
-from enforcement.store.audit import AuditFilter
+from enforcement.kernel.audit import AuditFilter
 
 routes = web.RouteTableDef()
 

@@ -40,7 +40,6 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from enforcement import metrics
 from enforcement.api.errors import ApiError, Unauthenticated, Unavailable
 from enforcement.api.health import metrics_token_matches
 from enforcement.api.keys import ACTOR, REQUEST_ID
@@ -48,9 +47,10 @@ from enforcement.api.params import parse_path_id
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import AccessDenied, check_api_gate
-from enforcement.settings import Settings
-from enforcement.store.audit import AuditLog
-from enforcement.store.users import load_active_user
+from enforcement.kernel import metrics
+from enforcement.kernel.audit import AuditLog
+from enforcement.kernel.settings import Settings
+from enforcement.kernel.users import load_active_user
 
 log = structlog.get_logger(__name__)
 

@@ -16,12 +16,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from enforcement import metrics
 from enforcement.api.errors import NotFound, Unauthenticated
 from enforcement.api.keys import EXTRAS, POOL, SETTINGS
 from enforcement.api.middleware import Handler, request_context
-from enforcement.orchestrator.gauges import observe_pool
-from enforcement.version import build, version
+from enforcement.kernel import metrics
+from enforcement.kernel.version import build, version
+from enforcement.searches.gauges import observe_pool
 
 routes = web.RouteTableDef()
 

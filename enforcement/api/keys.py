@@ -11,14 +11,14 @@ from aiohttp import web
 
 from connectors.sdk.registry import Registry
 from enforcement.domain.actors import Actor
-from enforcement.settings import Settings
-from enforcement.store.audit import AuditLog
+from enforcement.kernel.audit import AuditLog
+from enforcement.kernel.settings import Settings
 
 if TYPE_CHECKING:
-    from enforcement.orchestrator.cases import CaseService
-    from enforcement.orchestrator.events import EventHub
-    from enforcement.orchestrator.runtime import AgencyRuntime
-    from enforcement.orchestrator.searches import SearchService
+    from enforcement.cases.registry import CaseService
+    from enforcement.searches.events import EventHub
+    from enforcement.searches.runtime import AgencyRuntime
+    from enforcement.searches.service import SearchService
 
 SETTINGS = web.AppKey("settings", Settings)
 AUDIT = web.AppKey("audit", AuditLog)  # the audit chain: request.app[AUDIT].append(conn, entry) / .record(pool, entry)

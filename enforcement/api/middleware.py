@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from enforcement import metrics
 from enforcement.api.errors import ApiError
 from enforcement.api.keys import REQUEST_ID
 from enforcement.api.params import check_query_text
 from enforcement.domain.authorization import AccessDenied
 from enforcement.domain.errors import DomainError, NotFoundError, StateConflict
-from enforcement.store.errors import is_database_unavailable
+from enforcement.kernel import metrics
+from enforcement.kernel.db_errors import is_database_unavailable
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

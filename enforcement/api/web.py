@@ -21,8 +21,8 @@ from aiohttp import web
 from enforcement.api.bodies import read_json
 from enforcement.api.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.api.keys import EXTRAS, POOL, SETTINGS, actor_of
-from enforcement.settings import Settings
-from enforcement.store.workbench import court_name, sign_in_user, sign_in_users
+from enforcement.kernel.settings import Settings
+from enforcement.kernel.workbench import court_name, sign_in_user, sign_in_users
 
 log = structlog.get_logger(__name__)
 

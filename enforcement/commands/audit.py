@@ -18,13 +18,13 @@ import asyncio
 import json
 from typing import Any
 
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 
 
 async def _verify(settings: Settings, anchors: dict[int, str], stale_after: float) -> dict[str, Any]:
     from enforcement.domain.audit import format_time
-    from enforcement.store.audit import AuditLog, load_audit_key
-    from enforcement.store.pool import create_pool, resolve_database_url
+    from enforcement.kernel.audit import AuditLog, load_audit_key
+    from enforcement.kernel.pool import create_pool, resolve_database_url
 
     audit = AuditLog(load_audit_key(settings))
     dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
@@ -47,9 +47,9 @@ async def _verify(settings: Settings, anchors: dict[int, str], stale_after: floa
 
 
 async def _chain(settings: Settings) -> dict[str, Any]:
-    from enforcement.orchestrator.audit_chainer import AuditChainer
-    from enforcement.store.audit import AuditLog, load_audit_key
-    from enforcement.store.pool import create_pool, resolve_database_url
+    from enforcement.kernel.audit import AuditLog, load_audit_key
+    from enforcement.kernel.audit_chainer import AuditChainer
+    from enforcement.kernel.pool import create_pool, resolve_database_url
 
     audit = AuditLog(load_audit_key(settings))
     dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
@@ -64,8 +64,8 @@ async def _chain(settings: Settings) -> dict[str, Any]:
 
 
 async def _head(settings: Settings) -> dict[str, Any]:
-    from enforcement.store.pool import create_pool, resolve_database_url
-    from enforcement.store.queries import Q
+    from enforcement.kernel.pool import create_pool, resolve_database_url
+    from enforcement.kernel.queries import Q
 
     dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
     pool = await create_pool(dsn, min_size=1, max_size=1)

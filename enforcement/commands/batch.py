@@ -28,7 +28,7 @@ from typing import Any, TextIO
 import aiohttp
 
 from enforcement.domain.privacy import mask_id_number
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "case_id": ("case_id", "案件id", "案件编号", "案件"),

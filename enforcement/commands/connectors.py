@@ -31,7 +31,7 @@ from connectors.sdk.protocol import ConnectorSpec
 from connectors.sdk.registry import Registry
 from connectors.sdk.simulator_runner import start_simulators, stop_simulators
 from connectors.sdk.types import ConnectorConfig
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 
 SIM_SECRET = "sim-key"  # noqa: S105 - the simulators' well-known demo key
 

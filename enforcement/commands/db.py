@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from enforcement.settings import Settings
-from enforcement.store.embedded import EmbeddedPostgres
+from enforcement.kernel.embedded import EmbeddedPostgres
+from enforcement.kernel.settings import Settings
 
 
 def cmd_db(args: argparse.Namespace) -> int:

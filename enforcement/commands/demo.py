@@ -18,8 +18,8 @@ from connectors.sdk.registry import Registry
 from connectors.sdk.simulator_kit import SimulatorConfig
 from connectors.sdk.simulator_runner import start_simulators, stop_simulators
 from enforcement.commands.demo_history import SYSTEM, push_court_history, push_dossier_case
-from enforcement.logging import configure_logging
-from enforcement.settings import Settings
+from enforcement.kernel.logging import configure_logging
+from enforcement.kernel.settings import Settings
 
 DEMO_LATENCY_MS = 400.0
 DEMO_BANKS_CALLBACK_SECRET = "demo-banks-callback-secret"  # noqa: S105 - the demo's own, not a real credential
@@ -102,7 +102,7 @@ async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
     await runner.cleanup()
     await stop_simulators(sims)
     if not settings.database_url:  # we started the embedded server: stop it cleanly
-        from enforcement.store.embedded import EmbeddedPostgres
+        from enforcement.kernel.embedded import EmbeddedPostgres
 
         EmbeddedPostgres(settings.data_dir / "postgres").stop()
 

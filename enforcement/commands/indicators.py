@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 
 
 def _fmt(ind: dict[str, Any], value: float | None) -> str:
@@ -54,7 +54,7 @@ def print_cases(drill: dict[str, Any], out: TextIO) -> None:
 async def _run(args: argparse.Namespace, settings: Settings, out: TextIO) -> str | None:
     """Print the table (or the cases) to ``out``; return CSV text instead when ``--csv`` is given."""
     from connectors.sdk.registry import Registry
-    from enforcement.indicators.computation import (
+    from enforcement.cases.indicators import (
         CASES_CSV_COLUMNS,
         CSV_COLUMNS,
         IndicatorService,
@@ -63,8 +63,8 @@ async def _run(args: argparse.Namespace, settings: Settings, out: TextIO) -> str
         report_rows,
         to_csv,
     )
-    from enforcement.indicators.lifecycle import LifecycleRules, LifecycleService
-    from enforcement.store.pool import create_pool, resolve_database_url
+    from enforcement.cases.lifecycle import LifecycleRules, LifecycleService
+    from enforcement.kernel.pool import create_pool, resolve_database_url
 
     dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
     pool = await create_pool(dsn, min_size=1, max_size=6)
@@ -94,7 +94,7 @@ async def _run(args: argparse.Namespace, settings: Settings, out: TextIO) -> str
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
-    from enforcement.logging import configure_logging
+    from enforcement.kernel.logging import configure_logging
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, json_output=settings.log_json)

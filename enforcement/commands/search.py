@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from enforcement.domain.privacy import mask_id_number
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 
 STATUS_ZH = {
     "queued": "排队", "running": "查询中", "waiting": "已受理待反馈", "succeeded": "已反馈",

@@ -8,12 +8,12 @@ import argparse
 import asyncio
 from typing import Any
 
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 
 
 async def _role_of(settings: Settings, login: str) -> str | None:
-    from enforcement.store.pool import create_pool, resolve_database_url
-    from enforcement.store.users import load_active_user
+    from enforcement.kernel.pool import create_pool, resolve_database_url
+    from enforcement.kernel.users import load_active_user
 
     dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
     pool = await create_pool(dsn, min_size=1, max_size=1)

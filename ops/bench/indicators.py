@@ -57,8 +57,8 @@ class Generator:
     """Deterministic cases, in chunks of rows for COPY."""
 
     def __init__(self, seed: int, today: date) -> None:
-        from enforcement.indicators.events import CaseEvent, replay
-        from enforcement.indicators.schedule import rounds
+        from enforcement.domain.lifecycle import CaseEvent, replay
+        from enforcement.domain.schedule import rounds
 
         self.rng = random.Random(seed)
         self.today = today
@@ -168,8 +168,8 @@ COLUMNS = {
 
 
 async def load(dsn: str, n_cases: int, seed: int) -> dict[str, int]:
-    from enforcement.store.migrate import apply_migrations
-    from enforcement.store.pool import init_connection
+    from enforcement.kernel.migrate import apply_migrations
+    from enforcement.kernel.pool import init_connection
 
     conn = await asyncpg.connect(dsn)
     await init_connection(conn)
@@ -206,9 +206,9 @@ async def load(dsn: str, n_cases: int, seed: int) -> dict[str, int]:
 
 
 async def measure(dsn: str, repeat: int, explain: bool) -> dict[str, Any]:
-    from enforcement.indicators.computation import IndicatorService, Scope
-    from enforcement.indicators.lifecycle import LifecycleRules, LifecycleService
-    from enforcement.store.pool import create_pool
+    from enforcement.cases.indicators import IndicatorService, Scope
+    from enforcement.cases.lifecycle import LifecycleRules, LifecycleService
+    from enforcement.kernel.pool import create_pool
 
     pool = await create_pool(dsn, min_size=2, max_size=10)
     try:

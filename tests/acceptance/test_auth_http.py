@@ -151,7 +151,7 @@ async def test_unreachable_jwks_is_unavailable_not_a_bypass(tmp_path: Path) -> N
 
 def test_production_requires_a_jwks_source_and_an_audit_key(tmp_path: Path) -> None:
     from enforcement.app import create_app
-    from enforcement.settings import Settings
+    from enforcement.kernel.settings import Settings
 
     with pytest.raises(ValueError, match="JWKS_URL"):
         create_app(Settings(database_url="postgresql://unused/none", data_dir=tmp_path, jwt_mode="jwks",

@@ -26,8 +26,8 @@ import pytest
 from enforcement.api.keys import EXTRAS, POOL
 from enforcement.app import create_app
 from enforcement.domain.identifiers import make_credit_code, make_resident_id
+from enforcement.kernel.settings import Settings
 from enforcement.seeds import CASES
-from enforcement.settings import Settings
 
 CALLERS: dict[str, tuple[str, str] | None] = {
     "judge_own": ("zhangwei", "judge"),

@@ -17,8 +17,8 @@ from typing import Any
 import asyncpg
 
 from enforcement.api.keys import EXTRAS, POOL
+from enforcement.kernel.embedded import _bin
 from enforcement.seeds import CASES
-from enforcement.store.embedded import _bin
 from tests.pg import with_database
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from enforcement.api.cases import CASE_SCHEMA_PATH, check_structure
+from enforcement.cases.routes.cases import CASE_SCHEMA_PATH, check_structure
 from tests.openapi_check import spec
 
 META = {"$schema", "$id", "title", "description", "$defs", "examples"}

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from enforcement.api.keys import POOL, REGISTRY
-from enforcement.indicators.lifecycle import court_today
+from enforcement.cases.lifecycle import court_today
 from enforcement.seeds import CASES
 
 TODAY = court_today()  # Beijing date, as the service counts days

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from enforcement.api.keys import EXTRAS, POOL
+from enforcement.cases.lifecycle import court_today
 from enforcement.domain.identifiers import make_credit_code
-from enforcement.indicators.lifecycle import court_today
 from enforcement.seeds import CASES
 from tests.acceptance.test_closure_checklist import CONDITION_EVENTS, case_id, post_event
 

@@ -165,7 +165,7 @@ async def test_token_lifetime_is_bounded_and_claims_are_numeric(make_api: Any) -
 
 def test_demo_issuer_refuses_a_lifetime_beyond_the_limit(tmp_path: Any) -> None:
     from enforcement.api.auth import DemoIssuer
-    from enforcement.settings import Settings
+    from enforcement.kernel.settings import Settings
 
     settings = Settings(data_dir=tmp_path)
     issuer = DemoIssuer(tmp_path)

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 
 TOKEN = "m" * 40
 

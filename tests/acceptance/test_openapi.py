@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from enforcement.app import create_app
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 from tests.openapi_check import find_operation, spec
 
 # The workbench's pages and files: HTML and static assets, not part of the API.

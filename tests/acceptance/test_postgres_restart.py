@@ -13,7 +13,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from enforcement.api.keys import POOL
-from enforcement.store.embedded import EmbeddedPostgres
+from enforcement.kernel.embedded import EmbeddedPostgres
 from tests.agency_helpers import (
     TERMINAL,
     batch_rows,

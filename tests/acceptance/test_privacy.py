@@ -11,7 +11,7 @@ import pytest
 import structlog
 
 from enforcement.api.keys import POOL
-from enforcement.logging import configure_logging
+from enforcement.kernel.logging import configure_logging
 from enforcement.seeds import CASES
 
 NUMBER, _, JUDGE, *_ = CASES[0]

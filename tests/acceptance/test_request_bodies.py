@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from enforcement.api.keys import POOL
-from enforcement.indicators.lifecycle import court_today
+from enforcement.cases.lifecycle import court_today
 from enforcement.seeds import CASES
 
 TODAY = court_today()

@@ -28,10 +28,10 @@ import asyncpg
 import pytest
 
 from enforcement.api.auth import DemoIssuer
+from enforcement.kernel.pool import create_pool
+from enforcement.kernel.settings import Settings
+from enforcement.kernel.version import version
 from enforcement.seeds import CASES, seed
-from enforcement.settings import Settings
-from enforcement.store.pool import create_pool
-from enforcement.version import version
 from tests.pg import with_database
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from enforcement.store.agencies import AgencyStore
-from enforcement.store.tasks import Settlement, Success, TaskStore
+from enforcement.searches.store.agencies import AgencyStore
+from enforcement.searches.store.tasks import Settlement, Success, TaskStore
 from tests.integration.test_task_queue import make_searches
 
 

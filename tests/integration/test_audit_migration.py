@@ -12,9 +12,9 @@ from typing import Any
 import asyncpg
 
 from enforcement.domain.audit import GENESIS_HASH, AuditEntry, seal
-from enforcement.store.audit import AuditLog, key_id
-from enforcement.store.migrate import MIGRATIONS_DIR, apply_migrations
-from enforcement.store.pool import create_pool
+from enforcement.kernel.audit import AuditLog, key_id
+from enforcement.kernel.migrate import MIGRATIONS_DIR, apply_migrations
+from enforcement.kernel.pool import create_pool
 from tests.pg import with_database
 
 KEY = b"migration-test-audit-chain-key-0123456789"

@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from enforcement.domain.audit import AuditEntry, canonical
-from enforcement.store.audit import AuditKeyMismatch, AuditLog
+from enforcement.kernel.audit import AuditKeyMismatch, AuditLog
 
 KEY = b"integration-test-audit-chain-key-0123456789"
 AUDIT = AuditLog(KEY)
@@ -80,7 +80,7 @@ async def test_records_commit_and_roll_back_with_their_transaction(pool: asyncpg
 async def test_concurrent_writers_and_chainers_extend_one_chain(pool: asyncpg.Pool) -> None:
     """60 writers at once, while three chainers (as in three processes) chain as they go, plus
     chainer rounds called directly: one chain, no fork, no record twice, none left out."""
-    from enforcement.orchestrator.audit_chainer import AuditChainer
+    from enforcement.kernel.audit_chainer import AuditChainer
 
     chainers = [AuditChainer(AUDIT, pool, interval_seconds=0.05, busy_retry_seconds=0.005) for _ in range(3)]
     running = [asyncio.create_task(c.run()) for c in chainers]
@@ -361,7 +361,7 @@ async def test_records_left_by_a_chainer_that_died_are_chained_by_the_next(pool:
     """A process writes records and dies mid-round (its chainer holds the head, its connection
     drops): the round rolls back whole, and a chainer of another process, started afterwards,
     chains everything from where the chain stood."""
-    from enforcement.orchestrator.audit_chainer import AuditChainer
+    from enforcement.kernel.audit_chainer import AuditChainer
 
     await fill(pool, 2)
     for i in range(3, 8):

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from enforcement.domain.cases import case_number_key
-from enforcement.store.migrate import MIGRATIONS_DIR, apply_migrations
+from enforcement.kernel.migrate import MIGRATIONS_DIR, apply_migrations
 from tests.pg import with_database
 
 VARIANTS = [

@@ -20,12 +20,12 @@ from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import AccessDenied
 from enforcement.domain.subjects import Subject
-from enforcement.orchestrator.searches import NoAgencyCovers, SearchRequest, SearchService
+from enforcement.kernel.audit import AuditLog
+from enforcement.kernel.pool import create_pool
+from enforcement.kernel.queries import Q
+from enforcement.searches.service import NoAgencyCovers, SearchRequest, SearchService
+from enforcement.searches.store.searches import AgencyPlan, NewSearch, SearchStore, submit_search
 from enforcement.seeds import CASES, seed
-from enforcement.store.audit import AuditLog
-from enforcement.store.pool import create_pool
-from enforcement.store.queries import Q
-from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore, submit_search
 
 AUDIT = AuditLog(b"search-submission-test-key-0123456789abcdef")
 NUMBER, COURT, JUDGE_LOGIN, *_ = CASES[0]

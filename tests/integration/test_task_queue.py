@@ -9,11 +9,11 @@ from typing import Any
 
 import asyncpg
 
+from enforcement.kernel.pool import create_pool
+from enforcement.kernel.queries import Q
+from enforcement.searches.store.searches import AgencyPlan, NewSearch, SearchStore
+from enforcement.searches.store.tasks import ClaimWant, Settlement, Success, TaskStore
 from enforcement.seeds import seed
-from enforcement.store.pool import create_pool
-from enforcement.store.queries import Q
-from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore
-from enforcement.store.tasks import ClaimWant, Settlement, Success, TaskStore
 
 AGENCIES = ["vehicles", "hotels", "banks"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from enforcement import metrics
+from enforcement.kernel import metrics
 
 KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left",
             "group_right", "inf", "nan", "atan2"}

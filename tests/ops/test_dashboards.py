@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 import yaml
 
-from enforcement.store.queries import Q
+from enforcement.kernel.queries import Q
 from tests.ops.promql import label_values, metric_names, unknown_names
 
 GRAFANA = Path(__file__).resolve().parents[2] / "ops" / "grafana"

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from enforcement.cli import build_parser
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "ops" / "deploy"

@@ -7,12 +7,12 @@ import uuid
 
 import asyncpg
 
-from enforcement import metrics
-from enforcement.orchestrator.gauges import GaugeRefresher, observe_pool
+from enforcement.kernel import metrics
+from enforcement.searches.gauges import GaugeRefresher, observe_pool
+from enforcement.searches.store.gauges import GaugeStore
+from enforcement.searches.store.searches import AgencyPlan, NewSearch, SearchStore
+from enforcement.searches.store.tasks import Settlement, TaskStore
 from enforcement.seeds import seed
-from enforcement.store.gauges import GaugeStore
-from enforcement.store.searches import AgencyPlan, NewSearch, SearchStore
-from enforcement.store.tasks import Settlement, TaskStore
 
 
 def sample(name: str, **labels: str) -> float | None:
@@ -125,8 +125,8 @@ def test_pool_gauges_split_in_use_and_idle() -> None:
 
 async def test_the_audit_chain_watch_reports_a_break(pool: asyncpg.Pool) -> None:
     from enforcement.domain.audit import AuditEntry
-    from enforcement.orchestrator.gauges import AuditChainWatch
-    from enforcement.store.audit import AuditLog
+    from enforcement.kernel.audit import AuditLog
+    from enforcement.searches.gauges import AuditChainWatch
 
     audit = AuditLog(b"ops-test-audit-chain-key-0123456789abcdef")
     for i in range(3):
@@ -150,8 +150,8 @@ async def test_the_audit_watch_reports_records_waiting_for_their_place_in_the_ch
     refresh tick); past the threshold, the verification says the chain stalled (the chain itself
     is intact: enforcement_audit_chain_broken stays 0)."""
     from enforcement.domain.audit import AuditEntry
-    from enforcement.orchestrator.gauges import AuditChainWatch
-    from enforcement.store.audit import AuditLog
+    from enforcement.kernel.audit import AuditLog
+    from enforcement.searches.gauges import AuditChainWatch
 
     audit = AuditLog(b"ops-test-audit-chain-key-0123456789abcdef")
     watch = AuditChainWatch(audit, pool, interval_seconds=3600)

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from enforcement.cli import build_parser
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 from tests.system_tools import MAKE, require
 
 ROOT = Path(__file__).resolve().parents[2]

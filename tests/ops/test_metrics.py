@@ -6,7 +6,7 @@ import re
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from enforcement import metrics
+from enforcement.kernel import metrics
 from tests.conftest import Api
 
 PERSONAL = {

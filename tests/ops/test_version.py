@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from enforcement import version as release
 from enforcement.cli import main
+from enforcement.kernel import version as release
 
 
 def test_version_flag_prints_version_and_build(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from enforcement.api.auth import StaticKey, TokenVerifier
 from enforcement.api.errors import Unauthenticated
-from enforcement.settings import Settings
+from enforcement.kernel.settings import Settings
 
 SETTINGS = Settings(jwt_issuer="court-idp", jwt_audience="enforcement-api", jwt_leeway_seconds=30)
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -1,0 +1,265 @@
+"""Indicator computation: every registered indicator over a window, for a court, a judge or a case
+type, with the items that pull each one down.
+
+An indicator is a SQL function ``(p_from date, p_to date)`` registered in ``indicator_definition``
+(migration 0003, docs/indicators.md); this module only sums its rows: value = sum(numerator) /
+sum(denominator), for the whole scope and per court, judge and case type (GROUPING SETS, one
+query per indicator, the indicators in parallel). Before computing, cases whose derived
+lifecycle is stale are brought up to date (``LifecycleService.reconcile``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from enforcement.cases.lifecycle import LifecycleService
+from enforcement.cases.store import indicators as store
+from enforcement.domain.actors import Actor
+from enforcement.domain.audit import AuditEntry
+from enforcement.domain.authorization import AccessDenied
+from enforcement.domain.errors import DomainError, NotFoundError
+from enforcement.domain.lifecycle import add_months
+from enforcement.kernel.audit import AuditLog
+
+RECONCILE_BEFORE_COMPUTE = 2000
+
+
+class IndicatorNotFound(NotFoundError):
+    """No such indicator."""
+
+    default_zh = "指标不存在"
+    code = "indicator_not_found"
+
+
+class InvalidWindow(DomainError):
+    """The window must have a start on or before its end."""
+
+    default_zh = "统计期间无效：起始日期须不晚于结束日期"
+    code = "invalid_window"
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    code: str
+    position: int
+    name_zh: str
+    name_en: str
+    function_name: str
+    kind: str
+    unit: str
+    core: bool
+    target: Decimal | None
+    higher_is_better: bool
+    window_years: int | None
+    enabled: bool
+    description: str
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> Definition:
+        return cls(r["code"], int(r["position"]), r["name_zh"], r["name_en"], r["function_name"], r["kind"],
+                   r["unit"], bool(r["core"]), r["target"], bool(r["higher_is_better"]), r["window_years"],
+                   bool(r["enabled"]), r["description"])
+
+    def window(self, date_from: date, date_to: date) -> tuple[date, date]:
+        if self.window_years:
+            return add_months(date_to, -12 * self.window_years) + timedelta(days=1), date_to
+        return date_from, date_to
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    date_from: date
+    date_to: date
+    court: str | None = None
+    judge: str | None = None
+    case_type: str | None = None
+
+
+def scope_for(actor: Actor | None, s: Scope) -> Scope:
+    """What the actor may see: a supervisor their court, a judge their own figures."""
+    if s.date_from > s.date_to:
+        raise InvalidWindow()
+    if actor is None:
+        return s
+    if actor.role == "supervisor" and actor.court_code:
+        if s.court not in (None, actor.court_code):
+            raise AccessDenied("other_court", "Supervisors read indicators of their own court.",
+                               "院庭长仅可查看本院指标").about(action="indicators", case_court=s.court)
+        return Scope(s.date_from, s.date_to, actor.court_code, s.judge, s.case_type)
+    if actor.role == "judge":
+        if s.judge not in (None, actor.login) or s.court not in (None, actor.court_code):
+            raise AccessDenied("not_own_figures", "Judges read their own indicators only.",
+                               "执行法官仅可查看本人的指标").about(action="indicators")
+        return Scope(s.date_from, s.date_to, actor.court_code, actor.login, s.case_type)
+    raise AccessDenied("role_cannot_read_indicators", "Only supervisors and judges read indicators.",
+                       "仅院庭长和执行法官可以查看指标").about(action="indicators")
+
+
+def _num(d: Decimal | None) -> str:
+    if d is None:
+        return "0"
+    return str(int(d)) if d == d.to_integral_value() else f"{d:.2f}"
+
+
+def _value(kind: str, numerator: Decimal, denominator: Decimal) -> float | None:
+    if not denominator:
+        return None
+    v = numerator / denominator
+    return round(float(v), 6 if kind == "ratio" else 2)
+
+
+def _meets(d: Definition, value: float | None) -> bool | None:
+    if d.target is None or value is None:
+        return None
+    return value >= float(d.target) if d.higher_is_better else value <= float(d.target)
+
+
+def _group(r: dict[str, Any], kind: str, names: dict[str, str]) -> dict[str, Any]:
+    num, den = r["numerator"] or Decimal(0), r["denominator"] or Decimal(0)
+    return {"court_code": r["court_code"], "judge_login": r["judge_login"],
+            "judge_name": names.get(r["judge_login"] or "") if r["judge_login"] else None,
+            "case_type": r["case_type"], "value": _value(kind, num, den), "numerator": _num(num),
+            "denominator": _num(den), "items": int(r["items"]), "pulling_down": int(r["pulling_down"])}
+
+
+class IndicatorService:
+    def __init__(self, pool: asyncpg.Pool, lifecycle: LifecycleService | None = None, *,
+                 audit: AuditLog | None = None) -> None:
+        self.pool = pool
+        self.lifecycle = lifecycle
+        self.audit = audit
+
+    async def definitions(self, *, include_disabled: bool = False) -> list[Definition]:
+        defs = [Definition.from_row(r) for r in await store.definitions(self.pool)]
+        return [d for d in defs if d.enabled or include_disabled]
+
+    async def definition(self, code: str) -> Definition:
+        for d in await self.definitions(include_disabled=True):
+            if d.code == code:
+                return d
+        raise IndicatorNotFound(f"No indicator {code!r}.", message_zh=f"指标 {code} 不存在")
+
+    async def _reconcile(self, court: str | None) -> None:
+        if self.lifecycle is not None:
+            await self.lifecycle.reconcile(court=court, limit=RECONCILE_BEFORE_COMPUTE)
+
+    async def compute(self, actor: Actor | None, scope: Scope, *, codes: Sequence[str] | None = None,
+                      reconcile: bool = True) -> dict[str, Any]:
+        s = scope_for(actor, scope)
+        if reconcile:
+            await self._reconcile(s.court)
+        defs = [d for d in await self.definitions(include_disabled=codes is not None)
+                if codes is None or d.code in codes]
+        results = await asyncio.gather(*(self._one(d, s) for d in defs))
+        return {"from": s.date_from.isoformat(), "to": s.date_to.isoformat(), "court": s.court, "judge": s.judge,
+                "case_type": s.case_type, "indicators": list(results)}
+
+    async def _one(self, d: Definition, s: Scope) -> dict[str, Any]:
+        window = d.window(s.date_from, s.date_to)
+        async with self.pool.acquire() as conn:
+            rows = await store.totals(conn, d.function_name, window, court=s.court, judge=s.judge,
+                                      case_type=s.case_type)
+            names = await store.judge_names(conn, sorted({r["judge_login"] for r in rows if r["judge_login"]}))
+        total_row = next((r for r in rows if r["g_court"] == 1), None)
+        if s.court is not None:
+            total_row = next((r for r in rows if r["g_court"] == 0 and r["g_judge"] == 1 and r["g_type"] == 1),
+                             total_row)
+        num = total_row["numerator"] if total_row and total_row["numerator"] is not None else Decimal(0)
+        den = total_row["denominator"] if total_row and total_row["denominator"] is not None else Decimal(0)
+        value = _value(d.kind, num, den)
+        return {
+            "code": d.code, "name": {"zh": d.name_zh, "en": d.name_en}, "kind": d.kind, "unit": d.unit,
+            "core": d.core, "target": float(d.target) if d.target is not None else None,
+            "higher_is_better": d.higher_is_better, "function": d.function_name, "description": d.description,
+            "window": {"from": window[0].isoformat(), "to": window[1].isoformat()},
+            "value": value, "numerator": _num(num), "denominator": _num(den),
+            "items": int(total_row["items"]) if total_row else 0,
+            "pulling_down": int(total_row["pulling_down"]) if total_row else 0,
+            "meets_target": _meets(d, value),
+            "by_court": [_group(r, d.kind, names) for r in rows
+                         if r["g_court"] == 0 and r["g_judge"] == 1 and r["g_type"] == 1],
+            "by_judge": [_group(r, d.kind, names) for r in rows if r["g_judge"] == 0],
+            "by_case_type": [_group(r, d.kind, names) for r in rows if r["g_type"] == 0],
+        }
+
+    async def cases(self, actor: Actor | None, code: str, scope: Scope, *, limit: int = 100,
+                    offset: int = 0) -> dict[str, Any]:
+        """The items that pull an indicator down, with their case and the reason."""
+        s = scope_for(actor, scope)
+        d = await self.definition(code)
+        window = d.window(s.date_from, s.date_to)
+        rows, total = await store.pulling_down(self.pool, d.function_name, window, court=s.court, judge=s.judge,
+                                               case_type=s.case_type, limit=limit, offset=offset)
+        return {
+            "code": d.code, "name": {"zh": d.name_zh, "en": d.name_en},
+            "window": {"from": window[0].isoformat(), "to": window[1].isoformat()},
+            "court": s.court, "judge": s.judge, "case_type": s.case_type,
+            "total": total, "limit": limit, "offset": offset,
+            "cases": [{"case_id": int(r["case_id"]), "case_number": r["case_number"], "court_code": r["court_code"],
+                       "judge_login": r["judge_login"], "judge_name": r["judge_name"], "case_type": r["case_type"],
+                       "cause": r["cause"], "numerator": _num(r["numerator"]), "denominator": _num(r["denominator"]),
+                       "reason": {"zh": r["reason_zh"], "en": r["reason_en"]}} for r in rows],
+        }
+
+    async def audit_export(self, actor: Actor, what: str, scope: Scope, rows: int, request_id: str = "") -> None:
+        if self.audit is None:
+            return
+        await self.audit.record(self.pool, AuditEntry(
+            action="export", actor_login=actor.login, actor_role=str(actor.role), actor_court=actor.court_code,
+            case_court=scope.court, target=what, request_id=request_id,
+            details={"format": "csv", "from": scope.date_from.isoformat(), "to": scope.date_to.isoformat(),
+                     "court": scope.court, "judge": scope.judge, "case_type": scope.case_type, "rows": rows}))
+
+
+CSV_COLUMNS = ("indicator", "name_zh", "name_en", "window_from", "window_to", "level", "court_code", "judge_login",
+               "judge_name", "case_type", "value", "numerator", "denominator", "items", "pulling_down", "target",
+               "meets_target")
+CASES_CSV_COLUMNS = ("indicator", "case_number", "court_code", "judge_login", "judge_name", "case_type", "cause",
+                     "numerator", "denominator", "reason_zh", "reason_en")
+
+
+def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for ind in report["indicators"]:
+        base = {"indicator": ind["code"], "name_zh": ind["name"]["zh"], "name_en": ind["name"]["en"],
+                "window_from": ind["window"]["from"], "window_to": ind["window"]["to"], "target": ind["target"]}
+        out.append({**base, "level": "total", "court_code": report["court"], "judge_login": report["judge"],
+                    "case_type": report["case_type"], "value": ind["value"], "numerator": ind["numerator"],
+                    "denominator": ind["denominator"], "items": ind["items"], "pulling_down": ind["pulling_down"],
+                    "meets_target": ind["meets_target"]})
+        for level, key in (("court", "by_court"), ("judge", "by_judge"), ("case_type", "by_case_type")):
+            for g in ind[key]:
+                out.append({**base, "level": level, **{k: g[k] for k in (
+                    "court_code", "judge_login", "judge_name", "case_type", "value", "numerator", "denominator",
+                    "items", "pulling_down")}, "meets_target": None})
+    return out
+
+
+def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: "" if r.get(k) is None else r.get(k) for k in columns})
+    return buf.getvalue()
+
+
+def cases_rows(drill: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"indicator": drill["code"], **{k: c[k] for k in ("case_number", "court_code", "judge_login", "judge_name",
+                                                             "case_type", "cause", "numerator", "denominator")},
+             "reason_zh": c["reason"]["zh"], "reason_en": c["reason"]["en"]} for c in drill["cases"]]
+
+
+__all__ = [
+    "CASES_CSV_COLUMNS", "CSV_COLUMNS", "Definition", "IndicatorNotFound", "IndicatorService", "InvalidWindow",
+    "Scope", "cases_rows", "report_rows", "scope_for", "to_csv",
+]

@@ -1,0 +1,115 @@
+"""Breaches of a consumption restriction (限制消费令): pure.
+
+A debtor under a consumption restriction may not stay in a star-rated hotel. A stay breaches
+an order when the hotel has a star rating above zero and the guest checked in (Beijing date)
+strictly after the order's date (the order binds from the day after it was issued: its date is
+a date, not a time, and the debtor may not know of it before), and before the order was lifted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from enforcement.domain.checklist import COURT_TZ
+
+
+@dataclass(frozen=True, slots=True)
+class RestrictionOrder:
+    case_id: int
+    event_id: int
+    party_id: int
+    issued_on: date
+    lifted_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    natural_key: str
+    hotel_name: str
+    star_rating: int
+    address: str
+    checked_in_at: datetime
+    checked_out_at: datetime | None
+    answer_id: int | None = None
+    search_id: str | None = None
+
+    @classmethod
+    def from_record(cls, natural_key: str, data: Mapping[str, Any], *, answer_id: int | None = None,
+                    search_id: str | None = None) -> Stay | None:
+        """The stay of a ``hotel_stay`` record's data; None when it cannot be read."""
+        try:
+            checked_in = datetime.fromisoformat(str(data["checked_in_at"]))
+            out_raw = data.get("checked_out_at")
+            checked_out = datetime.fromisoformat(str(out_raw)) if out_raw else None
+            stars = int(data.get("star_rating") or 0)
+        except (KeyError, ValueError, TypeError):
+            return None
+        if checked_in.tzinfo is None:
+            checked_in = checked_in.replace(tzinfo=COURT_TZ)
+        return cls(natural_key, str(data.get("hotel_name", "")), stars, str(data.get("address", "")),
+                   checked_in, checked_out, answer_id, search_id)
+
+    @property
+    def check_in_date(self) -> date:
+        return self.checked_in_at.astimezone(COURT_TZ).date()
+
+    @property
+    def digest(self) -> str:
+        """A stable short name for the stay that carries no room number."""
+        return hashlib.sha256(self.natural_key.encode()).hexdigest()[:16]
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "hotel_name": self.hotel_name,
+            "star_rating": self.star_rating,
+            "address": self.address,
+            "checked_in_at": self.checked_in_at.isoformat(),
+            "checked_out_at": self.checked_out_at.isoformat() if self.checked_out_at else None,
+            "answer_id": self.answer_id,
+            "search_id": self.search_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    order: RestrictionOrder
+    stay: Stay
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"consumption_breach:{self.order.event_id}:{self.stay.digest}"
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "stay": self.stay.evidence(),
+            "order": {"event_id": self.order.event_id, "case_id": self.order.case_id,
+                      "issued_on": self.order.issued_on.isoformat(),
+                      "lifted_on": self.order.lifted_on.isoformat() if self.order.lifted_on else None},
+        }
+
+    def message(self) -> dict[str, str]:
+        s = self.stay
+        return {
+            "zh": f"被执行人于{s.check_in_date}入住{s.star_rating}星级酒店“{s.hotel_name}”，"
+                  f"违反{self.order.issued_on}发布的限制消费令",
+            "en": f"The debtor checked in at the {s.star_rating}-star hotel {s.hotel_name} on {s.check_in_date}, "
+                  f"in breach of the consumption restriction of {self.order.issued_on}",
+        }
+
+
+def breaches(orders: Iterable[RestrictionOrder], stays: Iterable[Stay]) -> list[Breach]:
+    found: list[Breach] = []
+    stay_list = list(stays)
+    for order in orders:
+        for stay in stay_list:
+            day = stay.check_in_date
+            if stay.star_rating > 0 and day > order.issued_on and (order.lifted_on is None or day < order.lifted_on):
+                found.append(Breach(order, stay))
+    return sorted(found, key=lambda b: (b.stay.checked_in_at, b.order.event_id))
+
+
+__all__ = ["Breach", "RestrictionOrder", "Stay", "breaches"]

@@ -1,0 +1,88 @@
+"""The audit chainer: gives audit records their place in the chain shortly after their actions
+commit (decision 0404).
+
+Every process (API and worker) runs one. A round locks the chain head with ``SKIP LOCKED``, so
+one chainer at a time does the work and the others pass; the one working goes on until nothing
+waits. Chainers wake on ``NOTIFY audit_pending`` (sent by every action's transaction at commit),
+after a reconnect of their listener, and every ``interval_seconds`` in any case, so a lost
+notification or a chainer that died (mid-round: its transaction rolls back) costs at most that
+long: the records stay in the table, and whichever chainer comes next chains them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import structlog
+
+from enforcement.kernel.audit import CHAIN_BATCH, AuditKeyMismatch, AuditLog
+from enforcement.kernel.waits import wait_set
+
+log = structlog.get_logger(__name__)
+
+
+class AuditChainer:
+    def __init__(self, audit: AuditLog, pool: asyncpg.Pool, *, interval_seconds: float = 1.0,
+                 busy_retry_seconds: float = 0.05, batch: int = CHAIN_BATCH) -> None:
+        self.audit = audit
+        self.pool = pool
+        self.interval_seconds = interval_seconds
+        self.busy_retry_seconds = busy_retry_seconds
+        self.batch = batch
+        self.chained = 0
+        # Records without the service's signature: left waiting (verify and the alert name them),
+        # logged once, passed over afterwards.
+        self.refused: set[int] = set()
+        self._wake = asyncio.Event()
+        self._key_refused = False
+
+    def wake(self, _payload: str = "") -> None:
+        self._wake.set()
+
+    async def chain_all(self) -> bool:
+        """Chain rounds until nothing waits; True when another chainer held the head (it works,
+        but look again soon: records may have arrived after its last round)."""
+        while True:
+            done = await self.audit.chain_pending(self.pool, limit=self.batch, skip=self.refused)
+            new = set(done.refused) - self.refused
+            if new:
+                log.error("audit_record_unsigned", record_ids=sorted(new),
+                          detail="a record waiting to be chained does not carry the service's signature")
+                self.refused |= new
+            if done.busy:
+                return True
+            self.chained += done.chained
+            if not done.chained and not done.more:
+                return False
+
+    async def drain(self) -> None:
+        """Chain everything waiting now, waiting for another chainer if need be (tests, the CLI;
+        wrap it in ``asyncio.timeout``: it waits as long as another chainer holds the head)."""
+        busy = await self.chain_all()
+        while busy:
+            await asyncio.sleep(self.busy_retry_seconds)
+            busy = await self.chain_all()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            busy = False
+            try:
+                busy = await self.chain_all()
+                if self._key_refused:
+                    log.info("audit_chain_key_accepted")
+                    self._key_refused = False
+            except AuditKeyMismatch as exc:
+                if not self._key_refused:  # once, not on every notification
+                    log.error("audit_chain_key_mismatch", error=str(exc))
+                    self._key_refused = True
+                await asyncio.sleep(self.interval_seconds)  # wait out the notifications: nothing changes soon
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # the next round retries
+                log.warning("audit_chain_round_failed", error=type(exc).__name__)
+            except Exception:  # a chainer stays up: records wait, and the backlog alert says so
+                log.error("audit_chain_round_failed", exc_info=True)
+            await wait_set(self._wake, self.busy_retry_seconds if busy else self.interval_seconds)
+
+
+__all__ = ["AuditChainer"]

@@ -1,0 +1,100 @@
+"""``/api/v1/agencies``: each agency's health, and the signed callback endpoint.
+
+- ``GET /api/v1/agencies``: health, breaker state, queue depth and recent latency of each
+  agency (any signed-in user but an agency's own account).
+- ``POST /api/v1/agencies/{agency}/callbacks``: a deferred answer pushed by the agency. No
+  bearer token: the HMAC signature with the agency's callback secret is the credential
+  (``enforcement.searches.callbacks``). Every refusal is audited (actor ``agency:<name>``,
+  role ``agency``, the reason and status; never the body or the headers), bounded like the 401s
+  (``api.auth.AnonymousRefusals``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from connectors.sdk.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP
+from enforcement.api.auth import REFUSALS, audit_anonymous_refusal
+from enforcement.api.bodies import read_body
+from enforcement.api.errors import Forbidden, PayloadTooLarge
+from enforcement.api.keys import AUDIT, POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
+from enforcement.api.middleware import error_body
+from enforcement.searches.agency_view import AgencyView
+from enforcement.searches.callbacks import CallbackReceiver, CallbackRefused, SignedCallback
+from enforcement.searches.coordination import LIVENESS_BEATS
+from enforcement.searches.store.agencies import AgencyStore
+from enforcement.searches.store.tasks import TaskStore
+
+routes = web.RouteTableDef()
+
+CALLBACKS = web.AppKey("agency_callbacks", CallbackReceiver)
+AGENCY_VIEW = web.AppKey("agency_view", AgencyView)
+
+
+@routes.get("/api/v1/agencies")
+async def list_agencies(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    if actor.role == "agency":
+        raise Forbidden("Agency accounts may not read other agencies' health.",
+                        message_zh="协查单位账号不能查看各单位运行状态", code="role_cannot_read")
+    return web.json_response(await request.app[AGENCY_VIEW].list())
+
+
+@routes.post("/api/v1/agencies/{agency}/callbacks")
+async def agency_callback(request: web.Request) -> web.Response:
+    # Unauthenticated until the signature is checked: read no more than a callback can be.
+    limit = request.app[SETTINGS].callback_max_bytes
+    try:
+        body = await read_body(request, limit)
+    except PayloadTooLarge:
+        return await _refused(request, CallbackRefused(
+            413, "payload_too_large", f"The callback is larger than {limit} bytes.",
+            f"回调内容超过 {limit} 字节"), limit=limit)
+    cb = SignedCallback(
+        agency=request.match_info["agency"],
+        timestamp=request.headers.get(HEADER_TIMESTAMP),
+        nonce=request.headers.get(HEADER_NONCE),
+        signature=request.headers.get(HEADER_SIGNATURE),
+        body=body,
+    )
+    try:
+        report = await request.app[CALLBACKS].receive(cb)
+    except CallbackRefused as exc:
+        return await _refused(request, exc)
+    return web.json_response({"status": "accepted", **report.to_dict()})
+
+
+async def _refused(request: web.Request, exc: CallbackRefused, **details: object) -> web.Response:
+    agency = request.match_info["agency"]
+    known = agency in request.app[RUNTIMES]
+    await audit_anonymous_refusal(
+        request.app[AUDIT], request.app[POOL], request, request.app[REFUSALS], reason=exc.reason, status=exc.status,
+        login=f"agency:{agency}" if known else "(unknown agency)", role="agency",
+        details={"agency": agency if known else None},
+    )
+    return web.json_response(
+        error_body(exc.reason, exc.message_en, exc.message_zh, request_id_of(request), **details), status=exc.status
+    )
+
+
+def setup(app: web.Application) -> None:
+    async def services(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        agencies, tasks = AgencyStore(app[POOL]), TaskStore(app[POOL])
+        runtimes = app[RUNTIMES]
+        app[CALLBACKS] = CallbackReceiver(
+            runtimes, settings.callback_secrets, agencies, tasks,
+            max_skew_seconds=settings.callback_max_skew_seconds,
+        )
+        app[AGENCY_VIEW] = AgencyView(
+            {n: rt.manifest for n, rt in runtimes.items()}, agencies, tasks,
+            liveness_seconds=max(settings.heartbeat_seconds * LIVENESS_BEATS, 2.0),
+        )
+        yield
+
+    app.cleanup_ctx.append(services)
+
+
+__all__ = ["AGENCY_VIEW", "CALLBACKS", "routes", "setup"]

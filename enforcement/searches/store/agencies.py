@@ -1,0 +1,179 @@
+"""What dispatchers share about each agency, beyond the task queue: the circuit breaker, who is
+alive (to share the agency's request rate), each worker's recent calls (for
+``GET /api/v1/agencies``), and the nonces of signed callbacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from enforcement.kernel.queries import Q
+
+
+@dataclass(frozen=True, slots=True)
+class SharedBreaker:
+    agency: str
+    state: str  # closed | open (open with remaining <= 0 is half-open)
+    remaining_seconds: float
+    opened_at: datetime | None
+    open_until: datetime | None
+    opened_by: str | None
+    reason: str | None
+
+    @property
+    def view_state(self) -> str:
+        if self.state == "open":
+            return "open" if self.remaining_seconds > 0 else "half_open"
+        return "closed"
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> SharedBreaker:
+        return cls(
+            agency=row["agency"],
+            state=row["state"],
+            remaining_seconds=float(row["remaining"] or 0.0),
+            opened_at=row["opened_at"],
+            open_until=row["open_until"],
+            opened_by=row["opened_by"],
+            reason=row["reason"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerAgencyStats:
+    """One worker's recent view of one agency."""
+
+    agency: str
+    calls: int
+    failures: int
+    p50_seconds: float | None
+    p95_seconds: float | None
+    in_flight: int
+    auth_failed: bool
+    last_error: str | None
+    last_call_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyCallStats:
+    """Every live worker's recent calls to one agency, together."""
+
+    agency: str
+    workers: int
+    calls: int
+    failures: int
+    p50_seconds: float | None
+    p95_seconds: float | None
+    in_flight: int
+    auth_failed: bool
+    last_error: str | None
+    last_call_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> AgencyCallStats:
+        return cls(
+            agency=row["agency"],
+            workers=int(row["workers"]),
+            calls=int(row["calls"] or 0),
+            failures=int(row["failures"] or 0),
+            p50_seconds=row["p50_seconds"],
+            p95_seconds=row["p95_seconds"],
+            in_flight=int(row["in_flight"] or 0),
+            auth_failed=bool(row["auth_failed"]),
+            last_error=row["last_error"],
+            last_call_at=row["last_call_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TicketHolder:
+    task_id: int
+    agency: str
+    ticket: str
+    status: str
+
+
+class AgencyStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    # -- shared circuit breakers -------------------------------------------------------------
+
+    async def ensure_breakers(self, agencies: Sequence[str]) -> None:
+        await self.pool.execute(Q.ensure_agency_breakers, list(agencies))
+
+    async def open_breaker(
+        self, agency: str, open_seconds: float, worker_id: str, reason: str | None
+    ) -> tuple[str, bool]:
+        """Open (or re-open when half-open); returns (previous state, whether it changed)."""
+        row = await self.pool.fetchrow(Q.open_agency_breaker, agency, open_seconds, worker_id, reason)
+        if row is None:  # no row yet: create it and try once more
+            await self.ensure_breakers([agency])
+            row = await self.pool.fetchrow(Q.open_agency_breaker, agency, open_seconds, worker_id, reason)
+        assert row is not None
+        return str(row["previous"]), bool(row["changed"])
+
+    async def close_breaker(self, agency: str) -> bool:
+        return await self.pool.fetchval(Q.close_agency_breaker, agency) is not None
+
+    async def breakers(self) -> dict[str, SharedBreaker]:
+        return {r["agency"]: SharedBreaker.from_row(r) for r in await self.pool.fetch(Q.read_agency_breakers)}
+
+    # -- liveness and recent calls -------------------------------------------------------------
+
+    async def beat(self, worker_id: str, liveness_seconds: float) -> int:
+        """Record this dispatcher alive; returns the live dispatchers, itself included."""
+        return int(await self.pool.fetchval(Q.beat_dispatcher, worker_id, liveness_seconds))
+
+    async def forget(self, worker_id: str) -> None:
+        await self.pool.execute(Q.forget_dispatcher, worker_id)
+
+    async def live_dispatchers(self, liveness_seconds: float) -> int:
+        return int(await self.pool.fetchval(Q.live_dispatchers, liveness_seconds))
+
+    async def write_stats(self, worker_id: str, stats: Sequence[WorkerAgencyStats]) -> None:
+        if not stats:
+            return
+        await self.pool.execute(
+            Q.write_agency_worker_stats,
+            worker_id,
+            [s.agency for s in stats],
+            [s.calls for s in stats],
+            [s.failures for s in stats],
+            [s.p50_seconds for s in stats],
+            [s.p95_seconds for s in stats],
+            [s.in_flight for s in stats],
+            [s.auth_failed for s in stats],
+            [s.last_error for s in stats],
+            [s.last_call_at for s in stats],
+        )
+
+    async def call_stats(self, freshness_seconds: float) -> dict[str, AgencyCallStats]:
+        rows = await self.pool.fetch(Q.agency_call_stats, freshness_seconds)
+        return {r["agency"]: AgencyCallStats.from_row(r) for r in rows}
+
+    async def purge(self, keep_seconds: float = 3600.0) -> None:
+        await self.pool.execute(Q.purge_agency_housekeeping, keep_seconds)
+
+    # -- callbacks -------------------------------------------------------------------------------
+
+    async def remember_nonce(self, agency: str, nonce: str, remember_seconds: float) -> bool:
+        """True when the nonce is new; False when the agency used it before (a replay)."""
+        return await self.pool.fetchval(Q.remember_callback_nonce, agency, nonce, remember_seconds) is not None
+
+    async def ticket_holders(self, tickets: Sequence[str]) -> list[TicketHolder]:
+        rows = await self.pool.fetch(Q.find_tasks_by_tickets, list(tickets))
+        return [TicketHolder(r["id"], r["agency"], r["ticket"], r["status"]) for r in rows]
+
+
+__all__ = [
+    "AgencyCallStats",
+    "AgencyStore",
+    "SharedBreaker",
+    "TicketHolder",
+    "WorkerAgencyStats",
+]

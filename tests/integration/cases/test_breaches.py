@@ -1,0 +1,101 @@
+"""Consumption-restriction breaches: a star-rated hotel stay after the order, reported by any
+search of the debtor, is flagged in the dossier and alerted once, with the stay as evidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from connectors.sdk.registry import Registry
+from enforcement.cases.review import AnswerReviewer, DossierFlags
+from enforcement.domain.subjects import Subject
+from enforcement.searches.service import SearchRequest, SearchService
+from enforcement.searches.store.tasks import Success, TaskStore
+from tests.integration.cases.helpers import JUDGE_A, World, make_world
+
+PROPERTY = ("bank_account", "vehicle", "employment", "pension")
+
+
+def stay(hotel: str, stars: int, checked_in: str, room: str = "1808") -> tuple[str, str, dict[str, Any]]:
+    return ("hotel_stay", f"{hotel}:{checked_in}:{room}", {
+        "hotel_name": hotel, "star_rating": stars, "address": "沈阳市", "checked_in_at": checked_in,
+        "checked_out_at": None, "room": room})
+
+
+STAYS = [
+    stay("沈阳香格里拉大酒店", 5, "2025-04-02T20:15:00+08:00"),     # after the order, 5 stars: breach
+    stay("汉庭酒店(沈阳中街店)", 0, "2025-04-10T21:00:00+08:00"),    # no stars
+    stay("辽宁大厦", 4, "2025-02-20T19:00:00+08:00"),               # before the order
+]
+
+
+async def search_with_hotels(w: World, searches: SearchService, case_id: int, stays: list[Any]) -> UUID:
+    debtor = w.debtors[case_id][0]
+    subject = Subject.parse("person", debtor.id_number, debtor.name)
+    submitted = await searches.submit(JUDGE_A, SearchRequest(case_id, subject, force_fresh=True))
+    tasks = await w.pool.fetch("SELECT id, agency FROM agency_task WHERE search_id = $1", submitted.search_id)
+    now = datetime.now(UTC)
+    await TaskStore(w.pool).flush([Success(t["id"], {}, now, None, stays if t["agency"] == "hotels" else [])
+                                   for t in tasks], [], worker_id=None)
+    return submitted.search_id
+
+
+def searches_of(w: World) -> SearchService:
+    manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
+    service = SearchService(w.pool, manifests)
+    service.annotators.append(DossierFlags(w.pool, PROPERTY).annotate)
+    return service
+
+
+async def test_a_star_rated_stay_after_the_order_is_alerted_once_and_flagged(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    case_id = await w.case(JUDGE_A, date(2025, 1, 10))
+    restriction = await w.event(case_id, "consumption_restriction_issued", date(2025, 3, 1))
+    searches = searches_of(w)
+    reviewer = AnswerReviewer(pool, PROPERTY)
+
+    first = await search_with_hotels(w, searches, case_id, STAYS)
+    assert await reviewer.review() == (1, 1)
+    alert = await pool.fetchrow("SELECT kind, case_id, event_id, evidence FROM case_alert")
+    assert (alert["kind"], alert["case_id"], alert["event_id"]) == ("consumption_breach", case_id,
+                                                                      restriction.event["id"])
+    assert alert["evidence"]["stay"]["hotel_name"] == "沈阳香格里拉大酒店"
+    assert alert["evidence"]["stay"]["star_rating"] == 5
+    assert alert["evidence"]["stay"]["search_id"] == str(first)
+    assert alert["evidence"]["order"]["issued_on"] == "2025-03-01"
+    assert "room" not in alert["evidence"]["stay"]
+
+    # The dossier shows it at once, with the same evidence.
+    row = await searches.store.get(first)
+    view = await searches.render(row)
+    assert [a["kind"] for a in view["alerts"]] == ["consumption_breach"]
+    assert view["alerts"][0]["message"]["zh"].startswith("被执行人于2025-04-02入住5星级酒店")
+
+    # The same stay reported again by a later search (asked afresh): still one alert.
+    await search_with_hotels(w, searches, case_id, STAYS)
+    assert await reviewer.review() == (1, 0)
+    assert await pool.fetchval("SELECT count(*) FROM case_alert") == 1
+
+
+async def test_stays_known_before_the_order_was_recorded_are_checked_when_it_is(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    case_id = await w.case(JUDGE_A, date(2025, 1, 10))
+    searches = searches_of(w)
+    await search_with_hotels(w, searches, case_id, STAYS)
+    assert await pool.fetchval("SELECT count(*) FROM answer_review") == 0  # no restriction yet: nothing to review
+    assert await pool.fetchval("SELECT count(*) FROM case_alert") == 0
+    await w.event(case_id, "consumption_restriction_issued", date(2025, 3, 1))
+    assert await pool.fetchval("SELECT count(*) FROM case_alert WHERE kind = 'consumption_breach'") == 1
+
+
+async def test_no_restriction_no_flag(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    case_id = await w.case(JUDGE_A, date(2025, 1, 10))
+    searches = searches_of(w)
+    sid = await search_with_hotels(w, searches, case_id, STAYS)
+    view = await searches.render(await searches.store.get(sid))
+    assert view["alerts"] == []
+    assert view["dossier"]["totals"]["hotel_stay"]["star_rated"] == 2

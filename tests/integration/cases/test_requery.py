@@ -1,0 +1,181 @@
+"""The six-monthly re-query with a controllable clock: due debtors are searched once, not twice
+(even by two schedulers at once, even after a restart), new property raises exactly one alert,
+and two empty re-queries make the dishonest listing's removal due within three working days.
+
+Agency answers are stored through ``TaskStore.flush``, the path the dispatcher and the agency
+callbacks use, with records chosen by the test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from connectors.sdk.registry import Registry
+from enforcement.cases.requery import RequeryConfig, RequeryScheduler
+from enforcement.cases.review import AnswerReviewer
+from enforcement.domain.subjects import Subject
+from enforcement.searches.service import SearchRequest, SearchService
+from enforcement.searches.store.tasks import Success, TaskStore
+from tests.integration.cases.helpers import JUDGE_A, World, make_world
+
+PROPERTY = ("bank_account", "vehicle", "employment", "pension", "real_estate", "securities")
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def set_day(self, d: date) -> None:
+        self.at = datetime(d.year, d.month, d.day, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
+
+
+def services(w: World, clock: Callable[[], datetime]) -> tuple[SearchService, RequeryScheduler, AnswerReviewer]:
+    manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
+    searches = SearchService(w.pool, manifests, audit=w.audit)
+    return searches, RequeryScheduler(w.pool, searches, RequeryConfig(), now=clock), AnswerReviewer(w.pool, PROPERTY)
+
+
+async def answer(pool: asyncpg.Pool, search_id: UUID, records: dict[str, list[tuple[str, str, dict[str, Any]]]]
+                 ) -> None:
+    """Every agency of the search answers: with the given records, or an empty answer (查无信息)."""
+    tasks = await pool.fetch("SELECT id, agency FROM agency_task WHERE search_id = $1", search_id)
+    now = datetime.now(UTC)
+    await TaskStore(pool).flush([Success(t["id"], {"sim": True}, now, None, records.get(t["agency"], []))
+                                 for t in tasks], [], worker_id=None)
+
+
+async def zhongben_case(w: World, closed_on: date) -> int:
+    case_id = await w.case(JUDGE_A, date(2024, 1, 10))
+    await w.complete_zhongben_file(case_id, date(2024, 3, 1))
+    await w.event(case_id, "closed", closed_on, mode="终结本次执行程序")
+    return case_id
+
+
+async def test_due_debtors_are_searched_once_and_new_property_raises_one_alert(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    case_id = await w.case(JUDGE_A, date(2024, 1, 10))
+    debtor = w.debtors[case_id][0]
+    clock = Clock(datetime(2024, 3, 1, tzinfo=UTC))
+    searches, scheduler, reviewer = services(w, clock)
+    # Before closure the judge searched: one vehicle known (worthless, already seized).
+    subject = Subject.parse("person", debtor.id_number, debtor.name)
+    before = await searches.submit(JUDGE_A, SearchRequest(case_id, subject))
+    await answer(pool, before.search_id, {"vehicles": [("vehicle", "VIN-OLD", {"plate": "辽A12345"})]})
+    await w.complete_zhongben_file(case_id, date(2024, 3, 1))
+    await w.event(case_id, "closed", date(2024, 6, 1), mode="终结本次执行程序")
+
+    rounds = await pool.fetch(
+        "SELECT round, due_on, run_on, status FROM requery_round WHERE case_id = $1 ORDER BY round", case_id)
+    # 2024-06-01 + 182 x k, k = 1..10 (the 10th, 2029-05-27, is within five years)
+    assert [r["due_on"] for r in rounds] == [date(2024, 6, 1) + timedelta(days=182 * k) for k in range(1, 11)]
+    assert {r["status"] for r in rounds} == {"pending"}
+
+    clock.set_day(rounds[0]["run_on"] - timedelta(days=1))
+    assert await scheduler.submit_due(20) == []  # not yet
+    clock.set_day(rounds[0]["due_on"])
+    # Two schedulers (two workers) at the same moment: one search between them.
+    other = RequeryScheduler(w.pool, searches, RequeryConfig(), now=clock)
+    got = await asyncio.gather(scheduler.submit_due(20), other.submit_due(20))
+    assert sum(len(g) for g in got) == 1
+    # Again, and after a "restart" (a new scheduler on the same database): nothing more.
+    assert await scheduler.submit_due(20) == []
+    assert await RequeryScheduler(w.pool, searches, RequeryConfig(), now=clock).submit_due(20) == []
+    requery_id = next(s for g in got for s in g)
+    row = await pool.fetchrow("SELECT purpose, requested_by, force_fresh FROM search WHERE id = $1", requery_id)
+    assert dict(row) == {"purpose": "终本复查", "requested_by": "system:requery", "force_fresh": True}
+    audited = await pool.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'search' AND actor_role = 'system' AND target = $1",
+        str(requery_id))
+    assert audited == 1
+
+    # The vehicle is known; a bank account and an employment are new. Two agencies bring new property.
+    await answer(pool, requery_id, {
+        "vehicles": [("vehicle", "VIN-OLD", {"plate": "辽A12345"})],
+        "banks": [("bank_account", "6222020000000001", {"bank": "工商银行", "balance": "52000.00"})],
+        "social_insurance": [("employment", "91210102MA0T5K3L2X", {"employer": "某公司"})],
+    })
+    assert await reviewer.review() == (3, 1)  # three non-empty answers reviewed, one alert
+    assert await reviewer.review() == (0, 0)
+    alerts = await pool.fetch("SELECT kind, case_id, search_id, evidence FROM case_alert")
+    assert len(alerts) == 1
+    assert (alerts[0]["kind"], alerts[0]["case_id"], alerts[0]["search_id"]) == ("new_property", case_id, requery_id)
+    assert sorted(a["natural_key"] for a in alerts[0]["evidence"]["assets"]) == [
+        "6222020000000001", "91210102MA0T5K3L2X"]
+
+    done = await scheduler.complete()
+    assert [(d["round"], d["new_assets"]) for d in done] == [(1, 2)]
+    assert await pool.fetchval("SELECT count(*) FROM case_alert WHERE kind = 'dishonest_removal_due'") == 0
+
+    # Resuming the case resolves the alert and cancels the remaining rounds.
+    await w.event(case_id, "resumed", date(2024, 12, 10), new_case_number="（2024）辽0102执恢1号")
+    assert await pool.fetchval("SELECT status FROM case_alert") == "resolved"
+    statuses = await pool.fetch("SELECT status, count(*) FROM requery_round WHERE case_id = $1 GROUP BY status",
+                                case_id)
+    assert {r["status"]: r["count"] for r in statuses} == {"done": 1, "cancelled": 9}
+
+
+async def test_two_empty_requeries_make_the_delisting_due_in_three_working_days(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    case_id = await zhongben_case(w, date(2024, 6, 1))  # dishonest_listed in the complete file
+    clock = Clock(datetime(2024, 6, 1, tzinfo=UTC))
+    _, scheduler, reviewer = services(w, clock)
+    for due in (date(2024, 11, 30), date(2025, 5, 31)):
+        clock.set_day(due)
+        (sid,) = await scheduler.submit_due(20)
+        await answer(pool, sid, {})  # 查无信息 everywhere
+        await reviewer.review()
+        clock.at += timedelta(days=1)
+        assert len(await scheduler.complete()) == 1
+    # The second empty re-query completed on Sunday 2025-06-01 (Beijing): Mon 2, Tue 3, Wed 4 June.
+    alert = await pool.fetchrow("SELECT kind, due_on, evidence FROM case_alert")
+    assert alert["kind"] == "dishonest_removal_due"
+    assert alert["due_on"] == date(2025, 6, 4)
+    assert alert["evidence"]["empty_requeries_completed_on"] == ["2024-12-01", "2025-06-01"]
+    await w.event(case_id, "dishonest_delisted", date(2025, 6, 3))
+    assert await pool.fetchval("SELECT status FROM case_alert") == "resolved"
+
+
+async def test_a_new_lead_after_closure_keeps_the_listing(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    case_id = await zhongben_case(w, date(2024, 6, 1))
+    await w.event(case_id, "applicant_lead_received", date(2024, 8, 1))
+    clock = Clock(datetime(2024, 6, 1, tzinfo=UTC))
+    _, scheduler, _ = services(w, clock)
+    for due in (date(2024, 11, 30), date(2025, 5, 31)):
+        clock.set_day(due)
+        (sid,) = await scheduler.submit_due(20)
+        await answer(pool, sid, {})
+        await scheduler.complete()
+    assert await pool.fetchval("SELECT count(*) FROM case_alert") == 0
+
+
+async def test_a_worker_away_for_a_year_searches_once_and_records_the_missed_round(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    case_id = await zhongben_case(w, date(2024, 6, 1))
+    clock = Clock(datetime(2024, 6, 1, tzinfo=UTC))
+    _, scheduler, _ = services(w, clock)
+    clock.set_day(date(2025, 6, 2))  # round 1 (2024-11-30) window passed; round 2 (2025-05-31) is due
+    assert len(await scheduler.submit_due(20)) == 1
+    rows = await pool.fetch("SELECT round, status FROM requery_round WHERE case_id = $1 AND round <= 3 ORDER BY round",
+                            case_id)
+    assert [(r["round"], r["status"]) for r in rows] == [(1, "missed"), (2, "submitted"), (3, "pending")]
+
+
+async def test_the_budget_caps_a_tick(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    for _ in range(5):
+        await zhongben_case(w, date(2024, 6, 1))
+    clock = Clock(datetime(2024, 11, 30, 1, tzinfo=UTC))
+    _, scheduler, _ = services(w, clock)
+    assert len(await scheduler.submit_due(2)) == 2
+    assert len(await scheduler.submit_due(2)) == 2
+    assert len(await scheduler.submit_due(2)) == 1
+    assert await pool.fetchval("SELECT count(*) FROM search WHERE purpose = '终本复查'") == 5
