@@ -26,7 +26,7 @@ from enforcement.kernel.db_errors import is_database_unavailable
 from enforcement.kernel.waits import wait_set
 from enforcement.searches.policy import BreakerState
 from enforcement.searches.runtime import AgencyRuntime
-from enforcement.searches.store.agencies import AgencyStore, WorkerAgencyStats
+from enforcement.searches.store.agencies import AgencyStoreProtocol, WorkerAgencyStats
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +37,7 @@ PURGE_EVERY_SECONDS = 60.0
 class Coordinator:
     def __init__(
         self,
-        store: AgencyStore,
+        store: AgencyStoreProtocol,
         runtimes: Mapping[str, AgencyRuntime],
         worker_id: str,
         *,

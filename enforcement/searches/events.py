@@ -15,13 +15,13 @@ from uuid import UUID
 import structlog
 
 from enforcement.kernel.waits import wait_set
-from enforcement.searches.store.searches import SearchEvent, SearchStore
+from enforcement.searches.store.searches import SearchEvent, SearchStoreProtocol
 
 log = structlog.get_logger(__name__)
 
 
 class EventHub:
-    def __init__(self, store: SearchStore) -> None:
+    def __init__(self, store: SearchStoreProtocol) -> None:
         self.store = store
         self._subscribers: dict[UUID, set[asyncio.Queue[SearchEvent]]] = defaultdict(set)
         self._last_id = 0
