@@ -148,6 +148,7 @@ class Dispatcher:
     # -- wake-ups ---------------------------------------------------------------------------
 
     def wake(self, _payload: str = "") -> None:
+        """Claim now (a NOTIFY on ``agency_tasks``: new tasks are due)."""
         self._wake.set()
 
     # -- main loops ----------------------------------------------------------------------------
