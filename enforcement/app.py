@@ -22,7 +22,7 @@ from enforcement.api import audit as audit_api
 from enforcement.api import health, protocol
 from enforcement.api import web as web_pages
 from enforcement.api.auth import REFUSALS, AnonymousRefusals, DemoIssuer, build_verifier, make_auth_middleware
-from enforcement.api.keys import AUDIT, DSN, EVENTS, EXTRAS, HTTP_SESSION, POOL, REGISTRY, RUNTIMES, SEARCHES, SETTINGS
+from enforcement.api.keys import AUDIT, DSN, EXTRAS, HTTP_SESSION, POOL, REGISTRY, SETTINGS
 from enforcement.api.middleware import request_context
 from enforcement.cases.alerts import AlertService
 from enforcement.cases.indicators import IndicatorService
@@ -41,12 +41,21 @@ from enforcement.kernel.migrate import apply_migrations
 from enforcement.kernel.notify import listen_forever
 from enforcement.kernel.pool import create_pool, resolve_database_url
 from enforcement.kernel.settings import Settings
+
+# searches feature (imports)
+from enforcement.searches.agency_view import AgencyView
+from enforcement.searches.bulk import BatchService
+from enforcement.searches.callbacks import CallbackReceiver
+from enforcement.searches.coordination import LIVENESS_BEATS
 from enforcement.searches.dispatcher import Dispatcher, DispatcherConfig
 from enforcement.searches.events import EventHub
 from enforcement.searches.gauges import AuditChainWatch, GaugeRefresher
+from enforcement.searches.keys import AGENCY_VIEW, BATCHES, CALLBACKS, DISPATCHER, EVENTS, GAUGES, RUNTIMES, SEARCHES
 from enforcement.searches.routes import agencies, batches, searches
 from enforcement.searches.runtime import build_runtimes
 from enforcement.searches.service import SearchService
+from enforcement.searches.store.agencies import AgencyStore
+from enforcement.searches.store.batches import BatchStore
 from enforcement.searches.store.gauges import GaugeStore
 from enforcement.searches.store.searches import SearchStore
 from enforcement.searches.store.tasks import TaskStore
@@ -112,10 +121,29 @@ def create_app(
                                          keepalive_timeout=15)
         session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None))
         app[HTTP_SESSION] = session
-        app[RUNTIMES] = build_runtimes(registry, settings, session)
-        app[SEARCHES] = SearchService(app[POOL], {n: rt.manifest for n, rt in app[RUNTIMES].items()}, audit=app[AUDIT])
         yield
         await session.close()
+
+    # searches feature ------------------------------------------------------------------------
+    # The agencies at run time, the services of the routes under their typed keys
+    # (enforcement.searches.keys), the event hub (API), the dispatcher (worker), the gauges.
+
+    async def searches_services(app: web.Application) -> AsyncIterator[None]:
+        runtimes = app[RUNTIMES] = build_runtimes(registry, settings, app[HTTP_SESSION])
+        manifests = {n: rt.manifest for n, rt in runtimes.items()}
+        pool = app[POOL]
+        agency_store, task_store = AgencyStore(pool), TaskStore(pool)
+        app[SEARCHES] = SearchService(SearchStore(pool, app[AUDIT]), manifests)
+        app[BATCHES] = BatchService(BatchStore(pool, app[AUDIT]), manifests)
+        app[CALLBACKS] = CallbackReceiver(
+            runtimes, settings.callback_secrets, agency_store, task_store,
+            max_skew_seconds=settings.callback_max_skew_seconds,
+        )
+        app[AGENCY_VIEW] = AgencyView(
+            manifests, agency_store, task_store,
+            liveness_seconds=max(settings.heartbeat_seconds * LIVENESS_BEATS, 2.0),
+        )
+        yield
 
     async def event_hub(app: web.Application) -> AsyncIterator[None]:
         hub = EventHub(SearchStore(app[POOL]))
@@ -139,8 +167,8 @@ def create_app(
             max_in_flight=settings.max_in_flight,
             heartbeat_seconds=settings.heartbeat_seconds,
         )
-        worker = Dispatcher(TaskStore(app[POOL]), app[RUNTIMES], config)
-        app[EXTRAS]["dispatcher"] = worker
+        worker = Dispatcher(TaskStore(app[POOL]), AgencyStore(app[POOL]), app[RUNTIMES], config)
+        app[DISPATCHER] = worker
         metrics.WORKER_INFO.labels(role="worker").set(1)
         running = [
             asyncio.create_task(worker.run(), name="dispatcher"),
@@ -166,7 +194,7 @@ def create_app(
             database_wide=settings.role in ("api", "all"),
             pool=app[POOL],
         )
-        app[EXTRAS]["gauges"] = refresher
+        app[GAUGES] = refresher
         tasks = []
         if settings.role in ("api", "all"):
             watch = AuditChainWatch(app[AUDIT], app[POOL], interval_seconds=settings.audit_verify_seconds)
@@ -178,6 +206,8 @@ def create_app(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    # end of the searches feature ---------------------------------------------------------------
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         # Case lifecycle, 终本 checklist, indicators, alerts (issue 5); dossier alerts on every search view.
@@ -222,8 +252,8 @@ def create_app(
         with contextlib.suppress(asyncio.CancelledError):
             await runner
 
-    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, gauges, lifecycle,
-                                                                        audit_chainer]
+    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, searches_services,
+                                                                        gauges, lifecycle, audit_chainer]
     if settings.role in ("api", "all"):
         contexts.append(event_hub)
         metrics.WORKER_INFO.labels(role="api").set(1)

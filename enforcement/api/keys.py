@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -16,9 +15,6 @@ from enforcement.kernel.settings import Settings
 
 if TYPE_CHECKING:
     from enforcement.cases.registry import CaseService
-    from enforcement.searches.events import EventHub
-    from enforcement.searches.runtime import AgencyRuntime
-    from enforcement.searches.service import SearchService
 
 SETTINGS = web.AppKey("settings", Settings)
 AUDIT = web.AppKey("audit", AuditLog)  # the audit chain: request.app[AUDIT].append(conn, entry) / .record(pool, entry)
@@ -26,9 +22,6 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 DSN = web.AppKey("dsn", str)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 REGISTRY = web.AppKey("registry", Registry)
-RUNTIMES: web.AppKey[Mapping[str, AgencyRuntime]] = web.AppKey("runtimes")
-SEARCHES: web.AppKey[SearchService] = web.AppKey("searches", object)  # type: ignore[arg-type]
-EVENTS: web.AppKey[EventHub] = web.AppKey("events", object)  # type: ignore[arg-type]
 CASES: web.AppKey[CaseService] = web.AppKey("cases", object)  # type: ignore[arg-type]
 EXTRAS = web.AppKey("extras", dict)  # services added by feature modules: name -> object
 
@@ -52,6 +45,6 @@ def request_id_of(request: web.Request) -> str:
 
 
 __all__ = [
-    "ACTOR", "AUDIT", "CASES", "DSN", "EVENTS", "EXTRAS", "HTTP_SESSION", "POOL", "REGISTRY", "REQUEST_ID", "RUNTIMES",
-    "SEARCHES", "SETTINGS", "actor_of", "request_id_of",
+    "ACTOR", "AUDIT", "CASES", "DSN", "EXTRAS", "HTTP_SESSION", "POOL", "REGISTRY", "REQUEST_ID",
+    "SETTINGS", "actor_of", "request_id_of",
 ]

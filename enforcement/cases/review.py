@@ -11,8 +11,8 @@ in the same transaction, raises:
 - ``consumption_breach``: a star-rated hotel stay after a consumption restriction of any case the
   subject is a debtor in; one alert per order and stay, with the stay as evidence.
 
-``DossierFlags.annotate`` puts the same findings into a search's view (``alerts``), computed from
-the search's own records at read time, so the dossier shows them at once.
+``DossierFlags.annotate`` puts the same findings beside a search's typed dossier (``alerts``),
+computed from the search's own records at read time, so the dossier shows them at once.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from enforcement.cases.lifecycle import raise_breach
 from enforcement.cases.requery import PURPOSE
 from enforcement.cases.store import alerts as store
 from enforcement.cases.store import lifecycle as lifecycle_store
-from enforcement.domain.breaches import Breach, RestrictionOrder, Stay, breaches
+from enforcement.domain.breaches import RestrictionOrder, Stay, breach_alert, breaches, stays_in
+from enforcement.domain.dossier import Dossier, DossierAbout, DossierAlert
 from enforcement.kernel import metrics
 
 log = structlog.get_logger(__name__)
@@ -107,37 +108,26 @@ class AnswerReviewer:
 
 
 class DossierFlags:
-    """Adds ``alerts`` to a search's view: breaches of a consumption restriction shown by the
-    search's hotel stays, and new property found by a 终本 re-query."""
+    """Adds alerts to a search's typed dossier: breaches of a consumption restriction shown by
+    the search's hotel stays, and new property found by a 终本 re-query."""
 
     def __init__(self, pool: asyncpg.Pool, property_kinds: Sequence[str]) -> None:
         self.pool = pool
         self.property_kinds = tuple(property_kinds)
 
-    async def annotate(self, search: Any, view: dict[str, Any]) -> list[dict[str, Any]]:
-        sections: dict[str, list[dict[str, Any]]] = view.get("dossier", {}).get("sections", {})
-        flags: list[dict[str, Any]] = []
-        stays = []
-        for entry in sections.get("hotel_stay", []):
-            answer_id = entry["provenance"][0]["answer_id"] if entry.get("provenance") else None
-            stay = Stay.from_record(entry["natural_key"], entry["data"], answer_id=answer_id, search_id=view["id"])
-            if stay is not None and stay.star_rating > 0:
-                stays.append(stay)
+    async def annotate(self, about: DossierAbout, dossier: Dossier) -> list[DossierAlert]:
+        flags: list[DossierAlert] = []
+        stays = stays_in(dossier, str(about.search_id))
         if stays:
             orders = _orders(await lifecycle_store.restriction_orders_of(
-                self.pool, search["subject_kind"], search["subject_id_number"]))
-            flags.extend(_breach_flag(b) for b in breaches(orders, stays))
-        if search["purpose"] == PURPOSE:
-            new = await store.first_seen_in_search(self.pool, search["subject_key"], search["id"], self.property_kinds)
+                self.pool, about.subject_kind, about.subject_id_number))
+            flags.extend(breach_alert(b) for b in breaches(orders, stays))
+        if about.purpose == PURPOSE:
+            new = await store.first_seen_in_search(self.pool, about.subject_key, about.search_id, self.property_kinds)
             if new:
-                flags.append({"kind": "new_property", "message": new_property_message(new),
-                              "case_id": view["case_id"], "evidence": {"assets": new}})
+                flags.append(DossierAlert("new_property", new_property_message(new), about.case_id,
+                                          {"assets": new}))
         return flags
-
-
-def _breach_flag(b: Breach) -> dict[str, Any]:
-    return {"kind": "consumption_breach", "message": b.message(), "case_id": b.order.case_id,
-            "evidence": b.evidence()}
 
 
 __all__ = ["KIND_NAMES", "AnswerReviewer", "DossierFlags", "new_property_message"]

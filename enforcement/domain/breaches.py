@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from enforcement.domain.checklist import COURT_TZ
+from enforcement.domain.dossier import Dossier, DossierAlert
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,4 +113,21 @@ def breaches(orders: Iterable[RestrictionOrder], stays: Iterable[Stay]) -> list[
     return sorted(found, key=lambda b: (b.stay.checked_in_at, b.order.event_id))
 
 
-__all__ = ["Breach", "RestrictionOrder", "Stay", "breaches"]
+def stays_in(dossier: Dossier, search_id: str) -> list[Stay]:
+    """The star-rated hotel stays of a dossier (the only ones that can breach an order), each
+    with the answer that first reported it and the search it was shown in."""
+    found: list[Stay] = []
+    for entry in dossier.sections.get("hotel_stay", ()):
+        answer_id = entry.provenance[0].answer_id if entry.provenance else None
+        stay = Stay.from_record(entry.natural_key, entry.data, answer_id=answer_id, search_id=search_id)
+        if stay is not None and stay.star_rating > 0:
+            found.append(stay)
+    return found
+
+
+def breach_alert(b: Breach) -> DossierAlert:
+    """A breach as the dossier shows it."""
+    return DossierAlert("consumption_breach", b.message(), b.order.case_id, b.evidence())
+
+
+__all__ = ["Breach", "RestrictionOrder", "Stay", "breach_alert", "breaches", "stays_in"]

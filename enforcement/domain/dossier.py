@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from uuid import UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,33 @@ class Dossier:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class DossierAbout:
+    """What a dossier was gathered for: its search, the search's case, subject and purpose."""
+
+    search_id: UUID
+    case_id: int
+    subject_kind: str
+    subject_id_number: str
+    subject_key: str
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class DossierAlert:
+    """Something the judge must see beside a dossier (a breach of a consumption restriction, new
+    property found by a 终本 re-query), with its evidence."""
+
+    kind: str
+    message: Mapping[str, str]
+    case_id: int
+    evidence: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": dict(self.message), "case_id": self.case_id,
+                "evidence": dict(self.evidence)}
+
+
 def merge(observations: Iterable[Observation]) -> Dossier:
     grouped: dict[tuple[str, str], list[Observation]] = defaultdict(list)
     for obs in observations:
@@ -144,4 +172,4 @@ def summarize(kind: str, entries: tuple[DossierEntry, ...]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["Dossier", "DossierEntry", "Observation", "Provenance", "merge", "summarize"]
+__all__ = ["Dossier", "DossierAbout", "DossierAlert", "DossierEntry", "Observation", "Provenance", "merge", "summarize"]

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.sdk.manifest import Manifest
-from enforcement.searches.store.agencies import AgencyCallStats, AgencyStore, SharedBreaker
-from enforcement.searches.store.tasks import TaskStore
+from enforcement.searches.store.agencies import AgencyCallStats, AgencyStoreProtocol, SharedBreaker
+from enforcement.searches.store.tasks import TaskStoreProtocol
 
 DEGRADED_FAILURE_RATIO = 0.2
 DEGRADED_MIN_CALLS = 5
@@ -67,8 +67,8 @@ class AgencyView:
     def __init__(
         self,
         manifests: Mapping[str, Manifest],
-        agencies: AgencyStore,
-        tasks: TaskStore,
+        agencies: AgencyStoreProtocol,
+        tasks: TaskStoreProtocol,
         *,
         liveness_seconds: float = 3.0,
     ) -> None:
@@ -78,6 +78,9 @@ class AgencyView:
         self.liveness_seconds = liveness_seconds
 
     async def list(self) -> dict[str, Any]:
+        """Every agency's health, shared breaker, queue, recent calls and effective policy, as
+        ``GET /api/v1/agencies`` shows them. Who may: checked by the route (any signed-in user but
+        an agency's own account). Raises nothing of its own (a database error propagates)."""
         breakers = await self.agencies.breakers()
         stats = await self.agencies.call_stats(max(self.liveness_seconds, 5.0))
         queues = await self.tasks.counts_by_agency()

@@ -17,22 +17,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from uuid import UUID
-
-import asyncpg
 
 from connectors.sdk.manifest import Manifest
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
-from enforcement.domain.authorization import AccessDenied, CaseAccess, check_search
-from enforcement.domain.errors import DomainError, NotFoundError
+from enforcement.domain.authorization import AccessDenied, check_search
 from enforcement.kernel import metrics
-from enforcement.kernel.audit import AuditLog
-from enforcement.searches.service import PURPOSES, SearchRequest, plan_agencies
-from enforcement.searches.store.batches import BatchStore, NewBatch
-from enforcement.searches.store.searches import NewSearch
+from enforcement.searches.errors import BatchEmpty, BatchInvalid, BatchNotFound
+from enforcement.searches.service import PURPOSES, SearchRequest, notice_number, plan_agencies
+from enforcement.searches.store.batches import BatchRecord, BatchStoreProtocol, NewBatch
+from enforcement.searches.store.searches import CaseForSearch, NewSearch
 
 MAX_REPORTED_ERRORS = 200
 
@@ -58,27 +54,6 @@ class RowError:
         return out
 
 
-class BatchInvalid(DomainError):
-    """Some rows of the bulk search are invalid; nothing was stored."""
-
-    default_zh = "批量查询中有不合格的行，未作任何查询"
-    code = "batch_invalid"
-
-
-class BatchEmpty(DomainError):
-    """The bulk search names no subject."""
-
-    default_zh = "批量查询中没有查询对象"
-    code = "batch_empty"
-
-
-class BatchNotFound(NotFoundError):
-    """No such bulk search."""
-
-    default_zh = "批量查询不存在"
-    code = "batch_not_found"
-
-
 @dataclass(frozen=True, slots=True)
 class BatchAccepted:
     batch_id: UUID
@@ -88,14 +63,21 @@ class BatchAccepted:
 
 
 class BatchService:
-    def __init__(self, pool: asyncpg.Pool, manifests: Mapping[str, Manifest], audit: AuditLog | None = None) -> None:
+    def __init__(self, store: BatchStoreProtocol, manifests: Mapping[str, Manifest]) -> None:
         self.manifests = manifests
-        self.store = BatchStore(pool, audit)
-        self.audit = audit
+        self.store = store
 
     async def submit(
         self, actor: Actor, rows: Sequence[SearchRequest | RowError], *, request_id: str = ""
     ) -> BatchAccepted:
+        """Check every row as a single search would be (set-based) and, if all pass, store the
+        batch whole in one transaction (searches, tasks, one audit record each); the dispatchers
+        work through it afterwards.
+
+        Who may: the judge holding each row's open case, about its debtors (点对点). Raises
+        ``BatchEmpty``; ``AccessDenied`` (``role_cannot_search``) for a role that may not search
+        at all; ``BatchInvalid`` naming every bad row (each row refused by the 点对点 rule is
+        audited on its own). Nothing is stored when it raises."""
         if not rows:
             raise BatchEmpty()
         errors = [r for r in rows if isinstance(r, RowError)]
@@ -128,18 +110,17 @@ class BatchService:
         searches: list[NewSearch] = []
         for _, r in requests:
             case = cases[r.case_id]
-            court = case["court_code"]
+            court = case.court_code
             if r.document_number is None and court not in documents:
-                serial = await self.store.next_document_serial(court)
-                documents[court] = f"（{date.today().year}）{court}执协查{serial:05d}号"
+                documents[court] = notice_number(court, await self.store.next_document_serial(court))
             search_id = uuid.uuid4()
             searches.append(NewSearch(
                 id=search_id, case_id=r.case_id, subject_kind=r.subject.kind, subject_id_number=r.subject.id_number,
                 subject_name=r.subject.name, subject_key=r.subject.key, purpose=r.purpose,
                 requested_by=actor.login, force_fresh=r.force_fresh, request_no=search_id.hex[:20].upper(),
-                case_number=case["case_number"], court_code=court,
-                judge_name=case["judge_name"] or actor.display_name,
-                judge_officer_id=case["judge_officer_id"] or (actor.officer_id or ""),
+                case_number=case.case_number, court_code=court,
+                judge_name=case.judge_name or actor.display_name,
+                judge_officer_id=case.judge_officer_id or (actor.officer_id or ""),
                 document_number=r.document_number or documents[court], agencies=plans[r.subject.kind],
                 batch_id=batch_id, date_from=r.date_from, date_to=r.date_to,
             ))
@@ -152,7 +133,7 @@ class BatchService:
                          "force_fresh": s.force_fresh, "batch_id": str(batch_id), "batch_index": i},
             )
             for i, s in enumerate(searches)
-        ] if self.audit is not None else []
+        ] if self.store.audited else []
         created = await self.store.create(
             NewBatch(batch_id, actor.login, searches[0].purpose, actor.court_code, searches), audit_entries=entries
         )
@@ -162,7 +143,7 @@ class BatchService:
         metrics.BATCH_SUBJECTS.inc(len(searches))
         return BatchAccepted(batch_id, len(searches), created.queued_tasks, created.reused_tasks)
 
-    def _check(self, actor: Actor, i: int, r: SearchRequest, case: asyncpg.Record | None, is_debtor: bool,
+    def _check(self, actor: Actor, i: int, r: SearchRequest, case: CaseForSearch | None, is_debtor: bool,
                covered: bool) -> RowError | None:
         if r.purpose not in PURPOSES:
             return RowError(i, "invalid_purpose", f"purpose must be one of {', '.join(PURPOSES)}",
@@ -171,11 +152,10 @@ class BatchService:
             return RowError(i, "case_not_found", f"Case {r.case_id} does not exist.", f"案件 {r.case_id} 不存在",
                             "case_id")
         try:
-            check_search(actor, CaseAccess(case["id"], case["court_code"], case["judge_login"], case["status"]),
-                         subject_is_debtor=is_debtor)
+            check_search(actor, case.access, subject_is_debtor=is_debtor)
         except AccessDenied as exc:
-            about = (("case_id", case["id"]), ("case_number", case["case_number"]),
-                     ("case_court", case["court_code"]), ("subject_key", r.subject.key), ("purpose", r.purpose))
+            about = (("case_id", case.id), ("case_number", case.case_number),
+                     ("case_court", case.court_code), ("subject_key", r.subject.key), ("purpose", r.purpose))
             return RowError(i, exc.code, exc.message_en, exc.message_zh, denied=True, about=about)
         if not covered:
             return RowError(i, "no_agency", "No connected agency answers for this kind of subject.",
@@ -187,7 +167,7 @@ class BatchService:
         purpose (masked when shown); malformed rows are the caller's mistake, not refusals. True
         when something was recorded."""
         denied = [e for e in errors if e.denied]
-        if self.audit is None or not denied:
+        if not self.store.audited or not denied:
             return False
         entries = [
             AuditEntry(
@@ -199,24 +179,27 @@ class BatchService:
             )
             for e in denied
         ]
-        async with self.store.pool.acquire() as conn:
-            await self.audit.append_many(conn, entries)
+        await self.store.record_refusals(entries)
         for e in denied:
             metrics.ACCESS_DENIED.labels(reason=e.code).inc()
         return True
 
-    async def authorize(self, actor: Actor, batch_id: UUID) -> asyncpg.Record:
+    async def authorize(self, actor: Actor, batch_id: UUID) -> BatchRecord:
+        """The batch, if the actor may read it. Who may: the judge who sent it, or a supervisor of
+        its court. Raises ``BatchNotFound`` and ``AccessDenied`` (``not_batch_owner``)."""
         batch = await self.store.get(batch_id)
         if batch is None:
             raise BatchNotFound()
-        if batch["requested_by"] == actor.login:
+        if batch.requested_by == actor.login:
             return batch
-        if actor.role == "supervisor" and batch["court_code"] and actor.court_code == batch["court_code"]:
+        if actor.role == "supervisor" and batch.court_code and actor.court_code == batch.court_code:
             return batch
         raise AccessDenied("not_batch_owner", "Only the judge who sent a bulk search (or a supervisor of the "
                            "court) may read it.", "仅发起该批量查询的法官或本院院庭长可以查看")
 
     async def progress(self, actor: Actor, batch_id: UUID) -> dict[str, Any]:
+        """A batch's progress: searches completed, tasks by state and by agency. Who may, and what
+        it raises: as ``authorize``."""
         batch = await self.authorize(actor, batch_id)
         counts = await self.store.search_counts(batch_id)
         tasks = await self.store.task_counts(batch_id)
@@ -224,7 +207,7 @@ class BatchService:
         for per_agency in tasks.values():
             for status, n in per_agency.items():
                 by_status[status] = by_status.get(status, 0) + n
-        total, completed = counts["total"], counts["completed"]
+        total, completed = counts.total, counts.completed
         url = f"/api/v1/searches:batch/{batch_id}"
         return {
             "id": str(batch_id),
@@ -232,11 +215,11 @@ class BatchService:
             "total": total,
             "completed": completed,
             "running": total - completed,
-            "purpose": batch["purpose"],
-            "requested_by": batch["requested_by"],
-            "created_at": batch["created_at"].isoformat(),
-            "completed_at": counts["last_completed_at"].isoformat()
-            if completed == total and counts["last_completed_at"] else None,
+            "purpose": batch.purpose,
+            "requested_by": batch.requested_by,
+            "created_at": batch.created_at.isoformat(),
+            "completed_at": counts.last_completed_at.isoformat()
+            if completed == total and counts.last_completed_at else None,
             "tasks": by_status,
             "agencies": tasks,
             "url": url,
@@ -244,9 +227,11 @@ class BatchService:
         }
 
     async def results(self, actor: Actor, batch_id: UUID, *, offset: int = 0, limit: int = 100) -> dict[str, Any]:
+        """A page of per-subject results, in submission order. Who may, and what it raises: as
+        ``authorize``."""
         batch = await self.authorize(actor, batch_id)
         rows = await self.store.results(batch_id, offset, limit)
-        total = int(batch["total"])
+        total = batch.total
         following = offset + limit
         return {
             "id": str(batch_id),
@@ -273,4 +258,4 @@ class BatchService:
         }
 
 
-__all__ = ["BatchAccepted", "BatchEmpty", "BatchInvalid", "BatchNotFound", "BatchService", "RowError"]
+__all__ = ["BatchAccepted", "BatchService", "RowError"]

@@ -33,25 +33,15 @@ from connectors.sdk.types import CallbackAnswer
 from enforcement.domain.json_input import JsonRejected, parse_json
 from enforcement.kernel import metrics
 from enforcement.searches.dispatcher import success_of
+from enforcement.searches.errors import CallbackRefused
 from enforcement.searches.runtime import AgencyRuntime
-from enforcement.searches.store.agencies import AgencyStore
-from enforcement.searches.store.tasks import TERMINAL, Settlement, Success, TaskStore
+from enforcement.searches.store.agencies import AgencyStoreProtocol
+from enforcement.searches.store.tasks import TERMINAL, Settlement, Success, TaskStoreProtocol
 
 log = structlog.get_logger(__name__)
 
 NONCE_MAX_LENGTH = 128
 SIGNATURE_MAX_LENGTH = 256
-
-
-class CallbackRefused(Exception):
-    """A callback the service will not act on, with an HTTP status and a reason in both languages."""
-
-    def __init__(self, status: int, reason: str, message_en: str, message_zh: str) -> None:
-        super().__init__(message_en)
-        self.status = status
-        self.reason = reason
-        self.message_en = message_en
-        self.message_zh = message_zh
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +74,8 @@ class CallbackReceiver:
         self,
         runtimes: Mapping[str, AgencyRuntime],
         secrets: Mapping[str, str],
-        agencies: AgencyStore,
-        tasks: TaskStore,
+        agencies: AgencyStoreProtocol,
+        tasks: TaskStoreProtocol,
         *,
         max_skew_seconds: float = 300.0,
     ) -> None:
@@ -96,6 +86,13 @@ class CallbackReceiver:
         self.max_skew_seconds = max_skew_seconds
 
     async def receive(self, cb: SignedCallback, *, now: float | None = None) -> CallbackReport:
+        """Verify a signed callback and apply its answers in one transaction (the task store's):
+        answers succeed their tasks, refusals reject them, tasks already answered are left alone.
+
+        Who may: the agency itself, by its HMAC signature with its callback secret (no token).
+        Raises ``CallbackRefused`` (its status and reason) for an unknown or unconfigured agency,
+        a missing or wrong signature, a stale timestamp, a replayed nonce, another agency's or an
+        unknown ticket, or a body the connector cannot read; nothing changes then."""
         try:
             report = await self._receive(cb, time.time() if now is None else now)
         except CallbackRefused as exc:
@@ -203,4 +200,4 @@ class CallbackReceiver:
                                   "回调内容无法解析") from exc
 
 
-__all__ = ["CallbackReceiver", "CallbackRefused", "CallbackReport", "SignedCallback"]
+__all__ = ["CallbackReceiver", "CallbackReport", "SignedCallback"]

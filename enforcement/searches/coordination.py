@@ -26,7 +26,7 @@ from enforcement.kernel.db_errors import is_database_unavailable
 from enforcement.kernel.waits import wait_set
 from enforcement.searches.policy import BreakerState
 from enforcement.searches.runtime import AgencyRuntime
-from enforcement.searches.store.agencies import AgencyStore, WorkerAgencyStats
+from enforcement.searches.store.agencies import AgencyStoreProtocol, WorkerAgencyStats
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +37,7 @@ PURGE_EVERY_SECONDS = 60.0
 class Coordinator:
     def __init__(
         self,
-        store: AgencyStore,
+        store: AgencyStoreProtocol,
         runtimes: Mapping[str, AgencyRuntime],
         worker_id: str,
         *,
@@ -56,6 +56,7 @@ class Coordinator:
 
     @property
     def liveness_seconds(self) -> float:
+        """How long a silent dispatcher still counts as alive."""
         return max(self.heartbeat_seconds * LIVENESS_BEATS, 2.0)
 
     async def start(self) -> None:
@@ -67,6 +68,8 @@ class Coordinator:
             self._report(exc)
 
     async def run(self) -> None:
+        """Sync every heartbeat (sooner when a breaker changes) until cancelled; a database away is
+        logged once and retried, never raised."""
         while True:
             await wait_set(self._wake, self.heartbeat_seconds)
             self._wake.clear()
@@ -94,6 +97,9 @@ class Coordinator:
         self._failing = True
 
     async def sync(self) -> None:
+        """One heartbeat: publish our breaker transitions, count the live workers and share the
+        rates, adopt the shared breakers, write our recent calls, purge now and then. Raises what the
+        store raises (``run`` and ``start`` report it)."""
         await self.publish()
         self.live_workers = await self.store.beat(self.worker_id, self.liveness_seconds)
         metrics.LIVE_DISPATCHERS.set(self.live_workers)

@@ -49,16 +49,13 @@ from enforcement.kernel import metrics
 from enforcement.kernel.db_errors import is_database_unavailable
 from enforcement.kernel.waits import wait_set
 from enforcement.searches.coordination import Coordinator
+from enforcement.searches.errors import BreakerOpen
 from enforcement.searches.runtime import AgencyRuntime
-from enforcement.searches.store.agencies import AgencyStore
-from enforcement.searches.store.tasks import ClaimedTask, ClaimWant, Settlement, Success, TaskStore
+from enforcement.searches.store.agencies import AgencyStoreProtocol
+from enforcement.searches.store.tasks import ClaimedTask, ClaimWant, Settlement, Success, TaskStoreProtocol
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-
-
-class BreakerOpen(TransientError):
-    """The agency's circuit breaker is open; the task waits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +122,16 @@ def expired(task: ClaimedTask) -> Settlement:
 class Dispatcher:
     def __init__(
         self,
-        store: TaskStore,
+        store: TaskStoreProtocol,
+        agency_store: AgencyStoreProtocol,
         runtimes: Mapping[str, AgencyRuntime],
         config: DispatcherConfig,
-        agency_store: AgencyStore | None = None,
     ) -> None:
         self.store = store
         self.runtimes = runtimes
         self.config = config
         self.coordinator = Coordinator(
-            agency_store or AgencyStore(store.pool), runtimes, config.worker_id,
+            agency_store, runtimes, config.worker_id,
             heartbeat_seconds=config.heartbeat_seconds,
         )
         self._wake = asyncio.Event()
@@ -151,6 +148,7 @@ class Dispatcher:
     # -- wake-ups ---------------------------------------------------------------------------
 
     def wake(self, _payload: str = "") -> None:
+        """Claim now (a NOTIFY on ``agency_tasks``: new tasks are due)."""
         self._wake.set()
 
     # -- main loops ----------------------------------------------------------------------------
@@ -539,4 +537,4 @@ class Dispatcher:
                 log.warning("expiry_sweep_failed", error=type(exc).__name__)
 
 
-__all__ = ["BreakerOpen", "Dispatcher", "DispatcherConfig", "request_from_task", "retry_delay", "success_of"]
+__all__ = ["Dispatcher", "DispatcherConfig", "request_from_task", "retry_delay", "success_of"]

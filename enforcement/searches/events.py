@@ -15,13 +15,13 @@ from uuid import UUID
 import structlog
 
 from enforcement.kernel.waits import wait_set
-from enforcement.searches.store.searches import SearchEvent, SearchStore
+from enforcement.searches.store.searches import SearchEvent, SearchStoreProtocol
 
 log = structlog.get_logger(__name__)
 
 
 class EventHub:
-    def __init__(self, store: SearchStore) -> None:
+    def __init__(self, store: SearchStoreProtocol) -> None:
         self.store = store
         self._subscribers: dict[UUID, set[asyncio.Queue[SearchEvent]]] = defaultdict(set)
         self._last_id = 0
@@ -31,12 +31,15 @@ class EventHub:
 
     @property
     def subscriber_count(self) -> int:
+        """Streams subscribed now."""
         return sum(len(v) for v in self._subscribers.values())
 
     async def start(self) -> None:
+        """Follow from the newest event: streams replay older ones from the table themselves."""
         self._last_id = await self.store.last_event_id()
 
     def notify(self, _payload: str = "") -> None:
+        """New events were committed (a NOTIFY on ``search_events``): pump them."""
         self._dirty.set()
 
     async def subscribe(self, search_id: UUID) -> asyncio.Queue[SearchEvent]:
@@ -51,6 +54,7 @@ class EventHub:
         return queue
 
     def unsubscribe(self, search_id: UUID, queue: asyncio.Queue[SearchEvent]) -> None:
+        """Forget a stream (it ended or its client went away)."""
         subs = self._subscribers.get(search_id)
         if subs is not None:
             subs.discard(queue)

@@ -106,7 +106,7 @@ async def test_a_submission_writes_search_tasks_events_and_record_and_wakes_ever
                                                                            for a in AGENCIES]
     search = await store.get(new.id)
     assert search is not None
-    assert (search["status"], search["completed_at"], search["document_number"]) == ("running", None,
+    assert (search.status, search.completed_at, search.document_number) == ("running", None,
                                                                                     new.document_number)
     assert [(e["agency"], e["kind"], e["payload"]) for e in await events(pool, new.id)] == [
         (t.agency, "task", {"task_id": t.id, "status": "queued", "reused": False}) for t in tasks]
@@ -144,8 +144,8 @@ async def test_a_search_answered_from_stored_answers_is_completed_at_once_as_bef
     assert [(t.agency, t.status, t.reused, t.answer_id) for t in tasks] == [(a, "succeeded", True, answers[a])
                                                                            for a in AGENCIES]
     search = await store.get(again.id)
-    assert search is not None and search["status"] == "completed"
-    assert search["completed_at"] == search["created_at"]  # at once, in the submission's transaction
+    assert search is not None and search.status == "completed"
+    assert search.completed_at == search.created_at  # at once, in the submission's transaction
     got = await events(pool, again.id)
     assert [(e["agency"], e["kind"]) for e in got] == [(a, "task") for a in AGENCIES] + [(None, "search_completed")]
     done = got[-1]["payload"]
@@ -156,7 +156,7 @@ async def test_a_search_answered_from_stored_answers_is_completed_at_once_as_bef
     async with pool.acquire() as c, c.transaction():
         await submit_search(c, old)
     before = await store.get(old.id)
-    assert before is not None and (before["status"], before["completed_at"]) == ("completed", before["created_at"])
+    assert before is not None and (before.status, before.completed_at) == ("completed", before.created_at)
     old_events = await events(pool, old.id)
     assert [(e["agency"], e["kind"]) for e in old_events] == [(e["agency"], e["kind"]) for e in got]
     assert old_events[-1]["payload"] == {**done, "completed_at": old_events[-1]["payload"]["completed_at"]}
@@ -199,7 +199,7 @@ async def service(db_url: str) -> AsyncIterator[tuple[SearchService, list[str]]]
     async with one.acquire() as c:
         c.add_query_logger(lambda q: statements.append(q.query))
     manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
-    yield SearchService(one, manifests, audit=AUDIT), statements
+    yield SearchService(SearchStore(one, AUDIT), manifests), statements
     await one.close()
 
 

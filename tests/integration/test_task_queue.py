@@ -177,7 +177,7 @@ async def test_retry_waiting_and_terminal_outcomes(pool: asyncpg.Pool) -> None:
     # A callback (no worker) answers the waiting bank ticket; the search is not complete yet.
     found = await store.find_by_ticket("banks", "T-1")
     assert found is not None
-    ok = Success(found["id"], {"k": 1}, datetime.now(UTC), None, [])
+    ok = Success(found.id, {"k": 1}, datetime.now(UTC), None, [])
     assert await store.flush([ok], [], worker_id=None) == []
     await pool.execute("UPDATE agency_task SET due_at = now() WHERE id = $1", claimed["vehicles"].id)
     [retry] = await store.claim("vehicles", "w", 10, 60, 100)

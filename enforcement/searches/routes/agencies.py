@@ -11,26 +11,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from aiohttp import web
 
 from connectors.sdk.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP
 from enforcement.api.auth import REFUSALS, audit_anonymous_refusal
 from enforcement.api.bodies import read_body
 from enforcement.api.errors import Forbidden, PayloadTooLarge
-from enforcement.api.keys import AUDIT, POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
+from enforcement.api.keys import AUDIT, POOL, SETTINGS, actor_of, request_id_of
 from enforcement.api.middleware import error_body
-from enforcement.searches.agency_view import AgencyView
-from enforcement.searches.callbacks import CallbackReceiver, CallbackRefused, SignedCallback
-from enforcement.searches.coordination import LIVENESS_BEATS
-from enforcement.searches.store.agencies import AgencyStore
-from enforcement.searches.store.tasks import TaskStore
+from enforcement.searches.callbacks import SignedCallback
+from enforcement.searches.errors import CallbackRefused
+from enforcement.searches.keys import AGENCY_VIEW, CALLBACKS, RUNTIMES
 
 routes = web.RouteTableDef()
-
-CALLBACKS = web.AppKey("agency_callbacks", CallbackReceiver)
-AGENCY_VIEW = web.AppKey("agency_view", AgencyView)
 
 
 @routes.get("/api/v1/agencies")
@@ -79,22 +72,4 @@ async def _refused(request: web.Request, exc: CallbackRefused, **details: object
     )
 
 
-def setup(app: web.Application) -> None:
-    async def services(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
-        agencies, tasks = AgencyStore(app[POOL]), TaskStore(app[POOL])
-        runtimes = app[RUNTIMES]
-        app[CALLBACKS] = CallbackReceiver(
-            runtimes, settings.callback_secrets, agencies, tasks,
-            max_skew_seconds=settings.callback_max_skew_seconds,
-        )
-        app[AGENCY_VIEW] = AgencyView(
-            {n: rt.manifest for n, rt in runtimes.items()}, agencies, tasks,
-            liveness_seconds=max(settings.heartbeat_seconds * LIVENESS_BEATS, 2.0),
-        )
-        yield
-
-    app.cleanup_ctx.append(services)
-
-
-__all__ = ["AGENCY_VIEW", "CALLBACKS", "routes", "setup"]
+__all__ = ["routes"]

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -19,17 +18,17 @@ from aiohttp import web
 
 from enforcement.api.bodies import NDJSON_TYPES, json_error, read_body
 from enforcement.api.errors import ApiError, BadRequest, PayloadTooLarge
-from enforcement.api.keys import POOL, RUNTIMES, SETTINGS, actor_of, request_id_of
+from enforcement.api.keys import SETTINGS, actor_of, request_id_of
 from enforcement.api.params import path_uuid, query_int
 from enforcement.domain.errors import DomainError
 from enforcement.domain.json_input import JsonRejected, parse_json
-from enforcement.searches.bulk import BatchService, RowError
+from enforcement.searches.bulk import RowError
+from enforcement.searches.keys import BATCHES
 from enforcement.searches.routes.searches import parse_search_request
 from enforcement.searches.service import SearchRequest
 
 routes = web.RouteTableDef()
 
-BATCHES = web.AppKey("search_batches", BatchService)
 RESULTS_MAX_LIMIT = 1000
 
 
@@ -122,15 +121,4 @@ async def get_batch_results(request: web.Request) -> web.Response:
     )
 
 
-def setup(app: web.Application) -> None:
-    async def service(app: web.Application) -> AsyncIterator[None]:
-        from enforcement.api.keys import AUDIT
-
-        manifests = {n: rt.manifest for n, rt in app[RUNTIMES].items()}
-        app[BATCHES] = BatchService(app[POOL], manifests, audit=app.get(AUDIT))
-        yield
-
-    app.cleanup_ctx.append(service)
-
-
-__all__ = ["BATCHES", "parse_row", "routes", "setup"]
+__all__ = ["parse_row", "routes"]

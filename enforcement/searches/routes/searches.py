@@ -12,10 +12,11 @@ from aiohttp import web
 
 from enforcement.api.bodies import read_json
 from enforcement.api.errors import ValidationFailed
-from enforcement.api.keys import EVENTS, SEARCHES, actor_of, request_id_of
+from enforcement.api.keys import actor_of, request_id_of
 from enforcement.api.params import path_uuid
 from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
+from enforcement.searches.keys import EVENTS, SEARCHES
 from enforcement.searches.service import SearchRequest
 
 routes = web.RouteTableDef()
@@ -122,7 +123,7 @@ async def search_events(request: web.Request) -> web.StreamResponse:
                     continue
                 if ev.kind == "search_completed":
                     # Everything before it is committed and visible: send what we missed first.
-                    missed = [e for e in await service.store.events_of(search_id, last_sent)
+                    missed = [e for e in await service.events_of(search_id, last_sent)
                               if e.id not in sent and e.kind != "search_completed"]
                     for m in missed:
                         await write(m)
@@ -136,7 +137,7 @@ async def search_events(request: web.Request) -> web.StreamResponse:
             data = {"agency": ev.agency, **ev.payload, "at": ev.created_at.isoformat()}
             await response.write(_sse(ev.id, ev.kind, data))
 
-        done = await send(await service.store.events_of(search_id, last_sent))
+        done = await send(await service.events_of(search_id, last_sent))
         idle = 0.0
         while not done:
             try:
@@ -149,7 +150,7 @@ async def search_events(request: web.Request) -> web.StreamResponse:
                 idle = 0.0
             except TimeoutError:
                 idle += SSE_IDLE_REPLAY_SECONDS
-                done = await send(await service.store.events_of(search_id, last_sent))
+                done = await send(await service.events_of(search_id, last_sent))
                 if idle >= SSE_HEARTBEAT_SECONDS:
                     await response.write(b": keep-alive\n\n")
                     idle = 0.0

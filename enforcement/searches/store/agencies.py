@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import asyncpg
 
@@ -97,6 +98,25 @@ class TicketHolder:
     status: str
 
 
+class AgencyStoreProtocol(Protocol):
+    """The public surface of ``AgencyStore`` (what the coordinator, the callbacks and the agency
+    view use), for their types and for in-memory fakes."""
+
+    async def ensure_breakers(self, agencies: Sequence[str]) -> None: ...
+    async def open_breaker(self, agency: str, open_seconds: float, worker_id: str,
+                           reason: str | None) -> tuple[str, bool]: ...
+    async def close_breaker(self, agency: str) -> bool: ...
+    async def breakers(self) -> dict[str, SharedBreaker]: ...
+    async def beat(self, worker_id: str, liveness_seconds: float) -> int: ...
+    async def forget(self, worker_id: str) -> None: ...
+    async def live_dispatchers(self, liveness_seconds: float) -> int: ...
+    async def write_stats(self, worker_id: str, stats: Sequence[WorkerAgencyStats]) -> None: ...
+    async def call_stats(self, freshness_seconds: float) -> dict[str, AgencyCallStats]: ...
+    async def purge(self, keep_seconds: float = 3600.0) -> None: ...
+    async def remember_nonce(self, agency: str, nonce: str, remember_seconds: float) -> bool: ...
+    async def ticket_holders(self, tickets: Sequence[str]) -> list[TicketHolder]: ...
+
+
 class AgencyStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -173,6 +193,7 @@ class AgencyStore:
 __all__ = [
     "AgencyCallStats",
     "AgencyStore",
+    "AgencyStoreProtocol",
     "SharedBreaker",
     "TicketHolder",
     "WorkerAgencyStats",

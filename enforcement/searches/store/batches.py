@@ -1,5 +1,8 @@
 """Bulk searches: up to ten thousand searches stored in one transaction, set-based (a handful
 of statements whatever the size), read back as progress and pages of per-subject results.
+
+Callers get frozen values (``CaseForSearch``, ``BatchRecord``, ``BatchCounts``, ``BatchRow``,
+``BatchCreated``); ``BatchStoreProtocol`` is the public surface, for the service and for fakes.
 """
 
 from __future__ import annotations
@@ -7,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -15,7 +18,7 @@ import asyncpg
 from enforcement.domain.audit import AuditEntry
 from enforcement.kernel.audit import AuditLog
 from enforcement.kernel.queries import Q
-from enforcement.searches.store.searches import NewSearch
+from enforcement.searches.store.searches import CaseForSearch, NewSearch
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +64,67 @@ class BatchRow:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    """One stored bulk search."""
+
+    id: UUID
+    requested_by: str
+    purpose: str
+    total: int
+    court_code: str | None
+    force_fresh: bool
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> BatchRecord:
+        return cls(id=row["id"], requested_by=row["requested_by"], purpose=row["purpose"], total=int(row["total"]),
+                   court_code=row["court_code"], force_fresh=bool(row["force_fresh"]), created_at=row["created_at"])
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCounts:
+    """How many searches of a batch there are, how many completed, and when the last one did."""
+
+    total: int
+    completed: int
+    last_completed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> BatchCounts:
+        return cls(int(row["total"]), int(row["completed"]), row["last_completed_at"])
+
+
+class BatchStoreProtocol(Protocol):
+    """The public surface of ``BatchStore`` (what ``BatchService`` uses)."""
+
+    @property
+    def audited(self) -> bool: ...
+    async def cases(self, case_ids: Sequence[int]) -> dict[int, CaseForSearch]: ...
+    async def debtor_rows(self, rows: Sequence[tuple[int, int, str, str]]) -> set[int]: ...
+    async def next_document_serial(self, court_code: str) -> int: ...
+    async def create(self, batch: NewBatch, *, audit_entries: Sequence[AuditEntry] = ()) -> BatchCreated: ...
+    async def record_refusals(self, entries: Sequence[AuditEntry]) -> None: ...
+    async def get(self, batch_id: UUID) -> BatchRecord | None: ...
+    async def search_counts(self, batch_id: UUID) -> BatchCounts: ...
+    async def task_counts(self, batch_id: UUID) -> dict[str, dict[str, int]]: ...
+    async def results(self, batch_id: UUID, offset: int, limit: int) -> list[BatchRow]: ...
+
+
 class BatchStore:
     def __init__(self, pool: asyncpg.Pool, audit: AuditLog | None = None) -> None:
         self.pool = pool
         self.audit = audit
 
-    async def cases(self, case_ids: Sequence[int]) -> dict[int, asyncpg.Record]:
+    @property
+    def audited(self) -> bool:
+        """Whether the store writes audit records (it was given the audit log)."""
+        return self.audit is not None
+
+    async def cases(self, case_ids: Sequence[int]) -> dict[int, CaseForSearch]:
+        """The cases named, by id, with their judge's name and officer id (missing ones absent)."""
         rows = await self.pool.fetch(Q.batch_cases, list(set(case_ids)))
-        return {r["id"]: r for r in rows}
+        return {int(r["id"]): CaseForSearch.from_row(r) for r in rows}
 
     async def debtor_rows(self, rows: Sequence[tuple[int, int, str, str]]) -> set[int]:
         """Of (row, case id, kind, id number), the rows whose subject is a debtor of the case."""
@@ -123,13 +179,22 @@ class BatchStore:
                 await self.audit.append_many(conn, audit_entries)
         return BatchCreated(created_at, queued, reused, len(done))
 
-    async def get(self, batch_id: UUID) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(Q.get_search_batch, batch_id)
+    async def record_refusals(self, entries: Sequence[AuditEntry]) -> None:
+        """The refusal records of a refused batch, in one statement (its own transaction); nothing
+        when the store has no audit log."""
+        if self.audit is None or not entries:
+            return
+        async with self.pool.acquire() as conn:
+            await self.audit.append_many(conn, entries)
 
-    async def search_counts(self, batch_id: UUID) -> asyncpg.Record:
+    async def get(self, batch_id: UUID) -> BatchRecord | None:
+        row = await self.pool.fetchrow(Q.get_search_batch, batch_id)
+        return None if row is None else BatchRecord.from_row(row)
+
+    async def search_counts(self, batch_id: UUID) -> BatchCounts:
         row = await self.pool.fetchrow(Q.batch_search_counts, batch_id)
         assert row is not None
-        return row
+        return BatchCounts.from_row(row)
 
     async def task_counts(self, batch_id: UUID) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -141,4 +206,4 @@ class BatchStore:
         return [BatchRow.from_row(r) for r in await self.pool.fetch(Q.batch_results, batch_id, offset, limit)]
 
 
-__all__ = ["BatchCreated", "BatchRow", "BatchStore", "NewBatch"]
+__all__ = ["BatchCounts", "BatchCreated", "BatchRecord", "BatchRow", "BatchStore", "BatchStoreProtocol", "NewBatch"]

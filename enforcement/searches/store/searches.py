@@ -4,20 +4,25 @@ its 协助查询通知书 serial.
 
 A judge's submission (``SearchStore.create``) is ONE statement (``submit_search``): the search,
 its tasks, their events, its audit record and the notifications, in the statement's own
-transaction, or inside a caller's (a system search made along with other work).
+transaction, or inside a caller's (``create_in``: a system search made along with other work).
+
+Callers get frozen values (``CaseForSearch``, ``SearchRecord``, ``SearchTask``, ``AssetRow``,
+``SearchEvent``, ``CreatedTask``), never driver rows. ``SearchStoreProtocol`` is the store's public
+surface, for the service's type and for in-memory fakes in unit tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
 
 from enforcement.domain.audit import AuditEntry
+from enforcement.domain.authorization import CaseAccess
 from enforcement.kernel import metrics
 from enforcement.kernel.audit import AuditLog, Conn
 from enforcement.kernel.queries import Q
@@ -99,6 +104,132 @@ def _task(r: asyncpg.Record) -> CreatedTask:
     return CreatedTask(r["id"], r["agency"], r["status"], r["reused"], r["answer_id"])
 
 
+@dataclass(frozen=True, slots=True)
+class CaseForSearch:
+    """The case a search is made for, with its judge; from a submission's lookup, also whether
+    the subject is one of its debtors and the notice serial taken with it (None if none was)."""
+
+    id: int
+    case_number: str
+    court_code: str
+    status: str
+    judge_login: str | None
+    judge_name: str | None
+    judge_officer_id: str
+    is_debtor: bool = False
+    serial: int | None = None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> CaseForSearch:
+        return cls(
+            id=int(row["id"]), case_number=row["case_number"], court_code=row["court_code"], status=row["status"],
+            judge_login=row["judge_login"], judge_name=row["judge_name"],
+            judge_officer_id=row["judge_officer_id"] or "",
+            is_debtor=bool(row.get("is_debtor", False)),
+            serial=None if row.get("serial") is None else int(row["serial"]),
+        )
+
+    @property
+    def access(self) -> CaseAccess:
+        """What the authorization rules need to know of the case."""
+        return CaseAccess(self.id, self.court_code, self.judge_login, self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRecord:
+    """One stored search."""
+
+    id: UUID
+    case_id: int
+    batch_id: UUID | None
+    subject_kind: str
+    subject_id_number: str
+    subject_name: str
+    subject_key: str
+    purpose: str
+    requested_by: str
+    force_fresh: bool
+    request_no: str
+    case_number: str
+    court_code: str
+    judge_name: str
+    judge_officer_id: str
+    document_number: str
+    date_from: date | None
+    date_to: date | None
+    status: str
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> SearchRecord:
+        return cls(
+            id=row["id"], case_id=int(row["case_id"]), batch_id=row["batch_id"], subject_kind=row["subject_kind"],
+            subject_id_number=row["subject_id_number"], subject_name=row["subject_name"],
+            subject_key=row["subject_key"], purpose=row["purpose"], requested_by=row["requested_by"],
+            force_fresh=bool(row["force_fresh"]), request_no=row["request_no"], case_number=row["case_number"],
+            court_code=row["court_code"], judge_name=row["judge_name"], judge_officer_id=row["judge_officer_id"],
+            document_number=row["document_number"], date_from=row["date_from"], date_to=row["date_to"],
+            status=row["status"], created_at=row["created_at"], completed_at=row["completed_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTask:
+    """One agency task of a search, with its answer's time and, when reused, the search first answered."""
+
+    id: int
+    agency: str
+    status: str
+    attempts: int
+    reused: bool
+    error_code: str | None
+    error_message: str | None
+    has_ticket: bool
+    created_at: datetime
+    finished_at: datetime | None
+    deadline_at: datetime
+    answer_id: int | None
+    answered_at: datetime | None
+    record_count: int | None
+    answer_search_id: UUID | None
+    agency_reference: str | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> SearchTask:
+        return cls(
+            id=int(row["id"]), agency=row["agency"], status=row["status"], attempts=int(row["attempts"]),
+            reused=bool(row["reused"]), error_code=row["error_code"], error_message=row["error_message"],
+            has_ticket=bool(row["has_ticket"]), created_at=row["created_at"], finished_at=row["finished_at"],
+            deadline_at=row["deadline_at"], answer_id=row["answer_id"], answered_at=row["answered_at"],
+            record_count=row["record_count"], answer_search_id=row["answer_search_id"],
+            agency_reference=row["agency_reference"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRow:
+    """One asset record behind a search's answers, with its provenance and first sighting."""
+
+    agency: str
+    kind: str
+    natural_key: str
+    data: Mapping[str, Any]
+    answer_id: int
+    answered_at: datetime
+    reused: bool
+    is_new: bool
+    first_seen_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> AssetRow:
+        return cls(
+            agency=row["agency"], kind=row["kind"], natural_key=row["natural_key"], data=row["data"],
+            answer_id=int(row["answer_id"]), answered_at=row["answered_at"], reused=bool(row["reused"]),
+            is_new=bool(row["is_new"]), first_seen_at=row["first_seen_at"],
+        )
+
+
 async def submit_search(conn: Conn | asyncpg.Pool, new: NewSearch, audit: AuditLog | None = None,
                         audit_entry: AuditEntry | None = None) -> list[CreatedTask]:
     """Insert the search, its tasks and events, and its audit record, in ONE statement (its own
@@ -118,14 +249,28 @@ async def submit_search(conn: Conn | asyncpg.Pool, new: NewSearch, audit: AuditL
     return [_task(r) for r in rows if r["id"] is not None]
 
 
-async def case_for_search(conn: Conn | asyncpg.Pool, case_id: int) -> asyncpg.Record | None:
-    """The case with its judge's name and officer id, and its status; None if there is none."""
-    return await conn.fetchrow(Q.get_case_for_search, case_id)
+class SearchStoreProtocol(Protocol):
+    """The public surface of ``SearchStore`` (what ``SearchService`` and ``EventHub`` use)."""
 
-
-async def next_document_serial(conn: Conn | asyncpg.Pool, court_code: str) -> int:
-    """The court's next 协助查询通知书 serial this year (consumed, whatever the caller does next)."""
-    return int(await conn.fetchval(Q.next_document_serial, court_code))
+    @property
+    def audited(self) -> bool: ...
+    async def create(self, new: NewSearch, *, audit_entry: AuditEntry | None = None) -> list[CreatedTask]: ...
+    async def create_in(self, conn: Conn, new: NewSearch, *,
+                        audit_entry: AuditEntry | None = None) -> list[CreatedTask]: ...
+    async def case_for_search(self, case_id: int) -> CaseForSearch | None: ...
+    async def case_in(self, conn: Conn, case_id: int) -> CaseForSearch | None: ...
+    async def case_for_submission(self, case_id: int, subject_kind: str, id_number: str, *, actor_login: str,
+                                  actor_role: str, take_serial: bool) -> CaseForSearch | None: ...
+    async def next_document_serial(self, court_code: str) -> int: ...
+    async def next_document_serial_in(self, conn: Conn, court_code: str) -> int: ...
+    async def record_read(self, entry: AuditEntry) -> None: ...
+    async def get(self, search_id: UUID) -> SearchRecord | None: ...
+    async def tasks(self, search_id: UUID) -> list[SearchTask]: ...
+    async def records(self, search_id: UUID) -> list[AssetRow]: ...
+    async def previous_search_at(self, subject_key: str, before: datetime) -> datetime | None: ...
+    async def events_after(self, last_id: int, limit: int = 1000) -> list[SearchEvent]: ...
+    async def events_of(self, search_id: UUID, after: int = 0) -> list[SearchEvent]: ...
+    async def last_event_id(self) -> int: ...
 
 
 class SearchStore:
@@ -133,39 +278,72 @@ class SearchStore:
         self.pool = pool
         self.audit = audit
 
+    @property
+    def audited(self) -> bool:
+        """Whether the store writes audit records (it was given the audit log)."""
+        return self.audit is not None
+
     async def create(self, new: NewSearch, *, audit_entry: AuditEntry | None = None) -> list[CreatedTask]:
         """``submit_search`` on the pool: one statement, its own transaction."""
         if audit_entry is not None and self.audit is None:
             raise ValueError("an audit entry needs a SearchStore built with the audit log")
         return await submit_search(self.pool, new, self.audit, audit_entry)
 
-    async def case_for_search(self, case_id: int) -> asyncpg.Record | None:
-        return await case_for_search(self.pool, case_id)
+    async def create_in(self, conn: Conn, new: NewSearch, *,
+                        audit_entry: AuditEntry | None = None) -> list[CreatedTask]:
+        """``submit_search`` inside the caller's transaction (``conn`` holds it)."""
+        if audit_entry is not None and self.audit is None:
+            raise ValueError("an audit entry needs a SearchStore built with the audit log")
+        return await submit_search(conn, new, self.audit, audit_entry)
+
+    async def case_for_search(self, case_id: int) -> CaseForSearch | None:
+        """The case with its judge's name and officer id, and its status; None if there is none."""
+        return await self.case_in(self.pool, case_id)
+
+    async def case_in(self, conn: Conn | asyncpg.Pool, case_id: int) -> CaseForSearch | None:
+        """``case_for_search`` inside the caller's transaction."""
+        row = await conn.fetchrow(Q.get_case_for_search, case_id)
+        return None if row is None else CaseForSearch.from_row(row)
 
     async def case_for_submission(self, case_id: int, subject_kind: str, id_number: str, *, actor_login: str,
-                                  actor_role: str, take_serial: bool) -> asyncpg.Record | None:
+                                  actor_role: str, take_serial: bool) -> CaseForSearch | None:
         """The case (None if there is none), its judge, whether the subject is one of its debtors
         (``is_debtor``), and, when ``take_serial``, the court's next 协助查询通知书 serial
         (``serial``) in the same statement, taken only if the search is allowed (the rule of
         ``domain.authorization.check_search``, mirrored in SQL): a refusal consumes no number.
         ``serial`` is None when none was taken; the caller still applies ``check_search``."""
-        return await self.pool.fetchrow(Q.case_for_search_with_serial, case_id, subject_kind, id_number,
-                                        actor_login, actor_role, take_serial)
+        row = await self.pool.fetchrow(Q.case_for_search_with_serial, case_id, subject_kind, id_number,
+                                       actor_login, actor_role, take_serial)
+        return None if row is None else CaseForSearch.from_row(row)
 
     async def next_document_serial(self, court_code: str) -> int:
-        return await next_document_serial(self.pool, court_code)
+        """The court's next 协助查询通知书 serial this year (consumed, whatever the caller does next)."""
+        return await self.next_document_serial_in(self.pool, court_code)
 
-    async def get(self, search_id: UUID) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(Q.get_search, search_id)
+    async def next_document_serial_in(self, conn: Conn | asyncpg.Pool, court_code: str) -> int:
+        """``next_document_serial`` inside the caller's transaction."""
+        return int(await conn.fetchval(Q.next_document_serial, court_code))
 
-    async def tasks(self, search_id: UUID) -> list[asyncpg.Record]:
-        return list(await self.pool.fetch(Q.get_search_tasks, search_id))
+    async def record_read(self, entry: AuditEntry) -> None:
+        """Write the audit record of a read on its own (one statement, its own transaction); nothing
+        when the store has no audit log."""
+        if self.audit is not None:
+            await self.audit.record(self.pool, entry)
 
-    async def records(self, search_id: UUID) -> list[asyncpg.Record]:
-        return list(await self.pool.fetch(Q.get_search_records, search_id))
+    async def get(self, search_id: UUID) -> SearchRecord | None:
+        row = await self.pool.fetchrow(Q.get_search, search_id)
+        return None if row is None else SearchRecord.from_row(row)
 
-    async def previous_search(self, subject_key: str, before: datetime) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(Q.previous_search_of_subject, subject_key, before)
+    async def tasks(self, search_id: UUID) -> list[SearchTask]:
+        return [SearchTask.from_row(r) for r in await self.pool.fetch(Q.get_search_tasks, search_id)]
+
+    async def records(self, search_id: UUID) -> list[AssetRow]:
+        return [AssetRow.from_row(r) for r in await self.pool.fetch(Q.get_search_records, search_id)]
+
+    async def previous_search_at(self, subject_key: str, before: datetime) -> datetime | None:
+        """When the subject was last searched before ``before``; None if never."""
+        row = await self.pool.fetchrow(Q.previous_search_of_subject, subject_key, before)
+        return None if row is None else row["created_at"]
 
     async def events_after(self, last_id: int, limit: int = 1000) -> list[SearchEvent]:
         return [SearchEvent.from_row(r) for r in await self.pool.fetch(Q.events_after, last_id, limit)]
@@ -180,11 +358,14 @@ class SearchStore:
 
 __all__ = [
     "AgencyPlan",
+    "AssetRow",
+    "CaseForSearch",
     "CreatedTask",
     "NewSearch",
     "SearchEvent",
+    "SearchRecord",
     "SearchStore",
-    "case_for_search",
-    "next_document_serial",
+    "SearchStoreProtocol",
+    "SearchTask",
     "submit_search",
 ]

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -101,6 +101,32 @@ class ClaimWant:
     limit: int
     agency_limit: int
     half_open_calls: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TicketedTask:
+    """The task holding an agency's ticket."""
+
+    id: int
+    search_id: UUID
+    status: str
+
+
+class TaskStoreProtocol(Protocol):
+    """The public surface of ``TaskStore`` (what the dispatcher, the callbacks and the agency view
+    use), for their types and for in-memory fakes."""
+
+    async def claim(self, agency: str, worker_id: str, limit: int, lease_seconds: float, agency_limit: int, *,
+                    which: str = "any", call_group: UUID | None = None,
+                    half_open_calls: int = 1) -> list[ClaimedTask]: ...
+    async def claim_many(self, wants: Sequence[ClaimWant], worker_id: str, lease_seconds: float,
+                         total: int) -> list[ClaimedTask]: ...
+    async def oldest_due(self, agency: str, up_to: int = 10_000) -> tuple[float, int]: ...
+    async def flush(self, successes: Sequence[Success], settlements: Sequence[Settlement], *,
+                    worker_id: str | None) -> list[UUID]: ...
+    async def expire_overdue(self, limit: int = 1000) -> list[UUID]: ...
+    async def release_forgotten(self, worker_id: str, held: Sequence[int], older_than_seconds: float) -> int: ...
+    async def counts_by_agency(self) -> dict[str, dict[str, tuple[int, float]]]: ...
 
 
 class TaskStore:
@@ -235,8 +261,9 @@ class TaskStore:
         rows = await self.pool.fetch(Q.release_forgotten_leases, worker_id, list(held), older_than_seconds)
         return len(rows)
 
-    async def find_by_ticket(self, agency: str, ticket: str) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(Q.find_task_by_ticket, agency, ticket)
+    async def find_by_ticket(self, agency: str, ticket: str) -> TicketedTask | None:
+        row = await self.pool.fetchrow(Q.find_task_by_ticket, agency, ticket)
+        return None if row is None else TicketedTask(int(row["id"]), row["search_id"], row["status"])
 
     async def counts_by_agency(self) -> dict[str, dict[str, tuple[int, float]]]:
         out: dict[str, dict[str, tuple[int, float]]] = {}
@@ -245,4 +272,14 @@ class TaskStore:
         return out
 
 
-__all__ = ["TERMINAL", "ClaimWant", "ClaimedTask", "Settlement", "Success", "TaskStore", "one_outcome_per_task"]
+__all__ = [
+    "TERMINAL",
+    "ClaimWant",
+    "ClaimedTask",
+    "Settlement",
+    "Success",
+    "TaskStore",
+    "TaskStoreProtocol",
+    "TicketedTask",
+    "one_outcome_per_task",
+]

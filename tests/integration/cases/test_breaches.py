@@ -13,6 +13,7 @@ from connectors.sdk.registry import Registry
 from enforcement.cases.review import AnswerReviewer, DossierFlags
 from enforcement.domain.subjects import Subject
 from enforcement.searches.service import SearchRequest, SearchService
+from enforcement.searches.store.searches import SearchStore
 from enforcement.searches.store.tasks import Success, TaskStore
 from tests.integration.cases.helpers import JUDGE_A, World, make_world
 
@@ -45,7 +46,7 @@ async def search_with_hotels(w: World, searches: SearchService, case_id: int, st
 
 def searches_of(w: World) -> SearchService:
     manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
-    service = SearchService(w.pool, manifests)
+    service = SearchService(SearchStore(w.pool), manifests)
     service.annotators.append(DossierFlags(w.pool, PROPERTY).annotate)
     return service
 

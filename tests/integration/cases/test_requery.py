@@ -20,6 +20,7 @@ from enforcement.cases.requery import RequeryConfig, RequeryScheduler
 from enforcement.cases.review import AnswerReviewer
 from enforcement.domain.subjects import Subject
 from enforcement.searches.service import SearchRequest, SearchService
+from enforcement.searches.store.searches import SearchStore
 from enforcement.searches.store.tasks import Success, TaskStore
 from tests.integration.cases.helpers import JUDGE_A, World, make_world
 
@@ -39,7 +40,7 @@ class Clock:
 
 def services(w: World, clock: Callable[[], datetime]) -> tuple[SearchService, RequeryScheduler, AnswerReviewer]:
     manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
-    searches = SearchService(w.pool, manifests, audit=w.audit)
+    searches = SearchService(SearchStore(w.pool, w.audit), manifests)
     return searches, RequeryScheduler(w.pool, searches, RequeryConfig(), now=clock), AnswerReviewer(w.pool, PROPERTY)
 
 

@@ -1,0 +1,239 @@
+"""The dispatcher against in-memory stores and a scripted connector: claim -> call -> outcome
+flush, retries in-process and back to the queue, the breaker (and its publication to the shared
+store), the deadline, batches, and flushes kept while the database is away."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from connectors.sdk.errors import AuthError, RejectedError, TransientError
+from connectors.sdk.manifest import BreakerPolicy, Manifest, RetryPolicy
+from connectors.sdk.protocol import ConnectorSpec
+from connectors.sdk.types import AgencyRequest, AgencyResult, CallbackAnswer, ItemOutcome, Outcome, Pending, Rejected
+from enforcement.searches.dispatcher import Dispatcher, DispatcherConfig
+from enforcement.searches.policy import BreakerState, CircuitBreaker, RateLimiter
+from enforcement.searches.runtime import AgencyRuntime
+from enforcement.searches.store.tasks import ClaimedTask
+from tests.unit.searches.fakes import FakeAgencyStore, FakeTaskStore, claimed, manifests
+
+Step = Outcome | Exception
+
+
+class Scripted:
+    """A connector answering from a script, one step per call (the last step repeats)."""
+
+    def __init__(self, *steps: Step, batch: Sequence[ItemOutcome] = ()) -> None:
+        self.steps = list(steps)
+        self.batch = list(batch)
+        self.requests: list[AgencyRequest] = []
+        self.polls: list[str] = []
+        self.batches: list[list[AgencyRequest]] = []
+
+    def _next(self) -> Outcome:
+        step = self.steps.pop(0) if len(self.steps) > 1 else self.steps[0]
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+    async def check(self) -> None:
+        return None
+
+    async def search(self, request: AgencyRequest) -> Outcome:
+        self.requests.append(request)
+        return self._next()
+
+    async def poll(self, ticket: str) -> Outcome:
+        self.polls.append(ticket)
+        return self._next()
+
+    async def search_batch(self, requests: Sequence[AgencyRequest]) -> Sequence[ItemOutcome]:
+        self.batches.append(list(requests))
+        return self.batch
+
+    def parse_callback(self, body: Mapping[str, Any]) -> Sequence[CallbackAnswer]:
+        return []
+
+
+def answer(**raw: Any) -> AgencyResult:
+    return AgencyResult(records=(), raw=raw, answered_at=datetime.now(UTC), agency_reference="REF-1")
+
+
+def runtime(name: str, connector: Scripted, *, attempts: int = 3, min_calls: int = 100) -> AgencyRuntime:
+    m: Manifest = manifests(name)[name]
+    policy = replace(m.policy, rate_per_second=10_000.0, retry=RetryPolicy(attempts, 0.001, 0.002),
+                     breaker=BreakerPolicy(min_calls, 0.5, 30.0, 1))
+    m = replace(m, policy=policy)
+    return AgencyRuntime(spec=ConnectorSpec(m, lambda _c, _s: connector),  # type: ignore[arg-type,return-value]
+                         manifest=m, connector=connector,  # type: ignore[arg-type]
+                         breaker=CircuitBreaker(name, policy.breaker), limiter=RateLimiter(policy.rate_per_second))
+
+
+CONFIG = DispatcherConfig(worker_id="w-1", idle_poll_seconds=0.01, expiry_sweep_seconds=0.05,
+                          heartbeat_seconds=0.02, lease_seconds=30.0)
+
+
+async def run_until(tasks: FakeTaskStore, agencies: FakeAgencyStore, runtimes: Mapping[str, AgencyRuntime],
+                    done: Callable[[], bool], *, config: DispatcherConfig = CONFIG) -> Dispatcher:
+    dispatcher = Dispatcher(tasks, agencies, runtimes, config)
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        async with asyncio.timeout(5):
+            while not done():
+                await asyncio.sleep(0.005)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    return dispatcher
+
+
+def vehicles(task: ClaimedTask, connector: Scripted, **kw: Any) -> tuple[FakeTaskStore, dict[str, AgencyRuntime]]:
+    return FakeTaskStore({"vehicles": [task]}), {"vehicles": runtime("vehicles", connector, **kw)}
+
+
+async def test_a_claimed_task_is_called_once_and_its_answer_flushed_under_this_worker() -> None:
+    connector = Scripted(answer(plates=1))
+    tasks, runtimes = vehicles(claimed(7, "vehicles"), connector)
+    await run_until(tasks, FakeAgencyStore(), runtimes, lambda: bool(tasks.flushes))
+    [request] = connector.requests
+    assert (request.request_no, request.idempotency_key, request.subject.name) == ("R7-vehicles", "7:vehicles",
+                                                                                   "张三")
+    [(successes, settlements, worker)] = tasks.flushes
+    assert worker == "w-1" and settlements == []
+    [s] = successes
+    assert (s.task_id, s.raw, s.agency_reference, list(s.records)) == (7, {"plates": 1}, "REF-1", [])
+
+
+async def test_transient_errors_are_retried_in_process_then_answered() -> None:
+    connector = Scripted(TransientError(code="busy"), TransientError(code="busy"), answer(ok=True))
+    tasks, runtimes = vehicles(claimed(1, "vehicles"), connector, attempts=3)
+    await run_until(tasks, FakeAgencyStore(), runtimes, lambda: bool(tasks.flushes))
+    assert len(connector.requests) == 3
+    assert [s.task_id for s in tasks.successes] == [1] and tasks.settlements == []
+
+
+async def test_a_task_still_failing_after_its_attempts_goes_back_to_the_queue_for_later() -> None:
+    connector = Scripted(TransientError(code="busy"))
+    tasks, runtimes = vehicles(claimed(1, "vehicles", attempts=1), connector, attempts=2)
+    await run_until(tasks, FakeAgencyStore(), runtimes, lambda: bool(tasks.flushes))
+    assert len(connector.requests) == 2
+    [s] = tasks.settlements
+    assert (s.outcome, s.error_code) == ("retry", "busy") and s.delay_seconds > 0
+
+
+async def test_a_retry_after_longer_than_the_lease_allows_goes_back_to_the_queue_at_once() -> None:
+    connector = Scripted(TransientError(code="busy", retry_after=7.0))
+    tasks, runtimes = vehicles(claimed(1, "vehicles", attempts=1), connector, attempts=3)
+    await run_until(tasks, FakeAgencyStore(), runtimes, lambda: bool(tasks.flushes),
+                    config=replace(CONFIG, lease_seconds=3.0))
+    assert len(connector.requests) == 1  # no in-process wait beyond a third of the lease
+    [s] = tasks.settlements
+    assert (s.outcome, s.error_code) == ("retry", "busy")
+    assert s.delay_seconds >= 7.0  # the agency's Retry-After is honoured
+
+
+async def test_a_retry_that_would_land_after_the_deadline_ends_the_task_as_expired() -> None:
+    connector = Scripted(TransientError(code="busy", retry_after=600.0))
+    tasks, runtimes = vehicles(claimed(1, "vehicles", deadline_in=60), connector, attempts=1)
+    await run_until(tasks, FakeAgencyStore(), runtimes, lambda: bool(tasks.flushes))
+    [s] = tasks.settlements
+    assert (s.outcome, s.error_code) == ("expired", "busy")
+
+
+@pytest.mark.parametrize(("error", "outcome", "code"), [
+    (RejectedError("缺少文书号", code="40001"), "rejected", "40001"),
+    (AuthError("bad key", code="401"), "failed", "auth"),
+])
+async def test_a_refusal_or_an_auth_failure_ends_the_task_without_retrying(
+    error: Exception, outcome: str, code: str
+) -> None:
+    connector = Scripted(error)
+    tasks, runtimes = vehicles(claimed(1, "vehicles"), connector, attempts=3)
+    await run_until(tasks, FakeAgencyStore(), runtimes, lambda: bool(tasks.flushes))
+    assert len(connector.requests) == 1
+    [s] = tasks.settlements
+    assert (s.outcome, s.error_code) == (outcome, code)
+    assert runtimes["vehicles"].auth_failed is (outcome == "failed")
+
+
+async def test_a_task_claimed_past_its_deadline_is_expired_without_calling_the_agency() -> None:
+    connector = Scripted(answer())
+    tasks, runtimes = vehicles(claimed(1, "vehicles", deadline_in=-1, last_error="busy"), connector)
+    await run_until(tasks, FakeAgencyStore(), runtimes, lambda: bool(tasks.flushes))
+    assert connector.requests == []
+    [s] = tasks.settlements
+    assert (s.outcome, s.error_code) == ("expired", "deadline") and "busy" in (s.error_message or "")
+
+
+async def test_a_pending_answer_waits_with_its_ticket_and_a_held_ticket_is_polled() -> None:
+    connector = Scripted(Pending("T-9", poll_after_seconds=4.0))
+    tasks, runtimes = vehicles(claimed(1, "vehicles", ticket="T-8"), connector)
+    await run_until(tasks, FakeAgencyStore(), runtimes, lambda: bool(tasks.flushes))
+    assert connector.polls == ["T-8"] and connector.requests == []
+    [s] = tasks.settlements
+    assert (s.outcome, s.ticket, s.delay_seconds) == ("waiting", "T-9", 4.0)
+
+
+async def test_the_breaker_opens_on_failures_stops_the_calls_and_is_published_to_the_shared_store() -> None:
+    connector = Scripted(TransientError(code="down"))
+    tasks, runtimes = vehicles(claimed(1, "vehicles"), connector, attempts=5, min_calls=2)
+    shared = FakeAgencyStore()
+    await run_until(tasks, shared, runtimes,
+                    lambda: bool(tasks.flushes) and shared.shared.get("vehicles") is not None
+                    and shared.shared["vehicles"].state == "open")
+    assert len(connector.requests) == 2  # the breaker opened after two failures: no third call
+    assert runtimes["vehicles"].breaker.state is BreakerState.OPEN
+    [s] = tasks.settlements
+    assert (s.outcome, s.error_code) == ("retry", "breaker_open")
+    assert s.delay_seconds >= 0.5
+    assert shared.shared["vehicles"].opened_by == "w-1" and shared.shared["vehicles"].reason == "down"
+
+
+async def test_an_open_shared_breaker_is_adopted_and_nothing_is_claimed_for_that_agency() -> None:
+    connector = Scripted(answer())
+    tasks, runtimes = vehicles(claimed(1, "vehicles"), connector)
+    shared = FakeAgencyStore()
+    await shared.open_breaker("vehicles", 60.0, "w-2", "down")
+    dispatcher = await run_until(tasks, shared, runtimes, lambda: "w-1" in shared.alive)
+    await asyncio.sleep(0)
+    assert runtimes["vehicles"].breaker.state is BreakerState.OPEN
+    assert connector.requests == [] and tasks.flushes == []
+    assert len(tasks.due["vehicles"]) == 1  # never claimed
+    assert dispatcher.coordinator.live_workers == 1
+
+
+async def test_a_batch_capable_agency_gets_the_due_subjects_in_one_call_and_each_its_outcome() -> None:
+    connector = Scripted(answer(), batch=[answer(n=1), Rejected("查无此人", code="404"), Pending("T-1")])
+    due = [claimed(i, "banks") for i in (1, 2, 3)]
+    tasks = FakeTaskStore({"banks": due})
+    runtimes = {"banks": runtime("banks", connector)}
+    await run_until(tasks, FakeAgencyStore(), runtimes,
+                    lambda: len(tasks.successes) + len(tasks.settlements) == 3)
+    [sent] = connector.batches
+    assert [r.idempotency_key for r in sent] == ["1:banks", "2:banks", "3:banks"]
+    assert [s.task_id for s in tasks.successes] == [1]
+    assert sorted((s.task_id, s.outcome) for s in tasks.settlements) == [(2, "rejected"), (3, "waiting")]
+
+
+async def test_outcomes_are_kept_and_written_again_while_the_database_is_away() -> None:
+    connector = Scripted(answer())
+    tasks, runtimes = vehicles(claimed(1, "vehicles"), connector)
+    tasks.fail_flushes = 2
+    await run_until(tasks, FakeAgencyStore(), runtimes, lambda: bool(tasks.flushes))
+    assert [s.task_id for s in tasks.successes] == [1]
+    assert tasks.fail_flushes == 0
+
+
+async def test_a_flush_that_fails_for_a_bug_is_dropped_and_its_lease_released_by_the_sweep() -> None:
+    connector = Scripted(answer())
+    tasks, runtimes = vehicles(claimed(1, "vehicles"), connector)
+    tasks.fail_flushes, tasks.flush_error = 1, ValueError("bug")
+    await run_until(tasks, FakeAgencyStore(), runtimes, lambda: bool(tasks.released))
+    assert tasks.flushes == []
+    assert tasks.released[-1] == ("w-1", [])  # not held any more: the sweep puts it back in the queue
+
