@@ -1,4 +1,9 @@
-"""Typed keys for what the composition root puts on the application and the request."""
+"""Typed keys for what the composition root puts on the application and the request.
+
+App-wide keys only; a service's key lives beside its type (``kernel.pool.POOL``,
+``kernel.users.USERS``, ``api.auth.DEMO_ISSUER``, ...). ``POOL`` and ``DSN`` are re-exported here
+for the routes that still read the pool.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import asyncpg
 from aiohttp import web
 
 from connectors.sdk.registry import Registry
 from enforcement.domain.actors import Actor
 from enforcement.kernel.audit import AuditLog
+from enforcement.kernel.pool import DSN, POOL
 from enforcement.kernel.settings import Settings
 
 if TYPE_CHECKING:
@@ -22,15 +27,13 @@ if TYPE_CHECKING:
 
 SETTINGS = web.AppKey("settings", Settings)
 AUDIT = web.AppKey("audit", AuditLog)  # the audit chain: request.app[AUDIT].append(conn, entry) / .record(pool, entry)
-POOL = web.AppKey("pool", asyncpg.Pool)
-DSN = web.AppKey("dsn", str)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 REGISTRY = web.AppKey("registry", Registry)
 RUNTIMES: web.AppKey[Mapping[str, AgencyRuntime]] = web.AppKey("runtimes")
 SEARCHES: web.AppKey[SearchService] = web.AppKey("searches", object)  # type: ignore[arg-type]
 EVENTS: web.AppKey[EventHub] = web.AppKey("events", object)  # type: ignore[arg-type]
 CASES: web.AppKey[CaseService] = web.AppKey("cases", object)  # type: ignore[arg-type]
-EXTRAS = web.AppKey("extras", dict)  # services added by feature modules: name -> object
+EXTRAS = web.AppKey("extras", dict)  # to go: dispatcher, gauges, lifecycle_worker (the features' blocks)
 
 # Request-scoped values (request[...]).
 ACTOR = web.RequestKey("actor", Actor)
