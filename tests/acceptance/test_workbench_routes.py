@@ -105,3 +105,24 @@ async def test_demo_sign_in_is_refused_with_an_identity_provider(make_api: Any, 
     # The pages themselves are still served: the user pastes the provider's token there.
     async with api.session.get(api.url("/ui/signin")) as resp:
         assert resp.status == 200
+
+
+def test_the_documented_permissions_are_the_rules() -> None:
+    """schemas/openapi.yaml lists every permission domain/authorization.py gives, and no other."""
+    import yaml
+
+    from enforcement.domain.authorization import PERMISSIONS
+
+    doc = yaml.safe_load((WEB_ROOT.parent.parent / "schemas" / "openapi.yaml").read_text(encoding="utf-8"))
+    assert doc["components"]["schemas"]["Permissions"]["items"]["enum"] == sorted(PERMISSIONS)
+
+
+def test_no_script_compares_role_names() -> None:
+    """The workbench follows the server's permissions; a role name compared in a script would
+    be a second copy of the rules."""
+    import re
+
+    pattern = re.compile(r"\.role\s*[!=]==|role\s*[!=]==|'(judge|supervisor|case_system|ops|agency)'\s*[!=]==")
+    for path in sorted((WEB_ROOT / "js").rglob("*.js")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not pattern.search(line), f"{path.name}:{number}: {line.strip()}"
