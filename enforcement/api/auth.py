@@ -104,7 +104,11 @@ class DemoIssuer:
 
 
 class KeySource(Protocol):
-    async def key_for(self, header: dict[str, Any]) -> Any: ...
+    """Where verification keys come from (the demo issuer's, or the identity provider's JWKS)."""
+
+    async def key_for(self, header: dict[str, Any]) -> Any:
+        """The key that verifies a token with this (unverified) header; raises ``Unauthenticated``
+        when none does."""
 
 
 class StaticKey:
@@ -114,6 +118,7 @@ class StaticKey:
         self.key = key
 
     async def key_for(self, header: dict[str, Any]) -> Any:
+        """The one key, whatever the header says."""
         return self.key
 
 
@@ -165,6 +170,7 @@ class JwksKeys:
         return next((k.key for k in self._keys if k.key_id == kid), None)
 
     async def key_for(self, header: dict[str, Any]) -> Any:
+        """The JWKS key the header's ``kid`` names, refetching the set when stale or the kid is unknown."""
         if time.monotonic() - self._loaded_at > self.cache_seconds:
             await self._refresh()
         key = self._pick(header.get("kid"))

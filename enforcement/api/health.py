@@ -49,6 +49,7 @@ def _exposition(app: web.Application) -> web.Response:
 
 @routes.get("/metrics")
 async def prometheus_metrics(request: web.Request) -> web.Response:
+    """The Prometheus exposition (404 when the metrics have a port of their own)."""
     port = request.app[SETTINGS].metrics_port
     if port:
         raise NotFound(f"The metrics are served on their own port ({port}), not here.",

@@ -41,6 +41,7 @@ REQUEST_ID = web.RequestKey("request_id", str)
 
 
 def actor_of(request: web.Request) -> Actor:
+    """The authenticated actor of the request; raises ``Unauthenticated`` when there is none."""
     actor = request.get(ACTOR)
     if not isinstance(actor, Actor):
         from enforcement.api.errors import Unauthenticated
@@ -50,6 +51,7 @@ def actor_of(request: web.Request) -> Actor:
 
 
 def request_id_of(request: web.Request) -> str:
+    """The request's id (``X-Request-Id`` or one made up), for logs, errors and audit records."""
     value: Any = request.get(REQUEST_ID, "")
     return str(value)
 

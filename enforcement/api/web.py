@@ -74,6 +74,7 @@ async def page(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/api/v1/demo/users")
 async def demo_users(request: web.Request) -> web.Response:
+    """The judges and supervisors the demo sign-in offers (403 ``demo_sign_in_disabled`` outside the demo)."""
     _require_demo(request.app[SETTINGS])
     users = await request.app[USERS].sign_in_users()
     return web.json_response({"users": [u.to_dict() for u in users]})
@@ -81,6 +82,7 @@ async def demo_users(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/demo/session")
 async def demo_session(request: web.Request) -> web.Response:
+    """A demo token for that judge or supervisor, with their permissions (404 ``user_not_found`` for anyone else)."""
     settings = request.app[SETTINGS]
     _require_demo(settings)
     body = await read_json(request)
@@ -107,6 +109,7 @@ async def demo_session(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/workbench/me")
 async def me(request: web.Request) -> web.Response:
+    """Who the token belongs to, and what the workbench may offer them (``permissions``)."""
     actor = actor_of(request)
     return web.json_response({
         "login": actor.login,

@@ -93,6 +93,7 @@ def load_audit_key(settings: Settings) -> bytes:
 
 
 def entry_from_row(row: asyncpg.Record | Mapping[str, Any]) -> AuditEntry:
+    """An ``audit_log`` row as the entry it records."""
     details = row["details"]
     return AuditEntry(
         action=row["action"],

@@ -20,6 +20,7 @@ def _dumps(value: Any) -> str:
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
+    """Every pooled connection: JSON and JSONB as Python values (UTF-8, compact)."""
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(typename, encoder=_dumps, decoder=json.loads, schema="pg_catalog")
 
@@ -38,6 +39,7 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    """The service's pool on ``dsn`` (JSON codecs, no reset round trip, 60 s statements)."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,

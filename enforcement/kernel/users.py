@@ -39,9 +39,11 @@ class SignInUser:
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | Mapping[str, Any]) -> SignInUser:
+        """A ``sign_in_user(s)`` row."""
         return cls(row["login"], row["display_name"], row["role"], row["court_code"], row["court_name"])
 
     def to_dict(self) -> dict[str, str | None]:
+        """The user as the demo sign-in answers it."""
         return {
             "login": self.login,
             "display_name": self.display_name,
