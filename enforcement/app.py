@@ -1,6 +1,11 @@
 """The one composition root: ``create_app(settings)`` builds the pool, the HTTP client session,
-the connector registry, the services and the background workers, as aiohttp cleanup contexts.
-Nothing else constructs infrastructure.
+the connector registry, the services and the background workers, as aiohttp cleanup contexts,
+and puts each under its typed key (declared beside its type: ``kernel.pool.POOL``,
+``kernel.users.USERS``, ``api.auth.DEMO_ISSUER``, ...). Nothing else constructs infrastructure;
+route modules only declare routes.
+
+Layout: the infrastructure and the edge (tokens, audit, middlewares, response hooks, pool, HTTP
+session, audit chainer, metrics listener) first, then one block per feature.
 """
 
 from __future__ import annotations
@@ -19,11 +24,21 @@ from aiohttp import web
 from connectors.sdk.pool import RecentFirstConnector
 from connectors.sdk.registry import Registry
 from enforcement.api import audit as audit_api
-from enforcement.api import health, protocol
+from enforcement.api import health
 from enforcement.api import web as web_pages
-from enforcement.api.auth import REFUSALS, AnonymousRefusals, DemoIssuer, build_verifier, make_auth_middleware
+from enforcement.api.auth import (
+    DEMO_ISSUER,
+    REFUSALS,
+    TOKEN_VERIFIER,
+    AnonymousRefusals,
+    DemoIssuer,
+    build_verifier,
+    make_auth_middleware,
+)
+from enforcement.api.health import METRICS_LISTENER, metrics_listener
 from enforcement.api.keys import AUDIT, DSN, EXTRAS, HTTP_SESSION, POOL, REGISTRY, SETTINGS
 from enforcement.api.middleware import request_context
+from enforcement.api.protocol import neutral_server_header
 from enforcement.cases.alerts import AlertService
 from enforcement.cases.indicators import IndicatorService
 from enforcement.cases.lifecycle import LifecycleRules, LifecycleService
@@ -35,12 +50,13 @@ from enforcement.cases.routes import indicators as indicators_api
 from enforcement.cases.routes import lifecycle as lifecycle_api
 from enforcement.cases.worker import LifecycleWorker
 from enforcement.kernel import metrics
-from enforcement.kernel.audit import AuditLog, load_audit_key
-from enforcement.kernel.audit_chainer import AuditChainer
+from enforcement.kernel.audit import AUDIT_TRAIL, AuditLog, AuditTrail, load_audit_key
+from enforcement.kernel.audit_chainer import AUDIT_CHAINER, AuditChainer
 from enforcement.kernel.migrate import apply_migrations
 from enforcement.kernel.notify import listen_forever
-from enforcement.kernel.pool import create_pool, resolve_database_url
+from enforcement.kernel.pool import POOL_PROBE, PoolProbe, create_pool, resolve_database_url
 from enforcement.kernel.settings import Settings
+from enforcement.kernel.users import USERS, UserStore
 
 # searches feature (imports)
 from enforcement.searches.agency_view import AgencyView
@@ -62,7 +78,8 @@ from enforcement.searches.store.tasks import TaskStore
 
 log = structlog.get_logger(__name__)
 
-# Feature modules: each exposes ``routes`` (a RouteTableDef) and may expose ``setup(app)``.
+# Feature modules: each exposes ``routes`` (a RouteTableDef); the features' own may still expose
+# ``setup(app)`` (to go: cases/routes/cases.py, searches/routes/agencies.py, searches/routes/batches.py).
 ROUTE_MODULES: list[Any] = [health, searches, web_pages, cases, audit_api, agencies, batches, lifecycle_api,
                             indicators_api, alerts_api]
 
@@ -86,23 +103,24 @@ def create_app(
     migrate: bool = True,
 ) -> web.Application:
     registry = registry if registry is not None else Registry.discover().only(settings.enabled_agencies)
-    # Tokens: the demo issuer's key, or the identity provider's JWKS (JWT_MODE=jwks); see api/auth.py.
-    issuer = DemoIssuer(settings.data_dir / "keys") if settings.jwt_mode == "demo" else None
-    verifier = build_verifier(settings, issuer)
-    audit = AuditLog(load_audit_key(settings))
     # Routes read their bodies through api/bodies.py, each under its own limit (JSON commands 64 KiB,
     # callbacks 1 MiB, bulk searches 8 MiB, NDJSON imports 16 MiB); aiohttp's own limit, which only
     # request.read()/json()/post() obey, is the smallest, so a route that bypassed them gets 64 KiB.
     app = web.Application(client_max_size=settings.json_body_max_bytes)
     app[SETTINGS] = settings
     app[REGISTRY] = registry
-    app[AUDIT] = audit
-    app[EXTRAS] = {"demo_issuer": issuer, "token_verifier": verifier}
+    app[EXTRAS] = {}  # to go with the features' last untyped services (dispatcher, gauges, lifecycle_worker)
+
+    # Infrastructure and the edge.
+    # Tokens: the demo issuer's key, or the identity provider's JWKS (JWT_MODE=jwks); see api/auth.py.
+    app[DEMO_ISSUER] = DemoIssuer(settings.data_dir / "keys") if settings.jwt_mode == "demo" else None
+    app[TOKEN_VERIFIER] = build_verifier(settings, app[DEMO_ISSUER])
+    app[AUDIT] = AuditLog(load_audit_key(settings))
     app[REFUSALS] = AnonymousRefusals(settings.audit_anonymous_refusals_per_minute)
-    protocol.setup(app)  # Server: enforcement on every response
+    app.on_response_prepare.append(neutral_server_header)  # Server: enforcement on every response
+    app.on_response_prepare.append(web_pages.asset_headers)  # static assets: revalidated, never sniffed
     app.middlewares.append(request_context)
-    app.middlewares.append(make_auth_middleware(verifier, lambda: app[POOL], audit,
-                                                metrics_public=settings.metrics_public,
+    app.middlewares.append(make_auth_middleware(app[TOKEN_VERIFIER], metrics_public=settings.metrics_public,
                                                 metrics_token=settings.metrics_token, anonymous=app[REFUSALS]))
 
     async def database(app: web.Application) -> AsyncIterator[None]:
@@ -113,8 +131,34 @@ def create_app(
             async with pool.acquire() as conn:
                 await apply_migrations(conn)
         app[POOL] = pool
+        app[POOL_PROBE] = PoolProbe(pool)
+        app[USERS] = UserStore(pool)
+        app[AUDIT_TRAIL] = AuditTrail(app[AUDIT], pool)
         yield
         await pool.close()
+
+    async def metrics_port(app: web.Application) -> AsyncIterator[None]:
+        # /metrics on a listener of its own (METRICS_PORT), see api/health.py.
+        runner = web.AppRunner(metrics_listener(app), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.metrics_port, reuse_address=True)
+        await site.start()
+        app[METRICS_LISTENER] = runner
+        yield
+        await runner.cleanup()
+
+    async def audit_chainer(app: web.Application) -> AsyncIterator[None]:
+        # Every process chains audit records shortly after their actions commit, one at a time (decision 0404).
+        chainer = AuditChainer(app[AUDIT], app[POOL])
+        app[AUDIT_CHAINER] = chainer
+        runner = asyncio.gather(
+            chainer.run(),
+            listen_forever(app[DSN], "audit_pending", chainer.wake, on_reconnect=chainer.wake),
+        )
+        yield
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
 
     async def http_client(app: web.Application) -> AsyncIterator[None]:
         connector = RecentFirstConnector(limit=max(256, settings.max_in_flight * 2), limit_per_host=0,
@@ -239,19 +283,6 @@ def create_app(
         with contextlib.suppress(asyncio.CancelledError):
             await runner
 
-    async def audit_chainer(app: web.Application) -> AsyncIterator[None]:
-        # Every process chains audit records shortly after their actions commit, one at a time (decision 0404).
-        chainer = AuditChainer(app[AUDIT], app[POOL])
-        app[EXTRAS]["audit_chainer"] = chainer
-        runner = asyncio.gather(
-            chainer.run(),
-            listen_forever(app[DSN], "audit_pending", chainer.wake, on_reconnect=chainer.wake),
-        )
-        yield
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
-
     contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, searches_services,
                                                                         gauges, lifecycle, audit_chainer]
     if settings.role in ("api", "all"):
@@ -260,6 +291,8 @@ def create_app(
     if settings.role in ("worker", "all"):
         contexts.append(dispatcher)
         contexts.append(lifecycle_worker)
+    if settings.metrics_port:
+        contexts.append(metrics_port)
     app.cleanup_ctx.extend(contexts)
 
     for module in ROUTE_MODULES:

@@ -124,9 +124,10 @@ class Api:
         return str(self.server.make_url(path))
 
     def token(self, login: str, role: str) -> str:
-        from enforcement.api.keys import EXTRAS, SETTINGS
+        from enforcement.api.auth import DEMO_ISSUER
+        from enforcement.api.keys import SETTINGS
 
-        issuer = self.app[EXTRAS]["demo_issuer"]
+        issuer = self.app[DEMO_ISSUER]
         token: str = issuer.issue(self.app[SETTINGS], login, role)
         return token
 

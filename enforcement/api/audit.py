@@ -35,6 +35,7 @@ def masked_subject(subject_key: str | None) -> dict[str, str] | None:
 
 
 def record_view(rec: AuditRecord) -> dict[str, Any]:
+    """One audit record as the API shows it (the subject masked)."""
     e = rec.entry
     return {
         "seq": rec.seq,
@@ -56,6 +57,7 @@ def record_view(rec: AuditRecord) -> dict[str, Any]:
 
 @routes.get("/api/v1/audit")
 async def audit_trail(request: web.Request) -> web.Response:
+    """A page of the audit trail: a supervisor their court's records, ops those of no court (403 otherwise)."""
     actor = actor_of(request)
     court = check_read_audit(actor)
     limit = query_int(request, "limit", default=100, low=1, high=MAX_PAGE)

@@ -33,7 +33,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-import asyncpg
 import jwt
 import structlog
 from aiohttp import web
@@ -46,11 +45,11 @@ from enforcement.api.keys import ACTOR, REQUEST_ID
 from enforcement.api.params import parse_path_id
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
-from enforcement.domain.authorization import AccessDenied, check_api_gate
+from enforcement.domain.authorization import AccessDenied, check_api_gate, check_read_metrics
 from enforcement.kernel import metrics
-from enforcement.kernel.audit import AuditLog
+from enforcement.kernel.audit import AUDIT_TRAIL, AuditTrail
 from enforcement.kernel.settings import Settings
-from enforcement.kernel.users import load_active_user
+from enforcement.kernel.users import USERS
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +66,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class DemoIssuer:
-    """The demo's own token issuer: an RSA key pair kept in the data folder."""
+    """The demo's own token issuer: an RSA key pair kept in the data folder (made on first use)."""
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -86,6 +85,8 @@ class DemoIssuer:
         self.public_key = self.private_key.public_key()
 
     def issue(self, settings: Settings, login: str, role: str, *, ttl_seconds: int = 8 * 3600) -> str:
+        """A signed RS256 token for ``login`` and ``role``, living ``ttl_seconds``; raises ValueError
+        past ``JWT_MAX_LIFETIME_SECONDS``. It does not check that the user exists (the middleware does)."""
         if not 0 < ttl_seconds <= settings.jwt_max_lifetime_seconds:
             raise ValueError(f"a token's lifetime must be 1 to {settings.jwt_max_lifetime_seconds} seconds "
                              f"(JWT_MAX_LIFETIME_SECONDS), not {ttl_seconds}")
@@ -103,7 +104,11 @@ class DemoIssuer:
 
 
 class KeySource(Protocol):
-    async def key_for(self, header: dict[str, Any]) -> Any: ...
+    """Where verification keys come from (the demo issuer's, or the identity provider's JWKS)."""
+
+    async def key_for(self, header: dict[str, Any]) -> Any:
+        """The key that verifies a token with this (unverified) header; raises ``Unauthenticated``
+        when none does."""
 
 
 class StaticKey:
@@ -113,6 +118,7 @@ class StaticKey:
         self.key = key
 
     async def key_for(self, header: dict[str, Any]) -> Any:
+        """The one key, whatever the header says."""
         return self.key
 
 
@@ -164,6 +170,7 @@ class JwksKeys:
         return next((k.key for k in self._keys if k.key_id == kid), None)
 
     async def key_for(self, header: dict[str, Any]) -> Any:
+        """The JWKS key the header's ``kid`` names, refetching the set when stale or the kid is unknown."""
         if time.monotonic() - self._loaded_at > self.cache_seconds:
             await self._refresh()
         key = self._pick(header.get("kid"))
@@ -182,6 +189,8 @@ def _invalid(reason: str, en: str, zh: str, code: str = "token_invalid") -> Unau
 
 
 class TokenVerifier:
+    """Checks a bearer token against the configured algorithms, keys, issuer, audience and lifetime."""
+
     def __init__(self, settings: Settings, keys: KeySource) -> None:
         algorithms = tuple(a.strip() for a in settings.jwt_algorithms if a.strip())
         refused = [a for a in algorithms if a not in ASYMMETRIC_ALGORITHMS]
@@ -193,6 +202,8 @@ class TokenVerifier:
         self.keys = keys
 
     async def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims; raises ``Unauthenticated`` (reason counted in the metrics) for a
+        malformed, forged, expired, foreign or over-long token, ``Unavailable`` when the JWKS is."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -251,10 +262,6 @@ def build_verifier(settings: Settings, issuer: DemoIssuer | None) -> TokenVerifi
     return TokenVerifier(settings, StaticKey(issuer.public_key))
 
 
-async def load_actor(pool: asyncpg.Pool, login: str) -> Actor | None:
-    return await load_active_user(pool, login)
-
-
 def _route_of(request: web.Request) -> str:
     resource = request.match_info.route.resource
     return resource.canonical if resource else request.path[:200]
@@ -279,15 +286,14 @@ def _token_of(request: web.Request) -> str:
     return request.query.get("access_token", "")
 
 
-async def _case_in_path(audit: AuditLog, pool: asyncpg.Pool, request: web.Request,
-                        ctx: dict[str, Any]) -> dict[str, Any]:
+async def _case_in_path(trail: AuditTrail, request: web.Request, ctx: dict[str, Any]) -> dict[str, Any]:
     """The refusal's case: what the refusal said, else the case the path names (with its court)."""
     if ctx.get("case_id") is not None or ctx.get("case_number") is not None:
         return ctx
     case_id = parse_path_id(request.match_info.get("case_id", ""))
     if case_id is None:
         return ctx
-    ref = await audit.case_reference(pool, case_id)
+    ref = await trail.case_reference(case_id)
     if ref is None:
         return ctx
     return {**ctx, "case_id": case_id, "case_number": ref[0], "case_court": ref[1]}
@@ -320,10 +326,11 @@ class AnonymousRefusals:
 
 
 REFUSALS = web.AppKey("anonymous_refusals", AnonymousRefusals)
+DEMO_ISSUER: web.AppKey[DemoIssuer | None] = web.AppKey("demo_issuer")  # None outside the demo (JWT_MODE=jwks)
+TOKEN_VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 
 
-async def audit_anonymous_refusal(audit: AuditLog, pool: asyncpg.Pool, request: web.Request,
-                                  bound: AnonymousRefusals, *, reason: str, status: int,
+async def audit_anonymous_refusal(request: web.Request, bound: AnonymousRefusals, *, reason: str, status: int,
                                   login: str = "(anonymous)", role: str = "anonymous",
                                   details: dict[str, Any] | None = None) -> None:
     """A refusal before anyone is known, one record per request (bounded, see AnonymousRefusals);
@@ -331,7 +338,8 @@ async def audit_anonymous_refusal(audit: AuditLog, pool: asyncpg.Pool, request: 
     skipped = bound.admit()
     if skipped is None:
         return
-    ctx = await _case_in_path(audit, pool, request, {})
+    trail = request.app[AUDIT_TRAIL]
+    ctx = await _case_in_path(trail, request, {})
     extra: dict[str, Any] = {"status": status, **(details or {})}
     if skipped:
         extra["unaudited_before"] = skipped
@@ -342,18 +350,18 @@ async def audit_anonymous_refusal(audit: AuditLog, pool: asyncpg.Pool, request: 
         request_id=str(request.get(REQUEST_ID, "")), details=extra,
     )
     try:
-        await audit.record(pool, entry)
+        await trail.record(entry)
     except Exception:
         log.error("refusal_audit_failed", reason=reason, exc_info=True)
         raise
 
 
-async def audit_refusal(audit: AuditLog, pool: asyncpg.Pool, request: web.Request, actor: Actor,
-                        exc: AccessDenied | ApiError) -> None:
+async def audit_refusal(request: web.Request, actor: Actor, exc: AccessDenied | ApiError) -> None:
     """A refusal's audit record, in its own transaction."""
+    trail = request.app[AUDIT_TRAIL]
     ctx = exc.audit_context if isinstance(exc, AccessDenied) else {}
     code = exc.code if isinstance(exc, AccessDenied) else exc.error_code
-    ctx = await _case_in_path(audit, pool, request, ctx)
+    ctx = await _case_in_path(trail, request, ctx)
     entry = AuditEntry(
         action="refusal",
         actor_login=actor.login,
@@ -371,16 +379,17 @@ async def audit_refusal(audit: AuditLog, pool: asyncpg.Pool, request: web.Reques
     )
     metrics.ACCESS_DENIED.labels(reason=code).inc()
     try:
-        await audit.record(pool, entry)
+        await trail.record(entry)
     except Exception:
         log.error("refusal_audit_failed", reason=code, exc_info=True)
         raise
 
 
-def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyncpg.Pool], audit: AuditLog,
-                         *, metrics_public: bool = True, metrics_token: str = "",
+def make_auth_middleware(verifier: TokenVerifier, *, metrics_public: bool = True, metrics_token: str = "",
                          anonymous: AnonymousRefusals | None = None) -> Any:
-    """``metrics_token`` (METRICS_TOKEN), when set, opens /metrics to that bearer token, and
+    """The middleware in front of every route: public paths pass; others need a token naming an
+    active user (the application's ``USERS``), pass the role gate, and have every refusal written
+    to ``AUDIT_TRAIL``. ``metrics_token`` (METRICS_TOKEN), when set, opens /metrics to that bearer token, and
     /metrics is then never public; else ``metrics_public`` opens it to anyone. Either way an ops
     user's token reads it."""
     metrics_open = metrics_public and not metrics_token
@@ -395,7 +404,7 @@ def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyn
                 metrics.AUTH_FAILURES.labels(reason="missing").inc()
                 raise Unauthenticated()
             claims = await verifier.verify(token)
-            actor = await load_actor(pool_getter(), str(claims["sub"]))
+            actor = await request.app[USERS].active(str(claims["sub"]))
             if actor is None:
                 metrics.AUTH_FAILURES.labels(reason="unknown_user").inc()
                 raise Unauthenticated("The token names no active user.", message_zh="令牌对应的用户不存在或已停用",
@@ -408,7 +417,7 @@ def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyn
         except Unauthenticated as exc:
             # A validly signed token names its login (unknown_user, role_mismatch); else nobody is known.
             login = str(claims["sub"]) if claims.get("sub") else "(anonymous)"
-            await audit_anonymous_refusal(audit, pool_getter(), request, bound, reason=exc.error_code, status=401,
+            await audit_anonymous_refusal(request, bound, reason=exc.error_code, status=401,
                                           login=login,
                                           details={"auth": str(exc.details["reason"])} if "reason" in exc.details
                                           else None)
@@ -426,23 +435,20 @@ def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyn
         ):
             return await handler(request)
         actor, _ = await identify(request)
-        pool = pool_getter()
         request[ACTOR] = actor
         try:
             if is_metrics:
-                if actor.role != "ops":
-                    raise AccessDenied("role_not_allowed", "Only operations may read the metrics.",
-                                       "仅运维人员可以读取监控指标")
+                check_read_metrics(actor)
             else:
                 check_api_gate(actor, path)
             return await handler(request)
         except AccessDenied as exc:
             if not exc.audited:
-                await audit_refusal(audit, pool, request, actor, exc)
+                await audit_refusal(request, actor, exc)
             raise
         except ApiError as exc:  # a handler's own 403 (Forbidden) is a refusal too
             if exc.status == 403:
-                await audit_refusal(audit, pool, request, actor, exc)
+                await audit_refusal(request, actor, exc)
             raise
 
     return authenticate
@@ -450,8 +456,10 @@ def make_auth_middleware(verifier: TokenVerifier, pool_getter: Callable[[], asyn
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
+    "DEMO_ISSUER",
     "QUERY_TOKEN_ROUTES",
     "REFUSALS",
+    "TOKEN_VERIFIER",
     "AnonymousRefusals",
     "DemoIssuer",
     "JwksKeys",
@@ -462,6 +470,5 @@ __all__ = [
     "audit_refusal",
     "build_verifier",
     "fetch_jwks",
-    "load_actor",
     "make_auth_middleware",
 ]

@@ -29,6 +29,7 @@ CHUNK = 64 * 1024
 
 
 def too_large(limit: int, what_en: str = "The request body", what_zh: str = "请求内容") -> PayloadTooLarge:
+    """The 413 for a body over ``limit`` bytes (what the limit is, in both languages)."""
     return PayloadTooLarge(f"{what_en} is larger than {limit} bytes, the limit of this route; split it or send less.",
                            message_zh=f"{what_zh}超过本接口上限 {limit} 字节，请拆分或减少内容",
                            code="payload_too_large", limit=limit)
@@ -44,6 +45,7 @@ def json_error(exc: JsonRejected) -> ApiError:
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
+    """The raw body, at most ``limit`` bytes (413 past it, read no further)."""
     if request.content_length is not None and request.content_length > limit:
         raise too_large(limit)
     body = bytearray()
@@ -75,6 +77,7 @@ async def read_json(request: web.Request) -> dict[str, Any]:
 
 
 def require_ndjson(request: web.Request, what_zh: str = "每行一个 JSON 对象") -> None:
+    """Refuse (400 ``bad_content_type``) a request whose content type is not NDJSON."""
     if request.content_type not in NDJSON_TYPES:
         raise BadRequest(f"Expected NDJSON ({NDJSON_TYPES[0]}), got {request.content_type}.",
                          message_zh=f"请求体须为 NDJSON（{NDJSON_TYPES[0]}），{what_zh}", code="bad_content_type")

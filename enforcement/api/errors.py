@@ -1,6 +1,22 @@
 """API errors: one root, each class's docstring its default English message and ``zh`` its
 Chinese one; the middleware turns any of them (and any DomainError) into a JSON body with a
-stable ``code``, both messages and the request id.
+stable ``code``, both messages and the request id. Raised by the edge (parsing, bodies, tokens);
+the rules raise ``domain.errors`` classes instead.
+
+The class tree (status, default code)::
+
+    ApiError                500  internal_error     the request could not be served
+    ├── BadRequest          400  bad_request        malformed (syntax, encoding, content type)
+    ├── ValidationFailed    422  validation_failed  well formed, invalid content
+    ├── Unauthenticated     401  unauthenticated    no valid bearer token (audited, bounded)
+    ├── Forbidden           403  forbidden          an edge refusal (audited; rules raise AccessDenied)
+    ├── NotFound            404  not_found          no such resource
+    ├── Conflict            409  conflict           the resource's state does not allow this
+    ├── PayloadTooLarge     413  payload_too_large  the body is over its route's limit
+    └── Unavailable         503  unavailable        the database or a key source is away; retry
+
+A route narrows the code per instance (``NotFound(..., code="user_not_found")``) or by a subclass
+(``api.web.DemoSignInDisabled``).
 """
 
 from __future__ import annotations

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from enforcement.api.errors import NotFound, Unauthenticated
-from enforcement.api.keys import EXTRAS, POOL, SETTINGS
+from enforcement.api.keys import SETTINGS
 from enforcement.api.middleware import Handler, request_context
 from enforcement.kernel import metrics
+from enforcement.kernel.pool import POOL_PROBE
 from enforcement.kernel.version import build, version
-from enforcement.searches.gauges import observe_pool
 
 routes = web.RouteTableDef()
 
@@ -37,19 +36,20 @@ async def readyz(request: web.Request) -> web.Response:
     """The process can serve: the database answers."""
     try:
         async with asyncio.timeout(2):
-            await request.app[POOL].fetchval("SELECT 1")
+            await request.app[POOL_PROBE].ping()
     except Exception as exc:
         return web.json_response({"status": "unavailable", "database": type(exc).__name__}, status=503)
     return web.json_response({"status": "ready", "database": "ok"})
 
 
 def _exposition(app: web.Application) -> web.Response:
-    observe_pool(app[POOL])
+    app[POOL_PROBE].observe()
     return web.Response(body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 @routes.get("/metrics")
 async def prometheus_metrics(request: web.Request) -> web.Response:
+    """The Prometheus exposition (404 when the metrics have a port of their own)."""
     port = request.app[SETTINGS].metrics_port
     if port:
         raise NotFound(f"The metrics are served on their own port ({port}), not here.",
@@ -84,21 +84,7 @@ def metrics_listener(main: web.Application) -> web.Application:
     return listener
 
 
-def setup(app: web.Application) -> None:
-    settings = app[SETTINGS]
-    if not settings.metrics_port:
-        return
+# The running listener behind METRICS_PORT (the composition root starts it when the port is set).
+METRICS_LISTENER = web.AppKey("metrics_listener", web.AppRunner)
 
-    async def listen(app: web.Application) -> AsyncIterator[None]:
-        runner = web.AppRunner(metrics_listener(app), access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.metrics_port, reuse_address=True)
-        await site.start()
-        app[EXTRAS]["metrics_listener"] = runner
-        yield
-        await runner.cleanup()
-
-    app.cleanup_ctx.append(listen)
-
-
-__all__ = ["metrics_listener", "metrics_token_matches", "routes", "setup"]
+__all__ = ["METRICS_LISTENER", "metrics_listener", "metrics_token_matches", "routes"]

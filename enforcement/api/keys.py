@@ -1,16 +1,21 @@
-"""Typed keys for what the composition root puts on the application and the request."""
+"""Typed keys for what the composition root puts on the application and the request.
+
+App-wide keys only; a service's key lives beside its type (``kernel.pool.POOL``,
+``kernel.users.USERS``, ``api.auth.DEMO_ISSUER``, ...). ``POOL`` and ``DSN`` are re-exported here
+for the routes that still read the pool.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import asyncpg
 from aiohttp import web
 
 from connectors.sdk.registry import Registry
 from enforcement.domain.actors import Actor
 from enforcement.kernel.audit import AuditLog
+from enforcement.kernel.pool import DSN, POOL
 from enforcement.kernel.settings import Settings
 
 if TYPE_CHECKING:
@@ -18,12 +23,10 @@ if TYPE_CHECKING:
 
 SETTINGS = web.AppKey("settings", Settings)
 AUDIT = web.AppKey("audit", AuditLog)  # the audit chain: request.app[AUDIT].append(conn, entry) / .record(pool, entry)
-POOL = web.AppKey("pool", asyncpg.Pool)
-DSN = web.AppKey("dsn", str)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 REGISTRY = web.AppKey("registry", Registry)
 CASES: web.AppKey[CaseService] = web.AppKey("cases", object)  # type: ignore[arg-type]
-EXTRAS = web.AppKey("extras", dict)  # services added by feature modules: name -> object
+EXTRAS = web.AppKey("extras", dict)  # to go: dispatcher, gauges, lifecycle_worker (the features' blocks)
 
 # Request-scoped values (request[...]).
 ACTOR = web.RequestKey("actor", Actor)
@@ -31,6 +34,7 @@ REQUEST_ID = web.RequestKey("request_id", str)
 
 
 def actor_of(request: web.Request) -> Actor:
+    """The authenticated actor of the request; raises ``Unauthenticated`` when there is none."""
     actor = request.get(ACTOR)
     if not isinstance(actor, Actor):
         from enforcement.api.errors import Unauthenticated
@@ -40,6 +44,7 @@ def actor_of(request: web.Request) -> Actor:
 
 
 def request_id_of(request: web.Request) -> str:
+    """The request's id (``X-Request-Id`` or one made up), for logs, errors and audit records."""
     value: Any = request.get(REQUEST_ID, "")
     return str(value)
 

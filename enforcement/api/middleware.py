@@ -22,6 +22,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def error_body(code: str, message_en: str, message_zh: str, request_id: str, **details: object) -> dict[str, object]:
+    """The JSON error body every refusal and failure answers with."""
     body: dict[str, object] = {
         "error": {"code": code, "message": {"zh": message_zh, "en": message_en}, "request_id": request_id}
     }
@@ -31,6 +32,7 @@ def error_body(code: str, message_en: str, message_zh: str, request_id: str, **d
 
 
 def domain_status(exc: DomainError) -> int:
+    """The HTTP status of a domain error: 403 refused, 404 not found, 409 conflict, else 422."""
     if isinstance(exc, AccessDenied):
         return 403
     if isinstance(exc, NotFoundError):
@@ -42,6 +44,7 @@ def domain_status(exc: DomainError) -> int:
 
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request its id and log context, and turn every error into the JSON error body."""
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     if len(request_id) > 64 or not request_id.replace("-", "").isalnum():
         request_id = uuid.uuid4().hex

@@ -34,6 +34,8 @@ SERVER_HEADER = "enforcement"
 
 
 async def neutral_server_header(request: web.Request, response: web.StreamResponse) -> None:
+    """``Server: enforcement`` on every response the application prepares (an ``on_response_prepare``
+    hook the composition root installs)."""
     response.headers["Server"] = SERVER_HEADER
 
 
@@ -76,8 +78,4 @@ class AppRunner(web.AppRunner):
         return server
 
 
-def setup(app: web.Application) -> None:
-    app.on_response_prepare.append(neutral_server_header)
-
-
-__all__ = ["SERVER_HEADER", "AppRunner", "ProtocolErrorHandler", "neutral_server_header", "setup"]
+__all__ = ["SERVER_HEADER", "AppRunner", "ProtocolErrorHandler", "neutral_server_header"]

@@ -9,20 +9,28 @@ Signing in: in demo mode (``Settings.jwt_mode == "demo"``) ``GET /api/v1/demo/us
 seeded judges and supervisors and ``POST /api/v1/demo/session`` issues a token for one of them;
 both are refused in ``jwks`` mode, where the user pastes (or the identity provider hands over)
 its own token. ``GET /api/v1/workbench/me`` tells the page who a token belongs to.
+
+What the page offers (the search panel, the court-wide case list, the dashboard) follows the
+``permissions`` both answers carry, computed by ``domain.authorization.permissions_of``: the
+scripts never compare role names.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import structlog
 from aiohttp import web
 
+from enforcement.api.auth import DEMO_ISSUER
 from enforcement.api.bodies import read_json
 from enforcement.api.errors import Forbidden, NotFound, ValidationFailed
-from enforcement.api.keys import EXTRAS, POOL, SETTINGS, actor_of
+from enforcement.api.keys import SETTINGS, actor_of
+from enforcement.domain.actors import Actor, Role
+from enforcement.domain.authorization import permissions_of
 from enforcement.kernel.settings import Settings
-from enforcement.kernel.workbench import court_name, sign_in_user, sign_in_users
+from enforcement.kernel.users import USERS
 
 log = structlog.get_logger(__name__)
 
@@ -66,13 +74,15 @@ async def page(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/api/v1/demo/users")
 async def demo_users(request: web.Request) -> web.Response:
+    """The judges and supervisors the demo sign-in offers (403 ``demo_sign_in_disabled`` outside the demo)."""
     _require_demo(request.app[SETTINGS])
-    users = await sign_in_users(request.app[POOL])
+    users = await request.app[USERS].sign_in_users()
     return web.json_response({"users": [u.to_dict() for u in users]})
 
 
 @routes.post("/api/v1/demo/session")
 async def demo_session(request: web.Request) -> web.Response:
+    """A demo token for that judge or supervisor, with their permissions (404 ``user_not_found`` for anyone else)."""
     settings = request.app[SETTINGS]
     _require_demo(settings)
     body = await read_json(request)
@@ -80,38 +90,42 @@ async def demo_session(request: web.Request) -> web.Response:
     if not isinstance(login, str) or not login.strip():
         raise ValidationFailed("Field 'login' is required.", message_zh="缺少字段 login",
                                code="missing_field", field="login")
-    user = await sign_in_user(request.app[POOL], login.strip())
+    user = await request.app[USERS].sign_in_user(login.strip())
     if user is None:
         raise NotFound("No active judge or supervisor has this login.", message_zh="没有该登录名的在职法官或院庭长",
                        code="user_not_found")
-    token = request.app[EXTRAS]["demo_issuer"].issue(settings, user.login, user.role,
-                                                     ttl_seconds=DEMO_TOKEN_TTL_SECONDS)
+    issuer = request.app[DEMO_ISSUER]
+    assert issuer is not None, "the demo mode has its issuer"
+    token = issuer.issue(settings, user.login, user.role, ttl_seconds=DEMO_TOKEN_TTL_SECONDS)
     log.info("demo_session_issued", login=user.login, role=user.role)
+    actor = Actor(user.login, cast(Role, user.role), user.display_name, user.court_code)
     return web.json_response({
         "token": token,
         "token_type": "Bearer",
         "expires_in": DEMO_TOKEN_TTL_SECONDS,
-        "user": user.to_dict(),
+        "user": {**user.to_dict(), "permissions": sorted(permissions_of(actor))},
     })
 
 
 @routes.get("/api/v1/workbench/me")
 async def me(request: web.Request) -> web.Response:
+    """Who the token belongs to, and what the workbench may offer them (``permissions``)."""
     actor = actor_of(request)
     return web.json_response({
         "login": actor.login,
         "display_name": actor.display_name,
         "role": actor.role,
         "court_code": actor.court_code,
-        "court_name": await court_name(request.app[POOL], actor.court_code),
+        "court_name": await request.app[USERS].court_name(actor.court_code),
         "jwt_mode": request.app[SETTINGS].jwt_mode,
+        "permissions": sorted(permissions_of(actor)),
     })
 
 
 routes.static("/static", WEB_ROOT, show_index=False, follow_symlinks=False)
 
 
-async def _asset_headers(request: web.Request, response: web.StreamResponse) -> None:
+async def asset_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Assets are revalidated on every load (ETag), so a new release is never mixed with an old
     module a browser kept; and never sniffed as another type."""
     if request.path.startswith("/static/"):
@@ -119,8 +133,4 @@ async def _asset_headers(request: web.Request, response: web.StreamResponse) -> 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
 
 
-def setup(app: web.Application) -> None:
-    app.on_response_prepare.append(_asset_headers)
-
-
-__all__ = ["PAGE_HEADERS", "WEB_ROOT", "routes", "setup"]
+__all__ = ["PAGE_HEADERS", "WEB_ROOT", "asset_headers", "routes"]

@@ -47,7 +47,8 @@ def demo_simulator_configs(
 
 
 async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
-    from enforcement.api.keys import EXTRAS, POOL
+    from enforcement.api.auth import DEMO_ISSUER
+    from enforcement.api.keys import POOL
     from enforcement.api.protocol import AppRunner
     from enforcement.app import create_app
     from enforcement.seeds import seed
@@ -72,7 +73,7 @@ async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
     await site.start()
     await seed(app[POOL])
-    issuer: Any = app[EXTRAS]["demo_issuer"]
+    issuer: Any = app[DEMO_ISSUER]
     token = issuer.issue(settings, "zhangwei", "judge")
     await _push_history(f"http://{settings.host}:{settings.port}", issuer.issue(settings, SYSTEM, "case_system"))
     print(

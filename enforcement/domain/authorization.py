@@ -12,6 +12,8 @@ case, the subject, the purpose) for the audit record; it never goes into the res
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +125,183 @@ def check_read_audit(actor: Actor) -> str | None:
     return actor.court_code
 
 
+def check_read_metrics(actor: Actor) -> None:
+    """/metrics with a user's token: operations only."""
+    if actor.role != "ops":
+        raise AccessDenied("role_not_allowed", "Only operations may read the metrics.", "仅运维人员可以读取监控指标")
+
+
+def check_may_push_cases(actor: Actor) -> None:
+    """Before any case is parsed: only a case-management system with a court pushes cases (its
+    court is then checked per case by ``check_push_case``)."""
+    if actor.role != "case_system" or not actor.court_code:
+        check_push_case(actor, "")
+
+
+def check_import_events(actor: Actor) -> None:
+    """NDJSON event imports come from a court's case-management system only (each line's case is
+    then checked by ``check_record_event``)."""
+    if actor.role != "case_system":
+        raise AccessDenied("role_cannot_import_events", "Only a court's case-management system imports events.",
+                           "仅法院审判管理系统可以批量导入案件节点").about(action="case_event_import")
+
+
+def check_record_event(actor: Actor, case: CaseAccess) -> None:
+    """Events come from the case's judge, a supervisor of its court, or its court's case system."""
+    if actor.role == "judge" and case.judge_login == actor.login:
+        return
+    if actor.role in ("supervisor", "case_system") and actor.court_code == case.court_code:
+        return
+    if actor.role in ("supervisor", "case_system"):
+        raise AccessDenied("other_court", "You may record events only for your own court's cases.",
+                           "仅可为本院案件记录节点")
+    if actor.role == "judge":
+        raise AccessDenied("not_case_judge", "This case is not assigned to you.", "该案件未分配给您")
+    raise AccessDenied("role_cannot_record_events", "Your role may not record case events.", "您的角色无权记录案件节点")
+
+
+def check_override_closure(actor: Actor, case: CaseAccess) -> None:
+    """A missing 终本 condition is overridden only by a supervisor of the case's court (with a
+    written reason, which the caller checks)."""
+    if actor.role != "supervisor" or actor.court_code != case.court_code:
+        raise AccessDenied("override_requires_supervisor",
+                           "Only a supervisor of the case's court may override a missing 终本 condition.",
+                           "仅本院院庭长可以越过终本条件").about(action="closure_override", case_id=case.case_id,
+                                                                case_court=case.court_code)
+
+
+def check_search_batch(actor: Actor) -> None:
+    """Bulk searches, like single ones, are sent by judges only (each row is then checked by
+    ``check_search`` against its case)."""
+    if actor.role != "judge":
+        raise AccessDenied("role_cannot_search", "Only the judge holding the case may search.",
+                           "仅承办该案的执行法官可以发起查询").about(action="search_batch")
+
+
+def check_read_batch(actor: Actor, *, requested_by: str, court_code: str | None) -> None:
+    """A bulk search is read by the judge who sent it, or a supervisor of its court."""
+    if requested_by == actor.login:
+        return
+    if actor.role == "supervisor" and court_code and actor.court_code == court_code:
+        return
+    raise AccessDenied("not_batch_owner", "Only the judge who sent a bulk search (or a supervisor of the "
+                       "court) may read it.", "仅发起该批量查询的法官或本院院庭长可以查看")
+
+
+def check_read_agencies(actor: Actor) -> None:
+    """The agencies' health: every signed-in role but an agency account (which the API gate
+    already stops before the handler)."""
+    if actor.role == "agency":
+        raise AccessDenied("role_cannot_read", "Agency accounts may not read other agencies' health.",
+                           "协查单位账号不能查看各单位运行状态")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a list query may return: the rows of ``court_code`` (None: no court bound), and of
+    the cases held by ``judge_login`` (None: every judge of the court)."""
+
+    court_code: str | None
+    judge_login: str | None
+
+    @property
+    def court_wide(self) -> bool:
+        return self.judge_login is None
+
+
+def scope_of(actor: Actor) -> Scope:
+    """The rows a list query (cases, alerts, indicators) shows this actor: a judge the cases they
+    hold, in their court; a supervisor their court's. Any other role lists nothing
+    (``role_cannot_read``; the callers may refine the code)."""
+    if actor.role == "judge":
+        return Scope(actor.court_code, actor.login)
+    if actor.role == "supervisor" and actor.court_code:
+        return Scope(actor.court_code, None)
+    raise AccessDenied("role_cannot_read", "Your role may not read cases or search results.",
+                       "您的角色无权查看案件或查询结果")
+
+
+def check_list_alerts(actor: Actor) -> Scope:
+    """Alerts: a judge reads those of the cases they hold (in their court), a supervisor their court's."""
+    try:
+        return scope_of(actor)
+    except AccessDenied:
+        raise AccessDenied("role_cannot_read_alerts", "Only judges and supervisors read alerts.",
+                           "仅执行法官和院庭长可以查看提醒") from None
+
+
+def indicator_scope(actor: Actor, *, court_code: str | None, judge_login: str | None) -> Scope:
+    """The figures asked for (``court_code``, ``judge_login``; None: not narrowed), bound to what
+    the actor may see: a supervisor their court's (any judge of it), a judge their own."""
+    if actor.role == "supervisor" and actor.court_code:
+        if court_code not in (None, actor.court_code):
+            raise AccessDenied("other_court", "Supervisors read indicators of their own court.",
+                               "院庭长仅可查看本院指标").about(action="indicators", case_court=court_code)
+        return Scope(actor.court_code, judge_login)
+    if actor.role == "judge":
+        if judge_login not in (None, actor.login) or court_code not in (None, actor.court_code):
+            raise AccessDenied("not_own_figures", "Judges read their own indicators only.",
+                               "执行法官仅可查看本人的指标").about(action="indicators")
+        return Scope(actor.court_code, actor.login)
+    raise AccessDenied("role_cannot_read_indicators", "Only supervisors and judges read indicators.",
+                       "仅院庭长和执行法官可以查看指标").about(action="indicators")
+
+
+def _allowed(check: Callable[[], object]) -> bool:
+    try:
+        check()
+    except AccessDenied:
+        return False
+    return True
+
+
+def _read_agencies(actor: Actor) -> None:
+    check_api_gate(actor, "/api/v1/agencies")
+    check_read_agencies(actor)
+
+
+def _court_wide(scope: Scope) -> None:
+    if not scope.court_wide:
+        raise AccessDenied("role_not_allowed", "This reads a whole court.", "仅可查看本人范围")
+
+
+# What the workbench may offer the signed-in actor (GET /api/v1/workbench/me, the demo sign-in):
+# each permission is the answer of the rule above for a case or a list of the actor's own, so the
+# page and the API never disagree.
+PERMISSIONS: dict[str, Callable[[Actor], object]] = {
+    "list_cases": check_list_cases,
+    "list_court_cases": lambda a: _court_wide(scope_of(a)),
+    "search_own_cases": lambda a: check_search(a, CaseAccess(0, a.court_code or "", a.login, "open"),
+                                               subject_is_debtor=True),
+    "read_indicators": lambda a: indicator_scope(a, court_code=None, judge_login=None),
+    "read_court_indicators": lambda a: _court_wide(indicator_scope(a, court_code=None, judge_login=None)),
+    "read_alerts": check_list_alerts,
+    "read_audit": check_read_audit,
+    "read_metrics": check_read_metrics,
+    "read_agencies": lambda a: _read_agencies(a),
+    "read_push_conflicts": check_read_push_conflicts,
+    "push_cases": check_may_push_cases,
+    "override_closure": lambda a: check_override_closure(a, CaseAccess(0, a.court_code or "", None, "open")),
+}
+
+
+def permissions_of(actor: Actor) -> frozenset[str]:
+    """The names of ``PERMISSIONS`` this actor holds."""
+    return frozenset(name for name, rule in PERMISSIONS.items() if _allowed(functools.partial(rule, actor)))
+
+
+def case_permissions(actor: Actor, case: CaseAccess) -> frozenset[str]:
+    """What the actor may do with this case (for a case view): ``read``, ``search`` (a debtor of
+    it), ``record_events``, ``override_closure``."""
+    rules: dict[str, Callable[[], object]] = {
+        "read": lambda: check_read(actor, case),
+        "search": lambda: check_search(actor, case, subject_is_debtor=True),
+        "record_events": lambda: check_record_event(actor, case),
+        "override_closure": lambda: check_override_closure(actor, case),
+    }
+    return frozenset(name for name, rule in rules.items() if _allowed(rule))
+
+
 # Coarse gate in front of every /api/ route: roles that are refused before any handler runs.
 # ops: health and metrics only (and the agencies' health, GET /api/v1/agencies, and the audit records
 # that belong to no court, GET /api/v1/audit); agency: its own
@@ -146,12 +325,28 @@ def check_api_gate(actor: Actor, path: str) -> None:
 
 __all__ = [
     "API_PREFIXES_BY_ROLE",
+    "PERMISSIONS",
     "AccessDenied",
     "CaseAccess",
+    "Scope",
+    "case_permissions",
     "check_api_gate",
+    "check_import_events",
+    "check_list_alerts",
     "check_list_cases",
+    "check_may_push_cases",
+    "check_override_closure",
     "check_push_case",
     "check_read",
+    "check_read_agencies",
     "check_read_audit",
+    "check_read_batch",
+    "check_read_metrics",
+    "check_read_push_conflicts",
+    "check_record_event",
     "check_search",
+    "check_search_batch",
+    "indicator_scope",
+    "permissions_of",
+    "scope_of",
 ]

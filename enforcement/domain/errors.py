@@ -1,7 +1,24 @@
-"""Domain errors: one root, each class's docstring its default English message.
+"""Domain errors: one root, each class's docstring its default English message, ``default_zh``
+its Chinese one, ``code`` its stable code.
 
-A leaf module: it imports nothing from the project. The API maps each class to a status code
-and a JSON body carrying the stable ``code``, both messages and ``details``.
+A leaf module: it imports nothing from the project. The API (``api/middleware.py``) maps each
+class to a status code and a JSON body carrying the stable ``code``, both messages and
+``details``: ``NotFoundError`` 404, ``StateConflict`` 409, ``AccessDenied`` 403 (audited),
+anything else 422.
+
+The class tree (here, and the domain modules that own a rule; the features subclass these)::
+
+    DomainError                         domain_error          a domain rule was violated
+    ├── InvalidIdentifier               invalid_<kind>        an identification number (here)
+    ├── InvalidSubject                  invalid_subject       the subject searched for (here)
+    ├── NotFoundError                   domain_error          no such thing (here)
+    │   └── CaseNotFound                case_not_found        no such case (here; the one definition)
+    ├── StateConflict                   domain_error          not in a state that allows this (here)
+    │   └── lifecycle.EventConflict     event_conflict        an event that does not fit the history
+    ├── authorization.AccessDenied      <reason>              who may do what (403, audited)
+    ├── cases.CaseRejected              <rule>                a pushed case is malformed
+    ├── json_input.JsonRejected         <rule>                JSON the service refuses to read
+    └── lifecycle.InvalidEvent          invalid_event         a case event is malformed
 
 Privacy: a message never carries a full identification number or a name. Callers pass a masked
 form (``masked=...``) when they want the user to recognise which number was refused.
@@ -12,7 +29,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, ClassVar
 
-__all__ = ["CaseNotFound", "DomainError", "InvalidIdentifier", "InvalidSubject"]
+__all__ = ["CaseNotFound", "DomainError", "InvalidIdentifier", "InvalidSubject", "NotFoundError", "StateConflict"]
 
 
 class DomainError(Exception):
@@ -262,3 +279,4 @@ class CaseNotFound(NotFoundError):
     """No such case."""
 
     default_zh = "案件不存在"
+    code = "case_not_found"

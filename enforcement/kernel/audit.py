@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from aiohttp import web
 from asyncpg.pool import PoolConnectionProxy
 
 from enforcement.domain.audit import (
@@ -92,6 +93,7 @@ def load_audit_key(settings: Settings) -> bytes:
 
 
 def entry_from_row(row: asyncpg.Record | Mapping[str, Any]) -> AuditEntry:
+    """An ``audit_log`` row as the entry it records."""
     details = row["details"]
     return AuditEntry(
         action=row["action"],
@@ -138,6 +140,9 @@ class ChainRound:
 
 
 class AuditLog:
+    """The audit chain's writer, chainer and verifier, holding the chain key (never the pool:
+    each method takes the connection or pool it runs on)."""
+
     def __init__(self, key: bytes) -> None:
         if len(key) < MIN_KEY_BYTES:
             raise ValueError(f"the audit chain key must be at least {MIN_KEY_BYTES} bytes")
@@ -262,6 +267,8 @@ class AuditLog:
             return Verification(result.checked, result.last_seq, result.last_hash, result.broken, backlog, stalled)
 
     async def page(self, pool: asyncpg.Pool, f: AuditFilter) -> list[AuditRecord]:
+        """Chained records matching ``f``, newest first, at most ``f.limit``, before ``f.before_seq``;
+        ``f.court_code`` None reads the records that belong to no court."""
         if f.court_code is None:
             rows = await pool.fetch(Q.audit_page_courtless, f.case_id, f.actor_login, f.action, f.since, f.until,
                                     f.before_seq, f.limit)
@@ -276,14 +283,40 @@ class AuditLog:
         return None if row is None else (row["case_number"], row["court_code"])
 
     async def by_request(self, pool: asyncpg.Pool, request_id: str) -> list[AuditRecord]:
+        """The chained records one request left (tests and support), in chain order."""
         return [record_from_row(r) for r in await pool.fetch(Q.audit_by_request, request_id)]
 
 
+class AuditTrail:
+    """The audit log bound to the pool, for callers that hold no connection (the edge: refusals,
+    the audit page). Built by the composition root once the pool exists (key ``AUDIT_TRAIL``)."""
+
+    def __init__(self, log: AuditLog, pool: asyncpg.Pool) -> None:
+        self.log = log
+        self._pool = pool
+
+    async def record(self, entry: AuditEntry) -> int:
+        """Write one record on its own transaction (``AuditLog.record``); returns its id."""
+        return await self.log.record(self._pool, entry)
+
+    async def case_reference(self, case_id: int) -> tuple[str, str] | None:
+        """A case's number and court, or None when there is no such case."""
+        return await self.log.case_reference(self._pool, case_id)
+
+    async def page(self, f: AuditFilter) -> list[AuditRecord]:
+        """One page of chained records, newest first (``AuditLog.page``)."""
+        return await self.log.page(self._pool, f)
+
+
+AUDIT_TRAIL = web.AppKey("audit_trail", AuditTrail)
+
 __all__ = [
+    "AUDIT_TRAIL",
     "STALE_AFTER_SECONDS",
     "AuditFilter",
     "AuditKeyMismatch",
     "AuditLog",
+    "AuditTrail",
     "ChainRound",
     "Conn",
     "entry_from_row",

@@ -15,6 +15,7 @@ import asyncio
 
 import asyncpg
 import structlog
+from aiohttp import web
 
 from enforcement.kernel.audit import CHAIN_BATCH, AuditKeyMismatch, AuditLog
 from enforcement.kernel.waits import wait_set
@@ -23,6 +24,9 @@ log = structlog.get_logger(__name__)
 
 
 class AuditChainer:
+    """One process's chainer: ``run()`` forever (a background task of the composition root),
+    ``wake()`` on every ``audit_pending`` notification, ``drain()`` to chain what waits now."""
+
     def __init__(self, audit: AuditLog, pool: asyncpg.Pool, *, interval_seconds: float = 1.0,
                  busy_retry_seconds: float = 0.05, batch: int = CHAIN_BATCH) -> None:
         self.audit = audit
@@ -38,6 +42,7 @@ class AuditChainer:
         self._key_refused = False
 
     def wake(self, _payload: str = "") -> None:
+        """Start a round now (a NOTIFY listener's callback; the payload is ignored)."""
         self._wake.set()
 
     async def chain_all(self) -> bool:
@@ -65,6 +70,8 @@ class AuditChainer:
             busy = await self.chain_all()
 
     async def run(self) -> None:
+        """Chain rounds forever, on every wake-up and every ``interval_seconds``; a failed round is
+        logged and retried, never raised (the backlog gauge and ``audit verify`` tell)."""
         while True:
             self._wake.clear()
             busy = False
@@ -85,4 +92,6 @@ class AuditChainer:
             await wait_set(self._wake, self.busy_retry_seconds if busy else self.interval_seconds)
 
 
-__all__ = ["AuditChainer"]
+AUDIT_CHAINER = web.AppKey("audit_chainer", AuditChainer)
+
+__all__ = ["AUDIT_CHAINER", "AuditChainer"]

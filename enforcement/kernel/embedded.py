@@ -99,6 +99,7 @@ class EmbeddedPostgres:
         return self.root / "port"
 
     def dsn(self, database: str = "postgres") -> str:
+        """The superuser DSN of ``database`` on this server."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     @property
@@ -127,6 +128,7 @@ class EmbeddedPostgres:
         )
 
     def is_running(self) -> bool:
+        """Whether the cluster exists and its postmaster answers ``pg_ctl status``."""
         if not (self.pgdata / "PG_VERSION").exists():
             return False
         return self._pg("pg_ctl", "-D", str(self.pgdata), "status", check=False).returncode == 0
@@ -170,6 +172,7 @@ class EmbeddedPostgres:
         return self.dsn()
 
     def stop(self, mode: str = "fast") -> None:
+        """Stop the server (``mode``: smart, fast or immediate); nothing when it is not running."""
         if self.is_running():
             self._pg("pg_ctl", "-D", str(self.pgdata), "-w", "-m", mode, "stop", check=False)
             log.info("embedded_postgres_stopped")

@@ -42,6 +42,7 @@ class _ScrubFilter(logging.Filter):
 
 
 def configure_logging(level: str = "INFO", *, json_output: bool | None = None) -> None:
+    """structlog once per process: context variables, PII scrubbing, JSON unless a TTY."""
     as_json = (not sys.stderr.isatty()) if json_output is None else json_output
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):

@@ -26,6 +26,7 @@ class Migration:
 
     @classmethod
     def from_path(cls, path: Path) -> Migration:
+        """The migration a ``NNNN_name.sql`` file holds; raises ValueError on another name."""
         match = _NAME.match(path.name)
         if not match:
             raise ValueError(f"migration file {path.name!r} is not named NNNN_name.sql")
@@ -33,6 +34,7 @@ class Migration:
 
 
 def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The migrations in ``directory``, in order; raises ValueError on a badly named or duplicate number."""
     migrations = [Migration.from_path(p) for p in sorted(directory.glob("*.sql"))]
     numbers = [m.number for m in migrations]
     if len(set(numbers)) != len(numbers):

@@ -1,12 +1,16 @@
-"""The asyncpg pool: JSON codecs, sizes, and the embedded server when no URL is given."""
+"""The asyncpg pool: JSON codecs, sizes, and the embedded server when no URL is given; its typed
+application keys (``POOL``, ``DSN``), and ``PoolProbe``, what the edge asks of the database
+(ready? how busy?) without holding a driver type."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
+from aiohttp import web
 
+from enforcement.kernel import metrics
 from enforcement.kernel.embedded import EmbeddedPostgres
 from enforcement.kernel.settings import Settings
 
@@ -16,6 +20,7 @@ def _dumps(value: Any) -> str:
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
+    """Every pooled connection: JSON and JSONB as Python values (UTF-8, compact)."""
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(typename, encoder=_dumps, decoder=json.loads, schema="pg_catalog")
 
@@ -34,6 +39,7 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    """The service's pool on ``dsn`` (JSON codecs, no reset round trip, 60 s statements)."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
@@ -47,4 +53,38 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
     return pool
 
 
-__all__ = ["create_pool", "init_connection", "resolve_database_url"]
+class PoolLike(Protocol):
+    def get_size(self) -> int: ...
+    def get_idle_size(self) -> int: ...
+    def get_max_size(self) -> int: ...
+
+
+def observe_pool(pool: PoolLike) -> None:
+    """This process's database pool: connections in use, idle, and the most it may open."""
+    size, idle = pool.get_size(), pool.get_idle_size()
+    metrics.DB_POOL_SIZE.labels(state="in_use").set(max(0, size - idle))
+    metrics.DB_POOL_SIZE.labels(state="idle").set(idle)
+    metrics.DB_POOL_MAX.set(pool.get_max_size())
+
+
+class PoolProbe:
+    """The database as health checks and the metrics exposition see it."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def ping(self) -> None:
+        """One round trip (``SELECT 1``); raises whatever the driver raises when the database is away."""
+        await self._pool.fetchval("SELECT 1")
+
+    def observe(self) -> None:
+        """Set this process's pool gauges (``observe_pool``)."""
+        observe_pool(self._pool)
+
+
+POOL = web.AppKey("pool", asyncpg.Pool)
+DSN = web.AppKey("dsn", str)
+POOL_PROBE = web.AppKey("pool_probe", PoolProbe)
+
+__all__ = ["DSN", "POOL", "POOL_PROBE", "PoolLike", "PoolProbe", "create_pool", "init_connection", "observe_pool",
+           "resolve_database_url"]

@@ -16,6 +16,8 @@ _HEADER = re.compile(r"^-- ([a-z][a-z0-9_]*) --$", re.MULTILINE)
 
 
 def parse_blocks(text: str, *, source: str = "<sql>") -> dict[str, str]:
+    """The named blocks of one ``.sql`` text (``-- name --``, then a description line); raises
+    ValueError on a block without description or statement, or defined twice."""
     parts = _HEADER.split(text)
     blocks: dict[str, str] = {}
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
@@ -60,6 +62,7 @@ class Queries:
         return self.__getattr__(name)
 
     def names(self) -> list[str]:
+        """Every block's name."""
         return sorted(self._q)
 
 

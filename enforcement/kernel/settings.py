@@ -125,6 +125,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings from ``env`` (default ``os.environ``); raises ValueError on a bad value."""
         e: Mapping[str, str] = os.environ if env is None else env
         urls: dict[str, str] = {}
         secrets: dict[str, str] = {}

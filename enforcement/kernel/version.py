@@ -21,6 +21,7 @@ UNKNOWN = "unknown"
 
 @cache
 def version() -> str:
+    """The installed release (the package metadata), or ``0+unknown``."""
     try:
         return metadata.version("enforcement")
     except metadata.PackageNotFoundError:
@@ -42,6 +43,7 @@ def _git_commit(root: Path) -> str | None:
 
 @cache
 def build() -> str:
+    """The build this process runs (``ENFORCEMENT_BUILD``, else the git commit), or ``unknown``."""
     explicit = os.environ.get("ENFORCEMENT_BUILD", "").strip()
     if explicit:
         return explicit
@@ -49,6 +51,7 @@ def build() -> str:
 
 
 def describe() -> str:
+    """Release and build in one line, for ``--version`` and the startup log."""
     return f"enforcement {version()} (build {build()})"
 
 

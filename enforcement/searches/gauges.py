@@ -21,25 +21,12 @@ from typing import Any, Protocol
 import structlog
 
 from enforcement.kernel import metrics
+from enforcement.kernel.pool import PoolLike, observe_pool
 from enforcement.searches.store.gauges import AgencyQueue, GaugeStore, QueueSnapshot
 
 log = structlog.get_logger(__name__)
 
 Source = Callable[[], Awaitable[None]]
-
-
-class PoolLike(Protocol):
-    def get_size(self) -> int: ...
-    def get_idle_size(self) -> int: ...
-    def get_max_size(self) -> int: ...
-
-
-def observe_pool(pool: PoolLike) -> None:
-    """This process's database pool: connections in use, idle, and the most it may open."""
-    size, idle = pool.get_size(), pool.get_idle_size()
-    metrics.DB_POOL_SIZE.labels(state="in_use").set(max(0, size - idle))
-    metrics.DB_POOL_SIZE.labels(state="idle").set(idle)
-    metrics.DB_POOL_MAX.set(pool.get_max_size())
 
 
 def publish(snapshot: QueueSnapshot, agencies: Iterable[str]) -> None:

@@ -9,7 +9,8 @@ import asyncio
 import uuid
 from typing import Any
 
-from enforcement.api.keys import AUDIT, EXTRAS, POOL
+from enforcement.api.keys import AUDIT, POOL
+from enforcement.kernel.audit_chainer import AUDIT_CHAINER
 from enforcement.seeds import CASES
 
 NUMBER, _, JUDGE, *_ = CASES[0]
@@ -25,7 +26,7 @@ async def case_id(api: Any) -> int:
 async def chained(api: Any) -> None:
     """Wait until the app's chainer has chained every record written so far."""
     async with asyncio.timeout(10):
-        await api.app[EXTRAS]["audit_chainer"].drain()
+        await api.app[AUDIT_CHAINER].drain()
 
 
 async def by_request(api: Any, request_id: str) -> list[Any]:

@@ -14,9 +14,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from enforcement.api.auth import JwksKeys
+from enforcement.api.auth import DEMO_ISSUER, JwksKeys
 from enforcement.api.errors import Unauthenticated, Unavailable
-from enforcement.api.keys import EXTRAS, POOL
+from enforcement.api.keys import POOL
 
 IDP_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ROTATED_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -103,7 +103,7 @@ async def test_production_verifies_the_identity_providers_tokens_from_a_jwks_fil
     jwks.write_text(json.dumps({"keys": [jwk(IDP_KEY, "idp-1")]}))
     api = await make_api(jwt_mode="jwks", jwks_url=str(jwks), jwt_issuer="https://idp.court.example",
                          audit_chain_key=AUDIT_KEY)
-    assert api.app[EXTRAS]["demo_issuer"] is None  # no demo issuer in production
+    assert api.app[DEMO_ISSUER] is None  # no demo issuer in production
     status, body = await get(api, "/api/v1/cases", idp_token("zhangwei"))
     assert status == 200 and body["items"]
     status, body = await get(api, "/api/v1/cases", idp_token("zhangwei", iss="enforcement-demo"))

@@ -23,9 +23,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from enforcement.api.keys import EXTRAS, POOL
+from enforcement.api.keys import POOL
 from enforcement.app import create_app
 from enforcement.domain.identifiers import make_credit_code, make_resident_id
+from enforcement.kernel.audit_chainer import AUDIT_CHAINER
 from enforcement.kernel.settings import Settings
 from enforcement.seeds import CASES
 
@@ -357,7 +358,7 @@ async def test_matrix_row(make_api: Any, route: tuple[str, str]) -> None:
     ctx = Ctx(case_id, created["id"], batch["id"], itertools.count(1))
     if route == ("GET", "/api/v1/audit"):  # the trail lists chained records: wait for the app's chainer
         async with asyncio.timeout(10):
-            await api.app[EXTRAS]["audit_chainer"].drain()
+            await api.app[AUDIT_CHAINER].drain()
     if route[1].startswith("/api/v1/alerts"):
         ctx.alert_id = await pool.fetchval(  # an alert on the case, for the alert routes (issue 5)
             "INSERT INTO case_alert (kind, dedupe_key, case_id, evidence) VALUES ('consumption_breach', 'matrix', $1, "

@@ -16,7 +16,8 @@ from typing import Any
 
 import asyncpg
 
-from enforcement.api.keys import EXTRAS, POOL
+from enforcement.api.keys import POOL
+from enforcement.kernel.audit_chainer import AUDIT_CHAINER
 from enforcement.kernel.embedded import _bin
 from enforcement.seeds import CASES
 from tests.pg import with_database
@@ -50,7 +51,7 @@ async def test_a_restored_backup_verifies_its_audit_chain(make_api: Any, db_url:
     await api.wait_search(body["id"], JUDGE)
     status, _ = await api.request("GET", f"/api/v1/searches/{body['id']}", login=JUDGE)  # a dossier read
     async with asyncio.timeout(10):
-        await api.app[EXTRAS]["audit_chainer"].drain()
+        await api.app[AUDIT_CHAINER].drain()
     head = cli("audit", "head", database_url=db_url, data_dir=tmp_path)
     assert head.returncode == 0, head.stdout + head.stderr
     anchor = head.stdout.strip()

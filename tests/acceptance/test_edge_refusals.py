@@ -12,7 +12,9 @@ from typing import Any
 import jwt
 import pytest
 
-from enforcement.api.keys import EXTRAS, POOL
+from enforcement.api.auth import DEMO_ISSUER
+from enforcement.api.keys import POOL
+from enforcement.kernel.audit_chainer import AUDIT_CHAINER
 from enforcement.seeds import CASES
 
 NUMBER, _, JUDGE, *_ = CASES[0]
@@ -47,7 +49,7 @@ async def raw_http(api: Any, request: bytes) -> tuple[int, dict[str, str], bytes
 def demo_token(api: Any, login: str, **claims: Any) -> str:
     from enforcement.api.keys import SETTINGS
 
-    issuer = api.app[EXTRAS]["demo_issuer"]
+    issuer = api.app[DEMO_ISSUER]
     settings = api.app[SETTINGS]
     now = int(time.time())
     body = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": login, "iat": now, "nbf": now,
@@ -245,7 +247,7 @@ async def test_ops_reads_the_refusals_that_belong_to_no_court(make_api: Any) -> 
     await api.request("GET", "/api/v1/cases", headers={"X-Request-Id": "ops-anon"})
     await api.request("GET", "/api/v1/cases/1", login="wangfang")  # a court's record: not for ops
     async with asyncio.timeout(10):
-        await api.app[EXTRAS]["audit_chainer"].drain()
+        await api.app[AUDIT_CHAINER].drain()
     status, trail = await api.request("GET", "/api/v1/audit", login="ops", role="ops")
     assert status == 200, trail
     assert trail["court_code"] is None
@@ -276,7 +278,7 @@ async def test_bulk_refusals_are_audited_per_row_and_supervisors_get_403(make_ap
         ("not_case_judge", "辽0102", "辽0103", 0), ("not_case_judge", "辽0102", "辽0103", 1)]
     # The owning court's supervisor sees them.
     async with asyncio.timeout(10):
-        await api.app[EXTRAS]["audit_chainer"].drain()
+        await api.app[AUDIT_CHAINER].drain()
     status, trail = await api.request("GET", "/api/v1/audit?action=refusal&actor=wangfang", login="chenjing",
                                       role="supervisor")
     assert status == 200 and {r["request_id"] for r in trail["items"]} >= {"bulk-other"}

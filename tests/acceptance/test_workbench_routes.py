@@ -62,8 +62,17 @@ async def test_demo_sign_in_lists_users_and_issues_a_token_that_works(make_api: 
     headers = {"Authorization": f"Bearer {session['token']}"}
     status, me = await api.request("GET", "/api/v1/workbench/me", headers=headers)
     assert status == 200
+    judge_may = ["list_cases", "read_agencies", "read_alerts", "read_indicators", "search_own_cases"]
     assert me == {"login": "zhangwei", "display_name": "张伟", "role": "judge", "court_code": "辽0102",
-                  "court_name": "沈阳市和平区人民法院", "jwt_mode": "demo"}
+                  "court_name": "沈阳市和平区人民法院", "jwt_mode": "demo", "permissions": judge_may}
+    assert session["user"]["permissions"] == judge_may  # the sign-in answer says the same
+    status, sup = await api.request("POST", "/api/v1/demo/session", json={"login": "chenjing"})
+    assert status == 200
+    status, sup_me = await api.request("GET", "/api/v1/workbench/me",
+                                       headers={"Authorization": f"Bearer {sup['token']}"})
+    assert status == 200 and sup["user"]["permissions"] == sup_me["permissions"] == [
+        "list_cases", "list_court_cases", "override_closure", "read_agencies", "read_alerts", "read_audit",
+        "read_court_indicators", "read_indicators", "read_push_conflicts"]
     status, cases = await api.request("GET", "/api/v1/cases", headers=headers)
     assert status == 200 and cases["total"] == 4
 
@@ -96,3 +105,24 @@ async def test_demo_sign_in_is_refused_with_an_identity_provider(make_api: Any, 
     # The pages themselves are still served: the user pastes the provider's token there.
     async with api.session.get(api.url("/ui/signin")) as resp:
         assert resp.status == 200
+
+
+def test_the_documented_permissions_are_the_rules() -> None:
+    """schemas/openapi.yaml lists every permission domain/authorization.py gives, and no other."""
+    import yaml
+
+    from enforcement.domain.authorization import PERMISSIONS
+
+    doc = yaml.safe_load((WEB_ROOT.parent.parent / "schemas" / "openapi.yaml").read_text(encoding="utf-8"))
+    assert doc["components"]["schemas"]["Permissions"]["items"]["enum"] == sorted(PERMISSIONS)
+
+
+def test_no_script_compares_role_names() -> None:
+    """The workbench follows the server's permissions; a role name compared in a script would
+    be a second copy of the rules."""
+    import re
+
+    pattern = re.compile(r"\.role\s*[!=]==|role\s*[!=]==|'(judge|supervisor|case_system|ops|agency)'\s*[!=]==")
+    for path in sorted((WEB_ROOT / "js").rglob("*.js")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not pattern.search(line), f"{path.name}:{number}: {line.strip()}"

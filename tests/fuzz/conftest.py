@@ -59,10 +59,11 @@ class LiveApp:
 
 async def _prepare(live: LiveApp, session: aiohttp.ClientSession) -> None:
     """Tokens, and one of each thing a path can name: a case, a completed search, a batch, an alert."""
-    from enforcement.api.keys import EXTRAS, POOL, SETTINGS
+    from enforcement.api.auth import DEMO_ISSUER
+    from enforcement.api.keys import POOL, SETTINGS
 
     app = live.app
-    issuer = app[EXTRAS]["demo_issuer"]
+    issuer = app[DEMO_ISSUER]
     live.tokens = {JUDGE: issuer.issue(app[SETTINGS], JUDGE, "judge"),
                    SUPERVISOR: issuer.issue(app[SETTINGS], SUPERVISOR, "supervisor"),
                    CASE_SYSTEM: issuer.issue(app[SETTINGS], CASE_SYSTEM, "case_system")}

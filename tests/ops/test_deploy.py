@@ -23,7 +23,7 @@ SYSTEMD = DEPLOY / "systemd"
 
 
 def known_settings() -> set[str]:
-    source = (ROOT / "enforcement" / "settings.py").read_text(encoding="utf-8")
+    source = (ROOT / "enforcement" / "kernel" / "settings.py").read_text(encoding="utf-8")
     return set(re.findall(r'_(?:env|int|float|bool)\(e, "([A-Z_]+)"', source)) | set(
         re.findall(r'e\.get\("([A-Z_]+)"\)', source)
     )

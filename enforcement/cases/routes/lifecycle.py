@@ -12,7 +12,7 @@ from aiohttp import web
 from enforcement.api.auth import audit_refusal
 from enforcement.api.bodies import read_json, read_ndjson, require_ndjson
 from enforcement.api.errors import ValidationFailed
-from enforcement.api.keys import AUDIT, POOL, SETTINGS, actor_of, request_id_of
+from enforcement.api.keys import SETTINGS, actor_of, request_id_of
 from enforcement.api.params import path_id
 from enforcement.cases.lifecycle import EventInput, LifecycleService, Recorded
 from enforcement.cases.store import lifecycle as lifecycle_store
@@ -153,7 +153,7 @@ async def import_events(request: web.Request) -> web.Response:
             reject(line.number, case_number, exc.error_code, exc.message_en, exc.message_zh,
                    str(field) if field else None)
         except AccessDenied as exc:
-            await audit_refusal(request.app[AUDIT], request.app[POOL], request, actor, exc)
+            await audit_refusal(request, actor, exc)
             reject(line.number, case_number, exc.code, exc.message_en, exc.message_zh)
         except DomainError as exc:
             reject(line.number, case_number, exc.code, exc.message_en, exc.message_zh)

@@ -17,7 +17,7 @@ from connectors.sdk.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMEST
 from enforcement.api.auth import REFUSALS, audit_anonymous_refusal
 from enforcement.api.bodies import read_body
 from enforcement.api.errors import Forbidden, PayloadTooLarge
-from enforcement.api.keys import AUDIT, POOL, SETTINGS, actor_of, request_id_of
+from enforcement.api.keys import SETTINGS, actor_of, request_id_of
 from enforcement.api.middleware import error_body
 from enforcement.searches.callbacks import SignedCallback
 from enforcement.searches.errors import CallbackRefused
@@ -63,7 +63,7 @@ async def _refused(request: web.Request, exc: CallbackRefused, **details: object
     agency = request.match_info["agency"]
     known = agency in request.app[RUNTIMES]
     await audit_anonymous_refusal(
-        request.app[AUDIT], request.app[POOL], request, request.app[REFUSALS], reason=exc.reason, status=exc.status,
+        request, request.app[REFUSALS], reason=exc.reason, status=exc.status,
         login=f"agency:{agency}" if known else "(unknown agency)", role="agency",
         details={"agency": agency if known else None},
     )

@@ -47,7 +47,7 @@ function drawHeader() {
   const items = [];
   if (user) {
     items.push(h('a', { href: '/ui/cases', 'data-nav': true }, t('nav_cases')));
-    if (user.role === 'supervisor' || user.role === 'judge') {
+    if (session.can('read_indicators', user)) {
       items.push(h('a', { href: '/ui/dashboard', 'data-nav': true }, t('nav_dashboard')));
     }
   }

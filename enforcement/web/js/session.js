@@ -1,4 +1,6 @@
 // The signed-in user's token and profile, kept for this browser tab only (sessionStorage).
+// What the pages offer follows the profile's `permissions`, which the server computes
+// (domain/authorization.py); no script compares role names.
 
 const TOKEN_KEY = 'enforcement.token';
 const USER_KEY = 'enforcement.user';
@@ -25,6 +27,11 @@ export function signOut() {
   sessionStorage.removeItem(USER_KEY);
 }
 
+/** Whether the signed-in user (or `profile`) holds the permission `name` (GET /api/v1/workbench/me). */
+export function can(name, profile = user()) {
+  return Boolean(profile && Array.isArray(profile.permissions) && profile.permissions.includes(name));
+}
+
 export function homePath(profile = user()) {
-  return profile && profile.role === 'supervisor' ? '/ui/dashboard' : '/ui/cases';
+  return can('read_court_indicators', profile) ? '/ui/dashboard' : '/ui/cases';
 }

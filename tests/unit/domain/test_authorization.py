@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from enforcement.domain import authorization as authz
 from enforcement.domain.actors import Actor
 from enforcement.domain.authorization import (
     AccessDenied,
@@ -15,6 +18,7 @@ from enforcement.domain.authorization import (
     check_read_audit,
     check_search,
 )
+from enforcement.domain.errors import CaseNotFound, NotFoundError
 
 ZHANG = Actor("zhangwei", "judge", "张伟", "辽0102")
 LINA = Actor("lina", "judge", "李娜", "辽0102")
@@ -84,3 +88,86 @@ def test_a_refusal_carries_its_audit_context_but_not_in_its_details() -> None:
     exc = AccessDenied("not_case_judge", "en", "zh").about(case_id=1, subject_key="person:x", purpose=None)
     assert exc.audit_context == {"case_id": 1, "subject_key": "person:x"}
     assert "subject_key" not in exc.details
+
+
+# --- one place for who may do what: scopes, permissions, the features' rules ---
+
+_JUDGE = Actor("zhangwei", "judge", "张伟", "辽0102")
+_SUPERVISOR = Actor("chenjing", "supervisor", "陈静", "辽0102")
+_SYSTEM = Actor("cms-0102", "case_system", "审判流程管理系统", "辽0102")
+_OPS = Actor("ops", "ops", "运维")
+_AGENCY = Actor("bank-gateway", "agency", "银行", agency="banks")
+_CASE = authz.CaseAccess(1, "辽0102", "zhangwei", "open")
+
+
+def _code(call: Any) -> str | None:
+    try:
+        call()
+    except authz.AccessDenied as exc:
+        return exc.code
+    return None
+
+
+def test_scope_of_a_judge_is_their_cases_a_supervisor_their_court_others_none() -> None:
+    assert authz.scope_of(_JUDGE) == authz.Scope("辽0102", "zhangwei")
+    assert authz.scope_of(_SUPERVISOR) == authz.Scope("辽0102", None) and authz.scope_of(_SUPERVISOR).court_wide
+    for actor in (_SYSTEM, _OPS, _AGENCY, Actor("x", "supervisor", "无院", None)):
+        assert _code(lambda a=actor: authz.scope_of(a)) == "role_cannot_read"
+    assert _code(lambda: authz.check_list_alerts(_OPS)) == "role_cannot_read_alerts"
+
+
+def test_indicator_scope_binds_what_is_asked_to_what_the_actor_may_see() -> None:
+    assert authz.indicator_scope(_SUPERVISOR, court_code=None, judge_login="lina") == authz.Scope("辽0102", "lina")
+    assert _code(lambda: authz.indicator_scope(_SUPERVISOR, court_code="辽0103", judge_login=None)) == "other_court"
+    assert authz.indicator_scope(_JUDGE, court_code=None, judge_login=None) == authz.Scope("辽0102", "zhangwei")
+    assert _code(lambda: authz.indicator_scope(_JUDGE, court_code=None, judge_login="lina")) == "not_own_figures"
+    assert _code(lambda: authz.indicator_scope(_OPS, court_code=None, judge_login=None)) == \
+        "role_cannot_read_indicators"
+
+
+def test_the_features_rules_each_say_who_and_why_not() -> None:
+    other = authz.CaseAccess(2, "辽0103", "wangfang", "open")
+    assert _code(lambda: authz.check_record_event(_JUDGE, _CASE)) is None
+    assert _code(lambda: authz.check_record_event(_SYSTEM, other)) == "other_court"
+    assert _code(lambda: authz.check_record_event(_JUDGE, other)) == "not_case_judge"
+    assert _code(lambda: authz.check_record_event(_OPS, _CASE)) == "role_cannot_record_events"
+    assert _code(lambda: authz.check_override_closure(_SUPERVISOR, _CASE)) is None
+    assert _code(lambda: authz.check_override_closure(_SUPERVISOR, other)) == "override_requires_supervisor"
+    assert _code(lambda: authz.check_override_closure(_JUDGE, _CASE)) == "override_requires_supervisor"
+    assert _code(lambda: authz.check_import_events(_SUPERVISOR)) == "role_cannot_import_events"
+    assert _code(lambda: authz.check_import_events(_SYSTEM)) is None
+    assert _code(lambda: authz.check_search_batch(_SUPERVISOR)) == "role_cannot_search"
+    assert _code(lambda: authz.check_read_batch(_JUDGE, requested_by="zhangwei", court_code=None)) is None
+    assert _code(lambda: authz.check_read_batch(_SUPERVISOR, requested_by="lina", court_code="辽0102")) is None
+    assert _code(lambda: authz.check_read_batch(_SUPERVISOR, requested_by="lina", court_code=None)) == \
+        "not_batch_owner"
+    assert _code(lambda: authz.check_may_push_cases(_SYSTEM)) is None
+    assert _code(lambda: authz.check_may_push_cases(_SUPERVISOR)) == "role_cannot_push_cases"
+    assert _code(lambda: authz.check_read_metrics(_OPS)) is None
+    assert _code(lambda: authz.check_read_metrics(_SUPERVISOR)) == "role_not_allowed"
+    assert _code(lambda: authz.check_read_agencies(_AGENCY)) == "role_cannot_read"
+
+
+def test_permissions_are_the_rules_answers() -> None:
+    assert authz.permissions_of(_JUDGE) == {"list_cases", "read_agencies", "read_alerts", "read_indicators",
+                                            "search_own_cases"}
+    assert authz.permissions_of(_SUPERVISOR) == {
+        "list_cases", "list_court_cases", "override_closure", "read_agencies", "read_alerts", "read_audit",
+        "read_court_indicators", "read_indicators", "read_push_conflicts"}
+    assert authz.permissions_of(_SYSTEM) == {"push_cases", "read_push_conflicts"}
+    assert authz.permissions_of(_OPS) == {"read_agencies", "read_audit", "read_metrics"}
+    assert authz.permissions_of(_AGENCY) == frozenset()
+
+
+def test_case_permissions() -> None:
+    assert authz.case_permissions(_JUDGE, _CASE) == {"read", "search", "record_events"}
+    assert authz.case_permissions(_JUDGE, authz.CaseAccess(1, "辽0102", "zhangwei", "closed")) == \
+        {"read", "record_events"}
+    assert authz.case_permissions(_SUPERVISOR, _CASE) == {"read", "record_events", "override_closure"}
+    assert authz.case_permissions(Actor("lina", "judge", "李娜", "辽0102"), _CASE) == frozenset()
+
+
+def test_case_not_found_is_defined_once_in_the_domain_catalogue() -> None:
+    exc = CaseNotFound()
+    assert isinstance(exc, NotFoundError)
+    assert (exc.code, exc.message_en, exc.message_zh) == ("case_not_found", "No such case.", "案件不存在")

@@ -2,6 +2,7 @@
 // with the dossier filling in live; the 终本 checklist and the case's alerts.
 
 import * as api from '../api.js';
+import * as session from '../session.js';
 import { h, replace } from '../dom.js';
 import { daysBetween, fmtDate, fmtDateTime, fmtMoney, label, pick, t, todayBeijing } from '../i18n.js';
 import { showError } from '../banner.js';
@@ -76,7 +77,8 @@ export async function render(ctx) {
   }
   if (!ctx.isCurrent()) return undefined;
 
-  const canSearch = user && user.role === 'judge' && c.judge && c.judge.login === user.login && c.status === 'open';
+  // The server says whether this user searches at all; the case says whether they hold it and it is open.
+  const canSearch = session.can('search_own_cases', user) && c.judge && c.judge.login === user.login && c.status === 'open';
   let live = null;
   const liveBox = h('div', { class: 'live', id: 'live-search', tabindex: '-1' });
   const liveTitle = h('h2', { id: 'live-title' }, t('search_title'));

@@ -2,6 +2,7 @@
 // filing date and whether the statutory period has run out.
 
 import * as api from '../api.js';
+import * as session from '../session.js';
 import { h, replace } from '../dom.js';
 import { daysBetween, fmtDate, fmtMoney, label, t, todayBeijing } from '../i18n.js';
 import { showError } from '../banner.js';
@@ -54,7 +55,7 @@ function filtersForm(ctx, values, isSupervisor) {
 
 export async function render(ctx) {
   const { main, query, user } = ctx;
-  const isSupervisor = user && user.role === 'supervisor';
+  const isSupervisor = session.can('list_court_cases', user);
   const values = Object.fromEntries(['status', 'filed_from', 'filed_to', 'overdue', 'judge', 'offset'].map((k) => [k, query.get(k) || '']));
   const offset = Math.max(0, parseInt(values.offset || '0', 10) || 0);
   const heading = h('h1', {}, isSupervisor ? t('cases_title_court') : t('cases_title'));

@@ -4,6 +4,7 @@
 // server audits every export). A judge sees the same page for their own figures.
 
 import * as api from '../api.js';
+import * as session from '../session.js';
 import { h, replace } from '../dom.js';
 import { fmtDate, fmtPercent, label, lang, pick, t, todayBeijing } from '../i18n.js';
 import { showError, showNotice } from '../banner.js';
@@ -187,7 +188,7 @@ export async function render(ctx) {
   // Court -> judge path.
   const courtLabel = (user && user.court_code === report.court && user.court_name) || report.court || t('all_courts');
   replace(crumbs,
-    report.judge && user && user.role === 'supervisor'
+    report.judge && session.can('read_court_indicators', user)
       ? h('a', { href: `/ui/dashboard${api.query({ preset, ...params, judge: '', ind: selectedCode })}`, 'data-drill': 'court' }, courtLabel)
       : h('span', { 'data-drill': 'court' }, courtLabel),
     report.judge ? [h('span', { 'aria-hidden': 'true' }, '›'), h('strong', { 'data-drill': 'judge' }, judgeName)] : null,

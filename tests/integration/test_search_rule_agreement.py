@@ -1,0 +1,63 @@
+"""点对点 is written twice: ``domain.authorization.check_search`` (which refuses a search) and the
+SQL block ``case_for_search_with_serial`` (which takes a 协助查询通知书 serial only for a search
+that rule allows, so a refused search never consumes a number). This test runs both on every
+caller of the authorization matrix, against the matrix's case in each status, with and without
+its judge, for its debtor, another case's debtor and its applicant, and requires that they agree.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import asyncpg
+
+from enforcement.domain.actors import Actor
+from enforcement.domain.authorization import AccessDenied, CaseAccess, check_search
+from enforcement.kernel.queries import Q
+from enforcement.kernel.users import load_active_user
+from enforcement.seeds import APPLICANTS, CASES, seed
+from tests.acceptance.test_authorization_matrix import CALLERS, TARGET_NUMBER
+
+STATUSES = ("open", "suspended", "closed")
+OTHER_DEBTOR = CASES[-1][-1][0]  # a debtor of another court's case
+APPLICANT = APPLICANTS[CASES[0][3]]
+
+
+def python_allows(actor: Actor, row: asyncpg.Record) -> bool:
+    case = CaseAccess(row["id"], row["court_code"], row["judge_login"], row["status"])
+    try:
+        check_search(actor, case, subject_is_debtor=row["is_debtor"])
+    except AccessDenied:
+        return False
+    return True
+
+
+async def test_sql_and_python_agree_on_who_may_search(pool: asyncpg.Pool) -> None:
+    ids = await seed(pool)
+    case_id = ids[TARGET_NUMBER]
+    target_debtor = CASES[0][-1][0]
+    subjects = {"debtor": target_debtor, "other_debtor": OTHER_DEBTOR, "applicant": APPLICANT}
+    actors = {name: await load_active_user(pool, who[0]) for name, who in CALLERS.items() if who is not None}
+    assert all(actors.values()), "every caller of the matrix is a seeded user"
+    checked = 0
+    allowed = 0
+    async with pool.acquire() as conn:
+        for status, judge in itertools.product(STATUSES, ("zhangwei", None)):
+            for (caller, actor), (label, subject) in itertools.product(actors.items(), subjects.items()):
+                assert actor is not None
+                tx = conn.transaction()
+                await tx.start()
+                try:
+                    await conn.execute("UPDATE enforcement_case SET status = $2, judge_login = $3 WHERE id = $1",
+                                       case_id, status, judge)
+                    row = await conn.fetchrow(Q.case_for_search_with_serial, case_id, subject.kind,
+                                              subject.id_number, actor.login, actor.role, True)
+                finally:
+                    await tx.rollback()  # a serial taken here is not kept
+                assert row is not None
+                sql_allows = row["serial"] is not None
+                assert sql_allows == python_allows(actor, row), (status, judge, caller, label)
+                checked += 1
+                allowed += sql_allows
+    assert checked == len(STATUSES) * 2 * len(actors) * len(subjects)
+    assert allowed == 1  # only the judge holding the open case, for its debtor
