@@ -25,14 +25,14 @@ from aiohttp import web
 
 from connectors.exit_entry.population import BEIJING, answer_parts, traveller, utc_now
 from connectors.exit_entry.wire import HEALTH_PATH, ID_TYPE_RESIDENT, INQUIRY_PATH, PROBLEM_JSON
-from connectors.sdk.simulator_kit import (
+from connectors.sdk import (
     STATE_KEY,
+    InvalidIdentifier,
     SimulatorConfig,
     SimulatorState,
     make_simulator_app,
+    normalize_resident_id,
 )
-from enforcement.domain.errors import InvalidIdentifier
-from enforcement.domain.identifiers import normalize_resident_id
 
 Clock = Callable[[], datetime]
 CLOCK_KEY: web.AppKey[Clock] = web.AppKey("exit_entry_clock")

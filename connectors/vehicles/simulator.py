@@ -18,11 +18,14 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.sdk.simulator_kit import (
+from connectors.sdk import (
     STATE_KEY,
+    InvalidIdentifier,
     SimulatorConfig,
     SimulatorState,
     make_simulator_app,
+    normalize_credit_code,
+    normalize_resident_id,
 )
 from connectors.vehicles.catalog import registered_vehicles
 from connectors.vehicles.codes import (
@@ -35,8 +38,6 @@ from connectors.vehicles.codes import (
     QUERY_PATH,
     SUBJECT_CATEGORY,
 )
-from enforcement.domain.errors import InvalidIdentifier
-from enforcement.domain.identifiers import normalize_credit_code, normalize_resident_id
 
 DEFAULT_PORT = 9101
 

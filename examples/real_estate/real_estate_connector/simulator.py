@@ -14,9 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from connectors.sdk.simulator_kit import SimulatorConfig, SimulatorState, make_simulator_app, state_of
-from enforcement.domain.errors import InvalidIdentifier
-from enforcement.domain.identifiers import normalize_credit_code, normalize_resident_id
+from connectors.sdk import (
+    InvalidIdentifier,
+    SimulatorConfig,
+    SimulatorState,
+    make_simulator_app,
+    normalize_credit_code,
+    normalize_resident_id,
+    state_of,
+)
 
 from real_estate_connector.codes import (
     BEIJING,
