@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.hotels.catalog import REGISTRY_TZ, in_period, registered_stays
+from connectors.hotels.simdata import REGISTRY_TZ, in_period, registered_stays
 from connectors.hotels.wire import (
     ERRCODES,
     GUEST_ID_TYPE,

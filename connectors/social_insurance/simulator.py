@@ -29,7 +29,7 @@ from connectors.sdk import (
     make_simulator_app,
     normalize_resident_id,
 )
-from connectors.social_insurance.population import body_parts, insured
+from connectors.social_insurance.simdata import body_parts, insured
 from connectors.social_insurance.wire import (
     BEIJING,
     GATEWAY_PATH,

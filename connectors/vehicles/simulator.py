@@ -27,7 +27,6 @@ from connectors.sdk import (
     normalize_credit_code,
     normalize_resident_id,
 )
-from connectors.vehicles.catalog import registered_vehicles
 from connectors.vehicles.codes import (
     BEIJING,
     CODE_NOT_FOUND,
@@ -38,6 +37,7 @@ from connectors.vehicles.codes import (
     QUERY_PATH,
     SUBJECT_CATEGORY,
 )
+from connectors.vehicles.simdata import registered_vehicles
 
 DEFAULT_PORT = 9101
 

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from connectors.exit_entry import CONNECTOR
 from connectors.exit_entry.adapter import ExitEntryConnector
-from connectors.exit_entry.population import answer_parts, traveller
+from connectors.exit_entry.simdata import answer_parts, traveller
 from connectors.exit_entry.simulator import create_simulator
 from connectors.exit_entry.wire import INQUIRY_PATH
 from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError

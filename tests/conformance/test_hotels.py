@@ -17,7 +17,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from connectors.hotels import CONNECTOR
-from connectors.hotels.catalog import registered_stays
+from connectors.hotels.simdata import registered_stays
 from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
 from connectors.sdk.manifest import Manifest, manifest_schema
 from connectors.sdk.protocol import Connector

@@ -19,7 +19,7 @@ from connectors.sdk.manifest import Manifest
 from connectors.sdk.types import AgencyRequest, ConnectorConfig
 from connectors.social_insurance import CONNECTOR
 from connectors.social_insurance.adapter import SocialInsuranceConnector
-from connectors.social_insurance.population import body_parts, insured
+from connectors.social_insurance.simdata import body_parts, insured
 from connectors.social_insurance.simulator import create_simulator
 from connectors.social_insurance.wire import GATEWAY_PATH
 from enforcement.domain.assets import Employment, Pension

@@ -20,7 +20,7 @@ from connectors.sdk.manifest import Manifest, manifest_schema
 from connectors.sdk.protocol import Connector
 from connectors.sdk.types import AgencyRequest, AgencyResult, ConnectorConfig
 from connectors.vehicles import CONNECTOR
-from connectors.vehicles.catalog import registered_vehicles
+from connectors.vehicles.simdata import registered_vehicles
 from enforcement.domain.assets import Vehicle
 from enforcement.domain.identifiers import make_credit_code, make_resident_id
 from enforcement.domain.subjects import Subject

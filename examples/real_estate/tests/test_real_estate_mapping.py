@@ -10,7 +10,7 @@ import pytest
 from connectors.sdk import AuthError, RejectedError, TransientError, WireResponse
 
 from real_estate_connector import RealEstate, result_from_wire
-from real_estate_connector.registry_data import properties_for
+from real_estate_connector.simdata import properties_for
 from real_estate_connector.wire import check_envelope, error_for
 
 FLAT = {
