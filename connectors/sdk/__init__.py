@@ -6,7 +6,8 @@ The facade re-exports
 
 - from the pure domain: the subject (``Subject``), the record protocol (``AssetRecord``) and the
   service's record kinds, the identifier checks and generators the simulators and their fake data
-  use, and the domain errors those checks raise (``InvalidIdentifier``);
+  use, and the domain errors those checks raise (``InvalidIdentifier``), and the masks for personal
+  data (``mask_id_number``, ``mask_name``) should an error message have to refer to it;
 - from the SDK's own modules: the connector protocol and spec, ``BaseConnector``, the manifest,
   the request/result types, the connector errors, the HTTP helpers, the connection pool, request
   signing and the simulator kit.
@@ -78,6 +79,7 @@ from enforcement.domain.identifiers import (
     resident_id_birth_date,
     resident_id_gender,
 )
+from enforcement.domain.privacy import mask_id_number, mask_name
 from enforcement.domain.subjects import Subject, SubjectKind
 
 __all__ = [
@@ -141,6 +143,8 @@ __all__ = [
     "make_resident_id",
     "make_simulator_app",
     "make_vin",
+    "mask_id_number",
+    "mask_name",
     "normalize_bank_card",
     "normalize_credit_code",
     "normalize_plate",

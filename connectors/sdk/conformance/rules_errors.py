@@ -131,7 +131,7 @@ async def errors_rejected(h: Harness) -> None:
         if text in exc.message or text in exc.code:
             raise Violation("the RejectedError message echoes the subject's ID number or name",
                             fix="describe the refusal without the personal data (mask it with "
-                            "enforcement.domain.privacy if you must refer to it)")
+                            "connectors.sdk.mask_id_number / mask_name if you must refer to it)")
 
 
 @rule(
