@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from connectors.banks.adapter import BanksConnector
 from connectors.banks.simulator import create_simulator
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.protocol import ConnectorSpec
+from connectors.sdk import ConnectorSpec, Manifest
 
 CONNECTOR = ConnectorSpec(
     manifest=Manifest.load(__name__), factory=BanksConnector, simulator=create_simulator

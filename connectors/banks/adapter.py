@@ -34,21 +34,23 @@ from connectors.banks.wire import (
     batch_envelope,
     rejection_text,
 )
-from connectors.sdk.base import BaseConnector
-from connectors.sdk.errors import RejectedError, TransientError
-from connectors.sdk.http import require
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.types import (
+from connectors.sdk import (
     AgencyRequest,
     AgencyResult,
+    BankAccount,
+    BaseConnector,
     CallbackAnswer,
     ConnectorConfig,
+    Freeze,
     ItemOutcome,
+    Manifest,
     Outcome,
     Pending,
     Rejected,
+    RejectedError,
+    TransientError,
+    require,
 )
-from enforcement.domain.assets import BankAccount, Freeze
 
 ACCOUNT_TYPES = {"01": "current", "02": "fixed", "03": "card", "04": "wealth"}
 CURRENCIES = {"156": "CNY", "840": "USD", "344": "HKD", "978": "EUR", "392": "JPY", "826": "GBP"}

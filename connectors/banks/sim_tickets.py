@@ -30,9 +30,7 @@ import aiohttp
 from aiohttp import web
 
 from connectors.banks.wire import BEIJING, PROCESSING, REJECTED
-from connectors.sdk.pool import RecentFirstConnector
-from connectors.sdk.signing import sign
-from connectors.sdk.simulator_kit import SimulatorState
+from connectors.sdk import RecentFirstConnector, SimulatorState, sign
 
 CALLBACK_ATTEMPTS = 4
 CALLBACK_FIRST_BACKOFF = 0.2  # real seconds, tripled per attempt

@@ -23,8 +23,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from connectors.sdk.simulator_kit import subject_rng
-from enforcement.domain.identifiers import make_bank_card
+from connectors.sdk import make_bank_card, subject_rng
 
 
 @dataclass(frozen=True, slots=True)

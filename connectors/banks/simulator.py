@@ -33,9 +33,13 @@ from connectors.banks.sim_tickets import (
 )
 from connectors.banks.simdata import accounts_for, in_range
 from connectors.banks.wire import AUTH_HEADER, DONE, SUBJECT_TYPES
-from connectors.sdk.simulator_kit import SimulatorConfig, make_simulator_app
-from enforcement.domain.errors import InvalidIdentifier
-from enforcement.domain.identifiers import normalize_credit_code, normalize_resident_id
+from connectors.sdk import (
+    InvalidIdentifier,
+    SimulatorConfig,
+    make_simulator_app,
+    normalize_credit_code,
+    normalize_resident_id,
+)
 
 MAX_BATCH = 200
 REQUIRED = (

@@ -31,9 +31,16 @@ from urllib.parse import quote
 
 import aiohttp
 
-from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
-from connectors.sdk.http import WireResponse, fetch_json, require
-from connectors.sdk.types import AgencyRequest
+from connectors.sdk import (
+    AgencyRequest,
+    AuthError,
+    ConnectorError,
+    RejectedError,
+    TransientError,
+    WireResponse,
+    fetch_json,
+    require,
+)
 
 AUTH_HEADER = "X-ZDZ-AppKey"
 HEALTH_PATH = "/cxkz/v1/Health"

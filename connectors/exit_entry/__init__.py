@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from connectors.exit_entry.adapter import ExitEntryConnector, records_from_wire
 from connectors.exit_entry.simulator import create_simulator
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.protocol import ConnectorSpec
+from connectors.sdk import ConnectorSpec, Manifest
 
 CONNECTOR = ConnectorSpec(
     manifest=Manifest.load(__name__),

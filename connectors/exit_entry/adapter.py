@@ -13,11 +13,19 @@ from typing import Any
 import aiohttp
 
 from connectors.exit_entry.wire import ExitEntryWire
-from connectors.sdk.base import BaseConnector
-from connectors.sdk.errors import AuthError, RejectedError, TransientError
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.types import AgencyRequest, AgencyResult, ConnectorConfig
-from enforcement.domain.assets import BorderCrossing, ExitRestriction, TravelDocument
+from connectors.sdk import (
+    AgencyRequest,
+    AgencyResult,
+    AuthError,
+    BaseConnector,
+    BorderCrossing,
+    ConnectorConfig,
+    ExitRestriction,
+    Manifest,
+    RejectedError,
+    TransientError,
+    TravelDocument,
+)
 
 DOCUMENT_TYPES: dict[str, str] = {
     "ORDINARY_PASSPORT": "passport",

@@ -9,7 +9,7 @@ camelCase REST, bearer token, ``Idempotency-Key`` header; failures are RFC 7807
     CRJ-40004 400 the ID type is not a resident ID      CRJ-42901 429 too many requests
     CRJ-40005 400 the body is not a JSON object         CRJ-50001 500 / CRJ-50301 503 unavailable
 
-Data come from ``population`` (deterministic per subject); the answer to an idempotency key,
+Data come from ``simdata`` (deterministic per subject); the answer to an idempotency key,
 with its ``answeredAt``, is computed once and replayed.
 """
 
@@ -23,16 +23,16 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.exit_entry.population import BEIJING, answer_parts, traveller, utc_now
+from connectors.exit_entry.simdata import BEIJING, answer_parts, traveller, utc_now
 from connectors.exit_entry.wire import HEALTH_PATH, ID_TYPE_RESIDENT, INQUIRY_PATH, PROBLEM_JSON
-from connectors.sdk.simulator_kit import (
+from connectors.sdk import (
     STATE_KEY,
+    InvalidIdentifier,
     SimulatorConfig,
     SimulatorState,
     make_simulator_app,
+    normalize_resident_id,
 )
-from enforcement.domain.errors import InvalidIdentifier
-from enforcement.domain.identifiers import normalize_resident_id
 
 Clock = Callable[[], datetime]
 CLOCK_KEY: web.AppKey[Clock] = web.AppKey("exit_entry_clock")

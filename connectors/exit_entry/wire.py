@@ -20,9 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
-from connectors.sdk.http import fetch_json, require
-from connectors.sdk.types import AgencyRequest
+from connectors.sdk import AgencyRequest, AuthError, ConnectorError, RejectedError, TransientError, fetch_json, require
 
 HEALTH_PATH = "/crj/api/v2/health"
 INQUIRY_PATH = "/crj/api/v2/person-inquiries"

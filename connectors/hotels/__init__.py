@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from connectors.hotels.adapter import HotelsConnector, records_from_wire, result_from_wire
 from connectors.hotels.simulator import create_simulator
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.protocol import ConnectorSpec
+from connectors.sdk import ConnectorSpec, Manifest
 
 CONNECTOR = ConnectorSpec(
     manifest=Manifest.load(__name__),

@@ -21,11 +21,16 @@ from typing import Any
 import aiohttp
 
 from connectors.hotels.wire import HotelRegistryClient
-from connectors.sdk.base import BaseConnector
-from connectors.sdk.errors import RejectedError, TransientError
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.types import AgencyRequest, AgencyResult, ConnectorConfig
-from enforcement.domain.assets import HotelStay
+from connectors.sdk import (
+    AgencyRequest,
+    AgencyResult,
+    BaseConnector,
+    ConnectorConfig,
+    HotelStay,
+    Manifest,
+    RejectedError,
+    TransientError,
+)
 
 BEIJING = timezone(timedelta(hours=8), "CST")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.hotels.catalog import REGISTRY_TZ, in_period, registered_stays
+from connectors.hotels.simdata import REGISTRY_TZ, in_period, registered_stays
 from connectors.hotels.wire import (
     ERRCODES,
     GUEST_ID_TYPE,
@@ -25,14 +25,14 @@ from connectors.hotels.wire import (
     IDEMPOTENCY_HEADER,
     QUERY_PATH,
 )
-from connectors.sdk.simulator_kit import (
+from connectors.sdk import (
     STATE_KEY,
+    InvalidIdentifier,
     SimulatorConfig,
     SimulatorState,
     make_simulator_app,
+    normalize_resident_id,
 )
-from enforcement.domain.errors import InvalidIdentifier
-from enforcement.domain.identifiers import normalize_resident_id
 
 DEFAULT_PORT = 9104
 REQUIRED_FIELDS = (

@@ -21,9 +21,17 @@ from typing import Any
 
 import aiohttp
 
-from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
-from connectors.sdk.http import WireResponse, fetch_json, parse_retry_after
-from connectors.sdk.types import AgencyRequest, ConnectorConfig
+from connectors.sdk import (
+    AgencyRequest,
+    AuthError,
+    ConnectorConfig,
+    ConnectorError,
+    RejectedError,
+    TransientError,
+    WireResponse,
+    fetch_json,
+    parse_retry_after,
+)
 
 HEALTH_PATH = "/api/v2/health"
 QUERY_PATH = "/api/v2/lodging/stay-queries"

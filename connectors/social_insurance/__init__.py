@@ -4,8 +4,7 @@ and the pension being drawn."""
 
 from __future__ import annotations
 
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.protocol import ConnectorSpec
+from connectors.sdk import ConnectorSpec, Manifest
 from connectors.social_insurance.adapter import SocialInsuranceConnector, records_from_wire
 from connectors.social_insurance.simulator import create_simulator
 

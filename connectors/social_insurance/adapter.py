@@ -13,17 +13,24 @@ from typing import Any
 
 import aiohttp
 
-from connectors.sdk.base import BaseConnector
-from connectors.sdk.errors import AuthError, RejectedError, TransientError
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.types import AgencyRequest, AgencyResult, ConnectorConfig
+from connectors.sdk import (
+    AgencyRequest,
+    AgencyResult,
+    AuthError,
+    BaseConnector,
+    ConnectorConfig,
+    Employment,
+    Manifest,
+    Pension,
+    RejectedError,
+    TransientError,
+)
 from connectors.social_insurance.wire import (
     DEFAULT_APP_KEY,
     RET_NO_DATA,
     SocialInsuranceWire,
     parse_time,
 )
-from enforcement.domain.assets import Employment, Pension
 
 # aae140 险种类型
 INSURANCE_TYPES: dict[str, str] = {

@@ -21,13 +21,15 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.sdk.simulator_kit import (
+from connectors.sdk import (
     STATE_KEY,
+    InvalidIdentifier,
     SimulatorConfig,
     SimulatorState,
     make_simulator_app,
+    normalize_resident_id,
 )
-from connectors.social_insurance.population import body_parts, insured
+from connectors.social_insurance.simdata import body_parts, insured
 from connectors.social_insurance.wire import (
     BEIJING,
     GATEWAY_PATH,
@@ -38,8 +40,6 @@ from connectors.social_insurance.wire import (
     TRANS_PING,
     TRANS_QUERY,
 )
-from enforcement.domain.errors import InvalidIdentifier
-from enforcement.domain.identifiers import normalize_resident_id
 
 Clock = Callable[[], datetime]
 CLOCK_KEY: web.AppKey[Clock] = web.AppKey("social_insurance_clock")

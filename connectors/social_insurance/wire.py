@@ -29,9 +29,7 @@ from typing import Any
 
 import aiohttp
 
-from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
-from connectors.sdk.http import fetch_json, require
-from connectors.sdk.types import AgencyRequest
+from connectors.sdk import AgencyRequest, AuthError, ConnectorError, RejectedError, TransientError, fetch_json, require
 
 GATEWAY_PATH = "/rsgateway/api/v1/trans"
 TRANS_QUERY = "ZXCX1001"  # 法院执行查询：参保及待遇信息

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.protocol import ConnectorSpec
+from connectors.sdk import ConnectorSpec, Manifest
 from connectors.vehicles.adapter import VehiclesConnector, records_from_wire, result_from_wire
 from connectors.vehicles.simulator import create_simulator
 

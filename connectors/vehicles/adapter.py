@@ -21,15 +21,20 @@ from typing import Any
 
 import aiohttp
 
-from connectors.sdk.base import BaseConnector
-from connectors.sdk.errors import RejectedError, TransientError
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.types import AgencyRequest, AgencyResult, ConnectorConfig
+from connectors.sdk import (
+    AgencyRequest,
+    AgencyResult,
+    BaseConnector,
+    ConnectorConfig,
+    InvalidIdentifier,
+    Manifest,
+    RejectedError,
+    TransientError,
+    Vehicle,
+    normalize_plate,
+)
 from connectors.vehicles.codes import BEIJING, colour_name, use_name
 from connectors.vehicles.wire import VehicleRegistryClient
-from enforcement.domain.assets import Vehicle
-from enforcement.domain.errors import InvalidIdentifier
-from enforcement.domain.identifiers import normalize_plate
 
 _STATUS = re.compile(r"^[A-Z]{1,8}$")
 _TRUE = frozenset({"1", "Y", "是", "TRUE"})

@@ -18,13 +18,15 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.sdk.simulator_kit import (
+from connectors.sdk import (
     STATE_KEY,
+    InvalidIdentifier,
     SimulatorConfig,
     SimulatorState,
     make_simulator_app,
+    normalize_credit_code,
+    normalize_resident_id,
 )
-from connectors.vehicles.catalog import registered_vehicles
 from connectors.vehicles.codes import (
     BEIJING,
     CODE_NOT_FOUND,
@@ -35,8 +37,7 @@ from connectors.vehicles.codes import (
     QUERY_PATH,
     SUBJECT_CATEGORY,
 )
-from enforcement.domain.errors import InvalidIdentifier
-from enforcement.domain.identifiers import normalize_credit_code, normalize_resident_id
+from connectors.vehicles.simdata import registered_vehicles
 
 DEFAULT_PORT = 9101
 

@@ -21,9 +21,17 @@ from typing import Any
 
 import aiohttp
 
-from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
-from connectors.sdk.http import WireResponse, fetch_json, require
-from connectors.sdk.types import AgencyRequest, ConnectorConfig
+from connectors.sdk import (
+    AgencyRequest,
+    AuthError,
+    ConnectorConfig,
+    ConnectorError,
+    RejectedError,
+    TransientError,
+    WireResponse,
+    fetch_json,
+    require,
+)
 from connectors.vehicles.codes import (
     AUTH_CODES,
     CODE_OK,

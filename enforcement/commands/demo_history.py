@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.hotels.catalog import registered_stays
+from connectors.hotels.simdata import registered_stays
 from enforcement.domain.identifiers import make_credit_code, make_resident_id
 
 COURT = "辽0102"

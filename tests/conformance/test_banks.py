@@ -1,7 +1,11 @@
 """Conformance of the bank connector against its simulator over real HTTP on loopback.
 
 Batches in, tickets out, answers by polling or by signed callback; simulated days pass in
-fractions of a real second (``time_scale``).
+fractions of a real second (``time_scale``). Only what is the bank gateway's own is here: its
+result and refusal codes, the ticket numbers, the batch limit, the answer delay in days, callback
+redelivery and the ticket ledger. What every connector must do (protocol, credentials, schema-valid
+records, idempotency, fault mapping for check/search/poll/search_batch, the ticket life cycle, signed
+callbacks) is checked by the kit's rules (tests/conformance/test_suite_over_installed.py).
 """
 
 from __future__ import annotations
@@ -11,11 +15,9 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import jsonschema
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -23,25 +25,19 @@ from aiohttp.test_utils import TestServer
 from connectors.banks import CONNECTOR, BanksConnector
 from connectors.banks.simdata import accounts_for
 from connectors.banks.wire import batch_envelope
-from connectors.sdk import signing
-from connectors.sdk.errors import (
-    AuthError,
-    ConnectorError,
+from connectors.sdk import (
+    AgencyRequest,
+    AgencyResult,
+    ConnectorConfig,
+    Pending,
+    Rejected,
     RejectedError,
-    TransientError,
+    SimulatorConfig,
+    Subject,
+    make_credit_code,
+    make_resident_id,
 )
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.protocol import Connector
-from connectors.sdk.simulator_kit import SimulatorConfig
-from connectors.sdk.types import AgencyRequest, AgencyResult, ConnectorConfig, Pending, Rejected
-from enforcement.domain.identifiers import make_credit_code, make_resident_id
-from enforcement.domain.subjects import Subject
 
-SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[2] / "schemas/records/bank_account.schema.json").read_text(
-        encoding="utf-8"
-    )
-)
 FAST = SimulatorConfig(time_scale=864000.0, answer_delay_seconds=86400.0)  # a day in 0.1 s
 CALLBACK_KEY = "cb-signing-key-银行"
 
@@ -125,28 +121,13 @@ async def answer(conn: BanksConnector, outcome: Any, within: float = 5.0) -> Age
         await asyncio.sleep(min(polled.poll_after_seconds, 0.05))
 
 
-def test_manifest_validates() -> None:
-    manifest = Manifest.load("connectors.banks")
-    assert manifest == CONNECTOR.manifest
+def test_manifest_describes_the_gateway() -> None:
+    manifest = CONNECTOR.manifest
     assert manifest.name == "banks" and manifest.answer_mode == "deferred" and manifest.callbacks
     assert manifest.batch is not None and manifest.batch.max_size == 200
     assert manifest.record_kinds == ("bank_account",) and manifest.search_category == "deposits"
     assert manifest.date_range and manifest.subject_kinds == {"person", "organization"}
     assert manifest.policy.deadline_seconds >= 86400
-
-
-async def test_connector_satisfies_protocol(
-    sim: TestServer, session: aiohttp.ClientSession
-) -> None:
-    assert isinstance(CONNECTOR.factory(ConnectorConfig(str(sim.make_url(""))), session), Connector)
-
-
-async def test_check(sim: TestServer, session: aiohttp.ClientSession) -> None:
-    await connect(sim, session).check()
-    with pytest.raises(AuthError):
-        await connect(sim, session, app_key="wrong-key").check()
-    with pytest.raises(AuthError):
-        await connect(sim, session, app_key="wrong-key").search(make_request(PERSON, "s-0:banks"))
 
 
 async def test_ticket_life_cycle(sim: TestServer, session: aiohttp.ClientSession) -> None:
@@ -159,16 +140,11 @@ async def test_ticket_life_cycle(sim: TestServer, session: aiohttp.ClientSession
     first = await conn.poll(outcomes[0].ticket)  # type: ignore[union-attr]
     assert isinstance(first, Pending) and 0 < first.poll_after_seconds <= 1.0
     results = [await answer(conn, o) for o in outcomes]
-    validator = jsonschema.Draft202012Validator(SCHEMA)
     for result in results:
-        assert result.answered_at.utcoffset() == timedelta(0)
+        assert result.answered_at.utcoffset() == timedelta(0)  # the gateway's Beijing time, in UTC
         assert result.agency_reference and result.agency_reference.startswith("FK")
-        for record in result.records:
-            validator.validate(record.to_dict())
     assert results[0].records and results[2].records and results[1].records == ()
     assert results[1].raw["ResultMessage"] == "查无信息"
-    again = await conn.poll(outcomes[0].ticket)  # type: ignore[union-attr]
-    assert again == results[0]  # the answer (and its time) is fixed once given
 
 
 async def test_time_scale_makes_days_pass_in_seconds(
@@ -186,7 +162,7 @@ async def test_time_scale_makes_days_pass_in_seconds(
     assert result.records
 
 
-async def test_same_key_same_ticket_one_effective_query(
+async def test_a_key_is_one_ticket_whether_searched_alone_or_in_a_batch(
     sim: TestServer, session: aiohttp.ClientSession
 ) -> None:
     conn = connect(sim, session)
@@ -197,10 +173,6 @@ async def test_same_key_same_ticket_one_effective_query(
     assert [o.ticket for o in second if isinstance(o, Pending)] == [first.ticket]
     stats = await sim_json(sim, session, "/_sim/stats")
     assert stats["effective_queries"] == 1 and stats["duplicated_keys"] == 0
-    again = await conn.search(make_request(PERSON, "s-8:banks"))  # a new search of the subject
-    one, two = await answer(conn, first), await answer(conn, again)
-    assert one.records == two.records and one.records
-    assert (await sim_json(sim, session, "/_sim/stats"))["effective_queries"] == 2
 
 
 async def test_organization_has_corporate_accounts(
@@ -261,45 +233,6 @@ async def test_unknown_ticket_and_whole_batch_refusal(
     assert (
         len(outcomes) == 201 and len({o.ticket for o in outcomes if isinstance(o, Pending)}) == 201
     )
-    assert await conn.search_batch([]) == []
-
-
-FAULTS: list[tuple[dict[str, Any], type[ConnectorError]]] = [
-    ({"p_5xx": 1.0}, TransientError),
-    ({"p_unauthorized": 1.0}, AuthError),
-    ({"p_rate_limited": 1.0, "retry_after_seconds": 7.0}, TransientError),
-    ({"p_malformed": 1.0}, TransientError),
-    ({"p_wrong_content_type": 1.0}, TransientError),
-    ({"p_reset": 1.0}, TransientError),
-    ({"p_hang": 1.0, "hang_seconds": 1.0}, TransientError),
-]
-
-
-@pytest.mark.parametrize(("fault", "kind"), FAULTS, ids=[next(iter(f)) for f, _ in FAULTS])
-async def test_faults_map_to_error_kinds(
-    sim: TestServer,
-    session: aiohttp.ClientSession,
-    fault: dict[str, Any],
-    kind: type[ConnectorError],
-) -> None:
-    conn = connect(sim, session, timeout=0.3)
-    pending = await conn.search(make_request(PERSON, "s-f1:banks"))
-    assert isinstance(pending, Pending)
-    await configure(sim, session, **fault)
-    calls = (
-        conn.check(),
-        conn.search(make_request(PERSON, "s-f2:banks")),
-        conn.search_batch([make_request(COMPANY, "s-f3:banks")]),
-        conn.poll(pending.ticket),
-    )
-    for call in calls:
-        with pytest.raises(ConnectorError) as info:
-            await call
-        assert type(info.value) is kind, info.value
-        if "retry_after_seconds" in fault:
-            assert info.value.retry_after == 7.0  # type: ignore[attr-defined]
-    await configure(sim, session, **{name: 0.0 for name in fault if name.startswith("p_")})
-    assert isinstance(await answer(conn, pending), AgencyResult)
 
 
 class Receiver:
@@ -339,7 +272,7 @@ async def receiver() -> AsyncIterator[tuple[Receiver, TestServer]]:
     await server.close()
 
 
-async def test_callbacks_are_signed_and_parse(
+async def test_callbacks_skip_refused_items_and_are_redelivered(
     sim: TestServer, session: aiohttp.ClientSession, receiver: tuple[Receiver, TestServer]
 ) -> None:
     rec, rserver = receiver
@@ -358,26 +291,9 @@ async def test_callbacks_are_signed_and_parse(
     assert isinstance(refused, Rejected) and "DocumentNo" in refused.reason
     await rec.wait_for(set(tickets))
     answers = {}
-    for headers, body in rec.deliveries:
-        assert signing.verify(
-            CALLBACK_KEY,
-            headers[signing.HEADER_TIMESTAMP],
-            headers[signing.HEADER_NONCE],
-            body,
-            headers[signing.HEADER_SIGNATURE],
-        )
-        assert not signing.verify(
-            "other-secret",
-            headers[signing.HEADER_TIMESTAMP],
-            headers[signing.HEADER_NONCE],
-            body,
-            headers[signing.HEADER_SIGNATURE],
-        )
+    for _headers, body in rec.deliveries:
         answers.update({a.ticket: a for a in conn.parse_callback(json.loads(body))})
     assert set(answers) == set(tickets)  # the refused item was answered in the batch, not called back
-    polled = await conn.poll(tickets[0])
-    assert isinstance(polled, AgencyResult) and polled.records
-    assert answers[tickets[0]].outcome == polled
     empty = answers[tickets[1]].outcome
     assert empty is not None and empty.records == ()
     counts = await sim_json(sim, session, "/_sim/callbacks")

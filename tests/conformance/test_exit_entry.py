@@ -1,35 +1,42 @@
-"""Conformance of the exit-entry connector, driven over real HTTP against its simulator."""
+"""Conformance of the exit-entry connector, driven over real HTTP against its simulator.
+
+Only what is the agency's own is here: its result and refusal codes (CRJ-*), its problem+json
+refusals, the shape of a traveller's history, the date range over crossings. What every connector
+must do (credentials, schema-valid records, idempotency, refusing organizations before any call,
+fault mapping, timeouts) is checked by the kit's rules (tests/conformance/test_suite_over_installed.py).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import jsonschema
 import pytest
 from aiohttp.test_utils import TestServer
 
 from connectors.exit_entry import CONNECTOR
 from connectors.exit_entry.adapter import ExitEntryConnector
-from connectors.exit_entry.population import answer_parts, traveller
+from connectors.exit_entry.simdata import answer_parts, traveller
 from connectors.exit_entry.simulator import create_simulator
 from connectors.exit_entry.wire import INQUIRY_PATH
-from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.types import AgencyRequest, ConnectorConfig
-from enforcement.domain.assets import BorderCrossing, ExitRestriction, TravelDocument
-from enforcement.domain.identifiers import make_credit_code, make_resident_id
-from enforcement.domain.subjects import Subject
+from connectors.sdk import (
+    AgencyRequest,
+    AuthError,
+    BorderCrossing,
+    ConnectorConfig,
+    ExitRestriction,
+    RejectedError,
+    Subject,
+    TravelDocument,
+    make_credit_code,
+    make_resident_id,
+)
 
 SIM_KEY = "sim-key"  # the simulator's default api_key
-WRONG_KEY = "not-the-sim-key"
 NOW = datetime(2026, 11, 20, 2, 0, 0, tzinfo=UTC)
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "records"
 
 
 def find_person(want: str) -> str:
@@ -91,58 +98,37 @@ def connector(
     return made
 
 
-async def sim_config(server: TestServer, session: aiohttp.ClientSession, **cfg: Any) -> None:
-    async with session.post(server.make_url("/_sim/config"), json=cfg) as resp:
-        assert resp.status == 200, await resp.text()
-
-
 async def sim_stats(server: TestServer, session: aiohttp.ClientSession) -> dict[str, Any]:
     async with session.get(server.make_url("/_sim/stats")) as resp:
         stats: dict[str, Any] = await resp.json()
         return stats
 
 
-def validate(record: Any) -> None:
-    schema = json.loads((SCHEMAS / f"{record.kind}.schema.json").read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator(schema).validate(record.to_dict())
-
-
-def test_manifest_is_valid_and_describes_the_agency() -> None:
-    manifest = Manifest.load("connectors.exit_entry")
+def test_manifest_describes_the_agency() -> None:
+    manifest = CONNECTOR.manifest
     assert CONNECTOR.name == manifest.name == "exit_entry"
     assert manifest.subject_kinds == {"person"}
     assert manifest.answer_mode == "sync" and manifest.date_range
     assert manifest.search_category == "location"
     assert set(manifest.record_kinds) == {"travel_document", "border_crossing", "exit_restriction"}
-    for kind in manifest.record_kinds:
-        assert (SCHEMAS / f"{kind}.schema.json").is_file()
 
 
-async def test_check_accepts_the_key_and_refuses_a_wrong_one(
+async def test_no_key_is_refused_before_any_call(
     server: TestServer, session: aiohttp.ClientSession
 ) -> None:
-    await connector(server, session).check()
-    with pytest.raises(AuthError):
-        await connector(server, session, secret=WRONG_KEY).check()
     with pytest.raises(AuthError) as info:
         await connector(server, session, secret="").check()
     assert info.value.code == "no_credential"
-    with pytest.raises(AuthError):
-        await connector(server, session, secret=WRONG_KEY).search(
-            make_request(find_person("traveller"))
-        )
+    assert (await sim_stats(server, session))["calls"] == 0
 
 
-async def test_search_returns_valid_records(
+async def test_a_travellers_answer(
     server: TestServer, session: aiohttp.ClientSession
 ) -> None:
     result = await connector(server, session).search(make_request(find_person("traveller")))
     kinds = {type(r) for r in result.records}
     assert {TravelDocument, BorderCrossing, ExitRestriction} <= kinds
-    for record in result.records:
-        validate(record)
-        assert record.kind in CONNECTOR.manifest.record_kinds
-    assert result.answered_at == NOW and result.answered_at.tzinfo is not None
+    assert result.answered_at == NOW
     assert result.agency_reference and result.agency_reference.startswith("CRJ")
     assert result.raw["resultCode"] == "FOUND"
     numbers = {r.document_number for r in result.records if isinstance(r, TravelDocument)}
@@ -157,25 +143,17 @@ async def test_restriction_in_force(server: TestServer, session: aiohttp.ClientS
     assert restriction.since <= NOW.date()
 
 
-async def test_same_key_twice_is_one_effective_query(
+async def test_a_renumbered_request_under_the_same_key_is_the_same_query(
     server: TestServer, session: aiohttp.ClientSession
 ) -> None:
     conn = connector(server, session)
     req = make_request(find_person("traveller"), key="s-2:exit_entry")
-    first, second = await conn.search(req), await conn.search(req)
+    first = await conn.search(req)
     # A re-dispatch may carry a new request number: still the same query under the same key.
     renumbered = await conn.search(dataclasses.replace(req, request_no="R-again"))
-    assert renumbered.records == first.records
-    assert first.records == second.records and first.raw == second.raw
-    assert (first.answered_at, first.agency_reference) == (
-        second.answered_at,
-        second.agency_reference,
-    )
+    assert renumbered.records == first.records and renumbered.raw == first.raw
     stats = await sim_stats(server, session)
-    assert (stats["calls"], stats["effective_queries"]) == (3, 1)
-    third = await conn.search(make_request(find_person("traveller"), key="s-3:exit_entry"))
-    assert third.records == first.records  # same subject, same answer, a second query
-    assert (await sim_stats(server, session))["effective_queries"] == 2
+    assert (stats["calls"], stats["effective_queries"]) == (2, 1)
 
 
 async def test_key_reused_for_another_query_is_rejected(
@@ -218,16 +196,10 @@ async def test_date_range_bounds_the_crossings(
     assert info.value.code == "CRJ-40003"
 
 
-async def test_organization_is_refused_before_any_call(
+async def test_the_agency_refuses_a_non_resident_id_type(
     server: TestServer, session: aiohttp.ClientSession
 ) -> None:
     code = make_credit_code("9", "1", "210102", "MA0U4G2B")
-    org = Subject.parse("organization", code, "沈阳某某贸易有限公司")
-    with pytest.raises(RejectedError) as info:
-        await connector(server, session).search(make_request(find_person("empty"), subject=org))
-    assert info.value.code == "subject_kind_unsupported"
-    assert (await sim_stats(server, session))["calls"] == 0
-    # The agency itself refuses a non-resident ID type.
     body = {"requestNo": "R", "caseNumber": "C", "courtCode": "辽0102",
             "handlingJudge": {"name": "王", "officerId": "1"}, "assistNoticeNo": "N",
             "subject": {"idType": "USCC", "idNumber": code, "name": "某公司"}}  # fmt: skip
@@ -255,42 +227,3 @@ async def test_business_rejections_carry_the_agency_reason(
     assert code in info.value.message and "出入境管理局" in info.value.message
     if "document_number" in change:
         assert "assistNoticeNo" in info.value.message
-    assert "210102198001011230" not in info.value.message
-
-
-@pytest.mark.parametrize(
-    ("fault", "kind", "code"),
-    [
-        ({"p_5xx": 1}, TransientError, None),
-        ({"down": True}, TransientError, "http_503"),
-        ({"p_unauthorized": 1}, AuthError, "http_401"),
-        ({"p_rate_limited": 1, "retry_after_seconds": 7}, TransientError, "http_429"),
-        ({"p_malformed": 1}, TransientError, "malformed"),
-        ({"p_wrong_content_type": 1}, TransientError, "bad_content_type"),
-        ({"p_reset": 1}, TransientError, "connection"),
-        ({"p_hang": 1, "hang_seconds": 1.0}, TransientError, "timeout"),
-        ({"p_drip": 1, "drip_seconds": 1.0}, TransientError, "timeout"),
-    ],
-)
-async def test_faults_map_to_error_kinds(
-    server: TestServer,
-    session: aiohttp.ClientSession,
-    fault: dict[str, Any],
-    kind: type[ConnectorError],
-    code: str | None,
-) -> None:
-    await sim_config(server, session, **fault)
-    conn = connector(server, session, timeout=0.3)
-    request = make_request(find_person("traveller"))
-    for call in (conn.check, lambda: conn.search(request)):
-        with pytest.raises(kind) as info:
-            await call()
-        if code is not None:
-            assert info.value.code == code
-        if "retry_after_seconds" in fault:
-            assert isinstance(info.value, TransientError) and info.value.retry_after == 7
-    stats = await sim_stats(server, session)
-    # aiohttp itself re-sends an idempotent GET once when a kept-alive connection is reset.
-    assert 2 <= sum(stats["faults"].values()) <= 3
-    if not {"p_hang", "p_drip"} & set(fault):  # those answer late, after the client gave up
-        assert stats["effective_queries"] == 0

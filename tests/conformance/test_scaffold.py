@@ -24,6 +24,7 @@ EXPECTED_FILES = {
     "securities_connector/wire.py",
     "securities_connector/adapter.py",
     "securities_connector/simulator.py",
+    "securities_connector/simdata.py",
     "securities_connector/schemas/records/securities_asset.schema.json",
     "tests/test_securities_conformance.py",
     "tests/test_securities_mapping.py",

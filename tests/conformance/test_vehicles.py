@@ -1,34 +1,35 @@
 """Conformance of the vehicles connector: the real simulator on loopback, the real connector over
-real HTTP. Manifest, check, schema-valid results, idempotency, faults -> error kinds, refusals."""
+real HTTP. Only what is the registry's own is here: its codes (0000, 0001, 1001, 200x), plates of
+the owner's province, owners of both kinds. What every connector must do (credentials, an
+unreachable registry, schema-valid records, idempotency, fault mapping, timeouts) is checked by
+the kit's rules (tests/conformance/test_suite_over_installed.py)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date
-from importlib.metadata import entry_points
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import jsonschema
 import pytest
 from aiohttp.test_utils import TestServer
 
-from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
-from connectors.sdk.manifest import Manifest, manifest_schema
-from connectors.sdk.protocol import Connector
-from connectors.sdk.types import AgencyRequest, AgencyResult, ConnectorConfig
+from connectors.sdk import (
+    AgencyRequest,
+    AgencyResult,
+    AuthError,
+    Connector,
+    ConnectorConfig,
+    RejectedError,
+    Subject,
+    Vehicle,
+    make_credit_code,
+    make_resident_id,
+)
 from connectors.vehicles import CONNECTOR
-from connectors.vehicles.catalog import registered_vehicles
-from enforcement.domain.assets import Vehicle
-from enforcement.domain.identifiers import make_credit_code, make_resident_id
-from enforcement.domain.subjects import Subject
+from connectors.vehicles.simdata import registered_vehicles
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((ROOT / "schemas/records/vehicle.schema.json").read_text("utf-8"))
 API_KEY = "sim-key"  # SimulatorConfig.api_key's default
-VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
 
 
 def first_subject(kind: str, want_vehicles: bool) -> Subject:
@@ -112,72 +113,38 @@ async def sim(session: aiohttp.ClientSession, server: TestServer, path: str, **b
         return await resp.json()
 
 
-def test_manifest_validates_and_names_the_entry_point() -> None:
-    manifest = Manifest.load("connectors.vehicles")
-    jsonschema.validate(dict(manifest.raw), manifest_schema())
+def test_manifest_describes_the_registry() -> None:
+    manifest = CONNECTOR.manifest
     assert manifest.name == "vehicles" == CONNECTOR.name
     assert manifest.subject_kinds == {"person", "organization"}
     assert manifest.record_kinds == ("vehicle",)
     assert manifest.search_category == "vehicles"
     assert manifest.answer_mode == "sync"
     assert manifest.default_url.endswith(":9101")
-    (ep,) = [e for e in entry_points(group="enforcement.connectors") if e.name == "vehicles"]
-    assert ep.load() is CONNECTOR
 
 
-async def test_check_passes_with_the_key_and_fails_clearly_without(
-    connector: ConnectorMaker,
-) -> None:
-    good = connector()
-    assert isinstance(good, Connector)
-    await good.check()
+async def test_a_wrong_key_is_the_registrys_code_1001(connector: ConnectorMaker) -> None:
     with pytest.raises(AuthError) as info:
         await connector(key="wrong-key").check()
     assert info.value.code == "vehicles_1001"
 
 
-async def test_check_reports_an_unreachable_registry(session: aiohttp.ClientSession) -> None:
-    config = ConnectorConfig(base_url="http://127.0.0.1:9", secret=API_KEY, timeout_seconds=1)
-    with pytest.raises(TransientError):
-        await CONNECTOR.factory(config, session).check()
-
-
-async def test_search_returns_schema_valid_vehicles(connector: ConnectorMaker) -> None:
+async def test_plates_of_the_owners_province(connector: ConnectorMaker) -> None:
     result = await answer(connector(), make_request(OWNER))
     assert isinstance(result, AgencyResult)
     assert result.records
     for record in result.records:
         assert isinstance(record, Vehicle)
-        VALIDATOR.validate(record.to_dict())
         assert record.plate_number.startswith("辽")
-    assert result.answered_at.tzinfo is not None
     assert result.answered_at.utcoffset() == UTC.utcoffset(None)
     assert result.agency_reference and result.agency_reference.startswith("JGCX")
     assert result.raw["code"] == "0000"
 
 
-async def test_repeated_key_is_one_effective_query(
-    connector: ConnectorMaker, session: aiohttp.ClientSession, server: TestServer
-) -> None:
-    client = connector()
-    first = await answer(client, make_request(OWNER, key="s-7:vehicles"))
-    again = await answer(client, make_request(OWNER, key="s-7:vehicles"))
-    assert again.records == first.records
-    assert again.answered_at == first.answered_at
-    assert again.agency_reference == first.agency_reference
-    stats = await sim(session, server, "/_sim/stats")
-    assert stats["effective_queries"] == 1
-    assert stats["calls"] == 2
-    later = await answer(client, make_request(OWNER, key="s-8:vehicles"))
-    assert later.records == first.records  # same subject, same answer, a second query
-    assert (await sim(session, server, "/_sim/stats"))["effective_queries"] == 2
-
-
 async def test_organization_owner(connector: ConnectorMaker) -> None:
     result = await answer(connector(), make_request(COMPANY))
     assert result.records
-    for record in result.records:
-        VALIDATOR.validate(record.to_dict())
+    assert all(isinstance(record, Vehicle) for record in result.records)
 
 
 async def test_nothing_registered_is_an_empty_answer(connector: ConnectorMaker) -> None:
@@ -198,55 +165,8 @@ async def test_missing_document_number_is_refused_with_the_registry_reason(
     assert (await sim(session, server, "/_sim/stats"))["effective_queries"] == 0
 
 
-async def test_malformed_id_is_refused_without_echoing_it(connector: ConnectorMaker) -> None:
+async def test_malformed_id_is_the_registrys_code_2002(connector: ConnectorMaker) -> None:
     broken = Subject(kind="person", id_number="21010219790314001X", name="张伟")
     with pytest.raises(RejectedError) as info:
         await answer(connector(), make_request(broken))
     assert info.value.code == "vehicles_2002"
-    assert broken.id_number not in str(info.value)
-
-
-FAULTS: list[tuple[dict[str, Any], type[ConnectorError]]] = [
-    ({"p_5xx": 1}, TransientError),
-    ({"down": True}, TransientError),
-    ({"p_unauthorized": 1}, AuthError),
-    ({"p_rate_limited": 1, "retry_after_seconds": 7}, TransientError),
-    ({"p_malformed": 1}, TransientError),
-    ({"p_wrong_content_type": 1}, TransientError),
-    ({"p_reset": 1}, TransientError),
-    ({"p_hang": 1, "hang_seconds": 1.0}, TransientError),
-    ({"p_drip": 1, "drip_seconds": 2.0}, TransientError),
-]
-
-
-@pytest.mark.parametrize(("fault", "kind"), FAULTS, ids=[next(iter(f)) for f, _ in FAULTS])
-async def test_injected_faults_map_to_the_right_kind(
-    fault: dict[str, Any],
-    kind: type[ConnectorError],
-    connector: ConnectorMaker,
-    session: aiohttp.ClientSession,
-    server: TestServer,
-) -> None:
-    await sim(session, server, "/_sim/config", **fault)
-    client = connector(timeout=0.4)
-    calls: list[Callable[[], Awaitable[object]]] = [
-        client.check,
-        lambda: client.search(make_request(OWNER)),
-    ]
-    for call in calls:
-        with pytest.raises(ConnectorError) as info:
-            await call()
-        assert type(info.value) is kind
-    if "p_rate_limited" in fault:
-        assert isinstance(info.value, TransientError)
-        assert info.value.retry_after == 7
-    if "p_hang" in fault or "p_drip" in fault:
-        assert info.value.code == "timeout"
-
-
-async def test_a_slow_but_complete_answer_within_the_timeout_is_an_answer(
-    connector: ConnectorMaker, session: aiohttp.ClientSession, server: TestServer
-) -> None:
-    await sim(session, server, "/_sim/config", p_drip=1, drip_seconds=0.2)
-    result = await answer(connector(timeout=3.0), make_request(OWNER))
-    assert result.records

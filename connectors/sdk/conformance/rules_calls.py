@@ -38,7 +38,7 @@ def validate_result(h: Harness, result: AgencyResult, what: str) -> None:
         if not isinstance(record, AssetRecord):
             raise Violation(
                 f"{what}: record {i} ({type(record).__name__}) lacks kind, natural_key() or to_dict()",
-                fix="return records that satisfy enforcement.domain.assets.AssetRecord",
+                fix="return records that satisfy connectors.sdk.AssetRecord",
             )
         kind = type(record).kind
         if kind not in h.manifest.record_kinds:

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from connectors.sdk import signing
-from connectors.sdk.conformance.harness import Harness, probe_subjects
+from connectors.sdk.conformance.harness import NORMAL_TIMEOUT, SHORT_TIMEOUT, Harness, probe_subjects
 from connectors.sdk.conformance.rule import Violation, batch_only, callbacks_only, deferred_only, rule
 from connectors.sdk.conformance.rules_calls import record_signature, validate_result
-from connectors.sdk.errors import ConnectorError, RejectedError
+from connectors.sdk.conformance.rules_errors import RETRY_AFTER, TRANSIENT_FAULTS
+from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
 from connectors.sdk.protocol import Connector
 from connectors.sdk.types import AgencyResult, CallbackAnswer, Pending, Rejected
 
@@ -94,6 +95,37 @@ async def batch_lifecycle(h: Harness) -> None:
         raise Violation(f"search_batch() of 3 requests gave {len(outcomes)} outcomes")
     if len(h.calls) - sent < 2:
         raise Violation("a batch of 3 went out in one call although the effective manifest's batch.max_size is 2")
+
+
+BATCH_FAULTS: tuple[tuple[str, dict[str, Any], type[ConnectorError]], ...] = (
+    *((label, fault, TransientError) for label, fault in TRANSIENT_FAULTS),
+    ("throttling (429)", {"p_rate_limited": 1.0, "retry_after_seconds": RETRY_AFTER}, TransientError),
+    ("the agency refusing the credential", {"p_unauthorized": 1.0}, AuthError),
+    ("the agency hanging past the timeout", {"p_hang": 1.0, "hang_seconds": 2.0}, TransientError),
+)
+
+
+@rule(
+    "batch.errors",
+    "a batch call that fails as a whole raises the error kind a single search would",
+    fix="send batches through the same wire client as single searches (connectors.sdk.http.fetch_json, "
+    "bounded by config.timeout_seconds) and map the gateway's failures of the whole batch to "
+    "TransientError (retry_after kept), AuthError or RejectedError; never return Rejected items for "
+    "an outage, nor let a raw error escape",
+    applies=batch_only,
+)
+async def batch_errors(h: Harness) -> None:
+    subjects = probe_subjects(sorted(h.manifest.subject_kinds)[0], 2)
+    for label, fault, kind in BATCH_FAULTS:
+        conn = h.connector(timeout=SHORT_TIMEOUT if "p_hang" in fault else NORMAL_TIMEOUT)
+        await h.configure(**fault)
+        requests = [h.request(s) for s in subjects]
+        exc = await h.expect_error(f"search_batch() with {label}",
+                                   functools.partial(conn.search_batch, requests), kind)
+        if "retry_after_seconds" in fault and getattr(exc, "retry_after", None) != RETRY_AFTER:
+            raise Violation(f"search_batch() when throttled with Retry-After: {RETRY_AFTER:g} "
+                            f"gave retry_after={getattr(exc, 'retry_after', None)!r}")
+    await h.configure()
 
 
 def _tickets(conn: Connector, deliveries: Sequence[tuple[dict[str, str], bytes]]) -> dict[str, CallbackAnswer]:

@@ -131,7 +131,7 @@ async def errors_rejected(h: Harness) -> None:
         if text in exc.message or text in exc.code:
             raise Violation("the RejectedError message echoes the subject's ID number or name",
                             fix="describe the refusal without the personal data (mask it with "
-                            "enforcement.domain.privacy if you must refer to it)")
+                            "connectors.sdk.mask_id_number / mask_name if you must refer to it)")
 
 
 @rule(
@@ -149,10 +149,12 @@ async def timeout_honoured(h: Harness) -> None:
         for what, make in calls:
             started = time.monotonic()
             when = f"{what} with timeout_seconds={SHORT_TIMEOUT:g}, when the agency {label} for 2s,"
-            await h.expect_error(when, make, TransientError)
+            exc = await h.expect_error(when, make, TransientError)
             took = time.monotonic() - started
             if took > SHORT_TIMEOUT + TIMEOUT_SLACK:
                 raise Violation(f"{when} took {took:.2f}s")
+            if exc.code != "timeout":
+                raise Violation(f"{when} raised TransientError with code {exc.code!r}, not 'timeout'")
     await h.configure(latency_median_ms=SHORT_TIMEOUT * 1000 / 2)
     slow = h.connector(timeout=NORMAL_TIMEOUT)
     subject = probe_subjects(sorted(h.manifest.subject_kinds)[0], 1)[0]

@@ -42,6 +42,7 @@ ORDER = (
     "timeout.honoured",
     "deferred.lifecycle",
     "batch.lifecycle",
+    "batch.errors",
     "callbacks.signed",
 )
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTERED, key=lambda r: ORDER.index(r.id)))

@@ -8,8 +8,7 @@ A connector package from outside the service: it depends on the service's connec
 
 from __future__ import annotations
 
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.protocol import ConnectorSpec
+from connectors.sdk import ConnectorSpec, Manifest
 
 from real_estate_connector.adapter import RealEstateConnector, records_from_wire, result_from_wire
 from real_estate_connector.records import RealEstate

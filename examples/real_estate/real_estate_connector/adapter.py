@@ -17,10 +17,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import aiohttp
-from connectors.sdk.base import BaseConnector
-from connectors.sdk.errors import RejectedError, TransientError
-from connectors.sdk.manifest import Manifest
-from connectors.sdk.types import AgencyRequest, AgencyResult, ConnectorConfig
+from connectors.sdk import (
+    AgencyRequest,
+    AgencyResult,
+    BaseConnector,
+    ConnectorConfig,
+    Manifest,
+    RejectedError,
+    TransientError,
+)
 
 from real_estate_connector.codes import BEIJING, OWNERSHIP, PROPERTY_TYPES, RIGHT_TYPES
 from real_estate_connector.records import RealEstate

@@ -1,7 +1,7 @@
 """The record this package brings to the dossier: one registered real property right.
 
-The service's own record classes live in ``enforcement.domain.assets``; a connector from
-outside ships its own. Anything satisfying ``enforcement.domain.assets.AssetRecord`` (a
+The service's own record classes are re-exported by ``connectors.sdk`` (``Vehicle``, ...); a
+connector from outside ships its own. Anything satisfying ``connectors.sdk.AssetRecord`` (a
 ``kind`` class variable, ``natural_key()`` and ``to_dict()``) merges into the dossier, and
 ``to_dict()`` matches this package's ``schemas/records/real_estate.schema.json``.
 """

@@ -3,7 +3,7 @@ format (see ``wire.py``), built with the service's simulator kit.
 
 It checks the access token, validates the query (a missing field or a malformed ID number is
 refused with the registry's code), answers each ``X-Request-Id`` once (``state.effective``),
-derives the holdings from the 权利人 (``registry_data``), and lets the kit inject faults in the
+derives the holdings from the 权利人 (``simdata``), and lets the kit inject faults in the
 registry's error style (``error_style``).
 """
 
@@ -14,9 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from connectors.sdk.simulator_kit import SimulatorConfig, SimulatorState, make_simulator_app, state_of
-from enforcement.domain.errors import InvalidIdentifier
-from enforcement.domain.identifiers import normalize_credit_code, normalize_resident_id
+from connectors.sdk import (
+    InvalidIdentifier,
+    SimulatorConfig,
+    SimulatorState,
+    make_simulator_app,
+    normalize_credit_code,
+    normalize_resident_id,
+    state_of,
+)
 
 from real_estate_connector.codes import (
     BEIJING,
@@ -29,7 +35,7 @@ from real_estate_connector.codes import (
     REQUEST_ID_HEADER,
     TOKEN_HEADER,
 )
-from real_estate_connector.registry_data import properties_for
+from real_estate_connector.simdata import properties_for
 
 DEFAULT_PORT = 9106
 REQUIRED = {

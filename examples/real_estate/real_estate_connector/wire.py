@@ -20,9 +20,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-from connectors.sdk.errors import AuthError, ConnectorError, RejectedError, TransientError
-from connectors.sdk.http import WireResponse, agency_reason, fetch_json, parse_retry_after
-from connectors.sdk.types import AgencyRequest, ConnectorConfig
+from connectors.sdk import (
+    AgencyRequest,
+    AuthError,
+    ConnectorConfig,
+    ConnectorError,
+    RejectedError,
+    TransientError,
+    WireResponse,
+    agency_reason,
+    fetch_json,
+    parse_retry_after,
+)
 
 from real_estate_connector.codes import (
     AUTH_CODES,

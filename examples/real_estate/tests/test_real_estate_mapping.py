@@ -7,11 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from connectors.sdk.errors import AuthError, RejectedError, TransientError
-from connectors.sdk.http import WireResponse
+from connectors.sdk import AuthError, RejectedError, TransientError, WireResponse
 
 from real_estate_connector import RealEstate, result_from_wire
-from real_estate_connector.registry_data import properties_for
+from real_estate_connector.simdata import properties_for
 from real_estate_connector.wire import check_envelope, error_for
 
 FLAT = {

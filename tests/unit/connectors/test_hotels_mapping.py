@@ -17,7 +17,7 @@ from connectors.hotels.adapter import (
     records_from_wire,
     result_from_wire,
 )
-from connectors.hotels.catalog import registered_stays
+from connectors.hotels.simdata import registered_stays
 from connectors.hotels.simulator import validate_query
 from connectors.hotels.wire import build_query, check_answer, error_for
 from connectors.sdk.errors import AuthError, RejectedError, TransientError

@@ -15,7 +15,7 @@ import pytest
 from connectors.sdk.errors import AuthError, RejectedError, TransientError
 from connectors.sdk.types import AgencyRequest
 from connectors.social_insurance.adapter import answered_at_from_wire, records_from_wire
-from connectors.social_insurance.population import body_parts, insured, month_index
+from connectors.social_insurance.simdata import body_parts, insured, month_index
 from connectors.social_insurance.wire import build_envelope, build_query, error_from_head
 from enforcement.domain.assets import Employment, Pension
 from enforcement.domain.identifiers import make_credit_code, make_resident_id, normalize_credit_code

@@ -20,7 +20,7 @@ from connectors.vehicles.adapter import (
     records_from_wire,
     result_from_wire,
 )
-from connectors.vehicles.catalog import province_of, registered_vehicles
+from connectors.vehicles.simdata import province_of, registered_vehicles
 from connectors.vehicles.wire import build_query, check_envelope, error_for
 from enforcement.domain.assets import Vehicle
 from enforcement.domain.identifiers import (

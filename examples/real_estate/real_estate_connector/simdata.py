@@ -13,7 +13,7 @@ from decimal import Decimal
 from random import Random
 from typing import Any
 
-from connectors.sdk.simulator_kit import subject_rng
+from connectors.sdk import subject_rng
 
 
 @dataclass(frozen=True, slots=True)

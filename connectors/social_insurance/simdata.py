@@ -15,13 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from connectors.sdk.simulator_kit import subject_rng
-from enforcement.domain.identifiers import (
-    CREDIT_CHARSET,
-    make_credit_code,
-    resident_id_birth_date,
-    resident_id_gender,
-)
+from connectors.sdk import CREDIT_CHARSET, make_credit_code, resident_id_birth_date, resident_id_gender, subject_rng
 
 # (region code, city, the social insurance agency that pays pensions there)
 CITIES = (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from connectors.sdk.simulator_kit import subject_rng
+from connectors.sdk import subject_rng
 
 AGENCY = "hotels"
 EMPTY_SHARE = 0.25

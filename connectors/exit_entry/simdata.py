@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from connectors.sdk.simulator_kit import subject_rng
-from enforcement.domain.identifiers import resident_id_birth_date
+from connectors.sdk import resident_id_birth_date, subject_rng
 
 BEIJING = timezone(timedelta(hours=8), "CST")
 WINDOW_START = date(2016, 1, 1)

@@ -12,8 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from connectors.sdk.simulator_kit import subject_rng
-from enforcement.domain.identifiers import make_vin, normalize_plate
+from connectors.sdk import make_vin, normalize_plate, subject_rng
 
 AGENCY = "vehicles"
 EMPTY_SHARE = 0.25
