@@ -15,7 +15,6 @@ from enforcement.kernel.audit import AuditLog
 from enforcement.kernel.settings import Settings
 
 if TYPE_CHECKING:
-    from enforcement.cases.registry import CaseService
     from enforcement.searches.events import EventHub
     from enforcement.searches.runtime import AgencyRuntime
     from enforcement.searches.service import SearchService
@@ -29,7 +28,6 @@ REGISTRY = web.AppKey("registry", Registry)
 RUNTIMES: web.AppKey[Mapping[str, AgencyRuntime]] = web.AppKey("runtimes")
 SEARCHES: web.AppKey[SearchService] = web.AppKey("searches", object)  # type: ignore[arg-type]
 EVENTS: web.AppKey[EventHub] = web.AppKey("events", object)  # type: ignore[arg-type]
-CASES: web.AppKey[CaseService] = web.AppKey("cases", object)  # type: ignore[arg-type]
 EXTRAS = web.AppKey("extras", dict)  # services added by feature modules: name -> object
 
 # Request-scoped values (request[...]).
@@ -52,6 +50,6 @@ def request_id_of(request: web.Request) -> str:
 
 
 __all__ = [
-    "ACTOR", "AUDIT", "CASES", "DSN", "EVENTS", "EXTRAS", "HTTP_SESSION", "POOL", "REGISTRY", "REQUEST_ID", "RUNTIMES",
+    "ACTOR", "AUDIT", "DSN", "EVENTS", "EXTRAS", "HTTP_SESSION", "POOL", "REGISTRY", "REQUEST_ID", "RUNTIMES",
     "SEARCHES", "SETTINGS", "actor_of", "request_id_of",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, ClassVar
 
-__all__ = ["DomainError", "InvalidIdentifier", "InvalidSubject"]
+__all__ = ["CaseNotFound", "DomainError", "InvalidIdentifier", "InvalidSubject", "NotFoundError", "StateConflict"]
 
 
 class DomainError(Exception):
@@ -256,3 +256,10 @@ class StateConflict(DomainError):
     """The thing is not in a state that allows this."""
 
     default_zh = "当前状态不允许此操作"
+
+
+class CaseNotFound(NotFoundError):
+    """No such case."""
+
+    default_zh = "案件不存在"
+    code = "case_not_found"
