@@ -52,6 +52,7 @@ class Definition:
                    r.higher_is_better, r.window_years, r.enabled, r.description)
 
     def window(self, date_from: date, date_to: date) -> tuple[date, date]:
+        """The window the indicator is computed over: the asked one, or the last ``window_years``."""
         if self.window_years:
             return add_months(date_to, -12 * self.window_years) + timedelta(days=1), date_to
         return date_from, date_to

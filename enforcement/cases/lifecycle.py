@@ -73,6 +73,7 @@ class LifecycleRules:
 
     @classmethod
     def from_settings(cls, s: Settings) -> LifecycleRules:
+        """The rules as configured (statutory months, 终本 conditions, re-query schedule)."""
         return cls(
             statutory_months=s.statutory_months,
             statutory_months_non_litigation=s.statutory_months_non_litigation,
@@ -108,7 +109,11 @@ class Recorded:
 
 
 class RaisesAlerts(Protocol):
-    async def raise_alert(self, alert: NewAlert) -> bool: ...
+    """An open store transaction that can raise an alert (the lifecycle's, the review's)."""
+
+    async def raise_alert(self, alert: NewAlert) -> bool:
+        """Insert once per dedupe key; True when created now."""
+        ...
 
 
 def event_view(row: StoredEvent) -> dict[str, Any]:

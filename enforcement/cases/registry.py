@@ -60,6 +60,7 @@ class ImportReport:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     def reject(self, line: int, case_number: str | None, code: str, field_name: str | None, en: str, zh: str) -> None:
+        """Count a rejected line (and report it, up to ``MAX_REPORTED_REJECTIONS``)."""
         self.rejected_count += 1
         metrics.CASES_PUSHED.labels(outcome="rejected").inc()
         if len(self.rejected) < MAX_REPORTED_REJECTIONS:
@@ -67,6 +68,7 @@ class ImportReport:
                                   "message": {"zh": zh, "en": en}})
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as the API sends it, every list in line order."""
         return {
             "lines": self.lines,
             "accepted": self.created + self.updated + self.unchanged,

@@ -58,6 +58,7 @@ class RequeryConfig:
 
     @classmethod
     def from_settings(cls, s: Settings) -> RequeryConfig:
+        """The re-query as configured (interval, budget, property kinds, removal rule, holidays)."""
         return cls(
             interval_days=s.requery_interval_days, max_per_tick=s.requery_max_per_tick,
             agency_share=s.requery_agency_share, property_kinds=tuple(s.property_kinds),
