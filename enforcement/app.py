@@ -15,7 +15,7 @@ import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import structlog
@@ -36,21 +36,28 @@ from enforcement.api.auth import (
     make_auth_middleware,
 )
 from enforcement.api.health import METRICS_LISTENER, metrics_listener
-from enforcement.api.keys import AUDIT, DSN, EXTRAS, HTTP_SESSION, POOL, REGISTRY, SETTINGS
+from enforcement.api.keys import AUDIT, DSN, HTTP_SESSION, POOL, REGISTRY, SETTINGS
 from enforcement.api.middleware import request_context
 from enforcement.api.protocol import neutral_server_header
 from enforcement.cases.alerts import AlertService
 from enforcement.cases.indicators import IndicatorService
+from enforcement.cases.keys import ALERTS, CASES, INDICATORS, LIFECYCLE, LIFECYCLE_WORKER
 from enforcement.cases.lifecycle import LifecycleRules, LifecycleService
+from enforcement.cases.registry import CaseService
 from enforcement.cases.requery import RequeryConfig, RequeryScheduler, tick_budget
 from enforcement.cases.review import AnswerReviewer, DossierFlags
 from enforcement.cases.routes import alerts as alerts_api
 from enforcement.cases.routes import cases
 from enforcement.cases.routes import indicators as indicators_api
 from enforcement.cases.routes import lifecycle as lifecycle_api
+from enforcement.cases.store.alerts import AlertStore
+from enforcement.cases.store.indicators import IndicatorStore
+from enforcement.cases.store.lifecycle import LifecycleStore
+from enforcement.cases.store.registry import CaseRegistry
+from enforcement.cases.store.requery import RequeryStore
 from enforcement.cases.worker import LifecycleWorker
 from enforcement.kernel import metrics
-from enforcement.kernel.audit import AUDIT_TRAIL, AuditLog, AuditTrail, load_audit_key
+from enforcement.kernel.audit import AUDIT_TRAIL, AuditLog, AuditTrail, Conn, load_audit_key
 from enforcement.kernel.audit_chainer import AUDIT_CHAINER, AuditChainer
 from enforcement.kernel.migrate import apply_migrations
 from enforcement.kernel.notify import listen_forever
@@ -67,6 +74,7 @@ from enforcement.searches.dispatcher import Dispatcher, DispatcherConfig
 from enforcement.searches.events import EventHub
 from enforcement.searches.gauges import AuditChainWatch, GaugeRefresher
 from enforcement.searches.keys import AGENCY_VIEW, BATCHES, CALLBACKS, DISPATCHER, EVENTS, GAUGES, RUNTIMES, SEARCHES
+from enforcement.searches.port import SearchPort, SystemSearch, SystemSearchMade, TransactionHandle
 from enforcement.searches.routes import agencies, batches, searches
 from enforcement.searches.runtime import build_runtimes
 from enforcement.searches.service import SearchService
@@ -78,8 +86,7 @@ from enforcement.searches.store.tasks import TaskStore
 
 log = structlog.get_logger(__name__)
 
-# Feature modules: each exposes ``routes`` (a RouteTableDef); the features' own may still expose
-# ``setup(app)`` (to go: cases/routes/cases.py, searches/routes/agencies.py, searches/routes/batches.py).
+# Route modules: each only declares ``routes`` (a RouteTableDef); what they use is built here.
 ROUTE_MODULES: list[Any] = [health, searches, web_pages, cases, audit_api, agencies, batches, lifecycle_api,
                             indicators_api, alerts_api]
 
@@ -96,6 +103,73 @@ async def _background(name: str, coro: Any) -> AsyncIterator[None]:
         await task
 
 
+# -- cases feature --------------------------------------------------------------------------------
+# The case registry, lifecycle, 终本 checklist, indicators and alerts (issue 5), each service on its
+# store under the typed keys of enforcement/cases/keys.py; the lifecycle worker; and the one
+# crossing from cases into searches, the re-query's search port (enforcement/searches/port.py).
+
+
+class SearchPortAdapter:
+    """``SearchPort`` over ``SearchService.submit_system`` (which takes the transaction as a
+    connection and keyword arguments); can go once the searches service implements the port."""
+
+    def __init__(self, searches: SearchService) -> None:
+        self.searches = searches
+
+    async def submit_system(self, tx: TransactionHandle, request: SystemSearch) -> SystemSearchMade:
+        done = await self.searches.submit_system(
+            cast(Conn, tx), case_id=request.case_id, subject=request.subject, purpose=request.purpose,
+            requested_by=request.requested_by, details=request.details)
+        return SystemSearchMade(done.search_id)
+
+
+def cases_services(settings: Settings, registry: Registry) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The cases feature's services (every process); dossier alerts on every search view."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        pool, audit = app[POOL], app[AUDIT]
+        categories = {name: spec.manifest.search_category for name, spec in registry.items()}
+        lifecycle = LifecycleService(LifecycleStore(pool, audit), LifecycleRules.from_settings(settings), categories)
+        app[CASES] = CaseService(CaseRegistry(pool, audit), cases.check_structure)
+        app[LIFECYCLE] = lifecycle
+        app[INDICATORS] = IndicatorService(IndicatorStore(pool, audit), lifecycle)
+        app[ALERTS] = AlertService(AlertStore(pool))
+        app[SEARCHES].annotators.append(DossierFlags(AlertStore(pool), settings.property_kinds).annotate)
+        yield
+
+    return context
+
+
+def cases_worker(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The 终本 re-query schedule, answer review (alerts), lifecycle reconciliation, indicator
+    gauges (worker processes)."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        config = RequeryConfig.from_settings(settings)
+        manifests = {n: rt.manifest for n, rt in app[RUNTIMES].items()}
+        port: SearchPort = SearchPortAdapter(app[SEARCHES])
+        worker = LifecycleWorker(
+            lifecycle=app[LIFECYCLE],
+            scheduler=RequeryScheduler(RequeryStore(app[POOL]), port, config),
+            reviewer=AnswerReviewer(AlertStore(app[POOL]), settings.property_kinds),
+            indicators=app[INDICATORS],
+            budget=tick_budget(config, manifests, settings.lifecycle_tick_seconds),
+            tick_seconds=settings.lifecycle_tick_seconds,
+            refresh_seconds=settings.indicator_refresh_seconds,
+        )
+        app[LIFECYCLE_WORKER] = worker
+        runner = asyncio.gather(worker.run(), listen_forever(app[DSN], "search_events", worker.wake))
+        yield
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+    return context
+
+
+# -- end of the cases feature ---------------------------------------------------------------------
+
+
 def create_app(
     settings: Settings,
     *,
@@ -109,7 +183,6 @@ def create_app(
     app = web.Application(client_max_size=settings.json_body_max_bytes)
     app[SETTINGS] = settings
     app[REGISTRY] = registry
-    app[EXTRAS] = {}  # to go with the features' last untyped services (dispatcher, gauges, lifecycle_worker)
 
     # Infrastructure and the edge.
     # Tokens: the demo issuer's key, or the identity provider's JWKS (JWT_MODE=jwks); see api/auth.py.
@@ -253,54 +326,21 @@ def create_app(
 
     # end of the searches feature ---------------------------------------------------------------
 
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        # Case lifecycle, 终本 checklist, indicators, alerts (issue 5); dossier alerts on every search view.
-        categories = {name: spec.manifest.search_category for name, spec in registry.items()}
-        service = LifecycleService(app[POOL], LifecycleRules.from_settings(settings), categories, audit=app[AUDIT])
-        app[lifecycle_api.LIFECYCLE] = service
-        app[indicators_api.INDICATORS] = IndicatorService(app[POOL], service, audit=app[AUDIT])
-        app[alerts_api.ALERTS] = AlertService(app[POOL])
-        app[SEARCHES].annotators.append(DossierFlags(app[POOL], settings.property_kinds).annotate)
-        yield
-
-    async def lifecycle_worker(app: web.Application) -> AsyncIterator[None]:
-        # The 终本 re-query schedule, answer review (alerts), lifecycle reconciliation, indicator gauges.
-        config = RequeryConfig.from_settings(settings)
-        manifests = {n: rt.manifest for n, rt in app[RUNTIMES].items()}
-        worker = LifecycleWorker(
-            lifecycle=app[lifecycle_api.LIFECYCLE],
-            scheduler=RequeryScheduler(app[POOL], app[SEARCHES], config),
-            reviewer=AnswerReviewer(app[POOL], settings.property_kinds),
-            indicators=app[indicators_api.INDICATORS],
-            budget=tick_budget(config, manifests, settings.lifecycle_tick_seconds),
-            tick_seconds=settings.lifecycle_tick_seconds,
-            refresh_seconds=settings.indicator_refresh_seconds,
-        )
-        app[EXTRAS]["lifecycle_worker"] = worker
-        runner = asyncio.gather(worker.run(), listen_forever(app[DSN], "search_events", worker.wake))
-        yield
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
-
-    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [database, http_client, searches_services,
-                                                                        gauges, lifecycle, audit_chainer]
+    contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [
+        database, http_client, searches_services, gauges, cases_services(settings, registry), audit_chainer]
     if settings.role in ("api", "all"):
         contexts.append(event_hub)
         metrics.WORKER_INFO.labels(role="api").set(1)
     if settings.role in ("worker", "all"):
         contexts.append(dispatcher)
-        contexts.append(lifecycle_worker)
+        contexts.append(cases_worker(settings))
     if settings.metrics_port:
         contexts.append(metrics_port)
     app.cleanup_ctx.extend(contexts)
 
     for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
-        setup = getattr(module, "setup", None)
-        if setup is not None:
-            setup(app)
     return app
 
 
-__all__ = ["ROUTE_MODULES", "create_app"]
+__all__ = ["ROUTE_MODULES", "SearchPortAdapter", "cases_services", "cases_worker", "create_app"]

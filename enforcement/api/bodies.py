@@ -20,8 +20,7 @@ from aiohttp import web
 
 from enforcement.api.errors import ApiError, BadRequest, PayloadTooLarge, ValidationFailed
 from enforcement.api.keys import SETTINGS
-from enforcement.cases.registry import ImportLine
-from enforcement.domain.json_input import JsonRejected, parse_json
+from enforcement.domain.json_input import ImportLine, JsonRejected, parse_json
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 MAX_LINE_BYTES = 64 * 1024

@@ -7,7 +7,7 @@ for the routes that still read the pool.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -18,15 +18,10 @@ from enforcement.kernel.audit import AuditLog
 from enforcement.kernel.pool import DSN, POOL
 from enforcement.kernel.settings import Settings
 
-if TYPE_CHECKING:
-    from enforcement.cases.registry import CaseService
-
 SETTINGS = web.AppKey("settings", Settings)
 AUDIT = web.AppKey("audit", AuditLog)  # the audit chain: request.app[AUDIT].append(conn, entry) / .record(pool, entry)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 REGISTRY = web.AppKey("registry", Registry)
-CASES: web.AppKey[CaseService] = web.AppKey("cases", object)  # type: ignore[arg-type]
-EXTRAS = web.AppKey("extras", dict)  # to go: dispatcher, gauges, lifecycle_worker (the features' blocks)
 
 # Request-scoped values (request[...]).
 ACTOR = web.RequestKey("actor", Actor)
@@ -50,6 +45,6 @@ def request_id_of(request: web.Request) -> str:
 
 
 __all__ = [
-    "ACTOR", "AUDIT", "CASES", "DSN", "EXTRAS", "HTTP_SESSION", "POOL", "REGISTRY", "REQUEST_ID",
+    "ACTOR", "AUDIT", "DSN", "HTTP_SESSION", "POOL", "REGISTRY", "REQUEST_ID",
     "SETTINGS", "actor_of", "request_id_of",
 ]

@@ -19,32 +19,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
+from enforcement.cases.errors import IndicatorNotFound, InvalidWindow
 from enforcement.cases.lifecycle import LifecycleService
-from enforcement.cases.store import indicators as store
+from enforcement.cases.store.indicators import DefinitionRow, IndicatorStore, TotalRow
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import AccessDenied
-from enforcement.domain.errors import DomainError, NotFoundError
 from enforcement.domain.lifecycle import add_months
-from enforcement.kernel.audit import AuditLog
 
 RECONCILE_BEFORE_COMPUTE = 2000
-
-
-class IndicatorNotFound(NotFoundError):
-    """No such indicator."""
-
-    default_zh = "指标不存在"
-    code = "indicator_not_found"
-
-
-class InvalidWindow(DomainError):
-    """The window must have a start on or before its end."""
-
-    default_zh = "统计期间无效：起始日期须不晚于结束日期"
-    code = "invalid_window"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +47,12 @@ class Definition:
     description: str
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> Definition:
-        return cls(r["code"], int(r["position"]), r["name_zh"], r["name_en"], r["function_name"], r["kind"],
-                   r["unit"], bool(r["core"]), r["target"], bool(r["higher_is_better"]), r["window_years"],
-                   bool(r["enabled"]), r["description"])
+    def from_row(cls, r: DefinitionRow) -> Definition:
+        return cls(r.code, r.position, r.name_zh, r.name_en, r.function_name, r.kind, r.unit, r.core, r.target,
+                   r.higher_is_better, r.window_years, r.enabled, r.description)
 
     def window(self, date_from: date, date_to: date) -> tuple[date, date]:
+        """The window the indicator is computed over: the asked one, or the last ``window_years``."""
         if self.window_years:
             return add_months(date_to, -12 * self.window_years) + timedelta(days=1), date_to
         return date_from, date_to
@@ -123,26 +106,34 @@ def _meets(d: Definition, value: float | None) -> bool | None:
     return value >= float(d.target) if d.higher_is_better else value <= float(d.target)
 
 
-def _group(r: dict[str, Any], kind: str, names: dict[str, str]) -> dict[str, Any]:
-    num, den = r["numerator"] or Decimal(0), r["denominator"] or Decimal(0)
-    return {"court_code": r["court_code"], "judge_login": r["judge_login"],
-            "judge_name": names.get(r["judge_login"] or "") if r["judge_login"] else None,
-            "case_type": r["case_type"], "value": _value(kind, num, den), "numerator": _num(num),
-            "denominator": _num(den), "items": int(r["items"]), "pulling_down": int(r["pulling_down"])}
+def _group(r: TotalRow, kind: str, names: dict[str, str]) -> dict[str, Any]:
+    num, den = r.numerator or Decimal(0), r.denominator or Decimal(0)
+    return {"court_code": r.court_code, "judge_login": r.judge_login,
+            "judge_name": names.get(r.judge_login or "") if r.judge_login else None,
+            "case_type": r.case_type, "value": _value(kind, num, den), "numerator": _num(num),
+            "denominator": _num(den), "items": r.items, "pulling_down": r.pulling_down}
 
 
 class IndicatorService:
-    def __init__(self, pool: asyncpg.Pool, lifecycle: LifecycleService | None = None, *,
-                 audit: AuditLog | None = None) -> None:
-        self.pool = pool
+    """The enforcement indicators. Built on an ``IndicatorStore`` (and the lifecycle service, to
+    bring stale cases up to date before computing)."""
+
+    def __init__(self, store: IndicatorStore, lifecycle: LifecycleService | None = None) -> None:
+        self.store = store
         self.lifecycle = lifecycle
-        self.audit = audit
 
     async def definitions(self, *, include_disabled: bool = False) -> list[Definition]:
-        defs = [Definition.from_row(r) for r in await store.definitions(self.pool)]
+        """The registered indicators in display order (the enabled ones unless ``include_disabled``).
+        No authorization: definitions are public to every caller of the service."""
+        defs = [Definition.from_row(r) for r in await self.store.definitions()]
         return [d for d in defs if d.enabled or include_disabled]
 
+    async def court_codes(self) -> list[str]:
+        """Every court (for the per-court gauges)."""
+        return await self.store.court_codes()
+
     async def definition(self, code: str) -> Definition:
+        """One indicator, enabled or not. Raises ``IndicatorNotFound`` (404)."""
         for d in await self.definitions(include_disabled=True):
             if d.code == code:
                 return d
@@ -154,6 +145,13 @@ class IndicatorService:
 
     async def compute(self, actor: Actor | None, scope: Scope, *, codes: Sequence[str] | None = None,
                       reconcile: bool = True) -> dict[str, Any]:
+        """Every enabled indicator (or those of ``codes``) over the scope's window: the value, its
+        target, and the same by court, judge and case type. Stale lifecycles are reconciled
+        first unless ``reconcile`` is False.
+
+        Who: a supervisor for their court, a judge for their own figures (``scope_for`` narrows
+        the scope); ``actor`` None is the system (gauges, the CLI). Raises ``InvalidWindow``
+        (422), ``AccessDenied`` (403)."""
         s = scope_for(actor, scope)
         if reconcile:
             await self._reconcile(s.court)
@@ -165,16 +163,13 @@ class IndicatorService:
 
     async def _one(self, d: Definition, s: Scope) -> dict[str, Any]:
         window = d.window(s.date_from, s.date_to)
-        async with self.pool.acquire() as conn:
-            rows = await store.totals(conn, d.function_name, window, court=s.court, judge=s.judge,
-                                      case_type=s.case_type)
-            names = await store.judge_names(conn, sorted({r["judge_login"] for r in rows if r["judge_login"]}))
-        total_row = next((r for r in rows if r["g_court"] == 1), None)
+        rows = await self.store.totals(d.function_name, window, court=s.court, judge=s.judge, case_type=s.case_type)
+        names = await self.store.judge_names(sorted({r.judge_login for r in rows if r.judge_login}))
+        total_row = next((r for r in rows if r.g_court == 1), None)
         if s.court is not None:
-            total_row = next((r for r in rows if r["g_court"] == 0 and r["g_judge"] == 1 and r["g_type"] == 1),
-                             total_row)
-        num = total_row["numerator"] if total_row and total_row["numerator"] is not None else Decimal(0)
-        den = total_row["denominator"] if total_row and total_row["denominator"] is not None else Decimal(0)
+            total_row = next((r for r in rows if r.g_court == 0 and r.g_judge == 1 and r.g_type == 1), total_row)
+        num = total_row.numerator if total_row and total_row.numerator is not None else Decimal(0)
+        den = total_row.denominator if total_row and total_row.denominator is not None else Decimal(0)
         value = _value(d.kind, num, den)
         return {
             "code": d.code, "name": {"zh": d.name_zh, "en": d.name_en}, "kind": d.kind, "unit": d.unit,
@@ -182,38 +177,43 @@ class IndicatorService:
             "higher_is_better": d.higher_is_better, "function": d.function_name, "description": d.description,
             "window": {"from": window[0].isoformat(), "to": window[1].isoformat()},
             "value": value, "numerator": _num(num), "denominator": _num(den),
-            "items": int(total_row["items"]) if total_row else 0,
-            "pulling_down": int(total_row["pulling_down"]) if total_row else 0,
+            "items": total_row.items if total_row else 0,
+            "pulling_down": total_row.pulling_down if total_row else 0,
             "meets_target": _meets(d, value),
-            "by_court": [_group(r, d.kind, names) for r in rows
-                         if r["g_court"] == 0 and r["g_judge"] == 1 and r["g_type"] == 1],
-            "by_judge": [_group(r, d.kind, names) for r in rows if r["g_judge"] == 0],
-            "by_case_type": [_group(r, d.kind, names) for r in rows if r["g_type"] == 0],
+            "by_court": [_group(r, d.kind, names) for r in rows if r.g_court == 0 and r.g_judge == 1 and r.g_type == 1],
+            "by_judge": [_group(r, d.kind, names) for r in rows if r.g_judge == 0],
+            "by_case_type": [_group(r, d.kind, names) for r in rows if r.g_type == 0],
         }
 
     async def cases(self, actor: Actor | None, code: str, scope: Scope, *, limit: int = 100,
                     offset: int = 0) -> dict[str, Any]:
-        """The items that pull an indicator down, with their case and the reason."""
+        """The items that pull an indicator down, with their case and the reason (one page).
+
+        Who: as ``compute``. Raises ``InvalidWindow`` (422), ``AccessDenied`` (403),
+        ``IndicatorNotFound`` (404)."""
         s = scope_for(actor, scope)
         d = await self.definition(code)
         window = d.window(s.date_from, s.date_to)
-        rows, total = await store.pulling_down(self.pool, d.function_name, window, court=s.court, judge=s.judge,
-                                               case_type=s.case_type, limit=limit, offset=offset)
+        rows, total = await self.store.pulling_down(d.function_name, window, court=s.court, judge=s.judge,
+                                                    case_type=s.case_type, limit=limit, offset=offset)
         return {
             "code": d.code, "name": {"zh": d.name_zh, "en": d.name_en},
             "window": {"from": window[0].isoformat(), "to": window[1].isoformat()},
             "court": s.court, "judge": s.judge, "case_type": s.case_type,
             "total": total, "limit": limit, "offset": offset,
-            "cases": [{"case_id": int(r["case_id"]), "case_number": r["case_number"], "court_code": r["court_code"],
-                       "judge_login": r["judge_login"], "judge_name": r["judge_name"], "case_type": r["case_type"],
-                       "cause": r["cause"], "numerator": _num(r["numerator"]), "denominator": _num(r["denominator"]),
-                       "reason": {"zh": r["reason_zh"], "en": r["reason_en"]}} for r in rows],
+            "cases": [{"case_id": r.case_id, "case_number": r.case_number, "court_code": r.court_code,
+                       "judge_login": r.judge_login, "judge_name": r.judge_name, "case_type": r.case_type,
+                       "cause": r.cause, "numerator": _num(r.numerator), "denominator": _num(r.denominator),
+                       "reason": {"zh": r.reason_zh, "en": r.reason_en}} for r in rows],
         }
 
     async def audit_export(self, actor: Actor, what: str, scope: Scope, rows: int, request_id: str = "") -> None:
-        if self.audit is None:
+        """Record an export (CSV) of indicators or their cases in the audit trail, in its own
+        transaction; nothing when the store has no audit log. The caller has already authorized
+        the read (``compute``/``cases``). Raises nothing of its own."""
+        if not self.store.audits:
             return
-        await self.audit.record(self.pool, AuditEntry(
+        await self.store.record_audit(AuditEntry(
             action="export", actor_login=actor.login, actor_role=str(actor.role), actor_court=actor.court_code,
             case_court=scope.court, target=what, request_id=request_id,
             details={"format": "csv", "from": scope.date_from.isoformat(), "to": scope.date_to.isoformat(),
@@ -260,6 +260,6 @@ def cases_rows(drill: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "CASES_CSV_COLUMNS", "CSV_COLUMNS", "Definition", "IndicatorNotFound", "IndicatorService", "InvalidWindow",
-    "Scope", "cases_rows", "report_rows", "scope_for", "to_csv",
+    "CASES_CSV_COLUMNS", "CSV_COLUMNS", "Definition", "IndicatorService", "Scope", "cases_rows", "report_rows",
+    "scope_for", "to_csv",
 ]

@@ -17,20 +17,29 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-import asyncpg
 import structlog
 
-from enforcement.cases.store import alerts as alert_store
-from enforcement.cases.store import lifecycle as store
-from enforcement.cases.store import requery as requery_store
+from enforcement.cases.errors import ClosureRefused, InvalidOverride
+from enforcement.cases.store.alerts import NewAlert
+from enforcement.cases.store.lifecycle import (
+    LifecycleCase,
+    LifecycleReads,
+    LifecycleStore,
+    LifecycleTx,
+    LifecycleValues,
+    PlannedRound,
+    RoundRow,
+    StoredEvent,
+    StoredLifecycle,
+)
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import AccessDenied, CaseAccess, check_read
-from enforcement.domain.breaches import Breach, RestrictionOrder, Stay, breaches
-from enforcement.domain.checklist import COURT_TZ, Checklist, ChecklistRules, Debtor, SearchFact, evaluate
-from enforcement.domain.errors import DomainError, NotFoundError, StateConflict
+from enforcement.domain.breaches import Breach, Stay, breaches
+from enforcement.domain.checklist import COURT_TZ, Checklist, ChecklistRules, SearchFact, evaluate
+from enforcement.domain.errors import CaseNotFound, DomainError
 from enforcement.domain.lifecycle import (
     EVENT_TYPES,
     ZHONGBEN,
@@ -41,7 +50,6 @@ from enforcement.domain.lifecycle import (
     validate_event,
 )
 from enforcement.domain.schedule import rounds
-from enforcement.kernel.audit import AuditLog
 from enforcement.kernel.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -52,27 +60,6 @@ MIN_OVERRIDE_REASON = 5
 
 def court_today() -> date:
     return datetime.now(COURT_TZ).date()
-
-
-class CaseNotFound(NotFoundError):
-    """No such case."""
-
-    default_zh = "案件不存在"
-    code = "case_not_found"
-
-
-class ClosureRefused(StateConflict):
-    """The case may not be closed as 终本: a legal condition is missing."""
-
-    default_zh = "终本条件不具备，不能以终结本次执行程序结案"
-    code = "closure_conditions_missing"
-
-
-class InvalidOverride(DomainError):
-    """A supervisor's override needs a written reason."""
-
-    default_zh = "越过终本条件须书面说明理由"
-    code = "override_reason_required"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +73,7 @@ class LifecycleRules:
 
     @classmethod
     def from_settings(cls, s: Settings) -> LifecycleRules:
+        """The rules as configured (statutory months, 终本 conditions, re-query schedule)."""
         return cls(
             statutory_months=s.statutory_months,
             statutory_months_non_litigation=s.statutory_months_non_litigation,
@@ -120,36 +108,38 @@ class Recorded:
     override: bool = False
 
 
-def _event(row: Mapping[str, Any]) -> CaseEvent:
-    data = row["data"]
-    return CaseEvent(int(row["id"]), str(row["event_type"]), row["occurred_on"],
-                     data if isinstance(data, dict) else {}, str(row.get("source") or ""))
+class RaisesAlerts(Protocol):
+    """An open store transaction that can raise an alert (the lifecycle's, the review's)."""
+
+    async def raise_alert(self, alert: NewAlert) -> bool:
+        """Insert once per dedupe key; True when created now."""
+        ...
 
 
-def event_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    t = EVENT_TYPES.get(str(row["event_type"]))
+def event_view(row: StoredEvent) -> dict[str, Any]:
+    t = EVENT_TYPES.get(row.event_type)
     return {
-        "id": int(row["id"]),
-        "type": row["event_type"],
+        "id": row.id,
+        "type": row.event_type,
         "name": {"zh": t.zh, "en": t.en} if t else None,
-        "occurred_on": row["occurred_on"].isoformat(),
-        "data": row["data"] if isinstance(row["data"], dict) else {},
-        "source": row["source"],
-        "external_id": row.get("external_id"),
-        "recorded_at": row["recorded_at"].isoformat() if row.get("recorded_at") else None,
+        "occurred_on": row.occurred_on.isoformat(),
+        "data": row.data,
+        "source": row.source,
+        "external_id": row.external_id,
+        "recorded_at": row.recorded_at.isoformat() if row.recorded_at else None,
     }
 
 
-def _access(case: Mapping[str, Any]) -> CaseAccess:
-    return CaseAccess(int(case["id"]), str(case["court_code"]), case["judge_login"], str(case["status"]))
+def _access(case: LifecycleCase) -> CaseAccess:
+    return CaseAccess(case.id, case.court_code, case.judge_login, case.status)
 
 
-def check_record_event(actor: Actor, case: Mapping[str, Any]) -> None:
+def check_record_event(actor: Actor, case: LifecycleCase) -> None:
     """Events come from the case's judge, a supervisor of its court, or its court's case system."""
     role = str(actor.role)
-    if role == "judge" and case["judge_login"] == actor.login:
+    if role == "judge" and case.judge_login == actor.login:
         return
-    if role in ("supervisor", "case_system") and actor.court_code == case["court_code"]:
+    if role in ("supervisor", "case_system") and actor.court_code == case.court_code:
         return
     if role in ("supervisor", "case_system"):
         raise AccessDenied("other_court", "You may record events only for your own court's cases.",
@@ -160,114 +150,148 @@ def check_record_event(actor: Actor, case: Mapping[str, Any]) -> None:
 
 
 class LifecycleService:
-    def __init__(self, pool: asyncpg.Pool, rules: LifecycleRules, categories: Mapping[str, str], *,
-                 audit: AuditLog | None = None, today: Callable[[], date] = court_today) -> None:
-        self.pool = pool
+    """The case lifecycle: events recorded (each in one store transaction with everything it
+    changes), the history and the 终本 checklist read, the derived state kept. Built on a
+    ``LifecycleStore``; never sees the database."""
+
+    def __init__(self, store: LifecycleStore, rules: LifecycleRules, categories: Mapping[str, str], *,
+                 today: Callable[[], date] = court_today) -> None:
+        self.store = store
         self.rules = rules
         self.categories = dict(categories)  # agency -> search_category (from the connector manifests)
-        self.audit = audit
         self.today = today
 
     # -- reading --------------------------------------------------------------------------------
 
-    async def _readable_case(self, actor: Actor, case_id: int) -> dict[str, Any]:
-        case = await store.get_case(self.pool, case_id)
+    async def _readable_case(self, actor: Actor, case_id: int) -> LifecycleCase:
+        case = await self.store.get_case(case_id)
         if case is None:
             raise CaseNotFound(f"Case {case_id} does not exist.", message_zh=f"案件 {case_id} 不存在")
         try:
             check_read(actor, _access(case))
         except AccessDenied as exc:
-            exc.about(action="case_read", case_id=case_id, case_number=case["case_number"],
-                      case_court=case["court_code"])
+            exc.about(action="case_read", case_id=case_id, case_number=case.case_number,
+                      case_court=case.court_code)
             raise
         return case
 
-    async def checklist(self, conn: store.Conn, case: Mapping[str, Any], as_of: date,
+    async def checklist(self, db: LifecycleReads, case: LifecycleCase, as_of: date,
                         events: Sequence[CaseEvent] | None = None) -> Checklist:
-        """The 终本 checklist of a case as of a date, from its stored facts."""
-        evs = events if events is not None else [_event(r) for r in await store.events_of(conn, int(case["id"]))]
-        debtors = [Debtor(int(d["id"]), d["kind"], d["id_number"], d["name"])
-                   for d in await store.debtors_of(conn, int(case["id"]))]
-        searches = [SearchFact(str(s["search_id"]), s["subject_key"], s["agency"],
-                               self.categories.get(s["agency"], "unknown"), s["purpose"], s["answered_at"],
-                               int(s["record_count"]), bool(s["reused"]))
-                    for s in await store.search_facts_of(conn, int(case["id"]))]
-        return evaluate(filed_on=case["filed_on"], as_of=as_of, events=evs, debtors=debtors, searches=searches,
+        """The 终本 checklist of a case as of a date, from its stored facts (read through ``db``:
+        the store, or an open transaction of it)."""
+        evs = events if events is not None else [r.event for r in await db.events_of(case.id)]
+        debtors = await db.debtors_of(case.id)
+        searches = [SearchFact(str(s.search_id), s.subject_key, s.agency, self.categories.get(s.agency, "unknown"),
+                               s.purpose, s.answered_at, s.record_count, s.reused)
+                    for s in await db.search_facts_of(case.id)]
+        return evaluate(filed_on=case.filed_on, as_of=as_of, events=evs, debtors=debtors, searches=searches,
                         rules=self.rules.checklist)
 
     async def closure_check(self, actor: Actor, case_id: int, as_of: date | None = None) -> dict[str, Any]:
+        """The 终本 checklist of a case: each legal condition, met or missing, with its evidence.
+        ``as_of`` defaults to today, or for a case closed as 终本 to the day it was closed.
+
+        Who: whoever may read the case (``check_read``). Raises ``CaseNotFound`` (404),
+        ``AccessDenied`` (403)."""
         case = await self._readable_case(actor, case_id)
         # Default: today; for a case closed as 终本, the day it was closed (what the closure was judged on).
-        closed_zb = case["closure_mode"] == ZHONGBEN and case["closed_on"] is not None
-        day = as_of or (case["closed_on"] if closed_zb else self.today())
-        checklist = await self.checklist(self.pool, case, day)
-        return {"case_id": case_id, "case_number": case["case_number"], "case_status": case["status"],
-                "closure_mode": case["closure_mode"], "closed_on": _iso(case["closed_on"]),
+        closed_zb = case.closure_mode == ZHONGBEN and case.closed_on is not None
+        day = as_of or (case.closed_on if closed_zb and case.closed_on else self.today())
+        checklist = await self.checklist(self.store, case, day)
+        return {"case_id": case_id, "case_number": case.case_number, "case_status": case.status,
+                "closure_mode": case.closure_mode, "closed_on": _iso(case.closed_on),
                 "required_categories": list(self.rules.checklist.required_categories), **checklist.to_dict()}
 
     async def history(self, actor: Actor, case_id: int) -> dict[str, Any]:
+        """The case's events, its lifecycle replayed from them (deadline, suspensions, status), the
+        stored 终本 verdict, the network searches that count for the checklist, and the re-query
+        schedule.
+
+        Who: whoever may read the case (``check_read``). Raises ``CaseNotFound`` (404),
+        ``AccessDenied`` (403)."""
         case = await self._readable_case(actor, case_id)
-        rows = await store.events_of(self.pool, case_id)
-        lc = self._replay(case, [_event(r) for r in rows])
-        stored = await store.get_lifecycle(self.pool, case_id) or {}
-        searches = await store.search_facts_of(self.pool, case_id)
-        schedule = await requery_store.rounds_of_case(self.pool, case_id)
+        rows = await self.store.events_of(case_id)
+        lc = self._replay(case, [r.event for r in rows])
+        stored = await self.store.lifecycle_of(case_id) or StoredLifecycle()
+        searches = await self.store.search_facts_of(case_id)
+        schedule = await self.store.rounds_of_case(case_id)
         verdict = None
-        if stored.get("zb_qualified") is not None:
-            verdict = {"qualified": stored["zb_qualified"], "missing": list(stored.get("zb_missing") or []),
-                       "override_by": stored.get("zb_override_by"), "override_reason": stored.get("zb_override_reason")}
+        if stored.zb_qualified is not None:
+            verdict = {"qualified": stored.zb_qualified, "missing": list(stored.zb_missing),
+                       "override_by": stored.zb_override_by, "override_reason": stored.zb_override_reason}
         return {
             "case_id": case_id,
-            "case_number": case["case_number"],
+            "case_number": case.case_number,
             "lifecycle": lc.to_dict(),
             "closure_verdict": verdict,
             "events": [event_view(r) for r in rows],
             "network_searches": [
-                {"search_id": str(s["search_id"]), "subject_key_kind": str(s["subject_key"]).split(":", 1)[0],
-                 "agency": s["agency"], "category": self.categories.get(s["agency"], "unknown"),
-                 "purpose": s["purpose"], "answered_at": s["answered_at"].isoformat(),
-                 "record_count": int(s["record_count"]), "reused": bool(s["reused"])}
+                {"search_id": str(s.search_id), "subject_key_kind": s.subject_key.split(":", 1)[0],
+                 "agency": s.agency, "category": self.categories.get(s.agency, "unknown"),
+                 "purpose": s.purpose, "answered_at": s.answered_at.isoformat(),
+                 "record_count": s.record_count, "reused": s.reused}
                 for s in searches],
             "requery": [_round_view(r) for r in schedule],
         }
 
+    async def case_id_for_number(self, case_number: str) -> int | None:
+        """The case a number names, however it is written; None when there is none (or the text
+        is not a case number). No authorization: the id alone discloses nothing, and whatever
+        is then done with the case is checked."""
+        return await self.store.case_id_for_number(case_number)
+
     # -- recording ------------------------------------------------------------------------------
 
-    def _replay(self, case: Mapping[str, Any], events: Sequence[CaseEvent]) -> Lifecycle:
-        return replay(events, filed_on=case["filed_on"], non_litigation=bool(case["non_litigation"]),
+    def _replay(self, case: LifecycleCase, events: Sequence[CaseEvent]) -> Lifecycle:
+        return replay(events, filed_on=case.filed_on, non_litigation=case.non_litigation,
                       statutory_months=self.rules.statutory_months,
                       statutory_months_non_litigation=self.rules.statutory_months_non_litigation)
 
     async def record(self, actor: Actor, case_id: int, inp: EventInput, *, request_id: str = "") -> Recorded:
-        async with self.pool.acquire() as conn, conn.transaction():
-            case = await store.case_for_update(conn, case_id)
+        """Record one event on a case, in one transaction with everything it changes: the case is
+        locked, the whole history with the new event is replayed and checked, the lifecycle row
+        and the case's status follow, a 终本 closure gets its checklist verdict and re-query
+        rounds, a resumption cancels them and resolves the alerts it answers, a consumption
+        restriction is checked against hotel stays already known. An event whose ``external_id``
+        was recorded before with the same content is not recorded again (``created`` False).
+
+        Who: the case's judge, a supervisor of its court, or its court's case system; closing as
+        终本 with a condition missing only a supervisor of the court, with a written reason
+        (audited as ``closure_override`` in the same transaction).
+
+        Raises ``CaseNotFound`` (404); ``AccessDenied`` (403); ``EventConflict`` (409: the event
+        does not fit the history, or ``external_id_reused`` with other content);
+        ``ClosureRefused`` (409: 终本 conditions missing, no override reason); ``InvalidOverride``
+        (422: reason too short); ``DomainError`` from ``validate_event`` (422: a bad event)."""
+        async with self.store.transaction() as tx:
+            case = await tx.lock_case(case_id)
             if case is None:
                 raise CaseNotFound(f"Case {case_id} does not exist.", message_zh=f"案件 {case_id} 不存在")
             try:
                 check_record_event(actor, case)
             except AccessDenied as exc:
-                exc.about(action="case_event", case_id=case_id, case_number=case["case_number"],
-                          case_court=case["court_code"])
+                exc.about(action="case_event", case_id=case_id, case_number=case.case_number,
+                          case_court=case.court_code)
                 raise
             new = validate_event(CaseEvent(0, inp.type, inp.occurred_on, dict(inp.data)),
-                                 filed_on=case["filed_on"], today=self.today())
+                                 filed_on=case.filed_on, today=self.today())
             if inp.external_id:
-                existing = await store.event_by_external_id(conn, case_id, inp.external_id)
+                existing = await tx.event_by_external_id(case_id, inp.external_id)
                 if existing is not None:
-                    before = {k: v for k, v in (existing["data"] or {}).items() if k != "override"}
-                    same = (existing["event_type"], existing["occurred_on"], before) == (
+                    before = {k: v for k, v in existing.data.items() if k != "override"}
+                    same = (existing.event_type, existing.occurred_on, before) == (
                         new.type, new.occurred_on, dict(new.data))
                     if not same:
                         raise EventConflict("An event with this external_id was recorded with other content.",
                                             message_zh="该 external_id 已用于内容不同的节点", code="external_id_reused")
-                    stored_events = [_event(r) for r in await store.events_of(conn, case_id)]
+                    stored_events = [r.event for r in await tx.events_of(case_id)]
                     return Recorded(event_view(existing), False, self._replay(case, stored_events))
-            events = [_event(r) for r in await store.events_of(conn, case_id)]
+            events = [r.event for r in await tx.events_of(case_id)]
             lc = self._replay(case, [*events, new])  # raises EventConflict
             checklist: Checklist | None = None
             override = False
-            if new.type == "closed" and new.data["mode"] == ZHONGBEN and case["case_type"] in IMPLEMENTATION_TYPES:
-                checklist = await self.checklist(conn, case, new.occurred_on, events)
+            if new.type == "closed" and new.data["mode"] == ZHONGBEN and case.case_type in IMPLEMENTATION_TYPES:
+                checklist = await self.checklist(tx, case, new.occurred_on, events)
                 if not checklist.ready:
                     override = self._check_override(actor, case, checklist, inp.override_reason)
                 data = dict(new.data)
@@ -275,17 +299,16 @@ class LifecycleService:
                     data["override"] = {"by": actor.login, "reason": (inp.override_reason or "").strip()}
                 new = replace(new, data=data)
             source = f"{'case_system' if str(actor.role) == 'case_system' else 'user'}:{actor.login}"
-            row = await store.insert_event(conn, case_id, new.type, new.occurred_on, dict(new.data), source,
-                                           inp.external_id)
-            stored = replace(new, id=int(row["id"]))
-            await self._apply(conn, case, lc, stored, checklist=checklist,
+            row = await tx.insert_event(case_id, new.type, new.occurred_on, dict(new.data), source, inp.external_id)
+            stored = replace(new, id=row.id)
+            await self._apply(tx, case, lc, stored, checklist=checklist,
                               override_by=actor.login if override else None,
                               override_reason=(inp.override_reason or "").strip() if override else None)
-            if override and self.audit is not None and checklist is not None:
-                await self.audit.append(conn, AuditEntry(
+            if override and self.store.audits and checklist is not None:
+                await tx.audit(AuditEntry(
                     action="closure_override", actor_login=actor.login, actor_role=str(actor.role),
-                    actor_court=actor.court_code, case_id=case_id, case_number=case["case_number"],
-                    case_court=case["court_code"], purpose="终本", target=f"case_event:{row['id']}",
+                    actor_court=actor.court_code, case_id=case_id, case_number=case.case_number,
+                    case_court=case.court_code, purpose="终本", target=f"case_event:{row.id}",
                     request_id=request_id,
                     details={"override_reason": (inp.override_reason or "").strip(), "missing": checklist.missing,
                              "closed_on": new.occurred_on.isoformat()},
@@ -293,7 +316,7 @@ class LifecycleService:
         log.info("case_event_recorded", case_id=case_id, event_type=new.type, override=override)
         return Recorded(event_view(row), True, lc, checklist, override)
 
-    def _check_override(self, actor: Actor, case: Mapping[str, Any], checklist: Checklist,
+    def _check_override(self, actor: Actor, case: LifecycleCase, checklist: Checklist,
                         reason: str | None) -> bool:
         if reason is None or not reason.strip():
             raise ClosureRefused(
@@ -303,114 +326,118 @@ class LifecycleService:
                            "院庭长可书面说明理由后越过",
                 missing=checklist.missing,
             )
-        if str(actor.role) != "supervisor" or actor.court_code != case["court_code"]:
+        if str(actor.role) != "supervisor" or actor.court_code != case.court_code:
             raise AccessDenied("override_requires_supervisor",
                                "Only a supervisor of the case's court may override a missing 终本 condition.",
                                "仅本院院庭长可以越过终本条件").about(
-                action="closure_override", case_id=int(case["id"]), case_number=case["case_number"],
-                case_court=case["court_code"])
+                action="closure_override", case_id=case.id, case_number=case.case_number,
+                case_court=case.court_code)
         if len(reason.strip()) < MIN_OVERRIDE_REASON:
             raise InvalidOverride(f"The override reason must be at least {MIN_OVERRIDE_REASON} characters.",
                                   message_zh=f"越过理由不少于{MIN_OVERRIDE_REASON}个字")
         return True
 
-    async def _apply(self, conn: store.Conn, case: Mapping[str, Any], lc: Lifecycle, new: CaseEvent | None, *,
+    async def _apply(self, tx: LifecycleTx, case: LifecycleCase, lc: Lifecycle, new: CaseEvent | None, *,
                      checklist: Checklist | None = None, override_by: str | None = None,
                      override_reason: str | None = None) -> None:
         """Make the stored state follow the case's events (the case row is locked by the caller)."""
-        case_id = int(case["id"])
-        await store.upsert_lifecycle(
-            conn, case_id, filed_on=case["filed_on"], non_litigation=bool(case["non_litigation"]),
-            base_months=lc.base_months, extension_months=lc.extension_months, extension_days=lc.extension_days,
+        case_id = case.id
+        await tx.upsert_lifecycle(case_id, LifecycleValues(
+            filed_on=case.filed_on, non_litigation=case.non_litigation, base_months=lc.base_months,
+            extension_months=lc.extension_months, extension_days=lc.extension_days,
             suspended_days=lc.suspended_days, suspended_since=lc.suspended_since, deadline=lc.deadline,
-            settlement_performed=lc.settlement_performed, resumed_on=lc.resumed_on, params=self.rules.params)
+            settlement_performed=lc.settlement_performed, resumed_on=lc.resumed_on, params=self.rules.params))
+        status: str
+        mode: str | None
+        closed_on: date | None
         if lc.closed_on is not None:
             status, mode, closed_on = "closed", lc.closure_mode, lc.closed_on
-        elif case["status"] == "closed":  # closed by the case system's push, not by an event: keep it
-            status, mode, closed_on = "closed", case["closure_mode"], case["closed_on"]
+        elif case.status == "closed":  # closed by the case system's push, not by an event: keep it
+            status, mode, closed_on = "closed", case.closure_mode, case.closed_on
         elif lc.suspensions == 0:  # the events say nothing of suspension: the case's own status stands
-            status, mode, closed_on = str(case["status"]), None, None
+            status, mode, closed_on = case.status, None, None
         else:
             status, mode, closed_on = lc.status, None, None
-        await store.update_case_status(conn, case_id, status=status, closure_mode=mode, closed_on=closed_on,
-                                       amount_recovered=lc.amount_recovered)
-        zhongben = mode == ZHONGBEN and case["case_type"] in IMPLEMENTATION_TYPES
-        stored = await store.get_lifecycle(conn, case_id) or {}
+        await tx.update_case_status(case_id, status=status, closure_mode=mode, closed_on=closed_on,
+                                    amount_recovered=lc.amount_recovered)
+        zhongben = mode == ZHONGBEN and case.case_type in IMPLEMENTATION_TYPES
+        stored = await tx.lifecycle_of(case_id) or StoredLifecycle()
         if zhongben and closed_on is not None:
-            if checklist is not None or stored.get("zb_qualified") is None:
-                cl = checklist or await self.checklist(conn, case, closed_on)
-                await store.set_closure_verdict(conn, case_id, qualified=cl.ready and override_by is None,
-                                                missing=cl.missing, override_by=override_by,
-                                                override_reason=override_reason)
-            if lc.resumed_on is None and stored.get("requery_for") != closed_on:
-                await self._schedule(conn, case_id, closed_on)
+            if checklist is not None or stored.zb_qualified is None:
+                cl = checklist or await self.checklist(tx, case, closed_on)
+                await tx.set_closure_verdict(case_id, qualified=cl.ready and override_by is None,
+                                             missing=cl.missing, override_by=override_by,
+                                             override_reason=override_reason)
+            if lc.resumed_on is None and stored.requery_for != closed_on:
+                await self._schedule(tx, case_id, closed_on)
         if lc.resumed_on is not None or not zhongben:
-            await requery_store.cancel_pending(conn, case_id)
-            if stored.get("requery_for") is not None:
-                await store.set_requery_for(conn, case_id, None)
+            await tx.cancel_pending_rounds(case_id)
+            if stored.requery_for is not None:
+                await tx.set_requery_for(case_id, None)
         if new is not None and new.type == "resumed":
-            await alert_store.resolve_case_alerts(conn, case_id, ["new_property", "dishonest_removal_due"],
-                                                  f"case_event:{new.id}")
+            await tx.resolve_alerts(case_id, ["new_property", "dishonest_removal_due"], f"case_event:{new.id}")
         if new is not None and new.type == "dishonest_delisted":
-            await alert_store.resolve_case_alerts(conn, case_id, ["dishonest_removal_due"], f"case_event:{new.id}")
+            await tx.resolve_alerts(case_id, ["dishonest_removal_due"], f"case_event:{new.id}")
         if new is not None and new.type == "consumption_restriction_issued":
-            await self._breaches_of_case(conn, case_id)
+            await self._breaches_of_case(tx, case_id)
 
-    async def _schedule(self, conn: store.Conn, case_id: int, closed_on: date) -> None:
-        planned: list[tuple[int, int, date, date]] = []
-        for d in await store.debtors_of(conn, case_id):
+    async def _schedule(self, tx: LifecycleTx, case_id: int, closed_on: date) -> None:
+        planned: list[PlannedRound] = []
+        for d in await tx.debtors_of(case_id):
             for r in rounds(closed_on, interval_days=self.rules.requery_interval_days,
                             years=self.rules.requery_years, spread_days=self.rules.requery_spread_days,
-                            key=f"{d['kind']}:{d['id_number']}"):
-                planned.append((int(d["id"]), r.number, r.due_on, r.run_on))
-        await requery_store.insert_rounds(conn, case_id, closed_on, planned)
-        await store.set_requery_for(conn, case_id, closed_on)
+                            key=d.subject_key):
+                planned.append(PlannedRound(d.party_id, r.number, r.due_on, r.run_on))
+        await tx.schedule_rounds(case_id, closed_on, planned)
+        await tx.set_requery_for(case_id, closed_on)
 
-    async def _breaches_of_case(self, conn: store.Conn, case_id: int) -> int:
+    async def _breaches_of_case(self, tx: LifecycleTx, case_id: int) -> int:
         """A restriction just recorded: hotel stays already known may breach it."""
         raised = 0
-        for d in await store.debtors_of(conn, case_id):
-            orders = [RestrictionOrder(int(o["case_id"]), int(o["event_id"]), int(o["party_id"]), o["issued_on"],
-                                       o["lifted_on"])
-                      for o in await store.restriction_orders_of(conn, d["kind"], d["id_number"])
-                      if int(o["case_id"]) == case_id]
-            stays = [s for s in (Stay.from_record(r["natural_key"], r["data"], answer_id=int(r["answer_id"]),
-                                                  search_id=str(r["search_id"]))
-                                 for r in await store.hotel_stays_of(conn, [f"{d['kind']}:{d['id_number']}"]))
+        for d in await tx.debtors_of(case_id):
+            orders = [o for o in await tx.restriction_orders_of(d.kind, d.id_number) if o.case_id == case_id]
+            stays = [s for s in (Stay.from_record(r.natural_key, r.data, answer_id=r.answer_id,
+                                                  search_id=str(r.search_id))
+                                 for r in await tx.hotel_stays_of([d.subject_key]))
                      if s is not None]
             for b in breaches(orders, stays):
-                raised += await raise_breach(conn, b)
+                raised += await raise_breach(tx, b)
         return raised
 
     # -- reconciling ----------------------------------------------------------------------------
 
     async def reconcile(self, *, court: str | None = None, limit: int = 500) -> int:
-        """Recompute the lifecycle of cases whose stored state is missing or stale; return how many."""
-        ids = await store.stale_cases(self.pool, court, self.rules.params, limit)
+        """Recompute the lifecycle of cases whose stored state is missing or stale (each in a
+        transaction of its own, the case locked); return how many. A system duty (the worker, the
+        indicators before computing): no actor, raises nothing of its own."""
+        ids = await self.store.stale_cases(court, self.rules.params, limit)
         for case_id in ids:
-            async with self.pool.acquire() as conn, conn.transaction():
-                case = await store.case_for_update(conn, case_id)
+            async with self.store.transaction() as tx:
+                case = await tx.lock_case(case_id)
                 if case is None:
                     continue
-                events = [_event(r) for r in await store.events_of(conn, case_id)]
+                events = [r.event for r in await tx.events_of(case_id)]
                 try:
                     lc = self._replay(case, events)
                 except DomainError as exc:
                     log.warning("lifecycle_history_inconsistent", case_id=case_id, error=exc.code)
                     lc = self._replay(case, [])
-                await self._apply(conn, case, lc, None)
-                after = await store.get_case(conn, case_id) or case
-                moved = [k for k in ("status", "closure_mode", "closed_on", "amount_recovered") if after[k] != case[k]]
+                await self._apply(tx, case, lc, None)
+                after = await tx.get_case(case_id) or case
+                moved = [k for k in ("status", "closure_mode", "closed_on", "amount_recovered")
+                         if getattr(after, k) != getattr(case, k)]
                 if moved:  # the row had drifted from its events (e.g. a re-push before decision 0901)
                     log.warning("case_row_disagreed_with_events", case_id=case_id, fields=moved,
-                                row={k: str(case[k]) for k in moved}, events={k: str(after[k]) for k in moved})
+                                row={k: str(getattr(case, k)) for k in moved},
+                                events={k: str(getattr(after, k)) for k in moved})
         if ids:
             log.info("lifecycle_reconciled", cases=len(ids))
         return len(ids)
 
 
-async def raise_breach(conn: store.Conn, b: Breach) -> int:
-    created = await alert_store.raise_alert(conn, alert_store.NewAlert(
+async def raise_breach(sink: RaisesAlerts, b: Breach) -> int:
+    """Raise the alert of a consumption-restriction breach (once per order and stay); 1 if new."""
+    created = await sink.raise_alert(NewAlert(
         kind="consumption_breach", dedupe_key=b.dedupe_key, case_id=b.order.case_id, party_id=b.order.party_id,
         event_id=b.order.event_id, evidence={**b.evidence(), "message": b.message()}))
     return int(created)
@@ -420,18 +447,18 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def _round_view(r: Mapping[str, Any]) -> dict[str, Any]:
+def _round_view(r: RoundRow) -> dict[str, Any]:
     return {
-        "round": int(r["round"]), "party_id": int(r["party_id"]), "debtor_name": r["debtor_name"],
-        "closed_on": r["closed_on"].isoformat(), "due_on": r["due_on"].isoformat(), "run_on": r["run_on"].isoformat(),
-        "status": r["status"], "search_id": str(r["search_id"]) if r["search_id"] else None,
-        "submitted_at": r["submitted_at"].isoformat() if r["submitted_at"] else None,
-        "completed_at": r["completed_at"].isoformat() if r["completed_at"] else None,
-        "new_assets": r["new_assets"],
+        "round": r.round, "party_id": r.party_id, "debtor_name": r.debtor_name,
+        "closed_on": r.closed_on.isoformat(), "due_on": r.due_on.isoformat(), "run_on": r.run_on.isoformat(),
+        "status": r.status, "search_id": str(r.search_id) if r.search_id else None,
+        "submitted_at": r.submitted_at.isoformat() if r.submitted_at else None,
+        "completed_at": r.completed_at.isoformat() if r.completed_at else None,
+        "new_assets": r.new_assets,
     }
 
 
 __all__ = [
-    "IMPLEMENTATION_TYPES", "CaseNotFound", "ClosureRefused", "EventInput", "InvalidOverride", "LifecycleRules",
-    "LifecycleService", "Recorded", "check_record_event", "court_today", "event_view", "raise_breach",
+    "IMPLEMENTATION_TYPES", "EventInput", "LifecycleRules", "LifecycleService", "RaisesAlerts", "Recorded",
+    "check_record_event", "court_today", "event_view", "raise_breach",
 ]

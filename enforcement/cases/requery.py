@@ -2,7 +2,8 @@
 
 ``submit_due`` claims the rounds due to start (``FOR UPDATE SKIP LOCKED``), and in the same
 transaction creates each debtor's search (purpose 终本复查, every agency asked afresh, through
-``SearchService.submit_system``) and marks the round submitted: a round is searched once, however
+the search port ``enforcement.searches.port.SearchPort.submit_system``, handed the re-query
+store's open transaction) and marks the round submitted: a round is searched once, however
 many workers run and whenever one dies. At most ``budget`` rounds start per tick, so that
 re-queries never take more than a share of the slowest agency's rate; when the worker was away,
 only the latest due round of a debtor is searched and the earlier ones are recorded as missed.
@@ -19,15 +20,13 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 from uuid import UUID
 
-import asyncpg
 import structlog
 
 from connectors.sdk.manifest import Manifest
-from enforcement.cases.store import alerts as alert_store
-from enforcement.cases.store import requery as store
+from enforcement.cases.store.alerts import NewAlert
+from enforcement.cases.store.requery import DoneRound, DueRound, RequeryStore, RequeryTx
 from enforcement.domain.checklist import COURT_TZ
 from enforcement.domain.errors import DomainError
 from enforcement.domain.lifecycle import ZHONGBEN
@@ -35,7 +34,7 @@ from enforcement.domain.schedule import add_working_days
 from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
 from enforcement.kernel.settings import Settings
-from enforcement.searches.service import SearchService
+from enforcement.searches.port import SearchPort, SystemSearch
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +58,7 @@ class RequeryConfig:
 
     @classmethod
     def from_settings(cls, s: Settings) -> RequeryConfig:
+        """The re-query as configured (interval, budget, property kinds, removal rule, holidays)."""
         return cls(
             interval_days=s.requery_interval_days, max_per_tick=s.requery_max_per_tick,
             agency_share=s.requery_agency_share, property_kinds=tuple(s.property_kinds),
@@ -75,78 +75,100 @@ def tick_budget(config: RequeryConfig, manifests: Mapping[str, Manifest], tick_s
     return max(1, min(config.max_per_tick, by_rate))
 
 
+def latest_per_debtor(claimed: list[DueRound]) -> tuple[list[DueRound], list[int]]:
+    """The latest due round of each debtor, and the ids of the earlier ones it supersedes."""
+    latest: dict[int, DueRound] = {}
+    for r in claimed:
+        if r.party_id not in latest or r.round > latest[r.party_id].round:
+            latest[r.party_id] = r
+    keep = {r.id for r in latest.values()}
+    return list(latest.values()), [r.id for r in claimed if r.id not in keep]
+
+
 class RequeryScheduler:
-    def __init__(self, pool: asyncpg.Pool, searches: SearchService, config: RequeryConfig, *,
+    """The re-query of 终本 debtors: a store of rounds, and the search port to make their searches.
+    Run by the lifecycle worker; no actor (a system duty on the legal schedule)."""
+
+    def __init__(self, store: RequeryStore, searches: SearchPort, config: RequeryConfig, *,
                  now: Callable[[], datetime] = utc_now) -> None:
-        self.pool = pool
+        self.store = store
         self.searches = searches
         self.config = config
         self.now = now
 
     def today(self) -> date:
+        """The court's date by the scheduler's clock."""
         return self.now().astimezone(COURT_TZ).date()
 
     async def submit_due(self, limit: int) -> list[UUID]:
-        """Start the rounds due now (at most ``limit``); return the searches created."""
+        """Start the rounds due now (at most ``limit``); return the searches created.
+
+        In one transaction: rounds whose window passed are recorded as missed; the due ones are
+        claimed (SKIP LOCKED: another worker skips them); of a debtor's claimed rounds only the
+        latest is searched, the earlier ones are missed; each search is made through the port in
+        this transaction and its round marked submitted. A round whose search cannot be made (a
+        ``DomainError``, e.g. no agency covers the subject) is recorded as missed. Raises nothing
+        of its own; a database failure rolls the whole tick back (the rounds stay pending)."""
         today = self.today()
         created: list[UUID] = []
-        async with self.pool.acquire() as conn, conn.transaction():
-            missed = await store.sweep_missed(conn, today, self.config.interval_days)
-            claimed = await store.claim_due(conn, today, self.config.interval_days, limit)
-            latest: dict[int, dict[str, Any]] = {}
-            for r in claimed:
-                if r["party_id"] not in latest or r["round"] > latest[r["party_id"]]["round"]:
-                    latest[r["party_id"]] = r
-            keep = {r["id"] for r in latest.values()}
-            superseded = [r["id"] for r in claimed if r["id"] not in keep]
+        async with self.store.transaction() as tx:
+            missed = await tx.sweep_missed(today, self.config.interval_days)
+            latest, superseded = latest_per_debtor(await tx.claim_due(today, self.config.interval_days, limit))
             round_ids: list[int] = []
-            for r in latest.values():
-                subject = Subject(kind=r["kind"], id_number=r["id_number"], name=r["name"])
+            for r in latest:
+                subject = Subject(kind=r.kind, id_number=r.id_number, name=r.name)
                 try:
-                    submitted = await self.searches.submit_system(
-                        conn, case_id=r["case_id"], subject=subject, purpose=PURPOSE, requested_by=REQUESTED_BY,
-                        details={"requery_round": int(r["round"]), "due_on": r["due_on"].isoformat()})
+                    made = await self.searches.submit_system(tx.handle, SystemSearch(
+                        case_id=r.case_id, subject=subject, purpose=PURPOSE, requested_by=REQUESTED_BY,
+                        details={"requery_round": r.round, "due_on": r.due_on.isoformat()}))
                 except DomainError as exc:  # e.g. no agency covers the subject: nothing can be sent
-                    log.warning("requery_not_submitted", round_id=r["id"], error=exc.code)
-                    superseded.append(r["id"])
+                    log.warning("requery_not_submitted", round_id=r.id, error=exc.code)
+                    superseded.append(r.id)
                     continue
-                round_ids.append(int(r["id"]))
-                created.append(submitted.search_id)
-            await store.mark_missed(conn, superseded)
-            await store.mark_submitted(conn, round_ids, created, self.now())
+                round_ids.append(r.id)
+                created.append(made.search_id)
+            await tx.mark_missed(superseded)
+            await tx.mark_submitted(round_ids, created, self.now())
         if created or missed or superseded:
             log.info("requery_submitted", searches=len(created), missed=missed + len(superseded))
         metrics.REQUERY_ROUNDS.labels(outcome="submitted").inc(len(created))
         metrics.REQUERY_ROUNDS.labels(outcome="missed").inc(missed + len(superseded))
         return created
 
-    async def complete(self, limit: int = 500) -> list[dict[str, Any]]:
-        """Rounds whose search completed become done; check the dishonest-listing removal rule."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            done = await store.complete_rounds(conn, self.now(), self.config.property_kinds, limit)
-            for case_id in sorted({int(d["case_id"]) for d in done}):
-                await self._removal_check(conn, case_id)
+    async def complete(self, limit: int = 500) -> list[DoneRound]:
+        """Rounds whose search completed become done (with how many properties each found for the
+        first time); in the same transaction, the dishonest-listing removal rule is checked for
+        their cases and its alert raised once. Returns the rounds completed. Raises nothing of
+        its own."""
+        async with self.store.transaction() as tx:
+            done = await tx.complete_rounds(self.now(), self.config.property_kinds, limit)
+            for case_id in sorted({d.case_id for d in done}):
+                await self._removal_check(tx, case_id)
         metrics.REQUERY_ROUNDS.labels(outcome="done").inc(len(done))
         return done
 
-    async def _removal_check(self, conn: Any, case_id: int) -> bool:
-        f = await store.dishonest_removal_facts(conn, case_id)
-        if f is None or f["closure_mode"] != ZHONGBEN or f["listed_on"] is None:
+    async def backlog(self) -> tuple[int, int]:
+        """(rounds already due to start, re-query searches submitted but not completed)."""
+        return await self.store.backlog(self.today())
+
+    async def _removal_check(self, tx: RequeryTx, case_id: int) -> bool:
+        f = await tx.removal_facts(case_id)
+        if f is None or f.closure_mode != ZHONGBEN or f.listed_on is None or f.listing_event_id is None:
             return False
-        if f["delisted_on"] is not None and f["delisted_on"] >= f["listed_on"]:
+        if f.delisted_on is not None and f.delisted_on >= f.listed_on:
             return False
-        if int(f["leads_after"]) > 0 or int(f["rounds_with_property"]) > 0:
+        if f.leads_after > 0 or f.rounds_with_property > 0:
             return False
-        empty: list[datetime] = list(f["empty_rounds_done_at"] or [])
+        empty = list(f.empty_rounds_done_at)
         n = self.config.removal_searches
         if len(empty) < n:
             return False
         second = empty[n - 1].astimezone(COURT_TZ).date()
         due = add_working_days(second, self.config.removal_working_days, self.config.holidays)
-        created = await alert_store.raise_alert(conn, alert_store.NewAlert(
-            kind="dishonest_removal_due", dedupe_key=f"dishonest_removal_due:{case_id}:{f['listing_event_id']}",
-            case_id=case_id, event_id=int(f["listing_event_id"]), due_on=due,
-            evidence={"listed_on": f["listed_on"].isoformat(),
+        created = await tx.raise_alert(NewAlert(
+            kind="dishonest_removal_due", dedupe_key=f"dishonest_removal_due:{case_id}:{f.listing_event_id}",
+            case_id=case_id, event_id=f.listing_event_id, due_on=due,
+            evidence={"listed_on": f.listed_on.isoformat(),
                       "empty_requeries_completed_on": [d.astimezone(COURT_TZ).date().isoformat() for d in empty[:n]],
                       "working_days": self.config.removal_working_days}))
         if created:
@@ -154,4 +176,5 @@ class RequeryScheduler:
         return created
 
 
-__all__ = ["PURPOSE", "REQUESTED_BY", "RequeryConfig", "RequeryScheduler", "tick_budget", "utc_now"]
+__all__ = ["PURPOSE", "REQUESTED_BY", "RequeryConfig", "RequeryScheduler", "latest_per_debtor", "tick_budget",
+           "utc_now"]

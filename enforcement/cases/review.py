@@ -21,14 +21,12 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 import structlog
 
 from enforcement.cases.lifecycle import raise_breach
 from enforcement.cases.requery import PURPOSE
-from enforcement.cases.store import alerts as store
-from enforcement.cases.store import lifecycle as lifecycle_store
-from enforcement.domain.breaches import RestrictionOrder, Stay, breach_alert, breaches, stays_in
+from enforcement.cases.store.alerts import AlertStore, AnswerRecord, NewAlert
+from enforcement.domain.breaches import Stay, breach_alert, breaches, stays_in
 from enforcement.domain.dossier import Dossier, DossierAbout, DossierAlert
 from enforcement.kernel import metrics
 
@@ -44,7 +42,8 @@ KIND_NAMES = {
 }
 
 
-def new_property_message(assets: Sequence[dict[str, Any]]) -> dict[str, str]:
+def new_property_message(assets: Sequence[Any]) -> dict[str, str]:
+    """The alert's message: the kinds and counts of new property, in both languages."""
     counts = Counter(str(a.get("kind")) for a in assets)
     zh = "、".join(f"{KIND_NAMES.get(k, (k, k))[0]}{n}项" for k, n in sorted(counts.items()))
     en = ", ".join(f"{n} {KIND_NAMES.get(k, (k, k))[1]}" for k, n in sorted(counts.items()))
@@ -52,53 +51,52 @@ def new_property_message(assets: Sequence[dict[str, Any]]) -> dict[str, str]:
             "en": f"The 终本 re-query found new property: {en}; the case may be resumed"}
 
 
-def _asset(r: dict[str, Any], agency: str) -> dict[str, Any]:
-    return {"kind": r["kind"], "natural_key": r["natural_key"], "agency": agency, "answer_id": int(r["answer_id"])}
-
-
-def _orders(rows: Sequence[dict[str, Any]]) -> list[RestrictionOrder]:
-    return [RestrictionOrder(int(o["case_id"]), int(o["event_id"]), int(o["party_id"]), o["issued_on"],
-                             o["lifted_on"]) for o in rows]
+def _asset(r: AnswerRecord, agency: str) -> dict[str, Any]:
+    return {"kind": r.kind, "natural_key": r.natural_key, "agency": agency, "answer_id": r.answer_id}
 
 
 class AnswerReviewer:
-    def __init__(self, pool: asyncpg.Pool, property_kinds: Sequence[str]) -> None:
-        self.pool = pool
+    """Takes queued answers off the review queue and raises the alerts they call for. A system
+    duty run by the lifecycle worker: no actor."""
+
+    def __init__(self, store: AlertStore, property_kinds: Sequence[str]) -> None:
+        self.store = store
         self.property_kinds = tuple(property_kinds)
 
     async def review(self, limit: int = 200) -> tuple[int, int]:
-        """Review up to ``limit`` queued answers; return (answers reviewed, alerts raised)."""
+        """Review up to ``limit`` queued answers in one transaction (the answers leave the queue
+        with the alerts they raise, or stay on it); return (answers reviewed, alerts raised).
+        Raises nothing of its own."""
         raised = 0
-        async with self.pool.acquire() as conn, conn.transaction():
-            ids = await store.claim_reviews(conn, limit)
+        async with self.store.review() as tx:
+            ids = await tx.claim(limit)
             if not ids:
                 return 0, 0
-            answers = await store.answers_for_review(conn, ids)
-            records: dict[int, list[dict[str, Any]]] = defaultdict(list)
-            for r in await store.records_of_answers(conn, ids, [*self.property_kinds, "hotel_stay"]):
-                records[int(r["answer_id"])].append(r)
+            answers = await tx.answers(ids)
+            records: dict[int, list[AnswerRecord]] = defaultdict(list)
+            for r in await tx.records(ids, [*self.property_kinds, "hotel_stay"]):
+                records[r.answer_id].append(r)
             for a in answers:
-                recs = records.get(int(a["answer_id"]), [])
-                if a["purpose"] == PURPOSE:
-                    new = [_asset(r, a["agency"]) for r in recs if r["kind"] in self.property_kinds and r["first_seen"]]
+                recs = records.get(a.answer_id, [])
+                if a.purpose == PURPOSE:
+                    new = [_asset(r, a.agency) for r in recs if r.kind in self.property_kinds and r.first_seen]
                     if new:
-                        created = await store.raise_alert(conn, store.NewAlert(
-                            kind="new_property", dedupe_key=f"new_property:{a['search_id']}",
-                            case_id=int(a["round_case_id"] or a["case_id"]),
-                            party_id=int(a["round_party_id"]) if a["round_party_id"] else None,
-                            search_id=a["search_id"], round_id=int(a["round_id"]) if a["round_id"] else None,
+                        created = await tx.raise_alert(NewAlert(
+                            kind="new_property", dedupe_key=f"new_property:{a.search_id}",
+                            case_id=int(a.round_case_id or a.case_id),
+                            party_id=int(a.round_party_id) if a.round_party_id else None,
+                            search_id=a.search_id, round_id=int(a.round_id) if a.round_id else None,
                             evidence={"assets": new}))
                         if created:
                             metrics.ALERTS_RAISED.labels(kind="new_property").inc()
                         raised += int(created)
-                stays = [s for s in (Stay.from_record(r["natural_key"], r["data"], answer_id=int(r["answer_id"]),
-                                                      search_id=str(a["search_id"]))
-                                     for r in recs if r["kind"] == "hotel_stay") if s is not None]
+                stays = [s for s in (Stay.from_record(r.natural_key, r.data, answer_id=r.answer_id,
+                                                      search_id=str(a.search_id))
+                                     for r in recs if r.kind == "hotel_stay") if s is not None]
                 if stays:
-                    orders = _orders(await lifecycle_store.restriction_orders_of(
-                        conn, a["subject_kind"], a["subject_id_number"]))
+                    orders = await tx.restriction_orders_of(a.subject_kind, a.subject_id_number)
                     for b in breaches(orders, stays):
-                        created_breach = await raise_breach(conn, b)
+                        created_breach = await raise_breach(tx, b)
                         if created_breach:
                             metrics.ALERTS_RAISED.labels(kind="consumption_breach").inc()
                         raised += created_breach
@@ -111,19 +109,20 @@ class DossierFlags:
     """Adds alerts to a search's typed dossier: breaches of a consumption restriction shown by
     the search's hotel stays, and new property found by a 终本 re-query."""
 
-    def __init__(self, pool: asyncpg.Pool, property_kinds: Sequence[str]) -> None:
-        self.pool = pool
+    def __init__(self, store: AlertStore, property_kinds: Sequence[str]) -> None:
+        self.store = store
         self.property_kinds = tuple(property_kinds)
 
     async def annotate(self, about: DossierAbout, dossier: Dossier) -> list[DossierAlert]:
+        """The alerts of a search's typed dossier (``about``: whose search it is). No authorization
+        of its own: called on a search already authorized."""
         flags: list[DossierAlert] = []
         stays = stays_in(dossier, str(about.search_id))
         if stays:
-            orders = _orders(await lifecycle_store.restriction_orders_of(
-                self.pool, about.subject_kind, about.subject_id_number))
+            orders = await self.store.restriction_orders_of(about.subject_kind, about.subject_id_number)
             flags.extend(breach_alert(b) for b in breaches(orders, stays))
         if about.purpose == PURPOSE:
-            new = await store.first_seen_in_search(self.pool, about.subject_key, about.search_id, self.property_kinds)
+            new = await self.store.first_seen_in_search(about.subject_key, about.search_id, self.property_kinds)
             if new:
                 flags.append(DossierAlert("new_property", new_property_message(new), about.case_id,
                                           {"assets": new}))

@@ -23,8 +23,6 @@ from enforcement.cases.indicators import IndicatorService, Scope
 from enforcement.cases.lifecycle import LifecycleService
 from enforcement.cases.requery import RequeryScheduler, utc_now
 from enforcement.cases.review import AnswerReviewer
-from enforcement.cases.store import indicators as indicator_store
-from enforcement.cases.store import requery as requery_store
 from enforcement.domain.checklist import COURT_TZ
 from enforcement.kernel import metrics
 from enforcement.kernel.db_errors import is_database_unavailable
@@ -47,6 +45,8 @@ class TickResult:
 
 
 class LifecycleWorker:
+    """The lifecycle's background loop (see the module docstring); built in the composition root."""
+
     def __init__(self, *, lifecycle: LifecycleService, scheduler: RequeryScheduler, reviewer: AnswerReviewer,
                  indicators: IndicatorService, budget: int, tick_seconds: float, refresh_seconds: float,
                  now: Callable[[], datetime] = utc_now) -> None:
@@ -63,9 +63,12 @@ class LifecycleWorker:
         self._last_reconcile = -math.inf
 
     def wake(self, _payload: str = "") -> None:
+        """Run the next tick now (a search event came in)."""
         self._wake.set()
 
     async def tick(self, *, reconcile: bool = True) -> TickResult:
+        """One pass: reconcile stale lifecycles (when ``reconcile``), start due re-queries, complete
+        finished ones, review queued answers, set the backlog gauges; return what it did."""
         reconciled = 0
         started = time.monotonic()
         while reconcile:  # batches of 500 for at most ~10 s (after a settings change, many are stale)
@@ -80,7 +83,7 @@ class LifecycleWorker:
             alerts += raised
             if reviewed < REVIEW_BATCH:
                 break
-        due, in_flight = await requery_store.backlog(self.scheduler.pool, self.scheduler.today())
+        due, in_flight = await self.scheduler.backlog()
         metrics.REQUERY_BACKLOG.labels(state="due").set(due)
         metrics.REQUERY_BACKLOG.labels(state="in_flight").set(in_flight)
         return TickResult(reconciled, len(submitted), len(completed), alerts)
@@ -90,7 +93,7 @@ class LifecycleWorker:
         day = today or self.now().astimezone(COURT_TZ).date()
         started = time.perf_counter()
         count = 0
-        for court in await indicator_store.court_codes(self.indicators.pool):
+        for court in await self.indicators.court_codes():
             report = await self.indicators.compute(None, Scope(date(day.year, 1, 1), day, court=court),
                                                    reconcile=False)
             for ind in report["indicators"]:
@@ -102,6 +105,7 @@ class LifecycleWorker:
         return count
 
     async def run(self) -> None:
+        """Tick until cancelled; a failed tick is logged and the next one tried."""
         while True:
             try:
                 due = time.monotonic() - self._last_reconcile >= RECONCILE_SECONDS

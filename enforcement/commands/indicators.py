@@ -64,14 +64,16 @@ async def _run(args: argparse.Namespace, settings: Settings, out: TextIO) -> str
         to_csv,
     )
     from enforcement.cases.lifecycle import LifecycleRules, LifecycleService
+    from enforcement.cases.store.indicators import IndicatorStore
+    from enforcement.cases.store.lifecycle import LifecycleStore
     from enforcement.kernel.pool import create_pool, resolve_database_url
 
     dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
     pool = await create_pool(dsn, min_size=1, max_size=6)
     try:
         categories = {n: spec.manifest.search_category for n, spec in Registry.discover().items()}
-        lifecycle = LifecycleService(pool, LifecycleRules.from_settings(settings), categories)
-        service = IndicatorService(pool, lifecycle)
+        lifecycle = LifecycleService(LifecycleStore(pool), LifecycleRules.from_settings(settings), categories)
+        service = IndicatorService(IndicatorStore(pool), lifecycle)
         today = date.today()
         date_to = date.fromisoformat(args.to) if args.to else today
         date_from = date.fromisoformat(args.date_from) if args.date_from else date(date_to.year, 1, 1)

@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from enforcement.domain.errors import DomainError
 
-__all__ = ["INT_MAX", "INT_MIN", "MAX_DEPTH", "JsonRejected", "parse_json"]
+__all__ = ["INT_MAX", "INT_MIN", "MAX_DEPTH", "ImportLine", "JsonRejected", "parse_json"]
 
 MAX_DEPTH = 32
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -47,6 +48,15 @@ class JsonRejected(DomainError):
         super().__init__(message_en, message_zh=message_zh, code=code, field=field, **details)
         self.field = field
         self.malformed = malformed
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLine:
+    """One line of an NDJSON body: its bytes, or why the reader refused it (``too_long``, ...)."""
+
+    number: int
+    raw: bytes = b""
+    refused: tuple[str, str, str] | None = None  # (code, en, zh)
 
 
 class _Refused:

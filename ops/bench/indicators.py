@@ -208,12 +208,14 @@ async def load(dsn: str, n_cases: int, seed: int) -> dict[str, int]:
 async def measure(dsn: str, repeat: int, explain: bool) -> dict[str, Any]:
     from enforcement.cases.indicators import IndicatorService, Scope
     from enforcement.cases.lifecycle import LifecycleRules, LifecycleService
+    from enforcement.cases.store.indicators import IndicatorStore
+    from enforcement.cases.store.lifecycle import LifecycleStore
     from enforcement.kernel.pool import create_pool
 
     pool = await create_pool(dsn, min_size=2, max_size=10)
     try:
-        lifecycle = LifecycleService(pool, LifecycleRules(), {})
-        service = IndicatorService(pool, lifecycle)
+        lifecycle = LifecycleService(LifecycleStore(pool), LifecycleRules(), {})
+        service = IndicatorService(IndicatorStore(pool), lifecycle)
         scope = Scope(WINDOW[0], WINDOW[1], court=COURT)
         await service.compute(None, scope, reconcile=False)  # warm the cache and the plans
         runs: list[float] = []

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from enforcement.api.keys import POOL
-from enforcement.cases.routes.lifecycle import LIFECYCLE
+from enforcement.cases.keys import LIFECYCLE
 from enforcement.commands import demo_history
 from enforcement.seeds import APPLICANTS, CASES, TODAY
 from tests.acceptance.test_cases_api import CMS, case, ndjson

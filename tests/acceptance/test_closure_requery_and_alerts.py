@@ -9,7 +9,8 @@ import asyncio
 from datetime import date, timedelta
 from typing import Any
 
-from enforcement.api.keys import EXTRAS, POOL
+from enforcement.api.keys import POOL
+from enforcement.cases.keys import LIFECYCLE_WORKER
 from enforcement.cases.lifecycle import court_today
 from enforcement.domain.identifiers import make_credit_code
 from enforcement.seeds import CASES
@@ -169,7 +170,7 @@ async def test_indicators_json_csv_drill_down_and_gauges(make_api: Any) -> None:
     status, missing = await api.request("GET", "/api/v1/indicators/nope/cases", login="chenjing", role="supervisor")
     assert (status, missing["error"]["code"]) == (404, "indicator_not_found")
 
-    worker = api.app[EXTRAS]["lifecycle_worker"]
+    worker = api.app[LIFECYCLE_WORKER]
     assert await worker.refresh_gauges() > 0
     status, metrics_text = await api.request("GET", "/metrics")
     assert status == 200

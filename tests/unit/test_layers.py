@@ -105,21 +105,9 @@ def violations() -> list[str]:
     return list(found)
 
 
-# Imports that broke the whiteboard when the re-cut moved the files (issue 15), shrinking to none
-# as the stores, the port and the SDK facade land; a new one fails the build at once.
-KNOWN = ROOT / "tests" / "unit" / "layers_known.txt"
-
-
 def test_every_import_follows_the_whiteboard() -> None:
-    known = set(KNOWN.read_text(encoding="utf-8").splitlines()) if KNOWN.exists() else set()
-    problems = [p for p in violations() if p not in known]
+    problems = violations()
     assert not problems, f"{len(problems)} imports against docs/whiteboard.toml:\n" + "\n".join(problems)
-
-
-def test_known_violations_are_still_violations() -> None:
-    """The list of known breaks only shrinks: a mended import leaves it."""
-    known = set(KNOWN.read_text(encoding="utf-8").splitlines()) - {""} if KNOWN.exists() else set()
-    assert not known - set(violations()), "mended, remove from tests/unit/layers_known.txt"
 
 
 def test_every_arrow_names_a_part() -> None:

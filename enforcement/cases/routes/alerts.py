@@ -9,11 +9,11 @@ from enforcement.api.bodies import read_json
 from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import actor_of
 from enforcement.api.params import path_id, query_choice, query_int
-from enforcement.cases.alerts import ALERT_KINDS, ALERT_STATUSES, AlertService
+from enforcement.cases.alerts import ALERT_KINDS, ALERT_STATUSES
+from enforcement.cases.keys import ALERTS
 
 routes = web.RouteTableDef()
 
-ALERTS = web.AppKey("alerts", AlertService)
 MAX_PAGE = 500
 
 
@@ -43,4 +43,4 @@ async def set_alert_status(request: web.Request) -> web.Response:
     return web.json_response(await request.app[ALERTS].set_status(actor, alert_id, status))
 
 
-__all__ = ["ALERTS", "routes"]
+__all__ = ["routes"]

@@ -3,7 +3,6 @@ judges and supervisors list and read them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from functools import cache
 from typing import Any
 
@@ -12,9 +11,9 @@ from aiohttp import web
 
 from enforcement.api.bodies import read_json, read_ndjson, require_ndjson
 from enforcement.api.errors import ValidationFailed
-from enforcement.api.keys import AUDIT, CASES, POOL, SETTINGS, actor_of, request_id_of
+from enforcement.api.keys import SETTINGS, actor_of, request_id_of
 from enforcement.api.params import path_id, query_bool, query_date, query_int
-from enforcement.cases.registry import CaseService
+from enforcement.cases.keys import CASES
 from enforcement.cases.store.registry import CaseFilter
 from enforcement.schema_files import load_schema, schema_file
 
@@ -125,12 +124,4 @@ async def get_case(request: web.Request) -> web.Response:
     return web.json_response(await request.app[CASES].get(actor, path_id(request, "case_id")))
 
 
-def setup(app: web.Application) -> None:
-    async def case_service(app: web.Application) -> AsyncIterator[None]:
-        app[CASES] = CaseService(app[POOL], app[AUDIT], check_structure)
-        yield
-
-    app.cleanup_ctx.append(case_service)
-
-
-__all__ = ["check_structure", "routes", "setup"]
+__all__ = ["CASE_SCHEMA_PATH", "check_structure", "routes"]

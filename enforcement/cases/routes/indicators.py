@@ -13,19 +13,18 @@ from enforcement.api.params import query_int
 from enforcement.cases.indicators import (
     CASES_CSV_COLUMNS,
     CSV_COLUMNS,
-    IndicatorService,
     Scope,
     cases_rows,
     report_rows,
     scope_for,
     to_csv,
 )
+from enforcement.cases.keys import INDICATORS
 from enforcement.cases.lifecycle import court_today
 from enforcement.cases.routes.lifecycle import parse_date
 
 routes = web.RouteTableDef()
 
-INDICATORS = web.AppKey("indicators", IndicatorService)
 MAX_PAGE = 1000
 
 
@@ -71,4 +70,4 @@ async def indicator_cases(request: web.Request) -> web.Response:
     return web.json_response(drill)
 
 
-__all__ = ["INDICATORS", "routes", "scope_of"]
+__all__ = ["routes", "scope_of"]

@@ -14,15 +14,14 @@ from enforcement.api.bodies import read_json, read_ndjson, require_ndjson
 from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import SETTINGS, actor_of, request_id_of
 from enforcement.api.params import path_id
-from enforcement.cases.lifecycle import EventInput, LifecycleService, Recorded
-from enforcement.cases.store import lifecycle as lifecycle_store
+from enforcement.cases.keys import LIFECYCLE
+from enforcement.cases.lifecycle import EventInput, Recorded
 from enforcement.domain.authorization import AccessDenied
 from enforcement.domain.errors import DomainError
 from enforcement.domain.json_input import JsonRejected, parse_json
 
 routes = web.RouteTableDef()
 
-LIFECYCLE = web.AppKey("lifecycle", LifecycleService)
 MAX_REPORTED = 1000
 
 
@@ -140,7 +139,7 @@ async def import_events(request: web.Request) -> web.Response:
                 raise ValidationFailed("Field 'case_number' is required.", message_zh="缺少字段 case_number",
                                        code="missing_field", field="case_number")
             inp = parse_event(body, max_data_bytes=settings.event_data_max_bytes)
-            case_id = await lifecycle_store.case_id_for_number(service.pool, case_number)
+            case_id = await service.case_id_for_number(case_number)
             if case_id is None:
                 reject(line.number, case_number, "case_not_found", "No such case.", "案件不存在")
                 continue
@@ -161,4 +160,4 @@ async def import_events(request: web.Request) -> web.Response:
     return web.json_response(report)
 
 
-__all__ = ["LIFECYCLE", "parse_event", "routes"]
+__all__ = ["parse_date", "parse_event", "routes"]

@@ -1,15 +1,28 @@
-"""Alerts for the judge, and the queue of answers to review for them."""
+"""Alerts for the judge, and the queue of answers to review for them.
+
+``AlertStore`` reads and updates alerts on the pool, and owns the transaction in which queued
+answers are reviewed (``async with store.review() as tx``: the answers taken off the queue and
+the alerts they raise commit together; a failure puts them back). The ``*_on`` functions are the
+SQL other cases stores run inside their own transactions (the lifecycle raises breaches and
+resolves alerts, the re-query raises the removal alert). Values are frozen, never driver rows.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from enforcement.cases.store.lifecycle import Conn
+import asyncpg
+
+from enforcement.domain.breaches import RestrictionOrder
+from enforcement.kernel.audit import Conn
 from enforcement.kernel.queries import Q
+
+Db = asyncpg.Pool | Conn
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,59 +49,158 @@ class AlertFilter:
     offset: int = 0
 
 
-async def raise_alert(conn: Conn, a: NewAlert) -> bool:
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert with its case (``list_alerts``, ``get_alert``)."""
+
+    id: int
+    kind: str
+    case_id: int
+    case_number: str
+    court_code: str
+    judge_login: str | None
+    party_id: int | None
+    debtor_name: str | None
+    search_id: UUID | None
+    round_id: int | None
+    event_id: int | None
+    due_on: date | None
+    evidence: dict[str, Any]
+    status: str
+    raised_at: datetime
+    updated_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    case_status: str
+    closure_mode: str | None
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> Alert:
+        return cls(
+            int(r["id"]), r["kind"], int(r["case_id"]), r["case_number"], r["court_code"], r["judge_login"],
+            None if r["party_id"] is None else int(r["party_id"]), r["debtor_name"], r["search_id"], r["round_id"],
+            r["event_id"], r["due_on"], r["evidence"] if isinstance(r["evidence"], dict) else {}, r["status"],
+            r["raised_at"], r["updated_at"], r["acknowledged_by"], r["acknowledged_at"], r["case_status"],
+            r["closure_mode"])
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerForReview:
+    """A queued answer: its search, purpose, subject and case, and its re-query round if any."""
+
+    answer_id: int
+    search_id: UUID
+    case_id: int
+    agency: str
+    purpose: str
+    subject_kind: str
+    subject_id_number: str
+    subject_key: str
+    round_id: int | None
+    round_party_id: int | None
+    round_case_id: int | None
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> AnswerForReview:
+        return cls(int(r["answer_id"]), r["search_id"], int(r["case_id"]), r["agency"], r["purpose"],
+                   r["subject_kind"], r["subject_id_number"], r["subject_key"], r["round_id"], r["round_party_id"],
+                   r["round_case_id"])
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRecord:
+    """A record of an answer, and whether it was first seen in the answer's search."""
+
+    answer_id: int
+    kind: str
+    natural_key: str
+    data: dict[str, Any]
+    first_seen: bool
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> AnswerRecord:
+        return cls(int(r["answer_id"]), r["kind"], r["natural_key"], r["data"] if isinstance(r["data"], dict) else {},
+                   bool(r["first_seen"]))
+
+
+async def raise_alert_on(db: Db, a: NewAlert) -> bool:
     """Insert once per dedupe key (merging evidence assets on a repeat); True when created now."""
-    row = await conn.fetchrow(Q.upsert_alert, a.kind, a.dedupe_key, a.case_id, a.party_id, a.search_id,
-                              a.round_id, a.event_id, a.due_on, a.evidence)
+    row = await db.fetchrow(Q.upsert_alert, a.kind, a.dedupe_key, a.case_id, a.party_id, a.search_id,
+                            a.round_id, a.event_id, a.due_on, a.evidence)
     return bool(row is not None and row["created"])
 
 
-async def list_alerts(conn: Conn, f: AlertFilter) -> tuple[list[dict[str, Any]], int]:
-    rows = await conn.fetch(Q.list_alerts, f.court_code, f.judge_login, f.status, f.kind, f.case_id, f.limit, f.offset)
-    total = int(rows[0]["total"]) if rows else 0
-    return [dict(r) for r in rows], total
+async def resolve_case_alerts_on(db: Db, case_id: int, kinds: Sequence[str], by: str) -> None:
+    await db.execute(Q.resolve_alerts_of_case, case_id, list(kinds), by)
 
 
-async def get_alert(conn: Conn, alert_id: int) -> dict[str, Any] | None:
-    row = await conn.fetchrow(Q.get_alert, alert_id)
-    return None if row is None else dict(row)
+async def restriction_orders_on(db: Db, subject_kind: str, id_number: str) -> list[RestrictionOrder]:
+    """The consumption restriction orders binding the subject as a debtor of any case."""
+    return [RestrictionOrder(int(o["case_id"]), int(o["event_id"]), int(o["party_id"]), o["issued_on"],
+                             o["lifted_on"])
+            for o in await db.fetch(Q.restriction_orders_of_subject, subject_kind, id_number)]
 
 
-async def set_status(conn: Conn, alert_id: int, status: str, by: str) -> None:
-    await conn.execute(Q.set_alert_status, alert_id, status, by)
+class ReviewTx:
+    """One open review transaction (from ``AlertStore.review``)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def claim(self, limit: int) -> list[int]:
+        """Answer ids taken off the queue (SKIP LOCKED); back on it if the transaction fails."""
+        return [int(r["answer_id"]) for r in await self._conn.fetch(Q.claim_answer_reviews, limit)]
+
+    async def answers(self, answer_ids: Sequence[int]) -> list[AnswerForReview]:
+        return [AnswerForReview.from_row(r) for r in await self._conn.fetch(Q.answers_for_review, list(answer_ids))]
+
+    async def records(self, answer_ids: Sequence[int], kinds: Sequence[str]) -> list[AnswerRecord]:
+        return [AnswerRecord.from_row(r)
+                for r in await self._conn.fetch(Q.records_of_answers, list(answer_ids), list(kinds))]
+
+    async def restriction_orders_of(self, subject_kind: str, id_number: str) -> list[RestrictionOrder]:
+        return await restriction_orders_on(self._conn, subject_kind, id_number)
+
+    async def raise_alert(self, alert: NewAlert) -> bool:
+        return await raise_alert_on(self._conn, alert)
 
 
-async def resolve_case_alerts(conn: Conn, case_id: int, kinds: Sequence[str], by: str) -> None:
-    await conn.execute(Q.resolve_alerts_of_case, case_id, list(kinds), by)
+class AlertStore:
+    """The alerts' store: reads and status changes on the pool; ``review()`` for the review queue."""
 
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
 
-async def claim_reviews(conn: Conn, limit: int) -> list[int]:
-    return [int(r["answer_id"]) for r in await conn.fetch(Q.claim_answer_reviews, limit)]
+    async def list_alerts(self, f: AlertFilter) -> tuple[list[Alert], int]:
+        rows = await self.pool.fetch(Q.list_alerts, f.court_code, f.judge_login, f.status, f.kind, f.case_id,
+                                     f.limit, f.offset)
+        total = int(rows[0]["total"]) if rows else 0
+        return [Alert.from_row(r) for r in rows], total
 
+    async def get_alert(self, alert_id: int) -> Alert | None:
+        row = await self.pool.fetchrow(Q.get_alert, alert_id)
+        return None if row is None else Alert.from_row(row)
 
-async def answers_for_review(conn: Conn, answer_ids: Sequence[int]) -> list[dict[str, Any]]:
-    return [dict(r) for r in await conn.fetch(Q.answers_for_review, list(answer_ids))]
+    async def set_status(self, alert_id: int, status: str, by: str) -> None:
+        await self.pool.execute(Q.set_alert_status, alert_id, status, by)
 
+    async def restriction_orders_of(self, subject_kind: str, id_number: str) -> list[RestrictionOrder]:
+        return await restriction_orders_on(self.pool, subject_kind, id_number)
 
-async def records_of_answers(conn: Conn, answer_ids: Sequence[int], kinds: Sequence[str]) -> list[dict[str, Any]]:
-    return [dict(r) for r in await conn.fetch(Q.records_of_answers, list(answer_ids), list(kinds))]
+    async def first_seen_in_search(self, subject_key: str, search_id: UUID, kinds: Sequence[str]
+                                   ) -> list[dict[str, str]]:
+        """The subject's assets of these kinds seen for the first time in this search: [{kind, natural_key}]."""
+        return [{"kind": str(r["kind"]), "natural_key": str(r["natural_key"])}
+                for r in await self.pool.fetch(Q.property_first_seen_in_search, subject_key, search_id, list(kinds))]
 
-
-async def first_seen_in_search(conn: Conn, subject_key: str, search_id: UUID, kinds: Sequence[str]
-                               ) -> list[dict[str, Any]]:
-    return [dict(r) for r in await conn.fetch(Q.property_first_seen_in_search, subject_key, search_id, list(kinds))]
+    @asynccontextmanager
+    async def review(self) -> AsyncIterator[ReviewTx]:
+        """One review transaction: committed when the block ends, rolled back when it raises."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield ReviewTx(conn)
 
 
 __all__ = [
-    "AlertFilter",
-    "NewAlert",
-    "answers_for_review",
-    "claim_reviews",
-    "first_seen_in_search",
-    "get_alert",
-    "list_alerts",
-    "raise_alert",
-    "records_of_answers",
-    "resolve_case_alerts",
-    "set_status",
+    "Alert", "AlertFilter", "AlertStore", "AnswerForReview", "AnswerRecord", "NewAlert", "ReviewTx",
+    "raise_alert_on", "resolve_case_alerts_on", "restriction_orders_on",
 ]

@@ -1,16 +1,22 @@
 """The case registry: cases as the courts' case-management systems push them, idempotent by case
-number, and read back with their parties, events and searches."""
+number, and read back with their parties, events and searches.
+
+``CaseRegistry`` owns its transactions (one per push; one per chunk of an import, a savepoint per
+row) and returns frozen values (``CaseRecord``, ``EventRecord``, ``CaseSearch``,
+``PushConflict``, ``Upserted``), never driver rows."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
+from uuid import UUID
 
 import asyncpg
 
+from enforcement.domain.audit import AuditEntry
 from enforcement.domain.cases import (
     CaseInput,
     CaseRejected,
@@ -19,7 +25,7 @@ from enforcement.domain.cases import (
     case_number_key,
     state_after_push,
 )
-from enforcement.kernel.audit import Conn
+from enforcement.kernel.audit import AuditLog, Conn
 from enforcement.kernel.queries import Q
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -42,6 +48,123 @@ class RowResult:
     case_number: str
     upserted: Upserted | None = None
     rejected: CaseRejected | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A party of a case as stored: ``role`` applicant or debtor."""
+
+    role: str
+    kind: str
+    id_number: str
+    name: str
+
+    @classmethod
+    def from_row(cls, p: Any) -> Party:
+        return cls(str(p["role"]), str(p["kind"]), str(p["id_number"]), str(p["name"]))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A case as ``list_cases`` and ``get_case_detail`` read it: parties, judge, statutory deadline."""
+
+    id: int
+    case_number: str
+    case_number_as_written: str
+    court_code: str
+    court_name: str
+    case_type: str
+    judge_login: str | None
+    judge_name: str | None
+    judge_officer_id: str | None
+    applicant_name: str
+    cause: str
+    amount_to_enforce: Decimal
+    amount_recovered: Decimal
+    non_litigation: bool
+    filed_on: date
+    status: str
+    closure_mode: str | None
+    closed_on: date | None
+    statutory_deadline: date | None
+    overdue: bool
+    created_at: datetime
+    updated_at: datetime
+    parties: tuple[Party, ...] = ()
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> CaseRecord:
+        return cls(
+            id=int(r["id"]), case_number=r["case_number"],
+            case_number_as_written=r["case_number_as_written"] or r["case_number"], court_code=r["court_code"],
+            court_name=r["court_name"], case_type=r["case_type"], judge_login=r["judge_login"],
+            judge_name=r["judge_name"], judge_officer_id=r["judge_officer_id"], applicant_name=r["applicant_name"],
+            cause=r["cause"], amount_to_enforce=r["amount_to_enforce"], amount_recovered=r["amount_recovered"],
+            non_litigation=bool(r["non_litigation"]), filed_on=r["filed_on"], status=r["status"],
+            closure_mode=r["closure_mode"], closed_on=r["closed_on"], statutory_deadline=r["statutory_deadline"],
+            overdue=bool(r["overdue"]), created_at=r["created_at"], updated_at=r["updated_at"],
+            parties=tuple(Party.from_row(p) for p in (r["parties"] or [])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A lifecycle event of a case as stored."""
+
+    id: int
+    event_type: str
+    occurred_on: date
+    data: dict[str, Any]
+    source: str
+    recorded_at: datetime
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> EventRecord:
+        return cls(int(r["id"]), r["event_type"], r["occurred_on"], r["data"] if isinstance(r["data"], dict) else {},
+                   r["source"], r["recorded_at"])
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSearch:
+    """A search made for a case, with how many agencies it asked and how many answered."""
+
+    id: UUID
+    subject_kind: str
+    subject_id_number: str
+    subject_name: str
+    purpose: str
+    status: str
+    requested_by: str
+    created_at: datetime
+    completed_at: datetime | None
+    agencies: int
+    answered: int
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> CaseSearch:
+        return cls(r["id"], r["subject_kind"], r["subject_id_number"], r["subject_name"], r["purpose"], r["status"],
+                   r["requested_by"], r["created_at"], r["completed_at"], int(r["agencies"]), int(r["answered"]))
+
+
+@dataclass(frozen=True, slots=True)
+class PushConflict:
+    """A push that contradicted the case's events, kept for review."""
+
+    id: int
+    case_id: int
+    case_number: str
+    court_code: str
+    fields: Any  # [{field, pushed, recorded}] as stored
+    pushed_by: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    times: int
+    resolved_at: datetime | None
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> PushConflict:
+        return cls(int(r["id"]), int(r["case_id"]), r["case_number"], r["court_code"], r["fields"], r["pushed_by"],
+                   r["first_seen_at"], r["last_seen_at"], int(r["times"]), r["resolved_at"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +257,15 @@ async def upsert_case(conn: Conn, case: CaseInput, pushed_by: str) -> Upserted:
 
 
 class CaseRegistry:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """The registry's store: pushes (each in its own transaction), reads, and the audit record of
+    an import's refused rows."""
+
+    def __init__(self, pool: asyncpg.Pool, audit: AuditLog) -> None:
         self.pool = pool
+        self.audit = audit
 
     async def push(self, case: CaseInput, pushed_by: str) -> Upserted:
+        """One case in its own transaction; raises ``CaseRejected`` (unknown court, bad judge)."""
         async with self.pool.acquire() as conn, conn.transaction():
             return await upsert_case(conn, case, pushed_by)
 
@@ -157,25 +285,30 @@ class CaseRegistry:
                             results.append(RowResult(line, case.case_number, upserted=done))
         return results
 
-    async def find(self, f: CaseFilter) -> tuple[list[dict[str, Any]], int]:
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """An audit record in its own transaction (an import's refused rows)."""
+        await self.audit.record(self.pool, entry)
+
+    async def find(self, f: CaseFilter) -> tuple[list[CaseRecord], int]:
         rows = await self.pool.fetch(Q.list_cases, f.court_code, f.judge_login, f.status, f.filed_from, f.filed_to,
                                      f.overdue, f.limit, f.offset)
         total = int(rows[0]["total"]) if rows else 0
-        return [dict(r) for r in rows], total
+        return [CaseRecord.from_row(r) for r in rows], total
 
-    async def get(self, case_id: int) -> dict[str, Any] | None:
+    async def get(self, case_id: int) -> CaseRecord | None:
         row = await self.pool.fetchrow(Q.get_case_detail, case_id)
-        return None if row is None else dict(row)
+        return None if row is None else CaseRecord.from_row(row)
 
-    async def events(self, case_id: int) -> list[dict[str, Any]]:
-        return [dict(r) for r in await self.pool.fetch(Q.case_events_of, case_id)]
+    async def events(self, case_id: int) -> list[EventRecord]:
+        return [EventRecord.from_row(r) for r in await self.pool.fetch(Q.case_events_of, case_id)]
 
-    async def push_conflicts(self, court_code: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    async def push_conflicts(self, court_code: str | None, limit: int, offset: int) -> tuple[list[PushConflict], int]:
         rows = await self.pool.fetch(Q.list_push_conflicts, court_code, limit, offset)
-        return [dict(r) for r in rows], (int(rows[0]["total"]) if rows else 0)
+        return [PushConflict.from_row(r) for r in rows], (int(rows[0]["total"]) if rows else 0)
 
-    async def searches(self, case_id: int, limit: int = 200) -> list[dict[str, Any]]:
-        return [dict(r) for r in await self.pool.fetch(Q.case_searches_of, case_id, limit)]
+    async def searches(self, case_id: int, limit: int = 200) -> list[CaseSearch]:
+        return [CaseSearch.from_row(r) for r in await self.pool.fetch(Q.case_searches_of, case_id, limit)]
 
 
-__all__ = ["CaseFilter", "CaseRegistry", "RowResult", "Upserted", "upsert_case"]
+__all__ = ["CaseFilter", "CaseRecord", "CaseRegistry", "CaseSearch", "EventRecord", "Party", "PushConflict",
+           "RowResult", "Upserted", "upsert_case"]

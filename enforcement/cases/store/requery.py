@@ -1,71 +1,142 @@
 """The re-query schedule's storage: rounds per 终本 debtor, claimed with SKIP LOCKED.
 
-Functions take the caller's connection: claiming a round, creating its search and marking it
-submitted happen in one transaction, so a round is searched once even with many workers, and a
-crash in between leaves it pending (nothing was sent: the search's tasks did not commit either).
+``RequeryStore.transaction()`` owns the transaction in which due rounds are claimed, each one's
+search is created (through the search port, which is handed the transaction as ``tx.handle``:
+see ``enforcement.searches.port``) and the rounds are marked submitted: a round is searched once
+even with many workers, and a crash in between leaves it pending (nothing was sent: the search's
+tasks did not commit either). Completing rounds and raising the dishonest-listing removal alert
+is another such transaction. Values are frozen, never driver rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID
 
-from enforcement.cases.store.lifecycle import Conn
+import asyncpg
+
+from enforcement.cases.store.alerts import NewAlert, raise_alert_on
+from enforcement.domain.subjects import SubjectKind
+from enforcement.kernel.audit import Conn
 from enforcement.kernel.queries import Q
 
 
-async def insert_rounds(conn: Conn, case_id: int, closed_on: date,
-                        rounds: Sequence[tuple[int, int, date, date]]) -> None:
-    """``rounds``: (party id, round number, due on, run on)."""
-    await conn.execute(Q.drop_pending_rounds_of_other_closure, case_id, closed_on)
-    if rounds:
-        await conn.execute(Q.insert_requery_rounds, case_id, [r[0] for r in rounds], [r[1] for r in rounds],
-                           closed_on, [r[2] for r in rounds], [r[3] for r in rounds])
+@dataclass(frozen=True, slots=True)
+class DueRound:
+    """A pending round due to start, locked, with its debtor."""
+
+    id: int
+    case_id: int
+    party_id: int
+    round: int
+    due_on: date
+    run_on: date
+    kind: SubjectKind
+    id_number: str
+    name: str
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> DueRound:
+        return cls(int(r["id"]), int(r["case_id"]), int(r["party_id"]), int(r["round"]), r["due_on"], r["run_on"],
+                   r["kind"], r["id_number"], r["name"])
 
 
-async def cancel_pending(conn: Conn, case_id: int) -> None:
-    await conn.execute(Q.cancel_pending_rounds, case_id)
+@dataclass(frozen=True, slots=True)
+class DoneRound:
+    """A round whose search completed, with how many properties it saw for the first time."""
+
+    id: int
+    case_id: int
+    party_id: int
+    round: int
+    search_id: UUID
+    new_assets: int
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> DoneRound:
+        return cls(int(r["id"]), int(r["case_id"]), int(r["party_id"]), int(r["round"]), r["search_id"],
+                   int(r["new_assets"]))
 
 
-async def claim_due(conn: Conn, today: date, interval_days: int, limit: int) -> list[dict[str, Any]]:
-    return [dict(r) for r in await conn.fetch(Q.claim_due_requeries, today, interval_days, limit)]
+@dataclass(frozen=True, slots=True)
+class RemovalFacts:
+    """What the dishonest-listing removal rule reads of a case."""
+
+    case_id: int
+    closure_mode: str | None
+    closed_on: date | None
+    listing_event_id: int | None
+    listed_on: date | None
+    delisted_on: date | None
+    leads_after: int
+    rounds_with_property: int
+    empty_rounds_done_at: tuple[datetime, ...]
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> RemovalFacts:
+        return cls(int(r["id"]), r["closure_mode"], r["closed_on"], r["listing_event_id"], r["listed_on"],
+                   r["delisted_on"], int(r["leads_after"]), int(r["rounds_with_property"]),
+                   tuple(r["empty_rounds_done_at"] or ()))
 
 
-async def mark_submitted(conn: Conn, round_ids: Sequence[int], search_ids: Sequence[UUID], at: datetime) -> None:
-    await conn.execute(Q.mark_rounds_submitted, list(round_ids), list(search_ids), at)
+class RequeryTx:
+    """One open re-query transaction (from ``RequeryStore.transaction``)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    @property
+    def handle(self) -> object:
+        """The transaction, opaque to the holder, for the search port to write the search in."""
+        return self._conn
+
+    async def sweep_missed(self, today: date, interval_days: int) -> int:
+        """Pending rounds whose window passed become missed; how many."""
+        return len(await self._conn.fetch(Q.sweep_missed_rounds, today, interval_days))
+
+    async def claim_due(self, today: date, interval_days: int, limit: int) -> list[DueRound]:
+        return [DueRound.from_row(r) for r in await self._conn.fetch(Q.claim_due_requeries, today, interval_days,
+                                                                      limit)]
+
+    async def mark_submitted(self, round_ids: Sequence[int], search_ids: Sequence[UUID], at: datetime) -> None:
+        await self._conn.execute(Q.mark_rounds_submitted, list(round_ids), list(search_ids), at)
+
+    async def mark_missed(self, round_ids: Sequence[int]) -> None:
+        if round_ids:
+            await self._conn.execute(Q.mark_rounds_missed, list(round_ids))
+
+    async def complete_rounds(self, at: datetime, property_kinds: Sequence[str], limit: int) -> list[DoneRound]:
+        return [DoneRound.from_row(r)
+                for r in await self._conn.fetch(Q.complete_requery_rounds, at, list(property_kinds), limit)]
+
+    async def removal_facts(self, case_id: int) -> RemovalFacts | None:
+        row = await self._conn.fetchrow(Q.dishonest_removal_facts, case_id)
+        return None if row is None else RemovalFacts.from_row(row)
+
+    async def raise_alert(self, alert: NewAlert) -> bool:
+        return await raise_alert_on(self._conn, alert)
 
 
-async def mark_missed(conn: Conn, round_ids: Sequence[int]) -> None:
-    if round_ids:
-        await conn.execute(Q.mark_rounds_missed, list(round_ids))
+class RequeryStore:
+    """The re-query schedule's store."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[RequeryTx]:
+        """One transaction: committed when the block ends, rolled back when it raises."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield RequeryTx(conn)
+
+    async def backlog(self, today: date) -> tuple[int, int]:
+        """(pending rounds already due to start, searches submitted but not completed)."""
+        row = await self.pool.fetchrow(Q.requery_backlog, today)
+        assert row is not None
+        return int(row["due"]), int(row["in_flight"])
 
 
-async def sweep_missed(conn: Conn, today: date, interval_days: int) -> int:
-    return len(await conn.fetch(Q.sweep_missed_rounds, today, interval_days))
-
-
-async def complete_rounds(conn: Conn, at: datetime, property_kinds: Sequence[str], limit: int) -> list[dict[str, Any]]:
-    return [dict(r) for r in await conn.fetch(Q.complete_requery_rounds, at, list(property_kinds), limit)]
-
-
-async def dishonest_removal_facts(conn: Conn, case_id: int) -> dict[str, Any] | None:
-    row = await conn.fetchrow(Q.dishonest_removal_facts, case_id)
-    return None if row is None else dict(row)
-
-
-async def rounds_of_case(conn: Conn, case_id: int) -> list[dict[str, Any]]:
-    return [dict(r) for r in await conn.fetch(Q.requery_rounds_of_case, case_id)]
-
-
-async def backlog(conn: Conn, today: date) -> tuple[int, int]:
-    row = await conn.fetchrow(Q.requery_backlog, today)
-    assert row is not None
-    return int(row["due"]), int(row["in_flight"])
-
-
-__all__ = [
-    "backlog", "cancel_pending", "claim_due", "complete_rounds", "dishonest_removal_facts", "insert_rounds",
-    "mark_missed", "mark_submitted", "rounds_of_case", "sweep_missed",
-]
+__all__ = ["DoneRound", "DueRound", "RemovalFacts", "RequeryStore", "RequeryTx"]

@@ -12,6 +12,7 @@ import asyncpg
 
 from connectors.sdk.registry import Registry
 from enforcement.cases.lifecycle import EventInput, LifecycleRules, LifecycleService, Recorded
+from enforcement.cases.store.lifecycle import LifecycleStore
 from enforcement.domain.actors import Actor
 from enforcement.domain.identifiers import make_resident_id
 from enforcement.kernel.audit import AuditLog
@@ -86,7 +87,7 @@ async def make_world(pool: asyncpg.Pool, **rules: Any) -> World:
                 a.login, a.display_name, a.role, a.court_code, a.officer_id)
     categories = {n: spec.manifest.search_category for n, spec in Registry.discover().items()}
     audit = AuditLog(AUDIT_KEY)
-    service = LifecycleService(pool, LifecycleRules(**rules), categories, audit=audit)
+    service = LifecycleService(LifecycleStore(pool, audit), LifecycleRules(**rules), categories)
     return World(pool, service, audit)
 
 

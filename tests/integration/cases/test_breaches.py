@@ -11,6 +11,7 @@ import asyncpg
 
 from connectors.sdk.registry import Registry
 from enforcement.cases.review import AnswerReviewer, DossierFlags
+from enforcement.cases.store.alerts import AlertStore
 from enforcement.domain.subjects import Subject
 from enforcement.searches.service import SearchRequest, SearchService
 from enforcement.searches.store.searches import SearchStore
@@ -47,7 +48,7 @@ async def search_with_hotels(w: World, searches: SearchService, case_id: int, st
 def searches_of(w: World) -> SearchService:
     manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
     service = SearchService(SearchStore(w.pool), manifests)
-    service.annotators.append(DossierFlags(w.pool, PROPERTY).annotate)
+    service.annotators.append(DossierFlags(AlertStore(w.pool), PROPERTY).annotate)
     return service
 
 
@@ -56,7 +57,7 @@ async def test_a_star_rated_stay_after_the_order_is_alerted_once_and_flagged(poo
     case_id = await w.case(JUDGE_A, date(2025, 1, 10))
     restriction = await w.event(case_id, "consumption_restriction_issued", date(2025, 3, 1))
     searches = searches_of(w)
-    reviewer = AnswerReviewer(pool, PROPERTY)
+    reviewer = AnswerReviewer(AlertStore(pool), PROPERTY)
 
     first = await search_with_hotels(w, searches, case_id, STAYS)
     assert await reviewer.review() == (1, 1)

@@ -33,8 +33,11 @@ import asyncpg
 import pytest
 
 from connectors.sdk.registry import Registry
+from enforcement.app import SearchPortAdapter
 from enforcement.cases.indicators import IndicatorService, Scope
 from enforcement.cases.requery import RequeryConfig, RequeryScheduler
+from enforcement.cases.store.indicators import IndicatorStore
+from enforcement.cases.store.requery import RequeryStore
 from enforcement.domain.authorization import AccessDenied
 from enforcement.searches.service import SearchService
 from enforcement.searches.store.searches import SearchStore
@@ -146,11 +149,11 @@ async def test_every_indicator_equals_the_hand_computation(court: tuple[World, d
     # The 终本 re-query of C7 (closed 2025-03-20): round 1 legally due 2025-09-18 (182 days); the
     # scheduler runs with its clock on that day. C8's round 1 (due 2025-12-09) is never made.
     manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
-    scheduler = RequeryScheduler(w.pool, SearchService(SearchStore(w.pool), manifests), RequeryConfig(),
-                                 now=lambda: datetime(2025, 9, 18, 2, 0, tzinfo=UTC))
+    scheduler = RequeryScheduler(RequeryStore(w.pool), SearchPortAdapter(SearchService(SearchStore(w.pool), manifests)),
+                                 RequeryConfig(), now=lambda: datetime(2025, 9, 18, 2, 0, tzinfo=UTC))
     assert len(await scheduler.submit_due(20)) == 1
 
-    service = IndicatorService(w.pool, w.lifecycle)
+    service = IndicatorService(IndicatorStore(w.pool), w.lifecycle)
     report = await service.compute(SUPERVISOR, Scope(date(2025, 1, 1), date(2025, 12, 31)))
     assert report["court"] == "辽0102"  # a supervisor sees their own court
     ind = by_code(report)
@@ -203,7 +206,7 @@ async def test_every_indicator_equals_the_hand_computation(court: tuple[World, d
 
 async def test_drill_down_names_the_cases_and_the_reasons(court: tuple[World, dict[str, int]]) -> None:
     w, c = court
-    service = IndicatorService(w.pool, w.lifecycle)
+    service = IndicatorService(IndicatorStore(w.pool), w.lifecycle)
     drill = await service.cases(SUPERVISOR, "statutory_closure_rate", WINDOW)
     reasons = {d["case_id"]: d["reason"]["en"] for d in drill["cases"]}
     assert reasons == {
@@ -223,7 +226,7 @@ async def test_drill_down_names_the_cases_and_the_reasons(court: tuple[World, di
 
 async def test_windows_cut_cases_pending_across_their_edges(court: tuple[World, dict[str, int]]) -> None:
     w, c = court
-    service = IndicatorService(w.pool, w.lifecycle)
+    service = IndicatorService(IndicatorStore(w.pool), w.lifecycle)
     # First half of 2025: deadlines C6 (03-01), C12 (06-10) -> 2/2; closures C1 C6 C7 C8 C10 C12 C15 C16
     # C17 -> 执行完毕 (C1, C6) 2/9.
     h1 = by_code(await service.compute(None, Scope(date(2025, 1, 1), date(2025, 6, 30), court="辽0102")))
@@ -246,7 +249,7 @@ async def test_windows_cut_cases_pending_across_their_edges(court: tuple[World, 
 
 async def test_scope_is_authorized(court: tuple[World, dict[str, int]]) -> None:
     w, _ = court
-    service = IndicatorService(w.pool, w.lifecycle)
+    service = IndicatorService(IndicatorStore(w.pool), w.lifecycle)
     with pytest.raises(AccessDenied):
         await service.compute(SUPERVISOR, Scope(date(2025, 1, 1), date(2025, 12, 31), court="辽0103"))
     mine = await service.compute(JUDGE_A, Scope(date(2025, 1, 1), date(2025, 12, 31)))
@@ -271,5 +274,6 @@ async def test_a_court_replaces_a_definition_with_its_own_sql(court: tuple[World
         $$""")
     await w.pool.execute("UPDATE indicator_definition SET function_name = 'court_full_enforcement_rate'"
                          " WHERE code = 'full_enforcement_rate'")
-    ind = by_code(await IndicatorService(w.pool, w.lifecycle).compute(None, WINDOW))["full_enforcement_rate"]
+    service = IndicatorService(IndicatorStore(w.pool), w.lifecycle)
+    ind = by_code(await service.compute(None, WINDOW))["full_enforcement_rate"]
     assert (ind["numerator"], ind["denominator"], ind["function"]) == ("5", "11", "court_full_enforcement_rate")

@@ -16,8 +16,11 @@ from uuid import UUID
 import asyncpg
 
 from connectors.sdk.registry import Registry
+from enforcement.app import SearchPortAdapter
 from enforcement.cases.requery import RequeryConfig, RequeryScheduler
 from enforcement.cases.review import AnswerReviewer
+from enforcement.cases.store.alerts import AlertStore
+from enforcement.cases.store.requery import RequeryStore
 from enforcement.domain.subjects import Subject
 from enforcement.searches.service import SearchRequest, SearchService
 from enforcement.searches.store.searches import SearchStore
@@ -41,7 +44,8 @@ class Clock:
 def services(w: World, clock: Callable[[], datetime]) -> tuple[SearchService, RequeryScheduler, AnswerReviewer]:
     manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
     searches = SearchService(SearchStore(w.pool, w.audit), manifests)
-    return searches, RequeryScheduler(w.pool, searches, RequeryConfig(), now=clock), AnswerReviewer(w.pool, PROPERTY)
+    scheduler = RequeryScheduler(RequeryStore(w.pool), SearchPortAdapter(searches), RequeryConfig(), now=clock)
+    return searches, scheduler, AnswerReviewer(AlertStore(w.pool), PROPERTY)
 
 
 async def answer(pool: asyncpg.Pool, search_id: UUID, records: dict[str, list[tuple[str, str, dict[str, Any]]]]
@@ -83,12 +87,13 @@ async def test_due_debtors_are_searched_once_and_new_property_raises_one_alert(p
     assert await scheduler.submit_due(20) == []  # not yet
     clock.set_day(rounds[0]["due_on"])
     # Two schedulers (two workers) at the same moment: one search between them.
-    other = RequeryScheduler(w.pool, searches, RequeryConfig(), now=clock)
+    other = RequeryScheduler(RequeryStore(w.pool), SearchPortAdapter(searches), RequeryConfig(), now=clock)
     got = await asyncio.gather(scheduler.submit_due(20), other.submit_due(20))
     assert sum(len(g) for g in got) == 1
     # Again, and after a "restart" (a new scheduler on the same database): nothing more.
     assert await scheduler.submit_due(20) == []
-    assert await RequeryScheduler(w.pool, searches, RequeryConfig(), now=clock).submit_due(20) == []
+    restarted = RequeryScheduler(RequeryStore(w.pool), SearchPortAdapter(searches), RequeryConfig(), now=clock)
+    assert await restarted.submit_due(20) == []
     requery_id = next(s for g in got for s in g)
     row = await pool.fetchrow("SELECT purpose, requested_by, force_fresh FROM search WHERE id = $1", requery_id)
     assert dict(row) == {"purpose": "终本复查", "requested_by": "system:requery", "force_fresh": True}
@@ -112,7 +117,7 @@ async def test_due_debtors_are_searched_once_and_new_property_raises_one_alert(p
         "6222020000000001", "91210102MA0T5K3L2X"]
 
     done = await scheduler.complete()
-    assert [(d["round"], d["new_assets"]) for d in done] == [(1, 2)]
+    assert [(d.round, d.new_assets) for d in done] == [(1, 2)]
     assert await pool.fetchval("SELECT count(*) FROM case_alert WHERE kind = 'dishonest_removal_due'") == 0
 
     # Resuming the case resolves the alert and cancels the remaining rounds.
