@@ -15,7 +15,7 @@ import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator, Callable
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 import structlog
@@ -57,7 +57,7 @@ from enforcement.cases.store.registry import CaseRegistry
 from enforcement.cases.store.requery import RequeryStore
 from enforcement.cases.worker import LifecycleWorker
 from enforcement.kernel import metrics
-from enforcement.kernel.audit import AUDIT_TRAIL, AuditLog, AuditTrail, Conn, load_audit_key
+from enforcement.kernel.audit import AUDIT_TRAIL, AuditLog, AuditTrail, load_audit_key
 from enforcement.kernel.audit_chainer import AUDIT_CHAINER, AuditChainer
 from enforcement.kernel.migrate import apply_migrations
 from enforcement.kernel.notify import listen_forever
@@ -74,7 +74,7 @@ from enforcement.searches.dispatcher import Dispatcher, DispatcherConfig
 from enforcement.searches.events import EventHub
 from enforcement.searches.gauges import AuditChainWatch, GaugeRefresher
 from enforcement.searches.keys import AGENCY_VIEW, BATCHES, CALLBACKS, DISPATCHER, EVENTS, GAUGES, RUNTIMES, SEARCHES
-from enforcement.searches.port import SearchPort, SystemSearch, SystemSearchMade, TransactionHandle
+from enforcement.searches.port import SearchPort
 from enforcement.searches.routes import agencies, batches, searches
 from enforcement.searches.runtime import build_runtimes
 from enforcement.searches.service import SearchService
@@ -109,20 +109,6 @@ async def _background(name: str, coro: Any) -> AsyncIterator[None]:
 # crossing from cases into searches, the re-query's search port (enforcement/searches/port.py).
 
 
-class SearchPortAdapter:
-    """``SearchPort`` over ``SearchService.submit_system`` (which takes the transaction as a
-    connection and keyword arguments); can go once the searches service implements the port."""
-
-    def __init__(self, searches: SearchService) -> None:
-        self.searches = searches
-
-    async def submit_system(self, tx: TransactionHandle, request: SystemSearch) -> SystemSearchMade:
-        done = await self.searches.submit_system(
-            cast(Conn, tx), case_id=request.case_id, subject=request.subject, purpose=request.purpose,
-            requested_by=request.requested_by, details=request.details)
-        return SystemSearchMade(done.search_id)
-
-
 def cases_services(settings: Settings, registry: Registry) -> Callable[[web.Application], AsyncIterator[None]]:
     """The cases feature's services (every process); dossier alerts on every search view."""
 
@@ -147,7 +133,7 @@ def cases_worker(settings: Settings) -> Callable[[web.Application], AsyncIterato
     async def context(app: web.Application) -> AsyncIterator[None]:
         config = RequeryConfig.from_settings(settings)
         manifests = {n: rt.manifest for n, rt in app[RUNTIMES].items()}
-        port: SearchPort = SearchPortAdapter(app[SEARCHES])
+        port: SearchPort = app[SEARCHES]
         worker = LifecycleWorker(
             lifecycle=app[LIFECYCLE],
             scheduler=RequeryScheduler(RequeryStore(app[POOL]), port, config),
@@ -343,4 +329,4 @@ def create_app(
     return app
 
 
-__all__ = ["ROUTE_MODULES", "SearchPortAdapter", "cases_services", "cases_worker", "create_app"]
+__all__ = ["ROUTE_MODULES", "cases_services", "cases_worker", "create_app"]

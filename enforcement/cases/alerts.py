@@ -10,7 +10,7 @@ from enforcement.cases.errors import AlertNotFound, InvalidAlertStatus
 from enforcement.cases.review import new_property_message
 from enforcement.cases.store.alerts import Alert, AlertFilter, AlertStore
 from enforcement.domain.actors import Actor
-from enforcement.domain.authorization import AccessDenied, CaseAccess, check_read
+from enforcement.domain.authorization import CaseAccess, check_list_alerts, check_read
 from enforcement.domain.lifecycle import ZHONGBEN
 
 ALERT_KINDS = ("new_property", "consumption_breach", "dishonest_removal_due")
@@ -80,14 +80,8 @@ class AlertService:
 
         Who: a judge sees the alerts of their own cases, a supervisor their court's. Raises
         ``AccessDenied`` (403: ``role_cannot_read_alerts``) for anyone else."""
-        if actor.role == "judge":
-            f = AlertFilter(judge_login=actor.login, court_code=actor.court_code)
-        elif actor.role == "supervisor" and actor.court_code:
-            f = AlertFilter(court_code=actor.court_code)
-        else:
-            raise AccessDenied("role_cannot_read_alerts", "Only judges and supervisors read alerts.",
-                               "仅执行法官和院庭长可以查看提醒")
-        f = AlertFilter(court_code=f.court_code, judge_login=f.judge_login, status=status, kind=kind,
+        scope = check_list_alerts(actor)
+        f = AlertFilter(court_code=scope.court_code, judge_login=scope.judge_login, status=status, kind=kind,
                         case_id=case_id, limit=limit, offset=offset)
         rows, total = await self.store.list_alerts(f)
         return {"total": total, "limit": limit, "offset": offset, "alerts": [alert_view(r) for r in rows]}

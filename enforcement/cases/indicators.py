@@ -24,7 +24,7 @@ from enforcement.cases.lifecycle import LifecycleService
 from enforcement.cases.store.indicators import DefinitionRow, IndicatorStore, TotalRow
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
-from enforcement.domain.authorization import AccessDenied
+from enforcement.domain.authorization import indicator_scope
 from enforcement.domain.lifecycle import add_months
 
 RECONCILE_BEFORE_COMPUTE = 2000
@@ -73,18 +73,8 @@ def scope_for(actor: Actor | None, s: Scope) -> Scope:
         raise InvalidWindow()
     if actor is None:
         return s
-    if actor.role == "supervisor" and actor.court_code:
-        if s.court not in (None, actor.court_code):
-            raise AccessDenied("other_court", "Supervisors read indicators of their own court.",
-                               "院庭长仅可查看本院指标").about(action="indicators", case_court=s.court)
-        return Scope(s.date_from, s.date_to, actor.court_code, s.judge, s.case_type)
-    if actor.role == "judge":
-        if s.judge not in (None, actor.login) or s.court not in (None, actor.court_code):
-            raise AccessDenied("not_own_figures", "Judges read their own indicators only.",
-                               "执行法官仅可查看本人的指标").about(action="indicators")
-        return Scope(s.date_from, s.date_to, actor.court_code, actor.login, s.case_type)
-    raise AccessDenied("role_cannot_read_indicators", "Only supervisors and judges read indicators.",
-                       "仅院庭长和执行法官可以查看指标").about(action="indicators")
+    bound = indicator_scope(actor, court_code=s.court, judge_login=s.judge)
+    return Scope(s.date_from, s.date_to, bound.court_code, bound.judge_login, s.case_type)
 
 
 def _num(d: Decimal | None) -> str:

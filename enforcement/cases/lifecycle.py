@@ -34,6 +34,7 @@ from enforcement.cases.store.lifecycle import (
     StoredEvent,
     StoredLifecycle,
 )
+from enforcement.domain import authorization as authz
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import AccessDenied, CaseAccess, check_read
@@ -135,18 +136,9 @@ def _access(case: LifecycleCase) -> CaseAccess:
 
 
 def check_record_event(actor: Actor, case: LifecycleCase) -> None:
-    """Events come from the case's judge, a supervisor of its court, or its court's case system."""
-    role = str(actor.role)
-    if role == "judge" and case.judge_login == actor.login:
-        return
-    if role in ("supervisor", "case_system") and actor.court_code == case.court_code:
-        return
-    if role in ("supervisor", "case_system"):
-        raise AccessDenied("other_court", "You may record events only for your own court's cases.",
-                           "仅可为本院案件记录节点")
-    if role == "judge":
-        raise AccessDenied("not_case_judge", "This case is not assigned to you.", "该案件未分配给您")
-    raise AccessDenied("role_cannot_record_events", "Your role may not record case events.", "您的角色无权记录案件节点")
+    """Events come from the case's judge, a supervisor of its court, or its court's case system
+    (decided by ``domain.authorization.check_record_event``)."""
+    authz.check_record_event(actor, _access(case))
 
 
 class LifecycleService:
@@ -326,12 +318,10 @@ class LifecycleService:
                            "院庭长可书面说明理由后越过",
                 missing=checklist.missing,
             )
-        if str(actor.role) != "supervisor" or actor.court_code != case.court_code:
-            raise AccessDenied("override_requires_supervisor",
-                               "Only a supervisor of the case's court may override a missing 终本 condition.",
-                               "仅本院院庭长可以越过终本条件").about(
-                action="closure_override", case_id=case.id, case_number=case.case_number,
-                case_court=case.court_code)
+        try:
+            authz.check_override_closure(actor, _access(case))
+        except AccessDenied as exc:
+            raise exc.about(case_number=case.case_number) from None
         if len(reason.strip()) < MIN_OVERRIDE_REASON:
             raise InvalidOverride(f"The override reason must be at least {MIN_OVERRIDE_REASON} characters.",
                                   message_zh=f"越过理由不少于{MIN_OVERRIDE_REASON}个字")

@@ -10,7 +10,7 @@ are refused, and that refusal is audited.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -28,7 +28,8 @@ from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import (
     AccessDenied,
     CaseAccess,
-    check_list_cases,
+    case_list_scope,
+    check_may_push_cases,
     check_push_case,
     check_read,
     check_read_push_conflicts,
@@ -108,8 +109,7 @@ class CaseService:
 
     def authorize_push(self, actor: Actor) -> None:
         """Only case-management systems push cases (their court is checked per case)."""
-        if actor.role != "case_system" or not actor.court_code:
-            check_push_case(actor, "")
+        check_may_push_cases(actor)
 
     async def push(self, actor: Actor, body: Any) -> tuple[Upserted, dict[str, Any]]:
         """Create or update one case (idempotent by case number) and return what happened and the
@@ -219,14 +219,8 @@ class CaseService:
         Who: a judge sees only their own cases (``judge_login`` is forced to theirs); a supervisor
         or case system their court's (``court_code`` is forced to theirs). Raises
         ``AccessDenied`` (403) for a role that may not list cases."""
-        check_list_cases(actor)
-        if actor.role == "judge":
-            f = CaseFilter(court_code=None, judge_login=actor.login, status=f.status, filed_from=f.filed_from,
-                           filed_to=f.filed_to, overdue=f.overdue, limit=f.limit, offset=f.offset)
-        else:
-            f = CaseFilter(court_code=actor.court_code, judge_login=f.judge_login, status=f.status,
-                           filed_from=f.filed_from, filed_to=f.filed_to, overdue=f.overdue, limit=f.limit,
-                           offset=f.offset)
+        scope = case_list_scope(actor)
+        f = replace(f, court_code=scope.court_code, judge_login=scope.judge_login or f.judge_login)
         rows, total = await self.registry.find(f)
         return [case_view(r) for r in rows], total
 

@@ -221,6 +221,15 @@ def scope_of(actor: Actor) -> Scope:
                        "您的角色无权查看案件或查询结果")
 
 
+def case_list_scope(actor: Actor) -> Scope:
+    """The cases a list shows this actor: a judge the cases they hold; a supervisor or the court's
+    case system the court's (``check_list_cases`` refuses any other role)."""
+    check_list_cases(actor)
+    if actor.role == "judge":
+        return Scope(None, actor.login)
+    return Scope(actor.court_code, None)
+
+
 def check_list_alerts(actor: Actor) -> Scope:
     """Alerts: a judge reads those of the cases they hold (in their court), a supervisor their court's."""
     try:
@@ -329,6 +338,7 @@ __all__ = [
     "AccessDenied",
     "CaseAccess",
     "Scope",
+    "case_list_scope",
     "case_permissions",
     "check_api_gate",
     "check_import_events",

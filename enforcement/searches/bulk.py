@@ -23,7 +23,7 @@ from uuid import UUID
 from connectors.sdk.manifest import Manifest
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
-from enforcement.domain.authorization import AccessDenied, check_search
+from enforcement.domain.authorization import AccessDenied, check_read_batch, check_search, check_search_batch
 from enforcement.kernel import metrics
 from enforcement.searches.errors import BatchEmpty, BatchInvalid, BatchNotFound
 from enforcement.searches.service import PURPOSES, SearchRequest, notice_number, plan_agencies
@@ -94,11 +94,11 @@ class BatchService:
         if errors:
             errors.sort(key=lambda e: e.index)
             audited = await self._audit_refusal(actor, len(rows), errors, request_id)
-            if actor.role != "judge":
-                refused = AccessDenied("role_cannot_search", "Only the judge holding the case may search.",
-                                       "仅承办该案的执行法官可以发起查询").about(action="search_batch")
+            try:
+                check_search_batch(actor)
+            except AccessDenied as refused:
                 refused.audited = audited
-                raise refused
+                raise
             raise BatchInvalid(
                 f"{len(errors)} of {len(rows)} rows are invalid; nothing was stored.",
                 message_zh=f"共 {len(rows)} 行，其中 {len(errors)} 行不合格，未作任何查询",
@@ -190,12 +190,8 @@ class BatchService:
         batch = await self.store.get(batch_id)
         if batch is None:
             raise BatchNotFound()
-        if batch.requested_by == actor.login:
-            return batch
-        if actor.role == "supervisor" and batch.court_code and actor.court_code == batch.court_code:
-            return batch
-        raise AccessDenied("not_batch_owner", "Only the judge who sent a bulk search (or a supervisor of the "
-                           "court) may read it.", "仅发起该批量查询的法官或本院院庭长可以查看")
+        check_read_batch(actor, requested_by=batch.requested_by, court_code=batch.court_code)
+        return batch
 
     async def progress(self, actor: Actor, batch_id: UUID) -> dict[str, Any]:
         """A batch's progress: searches completed, tasks by state and by agency. Who may, and what

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 import structlog
@@ -29,6 +29,7 @@ from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
 from enforcement.kernel.audit import Conn
 from enforcement.searches.errors import InvalidPurpose, NoAgencyCovers, SearchNotFound, case_not_found
+from enforcement.searches.port import SystemSearch, SystemSearchMade, TransactionHandle
 from enforcement.searches.store.searches import (
     AgencyPlan,
     AssetRow,
@@ -190,10 +191,10 @@ class SearchService:
             serial = await self.store.next_document_serial(case.court_code)
         return notice_number(case.court_code, serial)
 
-    async def submit_system(self, conn: Conn, *, case_id: int, subject: Subject, purpose: str, requested_by: str,
-                            details: Mapping[str, Any] | None = None) -> Submitted:
-        """A search the service makes on its own, inside the caller's transaction (``conn``, handed
-        through to the store): the six-monthly re-query of a 终本 debtor (issue 5).
+    async def submit_system(self, tx: TransactionHandle, request: SystemSearch) -> SystemSearchMade:
+        """``SearchPort.submit_system``: a search the service makes on its own, inside the caller's
+        transaction (``tx``, an opaque handle handed through to the store): the six-monthly
+        re-query of a 终本 debtor (issue 5).
 
         Who may: the service itself. There is no judge asking and the case is closed, so the
         点对点 check does not apply; the caller answers for the lawfulness (a debtor of a 终本 case,
@@ -201,6 +202,9 @@ class SearchService:
         requires; the search is recorded as requested by ``requested_by`` (``system:...``), asks
         every agency afresh, and is audited (role ``system``) in the same transaction. Raises
         ``InvalidPurpose``, ``CaseNotFound`` and ``NoAgencyCovers``."""
+        conn = cast(Conn, tx)
+        case_id, subject, purpose = request.case_id, request.subject, request.purpose
+        requested_by, details = request.requested_by, request.details
         if purpose not in PURPOSES:
             raise InvalidPurpose(code="invalid_purpose")
         case = await self.store.case_in(conn, case_id)
@@ -226,9 +230,9 @@ class SearchService:
             details={"agencies": sorted(p.agency for p in plans), "notice_number": document_number,
                      "force_fresh": True, **(details or {})},
         )
-        tasks = await self.store.create_in(conn, new, audit_entry=entry)
+        await self.store.create_in(conn, new, audit_entry=entry)
         metrics.SEARCHES_CREATED.labels(purpose_kind=purpose).inc()
-        return _submitted(search_id, tasks)
+        return SystemSearchMade(search_id)
 
     async def authorize_read(self, actor: Actor, search_id: UUID, *, request_id: str = "",
                              via: str = "view") -> SearchRecord:

@@ -16,7 +16,7 @@ from enforcement.api.keys import SETTINGS, actor_of, request_id_of
 from enforcement.api.params import path_id
 from enforcement.cases.keys import LIFECYCLE
 from enforcement.cases.lifecycle import EventInput, Recorded
-from enforcement.domain.authorization import AccessDenied
+from enforcement.domain.authorization import AccessDenied, check_import_events
 from enforcement.domain.errors import DomainError
 from enforcement.domain.json_input import JsonRejected, parse_json
 
@@ -106,9 +106,7 @@ async def import_events(request: web.Request) -> web.Response:
     ``too_many_lines``: ``lines == recorded + duplicates + rejected_count``. For case-management
     systems only; a line of another court's case is refused, and the refusal audited."""
     actor = actor_of(request)
-    if str(actor.role) != "case_system":
-        raise AccessDenied("role_cannot_import_events", "Only a court's case-management system imports events.",
-                           "仅法院审判管理系统可以批量导入案件节点").about(action="case_event_import")
+    check_import_events(actor)
     require_ndjson(request)
     settings = request.app[SETTINGS]
     lines = await read_ndjson(request, max_bytes=settings.case_import_max_bytes,

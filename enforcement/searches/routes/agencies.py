@@ -16,9 +16,10 @@ from aiohttp import web
 from connectors.sdk.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP
 from enforcement.api.auth import REFUSALS, audit_anonymous_refusal
 from enforcement.api.bodies import read_body
-from enforcement.api.errors import Forbidden, PayloadTooLarge
+from enforcement.api.errors import PayloadTooLarge
 from enforcement.api.keys import SETTINGS, actor_of, request_id_of
 from enforcement.api.middleware import error_body
+from enforcement.domain.authorization import check_read_agencies
 from enforcement.searches.callbacks import SignedCallback
 from enforcement.searches.errors import CallbackRefused
 from enforcement.searches.keys import AGENCY_VIEW, CALLBACKS, RUNTIMES
@@ -29,9 +30,7 @@ routes = web.RouteTableDef()
 @routes.get("/api/v1/agencies")
 async def list_agencies(request: web.Request) -> web.Response:
     actor = actor_of(request)
-    if actor.role == "agency":
-        raise Forbidden("Agency accounts may not read other agencies' health.",
-                        message_zh="协查单位账号不能查看各单位运行状态", code="role_cannot_read")
+    check_read_agencies(actor)
     return web.json_response(await request.app[AGENCY_VIEW].list())
 
 

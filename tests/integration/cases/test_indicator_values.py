@@ -33,7 +33,6 @@ import asyncpg
 import pytest
 
 from connectors.sdk.registry import Registry
-from enforcement.app import SearchPortAdapter
 from enforcement.cases.indicators import IndicatorService, Scope
 from enforcement.cases.requery import RequeryConfig, RequeryScheduler
 from enforcement.cases.store.indicators import IndicatorStore
@@ -149,7 +148,7 @@ async def test_every_indicator_equals_the_hand_computation(court: tuple[World, d
     # The 终本 re-query of C7 (closed 2025-03-20): round 1 legally due 2025-09-18 (182 days); the
     # scheduler runs with its clock on that day. C8's round 1 (due 2025-12-09) is never made.
     manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
-    scheduler = RequeryScheduler(RequeryStore(w.pool), SearchPortAdapter(SearchService(SearchStore(w.pool), manifests)),
+    scheduler = RequeryScheduler(RequeryStore(w.pool), SearchService(SearchStore(w.pool), manifests),
                                  RequeryConfig(), now=lambda: datetime(2025, 9, 18, 2, 0, tzinfo=UTC))
     assert len(await scheduler.submit_due(20)) == 1
 

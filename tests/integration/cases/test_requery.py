@@ -16,7 +16,6 @@ from uuid import UUID
 import asyncpg
 
 from connectors.sdk.registry import Registry
-from enforcement.app import SearchPortAdapter
 from enforcement.cases.requery import RequeryConfig, RequeryScheduler
 from enforcement.cases.review import AnswerReviewer
 from enforcement.cases.store.alerts import AlertStore
@@ -44,7 +43,7 @@ class Clock:
 def services(w: World, clock: Callable[[], datetime]) -> tuple[SearchService, RequeryScheduler, AnswerReviewer]:
     manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
     searches = SearchService(SearchStore(w.pool, w.audit), manifests)
-    scheduler = RequeryScheduler(RequeryStore(w.pool), SearchPortAdapter(searches), RequeryConfig(), now=clock)
+    scheduler = RequeryScheduler(RequeryStore(w.pool), searches, RequeryConfig(), now=clock)
     return searches, scheduler, AnswerReviewer(AlertStore(w.pool), PROPERTY)
 
 
@@ -87,12 +86,12 @@ async def test_due_debtors_are_searched_once_and_new_property_raises_one_alert(p
     assert await scheduler.submit_due(20) == []  # not yet
     clock.set_day(rounds[0]["due_on"])
     # Two schedulers (two workers) at the same moment: one search between them.
-    other = RequeryScheduler(RequeryStore(w.pool), SearchPortAdapter(searches), RequeryConfig(), now=clock)
+    other = RequeryScheduler(RequeryStore(w.pool), searches, RequeryConfig(), now=clock)
     got = await asyncio.gather(scheduler.submit_due(20), other.submit_due(20))
     assert sum(len(g) for g in got) == 1
     # Again, and after a "restart" (a new scheduler on the same database): nothing more.
     assert await scheduler.submit_due(20) == []
-    restarted = RequeryScheduler(RequeryStore(w.pool), SearchPortAdapter(searches), RequeryConfig(), now=clock)
+    restarted = RequeryScheduler(RequeryStore(w.pool), searches, RequeryConfig(), now=clock)
     assert await restarted.submit_due(20) == []
     requery_id = next(s for g in got for s in g)
     row = await pool.fetchrow("SELECT purpose, requested_by, force_fresh FROM search WHERE id = $1", requery_id)

@@ -18,6 +18,7 @@ from enforcement.domain.identifiers import make_credit_code, make_resident_id
 from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
 from enforcement.searches.errors import InvalidPurpose, NoAgencyCovers, SearchNotFound
+from enforcement.searches.port import SystemSearch
 from enforcement.searches.service import SearchRequest, SearchService, notice_number
 from enforcement.searches.store.searches import AssetRow
 from tests.unit.searches.fakes import FakeCase, FakeSearchStore, manifests
@@ -123,19 +124,15 @@ async def test_a_system_search_goes_through_the_caller_s_transaction_asks_afresh
     searches, store = service(case(status="closed", judge_login="gone"))
     store.fresh[OTHER.key] = {"banks"}
     conn = object()  # the caller's transaction, handed through untouched
-    done = await searches.submit_system(conn, case_id=1, subject=OTHER, purpose="终本复查",  # type: ignore[arg-type]
-                                        requested_by="system:requery", details={"round": 1})
+    done = await searches.submit_system(conn, SystemSearch(1, OTHER, "终本复查", "system:requery", {"round": 1}))
     assert store.connections == [conn, conn, conn]  # the case, the serial, the search
     new = store.searches[done.search_id]
     assert new.force_fresh and new.requested_by == "system:requery"
-    assert not any(t["reused"] for t in done.tasks)
     assert store.entries[-1].actor_role == "system" and store.entries[-1].details["round"] == 1
     with pytest.raises(CaseNotFound):
-        await searches.submit_system(conn, case_id=2, subject=OTHER, purpose="终本复查",  # type: ignore[arg-type]
-                                     requested_by="system:requery")
+        await searches.submit_system(conn, SystemSearch(2, OTHER, "终本复查", "system:requery"))
     with pytest.raises(InvalidPurpose):
-        await searches.submit_system(conn, case_id=1, subject=OTHER, purpose="好奇",  # type: ignore[arg-type]
-                                     requested_by="system:requery")
+        await searches.submit_system(conn, SystemSearch(1, OTHER, "好奇", "system:requery"))
 
 
 async def test_a_read_is_checked_then_audited_and_a_refused_read_is_not() -> None:
