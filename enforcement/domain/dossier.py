@@ -160,6 +160,12 @@ def summarize(kind: str, entries: tuple[DossierEntry, ...]) -> dict[str, Any]:
         out["contribution_base"] = _money(sum((_amount(e.data.get("contribution_base")) for e in entries), Decimal(0)))
     elif kind == "pension":
         out["monthly_amount"] = _money(sum((_amount(e.data.get("monthly_amount")) for e in entries), Decimal(0)))
+    elif kind == "securities_holding":
+        out["market_value"] = _money(sum((_amount(e.data.get("market_value")) for e in entries), Decimal(0)))
+        out["accounts"] = len({(e.data.get("market"), e.data.get("account_number")) for e in entries})
+        out["frozen"] = sum(1 for e in entries if int(e.data.get("frozen_quantity") or 0) > 0)
+        dates = [str(e.data.get("valued_on", "")) for e in entries]
+        out["valued_on"] = max(dates) if dates else None
     elif kind == "hotel_stay":
         out["star_rated"] = sum(1 for e in entries if int(e.data.get("star_rating") or 0) > 0)
         stays = [str(e.data.get("checked_in_at", "")) for e in entries]

@@ -26,7 +26,7 @@ from enforcement.searches.store.searches import SearchStore
 from enforcement.searches.store.tasks import Success, TaskStore
 from tests.integration.cases.helpers import JUDGE_A, World, make_world
 
-PROPERTY = ("bank_account", "vehicle", "employment", "pension", "real_estate", "securities")
+PROPERTY = ("bank_account", "vehicle", "employment", "pension", "real_estate", "securities_holding")
 
 
 class Clock:
