@@ -313,6 +313,7 @@ const S = {
   evidence_filed: ['{date} 立案', 'filed on {date}'],
   evidence_threshold: ['满三个月之日 {date}', 'three months on {date}'],
   not_applicable: ['不适用', 'not applicable'],
+  'note.no_connector': ['本系统未接入可查询的协查单位，须在网络查控系统查询后登记', 'no connected agency can search this: record the search made on the network'],
   checklist_as_of: ['核查日期：{date}', 'As of {date}'],
   condition_unmet_n: ['{n} 项未满足', '{n} missing'],
 
