@@ -33,7 +33,7 @@ class Security:
     base_price: Decimal
 
 
-SHANGHAI = (
+SHANGHAI: tuple[Security, ...] = (
     Security("600519", "贵州茅台", "A0", Decimal("1500.00")),
     Security("601318", "中国平安", "A0", Decimal("50.00")),
     Security("600036", "招商银行", "A0", Decimal("35.00")),
@@ -46,7 +46,7 @@ SHANGHAI = (
     Security("510050", "上证50ETF", "E0", Decimal("2.750")),
     Security("019740", "24国债09", "B0", Decimal("101.20")),
 )
-SHENZHEN = (
+SHENZHEN: tuple[Security, ...] = (
     Security("000001", "平安银行", "A0", Decimal("11.50")),
     Security("000002", "万科A", "A0", Decimal("7.20")),
     Security("000333", "美的集团", "A0", Decimal("72.00")),

@@ -54,7 +54,6 @@ from connectors.securities.codes import (
     KEY_HEADER,
     QUERY_PATH,
     REASONS,
-    REJECTION_CODES,
     TRANSIENT_CODES,
 )
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+
 from enforcement.api.keys import POOL, REGISTRY
 from enforcement.cases.lifecycle import court_today
 from enforcement.seeds import CASES

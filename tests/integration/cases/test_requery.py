@@ -191,7 +191,7 @@ async def test_the_requery_asks_every_installed_agency_and_counts_real_estate_an
     """Real estate (the plug-in, where installed) and securities (中国结算) are searched in every
     round, and what they find for the first time is new property."""
     w = await make_world(pool)
-    case_id = await zhongben_case(w, date(2024, 6, 1))
+    await zhongben_case(w, date(2024, 6, 1))
     clock = Clock(datetime(2024, 11, 30, tzinfo=UTC))
     _, scheduler, reviewer = services(w, clock)
     (sid,) = await scheduler.submit_due(20)
