@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -174,9 +174,10 @@ async def make_api(db_url: str, simulators: dict[str, RunningSimulator], tmp_pat
 
     started: list[tuple[TestServer, aiohttp.ClientSession]] = []
 
-    async def factory(**overrides: Any) -> Api:
+    async def factory(*, only: Iterable[str] | None = None, **overrides: Any) -> Api:
+        """``only``: build the app with only these connectors (e.g. without a plug-in)."""
         settings = app_settings(db_url, simulators, tmp_path, **overrides)
-        app = create_app(settings, registry=registry)
+        app = create_app(settings, registry=registry if only is None else registry.only(only))
         server = AppServer(app)
         await server.start_server()
         await seed(app[POOL])

@@ -61,6 +61,7 @@ from enforcement.domain.assets import (
     Freeze,
     HotelStay,
     Pension,
+    SecuritiesHolding,
     TravelDocument,
     Vehicle,
 )
@@ -127,6 +128,7 @@ __all__ = [
     "Rejected",
     "RejectedError",
     "RetryPolicy",
+    "SecuritiesHolding",
     "SimulatorConfig",
     "SimulatorFactory",
     "SimulatorState",

@@ -177,7 +177,7 @@ class LifecycleService:
                                s.purpose, s.answered_at, s.record_count, s.reused)
                     for s in await db.search_facts_of(case.id)]
         return evaluate(filed_on=case.filed_on, as_of=as_of, events=evs, debtors=debtors, searches=searches,
-                        rules=self.rules.checklist)
+                        rules=self.rules.checklist, searchable=set(self.categories.values()))
 
     async def closure_check(self, actor: Actor, case_id: int, as_of: date | None = None) -> dict[str, Any]:
         """The 终本 checklist of a case: each legal condition, met or missing, with its evidence.

@@ -51,7 +51,8 @@ class RequeryConfig:
     interval_days: int = 182
     max_per_tick: int = 20
     agency_share: float = 0.2
-    property_kinds: tuple[str, ...] = ("bank_account", "vehicle", "employment", "pension", "real_estate", "securities")
+    property_kinds: tuple[str, ...] = ("bank_account", "vehicle", "employment", "pension", "real_estate",
+                                       "securities_holding")
     removal_searches: int = 2
     removal_working_days: int = 3
     holidays: frozenset[date] = frozenset()

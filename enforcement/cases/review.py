@@ -38,7 +38,7 @@ KIND_NAMES = {
     "employment": ("工作单位（收入）", "employments (income)"),
     "pension": ("养老金", "pensions"),
     "real_estate": ("不动产", "real estate"),
-    "securities": ("有价证券", "securities"),
+    "securities_holding": ("证券持有", "securities holdings"),
 }
 
 

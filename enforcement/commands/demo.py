@@ -36,6 +36,7 @@ def demo_simulator_configs(
         "exit_entry": replace(base, latency_median_ms=latency_ms * 1.5),
         "social_insurance": replace(base, latency_median_ms=latency_ms * 2),
         "hotels": base,
+        "securities": replace(base, latency_median_ms=latency_ms * 1.5),  # 中国结算: one national centre
         "banks": replace(
             base,
             time_scale=43200.0,

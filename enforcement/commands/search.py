@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from enforcement.domain.dossier import kind_label
 from enforcement.domain.privacy import mask_id_number
 from enforcement.kernel.settings import Settings
 
@@ -36,8 +37,14 @@ def _summary(view: dict[str, Any], agency: str) -> str:
     for kind in kinds:
         n = sum(1 for e in entries[kind] if any(p["agency"] == agency for p in e["provenance"]))
         new = sum(1 for e in entries[kind] if e["is_new"] and any(p["agency"] == agency for p in e["provenance"]))
-        parts.append(f"{kind}×{n}" + (f"（新增{new}）" if new else ""))
+        parts.append(f"{kind_label(kind)[0]}×{n}" + (f"（新增{new}）" if new else ""))
     return "、".join(parts) or "查无信息"
+
+
+def totals_line(kind: str, totals: dict[str, Any]) -> str:
+    """One dossier section's totals, under its Chinese / English name."""
+    zh, en = kind_label(kind)
+    return f"{zh} / {en} ({kind}): {json.dumps(totals, ensure_ascii=False)}"
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -88,7 +95,7 @@ async def _run(args: argparse.Namespace) -> int:
         d = view["dossier"]
         print(f"dossier: {d['entry_count']} entries, {d['new_count']} new since the previous search")
         for kind, totals in d["totals"].items():
-            print(f"  {kind}: {json.dumps(totals, ensure_ascii=False)}")
+            print(f"  {totals_line(kind, totals)}")
     return 0
 
 

@@ -179,6 +179,38 @@ class HotelStay(_Record):
         return f"{self.hotel_name}:{self.checked_in_at.isoformat()}:{self.room}"
 
 
+@dataclass(frozen=True, slots=True)
+class SecuritiesHolding(_Record):
+    """One security held in one securities account (证券账户) at the central depository (中国结算),
+    valued at the depository's data date: the quantity held, how much of it is already frozen,
+    the closing price used and the day of that price (earlier than ``valued_on`` when trading was
+    suspended), and the market value."""
+
+    kind: ClassVar[str] = "securities_holding"
+
+    account_number: str  # 证券账户号码: Shanghai A+9 digits (persons) or B+9 (institutions); Shenzhen 00/08+8
+    market: str  # SH | SZ | BJ
+    account_status: str  # 正常 | 冻结 | 挂失 | 休眠 | 注销
+    custodian: str  # 托管单元: the securities firm's branch where the holding is kept
+    security_code: str
+    security_name: str
+    security_type: str  # stock | fund | bond
+    quantity: int  # shares, fund units or bonds (张)
+    frozen_quantity: int  # of which frozen by an authority
+    price: Decimal  # closing price on ``price_date``, three decimals (funds quote to 0.001)
+    price_date: date
+    market_value: Decimal  # quantity x price, yuan
+    valued_on: date  # the depository's data date: holdings as at the end of this settlement day
+
+    def natural_key(self) -> str:
+        return f"{self.market}:{self.account_number}:{self.security_code}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = _Record.to_dict(self)
+        data["price"] = f"{self.price:.3f}"
+        return data
+
+
 RECORD_TYPES: dict[str, type[_Record]] = {
     cls.kind: cls
     for cls in (
@@ -190,6 +222,7 @@ RECORD_TYPES: dict[str, type[_Record]] = {
         Employment,
         Pension,
         HotelStay,
+        SecuritiesHolding,
     )
 }
 
@@ -203,6 +236,7 @@ __all__ = [
     "Freeze",
     "HotelStay",
     "Pension",
+    "SecuritiesHolding",
     "TravelDocument",
     "Vehicle",
 ]

@@ -9,7 +9,7 @@ on or before ``as_of`` counts. The court-defined parts are ``ChecklistRules`` (s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -128,9 +128,29 @@ class Condition:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsearchable:
+    """A required network category that no connector of this installation answers: the service
+    cannot search it, so only a search made elsewhere (``network_search_recorded``) can meet it."""
+
+    category: str
+    zh: str
+    en: str
+
+    @classmethod
+    def of(cls, category: str) -> Unsearchable:
+        zh, en = CATEGORY_NAMES.get(category, (category, category))
+        return cls(category, f"{zh}：本系统未接入可查询的协查单位",
+                   f"{en}: no agency this system is connected to can search it")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"category": self.category, "message": {"zh": self.zh, "en": self.en}}
+
+
+@dataclass(frozen=True, slots=True)
 class Checklist:
     as_of: date
     conditions: tuple[Condition, ...]
+    unsearchable: tuple[Unsearchable, ...] = ()
 
     @property
     def ready(self) -> bool:
@@ -143,7 +163,8 @@ class Checklist:
 
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "ready": self.ready, "missing": self.missing,
-                "conditions": [c.to_dict() for c in self.conditions]}
+                "conditions": [c.to_dict() for c in self.conditions],
+                "unsearchable_categories": [u.to_dict() for u in self.unsearchable]}
 
 
 CATEGORY_NAMES = {
@@ -191,8 +212,15 @@ def _category_is(category: str) -> Callable[[CaseEvent], bool]:
 
 
 def evaluate(*, filed_on: date, as_of: date, events: Iterable[CaseEvent], debtors: Sequence[Debtor],
-             searches: Iterable[SearchFact], rules: ChecklistRules) -> Checklist:
+             searches: Iterable[SearchFact], rules: ChecklistRules,
+             searchable: Collection[str] | None = None) -> Checklist:
+    """``searchable``: the search categories the installed connectors answer (None: not known).
+    A required category outside it is named (``Checklist.unsearchable``, and the note
+    ``no_connector`` on its requirements)."""
     f = _Facts(events, searches, as_of)
+    unsearchable = () if searchable is None else tuple(
+        Unsearchable.of(c) for c in rules.required_categories if c not in searchable)
+    no_connector = {u.category for u in unsearchable}
 
     c1: list[Requirement] = []
     c2: list[Requirement] = []
@@ -217,7 +245,8 @@ def evaluate(*, filed_on: date, as_of: date, events: Iterable[CaseEvent], debtor
             evidence = (*(Evidence.of_search(s) for s in sorted(found_searches, key=lambda s: s.answered_at)),
                         *(Evidence.of_event(e) for e in found_events))
             c3.append(Requirement(f"network_search_{category}", f"已通过网络查控系统查询{zh}",
-                                  f"network searched for {en}", bool(evidence), evidence, d))
+                                  f"network searched for {en}", bool(evidence), evidence, d,
+                                  note="no_connector" if category in no_connector else None))
         missing = f.of("debtor_missing", d)
         if missing:
             lost_on = max(e.occurred_on for e in missing)
@@ -261,8 +290,8 @@ def evaluate(*, filed_on: date, as_of: date, events: Iterable[CaseEvent], debtor
                   "missing debtor searched for, obstruction sanctioned", tuple(c5)),
         Condition(6, "applicant_heard_and_approved", "告知申请执行人并听取意见、终本审批",
                   "applicant told and heard, closure approved", tuple(c6)),
-    ))
+    ), unsearchable)
 
 
 __all__ = ["COURT_TZ", "Checklist", "ChecklistRules", "Condition", "Debtor", "Evidence", "Requirement",
-           "SearchFact", "evaluate"]
+           "SearchFact", "Unsearchable", "evaluate"]

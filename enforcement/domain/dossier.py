@@ -126,6 +126,28 @@ def merge(observations: Iterable[Observation]) -> Dossier:
     return Dossier(ordered, {k: summarize(k, v) for k, v in ordered.items()})
 
 
+# What a dossier section is called, in Chinese and English, by record kind (the CLI prints these;
+# the workbench has the same words in enforcement/web/js/strings.js, ``kind.<kind>``). A kind a
+# plug-in brings without a label here is shown by its name.
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "bank_account": ("银行账户与存款", "Bank accounts and deposits"),
+    "vehicle": ("机动车", "Vehicles"),
+    "securities_holding": ("证券账户与持有证券", "Securities accounts and holdings"),
+    "real_estate": ("不动产", "Real estate"),
+    "employment": ("就业与社保缴纳", "Employment and contributions"),
+    "pension": ("养老金领取", "Pension"),
+    "travel_document": ("出入境证件", "Travel documents"),
+    "border_crossing": ("出入境记录", "Border crossings"),
+    "exit_restriction": ("限制出境", "Exit restriction"),
+    "hotel_stay": ("住宿记录", "Hotel stays"),
+}
+
+
+def kind_label(kind: str) -> tuple[str, str]:
+    """(Chinese, English) name of a dossier section; the kind itself for one without a label."""
+    return KIND_LABELS.get(kind, (kind, kind))
+
+
 def _amount(value: Any) -> Decimal:
     try:
         return Decimal(str(value))
@@ -160,6 +182,12 @@ def summarize(kind: str, entries: tuple[DossierEntry, ...]) -> dict[str, Any]:
         out["contribution_base"] = _money(sum((_amount(e.data.get("contribution_base")) for e in entries), Decimal(0)))
     elif kind == "pension":
         out["monthly_amount"] = _money(sum((_amount(e.data.get("monthly_amount")) for e in entries), Decimal(0)))
+    elif kind == "securities_holding":
+        out["market_value"] = _money(sum((_amount(e.data.get("market_value")) for e in entries), Decimal(0)))
+        out["accounts"] = len({(e.data.get("market"), e.data.get("account_number")) for e in entries})
+        out["frozen"] = sum(1 for e in entries if int(e.data.get("frozen_quantity") or 0) > 0)
+        dates = [str(e.data.get("valued_on", "")) for e in entries]
+        out["valued_on"] = max(dates) if dates else None
     elif kind == "hotel_stay":
         out["star_rated"] = sum(1 for e in entries if int(e.data.get("star_rating") or 0) > 0)
         stays = [str(e.data.get("checked_in_at", "")) for e in entries]
@@ -172,4 +200,5 @@ def summarize(kind: str, entries: tuple[DossierEntry, ...]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["Dossier", "DossierAbout", "DossierAlert", "DossierEntry", "Observation", "Provenance", "merge", "summarize"]
+__all__ = ["KIND_LABELS", "Dossier", "DossierAbout", "DossierAlert", "DossierEntry", "Observation", "Provenance",
+           "kind_label", "merge", "summarize"]

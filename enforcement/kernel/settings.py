@@ -116,7 +116,8 @@ class Settings:
     requery_spread_days: int = 14                # re-queries start up to this many days before due
     requery_max_per_tick: int = 20               # re-query searches submitted per worker tick, at most
     requery_agency_share: float = 0.2            # ... and at most this share of the slowest agency's rate
-    property_kinds: tuple[str, ...] = ("bank_account", "vehicle", "employment", "pension", "real_estate", "securities")
+    property_kinds: tuple[str, ...] = ("bank_account", "vehicle", "employment", "pension", "real_estate",
+                                       "securities_holding")
     dishonest_removal_searches: int = 2          # post-closure searches finding nothing before delisting
     dishonest_removal_working_days: int = 3      # ... within this many working days
     court_holidays: tuple[str, ...] = ()         # ISO dates that are not working days
@@ -212,7 +213,7 @@ class Settings:
             requery_max_per_tick=_int(e, "REQUERY_MAX_PER_TICK", 20),
             requery_agency_share=_float(e, "REQUERY_AGENCY_SHARE", 0.2),
             property_kinds=_csv(e, "PROPERTY_KINDS", ("bank_account", "vehicle", "employment", "pension",
-                                                      "real_estate", "securities")),
+                                                      "real_estate", "securities_holding")),
             dishonest_removal_searches=_int(e, "DISHONEST_REMOVAL_SEARCHES", 2),
             dishonest_removal_working_days=_int(e, "DISHONEST_REMOVAL_WORKING_DAYS", 3),
             court_holidays=_csv(e, "COURT_HOLIDAYS", ()),

@@ -8,6 +8,8 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
 from enforcement.api.keys import POOL, REGISTRY
 from enforcement.cases.lifecycle import court_today
 from enforcement.seeds import CASES
@@ -66,7 +68,7 @@ async def test_searches_and_events_make_the_checklist_complete_and_the_case_clos
             assert req["evidence"][0]["search_id"] == body["id"]
         else:
             assert req["met"] is False, category
-    assert "securities" not in connectors
+    assert "securities" in connectors  # 中国结算, built in
 
     # The rest from the case file; categories no connector answers were searched over 总对总 by the court.
     on = TODAY - timedelta(days=5)
@@ -92,6 +94,36 @@ async def test_searches_and_events_make_the_checklist_complete_and_the_case_clos
     assert len(history["requery"]) == 10 and history["requery"][0]["status"] == "pending"
     assert {s["category"] for s in history["network_searches"]} >= {"deposits", "vehicles"}
     assert await api.app[POOL].fetchval("SELECT status FROM enforcement_case WHERE id = $1", cid) == "closed"
+
+
+@pytest.mark.parametrize("plugin", [True, False], ids=["with the real estate plug-in", "without it"])
+async def test_real_estate_counts_where_the_plugin_is_installed_and_is_named_where_not(
+        make_api: Any, registry: Any, plugin: bool) -> None:
+    assert "real_estate" in registry, "make test installs examples/real_estate"
+    api = await make_api(only=None if plugin else [n for n in registry if n != "real_estate"])
+    number, *_rest, debtors = CASES[2]
+    cid = await case_id(api, number)
+    d = debtors[0]
+    status, body = await api.request("POST", "/api/v1/searches", login="zhangwei", json={
+        "case_id": cid, "subject": {"kind": d.kind, "id_number": d.id_number, "name": d.name}})
+    assert status == 202, body
+    assert ("real_estate" in {a["agency"] for a in body["agencies"]}) is plugin
+    await api.wait_search(body["id"], "zhangwei")
+    status, check = await api.request("GET", f"/api/v1/cases/{cid}/closure-check", login="zhangwei")
+    assert status == 200, check
+    reqs = {r["code"]: r for c in check["conditions"] for r in c["requirements"]}
+    securities = reqs["network_search_securities"]
+    assert securities["met"] is True and securities["evidence"][0]["agency"] == "securities"
+    real_estate = reqs["network_search_real_estate"]
+    if plugin:
+        assert real_estate["met"] is True and real_estate["evidence"][0]["agency"] == "real_estate"
+        assert real_estate["note"] is None and check["unsearchable_categories"] == []
+    else:
+        assert real_estate["met"] is False and real_estate["note"] == "no_connector"
+        assert check["unsearchable_categories"] == [{
+            "category": "real_estate",
+            "message": {"zh": "不动产：本系统未接入可查询的协查单位",
+                        "en": "real estate: no agency this system is connected to can search it"}}]
 
 
 async def test_closing_with_a_condition_missing_is_refused_unless_a_supervisor_overrides(make_api: Any) -> None:

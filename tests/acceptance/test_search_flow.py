@@ -14,7 +14,7 @@ from enforcement.seeds import CASES
 
 CASE_NUMBER, _, JUDGE, *_rest = CASES[0]
 DEBTOR = CASES[0][-1][0]
-BUILT_IN = {"banks", "exit_entry", "hotels", "social_insurance", "vehicles"}
+BUILT_IN = {"banks", "exit_entry", "hotels", "securities", "social_insurance", "vehicles"}
 
 
 def agencies_for(registry: Registry, kind: str = DEBTOR.kind) -> set[str]:

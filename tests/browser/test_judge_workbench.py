@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 # The five agencies of the mission; a plug-in connector installed alongside (say, real estate)
 # is asked too, so the tests compare with what the service says it asked.
-BUILT_IN = {"banks", "exit_entry", "hotels", "social_insurance", "vehicles"}
+BUILT_IN = {"banks", "exit_entry", "hotels", "securities", "social_insurance", "vehicles"}
 ZHANGWEI_CASES = [c[0] for c in CASES if c[2] == "zhangwei"]
 FIRST = CASES[0]  # zhangwei's case with a debtor who owns accounts, a car, jobs and hotel stays
 

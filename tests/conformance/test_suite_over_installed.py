@@ -1,4 +1,4 @@
-"""The conformance suite over every installed connector (the five built-in ones and any package
+"""The conformance suite over every installed connector (the six built-in ones and any package
 registered under the ``enforcement.connectors`` entry point), one test per connector and rule,
 through the pytest plugin ``enforcement_conformance``."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from connectors.sdk.conformance.plugin import ConformanceCase
 from connectors.sdk.registry import Registry
 
-BUILT_IN = {"banks", "exit_entry", "hotels", "social_insurance", "vehicles"}
+BUILT_IN = {"banks", "exit_entry", "hotels", "securities", "social_insurance", "vehicles"}
 
 
 def test_every_installed_connector_conforms(conformance_case: ConformanceCase) -> None:

@@ -26,7 +26,7 @@ from enforcement.searches.store.searches import SearchStore
 from enforcement.searches.store.tasks import Success, TaskStore
 from tests.integration.cases.helpers import JUDGE_A, World, make_world
 
-PROPERTY = ("bank_account", "vehicle", "employment", "pension", "real_estate", "securities")
+PROPERTY = ("bank_account", "vehicle", "employment", "pension", "real_estate", "securities_holding")
 
 
 class Clock:
@@ -184,3 +184,39 @@ async def test_the_budget_caps_a_tick(pool: asyncpg.Pool) -> None:
     assert len(await scheduler.submit_due(2)) == 2
     assert len(await scheduler.submit_due(2)) == 1
     assert await pool.fetchval("SELECT count(*) FROM search WHERE purpose = '终本复查'") == 5
+
+
+async def test_the_requery_asks_every_installed_agency_and_counts_real_estate_and_securities(
+        pool: asyncpg.Pool) -> None:
+    """Real estate (the plug-in, where installed) and securities (中国结算) are searched in every
+    round, and what they find for the first time is new property."""
+    w = await make_world(pool)
+    await zhongben_case(w, date(2024, 6, 1))
+    clock = Clock(datetime(2024, 11, 30, tzinfo=UTC))
+    _, scheduler, reviewer = services(w, clock)
+    (sid,) = await scheduler.submit_due(20)
+    installed = set(Registry.discover())
+    assert {"real_estate", "securities"} <= installed, "make demo / make test install the real estate plug-in"
+    asked = {r["agency"] for r in await pool.fetch("SELECT agency FROM agency_task WHERE search_id = $1", sid)}
+    assert asked == installed
+    await answer(pool, sid, {
+        "real_estate": [("real_estate", "210102001001GB00001F00010001", {"address": "沈阳市和平区南京北街1号"})],
+        "securities": [("securities_holding", "SH:A123456789:600519", {"market_value": "457050.00"})],
+    })
+    assert await reviewer.review() == (2, 1)
+    evidence = await pool.fetchval("SELECT evidence FROM case_alert WHERE kind = 'new_property'")
+    assert sorted(a["kind"] for a in evidence["assets"]) == ["real_estate", "securities_holding"]
+    assert [(d.round, d.new_assets) for d in await scheduler.complete()] == [(1, 2)]
+
+
+async def test_without_the_plugin_the_requery_asks_the_agencies_there_are(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    case_id = await zhongben_case(w, date(2024, 6, 1))
+    clock = Clock(datetime(2024, 11, 30, tzinfo=UTC))
+    without = Registry.discover().only(n for n in Registry.discover() if n != "real_estate")
+    searches = SearchService(SearchStore(w.pool, w.audit), {n: spec.manifest for n, spec in without.items()})
+    scheduler = RequeryScheduler(RequeryStore(w.pool), searches, RequeryConfig(), now=clock)
+    (sid,) = await scheduler.submit_due(20)
+    asked = {r["agency"] for r in await pool.fetch("SELECT agency FROM agency_task WHERE search_id = $1", sid)}
+    assert asked == set(without) and "securities" in asked and "real_estate" not in asked
+    assert case_id == await pool.fetchval("SELECT case_id FROM search WHERE id = $1", sid)

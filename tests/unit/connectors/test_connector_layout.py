@@ -17,7 +17,7 @@ OLD_NAMES = ("population.py", "catalog.py", "registry_data.py")
 
 
 def test_every_agency_is_seen() -> None:
-    assert {p.name for p in AGENCIES} >= {"banks", "exit_entry", "hotels", "social_insurance", "vehicles"}
+    assert {p.name for p in AGENCIES} >= {"banks", "exit_entry", "hotels", "securities", "social_insurance", "vehicles"}
 
 
 @pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)

@@ -98,7 +98,7 @@ def names_taken_from_the_facade(source: str) -> Iterator[str]:
 
 def test_the_scan_sees_every_agency() -> None:
     agencies = {p.relative_to(ROOT).parts[1] for p in connector_files() if p.parts[-3] == "connectors"}
-    assert {"banks", "exit_entry", "hotels", "social_insurance", "vehicles"} <= agencies
+    assert {"banks", "exit_entry", "hotels", "securities", "social_insurance", "vehicles"} <= agencies
     assert any("real_estate_connector" in p.parts for p in connector_files())
 
 

@@ -145,3 +145,32 @@ def test_required_categories_and_onsite_are_settings() -> None:
     without = [x for x in events if x.id not in (7, 8, 9)]
     assert not check(without, searches).ready
     assert check(without, searches, required_categories=("deposits", "vehicles"), require_onsite=False).ready
+
+
+def test_a_required_category_no_installed_connector_can_search_is_named() -> None:
+    events, searches = complete_file()
+    without_plugin = [ev for ev in events if ev.data.get("category") != "real_estate"]
+    cl = evaluate(filed_on=FILED, as_of=AS_OF, events=without_plugin, debtors=[D1, D2], searches=searches,
+                  rules=RULES, searchable={"deposits", "vehicles", "securities", "location", "income"})
+    assert cl.missing == ["3:network_search_real_estate@11", "3:network_search_real_estate@12"]
+    real_estate = [r for r in cl.conditions[2].requirements if r.code == "network_search_real_estate"]
+    assert {r.note for r in real_estate} == {"no_connector"}
+    assert [(u.category, u.zh) for u in cl.unsearchable] == [("real_estate", "不动产：本系统未接入可查询的协查单位")]
+    assert cl.to_dict()["unsearchable_categories"] == [{
+        "category": "real_estate",
+        "message": {"zh": "不动产：本系统未接入可查询的协查单位",
+                    "en": "real estate: no agency this system is connected to can search it"}}]
+    # a search made outside the service and recorded still meets it; the note stays
+    cl = evaluate(filed_on=FILED, as_of=AS_OF, events=events, debtors=[D1, D2], searches=searches, rules=RULES,
+                  searchable={"deposits", "vehicles", "securities"})
+    assert cl.ready and [u.category for u in cl.unsearchable] == ["real_estate"]
+
+
+def test_with_every_category_searchable_nothing_is_named() -> None:
+    events, searches = complete_file()
+    real_estate = [s(d, "real_estate", "real_estate", "2025-02-01") for d in (D1, D2)]
+    cl = evaluate(filed_on=FILED, as_of=AS_OF, events=events, debtors=[D1, D2], searches=[*searches, *real_estate],
+                  rules=RULES, searchable={"deposits", "vehicles", "real_estate", "securities"})
+    assert cl.unsearchable == () and cl.to_dict()["unsearchable_categories"] == []
+    req = next(r for r in cl.conditions[2].requirements if r.code == "network_search_real_estate")
+    assert req.note is None and req.evidence[0].detail["agency"] == "real_estate"

@@ -56,3 +56,20 @@ def test_unknown_kinds_from_plugins_merge_too() -> None:
 
 def test_empty_dossier() -> None:
     assert merge([]).to_dict() == {"entry_count": 0, "new_count": 0, "sections": {}, "totals": {}}
+
+
+def test_securities_holdings_merge_by_account_and_code_with_market_value_totals() -> None:
+    held = {"market": "SH", "account_number": "A123456789", "security_code": "600519", "quantity": 300,
+            "frozen_quantity": 100, "market_value": "457050.00", "valued_on": "2026-01-05"}
+    dossier = merge([
+        obs("securities_holding", "SH:A123456789:600519", {**held, "market_value": "450000.00",
+                                                           "valued_on": "2025-07-04"}, "securities", 1),
+        obs("securities_holding", "SH:A123456789:600519", held, "securities", 2, 5),
+        obs("securities_holding", "SZ:0012345678:000001", {"market": "SZ", "account_number": "0012345678",
+                                                           "frozen_quantity": 0, "market_value": "1150.50",
+                                                           "valued_on": "2026-01-05"}, "securities", 2, 5),
+    ])
+    assert [e.natural_key for e in dossier.sections["securities_holding"]] == ["SH:A123456789:600519",
+                                                                               "SZ:0012345678:000001"]
+    assert dossier.totals["securities_holding"] == {"count": 2, "new": 0, "market_value": "458200.50",
+                                                    "accounts": 2, "frozen": 1, "valued_on": "2026-01-05"}

@@ -46,7 +46,7 @@ function requirement(r) {
     ' ',
     h('span', { class: ['tag', na ? 'tag-muted' : r.met ? 'tag-ok' : 'tag-alert'] },
       na ? t('not_applicable') : r.met ? t('condition_met') : t('condition_unmet')),
-    r.note && !na ? h('span', { class: 'muted small' }, ` ${r.note}`) : null,
+    r.note && !na ? h('span', { class: 'muted small', 'data-note': r.note }, ` ${label('note', r.note)}`) : null,
     evidence.length ? h('ul', { class: 'evidence small' }, evidence.map(evidenceItem)) : null);
 }
 
@@ -58,6 +58,8 @@ export function renderChecklist(check) {
     h('p', { class: ['checklist-verdict', ready ? 'ok' : 'missing'], role: 'status' },
       ready ? t('checklist_ready') : t('checklist_missing', { n: missing })),
     check.as_of ? h('p', { class: 'muted small' }, t('checklist_as_of', { date: fmtDate(check.as_of) })) : null,
+    (check.unsearchable_categories || []).length ? h('ul', { class: 'unsearchable small' },
+      check.unsearchable_categories.map((u) => h('li', { 'data-category': u.category }, '⚠ ', pick(u.message)))) : null,
     h('ol', { class: 'conditions' }, conditions.map((c, i) => {
       const requirements = c.requirements || [];
       const unmet = requirements.filter((r) => !r.met).length;

@@ -21,7 +21,7 @@ const PLATE_TYPES = {
 };
 // Words the agencies answer in Chinese, with their English.
 const WORDS = {
-  正常: 'normal', 冻结: 'frozen', 销户: 'closed', 有效: 'valid', 已过期: 'expired', 已注销: 'cancelled',
+  正常: 'normal', 冻结: 'frozen', 销户: 'closed', 挂失: 'reported lost', 休眠: 'dormant', 注销: 'closed', 有效: 'valid', 已过期: 'expired', 已注销: 'cancelled',
   已宣布作废: 'declared invalid', 正常参保: 'insured', 终止: 'ended', 暂停: 'suspended', 中断: 'interrupted',
   非营运: 'private', 养老: 'pension', 医疗: 'medical', 失业: 'unemployment', 工伤: 'work injury', 生育: 'maternity',
   白: 'white', 灰: 'grey', 黄: 'yellow', 粉: 'pink', 红: 'red', 紫: 'purple', 绿: 'green', 蓝: 'blue', 棕: 'brown',
@@ -140,6 +140,24 @@ const KINDS = {
       ['col_since', (d) => fmtDate(d.since)],
     ],
   },
+  securities_holding: {
+    columns: [
+      ['col_securities_account', (d) => h('span', {}, h('strong', { class: 'mono' }, d.account_number), ' ',
+        h('span', { class: 'muted small' }, label('market', d.market)), h('br'),
+        h('span', { class: 'muted small' }, d.custodian || ''))],
+      ['col_security', (d) => h('span', {}, h('strong', {}, d.security_name), ' ', h('span', { class: 'mono small' }, d.security_code),
+        h('br'), h('span', { class: 'muted small' }, label('security_type', d.security_type)))],
+      ['col_quantity', (d) => fmtCount(d.quantity ?? 0), 'num'],
+      ['col_frozen_quantity', (d) => (Number(d.frozen_quantity) > 0
+        ? h('span', { class: 'tag tag-warn' }, fmtCount(d.frozen_quantity)) : fmtCount(0)), 'num'],
+      ['col_price', (d) => h('span', {}, d.price, h('br'), h('span', { class: 'muted small' }, fmtDate(d.price_date))), 'num'],
+      ['col_market_value', (d) => fmtMoney(d.market_value), 'num'],
+      ['col_status', (d) => h('span', { class: ['tag', d.account_status === '正常' ? 'tag-ok' : d.account_status === '冻结' ? 'tag-warn' : 'tag-muted'] }, word(d.account_status))],
+    ],
+    totals: (tot) => [t('securities_totals', {
+      accounts: tot.accounts ?? 0, value: fmtMoney(tot.market_value), date: fmtDate(tot.valued_on), frozen: tot.frozen ?? 0,
+    })],
+  },
   hotel_stay: {
     columns: [
       ['col_hotel', (d) => h('span', {}, h('strong', {}, d.hotel_name), h('br'), h('span', { class: 'muted small' }, d.address || ''))],
@@ -155,7 +173,8 @@ const KINDS = {
   },
 };
 
-const ORDER = ['bank_account', 'vehicle', 'employment', 'pension', 'exit_restriction', 'travel_document',
+const ORDER = ['bank_account', 'vehicle', 'securities_holding', 'employment', 'pension', 'exit_restriction',
+  'travel_document',
   'border_crossing', 'hotel_stay'];
 
 function genericColumns(entries) {
