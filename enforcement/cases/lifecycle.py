@@ -345,7 +345,8 @@ class LifecycleService:
             filed_on=case.filed_on, non_litigation=case.non_litigation, base_months=lc.base_months,
             extension_months=lc.extension_months, extension_days=lc.extension_days,
             suspended_days=lc.suspended_days, suspended_since=lc.suspended_since, deadline=lc.deadline,
-            settlement_performed=lc.settlement_performed, resumed_on=lc.resumed_on, params=self.rules.params))
+            settlement_performed=lc.settlement_performed, resumed_on=lc.resumed_on, params=self.rules.params,
+            late_extensions=tuple(x.to_dict() for x in lc.late_extensions)))
         status: str
         mode: str | None
         closed_on: date | None
