@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from uuid import UUID
 
@@ -59,7 +59,9 @@ class RequeryConfig:
     property_kinds: tuple[str, ...] = ("bank_account", "vehicle", "employment", "pension", "real_estate", "securities")
     removal_searches: int = 2
     removal_working_days: int = 3
-    calendar: WorkCalendar = WorkCalendar()
+    calendar: WorkCalendar = field(default_factory=official_calendar)
+    # a judge's recorded post-closure network search counts when it covers these categories
+    network_categories: tuple[str, ...] = ("deposits", "vehicles", "real_estate", "securities")
 
     @classmethod
     def from_settings(cls, s: Settings) -> RequeryConfig:
@@ -69,6 +71,7 @@ class RequeryConfig:
             agency_share=s.requery_agency_share, property_kinds=tuple(s.property_kinds),
             removal_searches=s.dishonest_removal_searches, removal_working_days=s.dishonest_removal_working_days,
             calendar=official_calendar(s.court_calendar_file, s.court_holidays),
+            network_categories=tuple(s.zhongben_required_categories),
         )
 
 
@@ -166,7 +169,7 @@ class RequeryScheduler:
         return await self.store.backlog(self.today())
 
     async def _removal_check(self, tx: RequeryTx, case_id: int) -> bool:
-        f = await tx.removal_facts(case_id, self.config.property_kinds)
+        f = await tx.removal_facts(case_id, self.config.property_kinds, self.config.network_categories)
         if f is None or f.closure_mode != ZHONGBEN or f.listed_on is None or f.listing_event_id is None:
             return False
         if f.delisted_on is not None and f.delisted_on >= f.listed_on:

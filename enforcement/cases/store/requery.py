@@ -113,8 +113,9 @@ class RequeryTx:
         return [DoneRound.from_row(r)
                 for r in await self._conn.fetch(Q.complete_requery_rounds, at, list(property_kinds), limit)]
 
-    async def removal_facts(self, case_id: int, property_kinds: Sequence[str]) -> RemovalFacts | None:
-        row = await self._conn.fetchrow(Q.dishonest_removal_facts, case_id, list(property_kinds))
+    async def removal_facts(self, case_id: int, property_kinds: Sequence[str],
+                            categories: Sequence[str]) -> RemovalFacts | None:
+        row = await self._conn.fetchrow(Q.dishonest_removal_facts, case_id, list(property_kinds), list(categories))
         return None if row is None else RemovalFacts.from_row(row)
 
     async def removal_candidates(self, limit: int) -> list[int]:
