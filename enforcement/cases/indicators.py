@@ -275,6 +275,6 @@ def cases_rows(drill: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "CASES_CSV_COLUMNS", "CSV_COLUMNS", "Definition", "IndicatorChoices", "IndicatorService", "Scope", "cases_rows", "report_rows",
-    "scope_for", "to_csv",
+    "CASES_CSV_COLUMNS", "CSV_COLUMNS", "Definition", "IndicatorChoices", "IndicatorService", "Scope", "cases_rows",
+    "report_rows", "scope_for", "to_csv",
 ]

@@ -30,10 +30,10 @@ import structlog
 from connectors.sdk.manifest import Manifest
 from enforcement.cases.store.alerts import NewAlert
 from enforcement.cases.store.requery import DoneRound, DueRound, RequeryStore, RequeryTx
+from enforcement.domain.calendar import WorkCalendar
 from enforcement.domain.checklist import COURT_TZ
 from enforcement.domain.errors import DomainError
 from enforcement.domain.lifecycle import ZHONGBEN
-from enforcement.domain.calendar import WorkCalendar
 from enforcement.domain.schedule import removal_due
 from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
