@@ -40,7 +40,7 @@ from enforcement.api.keys import AUDIT, DSN, HTTP_SESSION, POOL, REGISTRY, SETTI
 from enforcement.api.middleware import request_context
 from enforcement.api.protocol import neutral_server_header
 from enforcement.cases.alerts import AlertService
-from enforcement.cases.indicators import IndicatorService
+from enforcement.cases.indicators import IndicatorChoices, IndicatorService
 from enforcement.cases.keys import ALERTS, CASES, INDICATORS, LIFECYCLE, LIFECYCLE_WORKER
 from enforcement.cases.lifecycle import LifecycleRules, LifecycleService
 from enforcement.cases.registry import CaseService
@@ -118,7 +118,8 @@ def cases_services(settings: Settings, registry: Registry) -> Callable[[web.Appl
         lifecycle = LifecycleService(LifecycleStore(pool, audit), LifecycleRules.from_settings(settings), categories)
         app[CASES] = CaseService(CaseRegistry(pool, audit), cases.check_structure)
         app[LIFECYCLE] = lifecycle
-        app[INDICATORS] = IndicatorService(IndicatorStore(pool, audit), lifecycle)
+        app[INDICATORS] = IndicatorService(IndicatorStore(pool, audit), lifecycle,
+                                             IndicatorChoices.from_settings(settings))
         app[ALERTS] = AlertService(AlertStore(pool))
         app[SEARCHES].annotators.append(DossierFlags(AlertStore(pool), settings.property_kinds).annotate)
         yield

@@ -29,8 +29,8 @@ def _message(row: Alert) -> dict[str, str]:
         return {"zh": "违反限制消费令", "en": "Breach of a consumption restriction"}
     done = evidence.get("empty_requeries_completed_on") or []
     due = row.due_on.isoformat() if row.due_on else "?"
-    return {"zh": f"终本后{len(done)}次复查均未发现新财产且无新线索，应于{due}前删除失信信息",
-            "en": f"{len(done)} post-closure re-queries found nothing new and no lead came in: "
+    return {"zh": f"终本后{len(done)}次网络查询均未发现财产且无新线索，应于{due}前删除失信信息",
+            "en": f"{len(done)} post-closure network searches found no property and no lead came in: "
                   f"remove the dishonest listing by {due}"}
 
 

@@ -14,7 +14,7 @@ import asyncio
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,7 @@ from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import indicator_scope
 from enforcement.domain.lifecycle import add_months
+from enforcement.kernel.settings import Settings
 
 RECONCILE_BEFORE_COMPUTE = 2000
 
@@ -56,6 +57,28 @@ class Definition:
         if self.window_years:
             return add_months(date_to, -12 * self.window_years) + timedelta(days=1), date_to
         return date_from, date_to
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorChoices:
+    """The court's choices where the law leaves one open (settings; docs/indicators.md §6)."""
+
+    petitions_before_window: bool = False  # petitions received before the window and closed in it counted
+    overall_window_years: int = 3          # 整体结案率: the three years (default) or one year ending at "to"
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> IndicatorChoices:
+        return cls(s.petitions_before_window, s.overall_closure_window_years)
+
+    def apply(self, d: Definition) -> Definition:
+        """The definition as the court chose: the petition function with carried-over petitions,
+        the overall closure rate's window. A court's own function (renamed) is left alone."""
+        if d.code == "petition_closure_rate" and self.petitions_before_window \
+                and d.function_name == "ind_petition_closure_rate":
+            return replace(d, function_name="ind_petition_closure_rate_carried")
+        if d.code in ("overall_closure_rate", "overall_closure_rate_alt") and d.window_years:
+            return replace(d, window_years=self.overall_window_years)
+        return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +131,16 @@ class IndicatorService:
     """The enforcement indicators. Built on an ``IndicatorStore`` (and the lifecycle service, to
     bring stale cases up to date before computing)."""
 
-    def __init__(self, store: IndicatorStore, lifecycle: LifecycleService | None = None) -> None:
+    def __init__(self, store: IndicatorStore, lifecycle: LifecycleService | None = None,
+                 choices: IndicatorChoices | None = None) -> None:
         self.store = store
         self.lifecycle = lifecycle
+        self.choices = choices or IndicatorChoices()
 
     async def definitions(self, *, include_disabled: bool = False) -> list[Definition]:
         """The registered indicators in display order (the enabled ones unless ``include_disabled``).
         No authorization: definitions are public to every caller of the service."""
-        defs = [Definition.from_row(r) for r in await self.store.definitions()]
+        defs = [self.choices.apply(Definition.from_row(r)) for r in await self.store.definitions()]
         return [d for d in defs if d.enabled or include_disabled]
 
     async def court_codes(self) -> list[str]:
@@ -250,6 +275,6 @@ def cases_rows(drill: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "CASES_CSV_COLUMNS", "CSV_COLUMNS", "Definition", "IndicatorService", "Scope", "cases_rows", "report_rows",
-    "scope_for", "to_csv",
+    "CASES_CSV_COLUMNS", "CSV_COLUMNS", "Definition", "IndicatorChoices", "IndicatorService", "Scope", "cases_rows",
+    "report_rows", "scope_for", "to_csv",
 ]

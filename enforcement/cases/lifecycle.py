@@ -39,6 +39,7 @@ from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import AccessDenied, CaseAccess, check_read
 from enforcement.domain.breaches import Breach, Stay, breaches
+from enforcement.domain.calendar import WorkCalendar
 from enforcement.domain.checklist import COURT_TZ, Checklist, ChecklistRules, SearchFact, evaluate
 from enforcement.domain.errors import CaseNotFound, DomainError
 from enforcement.domain.lifecycle import (
@@ -51,6 +52,7 @@ from enforcement.domain.lifecycle import (
     validate_event,
 )
 from enforcement.domain.schedule import rounds
+from enforcement.kernel.calendar import official_calendar
 from enforcement.kernel.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -71,6 +73,8 @@ class LifecycleRules:
     requery_interval_days: int = 182
     requery_years: int = 5
     requery_spread_days: int = 14
+    # Court's choice: a deadline on a non-working day moves to the next working day (None: it does not)
+    holiday_calendar: WorkCalendar | None = None
 
     @classmethod
     def from_settings(cls, s: Settings) -> LifecycleRules:
@@ -83,12 +87,16 @@ class LifecycleRules:
             requery_interval_days=s.requery_interval_days,
             requery_years=s.requery_years,
             requery_spread_days=s.requery_spread_days,
+            holiday_calendar=official_calendar(s.court_calendar_file, s.court_holidays)
+            if s.deadline_holiday_extends else None,
         )
 
     @property
     def params(self) -> str:
-        """What the stored lifecycle rows depend on; a change makes ``reconcile`` recompute them."""
-        return f"months={self.statutory_months}/{self.statutory_months_non_litigation}"
+        """What the stored lifecycle rows depend on; a change makes ``reconcile`` recompute them
+        (``ext=dated``: extensions count only when approved within the period, issue 16)."""
+        roll = ";holiday=next_working_day" if self.holiday_calendar is not None else ""
+        return f"months={self.statutory_months}/{self.statutory_months_non_litigation};ext=dated{roll}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +245,8 @@ class LifecycleService:
     def _replay(self, case: LifecycleCase, events: Sequence[CaseEvent]) -> Lifecycle:
         return replay(events, filed_on=case.filed_on, non_litigation=case.non_litigation,
                       statutory_months=self.rules.statutory_months,
-                      statutory_months_non_litigation=self.rules.statutory_months_non_litigation)
+                      statutory_months_non_litigation=self.rules.statutory_months_non_litigation,
+                      roll=self.rules.holiday_calendar.next_working_day if self.rules.holiday_calendar else None)
 
     async def record(self, actor: Actor, case_id: int, inp: EventInput, *, request_id: str = "") -> Recorded:
         """Record one event on a case, in one transaction with everything it changes: the case is
@@ -336,7 +345,8 @@ class LifecycleService:
             filed_on=case.filed_on, non_litigation=case.non_litigation, base_months=lc.base_months,
             extension_months=lc.extension_months, extension_days=lc.extension_days,
             suspended_days=lc.suspended_days, suspended_since=lc.suspended_since, deadline=lc.deadline,
-            settlement_performed=lc.settlement_performed, resumed_on=lc.resumed_on, params=self.rules.params))
+            settlement_performed=lc.settlement_performed, resumed_on=lc.resumed_on, params=self.rules.params,
+            late_extensions=tuple(x.to_dict() for x in lc.late_extensions)))
         status: str
         mode: str | None
         closed_on: date | None

@@ -10,15 +10,18 @@ only the latest due round of a debtor is searched and the earlier ones are recor
 
 ``complete`` marks rounds whose search has completed as done, with how many properties were seen
 there for the first time, and raises the dishonest-listing removal alert when at least two
-rounds found nothing new and no lead came in (DOMAIN section 4): removal due within three
-working days of the second such round.
+post-closure network searches found nothing (no property at all in their answers) and no lead
+came in (DOMAIN section 4): removal due within three working days, by the official calendar
+(调休 included; ``enforcement.kernel.calendar``), of the second such search. The searches are the
+re-query rounds and the judge's own full network searches after the closure
+(``check_removals`` looks at cases where one of those completed).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from uuid import UUID
 
@@ -27,12 +30,14 @@ import structlog
 from connectors.sdk.manifest import Manifest
 from enforcement.cases.store.alerts import NewAlert
 from enforcement.cases.store.requery import DoneRound, DueRound, RequeryStore, RequeryTx
+from enforcement.domain.calendar import WorkCalendar
 from enforcement.domain.checklist import COURT_TZ
 from enforcement.domain.errors import DomainError
 from enforcement.domain.lifecycle import ZHONGBEN
-from enforcement.domain.schedule import add_working_days
+from enforcement.domain.schedule import removal_due
 from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
+from enforcement.kernel.calendar import official_calendar
 from enforcement.kernel.settings import Settings
 from enforcement.searches.port import SearchPort, SystemSearch
 
@@ -55,7 +60,9 @@ class RequeryConfig:
                                        "securities_holding")
     removal_searches: int = 2
     removal_working_days: int = 3
-    holidays: frozenset[date] = frozenset()
+    calendar: WorkCalendar = field(default_factory=official_calendar)
+    # a judge's recorded post-closure network search counts when it covers these categories
+    network_categories: tuple[str, ...] = ("deposits", "vehicles", "real_estate", "securities")
 
     @classmethod
     def from_settings(cls, s: Settings) -> RequeryConfig:
@@ -64,7 +71,8 @@ class RequeryConfig:
             interval_days=s.requery_interval_days, max_per_tick=s.requery_max_per_tick,
             agency_share=s.requery_agency_share, property_kinds=tuple(s.property_kinds),
             removal_searches=s.dishonest_removal_searches, removal_working_days=s.dishonest_removal_working_days,
-            holidays=frozenset(date.fromisoformat(d) for d in s.court_holidays),
+            calendar=official_calendar(s.court_calendar_file, s.court_holidays),
+            network_categories=tuple(s.zhongben_required_categories),
         )
 
 
@@ -148,30 +156,40 @@ class RequeryScheduler:
         metrics.REQUERY_ROUNDS.labels(outcome="done").inc(len(done))
         return done
 
+    async def check_removals(self, limit: int = 200) -> int:
+        """The removal rule for 终本 cases in which a judge's own search completed after the closure
+        (the rounds are checked by ``complete``); return the alerts raised. Raises nothing of its own."""
+        raised = 0
+        async with self.store.transaction() as tx:
+            for case_id in await tx.removal_candidates(limit):
+                raised += int(await self._removal_check(tx, case_id))
+        return raised
+
     async def backlog(self) -> tuple[int, int]:
         """(rounds already due to start, re-query searches submitted but not completed)."""
         return await self.store.backlog(self.today())
 
     async def _removal_check(self, tx: RequeryTx, case_id: int) -> bool:
-        f = await tx.removal_facts(case_id)
+        f = await tx.removal_facts(case_id, self.config.property_kinds, self.config.network_categories)
         if f is None or f.closure_mode != ZHONGBEN or f.listed_on is None or f.listing_event_id is None:
             return False
         if f.delisted_on is not None and f.delisted_on >= f.listed_on:
             return False
-        if f.leads_after > 0 or f.rounds_with_property > 0:
+        if f.leads_after > 0:
             return False
-        empty = list(f.empty_rounds_done_at)
-        n = self.config.removal_searches
-        if len(empty) < n:
+        found = removal_due(f.searches, needed=self.config.removal_searches,
+                            working_days=self.config.removal_working_days, calendar=self.config.calendar)
+        if found is None:
             return False
-        second = empty[n - 1].astimezone(COURT_TZ).date()
-        due = add_working_days(second, self.config.removal_working_days, self.config.holidays)
+        due, empty = found
         created = await tx.raise_alert(NewAlert(
             kind="dishonest_removal_due", dedupe_key=f"dishonest_removal_due:{case_id}:{f.listing_event_id}",
             case_id=case_id, event_id=f.listing_event_id, due_on=due,
             evidence={"listed_on": f.listed_on.isoformat(),
-                      "empty_requeries_completed_on": [d.astimezone(COURT_TZ).date().isoformat() for d in empty[:n]],
-                      "working_days": self.config.removal_working_days}))
+                      "empty_searches": [{"on": x.done_on.isoformat(), "source": x.source} for x in empty],
+                      "empty_requeries_completed_on": [x.done_on.isoformat() for x in empty],
+                      "working_days": self.config.removal_working_days,
+                      "calendar_knows_year": self.config.calendar.knows(due)}))
         if created:
             metrics.ALERTS_RAISED.labels(kind="dishonest_removal_due").inc()
         return created

@@ -77,7 +77,7 @@ class LifecycleWorker:
             reconcile = n == RECONCILE_BATCH and time.monotonic() - started < 10.0
         submitted = await self.scheduler.submit_due(self.budget)
         completed = await self.scheduler.complete()
-        alerts = 0
+        alerts = await self.scheduler.check_removals()
         while True:
             reviewed, raised = await self.reviewer.review(REVIEW_BATCH)
             alerts += raised

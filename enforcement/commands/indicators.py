@@ -57,6 +57,7 @@ async def _run(args: argparse.Namespace, settings: Settings, out: TextIO) -> str
     from enforcement.cases.indicators import (
         CASES_CSV_COLUMNS,
         CSV_COLUMNS,
+        IndicatorChoices,
         IndicatorService,
         Scope,
         cases_rows,
@@ -73,7 +74,7 @@ async def _run(args: argparse.Namespace, settings: Settings, out: TextIO) -> str
     try:
         categories = {n: spec.manifest.search_category for n, spec in Registry.discover().items()}
         lifecycle = LifecycleService(LifecycleStore(pool), LifecycleRules.from_settings(settings), categories)
-        service = IndicatorService(IndicatorStore(pool), lifecycle)
+        service = IndicatorService(IndicatorStore(pool), lifecycle, IndicatorChoices.from_settings(settings))
         today = date.today()
         date_to = date.fromisoformat(args.to) if args.to else today
         date_from = date.fromisoformat(args.date_from) if args.date_from else date(date_to.year, 1, 1)

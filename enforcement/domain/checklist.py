@@ -26,7 +26,10 @@ class ChecklistRules:
     # (an agency whose manifest has that search_category) or by a network_search_recorded event.
     required_categories: tuple[str, ...] = ("deposits", "vehicles", "real_estate", "securities")
     min_months: int = 3  # condition 4: more than three months since filing
-    require_onsite: bool = True  # condition 3: an on-site inquiry recorded
+    # Condition 3, on-site inquiry (2016 rules art. 3(3)): by law only where the network cannot
+    # answer (a lead pointing to property the network does not cover, or a required category the
+    # network could not search). True: the court's stricter choice, an on-site inquiry for every 终本.
+    require_onsite: bool = False
     location_category: str = "location"  # condition 5: what counts as a search for a missing debtor
 
 
@@ -69,7 +72,7 @@ class Evidence:
     @classmethod
     def of_event(cls, e: CaseEvent) -> Evidence:
         detail: dict[str, Any] = {"event_id": e.id, "event_type": e.type}
-        for key in ("category", "outcome", "reason", "found"):
+        for key in ("category", "outcome", "reason", "found", "unavailable", "onsite"):
             if key in e.data:
                 detail[key] = e.data[key]
         return cls("event", e.occurred_on, detail)
@@ -92,7 +95,8 @@ class Requirement:
     met: bool
     evidence: tuple[Evidence, ...] = ()
     debtor: Debtor | None = None
-    note: str | None = None  # e.g. "not applicable"
+    note: str | None = None  # e.g. "not_applicable", "no_leads_given"
+    basis: str | None = None  # which rule applied where a court may be stricter: "law" or "court"
 
     @property
     def key(self) -> str:
@@ -106,6 +110,7 @@ class Requirement:
             "debtor": None if self.debtor is None else {
                 "party_id": self.debtor.party_id, "kind": self.debtor.kind, "name": self.debtor.name},
             "note": self.note,
+            "basis": self.basis,
             "evidence": [e.to_dict() for e in self.evidence],
         }
 
@@ -211,6 +216,48 @@ def _category_is(category: str) -> Callable[[CaseEvent], bool]:
     return lambda e: e.data.get("category") == category
 
 
+LEAD_EVENTS = ("leads_provided", "applicant_lead_received")
+
+
+def _leads_checked(f: _Facts, filed_on: date) -> Requirement:
+    """2016 rules art. 3(1): the leads the applicant gave are checked. Without leads there is
+    nothing to check: met, with "no leads given" as its evidence."""
+    code, zh, en = "applicant_leads_checked", "已核查申请执行人提供的财产线索", "applicant's leads checked"
+    leads = f.of(LEAD_EVENTS)
+    if not leads:
+        return Requirement(code, zh, en, True, (Evidence("case", filed_on, {
+            "reason": "no leads given", "reason_zh": "申请执行人未提供财产线索"}),), note="no_leads_given")
+    since = max(e.occurred_on for e in leads)
+    checked = f.of("applicant_leads_checked", since=since)
+    return Requirement(code, zh, en, bool(checked), tuple(Evidence.of_event(e) for e in [*leads, *checked]))
+
+
+def _onsite(f: _Facts, rules: ChecklistRules) -> Requirement:
+    """2016 rules art. 3(3): an on-site inquiry where the network cannot answer: a lead pointing to
+    property the network does not cover (``data.onsite`` true, or a ``data.category`` outside the
+    required network categories), or a required category the network could not search
+    (``network_search_recorded`` with ``data.unavailable`` true). The court's stricter setting
+    requires one for every 终本; ``basis`` says which rule applied."""
+    code, zh, en = "onsite_inquiry", "已进行现场调查", "on-site inquiry made"
+    network = set(rules.required_categories)
+
+    def beyond_network(e: CaseEvent) -> bool:
+        if e.type == "network_search_recorded":
+            return e.data.get("unavailable") is True
+        category = e.data.get("category")
+        return e.data.get("onsite") is True or (category is not None and str(category) not in network)
+
+    triggers = f.of((*LEAD_EVENTS, "network_search_recorded"), where=beyond_network)
+    made = f.of("onsite_inquiry")
+    if triggers:
+        return Requirement(code, zh, en, bool(made), tuple(Evidence.of_event(e) for e in [*triggers, *made]),
+                           basis="law")
+    if rules.require_onsite:
+        return Requirement(code, zh, en, bool(made), tuple(Evidence.of_event(e) for e in made), basis="court")
+    return Requirement(code, zh, en, True, tuple(Evidence.of_event(e) for e in made), note="not_applicable",
+                       basis="law")
+
+
 def evaluate(*, filed_on: date, as_of: date, events: Iterable[CaseEvent], debtors: Sequence[Debtor],
              searches: Iterable[SearchFact], rules: ChecklistRules,
              searchable: Collection[str] | None = None) -> Checklist:
@@ -261,13 +308,8 @@ def evaluate(*, filed_on: date, as_of: date, events: Iterable[CaseEvent], debtor
         c5.append(_sanctioned("obstruction_sanctioned", "妨碍执行行为已依法惩戒", "obstruction sanctioned", f, d,
                               f.of("obstruction_recorded", d), "report"))
 
-    leads = f.of("applicant_lead_received")
-    since = max((e.occurred_on for e in leads), default=None)
-    checked = f.of("applicant_leads_checked", since=since)
-    c3.insert(0, Requirement("applicant_leads_checked", "已核查申请执行人提供的财产线索", "applicant's leads checked",
-                             bool(checked), tuple(Evidence.of_event(e) for e in [*leads, *checked])))
-    if rules.require_onsite:
-        c3.append(_has("onsite_inquiry", "已进行现场调查", "on-site inquiry made", f.of("onsite_inquiry")))
+    c3.insert(0, _leads_checked(f, filed_on))
+    c3.append(_onsite(f, rules))
 
     threshold = add_months(filed_on, rules.min_months)
     c4 = [Requirement("months_since_filing", f"自立案之日起已超过{rules.min_months}个月",

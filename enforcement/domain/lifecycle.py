@@ -5,10 +5,15 @@ started, a case is closed once, ...) and derives the facts the indicators need, 
 of the statutory period (执行期限):
 
     deadline = filing date + base months (6; 3 for non-litigation cases) + approved extension
-               months, + approved extension days, + the days of every suspension (中止: public
-               notice, appraisal, auction, suspension) that started on or before the deadline
-               as it stood then. A suspension still open that started within the period stops
-               the clock: the deadline is unknown (None) until it ends.
+               months, + approved extension days, + the days of every period not counted
+               (public notice, appraisal, auction, suspension 中止, deferral 暂缓执行, referral to
+               a higher court 请示上级法院, coordination 协调) that started on or before the
+               deadline as it stood then. A suspension still open that started within the period
+               stops the clock: the deadline is unknown (None) until it ends.
+
+An extension counts only when approved on or before the deadline as it stood then (SPC
+《关于人民法院办理执行案件若干期限的规定》 art. 1: asked for before the period runs out); one
+approved later does not save a late case: it is kept as a late extension and shown.
 
 Suspended days are counted end-exclusive: suspended on 1 March, resumed on 11 March = 10 days.
 Month arithmetic clamps to the month's end (31 August + 6 months = 28/29 February), as
@@ -18,8 +23,8 @@ PostgreSQL's ``date + interval`` does.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -64,6 +69,9 @@ _TYPES = (
               "debtor does not qualify for the dishonest list", True),
     EventType("dishonest_delisted", "删除失信信息", "removed from the dishonest-debtor list", True),
     EventType("onsite_inquiry", "现场调查", "on-site inquiry"),
+    EventType("leads_provided", "申请执行人提供财产线索",
+              "the applicant gave property leads (with the application or later; data.count, data.category, "
+              "data.onsite: the lead points to property the network does not cover)"),
     EventType("applicant_lead_received", "收到申请执行人财产线索",
               "property lead received from the applicant (data.urgent)"),
     EventType("applicant_leads_checked", "核查申请执行人财产线索", "applicant's leads checked"),
@@ -75,9 +83,10 @@ _TYPES = (
     EventType("obstruction_recorded", "妨碍执行行为", "obstruction of enforcement recorded", True),
     EventType("network_search_recorded", "网络查控（总对总/点对点）",
               "network search made outside the service (data.category, data.found)", True),
-    EventType("suspension_started", "中止执行",
-              "suspension started (data.reason: public_notice, appraisal, auction, suspension)"),
-    EventType("suspension_ended", "恢复（中止结束）", "suspension ended"),
+    EventType("suspension_started", "不计入期限的期间开始（中止、暂缓执行、请示、协调等）",
+              "time not counted starts (data.reason: public_notice, appraisal, auction, suspension, deferral, "
+              "referral, coordination)"),
+    EventType("suspension_ended", "不计入期限的期间结束", "time not counted ends (data.reason, if given, as started)"),
     EventType("extension_approved", "延长执行期限",
               "extension of the statutory period approved (data.months and/or data.days)"),
     EventType("amount_recovered", "执行到位", "amount recovered (data.amount, yuan)"),
@@ -103,7 +112,17 @@ _MODE_ALIASES = {
     "settlement": SETTLEMENT,
 }
 RESUMABLE_MODES = frozenset({ZHONGBEN, SETTLEMENT})
-SUSPENSION_REASONS = ("public_notice", "appraisal", "auction", "suspension")
+# Periods not counted in the statutory period (法发〔2006〕35号 art. 9 and the court's practice):
+SUSPENSION_REASONS = ("public_notice", "appraisal", "auction", "suspension", "deferral", "referral", "coordination")
+SUSPENSION_REASON_NAMES: Mapping[str, tuple[str, str]] = {
+    "public_notice": ("公告", "public notice"),
+    "appraisal": ("评估、鉴定", "appraisal"),
+    "auction": ("拍卖、变卖", "auction"),
+    "suspension": ("中止执行", "suspension"),
+    "deferral": ("暂缓执行", "deferral of enforcement"),
+    "referral": ("请示上级法院", "referral to a higher court"),
+    "coordination": ("报请上级法院协调", "coordination by a higher court"),
+}
 REPORT_OUTCOMES = ("reported", "late", "refused", "false")
 # Once closed, the case accepts only what may follow a closure.
 AFTER_CLOSURE = frozenset({
@@ -205,7 +224,7 @@ def validate_event(event: CaseEvent, *, filed_on: date, today: date) -> CaseEven
             raise InvalidEvent("A recorded network search needs data.category (e.g. real_estate).",
                                message_zh="网络查控节点须注明查询类别 category", code="invalid_event_data",
                                field="category")
-    elif t == "suspension_started" and data.get("reason") not in (None, *SUSPENSION_REASONS):
+    elif t in ("suspension_started", "suspension_ended") and data.get("reason") not in (None, *SUSPENSION_REASONS):
         raise InvalidEvent(f"data.reason must be one of {', '.join(SUSPENSION_REASONS)}.",
                            message_zh="中止原因无效", code="invalid_event_data", field="reason")
     elif t == "property_report_checked" and data.get("outcome") not in REPORT_OUTCOMES:
@@ -233,6 +252,8 @@ class Lifecycle:
     amount_recovered: Decimal | None = None  # None: no amount_recovered event (keep the case's own figure)
     open_petitions: tuple[str, ...] = ()
     suspensions: int = 0  # suspension_started events: without any, the events say nothing of suspension
+    late_extensions: tuple[Extension, ...] = ()  # approved after the period ran out: not counted
+    not_counted: tuple[NotCounted, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -249,6 +270,8 @@ class Lifecycle:
             "resumed_on": _iso(self.resumed_on),
             "amount_recovered": None if self.amount_recovered is None else f"{self.amount_recovered:.2f}",
             "open_petitions": list(self.open_petitions),
+            "late_extensions": [x.to_dict() for x in self.late_extensions],
+            "time_not_counted": [p.to_dict() for p in self.not_counted],
         }
 
 
@@ -261,29 +284,91 @@ def ordered(events: Iterable[CaseEvent]) -> list[CaseEvent]:
     return sorted(events, key=lambda e: (e.occurred_on, e.id if e.id else 1 << 62))
 
 
-def statutory_deadline(filed_on: date, base_months: int, extension_months: int, extension_days: int,
-                       suspensions: Sequence[tuple[date, date | None]]) -> tuple[date | None, int]:
-    """The end of the statutory period and the suspended days that moved it (see the module doc)."""
-    deadline = add_months(filed_on, base_months + extension_months) + timedelta(days=extension_days)
-    counted = 0
-    for start, end in sorted(suspensions, key=lambda s: s[0]):
-        if start > deadline:
-            break
-        if end is None:
-            return None, counted
-        days = (end - start).days
-        counted += days
-        deadline += timedelta(days=days)
-    return deadline, counted
+@dataclass(frozen=True, slots=True)
+class Extension:
+    approved_on: date
+    months: int
+    days: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"approved_on": self.approved_on.isoformat(), "months": self.months, "days": self.days}
+
+
+@dataclass(frozen=True, slots=True)
+class NotCounted:
+    """A period not counted in the statutory period (suspension, deferral, ...): ``end`` None
+    while open; ``counted`` when it started within the period and so moved the deadline."""
+
+    start: date
+    end: date | None
+    reason: str | None = None
+    counted: bool = False
+
+    @property
+    def days(self) -> int | None:
+        return None if self.end is None else (self.end - self.start).days
+
+    def to_dict(self) -> dict[str, Any]:
+        zh, en = SUSPENSION_REASON_NAMES.get(self.reason or "suspension", ("中止执行", "suspension"))
+        return {"reason": self.reason, "name": {"zh": zh, "en": en}, "from": self.start.isoformat(),
+                "to": _iso(self.end), "days": self.days, "counted": self.counted}
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    deadline: date | None  # None: an open period not counted stopped the clock
+    suspended_days: int
+    extension_months: int
+    extension_days: int
+    late_extensions: tuple[Extension, ...] = ()
+    not_counted: tuple[NotCounted, ...] = ()
+
+
+def statutory_deadline(filed_on: date, base_months: int, extensions: Sequence[Extension],
+                       suspensions: Sequence[NotCounted],
+                       roll: Callable[[date], date] | None = None) -> Deadline:
+    """The end of the statutory period (see the module doc). Extensions and periods not counted are
+    taken in date order against the deadline as it stands then: an extension approved after it is
+    late (kept, not counted), a period starting after it does not revive it. ``roll`` (a court's
+    choice) moves a deadline falling on a non-working day to the next working day."""
+    def current() -> date:
+        raw = add_months(filed_on, base_months + months) + timedelta(days=days + suspended)
+        return roll(raw) if roll else raw
+
+    months = days = suspended = 0
+    stopped = False
+    late: list[Extension] = []
+    periods: list[NotCounted] = []
+    items: list[tuple[date, int, Extension | NotCounted]] = [
+        *((x.approved_on, 0, x) for x in extensions), *((p.start, 1, p) for p in suspensions)]
+    for on, _, item in sorted(items, key=lambda i: (i[0], i[1])):
+        within = stopped or on <= current()
+        if isinstance(item, Extension):
+            if within:
+                months, days = months + item.months, days + item.days
+            else:
+                late.append(item)
+            continue
+        periods.append(replace(item, counted=within))
+        if not within:
+            continue
+        if item.end is None:
+            stopped = True
+        else:
+            suspended += (item.end - item.start).days
+    return Deadline(None if stopped else current(), suspended, months, days, tuple(late), tuple(periods))
 
 
 def replay(events: Iterable[CaseEvent], *, filed_on: date, non_litigation: bool,
-           statutory_months: int = 6, statutory_months_non_litigation: int = 3) -> Lifecycle:
-    """Check the history in date order and derive the case's lifecycle; raise EventConflict."""
+           statutory_months: int = 6, statutory_months_non_litigation: int = 3,
+           roll: Callable[[date], date] | None = None) -> Lifecycle:
+    """Check the history in date order and derive the case's lifecycle; raise EventConflict.
+    ``roll``: the court's choice to move a deadline off a non-working day (None: not moved)."""
     base = statutory_months_non_litigation if non_litigation else statutory_months
-    ext_months = ext_days = 0
-    suspensions: list[tuple[date, date | None]] = []
+    extensions: list[Extension] = []
+    suspensions: list[NotCounted] = []
     open_since: date | None = None
+    open_reason: str | None = None
     closed_on: date | None = None
     mode: str | None = None
     performed = False
@@ -300,22 +385,25 @@ def replay(events: Iterable[CaseEvent], *, filed_on: date, non_litigation: bool,
             if open_since is not None:
                 raise EventConflict("The case is already suspended.", message_zh="案件已处于中止状态",
                                     code="already_suspended")
-            open_since = e.occurred_on
+            open_since, open_reason = e.occurred_on, _reason(e)
         elif t == "suspension_ended":
             if open_since is None:
                 raise EventConflict("No suspension is open.", message_zh="案件未处于中止状态", code="not_suspended")
-            suspensions.append((open_since, e.occurred_on))
+            ended = _reason(e)
+            if ended is not None and ended != (open_reason or "suspension"):
+                raise EventConflict(f"The open period is {open_reason or 'suspension'}, not {ended}.",
+                                    message_zh="结束的期间与开始的期间原因不一致", code="suspension_reason_mismatch")
+            suspensions.append(NotCounted(open_since, e.occurred_on, open_reason))
             open_since = None
         elif t == "extension_approved":
-            ext_months += int(e.data.get("months") or 0)
-            ext_days += int(e.data.get("days") or 0)
+            extensions.append(Extension(e.occurred_on, int(e.data.get("months") or 0), int(e.data.get("days") or 0)))
         elif t == "amount_recovered":
             recovered = (recovered or Decimal(0)) + Decimal(str(e.data["amount"]))
         elif t == "closed":
             closed_on, mode = e.occurred_on, str(e.data["mode"])
             performed = bool(e.data.get("settlement_performed", False))
             if open_since is not None:  # a closure ends a suspension
-                suspensions.append((open_since, e.occurred_on))
+                suspensions.append(NotCounted(open_since, e.occurred_on, open_reason))
                 open_since = None
         elif t == "resumed":
             if closed_on is None or mode not in RESUMABLE_MODES or resumed_on is not None:
@@ -335,21 +423,27 @@ def replay(events: Iterable[CaseEvent], *, filed_on: date, non_litigation: bool,
                 raise EventConflict(f"Petition {pid} is not open.", message_zh=f"信访{pid}未登记或已办结",
                                     code="petition_not_open")
             petitions[pid] = True
-    all_suspensions = [*suspensions, *([(open_since, None)] if open_since else [])]
-    deadline, counted = statutory_deadline(filed_on, base, ext_months, ext_days, all_suspensions)
+    all_suspensions = [*suspensions, *([NotCounted(open_since, None, open_reason)] if open_since else [])]
+    d = statutory_deadline(filed_on, base, extensions, all_suspensions, roll)
     status = "closed" if closed_on else ("suspended" if open_since else "open")
     return Lifecycle(
-        filed_on=filed_on, base_months=base, status=status, deadline=deadline,
-        extension_months=ext_months, extension_days=ext_days, suspended_days=counted,
+        filed_on=filed_on, base_months=base, status=status, deadline=d.deadline,
+        extension_months=d.extension_months, extension_days=d.extension_days, suspended_days=d.suspended_days,
         suspended_since=open_since, closed_on=closed_on, closure_mode=mode, settlement_performed=performed,
         resumed_on=resumed_on, amount_recovered=recovered,
         open_petitions=tuple(sorted(p for p, done in petitions.items() if not done)),
-        suspensions=len(all_suspensions),
+        suspensions=len(all_suspensions), late_extensions=d.late_extensions, not_counted=d.not_counted,
     )
+
+
+def _reason(e: CaseEvent) -> str | None:
+    value = e.data.get("reason")
+    return str(value) if value else None
 
 
 __all__ = [
     "AFTER_CLOSURE", "CLOSURE_MODES", "EVENT_TYPES", "FULLY_ENFORCED", "RESUMABLE_MODES", "SETTLEMENT",
-    "ZHONGBEN", "CaseEvent", "EventConflict", "EventType", "InvalidEvent", "Lifecycle", "add_months",
+    "SUSPENSION_REASONS", "SUSPENSION_REASON_NAMES", "ZHONGBEN", "CaseEvent", "Deadline", "EventConflict",
+    "EventType", "Extension", "InvalidEvent", "Lifecycle", "NotCounted", "add_months",
     "normalize_mode", "ordered", "parse_amount", "replay", "statutory_deadline", "validate_event",
 ]

@@ -10,9 +10,11 @@ their due date (a stable offset per debtor), never after, so the six-month rhyth
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from enforcement.domain.calendar import WorkCalendar
 from enforcement.domain.lifecycle import add_months
 
 
@@ -43,6 +45,31 @@ def rounds(closed_on: date, *, interval_days: int, years: int, spread_days: int,
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class PostClosureSearch:
+    """One post-closure network search of a 终本 case's debtors: a re-query round, or the judge's
+    own full search (every agency answered afresh) of every debtor on one day."""
+
+    done_on: date
+    found_property: bool  # any property at all in its answers (not merely new property)
+    source: str  # requery | judge
+
+
+def removal_due(searches: Sequence[PostClosureSearch], *, needed: int, working_days: int,
+                calendar: WorkCalendar) -> tuple[date, tuple[PostClosureSearch, ...]] | None:
+    """DOMAIN section 4: once at least ``needed`` post-closure searches found nothing (no property
+    at all), the dishonest listing must be removed within ``working_days`` working days (official
+    calendar, 调休 included). A search that found property starts the count again. Returns the
+    due date and the empty searches that make it, or None. The caller checks the listing and
+    that no new lead came in."""
+    empty: list[PostClosureSearch] = []
+    for s in sorted(searches, key=lambda x: x.done_on):
+        empty = [] if s.found_property else [*empty, s]
+        if len(empty) >= needed:
+            return calendar.add_working_days(empty[needed - 1].done_on, working_days), tuple(empty[:needed])
+    return None
+
+
 def add_working_days(start: date, days: int, holidays: frozenset[date] = frozenset()) -> date:
     """``days`` working days (Monday to Friday, not a listed holiday) after ``start``."""
     d = start
@@ -54,4 +81,4 @@ def add_working_days(start: date, days: int, holidays: frozenset[date] = frozens
     return d
 
 
-__all__ = ["Round", "add_working_days", "rounds", "stable_offset"]
+__all__ = ["PostClosureSearch", "Round", "add_working_days", "removal_due", "rounds", "stable_offset"]

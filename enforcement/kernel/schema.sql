@@ -281,6 +281,28 @@ CREATE FUNCTION public.ind_petition_closure_rate(p_from date, p_to date) RETURNS
     WHERE pr.event_type = 'petition_received' AND pr.occurred_on BETWEEN p_from AND p_to
 $$;
 
+CREATE FUNCTION public.ind_petition_closure_rate_carried(p_from date, p_to date) RETURNS TABLE(case_id bigint, court_code text, judge_login text, case_type text, numerator numeric, denominator numeric, reason_zh text, reason_en text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.id, c.court_code, c.judge_login, c.case_type,
+           CASE WHEN pc.closed_on IS NULL THEN 0 ELSE 1 END::numeric, 1::numeric,
+           CASE WHEN pc.closed_on IS NULL THEN format('信访%s于%s收到，截至%s未办结', pr.data->>'petition_id', pr.occurred_on, p_to) END,
+           CASE WHEN pc.closed_on IS NULL THEN format('petition %s received on %s, not closed by %s', pr.data->>'petition_id', pr.occurred_on, p_to) END
+    FROM case_event pr
+    JOIN enforcement_case c ON c.id = pr.case_id
+    LEFT JOIN LATERAL (
+        SELECT min(e.occurred_on) AS closed_on FROM case_event e
+        WHERE e.case_id = pr.case_id AND e.event_type = 'petition_closed'
+          AND e.data->>'petition_id' = pr.data->>'petition_id' AND e.occurred_on <= p_to
+    ) pc ON true
+    WHERE pr.event_type = 'petition_received' AND pr.occurred_on <= p_to
+      AND (pr.occurred_on >= p_from
+           OR (pc.closed_on >= p_from
+               AND NOT EXISTS (SELECT 1 FROM case_event e0 WHERE e0.case_id = pr.case_id
+                               AND e0.event_type = 'petition_closed' AND e0.data->>'petition_id' = pr.data->>'petition_id'
+                               AND e0.occurred_on < p_from)))
+$$;
+
 CREATE FUNCTION public.ind_recovery_rate(p_from date, p_to date) RETURNS TABLE(case_id bigint, court_code text, judge_login text, case_type text, numerator numeric, denominator numeric, reason_zh text, reason_en text)
     LANGUAGE sql STABLE
     AS $$
@@ -320,15 +342,22 @@ CREATE FUNCTION public.ind_statutory_closure_rate(p_from date, p_to date) RETURN
     SELECT c.id, c.court_code, c.judge_login, c.case_type,
            CASE WHEN v.ok THEN 1 ELSE 0 END::numeric, 1::numeric,
            CASE WHEN v.ok THEN NULL
+                ELSE CASE
                 WHEN c.closed_on IS NULL THEN format('法定期限于%s届满，未结案', l.deadline)
                 WHEN c.closed_on > l.deadline THEN format('%s以%s结案，超过法定期限（%s届满）%s天',
                      c.closed_on, c.closure_mode, l.deadline, c.closed_on - l.deadline)
-                ELSE format('%s以%s结案，和解协议尚未履行完毕', c.closed_on, c.closure_mode) END,
+                ELSE format('%s以%s结案，和解协议尚未履行完毕', c.closed_on, c.closure_mode) END
+                || CASE WHEN jsonb_array_length(l.late_extensions) > 0
+                        THEN format('；%s次延长期限于期限届满后批准，未计入', jsonb_array_length(l.late_extensions)) ELSE '' END END,
            CASE WHEN v.ok THEN NULL
+                ELSE CASE
                 WHEN c.closed_on IS NULL THEN format('statutory period ended on %s without closure', l.deadline)
                 WHEN c.closed_on > l.deadline THEN format('closed (%s) on %s, %s days after the statutory period ended on %s',
                      c.closure_mode, c.closed_on, c.closed_on - l.deadline, l.deadline)
                 ELSE format('closed on %s by a long-term settlement not yet performed', c.closed_on) END
+                || CASE WHEN jsonb_array_length(l.late_extensions) > 0
+                        THEN format('; %s extension(s) approved after the period ran out, not counted',
+                                    jsonb_array_length(l.late_extensions)) ELSE '' END END
     FROM enforcement_case c
     JOIN case_lifecycle l ON l.case_id = c.id
     CROSS JOIN LATERAL (SELECT c.closed_on IS NOT NULL AND c.closed_on <= l.deadline
@@ -632,7 +661,8 @@ CREATE TABLE public.case_lifecycle (
     resumed_on date,
     requery_for date,
     params text NOT NULL,
-    computed_at timestamp with time zone DEFAULT now() NOT NULL
+    computed_at timestamp with time zone DEFAULT now() NOT NULL,
+    late_extensions jsonb DEFAULT '[]'::jsonb NOT NULL
 );
 
 CREATE TABLE public.case_party (

@@ -112,7 +112,8 @@ class Settings:
     statutory_months_non_litigation: int = 3     # ... of a non-litigation case
     zhongben_required_categories: tuple[str, ...] = ("deposits", "vehicles", "real_estate", "securities")
     zhongben_min_months: int = 3                 # 终本 only more than this many months after filing
-    zhongben_require_onsite: bool = True         # 终本 condition 3: an on-site inquiry recorded
+    zhongben_require_onsite: bool = False        # 终本 condition 3: on-site inquiry for every 终本 (court's
+                                                 # stricter choice; by law only where the network cannot answer)
     requery_spread_days: int = 14                # re-queries start up to this many days before due
     requery_max_per_tick: int = 20               # re-query searches submitted per worker tick, at most
     requery_agency_share: float = 0.2            # ... and at most this share of the slowest agency's rate
@@ -120,7 +121,12 @@ class Settings:
                                        "securities_holding")
     dishonest_removal_searches: int = 2          # post-closure searches finding nothing before delisting
     dishonest_removal_working_days: int = 3      # ... within this many working days
-    court_holidays: tuple[str, ...] = ()         # ISO dates that are not working days
+    court_holidays: tuple[str, ...] = ()         # ISO dates that are not working days (beside the official calendar)
+    court_calendar_file: Path | None = None      # JSON/TOML: holidays and make-up workdays the package lacks
+    # Court choices the law leaves open (docs/indicators.md §6)
+    deadline_holiday_extends: bool = False       # a statutory deadline on a non-working day moves to the next
+    petitions_before_window: bool = False        # petitions received before the window, closed in it, counted
+    overall_closure_window_years: int = 3        # 整体结案率 window: 3 years (default) or 1
     lifecycle_tick_seconds: float = 5.0          # the lifecycle worker's pace (re-query, review, reconcile)
     indicator_refresh_seconds: float = 300.0     # Prometheus indicator gauges
 
@@ -208,7 +214,7 @@ class Settings:
             zhongben_required_categories=_csv(e, "ZHONGBEN_REQUIRED_CATEGORIES",
                                               ("deposits", "vehicles", "real_estate", "securities")),
             zhongben_min_months=_int(e, "ZHONGBEN_MIN_MONTHS", 3),
-            zhongben_require_onsite=_bool(e, "ZHONGBEN_REQUIRE_ONSITE", True),
+            zhongben_require_onsite=_bool(e, "ZHONGBEN_REQUIRE_ONSITE", False),
             requery_spread_days=_int(e, "REQUERY_SPREAD_DAYS", 14),
             requery_max_per_tick=_int(e, "REQUERY_MAX_PER_TICK", 20),
             requery_agency_share=_float(e, "REQUERY_AGENCY_SHARE", 0.2),
@@ -217,9 +223,19 @@ class Settings:
             dishonest_removal_searches=_int(e, "DISHONEST_REMOVAL_SEARCHES", 2),
             dishonest_removal_working_days=_int(e, "DISHONEST_REMOVAL_WORKING_DAYS", 3),
             court_holidays=_csv(e, "COURT_HOLIDAYS", ()),
+            court_calendar_file=Path(e["COURT_CALENDAR_FILE"]) if e.get("COURT_CALENDAR_FILE") else None,
+            deadline_holiday_extends=_bool(e, "DEADLINE_HOLIDAY_EXTENDS", False),
+            petitions_before_window=_bool(e, "PETITIONS_BEFORE_WINDOW", False),
+            overall_closure_window_years=_window_years(_int(e, "OVERALL_CLOSURE_WINDOW_YEARS", 3)),
             lifecycle_tick_seconds=_float(e, "LIFECYCLE_TICK_SECONDS", 5.0),
             indicator_refresh_seconds=_float(e, "INDICATOR_REFRESH_SECONDS", 300.0),
         )
+
+
+def _window_years(years: int) -> int:
+    if years not in (1, 3):
+        raise ValueError(f"OVERALL_CLOSURE_WINDOW_YEARS must be 1 or 3, not {years}")
+    return years
 
 
 _POLICY_FIELDS = (

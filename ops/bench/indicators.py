@@ -130,7 +130,7 @@ class Generator:
             out["lifecycle"].append((i, filed, nonlit, lc.base_months, lc.extension_months, lc.extension_days,
                                      lc.suspended_days, lc.suspended_since, lc.deadline, False, None,
                                      [] if qualified in (True, None) else ["3:network_search_real_estate@" + str(i)],
-                                     qualified, closed_on if zhongben else None, "months=6/3"))
+                                     qualified, closed_on if zhongben else None, "months=6/3;ext=dated"))
             out["event"].extend(ev_rows)
             if zhongben and closed_on is not None:
                 for r in self.rounds(closed_on, interval_days=182, years=5, spread_days=14, key=str(i)):

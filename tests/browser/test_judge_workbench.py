@@ -300,3 +300,32 @@ async def test_an_agency_that_fails_says_so_and_the_others_still_answer(make_wor
     assert await page.locator(".dossier-section[data-kind=vehicle]").count() == 0
     assert await page.locator(".dossier-section[data-kind=bank_account]").count() == 1
     assert wb.js_errors == []
+
+
+async def test_a_case_closed_other_than_as_zhongben_shows_how_it_closed_not_a_checklist(
+        make_workbench: Any) -> None:
+    """Issue 16: a case closed as 执行完毕 is not a 终本 candidate: no red "不能终本" checklist,
+    the closure instead; a case closed as 终本 keeps its checklist."""
+    wb = await make_workbench()
+    done_id, zb_id = await wb.case_id(CASES[0][0]), await wb.case_id(CASES[1][0])
+    today = date.today()
+    status, body = await wb.api.request("POST", f"/api/v1/cases/{done_id}/events", login="zhangwei", json={
+        "type": "closed", "occurred_on": today.isoformat(), "data": {"mode": "执行完毕"}})
+    assert status == 201, body
+    page = await wb.page()
+    await wb.sign_in(page, "zhangwei")
+    await page.goto(f"{wb.base}/ui/cases/{done_id}")
+    closure = page.locator(".closure-summary")
+    await expect(closure).to_have_attribute("data-closure-mode", "执行完毕")
+    assert today.isoformat() in (await closure.get_attribute("data-closed-on") or "")
+    assert await page.locator(".checklist").count() == 0
+    assert "不能终本" not in await page.inner_text("main")
+    assert "执行完毕" in await closure.inner_text()
+
+    # an open case still shows its checklist (the law's default: no on-site inquiry needed)
+    await page.goto(f"{wb.base}/ui/cases/{zb_id}")
+    await expect(page.locator(".checklist")).to_have_attribute("data-ready", "false")
+    assert await page.locator(".closure-summary").count() == 0
+    assert await page.get_attribute("[data-requirement=onsite_inquiry]", "data-basis") == "law"
+    assert await page.get_attribute("[data-requirement=applicant_leads_checked]", "data-met") == "true"
+    assert wb.js_errors == []

@@ -164,6 +164,7 @@ class LifecycleValues:
     settlement_performed: bool
     resumed_on: date | None
     params: str
+    late_extensions: tuple[dict[str, Any], ...] = ()  # approved after the period ran out (shown, not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +233,8 @@ class LifecycleTx(LifecycleReads):
     async def upsert_lifecycle(self, case_id: int, v: LifecycleValues) -> None:
         await self._conn.execute(Q.upsert_case_lifecycle, case_id, v.filed_on, v.non_litigation, v.base_months,
                                  v.extension_months, v.extension_days, v.suspended_days, v.suspended_since,
-                                 v.deadline, v.settlement_performed, v.resumed_on, v.params)
+                                 v.deadline, v.settlement_performed, v.resumed_on, v.params,
+                                 list(v.late_extensions))
 
     async def set_closure_verdict(self, case_id: int, *, qualified: bool, missing: Sequence[str],
                                   override_by: str | None, override_reason: str | None) -> None:

@@ -19,6 +19,7 @@ from uuid import UUID
 import asyncpg
 
 from enforcement.cases.store.alerts import NewAlert, raise_alert_on
+from enforcement.domain.schedule import PostClosureSearch
 from enforcement.domain.subjects import SubjectKind
 from enforcement.kernel.audit import Conn
 from enforcement.kernel.queries import Q
@@ -72,14 +73,14 @@ class RemovalFacts:
     listed_on: date | None
     delisted_on: date | None
     leads_after: int
-    rounds_with_property: int
-    empty_rounds_done_at: tuple[datetime, ...]
+    searches: tuple[PostClosureSearch, ...]  # post-closure network searches, re-query and the judge's
 
     @classmethod
     def from_row(cls, r: asyncpg.Record) -> RemovalFacts:
+        searches = tuple(PostClosureSearch(d, bool(f), str(s)) for d, f, s in
+                         zip(r["search_done_on"] or (), r["search_found"] or (), r["search_source"] or (), strict=True))
         return cls(int(r["id"]), r["closure_mode"], r["closed_on"], r["listing_event_id"], r["listed_on"],
-                   r["delisted_on"], int(r["leads_after"]), int(r["rounds_with_property"]),
-                   tuple(r["empty_rounds_done_at"] or ()))
+                   r["delisted_on"], int(r["leads_after"]), searches)
 
 
 class RequeryTx:
@@ -112,9 +113,14 @@ class RequeryTx:
         return [DoneRound.from_row(r)
                 for r in await self._conn.fetch(Q.complete_requery_rounds, at, list(property_kinds), limit)]
 
-    async def removal_facts(self, case_id: int) -> RemovalFacts | None:
-        row = await self._conn.fetchrow(Q.dishonest_removal_facts, case_id)
+    async def removal_facts(self, case_id: int, property_kinds: Sequence[str],
+                            categories: Sequence[str]) -> RemovalFacts | None:
+        row = await self._conn.fetchrow(Q.dishonest_removal_facts, case_id, list(property_kinds), list(categories))
         return None if row is None else RemovalFacts.from_row(row)
+
+    async def removal_candidates(self, limit: int) -> list[int]:
+        """终本 cases still listed, without a removal alert, with a judge's search after the closure."""
+        return [int(r["id"]) for r in await self._conn.fetch(Q.removal_candidates, limit)]
 
     async def raise_alert(self, alert: NewAlert) -> bool:
         return await raise_alert_on(self._conn, alert)

@@ -139,10 +139,11 @@ async def test_two_empty_requeries_make_the_delisting_due_in_three_working_days(
         await reviewer.review()
         clock.at += timedelta(days=1)
         assert len(await scheduler.complete()) == 1
-    # The second empty re-query completed on Sunday 2025-06-01 (Beijing): Mon 2, Tue 3, Wed 4 June.
+    # The second empty re-query completed on Sunday 2025-06-01 (Beijing); Monday 2 June is the
+    # Dragon Boat holiday (official calendar): Tue 3, Wed 4, Thu 5 June.
     alert = await pool.fetchrow("SELECT kind, due_on, evidence FROM case_alert")
     assert alert["kind"] == "dishonest_removal_due"
-    assert alert["due_on"] == date(2025, 6, 4)
+    assert alert["due_on"] == date(2025, 6, 5)
     assert alert["evidence"]["empty_requeries_completed_on"] == ["2024-12-01", "2025-06-01"]
     await w.event(case_id, "dishonest_delisted", date(2025, 6, 3))
     assert await pool.fetchval("SELECT status FROM case_alert") == "resolved"
@@ -220,3 +221,43 @@ async def test_without_the_plugin_the_requery_asks_the_agencies_there_are(pool: 
     asked = {r["agency"] for r in await pool.fetch("SELECT agency FROM agency_task WHERE search_id = $1", sid)}
     assert asked == set(without) and "securities" in asked and "real_estate" not in asked
     assert case_id == await pool.fetchval("SELECT case_id FROM search WHERE id = $1", sid)
+
+
+# -- issue 16: "found nothing" is no property at all; the judge's own searches count too ---------
+
+async def test_requeries_that_find_known_property_do_not_count_as_finding_nothing(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    case_id = await w.case(JUDGE_A, date(2024, 1, 10))
+    debtor = w.debtors[case_id][0]
+    clock = Clock(datetime(2024, 3, 1, tzinfo=UTC))
+    searches, scheduler, reviewer = services(w, clock)
+    before = await searches.submit(JUDGE_A, SearchRequest(case_id, Subject.parse("person", debtor.id_number,
+                                                                                  debtor.name)))
+    known = {"vehicles": [("vehicle", "VIN-OLD", {"plate": "辽A12345"})]}
+    await answer(pool, before.search_id, known)
+    await w.complete_zhongben_file(case_id, date(2024, 3, 1))
+    await w.event(case_id, "closed", date(2024, 6, 1), mode="终结本次执行程序")
+    for due in (date(2024, 11, 30), date(2025, 5, 31)):
+        clock.set_day(due)
+        (sid,) = await scheduler.submit_due(20)
+        await answer(pool, sid, known)  # the same vehicle again: nothing new, but not nothing
+        await reviewer.review()
+        clock.at += timedelta(days=1)
+        assert len(await scheduler.complete()) == 1
+    assert await pool.fetchval("SELECT count(*) FROM case_alert WHERE kind = 'dishonest_removal_due'") == 0
+
+
+async def test_the_judges_own_post_closure_searches_count_toward_removal(pool: asyncpg.Pool) -> None:
+    w = await make_world(pool)
+    case_id = await zhongben_case(w, date(2025, 6, 3))
+    clock = Clock(datetime(2025, 10, 1, tzinfo=UTC))
+    _, scheduler, _ = services(w, clock)
+    # Two full network searches by the judge (总对总, recorded), both finding nothing; the second
+    # on Friday 2025-09-26: + 3 working days by the official calendar (Sunday 09-28 is worked) = 09-30
+    for on in (date(2025, 7, 1), date(2025, 9, 26)):
+        for category in ("deposits", "vehicles", "real_estate", "securities"):
+            await w.event(case_id, "network_search_recorded", on, JUDGE_A, category=category, found=False)
+    assert await scheduler.check_removals() == 1
+    alert = await pool.fetchrow("SELECT due_on, evidence FROM case_alert WHERE kind = 'dishonest_removal_due'")
+    assert alert["due_on"] == date(2025, 9, 30)
+    assert [x["source"] for x in alert["evidence"]["empty_searches"]] == ["judge", "judge"]

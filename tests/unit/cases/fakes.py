@@ -259,8 +259,12 @@ class FakeRequeryTx:
     async def complete_rounds(self, at: datetime, property_kinds: Sequence[str], limit: int) -> list[DoneRound]:
         return []
 
-    async def removal_facts(self, case_id: int) -> RemovalFacts | None:
+    async def removal_facts(self, case_id: int, property_kinds: Sequence[str],
+                            categories: Sequence[str]) -> RemovalFacts | None:
         return None
+
+    async def removal_candidates(self, limit: int) -> list[int]:
+        return []
 
     async def raise_alert(self, alert: NewAlert) -> bool:
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from enforcement.cases.requery import RequeryConfig, tick_budget
 from enforcement.domain.breaches import RestrictionOrder, Stay, breaches
@@ -66,3 +67,40 @@ def test_tick_budget_is_a_share_of_the_slowest_agency() -> None:
     config = RequeryConfig(max_per_tick=100, agency_share=0.2)
     assert tick_budget(config, manifests, 5.0) == max(1, int(slowest * 5.0 * 0.2))
     assert tick_budget(RequeryConfig(max_per_tick=2, agency_share=0.2), manifests, 5.0) == 2
+
+
+# -- issue 16: removal after searches that found nothing, on the official calendar --------------
+
+def test_the_official_calendar_counts_make_up_workdays_and_holidays() -> None:
+    from enforcement.kernel.calendar import official_calendar
+    cal = official_calendar()
+    # Friday 2025-09-26 + 3 working days: Sunday 09-28 is worked (调休), 10-01..10-08 are off
+    assert cal.add_working_days(date(2025, 9, 26), 3) == date(2025, 9, 30)
+    assert cal.add_working_days(date(2025, 9, 30), 1) == date(2025, 10, 9)
+    assert cal.knows(date(2026, 1, 1))
+
+
+def test_a_court_override_file_adds_a_year_the_package_does_not_know(tmp_path: Any) -> None:
+    from enforcement.kernel.calendar import official_calendar
+    f = tmp_path / "calendar.toml"
+    f.write_text('years = [2099]\nholidays = ["2099-01-01", "2099-01-02"]\nworkdays = ["2099-01-03"]\n')
+    cal = official_calendar(f)
+    assert cal.knows(date(2099, 6, 1)) and not official_calendar().knows(date(2099, 6, 1))
+    # Wed 2098-12-31 + 1: Thu 01-01 and Fri 01-02 off, Sat 01-03 worked
+    assert cal.add_working_days(date(2098, 12, 31), 1) == date(2099, 1, 3)
+
+
+def test_removal_counts_searches_that_found_nothing_at_all_whoever_made_them() -> None:
+    from enforcement.domain.calendar import WorkCalendar
+    from enforcement.domain.schedule import PostClosureSearch, removal_due
+    cal = WorkCalendar()
+    judge = PostClosureSearch(date(2025, 3, 3), False, "judge")  # Monday
+    found = PostClosureSearch(date(2025, 4, 1), True, "requery")
+    requery = PostClosureSearch(date(2025, 5, 5), False, "requery")  # Monday
+    assert removal_due([judge], needed=2, working_days=3, calendar=cal) is None
+    # a search that found property (even property known before) starts the count again
+    assert removal_due([judge, found, requery], needed=2, working_days=3, calendar=cal) is None
+    later = PostClosureSearch(date(2025, 5, 9), False, "judge")  # Friday: + 3 working days = Wednesday
+    due = removal_due([judge, found, requery, later], needed=2, working_days=3, calendar=cal)
+    assert due is not None and due[0] == date(2025, 5, 14)
+    assert [s.source for s in due[1]] == ["requery", "judge"]

@@ -74,8 +74,6 @@ def test_a_complete_file_is_ready_with_evidence_for_every_requirement() -> None:
     (3, ["2:consumption_restriction@11", "2:consumption_restriction@12"]),
     (4, ["2:dishonest_listing@11"]),
     (5, ["2:dishonest_listing@12"]),
-    (6, ["3:applicant_leads_checked"]),
-    (7, ["3:onsite_inquiry"]),
     (8, ["3:network_search_real_estate@11", "3:network_search_real_estate@12"]),
     (9, ["3:network_search_securities@11", "3:network_search_securities@12"]),
     (10, ["6:applicant_heard"]),
@@ -174,3 +172,57 @@ def test_with_every_category_searchable_nothing_is_named() -> None:
     assert cl.unsearchable == () and cl.to_dict()["unsearchable_categories"] == []
     req = next(r for r in cl.conditions[2].requirements if r.code == "network_search_real_estate")
     assert req.note is None and req.evidence[0].detail["agency"] == "real_estate"
+
+
+# -- issue 16: the law, exactly -----------------------------------------------------------------
+
+def _req(cl: Any, code: str) -> Any:
+    return next(r for c in cl.conditions for r in c.requirements if r.code == code)
+
+
+def test_onsite_inquiry_is_not_required_by_law_when_the_network_answered() -> None:
+    # SPC 2016 rules art. 3(3): on-site only where the network cannot answer
+    events, searches = complete_file()
+    cl = check([x for x in events if x.id != 7], searches)
+    assert cl.ready, cl.missing
+    onsite = _req(cl, "onsite_inquiry")
+    assert onsite.met and onsite.basis == "law" and onsite.note == "not_applicable"
+
+
+def test_a_courts_stricter_onsite_setting_is_kept_and_shown() -> None:
+    events, searches = complete_file()
+    cl = check([x for x in events if x.id != 7], searches, require_onsite=True)
+    assert cl.missing == ["3:onsite_inquiry"]
+    assert _req(cl, "onsite_inquiry").basis == "court"
+    assert _req(cl, "onsite_inquiry").to_dict()["basis"] == "court"
+    assert check(events, searches, require_onsite=True).ready
+
+
+def test_onsite_inquiry_is_required_by_law_where_the_network_cannot_answer() -> None:
+    events, searches = complete_file()
+    without = [x for x in events if x.id != 7]
+    lead = [*without, e(50, "applicant_lead_received", "2025-02-01", category="equipment"),
+            e(51, "applicant_leads_checked", "2025-02-03")]
+    cl = check(lead, searches)
+    assert cl.missing == ["3:onsite_inquiry"]
+    assert _req(cl, "onsite_inquiry").basis == "law"
+    assert check([*lead, e(52, "onsite_inquiry", "2025-02-10")], searches).ready
+    unavailable = [*without, e(53, "network_search_recorded", "2025-03-10", category="securities",
+                               unavailable=True)]
+    assert check(unavailable, searches).missing == ["3:onsite_inquiry"]
+
+
+def test_leads_checked_is_met_when_the_applicant_gave_no_leads() -> None:
+    events, searches = complete_file()
+    cl = check([x for x in events if x.id != 6], searches)
+    assert cl.ready, cl.missing
+    leads = _req(cl, "applicant_leads_checked")
+    assert leads.met and leads.note == "no_leads_given"
+    assert leads.evidence[0].detail["reason_zh"] == "申请执行人未提供财产线索"
+
+
+def test_leads_provided_makes_the_check_required() -> None:
+    events, searches = complete_file()
+    given = [*(x for x in events if x.id != 6), e(60, "leads_provided", "2025-01-12")]
+    assert check(given, searches).missing == ["3:applicant_leads_checked"]
+    assert check([*given, e(61, "applicant_leads_checked", "2025-02-01")], searches).ready

@@ -12,6 +12,7 @@ from enforcement.domain.lifecycle import (
     CaseEvent,
     EventConflict,
     InvalidEvent,
+    NotCounted,
     add_months,
     replay,
     statutory_deadline,
@@ -91,7 +92,8 @@ def test_extension_months_and_days_then_suspension() -> None:
 
 
 def test_statutory_deadline_function_matches_replay() -> None:
-    assert statutory_deadline(FILED, 6, 0, 0, [(date(2025, 3, 1), date(2025, 3, 31))]) == (date(2025, 8, 14), 30)
+    d = statutory_deadline(FILED, 6, [], [NotCounted(date(2025, 3, 1), date(2025, 3, 31))])
+    assert (d.deadline, d.suspended_days) == (date(2025, 8, 14), 30)
 
 
 def test_closure_while_suspended_ends_the_suspension() -> None:
@@ -149,3 +151,55 @@ def test_validation_normalizes_and_refuses() -> None:
         with pytest.raises(InvalidEvent) as exc:
             validate_event(bad, filed_on=FILED, today=TODAY)
         assert exc.value.code == code, bad
+
+
+# -- issue 16 -----------------------------------------------------------------------------------
+
+def test_an_extension_approved_after_the_deadline_does_not_count_and_is_flagged() -> None:
+    # base 2025-07-15; approved on 2025-07-20, after the period ran out: late, not counted
+    late = replay([ev(1, "extension_approved", date(2025, 7, 20), months=3)], filed_on=FILED, non_litigation=False)
+    assert late.deadline == date(2025, 7, 15)
+    assert late.extension_months == 0
+    assert [x["approved_on"] for x in late.to_dict()["late_extensions"]] == ["2025-07-20"]
+    # approved on the last day of the period: counts (2025-01-15 + 9 months)
+    ok = replay([ev(1, "extension_approved", date(2025, 7, 15), months=3)], filed_on=FILED, non_litigation=False)
+    assert ok.deadline == date(2025, 10, 15)
+    assert ok.late_extensions == ()
+
+
+def test_an_extension_counts_when_approved_within_a_period_moved_by_a_suspension() -> None:
+    # suspended 2025-03-01 .. 2025-03-31 (30 d): deadline 2025-08-14; extension approved 2025-08-10 counts
+    events = [ev(1, "suspension_started", date(2025, 3, 1), reason="appraisal"),
+              ev(2, "suspension_ended", date(2025, 3, 31)),
+              ev(3, "extension_approved", date(2025, 8, 10), days=20)]
+    lc = replay(events, filed_on=FILED, non_litigation=False)
+    assert lc.deadline == date(2025, 9, 3)
+
+
+@pytest.mark.parametrize("reason", ["deferral", "referral", "coordination"])
+def test_deferral_referral_and_coordination_are_time_not_counted(reason: str) -> None:
+    events = [ev(1, "suspension_started", date(2025, 3, 1), reason=reason),
+              ev(2, "suspension_ended", date(2025, 3, 11), reason=reason)]
+    validated = [validate_event(x, filed_on=FILED, today=TODAY) for x in events]
+    lc = replay(validated, filed_on=FILED, non_litigation=False)
+    assert lc.suspended_days == 10
+    assert lc.deadline == date(2025, 7, 25)
+    assert lc.to_dict()["time_not_counted"][0]["reason"] == reason
+
+
+def test_a_suspension_ends_with_its_own_reason() -> None:
+    with pytest.raises(InvalidEvent):
+        validate_event(ev(0, "suspension_started", date(2025, 3, 1), reason="holiday"), filed_on=FILED, today=TODAY)
+    events = [ev(1, "suspension_started", date(2025, 3, 1), reason="deferral"),
+              ev(2, "suspension_ended", date(2025, 3, 11), reason="coordination")]
+    with pytest.raises(EventConflict) as err:
+        replay(events, filed_on=FILED, non_litigation=False)
+    assert err.value.code == "suspension_reason_mismatch"
+
+
+def test_a_court_may_move_a_deadline_off_a_holiday() -> None:
+    from enforcement.kernel.calendar import official_calendar
+    filed = date(2025, 4, 1)  # + 6 months = 2025-10-01, National Day
+    assert replay([], filed_on=filed, non_litigation=False).deadline == date(2025, 10, 1)
+    moved = replay([], filed_on=filed, non_litigation=False, roll=official_calendar().next_working_day)
+    assert moved.deadline == date(2025, 10, 9)

@@ -37,17 +37,18 @@ VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING id, event_type, occurred_on, data, source, external_id, recorded_at
 
 -- upsert_case_lifecycle --
--- $1 case id, $2 filed_on, $3 non_litigation, $4 base months, $5 extension months, $6 extension days, $7 suspended days, $8 suspended since, $9 deadline, $10 settlement performed, $11 resumed on, $12 params: the derived lifecycle of a case (the 终本 verdict is kept)
+-- $1 case id, $2 filed_on, $3 non_litigation, $4 base months, $5 extension months, $6 extension days, $7 suspended days, $8 suspended since, $9 deadline, $10 settlement performed, $11 resumed on, $12 params, $13 late extensions (jsonb: approved after the period ran out, not counted): the derived lifecycle of a case (the 终本 verdict is kept)
 INSERT INTO case_lifecycle (case_id, filed_on, non_litigation, base_months, extension_months, extension_days,
                             suspended_days, suspended_since, deadline, settlement_performed, resumed_on, params,
-                            computed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+                            late_extensions, computed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now())
 ON CONFLICT (case_id) DO UPDATE SET
     filed_on = EXCLUDED.filed_on, non_litigation = EXCLUDED.non_litigation, base_months = EXCLUDED.base_months,
     extension_months = EXCLUDED.extension_months, extension_days = EXCLUDED.extension_days,
     suspended_days = EXCLUDED.suspended_days, suspended_since = EXCLUDED.suspended_since,
     deadline = EXCLUDED.deadline, settlement_performed = EXCLUDED.settlement_performed,
-    resumed_on = EXCLUDED.resumed_on, params = EXCLUDED.params, computed_at = now()
+    resumed_on = EXCLUDED.resumed_on, params = EXCLUDED.params, late_extensions = EXCLUDED.late_extensions,
+    computed_at = now()
 
 -- get_case_lifecycle --
 -- $1 case id: the stored lifecycle row

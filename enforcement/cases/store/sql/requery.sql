@@ -61,24 +61,68 @@ WHERE r.id = picked.id
 RETURNING r.id, r.case_id, r.party_id, r.round, r.search_id, r.new_assets
 
 -- dishonest_removal_facts --
--- $1 case id: the closure, the latest dishonest listing and delisting, leads received after closure, and the completion time of each re-query round in which every debtor's search found no new property
+-- $1 case id, $2 property kinds text[], $3 required network categories text[]: the closure, the latest dishonest listing and delisting, leads received after closure, and every post-closure network search of the case's debtors: each re-query round once all its debtors' searches are done, each day on which the judge's own full searches through the service (every agency answered afresh, none reused, none failed) covered every debtor, and each day on which the judge recorded network searches made outside the service (network_search_recorded after the closure) covering every required category; with whether any property at all was in their answers (DOMAIN section 4)
+WITH debtors AS (SELECT count(*) AS n FROM case_party WHERE case_id = $1 AND role = 'debtor'),
+occasions AS (
+    SELECT 'requery' AS source, (max(r.completed_at) AT TIME ZONE 'Asia/Shanghai')::date AS done_on,
+           bool_or(EXISTS (SELECT 1 FROM agency_answer a JOIN asset_record ar ON ar.answer_id = a.id
+                           WHERE a.search_id = r.search_id AND ar.kind = ANY($2::text[]))) AS found
+    FROM requery_round r
+    WHERE r.case_id = $1 AND r.status NOT IN ('cancelled', 'missed')
+    GROUP BY r.round
+    HAVING bool_and(r.status = 'done')
+    UNION ALL
+    SELECT 'judge', (s.completed_at AT TIME ZONE 'Asia/Shanghai')::date,
+           bool_or(EXISTS (SELECT 1 FROM agency_answer a JOIN asset_record ar ON ar.answer_id = a.id
+                           WHERE a.search_id = s.id AND ar.kind = ANY($2::text[])))
+    FROM search s
+    JOIN enforcement_case c ON c.id = s.case_id
+    WHERE s.case_id = $1 AND s.requested_by <> 'system:requery' AND s.status = 'completed'
+      AND (s.created_at AT TIME ZONE 'Asia/Shanghai')::date > c.closed_on
+      AND NOT EXISTS (SELECT 1 FROM agency_task t WHERE t.search_id = s.id AND (t.status <> 'succeeded' OR t.reused))
+    GROUP BY (s.completed_at AT TIME ZONE 'Asia/Shanghai')::date
+    HAVING count(DISTINCT s.subject_key) >= (SELECT n FROM debtors)
+    UNION ALL
+    SELECT 'judge', e.occurred_on, bool_or(coalesce((e.data->>'found')::boolean, false))
+    FROM case_event e
+    JOIN enforcement_case c ON c.id = e.case_id
+    WHERE e.case_id = $1 AND e.event_type = 'network_search_recorded' AND e.occurred_on > c.closed_on
+    GROUP BY e.occurred_on
+    HAVING array_agg(DISTINCT e.data->>'category') @> $3::text[]
+)
 SELECT c.id, c.closure_mode, c.closed_on,
        lst.id AS listing_event_id, lst.occurred_on AS listed_on,
        (SELECT max(e.occurred_on) FROM case_event e
         WHERE e.case_id = c.id AND e.event_type = 'dishonest_delisted') AS delisted_on,
        (SELECT count(*) FROM case_event e
-        WHERE e.case_id = c.id AND e.event_type = 'applicant_lead_received' AND e.occurred_on > c.closed_on) AS leads_after,
-       (SELECT count(*) FROM requery_round r WHERE r.case_id = c.id AND r.new_assets > 0) AS rounds_with_property,
-       (SELECT coalesce(array_agg(x.done_at ORDER BY x.done_at), '{}') FROM (
-            SELECT max(r.completed_at) AS done_at FROM requery_round r
-            WHERE r.case_id = c.id AND r.status NOT IN ('cancelled', 'missed')
-            GROUP BY r.round
-            HAVING bool_and(r.status = 'done' AND r.new_assets = 0)) x) AS empty_rounds_done_at
+        WHERE e.case_id = c.id AND e.event_type IN ('applicant_lead_received', 'leads_provided')
+          AND e.occurred_on > c.closed_on) AS leads_after,
+       (SELECT coalesce(array_agg(o.done_on ORDER BY o.done_on, o.source), '{}') FROM occasions o) AS search_done_on,
+       (SELECT coalesce(array_agg(o.found ORDER BY o.done_on, o.source), '{}') FROM occasions o) AS search_found,
+       (SELECT coalesce(array_agg(o.source ORDER BY o.done_on, o.source), '{}') FROM occasions o) AS search_source
 FROM enforcement_case c
 LEFT JOIN LATERAL (SELECT e.id, e.occurred_on FROM case_event e
                    WHERE e.case_id = c.id AND e.event_type = 'dishonest_listed'
                    ORDER BY e.occurred_on DESC, e.id DESC LIMIT 1) lst ON true
 WHERE c.id = $1
+
+-- removal_candidates --
+-- $1 limit: 终本 cases whose debtor is listed (not delisted since), with no removal alert for that listing yet, in which a judge's own search completed, or was recorded, after the closure (the re-query's rounds are checked as they complete)
+SELECT c.id
+FROM enforcement_case c
+JOIN LATERAL (SELECT e.id, e.occurred_on FROM case_event e
+              WHERE e.case_id = c.id AND e.event_type = 'dishonest_listed'
+              ORDER BY e.occurred_on DESC, e.id DESC LIMIT 1) lst ON true
+WHERE c.closure_mode = '终结本次执行程序'
+  AND NOT EXISTS (SELECT 1 FROM case_event d WHERE d.case_id = c.id AND d.event_type = 'dishonest_delisted'
+                  AND d.occurred_on >= lst.occurred_on)
+  AND NOT EXISTS (SELECT 1 FROM case_alert a WHERE a.dedupe_key = 'dishonest_removal_due:' || c.id || ':' || lst.id)
+  AND (EXISTS (SELECT 1 FROM search s WHERE s.case_id = c.id AND s.requested_by <> 'system:requery'
+               AND s.status = 'completed' AND (s.created_at AT TIME ZONE 'Asia/Shanghai')::date > c.closed_on)
+       OR EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id AND e.event_type = 'network_search_recorded'
+                  AND e.occurred_on > c.closed_on))
+ORDER BY c.id
+LIMIT $1
 
 -- requery_rounds_of_case --
 -- $1 case id: the case's re-query schedule

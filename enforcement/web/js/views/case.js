@@ -9,7 +9,7 @@ import { showError } from '../banner.js';
 import { STRINGS } from '../strings.js';
 import { LiveSearch } from './live-search.js';
 import { statusTag } from './cases.js';
-import { renderChecklist } from './checklist.js';
+import { checklistApplies, renderChecklist, renderClosure } from './checklist.js';
 import { renderAlerts } from './alerts.js';
 
 function fact(term, value) {
@@ -189,6 +189,10 @@ export async function render(ctx) {
   }
 
   async function loadChecklist() {
+    if (!checklistApplies(c)) {
+      replace(checklistBox, renderClosure(c));
+      return;
+    }
     try {
       const check = await api.get(`/api/v1/cases/${caseId}/closure-check`);
       if (ctx.isCurrent()) replace(checklistBox, renderChecklist(check));
@@ -220,7 +224,7 @@ export async function render(ctx) {
     alertsBox,
     h('div', { class: 'case-grid' },
       h('section', { class: 'panel', 'aria-labelledby': 'facts-title' }, h('h2', { id: 'facts-title' }, t('case_facts')), facts(c)),
-      h('section', { class: 'panel', 'aria-labelledby': 'checklist-title' }, h('h2', { id: 'checklist-title' }, t('checklist_title')), checklistBox)),
+      h('section', { class: 'panel', 'aria-labelledby': 'checklist-title' }, h('h2', { id: 'checklist-title' }, t(checklistApplies(c) ? 'checklist_title' : 'closure_title')), checklistBox)),
     h('section', { class: 'panel', 'aria-labelledby': 'debtors-title' },
       h('div', { class: 'panel-head' }, h('h2', { id: 'debtors-title' }, t('debtors_title')),
         canSearch ? h('div', { class: 'field-check small' }, freshBox, h('label', { for: 'force-fresh' }, t('force_fresh'))) : null),

@@ -23,7 +23,9 @@ function evidenceItem(ev) {
     }
     if (ev.found !== undefined) parts.push(' · ', ev.found ? t('evidence_found') : t('evidence_nothing_found'));
   } else if (ev.source === 'case') {
-    if (ev.field === 'filed_on') {
+    if (ev.reason_zh) {
+      parts.push(pick({ zh: ev.reason_zh, en: ev.reason }));
+    } else if (ev.field === 'filed_on') {
       parts.push(t('evidence_filed', { date: fmtDate(ev.on) }));
       if (ev.threshold) parts.push(' · ', t('evidence_threshold', { date: fmtDate(ev.threshold) }));
     } else {
@@ -36,17 +38,36 @@ function evidenceItem(ev) {
   return h('li', {}, parts);
 }
 
+const ZHONGBEN = '终结本次执行程序';
+
+// The checklist is about closing as 终本: it applies to open cases and to 终本 closures. A case
+// closed any other way (执行完毕, 终结执行, ...) shows how it closed instead (issue 16).
+export function checklistApplies(c) {
+  return c.status !== 'closed' || c.closure_mode === ZHONGBEN;
+}
+
+export function renderClosure(c) {
+  return h('div', { class: 'closure-summary', 'data-closure-mode': c.closure_mode || '', 'data-closed-on': c.closed_on || '' },
+    h('p', { role: 'status' }, t('closure_summary', { mode: c.closure_mode || '—', date: fmtDate(c.closed_on) })),
+    h('p', { class: 'muted small' }, t('closure_not_zhongben')));
+}
+
 function requirement(r) {
   const evidence = r.evidence || [];
   const na = r.note === 'not_applicable';
-  return h('li', { class: ['requirement', r.met ? 'met' : 'unmet'], 'data-requirement': r.code, 'data-met': String(Boolean(r.met)) },
+  const noLeads = r.note === 'no_leads_given';
+  return h('li', { class: ['requirement', r.met ? 'met' : 'unmet'], 'data-requirement': r.code, 'data-met': String(Boolean(r.met)),
+    'data-basis': r.basis || null },
     h('span', { class: 'req-mark', 'aria-hidden': 'true' }, r.met ? '✓' : '✗'),
     h('span', { class: 'req-title' }, pick(r.title) || r.code),
     r.debtor ? h('span', { class: 'muted small' }, ` · ${r.debtor.name}`) : null,
     ' ',
     h('span', { class: ['tag', na ? 'tag-muted' : r.met ? 'tag-ok' : 'tag-alert'] },
       na ? t('not_applicable') : r.met ? t('condition_met') : t('condition_unmet')),
-    r.note && !na ? h('span', { class: 'muted small', 'data-note': r.note }, ` ${label('note', r.note)}`) : null,
+    r.basis ? h('span', { class: ['tag', 'small', r.basis === 'court' ? 'tag-warn' : 'tag-muted'] },
+      t(r.basis === 'court' ? 'basis_court' : 'basis_law')) : null,
+    noLeads ? h('span', { class: 'muted small' }, ` ${t('no_leads_given')}`) : null,
+    r.note && !na && !noLeads ? h('span', { class: 'muted small', 'data-note': r.note }, ` ${label('note', r.note)}`) : null,
     evidence.length ? h('ul', { class: 'evidence small' }, evidence.map(evidenceItem)) : null);
 }
 
