@@ -22,7 +22,6 @@ from typing import Any
 from enforcement.domain.checklist import COURT_TZ
 from enforcement.domain.dossier import Dossier, DossierAlert
 
-
 ROLE_NAMES_EN = {"法定代表人": "legal representative", "主要负责人": "principal responsible person",
                  "直接责任人员": "person directly responsible"}
 

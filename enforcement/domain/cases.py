@@ -251,7 +251,8 @@ def _responsible(raw: Any, debtor: Subject, field: str) -> tuple[ResponsiblePers
         person = _subject({"kind": "person", "id_number": item.get("id_number", ""), "name": item.get("name", "")},
                           where)
         if any(r.person.id_number == person.id_number and r.role == role for r in found):
-            raise CaseRejected("duplicate_responsible_person", where, "A responsible person is listed twice in one role.",
+            raise CaseRejected("duplicate_responsible_person", where,
+                               "A responsible person is listed twice in one role.",
                                "同一责任人员以同一身份重复列出")
         found.append(ResponsiblePerson(debtor.id_number, person, str(role)))
     return tuple(found)
@@ -372,6 +373,7 @@ __all__ = [
     "CASE_STATUSES",
     "CASE_TYPES",
     "CLOSURE_MODES",
+    "RESPONSIBLE_ROLES",
     "STATE_FIELDS",
     "CaseInput",
     "CaseNumber",
@@ -379,7 +381,6 @@ __all__ = [
     "CaseState",
     "FieldConflict",
     "JudgeRef",
-    "RESPONSIBLE_ROLES",
     "RecordedState",
     "ResponsiblePerson",
     "canonical_case_number",

@@ -395,7 +395,8 @@ def replay(events: Iterable[CaseEvent], *, filed_on: date, non_litigation: bool,
 
 
 __all__ = [
-    "AFTER_CLOSURE", "CLOSURE_MODES", "EVENT_TYPES", "FULLY_ENFORCED", "NOTICE_CHANNELS", "NOTICE_OCCASIONS", "RESUMABLE_MODES", "SETTLEMENT",
+    "AFTER_CLOSURE", "CLOSURE_MODES", "EVENT_TYPES", "FULLY_ENFORCED", "NOTICE_CHANNELS", "NOTICE_OCCASIONS",
+    "RESUMABLE_MODES", "SETTLEMENT",
     "ZHONGBEN", "CaseEvent", "EventConflict", "EventType", "InvalidEvent", "Lifecycle", "add_months",
     "normalize_mode", "ordered", "parse_amount", "replay", "statutory_deadline", "validate_event",
 ]

@@ -73,7 +73,8 @@ def applicant_notice(f: NoticeFacts) -> str:
         lines.append("　　（本次尚无查控单位反馈。）")
     for i, a in enumerate(answers, 1):
         cat = CATEGORY_ZH.get(a.category, a.category)
-        lines.append(f"　　{i}. {a.answered_on.isoformat()}，{a.agency_zh}（{cat}），被执行人{a.debtor_name}：{_found(a)}。")
+        lines.append(f"　　{i}. {a.answered_on.isoformat()}，{a.agency_zh}（{cat}），"
+                     f"被执行人{a.debtor_name}：{_found(a)}。")
     property_answers = [a for a in answers if a.category in PROPERTY_CATEGORIES]
     total = sum(a.property_count for a in property_answers)
     if property_answers and total == 0:

@@ -21,7 +21,8 @@ def normalized(node: Any) -> Any:
         out = {k: normalized(v) for k, v in node.items() if k not in META}
         if "$ref" in out:
             out["$ref"] = out["$ref"].replace("#/$defs/party", "CaseParty").replace("#/$defs/amount", "CaseAmount") \
-                .replace("#/$defs/debtor", "CaseDebtor").replace("#/$defs/responsible_person", "CaseResponsiblePerson") \
+                .replace("#/$defs/debtor", "CaseDebtor") \
+                .replace("#/$defs/responsible_person", "CaseResponsiblePerson") \
                 .replace("#/components/schemas/", "")
         return out
     if isinstance(node, list):

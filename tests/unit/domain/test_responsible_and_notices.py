@@ -119,7 +119,8 @@ def test_condition_6_reads_the_notice_and_the_served_ruling() -> None:
     told = ev("applicant_notified", date(2026, 6, 1), channel="短信", content="告知书", occasion="zhongben")
     told_and_heard = ev("applicant_notified", date(2026, 6, 2), channel="当面", content="告知书", occasion="zhongben",
                         heard=True, opinion="无新线索")
-    served = ev("zhongben_ruling_served", date(2026, 6, 9), channel="电子送达", document_number="（2026）辽0102执5号之一")
+    served = ev("zhongben_ruling_served", date(2026, 6, 9), channel="电子送达",
+                document_number="（2026）辽0102执5号之一")
     assert condition_6() == (False, False, 0)
     assert condition_6(told) == (False, False, 1)  # told is not heard; the notice is shown
     assert condition_6(told, told_and_heard, served) == (True, True, 2)
