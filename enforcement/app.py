@@ -40,9 +40,11 @@ from enforcement.api.keys import AUDIT, DSN, HTTP_SESSION, POOL, REGISTRY, SETTI
 from enforcement.api.middleware import request_context
 from enforcement.api.protocol import neutral_server_header
 from enforcement.cases.alerts import AlertService
+from enforcement.cases.breach_check import BreachCheck
 from enforcement.cases.indicators import IndicatorChoices, IndicatorService
-from enforcement.cases.keys import ALERTS, CASES, INDICATORS, LIFECYCLE, LIFECYCLE_WORKER
-from enforcement.cases.lifecycle import LifecycleRules, LifecycleService
+from enforcement.cases.keys import ALERTS, BREACH_CHECK, CASES, INDICATORS, LIFECYCLE, LIFECYCLE_WORKER, NOTICES
+from enforcement.cases.lifecycle import LifecycleRules, LifecycleService, court_today
+from enforcement.cases.notices import NoticeService
 from enforcement.cases.registry import CaseService
 from enforcement.cases.requery import RequeryConfig, RequeryScheduler, tick_budget
 from enforcement.cases.review import AnswerReviewer, DossierFlags
@@ -50,9 +52,12 @@ from enforcement.cases.routes import alerts as alerts_api
 from enforcement.cases.routes import cases
 from enforcement.cases.routes import indicators as indicators_api
 from enforcement.cases.routes import lifecycle as lifecycle_api
+from enforcement.cases.routes import notices as notices_api
 from enforcement.cases.store.alerts import AlertStore
+from enforcement.cases.store.breach_check import BreachCheckStore
 from enforcement.cases.store.indicators import IndicatorStore
 from enforcement.cases.store.lifecycle import LifecycleStore
+from enforcement.cases.store.notices import NoticeStore
 from enforcement.cases.store.registry import CaseRegistry
 from enforcement.cases.store.requery import RequeryStore
 from enforcement.cases.worker import LifecycleWorker
@@ -88,7 +93,7 @@ log = structlog.get_logger(__name__)
 
 # Route modules: each only declares ``routes`` (a RouteTableDef); what they use is built here.
 ROUTE_MODULES: list[Any] = [health, searches, web_pages, cases, audit_api, agencies, batches, lifecycle_api,
-                            indicators_api, alerts_api]
+                            indicators_api, alerts_api, notices_api]
 
 
 def _worker_id(settings: Settings) -> str:
@@ -122,6 +127,11 @@ def cases_services(settings: Settings, registry: Registry) -> Callable[[web.Appl
                                              IndicatorChoices.from_settings(settings))
         app[ALERTS] = AlertService(AlertStore(pool))
         app[SEARCHES].annotators.append(DossierFlags(AlertStore(pool), settings.property_kinds).annotate)
+        manifests = {name: spec.manifest for name, spec in registry.items()}
+        app[NOTICES] = NoticeService(NoticeStore(pool), manifests, settings.property_kinds, court_today)
+        breach_check = BreachCheck(BreachCheckStore(pool), app[SEARCHES], manifests)
+        app[BREACH_CHECK] = breach_check
+        app[SEARCHES].followers.append(breach_check.follow)
         yield
 
     return context

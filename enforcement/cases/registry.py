@@ -262,7 +262,8 @@ def case_view(r: CaseRecord) -> dict[str, Any]:
                   if r.judge_login else None),
         "applicant": ({"kind": applicant.kind, "id_number": applicant.id_number, "name": applicant.name}
                       if applicant else {"kind": None, "id_number": None, "name": r.applicant_name}),
-        "debtors": [{"kind": p.kind, "id_number": p.id_number, "name": p.name}
+        "debtors": [{"kind": p.kind, "id_number": p.id_number, "name": p.name,
+                     "responsible_persons": [x.to_dict() for x in p.responsible]}
                     for p in r.parties if p.role == "debtor"],
         "cause": r.cause,
         "amount_to_enforce": f"{r.amount_to_enforce:.2f}",

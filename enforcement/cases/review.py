@@ -94,7 +94,8 @@ class AnswerReviewer:
                                                       search_id=str(a.search_id))
                                      for r in recs if r.kind == "hotel_stay") if s is not None]
                 if stays:
-                    orders = await tx.restriction_orders_of(a.subject_kind, a.subject_id_number)
+                    orders = await tx.restriction_orders_of(a.subject_kind, a.subject_id_number,
+                                                            int(a.case_id) if a.case_id else None)
                     for b in breaches(orders, stays):
                         created_breach = await raise_breach(tx, b)
                         if created_breach:
@@ -119,7 +120,8 @@ class DossierFlags:
         flags: list[DossierAlert] = []
         stays = stays_in(dossier, str(about.search_id))
         if stays:
-            orders = await self.store.restriction_orders_of(about.subject_kind, about.subject_id_number)
+            orders = await self.store.restriction_orders_of(about.subject_kind, about.subject_id_number,
+                                                            about.case_id)
             flags.extend(breach_alert(b) for b in breaches(orders, stays))
         if about.purpose == PURPOSE:
             new = await self.store.first_seen_in_search(about.subject_key, about.search_id, self.property_kinds)

@@ -67,6 +67,19 @@ def check_search(actor: Actor, case: CaseAccess, *, subject_is_debtor: bool) -> 
                            "被查询主体不是本案被执行人")
 
 
+def check_breach_check(actor: Actor, case: CaseAccess) -> None:
+    """The consumption-restriction check of an organization debtor's responsible persons (a
+    hotel search of each, for this case's enforcement: 点对点) is made by the judge holding the
+    case, open or closed (an order outlives a 终本 closure; only persons under an order still in
+    force are searched, which the caller decides)."""
+    if actor.role != "judge":
+        raise AccessDenied("role_cannot_search", "Only the judge holding the case may search.",
+                           "仅承办该案的执行法官可以发起查询")
+    if case.judge_login != actor.login:
+        raise AccessDenied("not_case_judge", "This case is not assigned to you.",
+                           "该案件未分配给您，不能查询")
+
+
 def check_read(actor: Actor, case: CaseAccess) -> None:
     """A case and its results are read by the case's judge, or a supervisor of the same court."""
     if actor.role == "judge" and case.judge_login == actor.login:
@@ -341,6 +354,7 @@ __all__ = [
     "case_list_scope",
     "case_permissions",
     "check_api_gate",
+    "check_breach_check",
     "check_import_events",
     "check_list_alerts",
     "check_list_cases",

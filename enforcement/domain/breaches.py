@@ -4,6 +4,11 @@ A debtor under a consumption restriction may not stay in a star-rated hotel. A s
 an order when the hotel has a star rating above zero and the guest checked in (Beijing date)
 strictly after the order's date (the order binds from the day after it was issued: its date is
 a date, not a time, and the debtor may not know of it before), and before the order was lifted.
+
+An order on an organization binds its legal representative, principal responsible persons and
+those directly responsible (SPC 《关于限制被执行人高消费及有关消费的若干规定》 art. 3(2)): a
+``RestrictionOrder`` with ``bound_role`` is the organization's order as it binds one of them
+(``bound_name``), and his stay breaches the organization's order.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from typing import Any
 from enforcement.domain.checklist import COURT_TZ
 from enforcement.domain.dossier import Dossier, DossierAlert
 
+ROLE_NAMES_EN = {"法定代表人": "legal representative", "主要负责人": "principal responsible person",
+                 "直接责任人员": "person directly responsible"}
+
 
 @dataclass(frozen=True, slots=True)
 class RestrictionOrder:
@@ -25,6 +33,9 @@ class RestrictionOrder:
     party_id: int
     issued_on: date
     lifted_on: date | None = None
+    bound_role: str | None = None  # 法定代表人 | 主要负责人 | 直接责任人员: binds a person through the organization
+    bound_name: str | None = None  # that person's name
+    debtor_name: str | None = None  # the debtor the order was issued on
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +96,28 @@ class Breach:
         return f"consumption_breach:{self.order.event_id}:{self.stay.digest}"
 
     def evidence(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "stay": self.stay.evidence(),
             "order": {"event_id": self.order.event_id, "case_id": self.order.case_id,
                       "issued_on": self.order.issued_on.isoformat(),
                       "lifted_on": self.order.lifted_on.isoformat() if self.order.lifted_on else None},
         }
+        if self.order.bound_role:
+            found["bound_person"] = {"role": self.order.bound_role, "name": self.order.bound_name,
+                                     "debtor_name": self.order.debtor_name}
+        return found
 
     def message(self) -> dict[str, str]:
         s = self.stay
+        o = self.order
+        if o.bound_role:
+            return {
+                "zh": f"被执行人{o.debtor_name or ''}的{o.bound_role}{o.bound_name or ''}于{s.check_in_date}入住"
+                      f"{s.star_rating}星级酒店“{s.hotel_name}”，违反{o.issued_on}对该单位发布的限制消费令",
+                "en": f"The {ROLE_NAMES_EN.get(o.bound_role, o.bound_role)} of the debtor organization checked in "
+                      f"at the {s.star_rating}-star hotel {s.hotel_name} on {s.check_in_date}, in breach of the "
+                      f"consumption restriction issued on the organization on {o.issued_on}",
+            }
         return {
             "zh": f"被执行人于{s.check_in_date}入住{s.star_rating}星级酒店“{s.hotel_name}”，"
                   f"违反{self.order.issued_on}发布的限制消费令",
@@ -130,4 +154,4 @@ def breach_alert(b: Breach) -> DossierAlert:
     return DossierAlert("consumption_breach", b.message(), b.order.case_id, b.evidence())
 
 
-__all__ = ["Breach", "RestrictionOrder", "Stay", "breach_alert", "breaches", "stays_in"]
+__all__ = ["ROLE_NAMES_EN", "Breach", "RestrictionOrder", "Stay", "breach_alert", "breaches", "stays_in"]

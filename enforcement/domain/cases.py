@@ -22,6 +22,10 @@ CASE_TYPES = ("执", "执恢", "执保", "执异", "执复")
 CASE_STATUSES = ("open", "suspended", "closed")
 CLOSURE_MODES = ("执行完毕", "终结本次执行程序", "终结执行", "不予执行", "驳回申请", "销案", "和解长期履行")
 MAX_DEBTORS = 50
+MAX_RESPONSIBLE = 20  # responsible persons named for one organization debtor
+# Whom a consumption restriction order on an organization binds (SPC 《关于限制被执行人高消费及有关消费的
+# 若干规定》 art. 3(2)): its legal representative, principal responsible persons, those directly responsible.
+RESPONSIBLE_ROLES = ("法定代表人", "主要负责人", "直接责任人员")
 MAX_AMOUNT = Decimal("1e16")
 
 # （2025）辽0102执1234号: year, court code (province abbreviation + 4 digits), type, serial; matched
@@ -52,6 +56,17 @@ class JudgeRef:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponsiblePerson:
+    """A person an organization debtor's consumption restriction binds: ``debtor_id_number`` is the
+    organization's credit code, ``person`` the natural person (resident ID checked), ``role`` one
+    of ``RESPONSIBLE_ROLES``."""
+
+    debtor_id_number: str
+    person: Subject
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
 class CaseInput:
     case_number: str
     court_code: str
@@ -69,6 +84,7 @@ class CaseInput:
     closed_on: date | None = None
     case_number_as_written: str = ""  # the number exactly as the case system sent it
     stated: frozenset[str] = frozenset()  # the STATE_FIELDS the push sent (others took their defaults)
+    responsible: tuple[ResponsiblePerson, ...] = ()  # of the organization debtors, in the order sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +225,39 @@ def _subject(raw: Any, field: str) -> Subject:
         raise CaseRejected(exc.code, field, exc.message_en, exc.message_zh) from exc
 
 
+def _responsible(raw: Any, debtor: Subject, field: str) -> tuple[ResponsiblePerson, ...]:
+    """An organization debtor's ``responsible_persons``: natural persons with a valid resident ID
+    and a role; a person may hold several roles, but each (person, role) once. Refused on a person
+    debtor (his own order binds him)."""
+    if raw is None:
+        return ()
+    if debtor.kind != "organization":
+        raise CaseRejected("responsible_on_person", field, "Only an organization debtor has responsible persons.",
+                           "只有单位被执行人才有法定代表人、主要负责人或直接责任人员")
+    if not isinstance(raw, list) or len(raw) > MAX_RESPONSIBLE:
+        raise CaseRejected("invalid_responsible_persons", field,
+                           f"responsible_persons must list at most {MAX_RESPONSIBLE} persons.",
+                           f"责任人员最多 {MAX_RESPONSIBLE} 人")
+    found: list[ResponsiblePerson] = []
+    for i, item in enumerate(raw):
+        where = f"{field}/{i}"
+        if not isinstance(item, dict):
+            raise CaseRejected("wrong_type", where, f"{where} must be an object.", f"{where} 须为对象")
+        role = item.get("role")
+        if role not in RESPONSIBLE_ROLES:
+            raise CaseRejected("invalid_responsible_role", f"{where}/role",
+                               "role must be 法定代表人, 主要负责人 or 直接责任人员.",
+                               "责任人员身份须为法定代表人、主要负责人或直接责任人员")
+        person = _subject({"kind": "person", "id_number": item.get("id_number", ""), "name": item.get("name", "")},
+                          where)
+        if any(r.person.id_number == person.id_number and r.role == role for r in found):
+            raise CaseRejected("duplicate_responsible_person", where,
+                               "A responsible person is listed twice in one role.",
+                               "同一责任人员以同一身份重复列出")
+        found.append(ResponsiblePerson(debtor.id_number, person, str(role)))
+    return tuple(found)
+
+
 def _amount(raw: Any, field: str) -> Decimal:
     try:
         value = Decimal(str(raw)) if isinstance(raw, int | float | str) and not isinstance(raw, bool) else None
@@ -272,6 +321,12 @@ def parse_case(body: dict[str, Any], *, today: date | None = None) -> CaseInput:
     debtors = tuple(_subject(d, f"debtors/{i}") for i, d in enumerate(debtors_raw))
     if len({d.key for d in debtors}) != len(debtors):
         raise CaseRejected("duplicate_debtor", "debtors", "A debtor is listed twice.", "被执行人重复")
+    if isinstance(body.get("applicant"), dict) and body["applicant"].get("responsible_persons") is not None:
+        raise CaseRejected("responsible_on_applicant", "applicant/responsible_persons",
+                           "Responsible persons are named for organization debtors only.",
+                           "责任人员仅适用于单位被执行人")
+    responsible = tuple(r for i, (raw, d) in enumerate(zip(debtors_raw, debtors, strict=True))
+                        for r in _responsible(raw.get("responsible_persons"), d, f"debtors/{i}/responsible_persons"))
     filed_on = _parse_date(body.get("filed_on"), "filed_on", required=True)
     assert filed_on is not None
     if filed_on > today + timedelta(days=1):  # one day of slack for time zones
@@ -310,6 +365,7 @@ def parse_case(body: dict[str, Any], *, today: date | None = None) -> CaseInput:
         closed_on=closed_on,
         case_number_as_written=raw_number.strip(),
         stated=frozenset(f for f in STATE_FIELDS if body.get(f) is not None),
+        responsible=responsible,
     )
 
 
@@ -317,6 +373,7 @@ __all__ = [
     "CASE_STATUSES",
     "CASE_TYPES",
     "CLOSURE_MODES",
+    "RESPONSIBLE_ROLES",
     "STATE_FIELDS",
     "CaseInput",
     "CaseNumber",
@@ -325,6 +382,7 @@ __all__ = [
     "FieldConflict",
     "JudgeRef",
     "RecordedState",
+    "ResponsiblePerson",
     "canonical_case_number",
     "case_number_key",
     "parse_case",

@@ -72,7 +72,8 @@ class Evidence:
     @classmethod
     def of_event(cls, e: CaseEvent) -> Evidence:
         detail: dict[str, Any] = {"event_id": e.id, "event_type": e.type}
-        for key in ("category", "outcome", "reason", "found", "unavailable", "onsite"):
+        for key in ("category", "outcome", "reason", "found", "unavailable", "onsite", "channel", "occasion", "round",
+                    "document_number"):
             if key in e.data:
                 detail[key] = e.data[key]
         return cls("event", e.occurred_on, detail)
@@ -258,6 +259,24 @@ def _onsite(f: _Facts, rules: ChecklistRules) -> Requirement:
                        basis="law")
 
 
+def _condition_6(f: _Facts) -> list[Requirement]:
+    """Condition 6: the applicant told and heard (an ``applicant_heard`` event, or an
+    ``applicant_notified`` one whose ``data.heard`` is true: a notice alone tells, it does not
+    hear; the notices are shown as evidence either way), and the closure approved (a
+    ``closure_approved`` event, or the 终本 ruling served on the applicant,
+    ``zhongben_ruling_served``, which only an approved closure has)."""
+    notified = f.of("applicant_notified")
+    heard = [*f.of("applicant_heard"), *(e for e in notified if e.data.get("heard") is True)]
+    approved = f.of(("closure_approved", "zhongben_ruling_served"))
+    shown = [e for e in f.events if e.type == "applicant_heard" or e in notified]
+    return [
+        Requirement("applicant_heard", "已告知申请执行人并听取意见", "applicant told and heard", bool(heard),
+                    tuple(Evidence.of_event(e) for e in shown)),
+        _has("closure_approved", "终本已经审批（合议庭评议、院长批准或申请执行人签字确认）",
+             "closure approved (collegial panel and president, or applicant's signed confirmation)", approved),
+    ]
+
+
 def evaluate(*, filed_on: date, as_of: date, events: Iterable[CaseEvent], debtors: Sequence[Debtor],
              searches: Iterable[SearchFact], rules: ChecklistRules,
              searchable: Collection[str] | None = None) -> Checklist:
@@ -315,12 +334,7 @@ def evaluate(*, filed_on: date, as_of: date, events: Iterable[CaseEvent], debtor
     c4 = [Requirement("months_since_filing", f"自立案之日起已超过{rules.min_months}个月",
                       f"more than {rules.min_months} months since filing", as_of > threshold,
                       (Evidence("case", filed_on, {"field": "filed_on", "threshold": threshold.isoformat()}),))]
-    c6 = [
-        _has("applicant_heard", "已告知申请执行人并听取意见", "applicant told and heard", f.of("applicant_heard")),
-        _has("closure_approved", "终本已经审批（合议庭评议、院长批准或申请执行人签字确认）",
-             "closure approved (collegial panel and president, or applicant's signed confirmation)",
-             f.of("closure_approved")),
-    ]
+    c6 = _condition_6(f)
     return Checklist(as_of, (
         Condition(1, "notice_and_report", "送达执行通知书、责令报告财产", "notice served, property report ordered",
                   tuple(c1)),

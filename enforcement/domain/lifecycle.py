@@ -76,6 +76,12 @@ _TYPES = (
               "property lead received from the applicant (data.urgent)"),
     EventType("applicant_leads_checked", "核查申请执行人财产线索", "applicant's leads checked"),
     EventType("applicant_heard", "告知申请执行人并听取意见", "applicant told the results and heard (约谈/告知)"),
+    EventType("applicant_notified", "告知申请执行人",
+              "applicant told the results (data.occasion: requery, zhongben, other; data.round for a re-query; "
+              "data.channel: 短信, 电话, 书面, 当面, 电子送达; data.content: the notice's text; data.heard: the "
+              "applicant's opinion was taken, data.opinion)"),
+    EventType("zhongben_ruling_served", "终本裁定书送达",
+              "the 终本 ruling served on the applicant (data.document_number, data.channel)"),
     EventType("closure_approved", "终本审批",
               "closure approved (collegial panel and president, or applicant's signed confirmation)"),
     EventType("debtor_missing", "被执行人下落不明", "debtor's whereabouts unknown", True),
@@ -124,11 +130,14 @@ SUSPENSION_REASON_NAMES: Mapping[str, tuple[str, str]] = {
     "coordination": ("报请上级法院协调", "coordination by a higher court"),
 }
 REPORT_OUTCOMES = ("reported", "late", "refused", "false")
+NOTICE_CHANNELS = ("短信", "电话", "书面", "当面", "电子送达")  # how the applicant was told (or served)
+NOTICE_OCCASIONS = ("requery", "zhongben", "other")
+NOTICE_MAX_CHARS = 4000
 # Once closed, the case accepts only what may follow a closure.
 AFTER_CLOSURE = frozenset({
     "resumed", "petition_received", "petition_closed", "amount_recovered", "network_search_recorded",
     "consumption_restriction_lifted", "dishonest_delisted", "applicant_lead_received",
-    "applicant_leads_checked", "sanction_imposed",
+    "applicant_leads_checked", "sanction_imposed", "applicant_notified", "zhongben_ruling_served",
 })
 
 
@@ -227,10 +236,47 @@ def validate_event(event: CaseEvent, *, filed_on: date, today: date) -> CaseEven
     elif t in ("suspension_started", "suspension_ended") and data.get("reason") not in (None, *SUSPENSION_REASONS):
         raise InvalidEvent(f"data.reason must be one of {', '.join(SUSPENSION_REASONS)}.",
                            message_zh="中止原因无效", code="invalid_event_data", field="reason")
+    elif t in ("applicant_notified", "zhongben_ruling_served"):
+        data = _notice_data(t, data)
     elif t == "property_report_checked" and data.get("outcome") not in REPORT_OUTCOMES:
         raise InvalidEvent(f"data.outcome must be one of {', '.join(REPORT_OUTCOMES)}.",
                            message_zh="财产报告核查结果无效", code="invalid_event_data", field="outcome")
     return CaseEvent(event.id, t, event.occurred_on, data, event.source)
+
+
+def _notice_data(t: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An ``applicant_notified`` or ``zhongben_ruling_served`` event's data, checked: how (the
+    channel), and what (the notice's text; the ruling's document number)."""
+    def bad(field: str, en: str, zh: str) -> InvalidEvent:
+        return InvalidEvent(en, message_zh=zh, code="invalid_event_data", field=field)
+
+    if data.get("channel") not in NOTICE_CHANNELS:
+        raise bad("channel", f"data.channel must be one of {', '.join(NOTICE_CHANNELS)}.",
+                  f"告知/送达方式须为：{'、'.join(NOTICE_CHANNELS)}")
+    if t == "zhongben_ruling_served":
+        number = data.get("document_number")
+        if not isinstance(number, str) or not 0 < len(number.strip()) <= 60:
+            raise bad("document_number", "data.document_number (the ruling's number) is required.",
+                      "须注明终本裁定书文号 document_number")
+        data["document_number"] = number.strip()
+        return data
+    occasion = data.get("occasion", "other")
+    if occasion not in NOTICE_OCCASIONS:
+        raise bad("occasion", f"data.occasion must be one of {', '.join(NOTICE_OCCASIONS)}.",
+                  "告知事由 occasion 须为 requery、zhongben 或 other")
+    data["occasion"] = occasion
+    content = data.get("content")
+    if not isinstance(content, str) or not content.strip() or len(content) > NOTICE_MAX_CHARS:
+        raise bad("content", f"data.content (what the applicant was told) is required, at most {NOTICE_MAX_CHARS} "
+                  "characters.", f"须记录告知内容 content（不超过{NOTICE_MAX_CHARS}字）")
+    if occasion == "requery":
+        rnd = data.get("round")
+        if isinstance(rnd, bool) or not isinstance(rnd, int) or not 1 <= rnd <= 100:
+            raise bad("round", "A re-query notice names its round (data.round, a whole number from 1).",
+                      "复查告知须注明复查轮次 round")
+    if "heard" in data and not isinstance(data["heard"], bool):
+        raise bad("heard", "data.heard must be true or false.", "data.heard 须为布尔值")
+    return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,8 +488,30 @@ def _reason(e: CaseEvent) -> str | None:
 
 
 __all__ = [
-    "AFTER_CLOSURE", "CLOSURE_MODES", "EVENT_TYPES", "FULLY_ENFORCED", "RESUMABLE_MODES", "SETTLEMENT",
-    "SUSPENSION_REASONS", "SUSPENSION_REASON_NAMES", "ZHONGBEN", "CaseEvent", "Deadline", "EventConflict",
-    "EventType", "Extension", "InvalidEvent", "Lifecycle", "NotCounted", "add_months",
-    "normalize_mode", "ordered", "parse_amount", "replay", "statutory_deadline", "validate_event",
+    "AFTER_CLOSURE",
+    "CLOSURE_MODES",
+    "EVENT_TYPES",
+    "FULLY_ENFORCED",
+    "NOTICE_CHANNELS",
+    "NOTICE_OCCASIONS",
+    "RESUMABLE_MODES",
+    "SETTLEMENT",
+    "SUSPENSION_REASONS",
+    "SUSPENSION_REASON_NAMES",
+    "ZHONGBEN",
+    "CaseEvent",
+    "Deadline",
+    "EventConflict",
+    "EventType",
+    "Extension",
+    "InvalidEvent",
+    "Lifecycle",
+    "NotCounted",
+    "add_months",
+    "normalize_mode",
+    "ordered",
+    "parse_amount",
+    "replay",
+    "statutory_deadline",
+    "validate_event",
 ]

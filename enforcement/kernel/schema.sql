@@ -320,17 +320,25 @@ CREATE FUNCTION public.ind_requery_on_time_rate(p_from date, p_to date) RETURNS 
     LANGUAGE sql STABLE
     AS $$
     SELECT c.id, c.court_code, c.judge_login, c.case_type,
-           CASE WHEN v.on_time THEN 1 ELSE 0 END::numeric, 1::numeric,
-           CASE WHEN v.on_time THEN NULL
+           CASE WHEN v.on_time AND t.told_on IS NOT NULL THEN 1 ELSE 0 END::numeric, 1::numeric,
+           CASE WHEN v.on_time AND t.told_on IS NOT NULL THEN NULL
                 WHEN r.submitted_at IS NULL THEN format('第%s次复查应于%s完成，未复查', r.round, r.due_on)
-                ELSE format('第%s次复查应于%s完成，%s才复查', r.round, r.due_on, v.done_on) END,
-           CASE WHEN v.on_time THEN NULL
+                WHEN NOT v.on_time THEN format('第%s次复查应于%s完成，%s才复查', r.round, r.due_on, v.done_on)
+                ELSE format('第%s次复查已完成，未告知申请执行人', r.round) END,
+           CASE WHEN v.on_time AND t.told_on IS NOT NULL THEN NULL
                 WHEN r.submitted_at IS NULL THEN format('re-query %s due on %s was not made', r.round, r.due_on)
-                ELSE format('re-query %s due on %s was made late, on %s', r.round, r.due_on, v.done_on) END
+                WHEN NOT v.on_time THEN format('re-query %s due on %s was made late, on %s', r.round, r.due_on, v.done_on)
+                ELSE format('re-query %s was made, the applicant was not told', r.round) END
     FROM requery_round r
     JOIN enforcement_case c ON c.id = r.case_id
     CROSS JOIN LATERAL (SELECT (r.submitted_at AT TIME ZONE 'Asia/Shanghai')::date AS done_on) d
     CROSS JOIN LATERAL (SELECT d.done_on AS done_on, coalesce(d.done_on <= r.due_on + 7, false) AS on_time) v
+    CROSS JOIN LATERAL (
+        SELECT min(e.occurred_on) AS told_on FROM case_event e
+        WHERE e.case_id = r.case_id AND e.event_type = 'applicant_notified'
+          AND e.data->>'occasion' = 'requery' AND e.data->>'round' = r.round::text
+          AND e.occurred_on >= d.done_on
+    ) t
     WHERE r.due_on BETWEEN p_from AND p_to
       AND r.status <> 'cancelled'
       AND (r.submitted_at IS NOT NULL OR r.due_on + 7 < current_date)
@@ -411,7 +419,12 @@ BEGIN
       AND (s.purpose = '终本复查'
            OR EXISTS (SELECT 1 FROM case_party p
                       JOIN case_event e ON e.case_id = p.case_id AND e.event_type = 'consumption_restriction_issued'
-                      WHERE p.role = 'debtor' AND p.kind = s.subject_kind AND p.id_number = s.subject_id_number))
+                      WHERE p.role = 'debtor' AND p.kind = s.subject_kind AND p.id_number = s.subject_id_number)
+           OR (s.subject_kind = 'person'
+               AND EXISTS (SELECT 1 FROM case_responsible_person rp
+                           JOIN case_event e ON e.case_id = rp.case_id
+                                            AND e.event_type = 'consumption_restriction_issued'
+                           WHERE rp.case_id = s.case_id AND rp.id_number = s.subject_id_number)))
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END
@@ -706,6 +719,25 @@ CREATE SEQUENCE public.case_push_conflict_id_seq
 
 ALTER SEQUENCE public.case_push_conflict_id_seq OWNED BY public.case_push_conflict.id;
 
+CREATE TABLE public.case_responsible_person (
+    id bigint NOT NULL,
+    case_id bigint NOT NULL,
+    party_id bigint NOT NULL,
+    id_number text NOT NULL,
+    name text NOT NULL,
+    role text NOT NULL,
+    CONSTRAINT case_responsible_person_role_check CHECK ((role = ANY (ARRAY['法定代表人'::text, '主要负责人'::text, '直接责任人员'::text])))
+);
+
+CREATE SEQUENCE public.case_responsible_person_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.case_responsible_person_id_seq OWNED BY public.case_responsible_person.id;
+
 CREATE TABLE public.court (
     code text NOT NULL,
     name text NOT NULL,
@@ -888,6 +920,8 @@ ALTER TABLE ONLY public.case_party ALTER COLUMN id SET DEFAULT nextval('public.c
 
 ALTER TABLE ONLY public.case_push_conflict ALTER COLUMN id SET DEFAULT nextval('public.case_push_conflict_id_seq'::regclass);
 
+ALTER TABLE ONLY public.case_responsible_person ALTER COLUMN id SET DEFAULT nextval('public.case_responsible_person_id_seq'::regclass);
+
 ALTER TABLE ONLY public.enforcement_case ALTER COLUMN id SET DEFAULT nextval('public.enforcement_case_id_seq'::regclass);
 
 ALTER TABLE ONLY public.requery_round ALTER COLUMN id SET DEFAULT nextval('public.requery_round_id_seq'::regclass);
@@ -950,6 +984,12 @@ ALTER TABLE ONLY public.case_party
 
 ALTER TABLE ONLY public.case_push_conflict
     ADD CONSTRAINT case_push_conflict_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.case_responsible_person
+    ADD CONSTRAINT case_responsible_person_party_id_id_number_role_key UNIQUE (party_id, id_number, role);
+
+ALTER TABLE ONLY public.case_responsible_person
+    ADD CONSTRAINT case_responsible_person_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.court
     ADD CONSTRAINT court_pkey PRIMARY KEY (code);
@@ -1042,6 +1082,10 @@ CREATE INDEX case_push_conflict_court ON public.case_push_conflict USING btree (
 
 CREATE UNIQUE INDEX case_push_conflict_open ON public.case_push_conflict USING btree (case_id, fields) WHERE (resolved_at IS NULL);
 
+CREATE INDEX case_responsible_person_case ON public.case_responsible_person USING btree (case_id);
+
+CREATE INDEX case_responsible_person_subject ON public.case_responsible_person USING btree (id_number);
+
 CREATE INDEX enforcement_case_court ON public.enforcement_case USING btree (court_code, filed_on);
 
 CREATE INDEX enforcement_case_court_status ON public.enforcement_case USING btree (court_code, status, filed_on DESC);
@@ -1124,6 +1168,12 @@ ALTER TABLE ONLY public.case_party
 
 ALTER TABLE ONLY public.case_push_conflict
     ADD CONSTRAINT case_push_conflict_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.enforcement_case(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.case_responsible_person
+    ADD CONSTRAINT case_responsible_person_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.enforcement_case(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.case_responsible_person
+    ADD CONSTRAINT case_responsible_person_party_id_fkey FOREIGN KEY (party_id) REFERENCES public.case_party(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.enforcement_case
     ADD CONSTRAINT enforcement_case_court_code_fkey FOREIGN KEY (court_code) REFERENCES public.court(code);

@@ -1,7 +1,10 @@
 """The one door from cases into searches: what the cases feature may ask of the searches feature.
 
-Today that is one thing: the six-monthly re-query of a 终本 debtor (``enforcement.cases.requery``)
-has a search made on its own, with no judge asking (``SearchPort.submit_system``). The cases
+The six-monthly re-query of a 终本 debtor (``enforcement.cases.requery``) has a search made on
+its own, with no judge asking (``SearchPort.submit_system``); so does the consumption-restriction
+check of an organization debtor's responsible persons (``enforcement.cases.breach_check``), limited
+to the agencies that can show a breach. ``SearchFollower`` is the other direction: the searches
+feature tells a follower (wired by the composition root) that a judge's search was made. The cases
 feature depends on this module only, never on ``enforcement.searches.service``; the composition
 root (``enforcement.app``) hands it the searches implementation. This module imports only
 ``enforcement.domain`` (docs/whiteboard.toml: ``search_port -> domain``).
@@ -33,7 +36,7 @@ from uuid import UUID
 
 from enforcement.domain.subjects import Subject
 
-__all__ = ["SearchPort", "SystemSearch", "SystemSearchMade", "TransactionHandle"]
+__all__ = ["SearchFollower", "SearchPort", "SystemSearch", "SystemSearchMade", "TransactionHandle"]
 
 # An open transaction, opaque to whoever holds it (see the module docstring): only the stores
 # on each side of the port know what it is.
@@ -52,6 +55,19 @@ class SystemSearch:
     purpose: str
     requested_by: str
     details: Mapping[str, Any] = field(default_factory=dict)
+    # Only these agencies (empty: every agency covering the subject). A consumption-restriction
+    # check of an organization's responsible person asks the agencies that can show a breach, and
+    # nothing else: he is not a debtor, his property is none of the case's business.
+    agencies: tuple[str, ...] = ()
+    actor_role: str = "system"  # the audit record's role: a judge's breach check is audited as his
+
+
+class SearchFollower(Protocol):
+    """Told after a judge's search was made (e.g. the consumption-restriction check of an
+    organization debtor's responsible persons follows a 全网查询 of the organization). Raises
+    nothing: a failure is the follower's to log; the search it follows stands."""
+
+    async def __call__(self, actor_login: str, actor_role: str, case_id: int, subject: Subject) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

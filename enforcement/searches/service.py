@@ -29,7 +29,7 @@ from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
 from enforcement.kernel.audit import Conn
 from enforcement.searches.errors import InvalidPurpose, NoAgencyCovers, SearchNotFound, case_not_found
-from enforcement.searches.port import SystemSearch, SystemSearchMade, TransactionHandle
+from enforcement.searches.port import SearchFollower, SystemSearch, SystemSearchMade, TransactionHandle
 from enforcement.searches.store.searches import (
     AgencyPlan,
     AssetRow,
@@ -45,6 +45,9 @@ from enforcement.searches.store.searches import (
 log = structlog.get_logger(__name__)
 
 PURPOSES = ("财产调查", "下落查找", "终本复查", "恢复执行", "保全查询")
+# What the service itself may search for: the judge's purposes, and the consumption-restriction
+# check (限制消费核查) of an organization debtor's responsible persons (enforcement.cases.breach_check).
+SYSTEM_PURPOSES = (*PURPOSES, "限制消费核查")
 
 
 class DossierAnnotator(Protocol):
@@ -107,6 +110,7 @@ class SearchService:
         self.store = store
         self.manifests = manifests
         self.annotators: list[DossierAnnotator] = list(annotators)  # the composition root may add more
+        self.followers: list[SearchFollower] = []  # told after each judge's search (the composition root adds)
 
     async def load_case(self, case_id: int) -> CaseForSearch:
         """The case a search is made for. Anyone (no rule applies: the caller checks). Raises
@@ -180,6 +184,8 @@ class SearchService:
         for t in tasks:
             if t.reused:
                 metrics.TASKS_REUSED.labels(agency=t.agency).inc()
+        for follow in self.followers:
+            await follow(actor.login, actor.role, req.case_id, req.subject)
         return _submitted(search_id, tasks)
 
     async def _document_number(self, case: CaseForSearch) -> str:
@@ -205,12 +211,13 @@ class SearchService:
         conn = cast(Conn, tx)
         case_id, subject, purpose = request.case_id, request.subject, request.purpose
         requested_by, details = request.requested_by, request.details
-        if purpose not in PURPOSES:
+        if purpose not in SYSTEM_PURPOSES:
             raise InvalidPurpose(code="invalid_purpose")
         case = await self.store.case_in(conn, case_id)
         if case is None:
             raise case_not_found(case_id)
-        plans = plan_agencies(self.manifests, subject.kind)
+        plans = [p for p in plan_agencies(self.manifests, subject.kind)
+                 if not request.agencies or p.agency in request.agencies]
         if not plans:
             raise NoAgencyCovers(code="no_agency")
         search_id = uuid.uuid4()
@@ -224,7 +231,7 @@ class SearchService:
             judge_officer_id=case.judge_officer_id or "", document_number=document_number, agencies=plans,
         )
         entry = None if not self.store.audited else AuditEntry(
-            action="search", actor_login=requested_by, actor_role="system", case_id=case_id,
+            action="search", actor_login=requested_by, actor_role=request.actor_role, case_id=case_id,
             case_number=case.case_number, case_court=case.court_code, subject_key=subject.key,
             purpose=purpose, target=str(search_id),
             details={"agencies": sorted(p.agency for p in plans), "notice_number": document_number,
@@ -335,6 +342,7 @@ def _task_view(t: SearchTask, manifest: Manifest | None) -> dict[str, Any]:
 
 __all__ = [
     "PURPOSES",
+    "SYSTEM_PURPOSES",
     "DossierAnnotator",
     "SearchRequest",
     "SearchService",

@@ -21,6 +21,8 @@ def normalized(node: Any) -> Any:
         out = {k: normalized(v) for k, v in node.items() if k not in META}
         if "$ref" in out:
             out["$ref"] = out["$ref"].replace("#/$defs/party", "CaseParty").replace("#/$defs/amount", "CaseAmount") \
+                .replace("#/$defs/debtor", "CaseDebtor") \
+                .replace("#/$defs/responsible_person", "CaseResponsiblePerson") \
                 .replace("#/components/schemas/", "")
         return out
     if isinstance(node, list):
@@ -34,6 +36,8 @@ def test_openapi_case_input_is_the_case_schema() -> None:
     assert normalized(components["CaseInput"]) == normalized(schema)
     assert normalized(components["CaseParty"]) == normalized(schema["$defs"]["party"])
     assert normalized(components["CaseAmount"]) == normalized(schema["$defs"]["amount"])
+    assert normalized(components["CaseDebtor"]) == normalized(schema["$defs"]["debtor"])
+    assert normalized(components["CaseResponsiblePerson"]) == normalized(schema["$defs"]["responsible_person"])
 
 
 def good() -> dict[str, Any]:
@@ -54,6 +58,10 @@ def test_a_good_case_passes() -> None:
     (lambda b: b["debtors"][0].update(id_number="210102197805141357XYZ"), "schema_violation", "debtors/0/id_number"),
     (lambda b: b.update(赵建国=1), "unknown_field", "(case)"),
     (lambda b: b.update(filed_on="5 Jan 2026"), "schema_violation", "filed_on"),
+    (lambda b: b["debtors"][0].update(responsible_persons=[{"name": "赵建国", "id_number": "210102197805141357",
+                                                             "role": "董事"}]),
+     "not_allowed", "debtors/0/responsible_persons/0/role"),
+    (lambda b: b["applicant"].update(responsible_persons=[]), "unknown_field", "applicant"),
 ])
 def test_refusals_name_field_and_rule_but_not_the_value(mutate: Any, code: str, field: str) -> None:
     body = good()

@@ -175,3 +175,60 @@ async def test_indicators_json_csv_drill_down_and_gauges(make_api: Any) -> None:
     status, metrics_text = await api.request("GET", "/metrics")
     assert status == 200
     assert 'enforcement_indicator_value{court="辽0102",indicator="full_enforcement_rate"} 1.0' in metrics_text
+
+
+async def test_an_organization_debtors_legal_representative_at_a_star_hotel_breaches_its_order(make_api: Any) -> None:
+    """Issue 16 item 6: the order on an organization binds its legal representative; a 全网查询 of the
+    organization searches the hotel agency (only) for him, for this case, and his star-rated stay
+    after the order is a breach of the organization's order, alerted and shown in the dossier."""
+    api = await make_api(lifecycle_tick_seconds=0.2)
+    rep = CASES[0][-1][0]  # 赵建国: the hotel registry has him at 北京饭店 (5 stars) on 2020-09-14
+    company = {"kind": "organization", "id_number": make_credit_code("9", "1", "210102", "MA0YQ7N3"),
+               "name": "沈阳某贸易有限公司",
+               "responsible_persons": [{"name": rep.name, "id_number": rep.id_number, "role": "法定代表人"}]}
+    applicant = {"kind": "organization", "id_number": make_credit_code("9", "1", "210102", "MA0Y8R2K"),
+                 "name": "沈阳银信小额贷款有限公司"}
+    status, pushed = await api.request("POST", "/api/v1/cases", login="cms-0102", role="case_system", json={
+        "case_number": "（2019）辽0102执89号", "court_code": "辽0102",
+        "judge": {"login": "zhangwei", "name": "张伟", "officer_id": "2101020031"}, "applicant": applicant,
+        "debtors": [company], "cause": "买卖合同纠纷", "amount_to_enforce": "80000.00", "filed_on": "2019-01-07"})
+    assert status == 201, pushed
+    cid = pushed["case"]["id"]
+    assert pushed["case"]["debtors"][0]["responsible_persons"] == [
+        {"name": rep.name, "id_number": rep.id_number, "role": "法定代表人"}]
+    status, refused = await api.request("POST", f"/api/v1/cases/{cid}/breach-check", login="lina")
+    assert (status, refused["error"]["code"]) == (403, "not_case_judge")
+    status, nothing = await api.request("POST", f"/api/v1/cases/{cid}/breach-check", login="zhangwei")
+    assert (status, nothing["searches"], nothing["agencies"]) == (202, [], ["hotels"])  # no order yet: no search
+    status, _ = await post_event(api, cid, "consumption_restriction_issued", date(2019, 6, 1))
+    assert status == 201
+    status, body = await api.request("POST", "/api/v1/searches", login="zhangwei", json={
+        "case_id": cid, "subject": {k: company[k] for k in ("kind", "id_number", "name")}})
+    assert status == 202, body
+
+    async def breach_alerts() -> list[Any]:
+        status, listed = await api.request("GET", f"/api/v1/alerts?case_id={cid}&kind=consumption_breach",
+                                           login="zhangwei")
+        assert status == 200
+        return list(listed["alerts"])
+
+    [alert] = await wait_for(breach_alerts)
+    assert alert["evidence"]["stay"]["hotel_name"] == "北京饭店"
+    assert alert["evidence"]["bound_person"] == {"role": "法定代表人", "name": rep.name,
+                                                 "debtor_name": "沈阳某贸易有限公司"}
+    assert alert["evidence"]["order"]["issued_on"] == "2019-06-01"
+    pool = api.app[POOL]
+    person_search = await pool.fetchrow(
+        "SELECT id, purpose, requested_by FROM search WHERE case_id = $1 AND subject_kind = 'person'", cid)
+    assert (person_search["purpose"], person_search["requested_by"]) == ("限制消费核查", "zhangwei")
+    agencies = await pool.fetch("SELECT agency FROM agency_task WHERE search_id = $1", person_search["id"])
+    assert [a["agency"] for a in agencies] == ["hotels"]  # not his bank accounts: he is not a debtor
+    audit = await pool.fetchrow("SELECT actor_login, actor_role, purpose FROM audit_log WHERE target = $1",
+                                str(person_search["id"]))
+    assert dict(audit) == {"actor_login": "zhangwei", "actor_role": "judge", "purpose": "限制消费核查"}
+    view = await api.wait_search(str(person_search["id"]), "zhangwei")
+    flags = [a for a in view["alerts"] if a["kind"] == "consumption_breach"]
+    assert [f["evidence"]["bound_person"]["role"] for f in flags] == ["法定代表人"]
+    # The explicit breach check searches him again (the same alert: one per order and stay).
+    status, again = await api.request("POST", f"/api/v1/cases/{cid}/breach-check", login="zhangwei")
+    assert status == 202 and [s["roles"] for s in again["searches"]] == [["法定代表人"]]

@@ -328,4 +328,48 @@ async def test_a_case_closed_other_than_as_zhongben_shows_how_it_closed_not_a_ch
     assert await page.locator(".closure-summary").count() == 0
     assert await page.get_attribute("[data-requirement=onsite_inquiry]", "data-basis") == "law"
     assert await page.get_attribute("[data-requirement=applicant_leads_checked]", "data-met") == "true"
+
+
+async def test_case_page_lists_responsible_persons_and_records_the_applicant_notice(make_workbench: Any) -> None:
+    """Issue 16: an organization debtor's legal representative under the debtor, his breach check;
+    the notice to the applicant drafted from the searches, recorded as sent, read by condition 6."""
+    from enforcement.domain.identifiers import make_credit_code
+
+    wb = await make_workbench()
+    rep = FIRST[-1][0]
+    company = {"kind": "organization", "id_number": make_credit_code("9", "1", "210102", "MA0YQ7N3"),
+               "name": "沈阳某贸易有限公司",
+               "responsible_persons": [{"name": rep.name, "id_number": rep.id_number, "role": "法定代表人"}]}
+    status, pushed = await wb.api.request("POST", "/api/v1/cases", login="cms-0102", role="case_system", json={
+        "case_number": "（2019）辽0102执90号", "court_code": "辽0102",
+        "judge": {"login": "zhangwei", "name": "张伟", "officer_id": "2101020031"},
+        "applicant": {"kind": "organization", "id_number": make_credit_code("9", "1", "210102", "MA0Y8R2K"),
+                      "name": "沈阳银信小额贷款有限公司"},
+        "debtors": [company], "cause": "买卖合同纠纷", "amount_to_enforce": "80000.00", "filed_on": "2019-01-07"})
+    assert status == 201, pushed
+    case_id = pushed["case"]["id"]
+    status, _ = await wb.api.request("POST", f"/api/v1/cases/{case_id}/events", login="zhangwei", json={
+        "type": "consumption_restriction_issued", "occurred_on": "2019-06-01"})
+    assert status == 201
+
+    page = await wb.page()
+    await wb.sign_in(page, "zhangwei")
+    await page.goto(f"{wb.base}/ui/cases/{case_id}")
+    row = page.locator(f"tr[data-responsible-of='{company['id_number']}']")
+    await expect(row).to_contain_text(f"{rep.name}（法定代表人）")
+    await page.click("[data-breach-check]")
+    await expect(row).to_contain_text("已发起 1 项限制消费核查")
+
+    await page.click("[data-draft-notice=zhongben]")
+    draft = page.locator("#notice-text")
+    await expect(draft).to_be_visible()
+    text = await draft.input_value()
+    assert text.startswith("申请执行人沈阳银信小额贷款有限公司：") and "（2019）辽0102执90号" in text
+    assert "可以随时向本院提供财产线索" in text
+    await page.select_option("#notice-channel", "当面")
+    await page.check("#notice-heard")
+    await page.click("[data-record-notice=zhongben]")
+    await expect(page.locator("#notices [role=status]")).to_have_text("已记录告知")
+    await expect(page.locator("#notices .notices-list li")).to_contain_text("当面")
+    await expect(page.locator("[data-requirement=applicant_heard]")).to_have_attribute("data-met", "true")
     assert wb.js_errors == []

@@ -134,11 +134,15 @@ async def resolve_case_alerts_on(db: Db, case_id: int, kinds: Sequence[str], by:
     await db.execute(Q.resolve_alerts_of_case, case_id, list(kinds), by)
 
 
-async def restriction_orders_on(db: Db, subject_kind: str, id_number: str) -> list[RestrictionOrder]:
-    """The consumption restriction orders binding the subject as a debtor of any case."""
+async def restriction_orders_on(db: Db, subject_kind: str, id_number: str,
+                                case_id: int | None = None) -> list[RestrictionOrder]:
+    """The consumption restriction orders binding the subject as a debtor of any case, and those
+    of case ``case_id`` binding him as a responsible person of an organization debtor (the search
+    was made for that case: its answer serves that case only)."""
     return [RestrictionOrder(int(o["case_id"]), int(o["event_id"]), int(o["party_id"]), o["issued_on"],
-                             o["lifted_on"])
-            for o in await db.fetch(Q.restriction_orders_of_subject, subject_kind, id_number)]
+                             o["lifted_on"], bound_role=o["bound_role"], bound_name=o["bound_name"],
+                             debtor_name=o["debtor_name"])
+            for o in await db.fetch(Q.restriction_orders_of_subject, subject_kind, id_number, case_id)]
 
 
 class ReviewTx:
@@ -158,8 +162,9 @@ class ReviewTx:
         return [AnswerRecord.from_row(r)
                 for r in await self._conn.fetch(Q.records_of_answers, list(answer_ids), list(kinds))]
 
-    async def restriction_orders_of(self, subject_kind: str, id_number: str) -> list[RestrictionOrder]:
-        return await restriction_orders_on(self._conn, subject_kind, id_number)
+    async def restriction_orders_of(self, subject_kind: str, id_number: str,
+                                    case_id: int | None = None) -> list[RestrictionOrder]:
+        return await restriction_orders_on(self._conn, subject_kind, id_number, case_id)
 
     async def raise_alert(self, alert: NewAlert) -> bool:
         return await raise_alert_on(self._conn, alert)
@@ -184,8 +189,9 @@ class AlertStore:
     async def set_status(self, alert_id: int, status: str, by: str) -> None:
         await self.pool.execute(Q.set_alert_status, alert_id, status, by)
 
-    async def restriction_orders_of(self, subject_kind: str, id_number: str) -> list[RestrictionOrder]:
-        return await restriction_orders_on(self.pool, subject_kind, id_number)
+    async def restriction_orders_of(self, subject_kind: str, id_number: str,
+                                    case_id: int | None = None) -> list[RestrictionOrder]:
+        return await restriction_orders_on(self.pool, subject_kind, id_number, case_id)
 
     async def first_seen_in_search(self, subject_key: str, search_id: UUID, kinds: Sequence[str]
                                    ) -> list[dict[str, str]]:

@@ -51,17 +51,33 @@ class RowResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Responsible:
+    """A person an organization debtor's consumption restriction binds, as stored."""
+
+    name: str
+    id_number: str
+    role: str  # 法定代表人 | 主要负责人 | 直接责任人员
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "id_number": self.id_number, "role": self.role}
+
+
+@dataclass(frozen=True, slots=True)
 class Party:
-    """A party of a case as stored: ``role`` applicant or debtor."""
+    """A party of a case as stored: ``role`` applicant or debtor; an organization debtor with the
+    persons its consumption restriction binds."""
 
     role: str
     kind: str
     id_number: str
     name: str
+    responsible: tuple[Responsible, ...] = ()
 
     @classmethod
     def from_row(cls, p: Any) -> Party:
-        return cls(str(p["role"]), str(p["kind"]), str(p["id_number"]), str(p["name"]))
+        return cls(str(p["role"]), str(p["kind"]), str(p["id_number"]), str(p["name"]),
+                   tuple(Responsible(str(r["name"]), str(r["id_number"]), str(r["role"]))
+                         for r in (p.get("responsible_persons") or ())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +267,11 @@ async def upsert_case(conn: Conn, case: CaseInput, pushed_by: str) -> Upserted:
         [r for r, _ in parties], [p.kind for _, p in parties], [p.id_number for _, p in parties],
         [p.name for _, p in parties],
     )
-    if outcome == "unchanged" and changed_parties:
+    changed_responsible = await conn.fetchval(
+        Q.sync_responsible_persons, case_id, [r.debtor_id_number for r in case.responsible],
+        [r.person.id_number for r in case.responsible], [r.person.name for r in case.responsible],
+        [r.role for r in case.responsible])
+    if outcome == "unchanged" and (changed_parties or changed_responsible):
         outcome = "updated"
     return Upserted(case_id, outcome, conflicts, conflict_id)
 
@@ -311,4 +331,4 @@ class CaseRegistry:
 
 
 __all__ = ["CaseFilter", "CaseRecord", "CaseRegistry", "CaseSearch", "EventRecord", "Party", "PushConflict",
-           "RowResult", "Upserted", "upsert_case"]
+           "Responsible", "RowResult", "Upserted", "upsert_case"]

@@ -395,6 +395,25 @@ const S = {
   col_reason: ['原因', 'Reason'],
   days_value: ['{n} 天', '{n} days'],
   open_alerts: ['待处理预警 {n} 条', '{n} open alerts'],
+  // issue 16: responsible persons of an organization debtor; telling the applicant
+  'event.applicant_notified': ['告知申请执行人', 'Applicant told'],
+  'event.zhongben_ruling_served': ['终本裁定书送达', '终本 ruling served'],
+  responsible_title: ['限制消费约束人员', 'Persons the restriction binds'],
+  responsible_none: ['未列明法定代表人、主要负责人或直接责任人员', 'No legal representative or responsible person listed'],
+  breach_check: ['查询责任人员住宿（限制消费核查）', 'Check their hotel stays (restriction check)'],
+  breach_check_done: ['已发起 {n} 项限制消费核查', '{n} restriction checks started'],
+  notices_title: ['告知申请执行人', 'Telling the applicant'],
+  notices_none: ['尚无告知记录', 'The applicant has not been told yet'],
+  notice_draft_zhongben: ['生成终本告知书', 'Draft the 终本 notice'],
+  notice_draft_requery: ['生成复查告知书', 'Draft the re-query notice'],
+  notice_text: ['告知内容', 'Notice text'],
+  notice_channel: ['告知方式', 'Channel'],
+  notice_date: ['告知日期', 'Date'],
+  notice_heard: ['已听取申请执行人意见', 'The applicant was heard'],
+  notice_record: ['记录为已告知', 'Record as sent'],
+  notice_recorded: ['已记录告知', 'Recorded'],
+  notice_round: ['第 {n} 次复查', 'Re-query {n}'],
+  ruling_served: ['终本裁定书已送达：{doc}', '终本 ruling served: {doc}'],
 };
 
 export const STRINGS = Object.fromEntries(Object.entries(S).map(([k, [zh, en]]) => [k, { zh, en }]));

@@ -144,7 +144,7 @@ async def test_derived_deadlines_match_the_hand_computation(court: tuple[World, 
 
 
 async def test_every_indicator_equals_the_hand_computation(court: tuple[World, dict[str, int]]) -> None:
-    w, _c = court
+    w, c = court
     # The 终本 re-query of C7 (closed 2025-03-20): round 1 legally due 2025-09-18 (182 days); the
     # scheduler runs with its clock on that day. C8's round 1 (due 2025-12-09) is never made.
     manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
@@ -153,6 +153,14 @@ async def test_every_indicator_equals_the_hand_computation(court: tuple[World, d
     assert len(await scheduler.submit_due(20)) == 1
 
     service = IndicatorService(IndicatorStore(w.pool), w.lifecycle)
+    # Made on time, but the applicant not yet told: it does not count (issue 16, 2016 rules art. 9).
+    report = await service.compute(SUPERVISOR, Scope(date(2025, 1, 1), date(2025, 12, 31)))
+    assert nd(by_code(report)["requery_on_time_rate"]) == ("0", "2")
+    drill = await service.cases(SUPERVISOR, "requery_on_time_rate", WINDOW)
+    assert {d["reason"]["en"] for d in drill["cases"] if d["case_id"] == c["C7"]} == {
+        "re-query 1 was made, the applicant was not told"}
+    await w.event(c["C7"], "applicant_notified", date(2025, 9, 19), occasion="requery", round=1, channel="短信",
+                  content="第一次复查：查无财产")
     report = await service.compute(SUPERVISOR, Scope(date(2025, 1, 1), date(2025, 12, 31)))
     assert report["court"] == "辽0102"  # a supervisor sees their own court
     ind = by_code(report)

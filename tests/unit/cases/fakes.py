@@ -30,6 +30,7 @@ from enforcement.cases.store.registry import (
     EventRecord,
     Party,
     PushConflict,
+    Responsible,
     RowResult,
     Upserted,
 )
@@ -71,7 +72,10 @@ class FakeCaseRegistry:
             status=case.status, closure_mode=case.closure_mode, closed_on=case.closed_on, statutory_deadline=None,
             overdue=False, created_at=NOW, updated_at=NOW,
             parties=(Party("applicant", case.applicant.kind, case.applicant.id_number, case.applicant.name),
-                     *(Party("debtor", d.kind, d.id_number, d.name) for d in case.debtors)))
+                     *(Party("debtor", d.kind, d.id_number, d.name,
+                             tuple(Responsible(r.person.name, r.person.id_number, r.role)
+                                   for r in case.responsible if r.debtor_id_number == d.id_number))
+                       for d in case.debtors)))
         self.cases[case.case_number] = record
         outcome = "created" if old is None else ("unchanged" if replace(old) == record else "updated")
         if case.case_number in self.conflicting:

@@ -134,7 +134,7 @@ async def test_a_push_reports_its_outcome_and_the_case() -> None:
     done, view = await svc.push(CASE_SYSTEM, body(1))
     assert done.outcome == "created"
     assert view["case_number"] == f"（2026）{COURT}执1号"
-    assert view["debtors"] == [{"kind": "person", "id_number": DEBTOR_ID, "name": "赵建国"}]
+    assert view["debtors"] == [{"kind": "person", "id_number": DEBTOR_ID, "name": "赵建国", "responsible_persons": []}]
     assert view["amount_to_enforce"] == "386500.00"
     again, _ = await svc.push(CASE_SYSTEM, body(1))
     assert (again.outcome, again.case_id) == ("unchanged", done.case_id)

@@ -65,6 +65,28 @@ WITH wanted AS (
 )
 SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM upserted)
 
+-- sync_responsible_persons --
+-- $1 case_id, $2 debtor (organization) id_numbers text[], $3 person id_numbers text[], $4 names text[], $5 roles text[]: the persons the organization debtors' consumption restrictions bind become exactly these; returns how many rows changed
+WITH wanted AS (
+    SELECT p.id AS party_id, w.id_number, w.name, w.role
+    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS w(debtor_id_number, id_number, name, role)
+    JOIN case_party p ON p.case_id = $1 AND p.role = 'debtor' AND p.kind = 'organization'
+                     AND p.id_number = w.debtor_id_number
+), removed AS (
+    DELETE FROM case_responsible_person r
+    WHERE r.case_id = $1
+      AND NOT EXISTS (SELECT 1 FROM wanted w
+                      WHERE w.party_id = r.party_id AND w.id_number = r.id_number AND w.role = r.role)
+    RETURNING 1
+), upserted AS (
+    INSERT INTO case_responsible_person (case_id, party_id, id_number, name, role)
+    SELECT $1, party_id, id_number, name, role FROM wanted
+    ON CONFLICT (party_id, id_number, role) DO UPDATE SET name = EXCLUDED.name
+    WHERE case_responsible_person.name IS DISTINCT FROM EXCLUDED.name
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM upserted)
+
 -- list_cases --
 -- $1 court_code or null, $2 judge_login or null, $3 status or null, $4 filed_from or null, $5 filed_to or null, $6 overdue (boolean) or null, $7 limit, $8 offset: cases with parties, judge and statutory deadline (the lifecycle's, with suspensions and extensions, once computed; else filing + 6 months, 3 for non-litigation; null while the clock is stopped), newest filing first, with the total count
 WITH c AS (
@@ -87,7 +109,12 @@ SELECT c.id, c.case_number, coalesce(c.case_number_as_written, c.case_number) AS
        c.statutory_deadline, coalesce(c.status <> 'closed' AND current_date > c.statutory_deadline, false) AS overdue,
        c.created_at, c.updated_at,
        (SELECT coalesce(json_agg(json_build_object('role', p.role, 'kind', p.kind, 'id_number', p.id_number,
-                                                   'name', p.name) ORDER BY p.role, p.id), '[]'::json)
+                                                   'name', p.name, 'responsible_persons',
+                                                   (SELECT coalesce(json_agg(json_build_object(
+                                                               'name', r.name, 'id_number', r.id_number,
+                                                               'role', r.role) ORDER BY r.id), '[]'::json)
+                                                    FROM case_responsible_person r WHERE r.party_id = p.id))
+                                 ORDER BY p.role, p.id), '[]'::json)
         FROM case_party p WHERE p.case_id = c.id) AS parties,
        count(*) OVER () AS total
 FROM c
@@ -107,7 +134,12 @@ SELECT c.id, c.case_number, coalesce(c.case_number_as_written, c.case_number) AS
        coalesce(c.status <> 'closed' AND current_date > d.statutory_deadline, false) AS overdue,
        c.created_at, c.updated_at,
        (SELECT coalesce(json_agg(json_build_object('role', p.role, 'kind', p.kind, 'id_number', p.id_number,
-                                                   'name', p.name) ORDER BY p.role, p.id), '[]'::json)
+                                                   'name', p.name, 'responsible_persons',
+                                                   (SELECT coalesce(json_agg(json_build_object(
+                                                               'name', r.name, 'id_number', r.id_number,
+                                                               'role', r.role) ORDER BY r.id), '[]'::json)
+                                                    FROM case_responsible_person r WHERE r.party_id = p.id))
+                                 ORDER BY p.role, p.id), '[]'::json)
         FROM case_party p WHERE p.case_id = c.id) AS parties
 FROM enforcement_case c
 JOIN court ct ON ct.code = c.court_code

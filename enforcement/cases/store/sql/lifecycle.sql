@@ -105,16 +105,28 @@ ORDER BY c.id
 LIMIT $3
 
 -- restriction_orders_of_subject --
--- $1 subject kind, $2 id number: the consumption restriction orders binding the subject as a debtor of any case, with when each was lifted
+-- $1 subject kind, $2 id number, $3 case id (null: none): the consumption restriction orders binding the subject as a debtor of any case, with when each was lifted; and, for a person, the orders of case $3 on an organization debtor he is a responsible person of (bound_role, bound_name: his role and name; the order binds him through the organization, SPC 限制消费规定 art. 3(2))
 SELECT e.id AS event_id, e.case_id, p.id AS party_id, e.occurred_on AS issued_on,
        (SELECT min(l.occurred_on) FROM case_event l
         WHERE l.case_id = e.case_id AND l.event_type = 'consumption_restriction_lifted' AND l.occurred_on >= e.occurred_on
-          AND (l.data->>'debtor_id_number' IS NULL OR l.data->>'debtor_id_number' = p.id_number)) AS lifted_on
+          AND (l.data->>'debtor_id_number' IS NULL OR l.data->>'debtor_id_number' = p.id_number)) AS lifted_on,
+       NULL::text AS bound_role, NULL::text AS bound_name, p.name AS debtor_name
 FROM case_party p
 JOIN case_event e ON e.case_id = p.case_id AND e.event_type = 'consumption_restriction_issued'
 WHERE p.role = 'debtor' AND p.kind = $1 AND p.id_number = $2
   AND (e.data->>'debtor_id_number' IS NULL OR e.data->>'debtor_id_number' = p.id_number)
-ORDER BY e.occurred_on, e.id
+UNION ALL
+SELECT e.id, e.case_id, p.id, e.occurred_on,
+       (SELECT min(l.occurred_on) FROM case_event l
+        WHERE l.case_id = e.case_id AND l.event_type = 'consumption_restriction_lifted' AND l.occurred_on >= e.occurred_on
+          AND (l.data->>'debtor_id_number' IS NULL OR l.data->>'debtor_id_number' = p.id_number)),
+       rp.role, rp.name, p.name
+FROM case_responsible_person rp
+JOIN case_party p ON p.id = rp.party_id
+JOIN case_event e ON e.case_id = p.case_id AND e.event_type = 'consumption_restriction_issued'
+WHERE $1 = 'person' AND rp.id_number = $2 AND rp.case_id = $3::bigint
+  AND (e.data->>'debtor_id_number' IS NULL OR e.data->>'debtor_id_number' = p.id_number)
+ORDER BY issued_on, event_id
 
 -- hotel_stays_of_subjects --
 -- $1 subject keys text[]: every hotel stay ever reported about these subjects, once each, with the answer and search that reported it

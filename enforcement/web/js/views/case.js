@@ -1,5 +1,7 @@
 // One case: its facts, parties, lifecycle events and searches; the 全网查询 button per debtor
-// with the dossier filling in live; the 终本 checklist and the case's alerts.
+// with the dossier filling in live; the 终本 checklist and the case's alerts; an organization
+// debtor's responsible persons (whom its consumption restriction binds) and their breach check;
+// the notices to the applicant (告知): a draft generated from the searches, recorded as sent.
 
 import * as api from '../api.js';
 import * as session from '../session.js';
@@ -162,7 +164,104 @@ export async function render(ctx) {
     });
     return h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
       h('thead', {}, h('tr', {}, ['col_name', 'col_subject_kind', 'col_id_number', 'col_last_search', 'col_action'].map((k) => h('th', { scope: 'col' }, t(k))))),
-      h('tbody', {}, rows)));
+      h('tbody', {}, rows.flatMap((row, i) => [row, responsibleRow(c.debtors[i])]))));
+  }
+
+  // An organization debtor's legal representative, principal responsible persons and those
+  // directly responsible: its consumption restriction binds them (限制消费规定 art. 3(2)).
+  function responsibleRow(d) {
+    if (d.kind !== 'organization') return null;
+    const persons = d.responsible_persons || [];
+    const isJudge = c.judge && c.judge.login === user.login && user.role === 'judge';
+    const button = isJudge && persons.length
+      ? h('button', { type: 'button', class: 'btn btn-small', 'data-breach-check': d.id_number }, t('breach_check')) : null;
+    if (button) button.addEventListener('click', () => breachCheck(button));
+    return h('tr', { class: 'responsible-row', 'data-responsible-of': d.id_number },
+      h('td', { colspan: 5 },
+        h('span', { class: 'muted small' }, `${t('responsible_title')}：`),
+        persons.length
+          ? h('ul', { class: 'inline-list responsible-persons' }, persons.map((p) => h('li', {},
+            `${p.name}（${p.role}）`, ' ', h('span', { class: 'mono small' }, p.id_number))))
+          : h('span', { class: 'muted small' }, t('responsible_none')),
+        button));
+  }
+
+  async function breachCheck(button) {
+    button.disabled = true;
+    try {
+      const made = await api.post(`/api/v1/cases/${caseId}/breach-check`, {});
+      button.replaceWith(h('span', { class: 'muted small', role: 'status' }, t('breach_check_done', { n: made.searches.length })));
+      refreshAfterSearch();
+    } catch (err) {
+      button.disabled = false;
+      showError(err);
+    }
+  }
+
+  // -- telling the applicant -------------------------------------------------------------------
+  const noticesBox = h('div', { id: 'notices' });
+  const CHANNELS = ['短信', '电话', '书面', '当面', '电子送达'];
+  function noticesList() {
+    const told = (c.events || []).filter((e) => ['applicant_notified', 'zhongben_ruling_served'].includes(e.type || e.event_type))
+      .sort((a, b) => (a.occurred_on < b.occurred_on ? 1 : -1));
+    if (!told.length) return h('p', { class: 'empty' }, t('notices_none'));
+    return h('ul', { class: 'notices-list' }, told.map((e) => {
+      const d = e.data || {};
+      const served = (e.type || e.event_type) === 'zhongben_ruling_served';
+      return h('li', { 'data-notice-id': e.id },
+        h('strong', {}, fmtDate(e.occurred_on)), ' ', label('event', e.type || e.event_type), ' · ', d.channel || '',
+        d.round ? [' · ', t('notice_round', { n: d.round })] : null,
+        served ? h('div', { class: 'small' }, t('ruling_served', { doc: d.document_number || '' }))
+          : h('details', {}, h('summary', { class: 'small' }, t('notice_text')), h('pre', { class: 'notice-text' }, d.content || '')));
+    }));
+  }
+  function drawNotices(form) {
+    replace(noticesBox, noticesList(), form || null);
+  }
+  const canRecord = c.judge && c.judge.login === user.login && user.role === 'judge';
+  async function draftNotice(occasion) {
+    try {
+      const draft = await api.get(`/api/v1/cases/${caseId}/applicant-notice${api.query({ occasion })}`);
+      const text = h('textarea', { id: 'notice-text', rows: 12, class: 'notice-draft' });
+      text.value = draft.text;
+      const channel = h('select', { id: 'notice-channel' }, CHANNELS.map((ch) => h('option', { value: ch }, ch)));
+      const on = h('input', { id: 'notice-date', type: 'date', value: todayBeijing() });
+      const heard = h('input', { id: 'notice-heard', type: 'checkbox' });
+      const record = h('button', { type: 'button', class: 'btn', 'data-record-notice': occasion }, t('notice_record'));
+      record.addEventListener('click', async () => {
+        record.disabled = true;
+        const data = { occasion, channel: channel.value, content: text.value, heard: heard.checked };
+        if (occasion === 'requery' && draft.round) data.round = draft.round;
+        try {
+          const done = await api.post(`/api/v1/cases/${caseId}/events`, { type: 'applicant_notified', occurred_on: on.value, data });
+          c.events = [...(c.events || []), done.event];
+          drawNotices(h('p', { class: 'muted small', role: 'status' }, t('notice_recorded')));
+          loadChecklist();
+        } catch (err) {
+          record.disabled = false;
+          showError(err);
+        }
+      });
+      drawNotices(h('form', { class: 'notice-form', onsubmit: (ev) => ev.preventDefault() },
+        h('label', { for: 'notice-text' }, t('notice_text')), text,
+        h('div', { class: 'field-row' },
+          h('label', { for: 'notice-channel' }, t('notice_channel')), channel,
+          h('label', { for: 'notice-date' }, t('notice_date')), on,
+          h('span', { class: 'field-check small' }, heard, h('label', { for: 'notice-heard' }, t('notice_heard')))),
+        record));
+    } catch (err) {
+      showError(err);
+    }
+  }
+  function noticesSection() {
+    const buttons = canRecord ? h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'btn btn-small', 'data-draft-notice': 'zhongben', onclick: () => draftNotice('zhongben') }, t('notice_draft_zhongben')),
+      c.closure_mode === '终结本次执行程序'
+        ? h('button', { type: 'button', class: 'btn btn-small', 'data-draft-notice': 'requery', onclick: () => draftNotice('requery') }, t('notice_draft_requery'))
+        : null) : null;
+    return h('section', { class: 'panel', 'aria-labelledby': 'notices-title' },
+      h('div', { class: 'panel-head' }, h('h2', { id: 'notices-title' }, t('notices_title')), buttons),
+      noticesBox);
   }
 
   function drawSearches() {
@@ -230,6 +329,7 @@ export async function render(ctx) {
         canSearch ? h('div', { class: 'field-check small' }, freshBox, h('label', { for: 'force-fresh' }, t('force_fresh'))) : null),
       canSearch ? null : h('p', { class: 'muted small' }, t(c.status !== 'open' ? 'search_needs_open' : 'search_only_judge')),
       debtorsBox),
+    noticesSection(),
     liveSection,
     h('div', { class: 'case-grid' },
       h('section', { class: 'panel', 'aria-labelledby': 'searches-title' }, h('h2', { id: 'searches-title' }, t('searches_title')), searchesBox),
@@ -237,6 +337,7 @@ export async function render(ctx) {
 
   drawSearches();
   drawDebtors();
+  drawNotices();
   loadChecklist();
   loadAlerts();
   const wanted = query.get('search');
