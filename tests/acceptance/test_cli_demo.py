@@ -20,7 +20,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _read_until(stream: asyncio.StreamReader, marker: str, timeout: float) -> str:  # noqa: ASYNC109
+async def _read_until(stream: asyncio.StreamReader, marker: str, timeout: float) -> str:
     seen = ""
 
     async def go() -> str:

@@ -76,11 +76,11 @@ async def test_table_csv_and_cases_through_the_api(make_api: Any, tmp_path: Path
 
 async def test_bad_date_dead_service_and_refusal_have_exit_codes(make_api: Any, tmp_path: Path) -> None:
     api = await make_api(role="api")
-    code, out, err = await run_cli(api, tmp_path, "--from", "2026-13-01")
+    code, _out, err = await run_cli(api, tmp_path, "--from", "2026-13-01")
     assert code == 2 and "Traceback" not in err
     assert "不是有效日期" in err and "is not a date" in err
-    code, out, err = await run_cli(api, tmp_path, "--url", "http://127.0.0.1:9")
+    code, _out, err = await run_cli(api, tmp_path, "--url", "http://127.0.0.1:9")
     assert code == 3 and "Traceback" not in err
     assert "无法连接服务" in err and "cannot reach the service at http://127.0.0.1:9" in err
-    code, out, err = await run_cli(api, tmp_path, "--token", "not-a-token")
+    code, _out, err = await run_cli(api, tmp_path, "--token", "not-a-token")
     assert code == 4 and "Traceback" not in err and "token_invalid" in err
