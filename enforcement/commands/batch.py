@@ -176,7 +176,7 @@ async def follow(session: aiohttp.ClientSession, base: str, url: str, *, interva
         text = progress_text(progress)
         finished = progress["status"] == "completed"
         if tty:
-            print("\r" + text, end="\n" if finished else "", file=out, flush=True)
+            print("\r" + text + "\x1b[K", end="\n" if finished else "", file=out, flush=True)
         elif finished or time.monotonic() - last_line >= 5:
             print(text, file=out, flush=True)
             last_line = time.monotonic()
