@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# Quiet installs: no progress, no "new pip available" notice; errors still show.
+PIP    := $(PY) -m pip --quiet --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 
 # The image (Containerfile): its name is the one ops/deploy/kubernetes runs (tests/ops/test_image.py).
@@ -10,21 +12,25 @@ VERSION   := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -
 BUILD     ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 CONTAINER ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null || echo podman)
 
-.PHONY: demo test install lint typecheck bench soak clean wheel image
+.PHONY: demo demo-info test install lint typecheck bench soak clean wheel image
 
 # examples/real_estate: a sixth agency from outside, its own package, found only through its entry point.
 $(STAMP): pyproject.toml examples/real_estate/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev]'
-	$(PY) -m pip install --quiet -e examples/real_estate
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[test,dev]'
+	$(PIP) install -e examples/real_estate
 	@touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/enforcement demo
+	@$(VENV)/bin/enforcement demo
+
+# The running demo's banner again (URL, logins, token file, log file).
+demo-info:
+	@$(VENV)/bin/enforcement demo --banner
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -37,7 +43,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PIP) install -e '.[bench]'
 	$(PY) ops/bench/fanout.py
 	$(PY) ops/bench/overhead.py
 	$(PY) ops/bench/scaling.py
@@ -46,7 +52,7 @@ bench: $(STAMP)
 	$(PY) ops/bench/dossier.py
 
 soak: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PIP) install -e '.[bench]'
 	$(PY) ops/bench/soak.py
 
 # The wheel alone (dist/): what `pip install` and the image install.

@@ -83,8 +83,11 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from enforcement.commands.api_client import EXIT_CODES_HELP
+
     parser = argparse.ArgumentParser(
-        prog="enforcement", description="执行查控协同服务 / enforcement property-search service"
+        prog="enforcement", description="执行查控协同服务 / enforcement property-search service",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=describe(),
                         help="print the version and build (git commit) and exit")
@@ -106,9 +109,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a failure it foresaw, or an unreachable service, ends with one bilingual
+    message on stderr and its exit code (the table in ``enforcement --help``), never a traceback."""
+    import aiohttp
+
+    from enforcement.commands.api_client import EXIT_UNREACHABLE, CliError, unreachable
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except CliError as exc:
+        print(exc, file=sys.stderr)
+        return exc.exit_code
+    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
+        print(unreachable(getattr(args, "url", "?"), exc), file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except KeyboardInterrupt:
+        print("\n已中断 / interrupted", file=sys.stderr)
+        return 130
     return result
 
 

@@ -1,7 +1,8 @@
 """``enforcement connectors``: the partner-agency connectors installed here.
 
 - ``list``: every connector with its version, mode, limits, URL and health.
-- ``check [NAME...]``: the same, and exit 1 unless every connector's ``check()`` succeeds.
+- ``check [NAME...]``: a health check, one line per agency (name, ok or down, the latency or the
+  reason); exit 1 when one is down.
 - ``verify [NAME...]``: the conformance suite (connectors.sdk.conformance) over connectors,
   installed ones by name or a package not installed yet (``--module pkg --path dir``).
 - ``new NAME``: a complete connector package that passes the suite as created.
@@ -31,6 +32,8 @@ from connectors.sdk.protocol import ConnectorSpec
 from connectors.sdk.registry import Registry
 from connectors.sdk.simulator_runner import start_simulators, stop_simulators
 from connectors.sdk.types import ConnectorConfig
+from enforcement.commands import text_table
+from enforcement.commands.api_client import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from enforcement.kernel.settings import Settings
 
 SIM_SECRET = "sim-key"  # noqa: S105 - the simulators' well-known demo key
@@ -40,6 +43,7 @@ SIM_SECRET = "sim-key"  # noqa: S105 - the simulators' well-known demo key
 class Health:
     ok: bool
     text: str
+    latency_ms: float | None = None
 
 
 def describe_mode(m: Manifest) -> str:
@@ -81,7 +85,9 @@ def describe(m: Manifest, url: str, health: Health | None) -> dict[str, Any]:
         "search_category": m.search_category,
         "limits": describe_limits(m),
         "url": url,
-        "health": None if health is None else {"ok": health.ok, "detail": health.text},
+        "health": None if health is None else {"ok": health.ok, "detail": health.text,
+                                               "latency_ms": None if health.latency_ms is None
+                                               else round(health.latency_ms, 1)},
     }
 
 
@@ -116,7 +122,8 @@ async def check_one(spec: ConnectorSpec, config: ConnectorConfig, session: aioht
         return Health(False, f"check() did not return within {config.timeout_seconds:g}s")
     except Exception as exc:
         return Health(False, f"connector error: {type(exc).__name__}")
-    return Health(True, f"check answered in {(time.perf_counter() - started) * 1000:.0f} ms")
+    elapsed = (time.perf_counter() - started) * 1000
+    return Health(True, f"check answered in {elapsed:.0f} ms", elapsed)
 
 
 async def survey(
@@ -153,29 +160,53 @@ def _registry(names: Sequence[str]) -> Registry:
     return Registry.discover().only(names)
 
 
-def cmd_list(args: argparse.Namespace, *, require_healthy: bool = False) -> int:
+def health_lines(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per agency: name, 正常 ok / 异常 DOWN, the latency or the reason."""
+    table = []
+    for r in rows:
+        health = r["health"] or {"ok": False, "detail": "not checked", "latency_ms": None}
+        state = "正常 ok" if health["ok"] else "异常 DOWN"
+        detail = f"{health['latency_ms']:.0f} ms" if health["ok"] and health.get("latency_ms") is not None \
+            else health["detail"]
+        table.append([r["name"], r["display_name"]["zh"], state, detail])
+    return text_table.render(["connector", "单位 agency", "状态 state", "耗时或原因 latency / reason"], table,
+                             max_width=90)
+
+
+def _survey(args: argparse.Namespace, *, health: bool) -> list[dict[str, Any]] | int:
     try:
         registry = _registry(getattr(args, "names", []) or [])
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
-        return 2
-    rows = asyncio.run(survey(registry, Settings.from_env(), health=require_healthy or not args.no_health,
-                              simulators=args.simulators, timeout=args.timeout))
+        return EXIT_USAGE
+    return asyncio.run(survey(registry, Settings.from_env(), health=health, simulators=args.simulators,
+                              timeout=args.timeout))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = _survey(args, health=not args.no_health)
+    if isinstance(rows, int):
+        return rows
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         print("\n\n".join(render(r) for r in rows))
-    if require_healthy:
-        failing = [r["name"] for r in rows if not (r["health"] and r["health"]["ok"])]
-        if failing:
-            print(f"\nunhealthy: {', '.join(failing)}", file=sys.stderr)
-            return 1
-    return 0
+    return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    args.no_health = False
-    return cmd_list(args, require_healthy=True)
+    """A health check: one line per agency; exit 1 when one is down."""
+    rows = _survey(args, health=True)
+    if isinstance(rows, int):
+        return rows
+    failing = [r["name"] for r in rows if not (r["health"] and r["health"]["ok"])]
+    if args.json:
+        print(json.dumps([{"name": r["name"], **(r["health"] or {})} for r in rows], ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(health_lines(rows)))
+        down = f"; 异常 down: {', '.join(failing)}" if failing else ""
+        print(f"{len(rows) - len(failing)}/{len(rows)} 正常 ok{down}")
+    return EXIT_FAILURE if failing else EXIT_OK
 
 
 def load_spec(target: str) -> ConnectorSpec:
@@ -240,7 +271,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("connectors", help="partner-agency connectors: list, check, verify, new")
     csub = p.add_subparsers(dest="connectors_command", required=True)
     for name, helptext in (("list", "every connector with its version, mode, limits and health"),
-                           ("check", "call check() on connectors; exit 1 if any is unhealthy")):
+                           ("check", "health check: one line per agency; exit 1 if one is down")):
         q = csub.add_parser(name, help=helptext)
         q.add_argument("names", nargs="*", help="connector names (default: all installed)")
         q.add_argument("--simulators", action="store_true", help="check against each connector's own simulator")

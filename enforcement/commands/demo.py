@@ -1,5 +1,8 @@
 """``enforcement demo``: embedded PostgreSQL, the agency simulators and the service, seeded.
 
+The logs go to ``<data>/demo.log``, the judge's token to ``<data>/demo-token``; the banner comes
+last, once everything answers, and again on Enter, on SIGUSR1 or with ``enforcement demo --banner``.
+
 ``enforcement simulators``: only the simulators, on their default ports.
 """
 
@@ -7,9 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
-from dataclasses import replace
+import socket
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import aiohttp
 from aiohttp import web
@@ -17,6 +25,7 @@ from aiohttp import web
 from connectors.sdk.registry import Registry
 from connectors.sdk.simulator_kit import SimulatorConfig
 from connectors.sdk.simulator_runner import start_simulators, stop_simulators
+from enforcement.commands.api_client import DEFAULT_URL
 from enforcement.commands.demo_history import SYSTEM, push_court_history, push_dossier_case
 from enforcement.kernel.logging import configure_logging
 from enforcement.kernel.settings import Settings
@@ -47,7 +56,84 @@ def demo_simulator_configs(
     }
 
 
-async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
+@dataclass(frozen=True, slots=True)
+class DemoFiles:
+    """Where the demo keeps what a person needs after start-up (all in the data folder)."""
+
+    log: Path
+    token: Path
+    banner: Path
+    pid: Path
+
+    @classmethod
+    def in_folder(cls, folder: Path) -> DemoFiles:
+        return cls(folder / "demo.log", folder / "demo-token", folder / "demo-banner.txt", folder / "demo.pid")
+
+
+def write_private(path: Path, text: str) -> Path:
+    """``text`` into ``path``, readable by this user only (a bearer token)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    path.chmod(0o600)
+    return path
+
+
+def _shown(path: Path) -> str:
+    """A path as a person types it: relative to here when it is below here."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def banner(settings: Settings, *, sims: dict[str, str], files: DemoFiles, token_path: Path) -> str:
+    """What a person needs, in under 80 columns a line: no token, only where it is."""
+    token, log = _shown(token_path), _shown(files.log)
+    url = settings.public_url
+    me = sys.argv[0] if sys.argv and sys.argv[0].endswith("enforcement") else "enforcement"
+    cli = _shown(Path(me)) if os.sep in me else me
+    if url != DEFAULT_URL:  # the commands' default: say where this demo is
+        cli = f"ENFORCEMENT_URL={url} {cli}"
+    return "\n".join([
+        "",
+        "=" * 72,
+        "执行查控协同服务 demo is running / 演示环境已启动",
+        f"  workbench 工作台:  {url}/",
+        "  judge login 法官:  zhangwei (张伟, 沈阳市和平区人民法院) — pick this user on the sign-in page",
+        "  other users:       lina, wangfang (judges); chenjing, liuyang (supervisors); ops;",
+        "                     cms-0102, cms-0103 (the courts' case systems, which push cases)",
+        f"  API token 令牌:    in {token} (zhangwei, 8 h); try:",
+        f"    curl -H \"Authorization: Bearer $(cat {token})\" {url}/api/v1/cases",
+        f"    {cli} search --case 1 --id-number 210102197805141353 --name 赵建国",
+        f"  another user:      {cli} token issue --user <login>",
+        f"  audit chain:       {cli} audit verify",
+        f"  logs 日志:         {log}   (tail -f {log})",
+        "  agencies 模拟单位: " + ", ".join(f"{n}={u.rsplit(':', 1)[-1]}" for n, u in sorted(sims.items())[:3]),
+        "                     " + ", ".join(f"{n}={u.rsplit(':', 1)[-1]}" for n, u in sorted(sims.items())[3:]),
+        f"  Enter, or `{cli} demo --banner` (make demo-info), shows this again",
+        f"  Ctrl-C stops everything (the database keeps its data in {_shown(settings.data_dir)}/)",
+        "=" * 72,
+        "",
+    ])
+
+
+def _free_default_ports(registry: Registry) -> dict[str, int]:
+    """Each simulator on its manifest's port, unless that port is taken (another demo): then any."""
+    ports: dict[str, int] = {}
+    for name, spec in registry.items():
+        port = urlparse(spec.manifest.default_url).port or 0
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                port = 0
+        ports[name] = port
+    return ports
+
+
+async def _run_demo(settings: Settings, *, latency_ms: float, files: DemoFiles) -> None:
     from enforcement.api.auth import DEMO_ISSUER
     from enforcement.api.keys import POOL
     from enforcement.api.protocol import AppRunner
@@ -61,7 +147,7 @@ async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
     sims = await start_simulators(
         registry.values(),
         configs=demo_simulator_configs(settings.public_url, latency_ms=latency_ms, banks_callback_secret=banks_secret),
-        use_default_ports=True,
+        ports=_free_default_ports(registry),
     )
     settings = replace(
         settings,
@@ -75,32 +161,33 @@ async def _run_demo(settings: Settings, *, latency_ms: float) -> None:
     await site.start()
     await seed(app[POOL])
     issuer: Any = app[DEMO_ISSUER]
-    token = issuer.issue(settings, "zhangwei", "judge")
+    token_path = write_private(files.token, issuer.issue(settings, "zhangwei", "judge") + "\n")
     await _push_history(f"http://{settings.host}:{settings.port}", issuer.issue(settings, SYSTEM, "case_system"))
-    print(
-        "\n".join(
-            [
-                "",
-                "执行查控协同服务 demo is running / 演示环境已启动",
-                f"  workbench: {settings.public_url}/",
-                "  judge login: zhangwei (张伟, 沈阳市和平区人民法院) — pick this user on the sign-in page",
-                "  other users: lina, wangfang (judges); chenjing, liuyang (supervisors); ops;"
-                " cms-0102, cms-0103 (the courts' case systems, which push cases)",
-                f"  API token for zhangwei: {token}",
-                "  another user's token: enforcement token issue --user <login>;"
-                " the audit chain: enforcement audit verify",
-                f"  agency simulators: {', '.join(f'{n}={s.url}' for n, s in sorted(sims.items()))}",
-                "  Ctrl-C stops everything (the database keeps its data in .data/)",
-                "",
-            ]
-        ),
-        flush=True,
-    )
+    text = banner(settings, sims={n: s.url for n, s in sims.items()}, files=files, token_path=token_path)
+    files.banner.write_text(text, encoding="utf-8")
+    files.pid.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    print(text, flush=True)
+    loop = asyncio.get_running_loop()
+
+    def show_again() -> None:
+        print(text, flush=True)
+
+    # Shown again on demand: Enter in this terminal, `kill -USR1 <pid>`, or `enforcement demo --banner`.
+    loop.add_signal_handler(signal.SIGUSR1, show_again)
+    if sys.stdin is not None and sys.stdin.isatty():
+        def on_key() -> None:
+            if not sys.stdin.readline():  # end of input: stop listening
+                loop.remove_reader(sys.stdin.fileno())
+            show_again()
+
+        loop.add_reader(sys.stdin.fileno(), on_key)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    print("正在停止 / stopping…", flush=True)
+    files.pid.unlink(missing_ok=True)
     await runner.cleanup()
     await stop_simulators(sims)
     if not settings.database_url:  # we started the embedded server: stop it cleanly
@@ -124,12 +211,32 @@ async def _push_history(base_url: str, token: str) -> None:
         await push_dossier_case(push)
 
 
+def show_banner(files: DemoFiles) -> int:
+    """``enforcement demo --banner``: the running demo's banner again (exit 1 when none runs)."""
+    try:
+        pid = int(files.pid.read_text(encoding="utf-8").strip())
+        os.kill(pid, 0)
+        text = files.banner.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        print("演示环境未在运行（make demo 启动） / the demo is not running (start it: make demo)", file=sys.stderr)
+        return 1
+    print(text)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    files = DemoFiles.in_folder(settings.data_dir)
+    if args.banner:
+        return show_banner(files)
     if args.port:
         settings = replace(settings, port=args.port, public_url=f"http://{settings.host}:{args.port}")
-    configure_logging(settings.log_level, json_output=settings.log_json)
-    asyncio.run(_run_demo(settings, latency_ms=args.latency_ms))
+    files.log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"演示环境启动中，日志写入 / starting the demo, logs in {_shown(files.log)}", flush=True)
+    with files.log.open("a", encoding="utf-8") as log:
+        configure_logging(settings.log_level, json_output=True if settings.log_json is None else settings.log_json,
+                          stream=log)
+        asyncio.run(_run_demo(settings, latency_ms=args.latency_ms, files=files))
     return 0
 
 
@@ -157,6 +264,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="run the seeded demo: embedded PostgreSQL, simulators and the service")
     p.add_argument("--port", type=int)
     p.add_argument("--latency-ms", type=float, default=DEMO_LATENCY_MS, help="median agency latency")
+    p.add_argument("--banner", action="store_true",
+                   help="print the running demo's banner again (URL, logins, token file, log file) and exit")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("simulators", help="run the agency simulators on their default ports")
     p.add_argument("--latency-ms", type=float, default=0.0)

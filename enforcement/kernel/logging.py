@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -41,9 +41,11 @@ class _ScrubFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO", *, json_output: bool | None = None) -> None:
-    """structlog once per process: context variables, PII scrubbing, JSON unless a TTY."""
-    as_json = (not sys.stderr.isatty()) if json_output is None else json_output
+def configure_logging(level: str = "INFO", *, json_output: bool | None = None, stream: TextIO | None = None) -> None:
+    """structlog once per process: context variables, PII scrubbing, JSON unless a TTY. Logs go to
+    ``stream`` (the demo's log file), else stderr."""
+    out = stream or sys.stderr
+    as_json = (not out.isatty()) if json_output is None else json_output
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
@@ -61,11 +63,11 @@ def configure_logging(level: str = "INFO", *, json_output: bool | None = None) -
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr,
-                        format="%(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=out,
+                        format="%(name)s %(levelname)s %(message)s", force=stream is not None)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, _ScrubFilter) for f in handler.filters):
             handler.addFilter(_ScrubFilter())

@@ -34,17 +34,30 @@ def test_check_against_the_simulators_reports_every_connector_healthy(capsys: py
     assert main(["connectors", "check", "--simulators", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == len(Registry.discover())
-    assert all(r["health"]["ok"] and r["health"]["detail"].startswith("check answered in") for r in rows)
+    assert all(r["ok"] and r["detail"].startswith("check answered in") and r["latency_ms"] >= 0 for r in rows)
+
+
+def test_check_prints_one_line_per_agency(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["connectors", "check", "--simulators"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = set(Registry.discover())
+    assert len(lines) == 2 + len(names) + 1  # header, rule, one per agency, the summary
+    for name in names:
+        line = next(x for x in lines if x.startswith(name + " "))
+        assert "正常 ok" in line and line.rstrip().endswith(" ms")
+    assert lines[-1] == f"{len(names)}/{len(names)} 正常 ok"
 
 
 def test_check_fails_clearly_when_an_agency_is_unreachable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AGENCY_VEHICLES_URL", "http://127.0.0.1:9")
-    assert main(["connectors", "check", "vehicles", "--timeout", "1"]) == 1
-    captured = capsys.readouterr()
-    assert "health    FAILING (unreachable or unavailable: connection failed" in captured.out
-    assert "unhealthy: vehicles" in captured.err
+    assert main(["connectors", "check", "vehicles", "real_estate", "--timeout", "1"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5
+    vehicles = next(x for x in lines if x.startswith("vehicles "))
+    assert "异常 DOWN" in vehicles and "unreachable or unavailable: connection failed" in vehicles
+    assert "正常 ok; 异常 down: " in lines[-1] and "vehicles" in lines[-1].split("down: ")[1]
 
 
 def test_verify_runs_the_suite_over_an_installed_connector(capsys: pytest.CaptureFixture[str]) -> None:
