@@ -1,5 +1,6 @@
 // Every word the workbench shows, in Chinese and English. Keys with a dot are code tables
-// (``label(group, code)``).
+// (``label(group, code)``). A third word is the English for a count ``{n}`` of one (1 record,
+// 3 records): ``t()`` picks it.
 
 const S = {
   app_name: ['执行查控工作台', 'Enforcement workbench'],
@@ -18,8 +19,8 @@ const S = {
   page_failed: ['页面加载失败', 'The page could not be loaded'],
   error_generic: ['操作失败，请稍后重试。', 'Something went wrong; please try again.'],
   request_id: ['请求编号：{id}', 'Request id: {id}'],
-  yes: ['是', 'yes'],
-  no: ['否', 'no'],
+  yes: ['是', 'Yes'],
+  no: ['否', 'No'],
   all: ['全部', 'All'],
   until: ['至 {date}', 'until {date}'],
 
@@ -112,8 +113,8 @@ const S = {
   col_case_type: ['案件类型', 'Case type'],
   col_closure: ['结案方式', 'Closure'],
   overdue: ['已超法定审限', 'Past the statutory period'],
-  overdue_days: ['超期 {n} 天', '{n} days overdue'],
-  days_left: ['剩余 {n} 天', '{n} days left'],
+  overdue_days: ['超期 {n} 天', '{n} days overdue', '1 day overdue'],
+  days_left: ['剩余 {n} 天', '{n} days left', '1 day left'],
 
   // Case page
   breadcrumbs: ['位置', 'Breadcrumbs'],
@@ -154,7 +155,7 @@ const S = {
   state_waiting: ['待发送', 'Waiting'],
   state_asked: ['已发出查询', 'Asked'],
   state_asked_deferred: ['已受理，等待答复', 'Accepted, awaiting the answer'],
-  state_answered: ['已答复 · {n} 条', 'Answered · {n} records'],
+  state_answered: ['已答复 · {n} 条', 'Answered · {n} records', 'Answered · 1 record'],
   state_answered_empty: ['已答复 · 查无信息', 'Answered · nothing found'],
   state_reused: ['复用 {at} 的答复', 'Answer reused from {at}'],
   state_rejected: ['被拒绝', 'Refused'],
@@ -164,17 +165,18 @@ const S = {
 
   // Dossier
   dossier_title: ['财产与线索', 'Property and leads'],
-  dossier_summary: ['共 {n} 项。', '{n} entries.'],
+  dossier_summary: ['共 {n} 条。', '{n} records.', '1 record.'],
   dossier_since: ['与上次查询（{at}）相比：', 'Compared with the previous search ({at}):'],
-  dossier_new: ['新发现 {n} 项', '{n} new'],
+  dossier_new: ['新发现 {n} 条', '{n} new'],
   dossier_first: ['这是该主体的首次查询。', 'This is the first search of this subject.'],
   dossier_empty_answers: ['以下单位答复“查无信息”：{list}（已留存答复，可作终本查询凭证）。',
     'These agencies answered “nothing found”: {list} (answers kept as evidence for a 终本 closure).'],
   dossier_nothing: ['各单位均未查到财产或线索。', 'No agency found any property or lead.'],
-  entries_count: ['{n} 项', '{n} entries'],
+  entries_count: ['{n} 条', '{n} records', '1 record'],
   new_count: ['新 {n}', '{n} new'],
   new_badge: ['新', 'new'],
   col_source: ['来源', 'Source'],
+  col_details: ['登记信息', 'Details'],
   col_bank: ['开户行', 'Bank'],
   col_account_number: ['账号', 'Account number'],
   col_account_type: ['类型', 'Type'],
@@ -185,7 +187,7 @@ const S = {
   total_balance: ['余额合计', 'balance'],
   total_available: ['可用', 'available'],
   total_frozen: ['已冻结', 'frozen'],
-  accounts_active: ['未销户账户 {n} 个', '{n} accounts not closed'],
+  accounts_active: ['未销户账户 {n} 个', '{n} accounts not closed', '1 account not closed'],
   col_plate: ['号牌', 'Plate'],
   col_make_model: ['品牌型号', 'Make and model'],
   col_vin: ['车辆识别代号', 'VIN'],
@@ -194,7 +196,7 @@ const S = {
   col_vehicle_status: ['机动车状态', 'Status'],
   col_mortgaged: ['抵押', 'Mortgaged'],
   col_seizures: ['已查封', 'Seizures'],
-  vehicles_totals: ['已查封 {seized} 辆 · 已抵押 {mortgaged} 辆', '{seized} sealed · {mortgaged} mortgaged'],
+  vehicles_totals: ['已查封 {seized} 辆 · 已抵押 {mortgaged} 辆', 'sealed: {seized} · mortgaged: {mortgaged}'],
   col_employer: ['参保单位', 'Employer'],
   col_insurance: ['险种', 'Insurance'],
   col_contribution_base: ['缴费基数', 'Contribution base'],
@@ -224,13 +226,13 @@ const S = {
   col_room: ['房号', 'Room'],
   stars: ['{n} 星级', '{n}-star'],
   not_star_rated: ['非星级', 'not rated'],
-  hotel_totals: ['星级酒店 {star} 次', '{star} star-rated stays'],
+  hotel_totals: ['星级酒店 {star} 次', 'star-rated stays: {star}'],
   hotel_latest: ['最近入住 {at}', 'latest check-in {at}'],
 
   // Checklist
   checklist_title: ['终本条件核查', 'Closure (终本) checklist'],
   checklist_ready: ['各项条件均已满足，可以终结本次执行程序。', 'Every condition holds: the case may be closed as 终本.'],
-  checklist_missing: ['尚有 {n} 项条件未满足，不能终本。', '{n} conditions are missing: the case cannot be closed as 终本.'],
+  checklist_missing: ['尚有 {n} 项条件未满足，不能终本。', '{n} conditions are missing: the case cannot be closed as 终本.', '1 condition is missing: the case cannot be closed as 终本.'],
   checklist_unavailable: ['终本条件核查暂不可用。', 'The closure checklist is not available yet.'],
   condition_met: ['已满足', 'met'],
   condition_unmet: ['未满足', 'missing'],
@@ -293,7 +295,7 @@ const S = {
   'alert.dishonest_removal_due': ['应删除失信信息', 'Dishonest listing must be removed'],
   evidence_nothing_found: ['查无信息', 'nothing found'],
   evidence_found: ['发现财产', 'property found'],
-  evidence_records: ['{n} 条', '{n} records'],
+  evidence_records: ['{n} 条', '{n} records', '1 record'],
   evidence_filed: ['{date} 立案', 'filed on {date}'],
   evidence_threshold: ['满三个月之日 {date}', 'three months on {date}'],
   not_applicable: ['不适用', 'not applicable'],
@@ -342,11 +344,11 @@ const S = {
   no_target: ['无目标值', 'no target'],
   no_items: ['无统计对象', 'nothing to count'],
   no_indicators: ['没有可显示的指标。', 'No indicator to show.'],
-  pulling_down_n: ['拉低 {n} 件', '{n} pulling it down'],
+  pulling_down_n: ['拉低 {n} 件', '{n} pulling it down', '1 pulling it down'],
   none_pulling_down: ['无拉低案件', 'none pulling it down'],
   none_pulling_down_long: ['本期间没有拉低该指标的案件。', 'No case pulls this indicator down in the period.'],
   pulling_down_title: ['拉低该指标的案件', 'Cases pulling this indicator down'],
-  more_cases: ['另有 {n} 件未列出，可导出完整清单。', '{n} more not listed; export the full list.'],
+  more_cases: ['另有 {n} 件未列出，可导出完整清单。', '{n} more not listed; export the full list.', '1 more not listed; export the full list.'],
   trend_title: ['趋势', 'Trend'],
   trend_note: ['各月末的近12个月滚动值（整体执结率为近三年）。', 'Rolling twelve-month value at each month end (three years for the overall rate).'],
   trend_of: ['{name} 趋势', '{name}: trend'],
@@ -362,8 +364,8 @@ const S = {
   col_pulling_down: ['拉低案件数', 'Pulling down'],
   col_trend: ['趋势', 'Trend'],
   col_reason: ['原因', 'Reason'],
-  days_value: ['{n} 天', '{n} days'],
-  open_alerts: ['待处理预警 {n} 条', '{n} open alerts'],
+  days_value: ['{n} 天', '{n} days', '1 day'],
+  open_alerts: ['待处理预警 {n} 条', '{n} open alerts', '1 open alert'],
 };
 
-export const STRINGS = Object.fromEntries(Object.entries(S).map(([k, [zh, en]]) => [k, { zh, en }]));
+export const STRINGS = Object.fromEntries(Object.entries(S).map(([k, [zh, en, en1]]) => [k, en1 ? { zh, en, en1 } : { zh, en }]));

@@ -5,6 +5,7 @@
 import { h } from '../dom.js';
 import { renderAlerts } from './alerts.js';
 import { fmtCount, fmtDate, fmtDateTime, fmtMoney, label, lang, pick, t } from '../i18n.js';
+import { displayValue, kindLabel, recordKind } from '../records.js';
 
 const VEHICLE_STATUS = {
   A: ['正常', 'normal'], B: ['转出', 'transferred out'], C: ['被盗抢', 'stolen'], D: ['停驶', 'off the road'],
@@ -158,12 +159,19 @@ const KINDS = {
 const ORDER = ['bank_account', 'vehicle', 'employment', 'pension', 'exit_restriction', 'travel_document',
   'border_crossing', 'hotel_stay'];
 
-function genericColumns(entries) {
-  const keys = [...new Set(entries.flatMap((e) => Object.keys(e.data || {})))].slice(0, 8);
-  return keys.map((k) => [k, (d) => {
-    const v = d[k];
-    return v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  }]);
+/** A kind without its own table (a plug-in's, such as real estate): one row per record, each
+ * field with its words from the kind's schema (GET /api/v1/record-kinds), never a raw key. */
+function genericColumns(kind, entries) {
+  const known = recordKind(kind);
+  const fields = known ? known.fields : [...new Set(entries.flatMap((e) => Object.keys(e.data || {})))]
+    .map((name) => ({ name, label: { zh: name, en: name } }));
+  const [first, ...rest] = fields;
+  if (!first) return [];
+  return [
+    [pick(first.label), (d) => h('strong', { class: 'generic-primary' }, displayValue(first, d[first.name]))],
+    [t('col_details'), (d) => h('dl', { class: 'fields' }, rest.map((f) => h('div', { 'data-field': f.name },
+      h('dt', {}, pick(f.label)), h('dd', {}, displayValue(f, d[f.name])))))],
+  ];
 }
 
 function stayKey(hotelName, checkedInAt) {
@@ -216,9 +224,9 @@ function provenance(entry, agencyNames) {
 }
 
 function section(kind, entries, totals, agencyNames, byEntry) {
-  const def = KINDS[kind] || { columns: genericColumns(entries) };
+  const def = KINDS[kind] || { columns: genericColumns(kind, entries), generic: true };
   const head = h('tr', {},
-    def.columns.map(([key, , cls]) => h('th', { scope: 'col', class: cls }, KINDS[kind] ? t(key) : key)),
+    def.columns.map(([key, , cls]) => h('th', { scope: 'col', class: cls }, def.generic ? key : t(key))),
     h('th', { scope: 'col' }, t('col_source')));
   const rows = entries.map((entry) => {
     const flags = entryFlags(entry, byEntry);
@@ -239,7 +247,7 @@ function section(kind, entries, totals, agencyNames, byEntry) {
   const extra = def.totals ? def.totals(tot) : [];
   return h('section', { class: 'dossier-section', 'data-kind': kind, 'aria-labelledby': `kind-${kind}` },
     h('header', { class: 'dossier-section-head' },
-      h('h3', { id: `kind-${kind}` }, label('kind', kind)), h('div', { class: 'summary' }, summary)),
+      h('h3', { id: `kind-${kind}` }, KINDS[kind] ? label('kind', kind) : kindLabel(kind) || label('kind', kind)), h('div', { class: 'summary' }, summary)),
     extra && extra.length ? h('div', { class: 'totals' }, extra) : null,
     h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': `kind-${kind}` },
       h('table', { class: 'data' }, h('thead', {}, head), h('tbody', {}, rows))));
@@ -257,7 +265,7 @@ export function renderDossier(view) {
   const empty = (view.agencies || []).filter((a) => a.status === 'succeeded' && a.record_count === 0);
   const intro = h('div', { class: 'dossier-intro' },
     h('p', {},
-      t('dossier_summary', { n: dossier.entry_count ?? 0 }),
+      t('dossier_summary', { n: dossier.entry_count ?? Object.values(dossier.sections || {}).reduce((n, list) => n + list.length, 0) }),
       view.previous_search_at
         ? [' ', t('dossier_since', { at: fmtDateTime(view.previous_search_at) }), ' ',
           h('strong', { class: dossier.new_count ? 'new-text' : '' }, t('dossier_new', { n: dossier.new_count ?? 0 }))]
