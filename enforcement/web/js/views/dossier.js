@@ -53,6 +53,10 @@ function vehicleStatus(codes) {
   }, pair(VEHICLE_STATUS, c))));
 }
 
+function current(entry) {
+  return (entry.data || {}).status === '正常参保' ? 1 : 0;
+}
+
 function freezes(list, currency) {
   if (!list || !list.length) return '—';
   return h('ol', { class: 'freezes' }, [...list].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)).map((f) => h('li', {},
@@ -103,9 +107,15 @@ const KINDS = {
       ['col_status', (d) => h('span', { class: ['tag', d.status === '正常参保' ? 'tag-ok' : 'tag-muted'] }, word(d.status))],
       ['col_last_paid', (d) => d.last_paid_month || '—'],
     ],
-    totals: (tot) => {
-      return [t('employment_totals', { base: fmtMoney(tot.contribution_base) })];
-    },
+    // The employers the debtor is insured with now first; the ones left (终止, 暂停缴费) apart,
+    // latest first, and never added to the contribution base.
+    order: (a, b) => (current(b) - current(a)) || String(b.data?.last_paid_month || '').localeCompare(String(a.data?.last_paid_month || '')),
+    group: (entry) => (current(entry) ? null : 'employment_history'),
+    totals: (tot) => [
+      t('employment_totals', { base: fmtMoney(tot.contribution_base) }),
+      tot.current_employers !== undefined
+        ? ` · ${t('employment_split', { current: tot.current_employers, former: tot.former_employers ?? 0 })}` : null,
+    ],
   },
   pension: {
     columns: [
@@ -228,16 +238,25 @@ function section(kind, entries, totals, agencyNames, byEntry) {
   const head = h('tr', {},
     def.columns.map(([key, , cls]) => h('th', { scope: 'col', class: cls }, def.generic ? key : t(key))),
     h('th', { scope: 'col' }, t('col_source')));
-  const rows = entries.map((entry) => {
+  const sorted = def.order ? [...entries].sort(def.order) : entries;
+  let lastGroup = null;
+  const rows = sorted.flatMap((entry) => {
     const flags = entryFlags(entry, byEntry);
-    return h('tr', {
-      class: [entry.is_new ? 'is-new' : '', flags.length ? 'is-flagged' : ''],
+    const group = def.group ? def.group(entry) : null;
+    const divider = group && group !== lastGroup
+      ? h('tr', { class: 'group-row', 'data-group': group },
+        h('th', { scope: 'rowgroup', colspan: String(def.columns.length + 1) }, t(group)))
+      : null;
+    lastGroup = group;
+    const row = h('tr', {
+      class: [entry.is_new ? 'is-new' : '', flags.length ? 'is-flagged' : '', group ? 'is-history' : ''],
       'data-key': entry.natural_key,
     },
     def.columns.map(([, cell, cls], i) => h('td', { class: cls }, cell(entry.data || {}, entry),
       i === 0 && entry.is_new ? h('span', { class: 'tag tag-new' }, t('new_badge')) : null,
       i === 0 && flags.length ? h('div', { class: 'flags' }, flags.map(flagBadge)) : null)),
     h('td', { class: 'small' }, provenance(entry, agencyNames)));
+    return divider ? [divider, row] : [row];
   });
   const tot = totals || {};
   const summary = [
