@@ -79,7 +79,8 @@ async def test_demo_sign_in_lists_users_and_issues_a_token_that_works(make_api: 
 
     status, ops = await api.request("POST", "/api/v1/demo/session", json={"login": "ops"})
     assert status == 200 and ops["user"]["permissions"] == ["read_agencies", "read_audit", "read_metrics"], ops
-    status, ops_me = await api.request("GET", "/api/v1/workbench/me", headers={"Authorization": f"Bearer {ops['token']}"})
+    status, ops_me = await api.request("GET", "/api/v1/workbench/me",
+                                       headers={"Authorization": f"Bearer {ops['token']}"})
     assert status == 200 and ops_me["role"] == "ops"  # no longer 403: the workbench opens for ops
     for login, code in (("bank-gateway", "user_not_found"), ("nobody", "user_not_found")):
         status, err = await api.request("POST", "/api/v1/demo/session", json={"login": login})

@@ -324,5 +324,5 @@ class CaseRegistry:
         return [CaseSearch.from_row(r) for r in await self.pool.fetch(Q.case_searches_of, case_id, limit)]
 
 
-__all__ = ["CASE_ORDERS", "CaseFilter", "CaseRecord", "CaseRegistry", "CaseSearch", "EventRecord", "Party", "PushConflict",
-           "RowResult", "Upserted", "like_pattern", "upsert_case"]
+__all__ = ["CASE_ORDERS", "CaseFilter", "CaseRecord", "CaseRegistry", "CaseSearch", "EventRecord", "Party",
+           "PushConflict", "RowResult", "Upserted", "like_pattern", "upsert_case"]
