@@ -74,7 +74,8 @@ async def page(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/api/v1/demo/users")
 async def demo_users(request: web.Request) -> web.Response:
-    """The judges and supervisors the demo sign-in offers (403 ``demo_sign_in_disabled`` outside the demo)."""
+    """The judges, supervisors and operators the demo sign-in offers (403 ``demo_sign_in_disabled``
+    outside the demo)."""
     _require_demo(request.app[SETTINGS])
     users = await request.app[USERS].sign_in_users()
     return web.json_response({"users": [u.to_dict() for u in users]})
@@ -82,7 +83,8 @@ async def demo_users(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/demo/session")
 async def demo_session(request: web.Request) -> web.Response:
-    """A demo token for that judge or supervisor, with their permissions (404 ``user_not_found`` for anyone else)."""
+    """A demo token for that judge, supervisor or operator, with their permissions (404
+    ``user_not_found`` for anyone else)."""
     settings = request.app[SETTINGS]
     _require_demo(settings)
     body = await read_json(request)
@@ -92,8 +94,8 @@ async def demo_session(request: web.Request) -> web.Response:
                                code="missing_field", field="login")
     user = await request.app[USERS].sign_in_user(login.strip())
     if user is None:
-        raise NotFound("No active judge or supervisor has this login.", message_zh="没有该登录名的在职法官或院庭长",
-                       code="user_not_found")
+        raise NotFound("No active judge, supervisor or operator has this login.",
+                       message_zh="没有该登录名的在职法官、院庭长或运维人员", code="user_not_found")
     issuer = request.app[DEMO_ISSUER]
     assert issuer is not None, "the demo mode has its issuer"
     token = issuer.issue(settings, user.login, user.role, ttl_seconds=DEMO_TOKEN_TTL_SECONDS)

@@ -214,7 +214,7 @@ class CaseService:
                  "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None} for r in rows], total
 
     async def find(self, actor: Actor, f: CaseFilter) -> tuple[list[dict[str, Any]], int]:
-        """One page of cases (newest filing first) and the total, as the API shows them.
+        """One page of cases (most urgent first unless ``f.order`` says otherwise) and the total, as the API shows them.
 
         Who: a judge sees only their own cases (``judge_login`` is forced to theirs); a supervisor
         or case system their court's (``court_code`` is forced to theirs). Raises

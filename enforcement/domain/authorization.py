@@ -325,15 +325,16 @@ def case_permissions(actor: Actor, case: CaseAccess) -> frozenset[str]:
 
 
 # Coarse gate in front of every /api/ route: roles that are refused before any handler runs.
-# ops: health and metrics only (and the agencies' health, GET /api/v1/agencies, and the audit records
-# that belong to no court, GET /api/v1/audit); agency: its own
+# ops: health and metrics only (and the agencies' health, GET /api/v1/agencies, the audit records
+# that belong to no court, GET /api/v1/audit, and who they are, GET /api/v1/workbench/me, so the
+# workbench opens on the agencies' page); agency: its own
 # (HMAC-signed) callbacks only, which bypass bearer authentication; case_system: the case
 # registry only (cases and their events).
 API_PREFIXES_BY_ROLE: dict[str, tuple[str, ...] | None] = {
     "judge": None,            # None: every route; the handlers decide
     "supervisor": None,
     "case_system": ("/api/v1/cases",),
-    "ops": ("/api/v1/agencies", "/api/v1/audit"),
+    "ops": ("/api/v1/agencies", "/api/v1/audit", "/api/v1/workbench/me"),
     "agency": (),
 }
 

@@ -159,6 +159,9 @@ def _money(d: Decimal) -> str:
     return f"{d:.2f}"
 
 
+CURRENT_EMPLOYMENT = "正常参保"
+
+
 def summarize(kind: str, entries: tuple[DossierEntry, ...]) -> dict[str, Any]:
     """Totals a judge reads first, per kind; unknown kinds get a count."""
     out: dict[str, Any] = {"count": len(entries), "new": sum(1 for e in entries if e.is_new)}
@@ -179,7 +182,12 @@ def summarize(kind: str, entries: tuple[DossierEntry, ...]) -> dict[str, Any]:
         )
         out["mortgaged"] = sum(1 for e in entries if e.data.get("mortgaged"))
     elif kind == "employment":
-        out["contribution_base"] = _money(sum((_amount(e.data.get("contribution_base")) for e in entries), Decimal(0)))
+        # Only the employers the debtor is insured with now (正常参保) earn an income to garnish; the
+        # ones left years ago (终止, 暂停缴费) are history, counted apart, never added in.
+        current = [e for e in entries if e.data.get("status") == CURRENT_EMPLOYMENT]
+        out["contribution_base"] = _money(sum((_amount(e.data.get("contribution_base")) for e in current), Decimal(0)))
+        out["current_employers"] = len(current)
+        out["former_employers"] = len(entries) - len(current)
     elif kind == "pension":
         out["monthly_amount"] = _money(sum((_amount(e.data.get("monthly_amount")) for e in entries), Decimal(0)))
     elif kind == "securities_holding":

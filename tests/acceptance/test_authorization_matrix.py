@@ -107,7 +107,11 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     # The workbench (issue 7): the demo sign-in is public in demo mode; "me" needs a person's token.
     ("GET", "/api/v1/demo/users"): row(*(["200"] * 10)),
     ("POST", "/api/v1/demo/session"): row(*(["200"] * 10)),
+    # ops too (issue 18: the workbench opens on the agencies' health page for the operator).
     ("GET", "/api/v1/workbench/me"): row(
+        "200", "200", "200", "200", "200", "200", DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    # The words of the record kinds (issue 18): for the people who read records.
+    ("GET", "/api/v1/record-kinds"): row(
         "200", "200", "200", "200", "200", DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
     # Case lifecycle, 终本 checklist, indicators and alerts (issue 5).
     ("POST", "/api/v1/cases/{case_id}/events"): row(
@@ -217,6 +221,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Ctx, str], tuple[str, str, dict[str, A
                                                       {"json": {"login": "zhangwei"}}),
     ("GET", "/api/v1/workbench/me"): lambda ctx, _c: ("GET", "/api/v1/workbench/me", {}),
     ("GET", "/api/v1/agencies"): lambda ctx, _c: ("GET", "/api/v1/agencies", {}),
+    ("GET", "/api/v1/record-kinds"): lambda ctx, _c: ("GET", "/api/v1/record-kinds", {}),
     ("POST", "/api/v1/agencies/{agency}/callbacks"): lambda ctx, _c: (
         "POST", "/api/v1/agencies/banks/callbacks", {"json": {"tickets": []}}),
     ("POST", "/api/v1/searches:batch"): lambda ctx, _c: ("POST", "/api/v1/searches:batch", {"json": [

@@ -292,3 +292,45 @@ async def test_overdue_follows_the_lifecycle_deadline_once_computed(make_api: An
     assert (detail["statutory_deadline"], detail["overdue"]) == (extended.isoformat(), False)
     status, detail = await api.request("GET", f"/api/v1/cases/{ids[7403]}", login="zhangwei")
     assert (detail["statutory_deadline"], detail["overdue"]) == (None, False)
+
+
+async def test_the_list_is_searched_and_sorted_by_urgency_by_default(make_api: Any) -> None:
+    api = await make_api()
+    far = case(7401, filed_on=(TODAY - timedelta(days=660)).isoformat(), amount_to_enforce="2680000.00",
+               debtors=[person(401, "欧阳紧急")])
+    near = case(7402, filed_on=(TODAY - timedelta(days=200)).isoformat(), amount_to_enforce="500.00")
+    rich = case(7403, filed_on=(TODAY - timedelta(days=200)).isoformat(), amount_to_enforce="900000.00")
+    fresh = case(7404, filed_on=(TODAY - timedelta(days=1)).isoformat(), amount_to_enforce="1.00")
+    closed = case(7405, filed_on=(TODAY - timedelta(days=900)).isoformat(), status="closed",
+                  closure_mode="执行完毕", closed_on=(TODAY - timedelta(days=10)).isoformat())
+    for c in (near, fresh, far, closed, rich):
+        status, _ = await api.request("POST", "/api/v1/cases", json=c, **CMS)
+        assert status == 201
+
+    status, listed = await api.request("GET", "/api/v1/cases?limit=500", login="zhangwei")
+    assert status == 200
+    order = [c["case_number"] for c in listed["items"]]
+    ours = [n for n in order if "执74" in n]
+    # Furthest past the deadline first; the same deadline: the larger amount; closed last.
+    assert ours == [far["case_number"], rich["case_number"], near["case_number"], fresh["case_number"],
+                    closed["case_number"]], ours
+    assert order[0] == far["case_number"] and order[-1] == closed["case_number"]
+
+    status, by_filing = await api.request("GET", "/api/v1/cases?limit=500&sort=filed_desc", login="zhangwei")
+    ours = [c["case_number"] for c in by_filing["items"] if "执74" in c["case_number"]]
+    assert ours[0] == fresh["case_number"] and ours[-1] == closed["case_number"]
+
+    debtor_id = far["debtors"][0]["id_number"]
+    for q in ("执7401", "(2026)辽0102执7401", "欧阳紧", debtor_id[-8:], debtor_id.lower()):
+        status, found = await api.request("GET", "/api/v1/cases", params={"q": q}, login="zhangwei")
+        assert status == 200, found
+        assert [c["case_number"] for c in found["items"]] == [far["case_number"]], q
+    status, found = await api.request("GET", "/api/v1/cases", params={"q": "%"}, login="zhangwei")
+    assert found["items"] == []  # a pattern character is taken literally
+    # Another judge's case is not found by its number: the scope holds.
+    status, found = await api.request("GET", "/api/v1/cases", params={"q": "执1410"}, login="zhangwei")
+    assert found["items"] == []
+
+    for bad in ({"sort": "amount"}, {"q": "x" * 101}):
+        status, body = await api.request("GET", "/api/v1/cases", params=bad, login="zhangwei")
+        assert (status, body["error"]["code"]) == (422, "invalid_parameter"), bad

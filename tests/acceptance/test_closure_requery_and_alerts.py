@@ -158,7 +158,8 @@ async def test_indicators_json_csv_drill_down_and_gauges(make_api: Any) -> None:
     status, text = await api.request("GET", "/api/v1/indicators?format=csv", login="chenjing", role="supervisor",
                                      headers={"X-Request-Id": "csv-export-1"})
     assert status == 200
-    lines = text.strip().splitlines()
+    assert text.startswith("\ufeff"), "UTF-8 with a BOM, or Excel on Chinese Windows shows 乱码"
+    lines = text.lstrip("\ufeff").strip().splitlines()
     assert lines[0].startswith("indicator,name_zh,name_en,window_from,window_to,level")
     assert any(line.startswith("full_enforcement_rate,") and ",judge,辽0102,zhangwei," in line for line in lines)
     exported = await api.app[POOL].fetchrow("SELECT * FROM audit_log WHERE request_id = 'csv-export-1'")

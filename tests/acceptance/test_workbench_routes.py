@@ -53,7 +53,8 @@ async def test_demo_sign_in_lists_users_and_issues_a_token_that_works(make_api: 
     status, body = await api.request("GET", "/api/v1/demo/users")
     assert status == 200
     logins = {u["login"]: u for u in body["users"]}
-    assert set(logins) == {"zhangwei", "lina", "wangfang", "chenjing", "liuyang"}  # no ops, no agency
+    # the operator too (issue 18: the agencies' page); never an agency or a case system
+    assert set(logins) == {"zhangwei", "lina", "wangfang", "chenjing", "liuyang", "ops"}
     assert logins["zhangwei"]["court_name"] == "沈阳市和平区人民法院"
 
     status, session = await api.request("POST", "/api/v1/demo/session", json={"login": "zhangwei"})
@@ -76,7 +77,12 @@ async def test_demo_sign_in_lists_users_and_issues_a_token_that_works(make_api: 
     status, cases = await api.request("GET", "/api/v1/cases", headers=headers)
     assert status == 200 and cases["total"] == 4
 
-    for login, code in (("ops", "user_not_found"), ("bank-gateway", "user_not_found"), ("nobody", "user_not_found")):
+    status, ops = await api.request("POST", "/api/v1/demo/session", json={"login": "ops"})
+    assert status == 200 and ops["user"]["permissions"] == ["read_agencies", "read_audit", "read_metrics"], ops
+    status, ops_me = await api.request("GET", "/api/v1/workbench/me",
+                                       headers={"Authorization": f"Bearer {ops['token']}"})
+    assert status == 200 and ops_me["role"] == "ops"  # no longer 403: the workbench opens for ops
+    for login, code in (("bank-gateway", "user_not_found"), ("nobody", "user_not_found")):
         status, err = await api.request("POST", "/api/v1/demo/session", json={"login": login})
         assert (status, err["error"]["code"]) == (404, code), login
     status, err = await api.request("POST", "/api/v1/demo/session", json={})

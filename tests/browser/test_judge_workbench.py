@@ -112,7 +112,7 @@ async def test_search_fills_the_dossier_live_agency_by_agency(make_workbench: An
 
     # The dossier shows exactly what the API says, kind by kind, with totals and provenance.
     for kind, entries in view["dossier"]["sections"].items():
-        rows = page.locator(f".dossier-section[data-kind={kind}] tbody tr")
+        rows = page.locator(f".dossier-section[data-kind={kind}] tbody tr[data-key]")
         assert await rows.count() == len(entries), kind
         keys = await rows.evaluate_all("rows => rows.map(r => r.dataset.key)")
         assert sorted(keys) == sorted(e["natural_key"] for e in entries)

@@ -100,7 +100,9 @@ async def test_supervisor_sees_the_core_indicators_drills_down_and_exports(make_
     download = await download_info.value
     saved = tmp_path / download.suggested_filename
     await download.save_as(saved)
-    text = saved.read_text(encoding="utf-8")
+    raw = saved.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, or Excel on Chinese Windows shows 乱码"
+    text = raw.decode("utf-8-sig")
     assert text.startswith("indicator,name_zh,name_en")
     assert "lina" in text and "statutory_closure_rate" in text
     await expect(page.locator(".banner-notice")).to_contain_text("审计")

@@ -14,13 +14,14 @@ from enforcement.api.errors import ValidationFailed
 from enforcement.api.keys import SETTINGS, actor_of, request_id_of
 from enforcement.api.params import path_id, query_bool, query_date, query_int
 from enforcement.cases.keys import CASES
-from enforcement.cases.store.registry import CaseFilter
+from enforcement.cases.store.registry import CASE_ORDERS, CaseFilter
 from enforcement.schema_files import load_schema, schema_file
 
 routes = web.RouteTableDef()
 
 CASE_SCHEMA_PATH = schema_file("case.schema.json")
 MAX_PAGE = 500
+MAX_SEARCH_TEXT = 100  # q: part of a case number, a name or an ID number
 
 
 @cache
@@ -104,6 +105,15 @@ async def list_cases(request: web.Request) -> web.Response:
                                parameter="status")
     limit = query_int(request, "limit", default=50, low=1, high=MAX_PAGE)
     offset = query_int(request, "offset", default=0, high=10_000_000)
+    text = " ".join((request.query.get("q") or "").split()) or None
+    if text is not None and (len(text) > MAX_SEARCH_TEXT or "\x00" in text):
+        raise ValidationFailed(f"q is at most {MAX_SEARCH_TEXT} characters of text.",
+                               message_zh=f"q 最多 {MAX_SEARCH_TEXT} 个字符", code="invalid_parameter", parameter="q")
+    order = request.query.get("sort") or "urgency"
+    if order not in CASE_ORDERS:
+        raise ValidationFailed(f"sort must be one of {', '.join(CASE_ORDERS)}.",
+                               message_zh=f"sort 须为 {'、'.join(CASE_ORDERS)} 之一", code="invalid_parameter",
+                               parameter="sort")
     f = CaseFilter(
         judge_login=request.query.get("judge") or None,
         status=status,
@@ -112,6 +122,8 @@ async def list_cases(request: web.Request) -> web.Response:
         overdue=query_bool(request, "overdue"),
         limit=limit,
         offset=offset,
+        text=text,
+        order=order,
     )
     items, total = await request.app[CASES].find(actor, f)
     return web.json_response({"items": items, "total": total, "limit": limit, "offset": offset})

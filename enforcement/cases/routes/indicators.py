@@ -36,8 +36,12 @@ def scope_of(request: web.Request) -> Scope:
     return Scope(date_from, date_to, q.get("court") or None, q.get("judge") or None, q.get("case_type") or None)
 
 
+# UTF-8 with a byte-order mark: Excel on a Chinese Windows reads a CSV without one as GBK (乱码).
+UTF8_BOM = "\ufeff"
+
+
 def _csv_response(text: str, filename: str) -> web.Response:
-    return web.Response(text=text, content_type="text/csv", charset="utf-8",
+    return web.Response(text=UTF8_BOM + text, content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

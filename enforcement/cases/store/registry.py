@@ -193,6 +193,19 @@ class CaseFilter:
     overdue: bool | None = None
     limit: int = 50
     offset: int = 0
+    text: str | None = None       # part of a case number, a party's name or ID number
+    order: str = "urgency"        # one of CASE_ORDERS
+
+
+# How a case list may be sorted; urgency (furthest past the statutory deadline, then the larger
+# amount) is the default: the case that most needs the judge comes first.
+CASE_ORDERS = ("urgency", "filed_desc", "filed_asc", "amount_desc", "deadline_asc", "case_number")
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for ILIKE with the pattern characters of ``text`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 async def _check_judge(conn: Conn, case: CaseInput) -> None:
@@ -311,7 +324,8 @@ class CaseRegistry:
 
     async def find(self, f: CaseFilter) -> tuple[list[CaseRecord], int]:
         rows = await self.pool.fetch(Q.list_cases, f.court_code, f.judge_login, f.status, f.filed_from, f.filed_to,
-                                     f.overdue, f.limit, f.offset)
+                                     f.overdue, f.limit, f.offset,
+                                     like_pattern(f.text) if f.text else None, f.order)
         total = int(rows[0]["total"]) if rows else 0
         return [CaseRecord.from_row(r) for r in rows], total
 
@@ -330,5 +344,5 @@ class CaseRegistry:
         return [CaseSearch.from_row(r) for r in await self.pool.fetch(Q.case_searches_of, case_id, limit)]
 
 
-__all__ = ["CaseFilter", "CaseRecord", "CaseRegistry", "CaseSearch", "EventRecord", "Party", "PushConflict",
-           "Responsible", "RowResult", "Upserted", "upsert_case"]
+__all__ = ["CASE_ORDERS", "CaseFilter", "CaseRecord", "CaseRegistry", "CaseSearch", "EventRecord", "Party",
+           "PushConflict", "Responsible", "RowResult", "Upserted", "like_pattern", "upsert_case"]

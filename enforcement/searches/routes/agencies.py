@@ -2,6 +2,9 @@
 
 - ``GET /api/v1/agencies``: health, breaker state, queue depth and recent latency of each
   agency (any signed-in user but an agency's own account).
+- ``GET /api/v1/record-kinds``: the words of every record kind the registered connectors
+  produce (its label and each field's, in Chinese and English, coded values, formats), read
+  from the kinds' JSON Schemas (``connectors.sdk.record_labels``): the workbench shows no raw key.
 - ``POST /api/v1/agencies/{agency}/callbacks``: a deferred answer pushed by the agency. No
   bearer token: the HMAC signature with the agency's callback secret is the credential
   (``enforcement.searches.callbacks``). Every refusal is audited (actor ``agency:<name>``,
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from connectors.sdk.record_labels import kind_labels
 from connectors.sdk.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP
 from enforcement.api.auth import REFUSALS, audit_anonymous_refusal
 from enforcement.api.bodies import read_body
@@ -32,6 +36,17 @@ async def list_agencies(request: web.Request) -> web.Response:
     actor = actor_of(request)
     check_read_agencies(actor)
     return web.json_response(await request.app[AGENCY_VIEW].list())
+
+
+@routes.get("/api/v1/record-kinds")
+async def record_kinds(request: web.Request) -> web.Response:
+    actor_of(request)  # any signed-in user the API gate lets through
+    kinds: dict[str, str] = {}
+    for runtime in request.app[RUNTIMES].values():
+        for kind in runtime.manifest.record_kinds:
+            kinds.setdefault(kind, runtime.manifest.package)
+    return web.json_response({"kinds": [kind_labels(kind, package).to_dict()
+                                        for kind, package in sorted(kinds.items())]})
 
 
 @routes.post("/api/v1/agencies/{agency}/callbacks")

@@ -2,20 +2,22 @@
 
 import { svg } from './dom.js';
 
-function niceRange(values, target, unit) {
+// A chart with an axis starts a percentage at 0% (a line from 70% exaggerates every dip); a
+// sparkline, which has no axis, uses the values' own range.
+function niceRange(values, target, unit, fromZero = false) {
   const all = values.filter((v) => Number.isFinite(v));
   if (Number.isFinite(target)) all.push(target);
   if (!all.length) return [0, unit === 'percent' ? 100 : 1];
   let lo = Math.min(...all);
   let hi = Math.max(...all);
   if (unit === 'percent') {
-    lo = Math.max(0, Math.floor((lo - 5) / 10) * 10);
+    lo = fromZero ? 0 : Math.max(0, Math.floor((lo - 5) / 10) * 10);
     hi = Math.min(100, Math.ceil((hi + 2) / 10) * 10);
     if (hi <= lo) hi = lo + 10;
     return [lo, hi];
   }
   const pad = (hi - lo) * 0.15 || Math.abs(hi) * 0.2 || 1;
-  return [Math.max(0, lo - pad), hi + pad];
+  return [fromZero ? 0 : Math.max(0, lo - pad), hi + pad];
 }
 
 function fmtValue(v, unit) {
@@ -42,7 +44,7 @@ export function lineChart(opts) {
   const iw = width - m.left - m.right;
   const ih = height - m.top - m.bottom;
   const values = points.map((p) => (p.value === null || p.value === undefined ? NaN : Number(p.value)));
-  const [lo, hi] = niceRange(values, target, unit);
+  const [lo, hi] = niceRange(values, target, unit, true);
   const x = (i) => m.left + (points.length <= 1 ? iw / 2 : (i * iw) / (points.length - 1));
   const y = (v) => m.top + ih - ((v - lo) / (hi - lo)) * ih;
   const root = svg('svg', {

@@ -33,7 +33,8 @@ export function applyDocumentLang() {
 export function t(key, params) {
   const entry = STRINGS[key];
   if (!entry) console.warn(`missing string: ${key}`); // the browser tests fail on this
-  let text = entry ? entry[lang()] ?? entry.zh : key;
+  const one = entry && entry.en1 && lang() === 'en' && params && Number(params.n) === 1;
+  let text = entry ? (one ? entry.en1 : entry[lang()] ?? entry.zh) : key;
   if (params) text = text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
   return text;
 }

@@ -11,6 +11,7 @@ import * as signinView from './views/signin.js';
 import * as casesView from './views/cases.js';
 import * as caseView from './views/case.js';
 import * as dashboardView from './views/dashboard.js';
+import * as agenciesView from './views/agencies.js';
 
 const ROUTES = [
   { pattern: /^\/(?:ui\/?)?$/, view: null },
@@ -18,6 +19,7 @@ const ROUTES = [
   { pattern: /^\/ui\/cases\/?$/, view: casesView },
   { pattern: /^\/ui\/cases\/(\d+)\/?$/, view: caseView, names: ['caseId'] },
   { pattern: /^\/ui\/dashboard\/?$/, view: dashboardView },
+  { pattern: /^\/ui\/agencies\/?$/, view: agenciesView },
 ];
 
 let disposeCurrent = null;
@@ -46,9 +48,12 @@ function drawHeader() {
   const nav = document.getElementById('mainnav');
   const items = [];
   if (user) {
-    items.push(h('a', { href: '/ui/cases', 'data-nav': true }, t('nav_cases')));
+    if (session.can('list_cases', user)) items.push(h('a', { href: '/ui/cases', 'data-nav': true }, t('nav_cases')));
     if (session.can('read_indicators', user)) {
       items.push(h('a', { href: '/ui/dashboard', 'data-nav': true }, t('nav_dashboard')));
+    }
+    if (session.can('read_agencies', user)) {
+      items.push(h('a', { href: '/ui/agencies', 'data-nav': true }, t('nav_agencies')));
     }
   }
   replace(nav, items);

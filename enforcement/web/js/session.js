@@ -33,5 +33,7 @@ export function can(name, profile = user()) {
 }
 
 export function homePath(profile = user()) {
-  return can('read_court_indicators', profile) ? '/ui/dashboard' : '/ui/cases';
+  if (can('read_court_indicators', profile)) return '/ui/dashboard';
+  if (!can('list_cases', profile) && can('read_agencies', profile)) return '/ui/agencies'; // ops
+  return '/ui/cases';
 }

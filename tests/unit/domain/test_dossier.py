@@ -48,6 +48,20 @@ def test_bank_totals_per_currency_include_frozen_amounts() -> None:
     assert totals["USD"]["balance"] == "10.00"
 
 
+def test_the_contribution_base_adds_only_the_current_employers() -> None:
+    dossier = merge([
+        obs("employment", "A", {"employer_name": "现单位", "status": "正常参保", "contribution_base": "8000.00",
+                                "last_paid_month": "2026-10"}, "social_insurance", 1),
+        obs("employment", "B", {"employer_name": "十年前的单位", "status": "终止", "contribution_base": "3000.00",
+                                "last_paid_month": "2016-05"}, "social_insurance", 1),
+        obs("employment", "C", {"employer_name": "停缴单位", "status": "暂停缴费", "contribution_base": "5000.00",
+                                "last_paid_month": "2024-01"}, "social_insurance", 1),
+    ])
+    totals = dossier.totals["employment"]
+    assert totals["contribution_base"] == "8000.00"
+    assert (totals["current_employers"], totals["former_employers"]) == (1, 2)
+
+
 def test_unknown_kinds_from_plugins_merge_too() -> None:
     dossier = merge([obs("real_estate", "辽(2020)沈阳市不动产权第1号", {"area": "89.5"}, "real_estate", 7)])
     assert dossier.totals["real_estate"] == {"count": 1, "new": 0}

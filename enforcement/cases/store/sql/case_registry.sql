@@ -88,7 +88,7 @@ WITH wanted AS (
 SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM upserted)
 
 -- list_cases --
--- $1 court_code or null, $2 judge_login or null, $3 status or null, $4 filed_from or null, $5 filed_to or null, $6 overdue (boolean) or null, $7 limit, $8 offset: cases with parties, judge and statutory deadline (the lifecycle's, with suspensions and extensions, once computed; else filing + 6 months, 3 for non-litigation; null while the clock is stopped), newest filing first, with the total count
+-- $1 court_code or null, $2 judge_login or null, $3 status or null, $4 filed_from or null, $5 filed_to or null, $6 overdue (boolean) or null, $7 limit, $8 offset, $9 search text or null (a LIKE pattern, already escaped: part of the case number with either kind of brackets, a party's name or ID number, the applicant), $10 order (urgency | filed_desc | filed_asc | amount_desc | deadline_asc | case_number): cases with parties, judge and statutory deadline (the lifecycle's, with suspensions and extensions, once computed; else filing + 6 months, 3 for non-litigation; null while the clock is stopped) and the total count; urgency first puts the cases still running furthest past (or nearest to) their deadline, then the larger amount, closed cases last
 WITH c AS (
     SELECT c.*,
            CASE WHEN l.case_id IS NULL
@@ -102,6 +102,12 @@ WITH c AS (
       AND ($3::text IS NULL OR c.status = $3)
       AND ($4::date IS NULL OR c.filed_on >= $4)
       AND ($5::date IS NULL OR c.filed_on <= $5)
+      AND ($9::text IS NULL
+           OR translate(c.case_number, '（）', '()') ILIKE translate($9, '（）', '()')
+           OR translate(coalesce(c.case_number_as_written, ''), '（）', '()') ILIKE translate($9, '（）', '()')
+           OR c.applicant_name ILIKE $9
+           OR EXISTS (SELECT 1 FROM case_party p
+                      WHERE p.case_id = c.id AND (p.name ILIKE $9 OR p.id_number ILIKE $9)))
 )
 SELECT c.id, c.case_number, coalesce(c.case_number_as_written, c.case_number) AS case_number_as_written, c.court_code, ct.name AS court_name, c.case_type, c.judge_login,
        u.display_name AS judge_name, u.officer_id AS judge_officer_id, c.applicant_name, c.cause,
@@ -122,7 +128,14 @@ JOIN court ct ON ct.code = c.court_code
 LEFT JOIN app_user u ON u.login = c.judge_login
 WHERE ($6::boolean IS NULL
        OR coalesce(c.status <> 'closed' AND current_date > c.statutory_deadline, false) = $6)
-ORDER BY c.filed_on DESC, c.id DESC
+ORDER BY
+    CASE WHEN $10 = 'urgency' THEN (c.status = 'closed') END,
+    CASE WHEN $10 = 'urgency' AND c.status <> 'closed' THEN current_date - c.statutory_deadline END DESC NULLS LAST,
+    CASE WHEN $10 IN ('urgency', 'amount_desc') THEN c.amount_to_enforce END DESC NULLS LAST,
+    CASE WHEN $10 = 'deadline_asc' THEN c.statutory_deadline END ASC NULLS LAST,
+    CASE WHEN $10 = 'filed_asc' THEN c.filed_on END ASC,
+    CASE WHEN $10 = 'case_number' THEN c.case_number END ASC,
+    c.filed_on DESC, c.id DESC
 LIMIT $7 OFFSET $8
 
 -- get_case_detail --

@@ -1,5 +1,6 @@
-// The case list: a judge's own cases (a supervisor's: the court's), filtered by status,
-// filing date and whether the statutory period has run out.
+// The case list: a judge's own cases (a supervisor's: the court's), searched by case number,
+// party name or ID number, filtered by status, filing date and whether the statutory period has
+// run out, sorted most urgent first unless the judge picks another order (all server-side).
 
 import * as api from '../api.js';
 import * as session from '../session.js';
@@ -8,6 +9,7 @@ import { daysBetween, fmtDate, fmtMoney, label, t, todayBeijing } from '../i18n.
 import { showError } from '../banner.js';
 
 const PAGE = 50;
+const SORTS = ['urgency', 'filed_desc', 'filed_asc', 'amount_desc', 'deadline_asc', 'case_number'];
 
 function deadlineCell(c) {
   if (!c.statutory_deadline) return '—';
@@ -24,6 +26,10 @@ export function statusTag(status) {
 }
 
 function filtersForm(ctx, values, isSupervisor) {
+  const q = h('input', { type: 'search', id: 'f-q', name: 'q', value: values.q || '', maxlength: 100,
+    placeholder: t('search_cases_placeholder'), class: 'input-wide' });
+  const sort = h('select', { id: 'f-sort', name: 'sort' },
+    SORTS.map((s) => h('option', { value: s, selected: (values.sort || 'urgency') === s }, label('sort', s))));
   const status = h('select', { id: 'f-status', name: 'status' },
     ['', 'open', 'suspended', 'closed'].map((s) => h('option', { value: s, selected: values.status === s }, s ? label('case_status', s) : t('all'))));
   const from = h('input', { type: 'date', id: 'f-from', name: 'filed_from', value: values.filed_from || '' });
@@ -31,6 +37,8 @@ function filtersForm(ctx, values, isSupervisor) {
   const overdue = h('input', { type: 'checkbox', id: 'f-overdue', name: 'overdue', checked: values.overdue === 'true' });
   const judge = isSupervisor ? h('input', { type: 'text', id: 'f-judge', name: 'judge', value: values.judge || '', placeholder: t('judge_login_placeholder'), size: 12 }) : null;
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': t('filters') },
+    h('div', { class: 'field field-grow' }, h('label', { for: 'f-q' }, t('search_cases')), q),
+    h('div', { class: 'field' }, h('label', { for: 'f-sort' }, t('sort_by')), sort),
     h('div', { class: 'field' }, h('label', { for: 'f-status' }, t('filter_status')), status),
     h('div', { class: 'field' }, h('label', { for: 'f-from' }, t('filter_filed_from')), from),
     h('div', { class: 'field' }, h('label', { for: 'f-to' }, t('filter_filed_to')), to),
@@ -42,10 +50,11 @@ function filtersForm(ctx, values, isSupervisor) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     ctx.navigate(`/ui/cases${api.query({
-      status: status.value, filed_from: from.value, filed_to: to.value, overdue: overdue.checked ? 'true' : '',
+      q: q.value.trim(), sort: sort.value === 'urgency' ? '' : sort.value, status: status.value, filed_from: from.value, filed_to: to.value, overdue: overdue.checked ? 'true' : '',
       judge: judge ? judge.value.trim() : '',
     })}`);
   });
+  sort.addEventListener('change', () => form.requestSubmit());
   form.addEventListener('reset', (event) => {
     event.preventDefault();
     ctx.navigate('/ui/cases');
@@ -56,7 +65,7 @@ function filtersForm(ctx, values, isSupervisor) {
 export async function render(ctx) {
   const { main, query, user } = ctx;
   const isSupervisor = session.can('list_court_cases', user);
-  const values = Object.fromEntries(['status', 'filed_from', 'filed_to', 'overdue', 'judge', 'offset'].map((k) => [k, query.get(k) || '']));
+  const values = Object.fromEntries(['q', 'sort', 'status', 'filed_from', 'filed_to', 'overdue', 'judge', 'offset'].map((k) => [k, query.get(k) || '']));
   const offset = Math.max(0, parseInt(values.offset || '0', 10) || 0);
   const heading = h('h1', {}, isSupervisor ? t('cases_title_court') : t('cases_title'));
   const body = h('div', { class: 'cases-body' }, h('p', { class: 'loading', role: 'status' }, t('loading')));
@@ -64,7 +73,7 @@ export async function render(ctx) {
   let data;
   try {
     data = await api.get(`/api/v1/cases${api.query({
-      status: values.status, filed_from: values.filed_from, filed_to: values.filed_to,
+      q: values.q, sort: SORTS.includes(values.sort) ? values.sort : '', status: values.status, filed_from: values.filed_from, filed_to: values.filed_to,
       overdue: values.overdue, judge: isSupervisor ? values.judge : '', limit: PAGE, offset,
     })}`);
   } catch (err) {

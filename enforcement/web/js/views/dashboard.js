@@ -6,7 +6,7 @@
 import * as api from '../api.js';
 import * as session from '../session.js';
 import { h, replace } from '../dom.js';
-import { fmtDate, fmtPercent, label, lang, pick, t, todayBeijing } from '../i18n.js';
+import { fmtCount, fmtDate, fmtMoney, fmtPercent, label, lang, pick, t, todayBeijing } from '../i18n.js';
 import { showError, showNotice } from '../banner.js';
 import { lineChart, sparkline } from '../charts.js';
 import { renderAlerts } from './alerts.js';
@@ -71,6 +71,15 @@ function display(ind, value) {
 function fmtIndicator(ind, value) {
   if (value === null || value === undefined) return '—';
   return ind.unit === 'percent' ? fmtPercent(value) : t('days_value', { n: Number(value).toFixed(1) });
+}
+
+// Indicators whose numerator and denominator are amounts in yuan (执行到位率: recovered / to
+// enforce), shown as ¥904,791.00 / ¥1,344,903.00; the others count cases.
+const MONEY_FRACTIONS = new Set(['recovery_rate']);
+
+function fraction(ind, r) {
+  const f = MONEY_FRACTIONS.has(ind.code) ? fmtMoney : fmtCount;
+  return `${f(r.numerator)} / ${f(r.denominator)}`;
 }
 
 function targetText(ind) {
@@ -214,7 +223,7 @@ export async function render(ctx) {
     h('span', { class: 'kpi-name' }, pick(ind.name)),
     h('span', { class: 'kpi-value' }, fmtIndicator(ind, ind.value)),
     h('span', { class: 'kpi-target' }, targetText(ind), ' · ',
-      ind.value === null ? t('no_items') : `${ind.numerator} / ${ind.denominator}`),
+      ind.value === null ? t('no_items') : fraction(ind, ind)),
     ind.pulling_down ? h('span', { class: 'tag tag-alert' }, t('pulling_down_n', { n: ind.pulling_down })) : h('span', { class: 'tag tag-ok' }, t('none_pulling_down')),
     spark);
     button.addEventListener('click', () => go({ ind: ind.code }));
@@ -238,7 +247,7 @@ export async function render(ctx) {
         h('th', { scope: 'row' }, h('a', { href: `/ui/dashboard${api.query({ preset, ...params, ind: ind.code })}` }, pick(ind.name))),
         h('td', {}, valueBar(ind, ind.value)),
         h('td', {}, targetText(ind)),
-        h('td', { class: 'num' }, `${ind.numerator} / ${ind.denominator}`),
+        h('td', { class: 'num' }, fraction(ind, ind)),
         h('td', { class: 'num' }, String(ind.pulling_down ?? 0)),
         h('td', {}, spark));
     });
@@ -280,14 +289,14 @@ export async function render(ctx) {
                 ? h('a', { href: `/ui/dashboard${api.query({ preset, ...params, judge: r.judge_login, ind: selected.code })}` }, r.judge_name || r.judge_login)
                 : t('unassigned')),
               h('td', {}, valueBar(selected, r.value)),
-              h('td', { class: 'num' }, `${r.numerator} / ${r.denominator}`),
+              h('td', { class: 'num' }, fraction(selected, r)),
               h('td', { class: 'num' }, String(r.pulling_down)))) : h('tr', {}, h('td', { colspan: 4, class: 'empty' }, t('no_items')))))),
           typeRows.length ? [h('h3', { class: 'spaced' }, t('by_case_type')),
             h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
               h('tbody', {}, typeRows.map((r) => h('tr', {},
                 h('th', { scope: 'row' }, label('case_type', r.case_type)),
                 h('td', {}, valueBar(selected, r.value)),
-                h('td', { class: 'num' }, `${r.numerator} / ${r.denominator}`))))))] : null)),
+                h('td', { class: 'num' }, fraction(selected, r)))))))] : null)),
       h('div', { class: 'panel-head spaced' },
         h('h3', {}, t('pulling_down_title')),
         h('button', {

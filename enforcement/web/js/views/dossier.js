@@ -5,6 +5,7 @@
 import { h } from '../dom.js';
 import { renderAlerts } from './alerts.js';
 import { fmtCount, fmtDate, fmtDateTime, fmtMoney, label, lang, pick, t } from '../i18n.js';
+import { displayValue, kindLabel, recordKind } from '../records.js';
 
 const VEHICLE_STATUS = {
   A: ['正常', 'normal'], B: ['转出', 'transferred out'], C: ['被盗抢', 'stolen'], D: ['停驶', 'off the road'],
@@ -50,6 +51,10 @@ function vehicleStatus(codes) {
     class: ['tag', c === 'A' ? 'tag-ok' : ['K', 'L', 'C', 'E', 'M', 'P'].includes(c) ? 'tag-warn' : 'tag-muted'],
     title: c,
   }, pair(VEHICLE_STATUS, c))));
+}
+
+function current(entry) {
+  return (entry.data || {}).status === '正常参保' ? 1 : 0;
 }
 
 function freezes(list, currency) {
@@ -102,9 +107,15 @@ const KINDS = {
       ['col_status', (d) => h('span', { class: ['tag', d.status === '正常参保' ? 'tag-ok' : 'tag-muted'] }, word(d.status))],
       ['col_last_paid', (d) => d.last_paid_month || '—'],
     ],
-    totals: (tot) => {
-      return [t('employment_totals', { base: fmtMoney(tot.contribution_base) })];
-    },
+    // The employers the debtor is insured with now first; the ones left (终止, 暂停缴费) apart,
+    // latest first, and never added to the contribution base.
+    order: (a, b) => (current(b) - current(a)) || String(b.data?.last_paid_month || '').localeCompare(String(a.data?.last_paid_month || '')),
+    group: (entry) => (current(entry) ? null : 'employment_history'),
+    totals: (tot) => [
+      t('employment_totals', { base: fmtMoney(tot.contribution_base) }),
+      tot.current_employers !== undefined
+        ? ` · ${t('employment_split', { current: tot.current_employers, former: tot.former_employers ?? 0 })}` : null,
+    ],
   },
   pension: {
     columns: [
@@ -177,12 +188,19 @@ const ORDER = ['bank_account', 'vehicle', 'securities_holding', 'employment', 'p
   'travel_document',
   'border_crossing', 'hotel_stay'];
 
-function genericColumns(entries) {
-  const keys = [...new Set(entries.flatMap((e) => Object.keys(e.data || {})))].slice(0, 8);
-  return keys.map((k) => [k, (d) => {
-    const v = d[k];
-    return v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  }]);
+/** A kind without its own table (a plug-in's, such as real estate): one row per record, each
+ * field with its words from the kind's schema (GET /api/v1/record-kinds), never a raw key. */
+function genericColumns(kind, entries) {
+  const known = recordKind(kind);
+  const fields = known ? known.fields : [...new Set(entries.flatMap((e) => Object.keys(e.data || {})))]
+    .map((name) => ({ name, label: { zh: name, en: name } }));
+  const [first, ...rest] = fields;
+  if (!first) return [];
+  return [
+    [pick(first.label), (d) => h('strong', { class: 'generic-primary' }, displayValue(first, d[first.name]))],
+    [t('col_details'), (d) => h('dl', { class: 'fields' }, rest.map((f) => h('div', { 'data-field': f.name },
+      h('dt', {}, pick(f.label)), h('dd', {}, displayValue(f, d[f.name])))))],
+  ];
 }
 
 function stayKey(hotelName, checkedInAt) {
@@ -235,20 +253,29 @@ function provenance(entry, agencyNames) {
 }
 
 function section(kind, entries, totals, agencyNames, byEntry) {
-  const def = KINDS[kind] || { columns: genericColumns(entries) };
+  const def = KINDS[kind] || { columns: genericColumns(kind, entries), generic: true };
   const head = h('tr', {},
-    def.columns.map(([key, , cls]) => h('th', { scope: 'col', class: cls }, KINDS[kind] ? t(key) : key)),
+    def.columns.map(([key, , cls]) => h('th', { scope: 'col', class: cls }, def.generic ? key : t(key))),
     h('th', { scope: 'col' }, t('col_source')));
-  const rows = entries.map((entry) => {
+  const sorted = def.order ? [...entries].sort(def.order) : entries;
+  let lastGroup = null;
+  const rows = sorted.flatMap((entry) => {
     const flags = entryFlags(entry, byEntry);
-    return h('tr', {
-      class: [entry.is_new ? 'is-new' : '', flags.length ? 'is-flagged' : ''],
+    const group = def.group ? def.group(entry) : null;
+    const divider = group && group !== lastGroup
+      ? h('tr', { class: 'group-row', 'data-group': group },
+        h('th', { scope: 'rowgroup', colspan: String(def.columns.length + 1) }, t(group)))
+      : null;
+    lastGroup = group;
+    const row = h('tr', {
+      class: [entry.is_new ? 'is-new' : '', flags.length ? 'is-flagged' : '', group ? 'is-history' : ''],
       'data-key': entry.natural_key,
     },
     def.columns.map(([, cell, cls], i) => h('td', { class: cls }, cell(entry.data || {}, entry),
       i === 0 && entry.is_new ? h('span', { class: 'tag tag-new' }, t('new_badge')) : null,
       i === 0 && flags.length ? h('div', { class: 'flags' }, flags.map(flagBadge)) : null)),
     h('td', { class: 'small' }, provenance(entry, agencyNames)));
+    return divider ? [divider, row] : [row];
   });
   const tot = totals || {};
   const summary = [
@@ -258,7 +285,7 @@ function section(kind, entries, totals, agencyNames, byEntry) {
   const extra = def.totals ? def.totals(tot) : [];
   return h('section', { class: 'dossier-section', 'data-kind': kind, 'aria-labelledby': `kind-${kind}` },
     h('header', { class: 'dossier-section-head' },
-      h('h3', { id: `kind-${kind}` }, label('kind', kind)), h('div', { class: 'summary' }, summary)),
+      h('h3', { id: `kind-${kind}` }, KINDS[kind] ? label('kind', kind) : kindLabel(kind) || label('kind', kind)), h('div', { class: 'summary' }, summary)),
     extra && extra.length ? h('div', { class: 'totals' }, extra) : null,
     h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': `kind-${kind}` },
       h('table', { class: 'data' }, h('thead', {}, head), h('tbody', {}, rows))));
@@ -276,7 +303,7 @@ export function renderDossier(view) {
   const empty = (view.agencies || []).filter((a) => a.status === 'succeeded' && a.record_count === 0);
   const intro = h('div', { class: 'dossier-intro' },
     h('p', {},
-      t('dossier_summary', { n: dossier.entry_count ?? 0 }),
+      t('dossier_summary', { n: dossier.entry_count ?? Object.values(dossier.sections || {}).reduce((n, list) => n + list.length, 0) }),
       view.previous_search_at
         ? [' ', t('dossier_since', { at: fmtDateTime(view.previous_search_at) }), ' ',
           h('strong', { class: dossier.new_count ? 'new-text' : '' }, t('dossier_new', { n: dossier.new_count ?? 0 }))]

@@ -7,6 +7,7 @@ import { h, replace } from '../dom.js';
 import { fmtDateTime, fmtTime, label, pick, t } from '../i18n.js';
 import { showError } from '../banner.js';
 import { renderDossier } from './dossier.js';
+import { loadRecordKinds } from '../records.js';
 
 const TERMINAL = new Set(['succeeded', 'rejected', 'failed', 'expired']);
 const UNHEALTHY = new Set(['down', 'recovering', 'auth_failed', 'degraded']);
@@ -164,7 +165,7 @@ export class LiveSearch {
   async refresh() {
     if (this.closed) return;
     try {
-      const view = await api.get(`/api/v1/searches/${this.searchId}`);
+      const [view] = await Promise.all([api.get(`/api/v1/searches/${this.searchId}`), loadRecordKinds()]);
       if (this.closed) return;
       this.view = view;
       for (const task of view.agencies || []) {
