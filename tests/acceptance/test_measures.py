@@ -182,3 +182,59 @@ async def test_bad_measures_are_refused_audited_and_never_sent(make_api: Any, si
     assert await pool.fetchval("SELECT count(*) FROM measure") == 1
     code, held = await bank_view(simulators, number)
     assert len(held["Freezes"]) == 1
+
+
+async def test_sigkilled_worker_mid_freeze_leaves_one_freeze_at_the_bank(
+    make_api: Any, registry: Any, tmp_path: Any, db_url: str
+) -> None:
+    """Exactly once: the worker is killed while freezes are in flight; a new worker takes them over
+    (same idempotency keys) and the bank holds one freeze per measure, never two."""
+    from connectors.sdk.simulator_kit import SimulatorConfig
+    from connectors.sdk.simulator_runner import start_simulators, stop_simulators
+    from tests.processes import ServiceProcess, service_env
+
+    sims = await start_simulators(
+        registry.values(), configs=dict.fromkeys(registry, SimulatorConfig(latency_median_ms=600, latency_sigma=0.2)))
+    env = service_env(db_url, {n: s.url for n, s in sims.items()}, tmp_path, LEASE_SECONDS="3", WORKER_ID="")
+    first = ServiceProcess("worker", env, tmp_path / "worker-1.log")
+    second = ServiceProcess("worker", env, tmp_path / "worker-2.log")
+    try:
+        api = await make_api(role="api")
+        pool = api.app[POOL]
+        await first.start()
+        cid = await case_id(api)
+        status, body = await api.request("POST", "/api/v1/searches", login=JUDGE, json=search_body(cid))
+        view = await api.wait_search(body["id"], JUDGE, timeout=60)
+        accounts = [e for e in view["dossier"]["sections"].get("bank_account", [])
+                    if Decimal(str(e["data"]["available_balance"])) > 0 and e["data"]["status"] != "销户"]
+        assert accounts
+        today = api.app[MEASURE_CLOCK].today()
+        for n, account in enumerate(accounts, 1):
+            status, body = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE, json={
+                "kind": "freeze", "asset_kind": "bank_account", "natural_key": account["natural_key"],
+                "ruling": ruling(today, n)})
+            assert status == 202, body
+        for _ in range(200):
+            if await pool.fetchval("SELECT count(*) FROM measure WHERE task_status = 'running'"):
+                break
+            await asyncio.sleep(0.02)
+        first.kill()
+        assert await pool.fetchval("SELECT count(*) FROM measure WHERE task_status <> 'answered'") > 0, \
+            "the kill came too late to prove anything"
+        await second.start()
+        deadline = asyncio.get_running_loop().time() + 60
+        while await pool.fetchval("SELECT count(*) FROM measure WHERE task_status <> 'answered'"):
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.2)
+        assert await pool.fetchval("SELECT count(*) FROM measure WHERE status = 'active'") == len(accounts)
+        assert await pool.fetchval("SELECT count(*) FROM measure WHERE attempts > 1") > 0  # really taken over
+        for account in accounts:
+            async with aiohttp.ClientSession() as s, \
+                    s.get(f"{sims['banks'].url}/_sim/accounts/{account['data']['account_number']}") as r:
+                held = await r.json()
+            court_holds = [f for f in held["Freezes"] if f["FreezeOrg"].startswith(COURT)]
+            assert len(court_holds) == 1, held
+    finally:
+        first.kill()
+        await second.stop()
+        await stop_simulators(sims)
