@@ -36,7 +36,8 @@ def _ruling(body: dict[str, Any]) -> tuple[str, str]:
     raw = body.get("ruling")
     if not isinstance(raw, dict):
         raise ValidationFailed("Field 'ruling' (number, ruled_on) is required.",
-                               message_zh="缺少字段 ruling（执行裁定书文号与日期）", code="missing_field", field="ruling")
+                               message_zh="缺少字段 ruling（执行裁定书文号与日期）", code="missing_field",
+                               field="ruling")
     return _text(raw, "number"), _text(raw, "ruled_on")
 
 

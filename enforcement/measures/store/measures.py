@@ -98,7 +98,7 @@ class Measure:
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Measure:
-        values = {name: row[name] for name in cls.__slots__ if name in row}  # type: ignore[attr-defined]
+        values = {name: row[name] for name in cls.__slots__ if name in row}
         return cls(**values)
 
 
@@ -205,17 +205,17 @@ class MeasureStore:
                 other = await conn.fetchval(Q.pending_follow_up, new.parent_id)
             if other is not None:
                 raise _duplicate(int(other))
-            serial = await conn.fetchrow(Q.next_measure_serial, new.court_code)
+            serial = _one(await conn.fetchrow(Q.next_measure_serial, new.court_code))
             document = assistance_notice_number(new.court_code, int(serial["year"]), int(serial["last"]))
             key = new.idempotency_key if same is None else f"{new.idempotency_key}:{same['id']}"
             try:
                 async with conn.transaction():
-                    row = await conn.fetchrow(
+                    row = _one(await conn.fetchrow(
                         Q.insert_measure, new.case_id, new.parent_id, new.kind, new.asset_kind, new.agency,
                         new.target_key, new.target, new.subject_kind, new.subject_id_number, new.subject_name,
                         new.amount, new.asked_until, new.ruling_number, new.ruled_on, document, new.case_number,
                         new.court_code, new.judge_login, new.judge_name, new.judge_officer_id, new.requested_by,
-                        key, new.request_no, new.deadline_seconds)
+                        key, new.request_no, new.deadline_seconds))
             except asyncpg.UniqueViolationError:
                 raise _duplicate(0) from None
             entry = AuditEntry(**{**_entry_fields(audit_entry), "target": f"measure:{row['id']}",
@@ -223,7 +223,7 @@ class MeasureStore:
                                               "measure_id": int(row["id"])}})
             await self.audit.append(conn, entry)
             await conn.execute("SELECT pg_notify('measure_tasks', '')")
-            return Measure.from_row(await conn.fetchrow(Q.get_measure, row["id"]))
+            return Measure.from_row(_one(await conn.fetchrow(Q.get_measure, row["id"])))
 
     async def claim(self, worker: str, batch: int, lease_seconds: float) -> list[Measure]:
         return [Measure.from_row(r) for r in await self.pool.fetch(Q.claim_measures, worker, batch, lease_seconds)]
@@ -251,7 +251,7 @@ class MeasureStore:
                     await conn.execute(Q.record_recovery, measure.case_id, answer.answered_at.date(),
                                        data, f"measure:{measure.id}")
             await conn.execute("SELECT pg_notify('measure_events', $1)", str(measure.id))
-            return Measure.from_row(await conn.fetchrow(Q.get_measure, measure.id))
+            return Measure.from_row(_one(await conn.fetchrow(Q.get_measure, measure.id)))
 
     async def retry(self, measure_id: int, worker: str, delay_seconds: float, error: str) -> None:
         await self.pool.execute(Q.retry_measure, measure_id, worker, delay_seconds, error[:500])
@@ -273,11 +273,18 @@ class MeasureStore:
         return raised is not None
 
     async def gauges(self, today: date, notice_days: int) -> tuple[int, int]:
-        row = await self.pool.fetchrow(Q.measure_gauges, today, notice_days)
+        row = _one(await self.pool.fetchrow(Q.measure_gauges, today, notice_days))
         return int(row["due"]), int(row["lapsed"])
 
     async def record_refusal(self, entry: AuditEntry) -> None:
         await self.audit.record(self.pool, entry)
+
+
+def _one(row: asyncpg.Record | None) -> asyncpg.Record:
+    """A row the statement always returns."""
+    if row is None:
+        raise RuntimeError("the statement returned no row")
+    return row
 
 
 def _entry_fields(entry: AuditEntry) -> dict[str, Any]:
