@@ -70,6 +70,14 @@ from enforcement.kernel.pool import POOL_PROBE, PoolProbe, create_pool, resolve_
 from enforcement.kernel.settings import Settings
 from enforcement.kernel.users import USERS, UserStore
 
+# measures feature (imports)
+from enforcement.measures.dispatcher import ExpiryWatch, MeasureDispatcher, MeasureDispatcherConfig
+from enforcement.measures.keys import MEASURE_CLOCK, MEASURE_DISPATCHER, MEASURE_EXPIRY, MEASURES
+from enforcement.measures.port import ControlGateway
+from enforcement.measures.routes import measures as measures_api
+from enforcement.measures.service import MeasureClock, MeasureConfig, MeasureService
+from enforcement.measures.store.measures import MeasureStore
+
 # searches feature (imports)
 from enforcement.searches.agency_view import AgencyView
 from enforcement.searches.bulk import BatchService
@@ -93,7 +101,7 @@ log = structlog.get_logger(__name__)
 
 # Route modules: each only declares ``routes`` (a RouteTableDef); what they use is built here.
 ROUTE_MODULES: list[Any] = [health, searches, web_pages, cases, audit_api, agencies, batches, lifecycle_api,
-                            indicators_api, alerts_api, notices_api]
+                            indicators_api, alerts_api, notices_api, measures_api]
 
 
 def _worker_id(settings: Settings) -> str:
@@ -165,6 +173,68 @@ def cases_worker(settings: Settings) -> Callable[[web.Application], AsyncIterato
 
 
 # -- end of the cases feature ---------------------------------------------------------------------
+
+
+# -- measures feature -----------------------------------------------------------------------------
+# Control measures (issue 17): the service on its store (every process), the court's clock, and in
+# worker processes the measure dispatcher and the expiry watch. The agencies reach it through the
+# narrow ControlGateway (enforcement/measures/port.py) over the searches feature's runtimes.
+
+
+class _RuntimeControls:
+    """``ControlGateway`` over the agency runtimes: the connector of each agency, nothing else."""
+
+    def __init__(self, runtimes: Any) -> None:
+        self.runtimes = runtimes
+
+    async def control(self, agency: str, request: Any) -> Any:
+        return await self.runtimes[agency].connector.control(request)
+
+
+def _measure_config(settings: Settings) -> MeasureConfig:
+    return MeasureConfig(
+        renewal_notice_days=settings.measure_renewal_notice_days,
+        ruling_valid_days=settings.measure_ruling_valid_days,
+        deadline_seconds=settings.measure_deadline_seconds,
+        funds_account=settings.court_funds_account or "执行案款专户",
+    )
+
+
+def measures_services(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        clock = app[MEASURE_CLOCK] = MeasureClock()
+        app[MEASURES] = MeasureService(MeasureStore(app[POOL], app[AUDIT]), _measure_config(settings), clock)
+        yield
+
+    return context
+
+
+def measures_worker(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        store = MeasureStore(app[POOL], app[AUDIT])
+        config = _measure_config(settings)
+        gateway: ControlGateway = _RuntimeControls(app[RUNTIMES])
+        dispatcher = MeasureDispatcher(store, gateway, MeasureDispatcherConfig(
+            worker_id=_worker_id(settings), claim_batch_size=settings.claim_batch_size,
+            lease_seconds=settings.lease_seconds, idle_poll_seconds=settings.idle_poll_seconds,
+        ), config, app[MEASURE_CLOCK])
+        watch = ExpiryWatch(store, config, app[MEASURE_CLOCK], settings.measure_expiry_check_seconds)
+        app[MEASURE_DISPATCHER], app[MEASURE_EXPIRY] = dispatcher, watch
+        running = [
+            asyncio.create_task(dispatcher.run(), name="measure-dispatcher"),
+            asyncio.create_task(listen_forever(app[DSN], "measure_tasks", dispatcher.wake,
+                                               on_reconnect=dispatcher.wake), name="measure-dispatcher-listen"),
+            asyncio.create_task(watch.run(), name="measure-expiry-watch"),
+        ]
+        yield
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    return context
+
+
+# -- end of the measures feature ------------------------------------------------------------------
 
 
 def create_app(
@@ -324,13 +394,15 @@ def create_app(
     # end of the searches feature ---------------------------------------------------------------
 
     contexts: list[Callable[[web.Application], AsyncIterator[None]]] = [
-        database, http_client, searches_services, gauges, cases_services(settings, registry), audit_chainer]
+        database, http_client, searches_services, gauges, cases_services(settings, registry),
+        measures_services(settings), audit_chainer]
     if settings.role in ("api", "all"):
         contexts.append(event_hub)
         metrics.WORKER_INFO.labels(role="api").set(1)
     if settings.role in ("worker", "all"):
         contexts.append(dispatcher)
         contexts.append(cases_worker(settings))
+        contexts.append(measures_worker(settings))
     if settings.metrics_port:
         contexts.append(metrics_port)
     app.cleanup_ctx.extend(contexts)
@@ -340,4 +412,4 @@ def create_app(
     return app
 
 
-__all__ = ["ROUTE_MODULES", "cases_services", "cases_worker", "create_app"]
+__all__ = ["ROUTE_MODULES", "cases_services", "cases_worker", "create_app", "measures_services", "measures_worker"]

@@ -27,11 +27,13 @@ import aiohttp
 
 from connectors.banks.wire import (
     BEIJING,
+    CONTROL_OPS,
     DONE,
     PROCESSING,
     REJECTED,
     BankWireClient,
     batch_envelope,
+    control_envelope,
     rejection_text,
 )
 from connectors.sdk import (
@@ -41,6 +43,9 @@ from connectors.sdk import (
     BaseConnector,
     CallbackAnswer,
     ConnectorConfig,
+    ControlRequest,
+    ControlResult,
+    ControlStatus,
     Freeze,
     ItemOutcome,
     Manifest,
@@ -179,6 +184,32 @@ def _poll_after(item: Mapping[str, Any]) -> float:
         return DEFAULT_POLL_AFTER
 
 
+CONTROL_STATUSES: dict[str, ControlStatus] = {"SUCCESS": "accepted", "PARTIAL": "partial", "REFUSED": "refused"}
+
+
+def control_from_wire(data: Mapping[str, Any]) -> ControlResult:
+    """The gateway's answer to a control operation."""
+    status = CONTROL_STATUSES.get(str(require(data, "Status")))
+    if status is None:
+        raise _malformed("control status")
+    amount = data.get("Amount")
+    queue = data.get("QueueSeq")
+    if queue is not None and (not isinstance(queue, int) or isinstance(queue, bool) or queue < 1):
+        raise _malformed("queue position")
+    return ControlResult(
+        status=status,
+        reference=str(data.get("ControlNo") or "") or None,
+        answered_at=answered_at_from_wire(data.get("AnsweredAt") or datetime.now(BEIJING).isoformat()),
+        amount=None if amount in (None, "") else _amount(amount, "control amount"),
+        queue_position=queue,
+        until=_date(data.get("EndDate"), "control end date"),
+        transfer_reference=str(data.get("TransferNo") or "") or None,
+        reason=str(data.get("ErrorMessage") or "") or None if status == "refused" else None,
+        code=str(data.get("ErrorCode") or "") or None if status == "refused" else None,
+        raw=dict(data),
+    )
+
+
 def callback_answers(body: Mapping[str, Any]) -> list[CallbackAnswer]:
     """The answers a callback carries; raises RejectedError for a callback we cannot read."""
     items = body.get("Items") if isinstance(body, Mapping) else None
@@ -240,6 +271,11 @@ class BanksConnector(BaseConnector):
     def parse_callback(self, body: Mapping[str, Any]) -> Sequence[CallbackAnswer]:
         return callback_answers(body)
 
+    async def control(self, request: ControlRequest) -> ControlResult:
+        if request.op not in CONTROL_OPS:
+            raise RejectedError(f"banks take no {request.op!r} operation", code="control_not_supported")
+        return control_from_wire(await self.wire.control(control_envelope(request)))
+
     async def _submit(self, requests: Sequence[AgencyRequest]) -> list[Mapping[str, Any]]:
         return await self.wire.submit_batch(batch_envelope(requests))
 
@@ -249,6 +285,7 @@ __all__ = [
     "account_from_wire",
     "answered_at_from_wire",
     "callback_answers",
+    "control_from_wire",
     "freeze_from_wire",
     "outcome_from_ticket",
     "records_from_wire",

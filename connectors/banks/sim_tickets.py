@@ -31,6 +31,7 @@ from aiohttp import web
 
 from connectors.banks.wire import BEIJING, PROCESSING, REJECTED
 from connectors.sdk import RecentFirstConnector, SimulatorState, sign
+from connectors.sdk.control_kit import ControlLedger
 
 CALLBACK_ATTEMPTS = 4
 CALLBACK_FIRST_BACKOFF = 0.2  # real seconds, tripled per attempt
@@ -90,6 +91,7 @@ class BankSimulatorState(SimulatorState):
     rejected_keys: dict[str, str] = field(default_factory=dict)
     due: list[tuple[float, str]] = field(default_factory=list)
     callbacks: Counter[str] = field(default_factory=Counter)
+    controls: ControlLedger = field(default_factory=lambda: ControlLedger(prefix="YHKZ"))
 
     def real_delay(self) -> float:
         return self.answer_delay()  # the kit's scaled clock: answer_delay_seconds / time_scale
@@ -107,8 +109,12 @@ class BankSimulatorState(SimulatorState):
                 out.append(ticket)
         return out
 
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), **self.controls.stats()}
+
     def reset(self) -> None:
         super().reset()
+        self.controls.reset()
         self.tickets.clear()
         self.rejected_keys.clear()
         self.due.clear()

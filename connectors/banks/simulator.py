@@ -11,6 +11,14 @@ Wire format: see ``connectors.banks.wire``. Errors: an HTTP status plus
   called back: the batch answer already said it.
 - ``GET /cxkz/v1/Tickets/{Ticket}``: ``PROCESSING`` until the ticket is due, then ``DONE`` with
   the accounts; 404 ``TICKET_NOT_FOUND`` for a ticket it never issued.
+- ``POST /cxkz/v1/Controls``: one control operation (FREEZE, RENEW, UNFREEZE, DEDUCT) on an
+  account the gateway holds for the subject, against the state in ``state.controls`` (the SDK's
+  ``ControlLedger``): freezes take what earlier freezes leave (the rest 轮候), a released
+  freeze lets those behind it rise, a deduction moves money to the court's funds account. Once
+  per ``IdempotencyKey``. Queries answer the accounts as the ledger holds them.
+- ``GET /_sim/accounts/{AccountNo}``: the account's balance and freezes as the bank holds them;
+  ``POST /_sim/accounts/{AccountNo}/withdraw {"Amount"}``: the debtor takes money out (409
+  ``BALANCE_FROZEN`` beyond what no freeze covers).
 - ``GET /_sim/callbacks``: callback delivery counts (see ``sim_tickets``).
 """
 
@@ -20,6 +28,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -34,12 +43,15 @@ from connectors.banks.sim_tickets import (
 from connectors.banks.simdata import accounts_for, in_range
 from connectors.banks.wire import AUTH_HEADER, DONE, SUBJECT_TYPES
 from connectors.sdk import (
+    ControlLedger,
+    Effect,
     InvalidIdentifier,
     SimulatorConfig,
     make_simulator_app,
     normalize_credit_code,
     normalize_resident_id,
 )
+from connectors.sdk.control_kit import Account, refused
 
 MAX_BATCH = 200
 REQUIRED = (
@@ -140,11 +152,37 @@ def envelope_problem(body: Any) -> tuple[int, str, str] | None:
     return None
 
 
-def answer_for(ticket: SimTicket, item: Mapping[str, Any]) -> dict[str, Any]:
+def held_view(ledger: ControlLedger, account: dict[str, Any]) -> dict[str, Any]:
+    """The account as the bank holds it now: balance and freezes after the controls it took."""
+    held = ledger.accounts.get(account["AccountNo"])
+    if held is None:
+        return account
+    active = [h for h in held.holds if h.active]
+    freezes = [
+        {"FreezeSeq": n, "FreezeOrg": h.authority, "FreezeDocNo": "", "FreezeAmount": f"{h.amount:.2f}",
+         "FreezeStartDate": "", "FreezeEndDate": f"{h.until:%Y%m%d}" if h.until else ""}
+        for n, h in enumerate(active, 1)
+    ]
+    return {**account, "Balance": f"{held.balance:.2f}", "AvailableBalance": f"{held.available:.2f}",
+            "AccountStatus": "F" if held.frozen > 0 else account["AccountStatus"], "FreezeList": freezes}
+
+
+def ledger_account(ledger: ControlLedger, kind: str, id_number: str, number: str) -> Account | None:
+    """The ledger's account for one of the subject's accounts (made on first sight), or None."""
+    for account in accounts_for(kind, id_number):
+        if account["AccountNo"] == number and account["AccountStatus"] != "C":
+            others = [(f["FreezeOrg"], Decimal(f["FreezeAmount"])) for f in account["FreezeList"]]
+            return ledger.account(number, Decimal(account["Balance"]), others)
+    return None
+
+
+def answer_for(ticket: SimTicket, item: Mapping[str, Any], ledger: ControlLedger | None = None) -> dict[str, Any]:
     """The DONE body of an accepted item: fixed when the item is accepted."""
     kind = "person" if item["SubjectType"] == SUBJECT_TYPES["person"][0] else "organization"
     date_from, date_to = _wire_date(item.get("DateFrom")), _wire_date(item.get("DateTo"))
     accounts = [a for a in accounts_for(kind, item["IdNo"]) if in_range(a, date_from, date_to)]
+    if ledger is not None:
+        accounts = [held_view(ledger, a) for a in accounts]
     return {
         "Ticket": ticket.ticket,
         "BankBatchNo": ticket.bank_batch_no,
@@ -171,7 +209,7 @@ def accept_item(
         accepted_at=now,
         ready_at=now + state.real_delay(),
     )
-    ticket.answer = answer_for(ticket, item)
+    ticket.answer = answer_for(ticket, item, state.controls)
     state.add(ticket)
     return ticket.ticket
 
@@ -274,6 +312,93 @@ async def poll_ticket(request: web.Request) -> web.Response:
     return web.json_response(ticket.view(time.time()))
 
 
+CONTROL_REQUIRED = ("IdempotencyKey", "RequestNo", "Op", "CaseNo", "CourtCode", "JudgeName", "JudgeOfficerNo",
+                    "RulingNo", "DocumentNo", "SubjectType", "IdType", "IdNo", "Name", "AccountNo")
+STATUS_WORDS = {"accepted": "SUCCESS", "partial": "PARTIAL", "refused": "REFUSED"}
+
+
+def _wire_effect(effect: Effect) -> dict[str, Any]:
+    return {
+        "Status": STATUS_WORDS[effect.status],
+        "ControlNo": effect.reference or "",
+        "Amount": "" if effect.amount is None else f"{effect.amount:.2f}",
+        "QueueSeq": effect.queue_position,
+        "EndDate": f"{effect.until:%Y%m%d}" if effect.until else "",
+        "TransferNo": effect.transfer_reference or "",
+        "ErrorCode": effect.code or "",
+        "ErrorMessage": effect.reason or "",
+    }
+
+
+def apply_control(state: BankSimulatorState, item: Mapping[str, Any]) -> Effect:
+    """One control operation on the ledger (run once per idempotency key)."""
+    ledger = state.controls
+    for name in CONTROL_REQUIRED:
+        if not isinstance(item.get(name), str) or not item[name].strip():
+            return refused("ITEM_FIELD_MISSING", f"缺少必填项：{name}")
+    try:
+        amount = Decimal(item["Amount"]) if item.get("Amount") else None
+        until = _wire_date(item.get("EndDate"))
+    except (ArithmeticError, ValueError):
+        return refused("FIELD_INVALID", "金额或日期格式错误")
+    if amount is not None and (not amount.is_finite() or amount <= 0):
+        return refused("AMOUNT_INVALID", "金额应大于零")
+    op = item["Op"]
+    if op == "FREEZE":
+        kind = "person" if item["SubjectType"] == SUBJECT_TYPES["person"][0] else "organization"
+        account = ledger_account(ledger, kind, item["IdNo"], item["AccountNo"])
+        if account is None:
+            return refused("ACCOUNT_NOT_FOUND", "该主体名下无此账户或账户已销户")
+        return ledger.freeze(account, f"{item['CourtCode']}人民法院", amount, until)
+    if op == "RENEW":
+        return ledger.renew(str(item.get("ControlNo") or ""), until)
+    if op == "UNFREEZE":
+        return ledger.release(str(item.get("ControlNo") or ""))
+    if op == "DEDUCT":
+        if amount is None:
+            return refused("AMOUNT_INVALID", "扣划须填写金额")
+        return ledger.deduct(str(item.get("ControlNo") or ""), amount, str(item.get("FundsAccount") or ""))
+    return refused("OP_INVALID", f"不支持的控制类型：{op}")
+
+
+async def submit_control(request: web.Request) -> web.Response:
+    state = request.app[BANK_STATE]
+    if not authorized(request):
+        return error(401, "AUTH_FAILED", "AppKey无效或已过期")
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(400, "CONTROL_INVALID", "控制报文不是合法的JSON")
+    if not isinstance(body, Mapping):
+        return error(400, "CONTROL_INVALID", "控制报文应为JSON对象")
+    key = body.get("IdempotencyKey")
+    if not isinstance(key, str) or not key:
+        return error(400, "CONTROL_INVALID", "缺少幂等键（IdempotencyKey）")
+    effect = state.controls.once(key, lambda: apply_control(state, body))
+    return web.json_response({**_wire_effect(effect), "AnsweredAt": beijing_time(effect.answered_at or time.time())})
+
+
+async def account_view(request: web.Request) -> web.Response:
+    held = request.app[BANK_STATE].controls.accounts.get(request.match_info["number"])
+    if held is None:
+        return error(404, "ACCOUNT_NOT_HELD", "该账户未被采取控制措施")
+    return web.json_response({
+        "AccountNo": held.number, "Balance": f"{held.balance:.2f}", "Frozen": f"{held.frozen:.2f}",
+        "AvailableBalance": f"{held.available:.2f}",
+        "Freezes": [{"ControlNo": h.reference, "FreezeOrg": h.authority, "Amount": f"{h.amount:.2f}",
+                     "Asked": "" if h.asked is None else f"{h.asked:.2f}", "Active": h.active,
+                     "EndDate": f"{h.until:%Y%m%d}" if h.until else ""} for h in held.holds],
+    })
+
+
+async def withdraw(request: web.Request) -> web.Response:
+    state = request.app[BANK_STATE]
+    body = await request.json()
+    if not state.controls.withdraw(request.match_info["number"], Decimal(str(body["Amount"]))):
+        return error(409, "BALANCE_FROZEN", "取款金额超过未冻结余额")
+    return web.json_response({"Status": "SUCCESS"})
+
+
 async def callback_stats(request: web.Request) -> web.Response:
     return web.json_response(dict(request.app[BANK_STATE].callbacks))
 
@@ -284,6 +409,9 @@ def create_simulator(config: SimulatorConfig | None = None) -> web.Application:
         web.get("/cxkz/v1/Health", health),
         web.post("/cxkz/v1/QueryBatches", submit_batch),
         web.get("/cxkz/v1/Tickets/{ticket}", poll_ticket),
+        web.post("/cxkz/v1/Controls", submit_control),
+        web.get("/_sim/accounts/{number}", account_view),
+        web.post("/_sim/accounts/{number}/withdraw", withdraw),
         web.get("/_sim/callbacks", callback_stats),
     ]
     app = make_simulator_app(state, routes, error_style=bank_error_style)

@@ -10,6 +10,15 @@ subjects in batches and answers each subject later, under a ticket (查询流水
     GET  /cxkz/v1/Tickets/{Ticket}            -> {"Ticket", "Status": "PROCESSING" | "DONE" |
                                                   "REJECTED", ...}
 
+    POST /cxkz/v1/Controls                    -> 200 {"Status": "SUCCESS" | "PARTIAL" | "REFUSED",
+                                                  "ControlNo", "Amount", "QueueSeq", "EndDate",
+                                                  "TransferNo", "ErrorCode", "ErrorMessage"}
+
+Control operations (冻结 ``FREEZE``, 续冻 ``RENEW``, 解冻 ``UNFREEZE``, 扣划 ``DEDUCT``) go one per
+call, each with its ``IdempotencyKey``: a re-sent key is answered with the first answer and never
+applied twice. ``Amount`` empty freezes the whole account; ``ControlNo`` names the freeze a
+renewal, release or deduction acts on; ``QueueSeq`` 1 is an effective freeze, more is 轮候.
+
 Credential: header ``X-ZDZ-AppKey``. Idempotency: every item of a batch carries its own
 ``IdempotencyKey``; the gateway gives a re-submitted key its first ticket back. Errors: an HTTP
 status plus ``{"ErrorCode": "...", "ErrorMessage": "..."}``. A subject the gateway refuses at
@@ -35,6 +44,7 @@ from connectors.sdk import (
     AgencyRequest,
     AuthError,
     ConnectorError,
+    ControlRequest,
     RejectedError,
     TransientError,
     WireResponse,
@@ -46,6 +56,8 @@ AUTH_HEADER = "X-ZDZ-AppKey"
 HEALTH_PATH = "/cxkz/v1/Health"
 BATCH_PATH = "/cxkz/v1/QueryBatches"
 TICKET_PATH = "/cxkz/v1/Tickets/"
+CONTROL_PATH = "/cxkz/v1/Controls"
+CONTROL_OPS = {"freeze": "FREEZE", "renew": "RENEW", "release": "UNFREEZE", "deduct": "DEDUCT"}
 BEIJING = timezone(timedelta(hours=8), "CST")
 
 SUBJECT_TYPES = {"person": ("1", "01"), "organization": ("2", "51")}  # (SubjectType, IdType)
@@ -111,6 +123,30 @@ def item_envelope(seq_no: int, request: AgencyRequest) -> dict[str, Any]:
         "Purpose": request.purpose,
         "DateFrom": yyyymmdd(request.date_from),
         "DateTo": yyyymmdd(request.date_to),
+    }
+
+
+def control_envelope(request: ControlRequest) -> dict[str, Any]:
+    subject_type, id_type = SUBJECT_TYPES.get(request.subject.kind, ("", ""))
+    return {
+        "IdempotencyKey": request.idempotency_key,
+        "RequestNo": request.request_no,
+        "Op": CONTROL_OPS.get(request.op, request.op.upper()),
+        "CaseNo": request.case_number,
+        "CourtCode": request.court_code,
+        "JudgeName": request.judge_name,
+        "JudgeOfficerNo": request.judge_officer_id,
+        "RulingNo": request.ruling_number,
+        "DocumentNo": request.document_number,
+        "SubjectType": subject_type,
+        "IdType": id_type,
+        "IdNo": request.subject.id_number,
+        "Name": request.subject.name,
+        "AccountNo": request.target,
+        "Amount": "" if request.amount is None else f"{request.amount:.2f}",
+        "EndDate": yyyymmdd(request.until),
+        "ControlNo": request.reference or "",
+        "FundsAccount": request.funds_account or "",
     }
 
 
@@ -182,6 +218,10 @@ class BankWireClient:
         body = await self._call("POST", BATCH_PATH, envelope)
         return items_in_order(body, len(envelope["Items"]))
 
+    async def control(self, envelope: Mapping[str, Any]) -> Mapping[str, Any]:
+        """POST one control operation; the gateway's answer (SUCCESS, PARTIAL or REFUSED)."""
+        return await self._call("POST", CONTROL_PATH, envelope)  # type: ignore[no-any-return]
+
     async def ticket(self, ticket: str) -> Mapping[str, Any]:
         """The ticket's state: PROCESSING, DONE (with the answer) or REJECTED (with the reason)."""
         if not ticket:
@@ -197,6 +237,8 @@ __all__ = [
     "AUTH_HEADER",
     "BATCH_PATH",
     "BEIJING",
+    "CONTROL_OPS",
+    "CONTROL_PATH",
     "DONE",
     "HEALTH_PATH",
     "PROCESSING",
@@ -206,6 +248,7 @@ __all__ = [
     "BankWireClient",
     "batch_envelope",
     "batch_number",
+    "control_envelope",
     "error_for",
     "item_envelope",
     "items_in_order",

@@ -9,7 +9,8 @@ The facade re-exports
   use, and the domain errors those checks raise (``InvalidIdentifier``), and the masks for personal
   data (``mask_id_number``, ``mask_name``) should an error message have to refer to it;
 - from the SDK's own modules: the connector protocol and spec, ``BaseConnector``, the manifest,
-  the request/result types, the connector errors, the HTTP helpers, the connection pool, request
+  the request/result types (queries and control operations), the simulators' control ledger,
+  the connector errors, the HTTP helpers, the connection pool, request
   signing and the simulator kit.
 
 The conformance suite stays a submodule (``connectors.sdk.conformance``, a test kit), as do the
@@ -21,9 +22,10 @@ service-side registry and simulator runner. ``__all__`` is sorted and complete;
 from __future__ import annotations
 
 from connectors.sdk.base import BaseConnector
+from connectors.sdk.control_kit import ControlLedger, Effect
 from connectors.sdk.errors import AuthError, ConfigurationError, ConnectorError, RejectedError, TransientError
 from connectors.sdk.http import WireResponse, agency_reason, fetch_json, parse_retry_after, require
-from connectors.sdk.manifest import AgencyPolicy, BatchPolicy, BreakerPolicy, Manifest, RetryPolicy
+from connectors.sdk.manifest import AgencyPolicy, BatchPolicy, BreakerPolicy, ControlPolicy, Manifest, RetryPolicy
 from connectors.sdk.pool import RecentFirstConnector
 from connectors.sdk.protocol import Connector, ConnectorFactory, ConnectorSpec, SimulatorFactory
 from connectors.sdk.signing import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, sign, signature, verify
@@ -46,6 +48,10 @@ from connectors.sdk.types import (
     BatchOutcome,
     CallbackAnswer,
     ConnectorConfig,
+    ControlOp,
+    ControlRequest,
+    ControlResult,
+    ControlStatus,
     ItemOutcome,
     Outcome,
     Pending,
@@ -111,7 +117,14 @@ __all__ = [
     "ConnectorError",
     "ConnectorFactory",
     "ConnectorSpec",
+    "ControlLedger",
+    "ControlOp",
+    "ControlPolicy",
+    "ControlRequest",
+    "ControlResult",
+    "ControlStatus",
     "DomainError",
+    "Effect",
     "Employment",
     "ErrorStyle",
     "ExitRestriction",

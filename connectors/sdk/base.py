@@ -22,6 +22,8 @@ from connectors.sdk.types import (
     AgencyRequest,
     CallbackAnswer,
     ConnectorConfig,
+    ControlRequest,
+    ControlResult,
     ItemOutcome,
     Outcome,
     Rejected,
@@ -65,6 +67,10 @@ class BaseConnector:
 
     def parse_callback(self, body: Mapping[str, Any]) -> Sequence[CallbackAnswer]:
         raise RejectedError(f"{self.manifest.name} does not send callbacks")
+
+    async def control(self, request: ControlRequest) -> ControlResult:
+        """Connectors whose manifest declares ``controls`` override this."""
+        raise RejectedError(f"{self.manifest.name} takes no control operations", code="control_not_supported")
 
 
 __all__ = ["BaseConnector"]

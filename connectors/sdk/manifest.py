@@ -41,6 +41,24 @@ class BatchPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlPolicy:
+    """The control operations a connector declares (``controls`` in its manifest)."""
+
+    operations: frozenset[str]
+    asset_kinds: frozenset[str]
+    timeout_seconds: float | None = None
+    deadline_seconds: float = 86400.0
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any] | None) -> ControlPolicy | None:
+        if not data:
+            return None
+        return cls(frozenset(data["operations"]), frozenset(data["asset_kinds"]),
+                   float(data["timeout_seconds"]) if "timeout_seconds" in data else None,
+                   float(data.get("deadline_seconds", 86400.0)))
+
+
+@dataclass(frozen=True, slots=True)
 class AgencyPolicy:
     timeout_seconds: float
     max_in_flight: int
@@ -73,6 +91,7 @@ class Manifest:
     # The Python package the manifest was loaded from (``Manifest.load``): where the connector
     # ships its own files, such as record schemas under ``schemas/records/``.
     package: str = field(default="", compare=False)
+    controls: ControlPolicy | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Manifest:
@@ -115,6 +134,7 @@ class Manifest:
             hosts=tuple(data["hosts"]),
             default_url=data["default_url"],
             raw=dict(data),
+            controls=ControlPolicy.parse(data.get("controls")),
         )
 
     @classmethod
@@ -158,4 +178,5 @@ class Manifest:
         )
 
 
-__all__ = ["AgencyPolicy", "BatchPolicy", "BreakerPolicy", "Manifest", "RetryPolicy", "manifest_schema"]
+__all__ = ["AgencyPolicy", "BatchPolicy", "BreakerPolicy", "ControlPolicy", "Manifest", "RetryPolicy",
+           "manifest_schema"]

@@ -8,6 +8,10 @@ The orchestrator knows this protocol and the registry, never a concrete agency.
 - ``search_batch(requests)``: for batch-capable agencies, submit many subjects in one call;
   returns one outcome per request, in order: ``AgencyResult``, ``Pending``, or ``Rejected``
   for an item the agency refused (the rest of the batch stands).
+- ``control(request)``: a control operation (freeze, renew, release, deduct, seal), for agencies
+  whose manifest declares ``controls``; returns a ``ControlResult`` (accepted with its effect,
+  partially done, or refused with the reason). Idempotent by ``request.idempotency_key``: a
+  re-sent operation is answered with the first result, never applied twice.
 - ``parse_callback(body)``: for agencies that push answers, turn a verified callback body into
   per-ticket answers. Signature checking is the service's job, not the connector's.
 
@@ -31,6 +35,8 @@ from connectors.sdk.types import (
     AgencyRequest,
     CallbackAnswer,
     ConnectorConfig,
+    ControlRequest,
+    ControlResult,
     ItemOutcome,
     Outcome,
 )
@@ -49,6 +55,8 @@ class Connector(Protocol):
     async def search_batch(self, requests: Sequence[AgencyRequest]) -> Sequence[ItemOutcome]: ...
 
     def parse_callback(self, body: Mapping[str, Any]) -> Sequence[CallbackAnswer]: ...
+
+    async def control(self, request: ControlRequest) -> ControlResult: ...
 
 
 ConnectorFactory = Callable[[ConnectorConfig, aiohttp.ClientSession], Connector]

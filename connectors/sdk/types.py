@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from enforcement.domain.assets import AssetRecord
@@ -119,6 +120,59 @@ class CallbackAnswer:
     rejection: str | None = None
 
 
+ControlOp = Literal["freeze", "renew", "release", "deduct", "seal"]
+ControlStatus = Literal["accepted", "partial", "refused"]
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRequest:
+    """One control operation (查控的"控") at one agency: freeze, renew, release, deduct or seal.
+
+    ``target`` names the asset as the agency knows it (an account number, a plate and VIN, a
+    property certificate number); ``reference`` is the agency's reference of the control a
+    renewal, release or deduction acts on. ``amount`` None freezes the whole account. A deduction
+    goes to ``funds_account`` (the court's 执行案款 account). ``document_number`` is the
+    协助执行通知书, ``ruling_number`` the 执行裁定书."""
+
+    op: ControlOp
+    request_no: str
+    idempotency_key: str
+    case_number: str
+    court_code: str
+    judge_name: str
+    judge_officer_id: str
+    ruling_number: str
+    document_number: str
+    subject: Subject
+    target: str
+    amount: Decimal | None = None
+    until: date | None = None
+    reference: str | None = None
+    funds_account: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ControlResult:
+    """The agency's answer to a control operation.
+
+    ``accepted``: done as asked; ``partial``: done in part (``amount`` says how much was actually
+    frozen or deducted); ``refused``: not done, with ``reason``/``code``. ``queue_position`` 1 is
+    the effective control; more is 轮候 behind earlier authorities. ``reference`` names the control
+    at the agency (for later renewals and releases); ``transfer_reference`` the funds transfer of a
+    deduction."""
+
+    status: ControlStatus
+    reference: str | None
+    answered_at: datetime
+    amount: Decimal | None = None
+    queue_position: int | None = None
+    until: date | None = None
+    transfer_reference: str | None = None
+    reason: str | None = None
+    code: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
 __all__ = [
     "AgencyRequest",
     "AgencyResult",
@@ -126,6 +180,10 @@ __all__ = [
     "BatchOutcome",
     "CallbackAnswer",
     "ConnectorConfig",
+    "ControlOp",
+    "ControlRequest",
+    "ControlResult",
+    "ControlStatus",
     "ItemOutcome",
     "Outcome",
     "Pending",

@@ -26,14 +26,18 @@ from connectors.sdk import (
     AgencyResult,
     BaseConnector,
     ConnectorConfig,
+    ControlRequest,
+    ControlResult,
+    ControlStatus,
     InvalidIdentifier,
     Manifest,
     RejectedError,
     TransientError,
     Vehicle,
     normalize_plate,
+    require,
 )
-from connectors.vehicles.codes import BEIJING, colour_name, use_name
+from connectors.vehicles.codes import BEIJING, CONTROL_JKIDS, colour_name, use_name
 from connectors.vehicles.wire import VehicleRegistryClient
 
 _STATUS = re.compile(r"^[A-Z]{1,8}$")
@@ -148,6 +152,33 @@ def result_from_wire(body: Mapping[str, Any]) -> AgencyResult:
     )
 
 
+CONTROL_STATES: dict[str, ControlStatus] = {"1": "accepted", "2": "partial", "3": "refused"}
+
+
+def control_from_wire(body: Mapping[str, Any]) -> ControlResult:
+    """The registry's answer to a control operation (data.kzzt 1 done, 2 partly, 3 refused)."""
+    data = body["data"]
+    status = CONTROL_STATES.get(str(data.get("kzzt")))
+    if status is None:
+        raise TransientError("交管系统控制应答状态无法识别", code="malformed")
+    queue = data.get("lhxh")
+    try:
+        position = int(queue) if queue not in (None, "") else None
+        until = date.fromisoformat(str(data["jzrq"])) if data.get("jzrq") else None
+    except ValueError as exc:
+        raise TransientError("交管系统控制应答格式错误", code="malformed") from exc
+    return ControlResult(
+        status=status,
+        reference=str(data.get("kzbh") or "") or None,
+        answered_at=parse_registry_time(str(require(data, "fksj"))),
+        queue_position=position,
+        until=until,
+        reason=(str(data.get("sbyy") or "") or None) if status == "refused" else None,
+        code=(str(data.get("sbdm") or "") or None) if status == "refused" else None,
+        raw=dict(data),
+    )
+
+
 class VehiclesConnector(BaseConnector):
     """公安交管 机动车登记信息查询: synchronous, persons and organizations."""
 
@@ -166,9 +197,15 @@ class VehiclesConnector(BaseConnector):
         body = await self._client.query_vehicles(request)
         return result_from_wire(body)
 
+    async def control(self, request: ControlRequest) -> ControlResult:
+        if request.op not in CONTROL_JKIDS:
+            raise RejectedError(f"交管系统不受理该类控制措施：{request.op}", code="control_not_supported")
+        return control_from_wire(await self._client.control(request))
+
 
 __all__ = [
     "VehiclesConnector",
+    "control_from_wire",
     "parse_registry_date",
     "parse_registry_time",
     "records_from_wire",

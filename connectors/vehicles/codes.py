@@ -20,6 +20,11 @@ BEIJING: Final = timezone(timedelta(hours=8), "CST")
 SYSTEM_CATEGORY: Final = "01"  # xtlb: 机动车
 JKID_VEHICLE_QUERY: Final = "01C21"  # 机动车信息查询（按所有人身份证明）
 JKID_HEARTBEAT: Final = "00C01"  # 接口连通性检测
+# Control interfaces (查封登记 and what follows it), answered with data.kzzt: 1 done, 3 refused.
+JKID_SEAL: Final = "04C51"  # 查封登记
+JKID_SEAL_RENEW: Final = "04C52"  # 续行查封
+JKID_SEAL_RELEASE: Final = "04C53"  # 解除查封
+CONTROL_JKIDS: Final = {"seal": JKID_SEAL, "renew": JKID_SEAL_RENEW, "release": JKID_SEAL_RELEASE}
 QUERY_PATH: Final = "/trffweb/outaccess/query"
 
 SUBJECT_CATEGORY: Final[dict[str, str]] = {"person": "1", "organization": "2"}  # ztlb
@@ -141,8 +146,12 @@ __all__ = [
     "CODE_NOT_FOUND",
     "CODE_OK",
     "COLOURS",
+    "CONTROL_JKIDS",
     "ID_DOCUMENT_TYPE",
     "JKID_HEARTBEAT",
+    "JKID_SEAL",
+    "JKID_SEAL_RELEASE",
+    "JKID_SEAL_RENEW",
     "JKID_VEHICLE_QUERY",
     "PLATE_TYPES",
     "QUERY_PATH",

@@ -6,6 +6,11 @@ heartbeat, ``01C21`` vehicles of an owner). Every answer is HTTP 200 with
 missing field, ``2002`` malformed ID, ...). Injected transport faults (5xx, 401, 429) carry the
 same envelope with the matching business code.
 
+Control interfaces (``04C51`` 查封登记, ``04C52`` 续行查封, ``04C53`` 解除查封) act on a vehicle of
+the subject named by its VIN, against ``VehicleSimState.controls`` (the SDK's ``ControlLedger``):
+the first seal is effective, later ones 轮候 behind it (``lhxh``) and rise when it is released; the
+seals other authorities already hold (``cfsl``) come first. Once per ``ywlsh``.
+
 The manifest's ``default_url`` names the port it is served on in the demo (DEFAULT_PORT).
 """
 
@@ -13,26 +18,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 
 from connectors.sdk import (
     STATE_KEY,
+    ControlLedger,
+    Effect,
     InvalidIdentifier,
     SimulatorConfig,
     SimulatorState,
     make_simulator_app,
     normalize_credit_code,
     normalize_resident_id,
+    state_of,
 )
+from connectors.sdk.control_kit import refused
 from connectors.vehicles.codes import (
     BEIJING,
     CODE_NOT_FOUND,
     CODE_OK,
+    CONTROL_JKIDS,
     ID_DOCUMENT_TYPE,
     JKID_HEARTBEAT,
+    JKID_SEAL,
+    JKID_SEAL_RENEW,
     JKID_VEHICLE_QUERY,
     QUERY_PATH,
     SUBJECT_CATEGORY,
@@ -125,6 +138,8 @@ async def _query(request: web.Request) -> web.Response:
     jkid = str(body.get("jkid") or "")
     if jkid == JKID_HEARTBEAT:
         return _answer(CODE_OK, "成功", {"fwzt": "1", "xtsj": registry_now()})
+    if jkid in CONTROL_JKIDS.values():
+        return _control(state_of(request.app, VehicleSimState), jkid, body)
     if jkid != JKID_VEHICLE_QUERY:
         return _answer("2004", f"接口标识不存在：{jkid[:16]}")
     cxtj = body.get("cxtj")
@@ -142,9 +157,66 @@ async def _query(request: web.Request) -> web.Response:
     return _answer(CODE_NOT_FOUND, "查无信息", data)
 
 
+@dataclass
+class VehicleSimState(SimulatorState):
+    """The kit's state plus the seals the registry holds."""
+
+    controls: ControlLedger = field(default_factory=lambda: ControlLedger(prefix="JGKZ"))
+
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), **self.controls.stats()}
+
+    def reset(self) -> None:
+        super().reset()
+        self.controls.reset()
+
+
+def _apply_control(state: VehicleSimState, jkid: str, kzxx: Mapping[str, Any]) -> Effect:
+    ledger = state.controls
+    try:
+        until = date.fromisoformat(str(kzxx["jzrq"])) if kzxx.get("jzrq") else None
+    except ValueError:
+        return refused("2002", "截止日期格式错误")
+    if jkid == JKID_SEAL:
+        kind = _KIND_BY_CATEGORY.get(str(kzxx.get("ztlb")))
+        vin = str(kzxx.get("clsbdh") or "")
+        if kind is None:
+            return refused("2003", "主体类别无效")
+        vehicle = next((v for v in registered_vehicles(kind, str(kzxx.get("sfzmhm") or "").upper())
+                        if v["clsbdh"] == vin), None)
+        if vehicle is None:
+            return refused("4001", "该所有人名下无此车辆")
+        obj = ledger.sealed(vin, ["其他机关"] * int(vehicle.get("cfsl") or 0))
+        return ledger.seal(obj, f"{kzxx.get('fydm')}人民法院", until)
+    if jkid == JKID_SEAL_RENEW:
+        return ledger.renew(str(kzxx.get("kzbh") or ""), until)
+    return ledger.release(str(kzxx.get("kzbh") or ""))
+
+
+def _control_data(effect: Effect) -> dict[str, Any]:
+    return {
+        "kzzt": {"accepted": "1", "partial": "2", "refused": "3"}[effect.status],
+        "kzbh": effect.reference or "",
+        "lhxh": "" if effect.queue_position is None else str(effect.queue_position),
+        "jzrq": effect.until.isoformat() if effect.until else "",
+        "fksj": datetime.fromtimestamp(effect.answered_at or 0, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+        "sbdm": effect.code or "",
+        "sbyy": effect.reason or "",
+    }
+
+
+def _control(state: VehicleSimState, jkid: str, body: Mapping[str, Any]) -> web.Response:
+    kzxx = body.get("kzxx")
+    ywlsh = str(body.get("ywlsh") or "").strip()
+    if not isinstance(kzxx, dict) or not ywlsh:
+        return _answer("2001", "必填项缺失：控制信息或业务流水号")
+    effect = state.controls.once(ywlsh, lambda: _apply_control(state, jkid, kzxx))
+    return _answer(CODE_OK, "成功", _control_data(effect))
+
+
 def create_simulator(config: SimulatorConfig | None = None) -> web.Application:
-    state = SimulatorState(config or SimulatorConfig())
+    state = VehicleSimState(config or SimulatorConfig())
     return make_simulator_app(state, [web.post(QUERY_PATH, _query)], error_style=error_body)
 
 
-__all__ = ["DEFAULT_PORT", "create_simulator", "envelope", "error_body", "validate_query"]
+__all__ = ["DEFAULT_PORT", "VehicleSimState", "create_simulator", "envelope", "error_body", "validate_query"]

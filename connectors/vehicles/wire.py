@@ -26,6 +26,7 @@ from connectors.sdk import (
     AuthError,
     ConnectorConfig,
     ConnectorError,
+    ControlRequest,
     RejectedError,
     TransientError,
     WireResponse,
@@ -35,6 +36,7 @@ from connectors.sdk import (
 from connectors.vehicles.codes import (
     AUTH_CODES,
     CODE_OK,
+    CONTROL_JKIDS,
     ID_DOCUMENT_TYPE,
     JKID_HEARTBEAT,
     JKID_VEHICLE_QUERY,
@@ -67,6 +69,33 @@ def build_query(request: AgencyRequest, secret: str) -> dict[str, Any]:
             "sfzmmc": ID_DOCUMENT_TYPE.get(subject.kind, ""),
             "sfzmhm": subject.id_number,
             "syr": subject.name,
+        },
+    }
+
+
+def build_control(request: ControlRequest, secret: str) -> dict[str, Any]:
+    """The envelope of a control operation (04C51 seal, 04C52 renew, 04C53 release) on one vehicle,
+    named by its VIN (``request.target``); ``ywlsh`` is the idempotency key."""
+    subject = request.subject
+    return {
+        "xtlb": SYSTEM_CATEGORY,
+        "jkxlh": secret,
+        "jkid": CONTROL_JKIDS[request.op],
+        "ywlsh": request.idempotency_key,
+        "kzxx": {
+            "qqbh": request.request_no,
+            "ah": request.case_number,
+            "fydm": request.court_code,
+            "cbfg": request.judge_name,
+            "cbfgzh": request.judge_officer_id,
+            "cdsh": request.ruling_number,
+            "wsbh": request.document_number,
+            "ztlb": SUBJECT_CATEGORY.get(subject.kind, ""),
+            "sfzmhm": subject.id_number,
+            "syr": subject.name,
+            "clsbdh": request.target,
+            "jzrq": request.until.isoformat() if request.until else "",
+            "kzbh": request.reference or "",
         },
     }
 
@@ -144,6 +173,10 @@ class VehicleRegistryClient:
             raise TransientError("交管系统连通性检测未通过", code="heartbeat")
         return body
 
+    async def control(self, request: ControlRequest) -> dict[str, Any]:
+        """04C5x: one control operation; the whole parsed envelope."""
+        return await self._post(build_control(request, self._config.secret))
+
     async def query_vehicles(self, request: AgencyRequest) -> dict[str, Any]:
         """01C21: the vehicles registered to the subject; the whole parsed envelope."""
         return await self._post(build_query(request, self._config.secret))
@@ -151,6 +184,7 @@ class VehicleRegistryClient:
 
 __all__ = [
     "VehicleRegistryClient",
+    "build_control",
     "build_heartbeat",
     "build_query",
     "check_envelope",

@@ -33,6 +33,7 @@ _WHAT: dict[str, tuple[str, str, str]] = {
     "alert_id": ("alert_not_found", "No such alert.", "提醒不存在"),
     "search_id": ("search_not_found", "No such search.", "查询记录不存在"),
     "batch_id": ("batch_not_found", "No such bulk search.", "批量查询不存在"),
+    "measure_id": ("measure_not_found", "No such measure.", "控制措施不存在"),
 }
 
 

@@ -13,7 +13,7 @@ from enforcement.domain.actors import Actor
 from enforcement.domain.authorization import CaseAccess, check_list_alerts, check_read
 from enforcement.domain.lifecycle import ZHONGBEN
 
-ALERT_KINDS = ("new_property", "consumption_breach", "dishonest_removal_due")
+ALERT_KINDS = ("new_property", "consumption_breach", "dishonest_removal_due", "measure_renewal_due", "measure_lapsed")
 ALERT_STATUSES = ("open", "acknowledged", "resolved")
 
 
@@ -27,11 +27,22 @@ def _message(row: Alert) -> dict[str, str]:
         if isinstance(message, dict):
             return {"zh": str(message.get("zh", "")), "en": str(message.get("en", ""))}
         return {"zh": "违反限制消费令", "en": "Breach of a consumption restriction"}
+    if kind in ("measure_renewal_due", "measure_lapsed"):  # raised by the measures feature (issue 17)
+        asset = str(evidence.get("asset", ""))
+        if kind == "measure_lapsed":
+            return {"zh": f"控制措施（{asset}）已于{evidence.get('expired_on', '?')}到期失效，未续行",
+                    "en": f"The control of {asset} lapsed on {evidence.get('expired_on', '?')} without renewal"}
+        return {"zh": f"控制措施（{asset}）将于{evidence.get('expires_on', '?')}到期，请及时续行",
+                "en": f"The control of {asset} expires on {evidence.get('expires_on', '?')}: renew it in time"}
     done = evidence.get("empty_requeries_completed_on") or []
     due = row.due_on.isoformat() if row.due_on else "?"
     return {"zh": f"终本后{len(done)}次网络查询均未发现财产且无新线索，应于{due}前删除失信信息",
             "en": f"{len(done)} post-closure network searches found no property and no lead came in: "
                   f"remove the dishonest listing by {due}"}
+
+
+def evidence_url(row: Alert) -> str:
+    return str(row.evidence.get("renew_url") or "")
 
 
 def _actions(row: Alert) -> dict[str, Any]:
@@ -40,6 +51,8 @@ def _actions(row: Alert) -> dict[str, Any]:
         return {}
     if row.kind == "new_property" and row.closure_mode == ZHONGBEN:
         return {"resume": {"method": "POST", "href": href, "body": {"type": "resumed"}}}
+    if row.kind == "measure_renewal_due" and evidence_url(row):
+        return {"renew": {"method": "POST", "href": evidence_url(row), "body": {"ruling": {}}}}
     if row.kind == "dishonest_removal_due":
         return {"delist": {"method": "POST", "href": href, "body": {"type": "dishonest_delisted"}}}
     return {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from enforcement.domain.actors import Actor
@@ -209,6 +210,33 @@ def check_read_agencies(actor: Actor) -> None:
                            "协查单位账号不能查看各单位运行状态")
 
 
+def check_measure(actor: Actor, case: CaseAccess) -> None:
+    """A control measure (freeze, seal, renew, release, deduct) is taken only by the judge holding
+    the case, while it is open (the same 点对点 rule as a search)."""
+    if actor.role != "judge":
+        raise AccessDenied("role_cannot_control", "Only the judge holding the case may take control measures.",
+                           "仅承办该案的执行法官可以采取控制措施").about(action="measure", case_id=case.case_id)
+    if case.judge_login != actor.login:
+        raise AccessDenied("not_case_judge", "This case is not assigned to you.",
+                           "该案件未分配给您，不能采取控制措施").about(action="measure", case_id=case.case_id)
+    if case.status != "open":
+        raise AccessDenied("case_not_open", "Control measures are allowed only for open cases.",
+                           "仅可对在办案件采取控制措施").about(action="measure", case_id=case.case_id)
+
+
+def deduction_needs_approval(amount: Decimal, approval_threshold: Decimal) -> bool:
+    """A deduction above the court's set amount waits for a supervisor's approval before it is sent."""
+    return amount > approval_threshold
+
+
+def check_approve_measure(actor: Actor, case: CaseAccess) -> None:
+    """A deduction above the court's set amount is approved by a supervisor of the case's court."""
+    if actor.role != "supervisor" or actor.court_code != case.court_code:
+        raise AccessDenied("approval_requires_supervisor",
+                           "Only a supervisor of the case's court may approve this deduction.",
+                           "仅本院院庭长可以批准该扣划").about(action="measure_approval", case_id=case.case_id)
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What a list query may return: the rows of ``court_code`` (None: no court bound), and of
@@ -355,11 +383,13 @@ __all__ = [
     "case_list_scope",
     "case_permissions",
     "check_api_gate",
+    "check_approve_measure",
     "check_breach_check",
     "check_import_events",
     "check_list_alerts",
     "check_list_cases",
     "check_may_push_cases",
+    "check_measure",
     "check_override_closure",
     "check_push_case",
     "check_read",
@@ -371,6 +401,7 @@ __all__ = [
     "check_record_event",
     "check_search",
     "check_search_batch",
+    "deduction_needs_approval",
     "indicator_scope",
     "permissions_of",
     "scope_of",

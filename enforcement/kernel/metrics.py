@@ -297,3 +297,26 @@ BUILD_INFO = Gauge(
 BUILD_INFO.labels(version=version(), build=build()).set(1)
 
 __all__ += ["BUILD_INFO"]
+
+# --- control measures (issue 17) ---
+MEASURES_SENT = Counter(
+    "enforcement_measures_sent_total",
+    "Control measures (freeze, seal, renew, release, deduct) answered by their agency, by outcome "
+    "(accepted, partial, refused, failed, retried)",
+    ["agency", "operation", "outcome"],
+    registry=REGISTRY,
+)
+MEASURES_LAPSED = Counter(
+    "enforcement_measures_lapsed_total",
+    "Freezes and seals that reached their expiry without a renewal (an incident: the court lost its place)",
+    ["agency"],
+    registry=REGISTRY,
+)
+MEASURES_EXPIRY = Gauge(
+    "enforcement_measures_expiry",
+    "Live controls whose renewal is due (state=due), and controls that lapsed (state=lapsed), database-wide",
+    ["state"],
+    registry=REGISTRY,
+)
+
+__all__ += ["MEASURES_EXPIRY", "MEASURES_LAPSED", "MEASURES_SENT"]

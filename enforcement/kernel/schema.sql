@@ -611,7 +611,7 @@ CREATE TABLE public.case_alert (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     acknowledged_by text,
     acknowledged_at timestamp with time zone,
-    CONSTRAINT case_alert_kind_check CHECK ((kind = ANY (ARRAY['new_property'::text, 'consumption_breach'::text, 'dishonest_removal_due'::text]))),
+    CONSTRAINT case_alert_kind_check CHECK ((kind = ANY (ARRAY['new_property'::text, 'consumption_breach'::text, 'dishonest_removal_due'::text, 'measure_renewal_due'::text, 'measure_lapsed'::text]))),
     CONSTRAINT case_alert_status_check CHECK ((status = ANY (ARRAY['open'::text, 'acknowledged'::text, 'resolved'::text])))
 );
 
@@ -811,6 +811,66 @@ CREATE TABLE public.indicator_definition (
     CONSTRAINT indicator_definition_unit_check CHECK ((unit = ANY (ARRAY['percent'::text, 'days'::text])))
 );
 
+CREATE TABLE public.measure (
+    id bigint NOT NULL,
+    case_id bigint NOT NULL,
+    parent_id bigint,
+    kind text NOT NULL,
+    asset_kind text NOT NULL,
+    agency text NOT NULL,
+    target_key text NOT NULL,
+    target text NOT NULL,
+    subject_kind text NOT NULL,
+    subject_id_number text NOT NULL,
+    subject_name text NOT NULL,
+    amount numeric(16,2),
+    asked_until date,
+    ruling_number text NOT NULL,
+    ruled_on date NOT NULL,
+    document_number text NOT NULL,
+    case_number text NOT NULL,
+    court_code text NOT NULL,
+    judge_login text NOT NULL,
+    judge_name text NOT NULL,
+    judge_officer_id text NOT NULL,
+    requested_by text NOT NULL,
+    idempotency_key text NOT NULL,
+    request_no text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    task_status text DEFAULT 'queued'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    due_at timestamp with time zone DEFAULT now() NOT NULL,
+    deadline_at timestamp with time zone NOT NULL,
+    lease_owner text,
+    lease_expires_at timestamp with time zone,
+    last_error text,
+    reference text,
+    effect_amount numeric(16,2),
+    queue_position integer,
+    transfer_reference text,
+    refusal_code text,
+    refusal_reason text,
+    answered_at timestamp with time zone,
+    starts_on date,
+    expires_on date,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT measure_asset_kind_check CHECK ((asset_kind = ANY (ARRAY['bank_account'::text, 'vehicle'::text, 'real_estate'::text]))),
+    CONSTRAINT measure_check CHECK (((kind = ANY (ARRAY['freeze'::text, 'seal'::text])) = (parent_id IS NULL))),
+    CONSTRAINT measure_kind_check CHECK ((kind = ANY (ARRAY['freeze'::text, 'seal'::text, 'renew'::text, 'release'::text, 'deduct'::text]))),
+    CONSTRAINT measure_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'partial'::text, 'refused'::text, 'released'::text, 'lapsed'::text, 'done'::text, 'failed'::text]))),
+    CONSTRAINT measure_task_status_check CHECK ((task_status = ANY (ARRAY['queued'::text, 'running'::text, 'answered'::text, 'failed'::text])))
+);
+
+CREATE SEQUENCE public.measure_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.measure_id_seq OWNED BY public.measure.id;
+
 CREATE TABLE public.requery_round (
     id bigint NOT NULL,
     case_id bigint NOT NULL,
@@ -924,6 +984,8 @@ ALTER TABLE ONLY public.case_responsible_person ALTER COLUMN id SET DEFAULT next
 
 ALTER TABLE ONLY public.enforcement_case ALTER COLUMN id SET DEFAULT nextval('public.enforcement_case_id_seq'::regclass);
 
+ALTER TABLE ONLY public.measure ALTER COLUMN id SET DEFAULT nextval('public.measure_id_seq'::regclass);
+
 ALTER TABLE ONLY public.requery_round ALTER COLUMN id SET DEFAULT nextval('public.requery_round_id_seq'::regclass);
 
 ALTER TABLE ONLY public.search_event ALTER COLUMN id SET DEFAULT nextval('public.search_event_id_seq'::regclass);
@@ -1008,6 +1070,12 @@ ALTER TABLE ONLY public.enforcement_case
 
 ALTER TABLE ONLY public.indicator_definition
     ADD CONSTRAINT indicator_definition_pkey PRIMARY KEY (code);
+
+ALTER TABLE ONLY public.measure
+    ADD CONSTRAINT measure_idempotency_key_key UNIQUE (idempotency_key);
+
+ALTER TABLE ONLY public.measure
+    ADD CONSTRAINT measure_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.requery_round
     ADD CONSTRAINT requery_round_party_id_round_key UNIQUE (party_id, round);
@@ -1096,6 +1164,18 @@ CREATE INDEX enforcement_case_judge_filed ON public.enforcement_case USING btree
 
 CREATE UNIQUE INDEX enforcement_case_number_key ON public.enforcement_case USING btree (case_number_key);
 
+CREATE INDEX measure_case ON public.measure USING btree (case_id, id);
+
+CREATE INDEX measure_due ON public.measure USING btree (due_at) WHERE (task_status = 'queued'::text);
+
+CREATE INDEX measure_expiry ON public.measure USING btree (expires_on) WHERE (status = ANY (ARRAY['active'::text, 'partial'::text]));
+
+CREATE INDEX measure_leased ON public.measure USING btree (lease_expires_at) WHERE (task_status = 'running'::text);
+
+CREATE UNIQUE INDEX measure_one_control ON public.measure USING btree (case_id, agency, target_key) WHERE ((kind = ANY (ARRAY['freeze'::text, 'seal'::text])) AND (status = ANY (ARRAY['pending'::text, 'active'::text, 'partial'::text])));
+
+CREATE UNIQUE INDEX measure_one_follow_up ON public.measure USING btree (parent_id) WHERE ((parent_id IS NOT NULL) AND (status = 'pending'::text));
+
 CREATE INDEX requery_round_case ON public.requery_round USING btree (case_id, round);
 
 CREATE INDEX requery_round_due ON public.requery_round USING btree (due_on);
@@ -1180,6 +1260,12 @@ ALTER TABLE ONLY public.enforcement_case
 
 ALTER TABLE ONLY public.enforcement_case
     ADD CONSTRAINT enforcement_case_judge_login_fkey FOREIGN KEY (judge_login) REFERENCES public.app_user(login);
+
+ALTER TABLE ONLY public.measure
+    ADD CONSTRAINT measure_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.enforcement_case(id);
+
+ALTER TABLE ONLY public.measure
+    ADD CONSTRAINT measure_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES public.measure(id);
 
 ALTER TABLE ONLY public.requery_round
     ADD CONSTRAINT requery_round_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.enforcement_case(id) ON DELETE CASCADE;

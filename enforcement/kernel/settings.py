@@ -63,6 +63,13 @@ class Settings:
     heartbeat_seconds: float = 1.0     # dispatchers: liveness, shared breaker sync, per-agency call stats
     # Bulk searches
     batch_max_subjects: int = 10000
+    # Control measures (issue 17): renewal alerts N days before expiry, a ruling's life, the
+    # court's 执行案款 account deductions go to, how often the expiry watch runs, a measure's deadline.
+    measure_renewal_notice_days: int = 15
+    measure_ruling_valid_days: int = 90
+    court_funds_account: str = ""
+    measure_expiry_check_seconds: float = 600.0
+    measure_deadline_seconds: float = 3600.0
     # Connectors: agency name -> base URL; empty means "use the manifest's default".
     agency_urls: Mapping[str, str] = field(default_factory=dict)
     agency_secrets: Mapping[str, str] = field(default_factory=dict)
@@ -191,6 +198,11 @@ class Settings:
             jwt_max_lifetime_seconds=_int(e, "JWT_MAX_LIFETIME_SECONDS", 12 * 3600),
             audit_anonymous_refusals_per_minute=_int(e, "AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE", 600),
             callback_max_skew_seconds=_int(e, "CALLBACK_MAX_SKEW_SECONDS", 300),
+            measure_renewal_notice_days=_int(e, "MEASURE_RENEWAL_NOTICE_DAYS", 15),
+            measure_ruling_valid_days=_int(e, "MEASURE_RULING_VALID_DAYS", 90),
+            court_funds_account=_env(e, "COURT_FUNDS_ACCOUNT", ""),
+            measure_expiry_check_seconds=_float(e, "MEASURE_EXPIRY_CHECK_SECONDS", 600.0),
+            measure_deadline_seconds=_float(e, "MEASURE_DEADLINE_SECONDS", 3600.0),
             jwks_cache_seconds=_float(e, "JWKS_CACHE_SECONDS", 300.0),
             audit_chain_key=_env(e, "AUDIT_CHAIN_KEY", ""),
             metrics_public=_bool(e, "METRICS_PUBLIC", jwt_mode == "demo" and not metrics_token),

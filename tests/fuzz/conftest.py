@@ -89,8 +89,20 @@ async def _prepare(live: LiveApp, session: aiohttp.ClientSession) -> None:
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("the fuzz's seeded search did not complete")
+    # A freeze of an account the search found (issue 17): a measure the paths can name.
+    from enforcement.measures.keys import MEASURE_CLOCK
+
+    account = await pool.fetchval(
+        "SELECT r.natural_key FROM asset_record r JOIN agency_task t ON t.answer_id = r.answer_id "
+        "WHERE t.search_id = $1 AND r.kind = 'bank_account' ORDER BY r.id LIMIT 1", uuid.UUID(search_id))
+    today = app[MEASURE_CLOCK].today()
+    async with session.post(f"{live.base_url}/api/v1/cases/{case_id}/measures", headers=judge, json={
+            "kind": "freeze", "asset_kind": "bank_account", "natural_key": account,
+            "ruling": {"number": f"（{today.year}）辽0102执1号", "ruled_on": today.isoformat()}}) as resp:
+        assert resp.status == 202, await resp.text()
+        measure_id = (await resp.json())["id"]
     live.ids = {"case_id": str(case_id), "search_id": search_id, "batch_id": batch_id, "alert_id": str(alert_id),
-                "agency": "banks", "code": "overall_closure_rate"}
+                "agency": "banks", "code": "overall_closure_rate", "measure_id": str(measure_id)}
 
 
 @pytest.fixture(scope="package")

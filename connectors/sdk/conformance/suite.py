@@ -11,13 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from connectors.sdk.conformance import rules_calls, rules_deferred, rules_errors, rules_manifest
+from connectors.sdk.conformance import rules_calls, rules_controls, rules_deferred, rules_errors, rules_manifest
 from connectors.sdk.conformance.harness import ESCAPE_FIX, Harness
 from connectors.sdk.conformance.rule import REGISTERED, Rule, Violation
 from connectors.sdk.errors import ConnectorError
 from connectors.sdk.protocol import ConnectorSpec
 
-_RULE_MODULES = (rules_manifest, rules_calls, rules_errors, rules_deferred)  # registration order
+_RULE_MODULES = (rules_manifest, rules_calls, rules_errors, rules_deferred, rules_controls)  # registration order
 
 Status = Literal["passed", "failed", "skipped"]
 
@@ -44,6 +44,8 @@ ORDER = (
     "batch.lifecycle",
     "batch.errors",
     "callbacks.signed",
+    "controls.declared",
+    "controls.idempotent",
 )
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTERED, key=lambda r: ORDER.index(r.id)))
 assert tuple(r.id for r in RULES) == ORDER, "every rule has its place in ORDER"

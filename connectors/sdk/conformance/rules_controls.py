@@ -1,0 +1,113 @@
+"""Rules about control operations (freeze, renew, release, deduct, seal), for connectors whose
+manifest declares ``controls``: the connector implements ``control``, takes only what it declares,
+and applies an operation once per idempotency key (a re-sent one gets the first answer)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from connectors.sdk.base import BaseConnector
+from connectors.sdk.conformance.harness import Harness, probe_subjects
+from connectors.sdk.conformance.rule import Violation, rule
+from connectors.sdk.errors import RejectedError
+from connectors.sdk.manifest import Manifest
+from connectors.sdk.types import ControlOp, ControlRequest, ControlResult
+from enforcement.domain.assets import AssetRecord
+from enforcement.domain.subjects import Subject
+
+# How a control names the asset a search found, per record kind.
+TARGET_FIELDS = {"bank_account": "account_number", "vehicle": "vin", "real_estate": "certificate_number"}
+FIRST_OP: dict[str, ControlOp] = {"bank_account": "freeze", "vehicle": "seal", "real_estate": "seal"}
+
+
+def controls_only(manifest: Manifest) -> str | None:
+    return None if manifest.controls is not None else "the manifest declares no controls"
+
+
+def control_target(record: AssetRecord) -> str | None:
+    """The identifier a control operation names the record's asset by (None: not controllable)."""
+    if getattr(record, "status", None) == "销户" or getattr(record, "balance", 1) <= 0:
+        return None  # a closed or empty account: nothing to control
+    field_name = TARGET_FIELDS.get(record.kind)
+    value = getattr(record, field_name, None) if field_name else None
+    return str(value) if value else None
+
+
+def control_request(h: Harness, subject: Subject, op: ControlOp, target: str, key: str, **kw: Any) -> ControlRequest:
+    fields: dict[str, Any] = {
+        "op": op, "request_no": f"CFK-{key}", "idempotency_key": key,
+        "case_number": "（2026）京0105执1234号", "court_code": "京0105", "judge_name": "李明",
+        "judge_officer_id": "J110105023", "ruling_number": "（2026）京0105执1234号",
+        "document_number": "（2026）京0105执协00001号", "subject": subject, "target": target,
+        "until": date.today() + timedelta(days=300),
+    }
+    fields.update(kw)
+    return ControlRequest(**fields)
+
+
+@rule(
+    "controls.declared",
+    "a connector that declares controls implements control(); an undeclared operation is refused",
+    fix="override `async def control(self, request) -> ControlResult` and raise RejectedError "
+    "(code control_not_supported) for an operation the manifest's `controls.operations` does not list",
+    applies=controls_only,
+    needs_simulator=False,
+)
+async def controls_declared(h: Harness) -> None:
+    conn = h.connector()
+    if type(conn).control is BaseConnector.control:
+        raise Violation("the manifest declares controls but the connector does not implement control()")
+    assert h.manifest.controls is not None
+    undeclared = [op for op in ("freeze", "renew", "release", "deduct", "seal")
+                  if op not in h.manifest.controls.operations]
+    if not undeclared:
+        return
+    subject = probe_subjects("person", 1)[0]
+    try:
+        await conn.control(control_request(h, subject, undeclared[0], "X", "cf-undeclared"))  # type: ignore[arg-type]
+    except RejectedError:
+        return
+    raise Violation(f"the undeclared operation {undeclared[0]!r} was not refused with RejectedError")
+
+
+async def _controllable(h: Harness) -> tuple[Subject, str, str]:
+    conn = h.connector()
+    request, result = await h.first_answer_with_records(conn)
+    for record in result.records:
+        target = control_target(record)
+        if target is not None:
+            return request.subject, record.kind, target
+    raise Violation("no probe subject has a record a control can name",
+                    fix="let the simulator give some probe subjects controllable assets")
+
+
+@rule(
+    "controls.idempotent",
+    "the same control operation twice (one key) is applied once and answered with the first answer",
+    fix="send request.idempotency_key on every control call and let the simulator answer through "
+    "ControlLedger.once(key, ...); report `effective_controls` in the simulator's stats",
+    applies=controls_only,
+)
+async def controls_idempotent(h: Harness) -> None:
+    subject, kind, target = await _controllable(h)
+    await h.reset()
+    conn = h.connector()
+    request = control_request(h, subject, FIRST_OP[kind], target, f"cf-control:{h.manifest.name}")
+    first: ControlResult = await h.call("control", lambda: conn.control(request))
+    if first.status == "refused":
+        raise Violation(f"a control on an asset the search found was refused: {first.reason}")
+    applied = (await h.stats()).get("effective_controls")
+    again: ControlResult = await h.call("control", lambda: conn.control(request))
+    if (await h.stats()).get("effective_controls") != applied or applied != 1:
+        raise Violation(f"one key sent twice was applied {applied} time(s) then more: the agency acted twice")
+    if again != first:
+        raise Violation("the same key sent twice gave a different answer",
+                        fix="answer a re-sent key with the stored first answer (reference, amount, time)")
+    released = await h.call("control", lambda: conn.control(
+        control_request(h, subject, "release", target, "cf-release", reference=first.reference)))
+    if released.status != "accepted":
+        raise Violation(f"releasing the control just taken was answered {released.status}")
+
+
+__all__ = ["control_request", "control_target", "controls_only"]

@@ -1,0 +1,192 @@
+"""The measure dispatcher (worker processes): claims due measure tasks in batches under a lease
+(``FOR UPDATE SKIP LOCKED``: many workers, each task to one), sends each to its agency through
+the ``ControlGateway``, and keeps the answer, fenced by the lease.
+
+Exactly once at the agency: every operation carries the measure's idempotency key, which the
+agency applies once and answers again with the first answer. A worker killed mid-call leaves the
+task ``running`` with a lease that expires; the next claim sends the same key again and keeps
+the first answer, so the agency holds one freeze, never two. A transient failure is tried again
+with backoff until the measure's deadline, then the measure fails; a connector's refusal
+(``RejectedError``) fails it at once.
+
+The expiry watch (``ExpiryWatch.tick``): live controls past their expiry lapse (an incident: an
+alert on the case, ``enforcement_measures_lapsed_total``), and those whose renewal is due raise
+an alert N days before (``MEASURE_RENEWAL_NOTICE_DAYS``, default 15), once per control and expiry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import date
+
+import structlog
+
+from connectors.sdk.errors import RejectedError
+from connectors.sdk.types import ControlRequest, ControlResult
+from enforcement.domain.subjects import Subject
+from enforcement.kernel import metrics
+from enforcement.measures.port import ControlGateway
+from enforcement.measures.service import MeasureClock, MeasureConfig
+from enforcement.measures.store.measures import Answer, Measure, MeasureStore
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureDispatcherConfig:
+    worker_id: str
+    claim_batch_size: int = 50
+    lease_seconds: float = 60.0
+    idle_poll_seconds: float = 1.0
+    call_timeout_seconds: float = 30.0
+    max_backoff_seconds: float = 60.0
+
+
+def control_request(m: Measure, funds_account: str) -> ControlRequest:
+    return ControlRequest(
+        op=m.kind,  # type: ignore[arg-type]
+        request_no=m.request_no, idempotency_key=m.idempotency_key, case_number=m.case_number,
+        court_code=m.court_code, judge_name=m.judge_name, judge_officer_id=m.judge_officer_id,
+        ruling_number=m.ruling_number, document_number=m.document_number,
+        subject=Subject(m.subject_kind, m.subject_id_number, m.subject_name),  # type: ignore[arg-type]
+        target=m.target, amount=m.amount, until=m.asked_until, reference=m.parent_reference,
+        funds_account=funds_account if m.kind == "deduct" else None,
+    )
+
+
+def answer_of(m: Measure, result: ControlResult, answered_on: date) -> Answer:
+    """What is kept of the agency's answer: a control becomes active (or partial, or refused); a
+    follow-up is done (or refused). ``answered_on``: the court's date of the answer."""
+    if result.status == "refused":
+        status = "refused"
+    elif m.parent_id is None:
+        status = "active" if result.status == "accepted" else "partial"
+    else:
+        status = "done"
+    amount = result.amount if result.amount is not None else (m.amount if status != "refused" else None)
+    control = m.parent_id is None and status != "refused"
+    return Answer(
+        status=status, reference=result.reference, effect_amount=amount, queue_position=result.queue_position,
+        transfer_reference=result.transfer_reference, refusal_code=result.code, refusal_reason=result.reason,
+        answered_at=result.answered_at,
+        starts_on=answered_on if control else None,
+        expires_on=(result.until or m.asked_until) if control or (m.kind == "renew" and status == "done") else None,
+    )
+
+
+class MeasureDispatcher:
+    def __init__(self, store: MeasureStore, gateway: ControlGateway, config: MeasureDispatcherConfig,
+                 measure_config: MeasureConfig, clock: MeasureClock) -> None:
+        self.store = store
+        self.clock = clock
+        self.gateway = gateway
+        self.config = config
+        self.measure_config = measure_config
+        self._wake = asyncio.Event()
+
+    def wake(self, *_: object) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                handled = await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.error("measure_dispatch_failed", exc_info=True)
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.idle_poll_seconds)
+
+    async def tick(self) -> int:
+        """Claim one batch and send it; the number claimed."""
+        claimed = await self.store.claim(self.config.worker_id, self.config.claim_batch_size,
+                                         self.config.lease_seconds)
+        if claimed:
+            await asyncio.gather(*(self._send(m) for m in claimed))
+        return len(claimed)
+
+    async def _send(self, m: Measure) -> None:
+        worker = self.config.worker_id
+        try:
+            result = await asyncio.wait_for(
+                self.gateway.control(m.agency, control_request(m, self.measure_config.funds_account)),
+                self.config.call_timeout_seconds)
+        except RejectedError as exc:
+            metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome="failed").inc()
+            await self.store.fail(m.id, worker, f"{exc.code}: {exc.message}")
+            return
+        except KeyError:
+            metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome="failed").inc()
+            await self.store.fail(m.id, worker, f"agency_not_connected: {m.agency}")
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # transient: timeouts, connection errors, the agency's 5xx
+            error = f"{type(exc).__name__}: {exc}"
+            if m.past_deadline:
+                metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome="failed").inc()
+                await self.store.fail(m.id, worker, f"deadline_passed: {error}")
+                return
+            delay = min(self.config.max_backoff_seconds, 2.0 ** min(m.attempts, 6))
+            metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome="retried").inc()
+            await self.store.retry(m.id, worker, delay, error)
+            return
+        kept = await self.store.answer(m, worker, answer_of(m, result, self.clock.today()))
+        metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome=result.status).inc()
+        if kept is None:
+            log.warning("measure_lease_lost", measure_id=m.id)
+
+
+class ExpiryWatch:
+    """Renewals due and lapses, by the court's date."""
+
+    def __init__(self, store: MeasureStore, config: MeasureConfig, clock: MeasureClock,
+                 interval_seconds: float = 600.0) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.interval_seconds = interval_seconds
+
+    async def tick(self) -> tuple[int, int]:
+        """(renewal alerts raised, controls lapsed) now."""
+        today = self.clock.today()
+        lapsed = await self.store.lapse(today)
+        for row in lapsed:
+            metrics.MEASURES_LAPSED.labels(agency=row.agency).inc()
+            log.error("measure_lapsed", measure_id=row.id, agency=row.agency, expired_on=row.expires_on.isoformat())
+            if await self.store.raise_alert("measure_lapsed", row, {"measure_id": row.id, "kind": row.kind,
+                                                                     "asset": row.target_key,
+                                                                     "expired_on": row.expires_on.isoformat()}):
+                metrics.ALERTS_RAISED.labels(kind="measure_lapsed").inc()
+        raised = 0
+        for row in await self.store.renewals_due(today, self.config.renewal_notice_days):
+            evidence = {"measure_id": row.id, "kind": row.kind, "asset": row.target_key,
+                        "expires_on": row.expires_on.isoformat(),
+                        "renew_url": f"/api/v1/measures/{row.id}:renew"}
+            if await self.store.raise_alert("measure_renewal_due", row, evidence):
+                raised += 1
+                metrics.ALERTS_RAISED.labels(kind="measure_renewal_due").inc()
+        due, lapsed_total = await self.store.gauges(today, self.config.renewal_notice_days)
+        metrics.MEASURES_EXPIRY.labels(state="due").set(due)
+        metrics.MEASURES_EXPIRY.labels(state="lapsed").set(lapsed_total)
+        return raised, len(lapsed)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.error("measure_expiry_watch_failed", exc_info=True)
+            await asyncio.sleep(self.interval_seconds)
+
+
+__all__ = ["ExpiryWatch", "MeasureDispatcher", "MeasureDispatcherConfig", "answer_of", "control_request"]

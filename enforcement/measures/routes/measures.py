@@ -1,0 +1,111 @@
+"""``/api/v1/cases/{case_id}/measures`` and ``/api/v1/measures/{measure_id}``: freeze or seal an
+asset a search found, read a case's measures, renew, release or deduct from a control."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from enforcement.api.bodies import read_json
+from enforcement.api.errors import ValidationFailed
+from enforcement.api.keys import actor_of, request_id_of
+from enforcement.api.params import path_id
+from enforcement.measures.keys import MEASURES
+from enforcement.measures.service import FollowUpRequest, MeasureRequest
+
+routes = web.RouteTableDef()
+
+_FIRST = ("freeze", "seal")
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool = True) -> Any:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ValidationFailed(f"Field {name!r} is required.", message_zh=f"缺少字段 {name}",
+                                   code="missing_field", field=name)
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"Field {name!r} must be a string.", message_zh=f"字段 {name} 类型错误",
+                               code="wrong_type", field=name)
+    return value
+
+
+def _ruling(body: dict[str, Any]) -> tuple[str, str]:
+    raw = body.get("ruling")
+    if not isinstance(raw, dict):
+        raise ValidationFailed("Field 'ruling' (number, ruled_on) is required.",
+                               message_zh="缺少字段 ruling（执行裁定书文号与日期）", code="missing_field",
+                               field="ruling")
+    return _text(raw, "number"), _text(raw, "ruled_on")
+
+
+def _amount(body: dict[str, Any]) -> Any:
+    value = body.get("amount")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, float))):
+        raise ValidationFailed("Field 'amount' must be a number or a decimal string.",
+                               message_zh="字段 amount 类型错误", code="wrong_type", field="amount")
+    return value
+
+
+@routes.get("/api/v1/cases/{case_id}/measures")
+async def list_measures(request: web.Request) -> web.Response:
+    service = request.app[MEASURES]
+    measures = await service.of_case(actor_of(request), path_id(request, "case_id"))
+    return web.json_response({"measures": [service.view(m) for m in measures]})
+
+
+@routes.post("/api/v1/cases/{case_id}/measures")
+async def submit_measure(request: web.Request) -> web.Response:
+    case_id = path_id(request, "case_id")
+    body = await read_json(request)
+    service = request.app[MEASURES]
+    kind = _text(body, "kind")
+    if kind == "deduct":
+        parent = body.get("measure_id")
+        if not isinstance(parent, int) or isinstance(parent, bool) or parent < 1:
+            raise ValidationFailed("A deduction names the freeze it takes from (measure_id).",
+                                   message_zh="扣划须指明所依据的冻结措施（measure_id）", code="missing_field",
+                                   field="measure_id")
+        number, ruled_on = _ruling(body)
+        measure = await service.follow_up(actor_of(request), parent, FollowUpRequest(
+            "deduct", number, ruled_on, amount=_amount(body)), request_id=request_id_of(request), case_id=case_id)
+    elif kind in _FIRST:
+        number, ruled_on = _ruling(body)
+        measure = await service.submit(actor_of(request), case_id, MeasureRequest(
+            kind=kind, asset_kind=_text(body, "asset_kind"), natural_key=_text(body, "natural_key"),
+            ruling_number=number, ruled_on=ruled_on, amount=_amount(body), until=_text(body, "until", required=False),
+        ), request_id=request_id_of(request))
+    else:
+        raise ValidationFailed("kind must be freeze, seal or deduct (renew and release act on a measure).",
+                               message_zh="kind 须为 freeze、seal 或 deduct（续行与解除请对措施操作）",
+                               code="invalid_kind", field="kind")
+    return web.json_response(service.view(measure), status=202)
+
+
+@routes.get("/api/v1/measures/{measure_id}")
+async def get_measure(request: web.Request) -> web.Response:
+    service = request.app[MEASURES]
+    return web.json_response(service.view(await service.get(actor_of(request), path_id(request, "measure_id"))))
+
+
+async def _follow_up(request: web.Request, kind: str) -> web.Response:
+    measure_id = path_id(request, "measure_id")
+    body = await read_json(request)
+    number, ruled_on = _ruling(body)
+    service = request.app[MEASURES]
+    measure = await service.follow_up(actor_of(request), measure_id, FollowUpRequest(
+        kind, number, ruled_on, until=_text(body, "until", required=False) if kind == "renew" else None,  # type: ignore[arg-type]
+    ), request_id=request_id_of(request))
+    return web.json_response(service.view(measure), status=202)
+
+
+@routes.post("/api/v1/measures/{measure_id}:renew")
+async def renew_measure(request: web.Request) -> web.Response:
+    return await _follow_up(request, "renew")
+
+
+@routes.post("/api/v1/measures/{measure_id}:release")
+async def release_measure(request: web.Request) -> web.Response:
+    return await _follow_up(request, "release")

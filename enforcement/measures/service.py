@@ -1,0 +1,303 @@
+"""Control measures (查控的"控"): a judge freezes or seals an asset a search of the case found,
+then renews, releases or deducts from it. Each is written with its ruling and its 协助执行通知书
+number and queued for its agency (the dispatcher sends it, exactly once per idempotency key);
+nothing reaches an agency from here.
+
+Every refusal is audited and sends nothing: a 403 (``AccessDenied``) by the edge, a 422
+(``InvalidMeasure``: an expired ruling, a freeze beyond the balance, ...) or a 409
+(``MeasureConflict``: a duplicate, a control no longer active) here, as a ``refusal`` record with
+the case and the rule's code.
+
+The date is the court's (``MeasureClock``): tests move it instead of waiting a year.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from enforcement.domain.actors import Actor
+from enforcement.domain.audit import AuditEntry
+from enforcement.domain.authorization import AccessDenied, check_measure, check_read
+from enforcement.domain.errors import DomainError
+from enforcement.domain.measures import (
+    AGENCY_OF,
+    CATEGORY_OF,
+    DEFAULT_RENEWAL_NOTICE_DAYS,
+    DEFAULT_RULING_VALID_DAYS,
+    InvalidMeasure,
+    MeasureKind,
+    Ruling,
+    TargetAsset,
+    check_deduction,
+    check_follow_up,
+    check_new_measure,
+    check_target,
+    expiry_state,
+    idempotency_key,
+    parse_amount,
+    renewal_term,
+    term_end,
+)
+from enforcement.measures.errors import case_not_found, measure_not_found
+from enforcement.measures.store.measures import Measure, MeasureCase, MeasureStore, NewMeasure
+
+BEIJING_OFFSET = timedelta(hours=8)
+
+
+class MeasureClock:
+    """The court's date (Beijing), movable in tests: ``advance(days)``."""
+
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
+        self._now = now or (lambda: datetime.now(UTC))
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return self._now() + self.offset
+
+    def today(self) -> date:
+        return (self.now() + BEIJING_OFFSET).date()
+
+    def advance(self, days: int) -> None:
+        self.offset += timedelta(days=days)
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureConfig:
+    renewal_notice_days: int = DEFAULT_RENEWAL_NOTICE_DAYS
+    ruling_valid_days: int = DEFAULT_RULING_VALID_DAYS
+    deadline_seconds: float = 3600.0
+    funds_account: str = ""  # the court's 执行案款 account deductions go to
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureRequest:
+    """A first control (freeze or seal) of an asset the case's searches found."""
+
+    kind: str
+    asset_kind: str
+    natural_key: str
+    ruling_number: object
+    ruled_on: object
+    amount: object = None
+    until: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpRequest:
+    """A renewal, release or deduction of a control."""
+
+    kind: MeasureKind
+    ruling_number: object
+    ruled_on: object
+    amount: object = None
+    until: object = None
+
+
+def _target(asset_kind: str, natural_key: str, data: dict[str, Any]) -> str:
+    """The asset as its agency names it."""
+    if asset_kind == "bank_account":
+        return str(data.get("account_number") or natural_key)
+    if asset_kind == "vehicle":
+        return str(data.get("vin") or natural_key)
+    return natural_key
+
+
+def _balance(data: dict[str, Any]) -> Decimal | None:
+    raw = data.get("available_balance")
+    try:
+        return None if raw in (None, "") else Decimal(str(raw))
+    except ArithmeticError:
+        return None
+
+
+def _until(raw: object) -> date | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise InvalidMeasure("date_invalid", "until must be a date (YYYY-MM-DD).", "until应为日期（YYYY-MM-DD）",
+                         field="until")
+
+
+class MeasureService:
+    def __init__(self, store: MeasureStore, config: MeasureConfig, clock: MeasureClock) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+
+    async def _case(self, case_id: int) -> MeasureCase:
+        case = await self.store.case(case_id)
+        if case is None:
+            raise case_not_found(case_id)
+        return case
+
+    async def submit(self, actor: Actor, case_id: int, req: MeasureRequest, *, request_id: str = "") -> Measure:
+        """Freeze or seal an asset found by a search of the case: the case's judge only."""
+        case = await self._case(case_id)
+        try:
+            check_measure(actor, case.access)
+        except AccessDenied as exc:
+            exc.about(action=f"measure_{req.kind}", case_id=case.id, case_number=case.case_number,
+                      case_court=case.court_code)
+            raise
+        return await self._refusals_audited(actor, case, req.kind, request_id, self._submit(actor, case, req,
+                                                                                            request_id))
+
+    async def _submit(self, actor: Actor, case: MeasureCase, req: MeasureRequest, request_id: str) -> Measure:
+        today = self.clock.today()
+        ruling = Ruling.parse(req.ruling_number, req.ruled_on, today=today, valid_days=self.config.ruling_valid_days)
+        if not isinstance(req.asset_kind, str) or not isinstance(req.natural_key, str) or not req.natural_key:
+            raise InvalidMeasure("target_invalid", "Name the asset: asset_kind and natural_key from the dossier.",
+                                 "请指明财产：卷宗中的财产类别和标识")
+        found = await self.store.found_asset(case.id, req.asset_kind, req.natural_key)
+        assets = [] if found is None else [TargetAsset(found.asset_kind, found.natural_key, _balance(found.data))]
+        target = check_target(req.asset_kind, req.natural_key, assets)
+        amount = check_new_measure(req.kind, target, parse_amount(req.amount, required=False))
+        category = CATEGORY_OF[target.asset_kind]
+        until = term_end(category, today, _until(req.until))
+        assert found is not None
+        agency = AGENCY_OF[target.asset_kind]
+        new = NewMeasure(
+            case_id=case.id, parent_id=None, kind=req.kind, asset_kind=target.asset_kind, agency=agency,
+            target_key=target.natural_key, target=_target(target.asset_kind, target.natural_key, found.data),
+            subject_kind=found.subject_kind, subject_id_number=found.subject_id_number,
+            subject_name=found.subject_name, amount=amount, asked_until=until, ruling_number=ruling.number,
+            ruled_on=ruling.ruled_on, case_number=case.case_number, court_code=case.court_code,
+            judge_login=case.judge_login or actor.login, judge_name=case.judge_name or actor.display_name,
+            judge_officer_id=case.judge_officer_id or (actor.officer_id or ""), requested_by=actor.login,
+            idempotency_key=idempotency_key(case.id, req.kind, target.natural_key, ruling.number, None),
+            request_no=uuid.uuid4().hex[:20].upper(), deadline_seconds=self.config.deadline_seconds,
+        )
+        return await self.store.create(new, self._entry(actor, case, req.kind, request_id, amount, target.natural_key))
+
+    async def follow_up(self, actor: Actor, measure_id: int, req: FollowUpRequest, *,
+                        request_id: str = "", case_id: int | None = None) -> Measure:
+        """Renew, release or deduct from a control: the case's judge only. ``case_id``: the case the
+        caller named (a deduction under /cases/{id}/measures), which must be the control's."""
+        parent = await self.store.get(measure_id)
+        if parent is None or (case_id is not None and parent.case_id != case_id):
+            raise measure_not_found(measure_id)
+        case = await self._case(parent.case_id)
+        try:
+            check_measure(actor, case.access)
+        except AccessDenied as exc:
+            exc.about(action=f"measure_{req.kind}", case_id=case.id, case_number=case.case_number,
+                      case_court=case.court_code)
+            raise
+        return await self._refusals_audited(actor, case, req.kind, request_id,
+                                            self._follow_up(actor, case, parent, req, request_id))
+
+    async def _follow_up(self, actor: Actor, case: MeasureCase, parent: Measure, req: FollowUpRequest,
+                         request_id: str) -> Measure:
+        today = self.clock.today()
+        check_follow_up(req.kind, parent.kind, parent.status)
+        ruling = Ruling.parse(req.ruling_number, req.ruled_on, today=today, valid_days=self.config.ruling_valid_days)
+        amount: Decimal | None = None
+        until: date | None = None
+        if req.kind == "renew":
+            if parent.expires_on is None:
+                raise InvalidMeasure("no_expiry", "The control has no expiry to renew.", "该措施无期限，无需续行")
+            _, until = renewal_term(CATEGORY_OF[parent.asset_kind], parent.expires_on, today, _until(req.until))
+        elif req.kind == "deduct":
+            amount = parse_amount(req.amount, required=True)
+            assert amount is not None
+            check_deduction(amount, parent.effect_amount or Decimal("0.00"))
+        new = NewMeasure(
+            case_id=case.id, parent_id=parent.id, kind=req.kind, asset_kind=parent.asset_kind, agency=parent.agency,
+            target_key=parent.target_key, target=parent.target, subject_kind=parent.subject_kind,
+            subject_id_number=parent.subject_id_number, subject_name=parent.subject_name, amount=amount,
+            asked_until=until, ruling_number=ruling.number, ruled_on=ruling.ruled_on, case_number=case.case_number,
+            court_code=case.court_code, judge_login=case.judge_login or actor.login,
+            judge_name=case.judge_name or actor.display_name,
+            judge_officer_id=case.judge_officer_id or (actor.officer_id or ""), requested_by=actor.login,
+            idempotency_key=idempotency_key(case.id, req.kind, parent.target_key, ruling.number, parent.id),
+            request_no=uuid.uuid4().hex[:20].upper(), deadline_seconds=self.config.deadline_seconds,
+        )
+        return await self.store.create(new, self._entry(actor, case, req.kind, request_id, amount, parent.target_key,
+                                                        parent_id=parent.id))
+
+    def _entry(self, actor: Actor, case: MeasureCase, kind: str, request_id: str, amount: Decimal | None,
+               target_key: str, *, parent_id: int | None = None) -> AuditEntry:
+        details: dict[str, Any] = {"kind": kind, "asset": target_key}
+        if amount is not None:
+            details["amount"] = f"{amount:.2f}"
+        if parent_id is not None:
+            details["follows"] = parent_id
+        return AuditEntry(action=f"measure_{kind}", actor_login=actor.login, actor_role=actor.role,
+                          actor_court=actor.court_code, case_id=case.id, case_number=case.case_number,
+                          case_court=case.court_code, request_id=request_id, details=details)
+
+    async def _refusals_audited(self, actor: Actor, case: MeasureCase, kind: str, request_id: str,
+                                work: Awaitable[Measure]) -> Measure:
+        try:
+            return await work
+        except DomainError as exc:
+            if isinstance(exc, AccessDenied):
+                raise
+            await self.store.record_refusal(AuditEntry(
+                action="refusal", actor_login=actor.login, actor_role=actor.role, actor_court=actor.court_code,
+                case_id=case.id, case_number=case.case_number, case_court=case.court_code, reason=exc.code,
+                target=f"measure_{kind}", request_id=request_id, details={"attempted": f"measure_{kind}"},
+            ))
+            raise
+
+    async def get(self, actor: Actor, measure_id: int) -> Measure:
+        measure = await self.store.get(measure_id)
+        if measure is None:
+            raise measure_not_found(measure_id)
+        case = await self._case(measure.case_id)
+        try:
+            check_read(actor, case.access)
+        except AccessDenied as exc:
+            exc.about(action="read_measure", case_id=case.id, case_number=case.case_number, case_court=case.court_code)
+            raise
+        return measure
+
+    async def of_case(self, actor: Actor, case_id: int) -> list[Measure]:
+        case = await self._case(case_id)
+        try:
+            check_read(actor, case.access)
+        except AccessDenied as exc:
+            exc.about(action="read_measures", case_id=case.id, case_number=case.case_number,
+                      case_court=case.court_code)
+            raise
+        return await self.store.of_case(case_id)
+
+    def view(self, m: Measure) -> dict[str, Any]:
+        """A measure as the API shows it."""
+        expiry = None
+        if m.expires_on is not None and m.status in ("active", "partial"):
+            expiry = expiry_state(m.expires_on, self.clock.today(), self.config.renewal_notice_days)
+        elif m.status == "lapsed":
+            expiry = "lapsed"
+
+        def money(v: Decimal | None) -> str | None:
+            return None if v is None else f"{v:.2f}"
+
+        return {
+            "id": m.id, "url": f"/api/v1/measures/{m.id}", "case_id": m.case_id, "parent_id": m.parent_id,
+            "kind": m.kind, "asset_kind": m.asset_kind, "agency": m.agency, "natural_key": m.target_key,
+            "amount": money(m.amount), "ruling": {"number": m.ruling_number, "ruled_on": m.ruled_on.isoformat()},
+            "notice_number": m.document_number, "judge": m.judge_login, "requested_by": m.requested_by,
+            "status": m.status, "task_status": m.task_status, "attempts": m.attempts,
+            "reference": m.reference, "effect_amount": money(m.effect_amount), "queue_position": m.queue_position,
+            "transfer_reference": m.transfer_reference,
+            "refusal": None if m.refusal_code is None and m.refusal_reason is None
+            else {"code": m.refusal_code, "reason": m.refusal_reason},
+            "starts_on": None if m.starts_on is None else m.starts_on.isoformat(),
+            "expires_on": None if m.expires_on is None else m.expires_on.isoformat(),
+            "expiry_state": expiry,
+            "created_at": m.created_at.isoformat(), "answered_at": None if m.answered_at is None
+            else m.answered_at.isoformat(),
+        }
+
+
+__all__ = ["FollowUpRequest", "MeasureClock", "MeasureConfig", "MeasureRequest", "MeasureService"]

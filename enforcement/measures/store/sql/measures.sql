@@ -1,0 +1,157 @@
+-- measure_case --
+-- $1 case id: the case a measure is taken on, with its judge's name and officer id
+SELECT c.id, c.case_number, c.court_code, c.status, c.judge_login,
+       coalesce(u.display_name, '') AS judge_name, coalesce(u.officer_id, '') AS judge_officer_id
+FROM enforcement_case c
+LEFT JOIN app_user u ON u.login = c.judge_login
+WHERE c.id = $1
+
+-- measure_target --
+-- $1 case id, $2 asset kind, $3 natural key: the latest record of the asset found by a search of the case, with the subject it was found for and the agency that reported it
+SELECT r.kind, r.natural_key, r.data, r.agency, s.subject_kind, s.subject_id_number, s.subject_name
+FROM search s
+JOIN agency_task t ON t.search_id = s.id AND t.answer_id IS NOT NULL
+JOIN asset_record r ON r.answer_id = t.answer_id
+WHERE s.case_id = $1 AND r.kind = $2 AND r.natural_key = $3
+ORDER BY r.observed_at DESC, r.id DESC
+LIMIT 1
+
+-- frozen_by_others --
+-- $1 case id, $2 agency, $3 target key: what this case's own live freezes of the asset ask (the bank record's available balance predates them)
+SELECT coalesce(sum(coalesce(effect_amount, amount)), 0) FROM measure
+WHERE case_id = $1 AND agency = $2 AND target_key = $3 AND kind = 'freeze' AND status IN ('pending', 'active', 'partial')
+
+-- live_control --
+-- $1 case id, $2 agency, $3 target key: the case's live control of the asset, if any
+SELECT id FROM measure
+WHERE case_id = $1 AND agency = $2 AND target_key = $3 AND kind IN ('freeze', 'seal')
+  AND status IN ('pending', 'active', 'partial')
+
+-- pending_follow_up --
+-- $1 parent measure id: a follow-up of the control still pending, if any
+SELECT id FROM measure WHERE parent_id = $1 AND status = 'pending'
+
+-- measure_by_key --
+-- $1 idempotency key: the measure made by the same act, if any
+SELECT * FROM measure WHERE idempotency_key = $1
+
+-- next_measure_serial --
+-- $1 court code: the court's next notice serial this year (the one counter of 协助查询通知书 and 协助执行通知书), and the year
+INSERT INTO document_serial (court_code, year, last)
+VALUES ($1, extract(year FROM now())::integer, 1)
+ON CONFLICT (court_code, year) DO UPDATE SET last = document_serial.last + 1
+RETURNING last, year
+
+-- insert_measure --
+-- $1 case id, $2 parent id, $3 kind, $4 asset kind, $5 agency, $6 target key, $7 target, $8 subject kind, $9 id number, $10 name, $11 amount, $12 asked until, $13 ruling number, $14 ruled on, $15 document number, $16 case number, $17 court, $18 judge login, $19 judge name, $20 officer id, $21 requested by, $22 idempotency key, $23 request no, $24 deadline seconds: a new measure, queued for its agency
+INSERT INTO measure (case_id, parent_id, kind, asset_kind, agency, target_key, target, subject_kind, subject_id_number,
+                     subject_name, amount, asked_until, ruling_number, ruled_on, document_number, case_number,
+                     court_code, judge_login, judge_name, judge_officer_id, requested_by, idempotency_key, request_no,
+                     deadline_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+        now() + make_interval(secs => $24))
+RETURNING *
+
+-- get_measure --
+-- $1 measure id: the measure with the reference of the control it follows
+SELECT m.*, p.reference AS parent_reference FROM measure m LEFT JOIN measure p ON p.id = m.parent_id WHERE m.id = $1
+
+-- measures_of_case --
+-- $1 case id: the case's measures, oldest first
+SELECT m.*, p.reference AS parent_reference FROM measure m LEFT JOIN measure p ON p.id = m.parent_id
+WHERE m.case_id = $1 ORDER BY m.id
+
+-- claim_measures --
+-- $1 worker id, $2 batch size, $3 lease seconds: claim due measure tasks (queued and due, or running with an expired lease) under a lease, skipping those another worker holds
+WITH c AS (
+    SELECT id FROM measure
+    WHERE (task_status = 'queued' AND due_at <= now()) OR (task_status = 'running' AND lease_expires_at < now())
+    ORDER BY due_at, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE measure m
+SET task_status = 'running', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $3),
+    attempts = m.attempts + 1, updated_at = now()
+FROM c
+WHERE m.id = c.id
+RETURNING m.*, (SELECT p.reference FROM measure p WHERE p.id = m.parent_id) AS parent_reference,
+          (now() > m.deadline_at) AS past_deadline
+
+-- answer_measure --
+-- $1 id, $2 worker, $3 status, $4 reference, $5 effect amount, $6 queue position, $7 transfer reference, $8 refusal code, $9 refusal reason, $10 answered at, $11 starts on, $12 expires on: the agency's answer, kept only by the lease holder
+UPDATE measure
+SET status = $3, task_status = 'answered', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+    reference = coalesce($4, reference), effect_amount = $5, queue_position = $6, transfer_reference = $7,
+    refusal_code = $8, refusal_reason = $9, answered_at = $10, starts_on = $11, expires_on = $12, updated_at = now()
+WHERE id = $1 AND lease_owner = $2 AND task_status = 'running'
+RETURNING *
+
+-- renew_control --
+-- $1 control id, $2 new expiry: a renewal answered: the control runs to its new expiry
+UPDATE measure SET expires_on = $2, updated_at = now() WHERE id = $1
+
+-- release_control --
+-- $1 control id: a release answered: the control ends
+UPDATE measure SET status = 'released', updated_at = now() WHERE id = $1 AND status IN ('active', 'partial', 'lapsed')
+
+-- deduct_from_control --
+-- $1 control id, $2 amount deducted: what the freeze holds after a deduction
+UPDATE measure SET effect_amount = greatest(coalesce(effect_amount, 0) - $2, 0), updated_at = now() WHERE id = $1
+
+-- record_recovery --
+-- $1 case id, $2 occurred on, $3 data jsonb (amount, transfer reference, measure), $4 external id: the deduction as the case's amount_recovered event (the case_event semantics of the cases feature: source 'measures', once per measure), and the case's recovered amount follows its events
+WITH e AS (
+    INSERT INTO case_event (case_id, event_type, occurred_on, data, source, external_id)
+    VALUES ($1, 'amount_recovered', $2, $3, 'measures', $4)
+    ON CONFLICT (case_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+    RETURNING id
+)
+UPDATE enforcement_case c
+SET amount_recovered = coalesce((SELECT sum((x.data->>'amount')::numeric) FROM case_event x
+                                 WHERE x.case_id = $1 AND x.event_type = 'amount_recovered'), 0)
+                       + coalesce((SELECT ($3::jsonb->>'amount')::numeric FROM e), 0),
+    updated_at = now()
+WHERE c.id = $1
+RETURNING (SELECT id FROM e) AS event_id
+
+-- retry_measure --
+-- $1 id, $2 worker, $3 delay seconds, $4 error: a failed call, tried again later
+UPDATE measure
+SET task_status = 'queued', lease_owner = NULL, lease_expires_at = NULL, due_at = now() + make_interval(secs => $3),
+    last_error = $4, updated_at = now()
+WHERE id = $1 AND lease_owner = $2 AND task_status = 'running'
+
+-- fail_measure --
+-- $1 id, $2 worker, $3 error: the measure could not be done (refused by the connector, or past its deadline)
+UPDATE measure
+SET status = 'failed', task_status = 'failed', lease_owner = NULL, lease_expires_at = NULL, last_error = $3,
+    updated_at = now()
+WHERE id = $1 AND lease_owner = $2 AND task_status = 'running'
+
+-- renewals_due --
+-- $1 today, $2 notice days: live controls whose renewal is due (expiry within the notice days) and no renewal pending
+SELECT m.id, m.case_id, m.kind, m.agency, m.target_key, m.expires_on FROM measure m
+WHERE m.status IN ('active', 'partial') AND m.expires_on IS NOT NULL
+  AND m.expires_on >= $1 AND m.expires_on - $2::integer <= $1
+  AND NOT EXISTS (SELECT 1 FROM measure r WHERE r.parent_id = m.id AND r.kind = 'renew' AND r.status = 'pending')
+ORDER BY m.expires_on, m.id
+
+-- lapse_measures --
+-- $1 today: live controls past their expiry (no renewal answered in time) lapse
+UPDATE measure SET status = 'lapsed', updated_at = now()
+WHERE status IN ('active', 'partial') AND expires_on IS NOT NULL AND expires_on < $1
+RETURNING id, case_id, kind, agency, target_key, expires_on
+
+-- raise_measure_alert --
+-- $1 kind, $2 dedupe key, $3 case id, $4 due on, $5 evidence jsonb: a renewal or lapse alert on the case, once per key
+INSERT INTO case_alert (kind, dedupe_key, case_id, due_on, evidence)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id
+
+-- measure_gauges --
+-- $1 today, $2 notice days: live controls by expiry state (due, lapsed)
+SELECT count(*) FILTER (WHERE status IN ('active', 'partial') AND expires_on - $2::integer <= $1) AS due,
+       count(*) FILTER (WHERE status = 'lapsed') AS lapsed
+FROM measure WHERE kind IN ('freeze', 'seal')

@@ -1,0 +1,153 @@
+"""Control measures: terms by law, renewal due dates, rulings, amounts, targets, who may act."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from enforcement.domain import measures as m
+from enforcement.domain.actors import Actor
+from enforcement.domain.authorization import (
+    AccessDenied,
+    CaseAccess,
+    check_approve_measure,
+    check_measure,
+    deduction_needs_approval,
+)
+from enforcement.domain.errors import StateConflict
+
+TODAY = date(2026, 3, 10)
+ACCOUNT = m.TargetAsset("bank_account", "中国工商银行:6222001234567890123:CNY", Decimal("5000.00"))
+CAR = m.TargetAsset("vehicle", "辽A12345:LFV2A21K5D4012345")
+FOUND = (ACCOUNT, CAR)
+
+
+def rule(fn: object, *args: object, **kwargs: object) -> str | None:
+    try:
+        fn(*args, **kwargs)  # type: ignore[operator]
+    except (m.InvalidMeasure, StateConflict) as exc:
+        return exc.code
+    return None
+
+
+@pytest.mark.parametrize(("category", "start", "end"), [
+    ("deposits", date(2025, 3, 1), date(2026, 3, 1)),  # Civil Code 201: the first day is not counted
+    ("movables", date(2025, 3, 1), date(2027, 3, 1)),
+    ("real_estate", date(2025, 3, 1), date(2028, 3, 1)),
+    ("deposits", date(2024, 2, 29), date(2025, 2, 28)),  # Civil Code 203: no 29 Feb, the month's last day
+])
+def test_legal_maximum_terms(category: m.Category, start: date, end: date) -> None:
+    assert m.max_term_end(category, start) == end
+    assert m.term_end(category, start) == end
+
+
+def test_a_shorter_term_is_kept_and_a_longer_refused() -> None:
+    assert m.term_end("deposits", date(2025, 3, 1), date(2025, 9, 1)) == date(2025, 9, 1)
+    assert rule(m.term_end, "deposits", date(2025, 3, 1), date(2026, 3, 2)) == "term_too_long"
+    assert rule(m.term_end, "deposits", date(2025, 3, 1), date(2025, 3, 1)) == "term_before_start"
+
+
+def test_renewal_due_and_lapse() -> None:
+    expires = date(2026, 3, 31)
+    assert m.renewal_due_on(expires) == date(2026, 3, 16)
+    assert m.expiry_state(expires, date(2026, 3, 15)) == "running"
+    assert m.expiry_state(expires, date(2026, 3, 16)) == "due"
+    assert m.expiry_state(expires, expires) == "due"
+    assert m.expiry_state(expires, date(2026, 4, 1)) == "lapsed"
+    assert m.expiry_state(expires, date(2026, 3, 10), notice_days=30) == "due"
+
+
+def test_renewal_starts_the_day_after_and_never_after_a_lapse() -> None:
+    assert m.renewal_term("deposits", date(2026, 3, 31), TODAY) == (date(2026, 3, 31), date(2027, 3, 31))
+    assert m.renewal_term("movables", date(2026, 3, 31), TODAY)[1] == date(2028, 3, 31)
+    assert rule(m.renewal_term, "deposits", date(2026, 3, 9), TODAY) == "measure_lapsed"
+
+
+def test_ruling() -> None:
+    r = m.Ruling.parse("(2026)辽0102执12号之一", "2026-03-01", today=TODAY)
+    assert r == m.Ruling("（2026）辽0102执12号之一", date(2026, 3, 1))
+    assert rule(m.Ruling.parse, "辽0102执12号", "2026-03-01", today=TODAY) == "ruling_number_invalid"
+    assert rule(m.Ruling.parse, "（2026）辽0102执12号", "2026-03-11", today=TODAY) == "ruling_in_future"
+    assert rule(m.Ruling.parse, "（2025）辽0102执12号", "2025-11-01", today=TODAY) == "ruling_expired"
+    assert rule(m.Ruling.parse, "（2025）辽0102执12号", "2025-11-01", today=TODAY, valid_days=200) is None
+    assert rule(m.Ruling.parse, "（2027）辽0102执12号", "2026-03-01", today=TODAY) == "ruling_year_mismatch"
+    assert rule(m.Ruling.parse, "（2026）辽0102执12号", "yesterday", today=TODAY) == "date_invalid"
+
+
+@pytest.mark.parametrize(("raw", "code"), [
+    (0, "amount_not_positive"), ("-1", "amount_not_positive"), ("1.001", "amount_invalid"),
+    ("NaN", "amount_not_positive"), ("abc", "amount_invalid"), (True, "amount_invalid"),
+    ("1e13", "amount_invalid"), (None, "amount_invalid"),
+])
+def test_bad_amounts(raw: object, code: str) -> None:
+    assert rule(m.parse_amount, raw, required=True) == code
+
+
+def test_amounts() -> None:
+    assert m.parse_amount("12.5", required=True) == Decimal("12.50")
+    assert m.parse_amount(None, required=False) is None
+
+
+def test_target_must_come_from_a_search_of_the_case() -> None:
+    assert m.check_target("bank_account", ACCOUNT.natural_key, FOUND) is ACCOUNT
+    assert rule(m.check_target, "bank_account", "other:1:CNY", FOUND) == "asset_not_found_by_search"
+    assert rule(m.check_target, "vehicle", ACCOUNT.natural_key, FOUND) == "asset_not_found_by_search"
+    assert rule(m.check_target, "pension", "x", FOUND) == "asset_kind_invalid"
+
+
+def test_new_measure_fits_the_asset_and_the_balance() -> None:
+    assert m.check_new_measure("freeze", ACCOUNT, Decimal("5000.00")) == Decimal("5000.00")
+    assert m.check_new_measure("freeze", ACCOUNT, None) is None  # the whole account
+    assert rule(m.check_new_measure, "freeze", ACCOUNT, Decimal("5000.01")) == "amount_exceeds_balance"
+    assert rule(m.check_new_measure, "seal", ACCOUNT, None) == "kind_not_for_asset"
+    assert rule(m.check_new_measure, "freeze", CAR, None) == "kind_not_for_asset"
+    assert rule(m.check_new_measure, "seal", CAR, Decimal("1")) == "amount_not_for_seal"
+    assert m.check_new_measure("seal", CAR, None) is None
+
+
+def test_follow_ups_act_on_an_active_control() -> None:
+    assert rule(m.check_follow_up, "renew", "freeze", "active") is None
+    assert rule(m.check_follow_up, "release", "seal", "partial") is None
+    assert rule(m.check_follow_up, "deduct", "seal", "active") == "not_a_freeze"
+    assert rule(m.check_follow_up, "renew", "freeze", "released") == "measure_not_active"
+    assert rule(m.check_follow_up, "release", "deduct", "done") == "not_a_control"
+    assert rule(m.check_deduction, Decimal("10"), Decimal("9.99")) == "amount_exceeds_frozen"
+
+
+def test_idempotency_key_and_notice_number() -> None:
+    a = m.idempotency_key(7, "freeze", ACCOUNT.natural_key, "（2026）辽0102执12号", None)
+    assert a == m.idempotency_key(7, "freeze", ACCOUNT.natural_key, "（2026）辽0102执12号", None)
+    assert a != m.idempotency_key(7, "renew", ACCOUNT.natural_key, "（2026）辽0102执12号", 3)
+    assert m.assistance_notice_number("辽0102", 2026, 42) == "（2026）辽0102执协00042号"
+
+
+JUDGE = Actor("zhangwei", "judge", "张伟", "辽0102")
+OTHER = Actor("lina", "judge", "李娜", "辽0102")
+SUPERVISOR = Actor("chenjing", "supervisor", "陈静", "辽0102")
+FAR_SUPERVISOR = Actor("liuyang", "supervisor", "刘洋", "辽0103")
+OPEN = CaseAccess(1, "辽0102", "zhangwei", "open")
+
+
+def denied(fn: object, *args: object) -> str | None:
+    try:
+        fn(*args)  # type: ignore[operator]
+    except AccessDenied as exc:
+        return exc.code
+    return None
+
+
+def test_only_the_cases_judge_takes_measures() -> None:
+    assert denied(check_measure, JUDGE, OPEN) is None
+    assert denied(check_measure, OTHER, OPEN) == "not_case_judge"
+    assert denied(check_measure, SUPERVISOR, OPEN) == "role_cannot_control"
+    assert denied(check_measure, JUDGE, CaseAccess(1, "辽0102", "zhangwei", "closed")) == "case_not_open"
+
+
+def test_large_deductions_need_a_supervisor_of_the_court() -> None:
+    assert deduction_needs_approval(Decimal("100000.01"), Decimal("100000"))
+    assert not deduction_needs_approval(Decimal("100000"), Decimal("100000"))
+    assert denied(check_approve_measure, SUPERVISOR, OPEN) is None
+    assert denied(check_approve_measure, FAR_SUPERVISOR, OPEN) == "approval_requires_supervisor"
+    assert denied(check_approve_measure, JUDGE, OPEN) == "approval_requires_supervisor"
