@@ -55,7 +55,10 @@ async def test_printable_report_of_a_search_for_the_case_file(make_workbench: An
     report = page.locator("article.report")
     await report.locator(".report-agency").first.wait_for()
 
-    fact = lambda key: report.locator(f"[data-report-fact={key}]").inner_text()  # noqa: E731
+    async def fact(key: str) -> str:
+        text: str = await report.locator(f"[data-report-fact={key}]").inner_text()
+        return text
+
     assert await fact("court") == case["court_name"]
     assert await fact("case_number") == FIRST[0]
     assert await fact("judge") == case["judge"]["name"]
@@ -99,7 +102,8 @@ async def test_printable_report_of_a_search_for_the_case_file(make_workbench: An
     await page.emulate_media(media="print")
     for hidden in (".topbar", ".footer", ".report-toolbar", "[data-print]"):
         assert not await page.locator(hidden).first.is_visible(), hidden
-    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
+    background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
     assert await page.evaluate("getComputedStyle(document.querySelector('.report h1')).color") == "rgb(0, 0, 0)"
     assert await page.evaluate(
         "getComputedStyle(document.querySelectorAll('.report-agency')[1]).breakBefore") == "page"
@@ -132,14 +136,16 @@ async def test_search_all_button_is_within_five_tab_stops_of_the_skip_link(make_
     await page.keyboard.press("Enter")
     assert await page.evaluate("document.activeElement.id") == "main"
     assert page.url.endswith(f"/ui/cases/{case_id}#main")  # followed, not re-rendered
+    reached = 0
     for presses in range(1, 6):
         await page.keyboard.press("Tab")
         if await page.evaluate("document.activeElement.dataset.searchDebtor") == FIRST[-1][0].id_number:
+            reached = presses
             break
     else:
         raise AssertionError("the 全网查询 button is not within 5 Tab stops of the skip link")
     assert await page.evaluate("document.activeElement.textContent") == "全网查询"
-    print(f"全网查询 reached with {presses} Tab presses after the skip link")
+    print(f"全网查询 reached with {reached} Tab presses after the skip link")
     await page.keyboard.press("Enter")
     await page.wait_for_selector("#live-search[data-search-status=completed]", timeout=30_000)
     assert wb.js_errors == []
@@ -158,8 +164,10 @@ async def test_checklist_evidence_newest_first_and_bounded(make_workbench: Any) 
     await page.evaluate("""async (dates) => {
       const m = await import('/static/js/views/checklist.js');
       const evidence = [{ source: 'case', field: 'filed_on', on: null },
-        ...dates.map((at, i) => ({ source: 'search', agency: 'bank_' + i, record_count: i % 2, answered_at: at, on: at.slice(0, 10) }))];
-      const check = { ready: false, conditions: [{ code: 'c2', number: 2, met: false, title: { zh: '查控', en: 'Searched' },
+        ...dates.map((at, i) => ({ source: 'search', agency: 'bank_' + i, record_count: i % 2,
+          answered_at: at, on: at.slice(0, 10) }))];
+      const check = { ready: false, conditions: [{ code: 'c2', number: 2, met: false,
+        title: { zh: '查控', en: 'Searched' },
         requirements: [{ code: 'network', met: true, title: { zh: '网络查控', en: 'Network search' }, evidence }] }] };
       const box = document.createElement('div');
       box.id = 'checklist-under-test';
@@ -186,10 +194,14 @@ async def test_checklist_evidence_newest_first_and_bounded(make_workbench: Any) 
     await page.click("#lang-toggle")  # the view redraws: words in English, plurals right
     await page.evaluate("""async (dates) => {
       const m = await import('/static/js/views/checklist.js');
-      const ev = (n) => Array.from({ length: n }, (_, i) => ({ source: 'search', agency: 'a' + i, record_count: 0, answered_at: dates[i] }));
-      const check = { conditions: [{ code: 'c', met: false, title: { zh: 'x', en: 'x' },
-        requirements: [{ code: 'r6', met: true, title: { zh: 'x', en: 'x' }, evidence: ev(6) }, { code: 'r5', met: true, title: { zh: 'y', en: 'y' }, evidence: ev(5) }] }] };
-      const box = document.createElement('div'); box.id = 'checklist-under-test'; box.append(m.renderChecklist(check));
+      const ev = (n) => Array.from({ length: n },
+        (_, i) => ({ source: 'search', agency: 'a' + i, record_count: 0, answered_at: dates[i] }));
+      const check = { conditions: [{ code: 'c', met: false, title: { zh: 'x', en: 'x' }, requirements: [
+        { code: 'r6', met: true, title: { zh: 'x', en: 'x' }, evidence: ev(6) },
+        { code: 'r5', met: true, title: { zh: 'y', en: 'y' }, evidence: ev(5) }] }] };
+      const box = document.createElement('div');
+      box.id = 'checklist-under-test';
+      box.append(m.renderChecklist(check));
       document.getElementById('main').replaceChildren(box);
     }""", dates)
     await expect(page.locator("[data-requirement=r6] [data-evidence-more]")).to_have_text("1 more")
