@@ -12,6 +12,7 @@ import * as casesView from './views/cases.js';
 import * as caseView from './views/case.js';
 import * as dashboardView from './views/dashboard.js';
 import * as agenciesView from './views/agencies.js';
+import * as reportView from './views/report.js';
 
 const ROUTES = [
   { pattern: /^\/(?:ui\/?)?$/, view: null },
@@ -20,6 +21,7 @@ const ROUTES = [
   { pattern: /^\/ui\/cases\/(\d+)\/?$/, view: caseView, names: ['caseId'] },
   { pattern: /^\/ui\/dashboard\/?$/, view: dashboardView },
   { pattern: /^\/ui\/agencies\/?$/, view: agenciesView },
+  { pattern: /^\/ui\/searches\/([0-9a-f-]{36})\/report\/?$/i, view: reportView, names: ['searchId'] },
 ];
 
 let disposeCurrent = null;
@@ -124,6 +126,8 @@ function onClick(event) {
   if (!a || a.target || a.hasAttribute('download')) return;
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || !url.pathname.startsWith('/ui')) return;
+  // A link within the page (the skip link, #main) is the browser's to follow: focus moves there.
+  if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
   event.preventDefault();
   navigate(url.pathname + url.search);
   document.getElementById('main').focus({ preventScroll: true });

@@ -459,6 +459,27 @@ const S = {
   notice_recorded: ['已记录告知', 'Recorded'],
   notice_round: ['第 {n} 次复查', 'Re-query {n}'],
   ruling_served: ['终本裁定书已送达：{doc}', '终本 ruling served: {doc}'],
+  // issue 18: the printable 查控结果 report; evidence lists bounded
+  print_report: ['打印查控结果', 'Print report'],
+  report_title: ['执行查控结果报告', 'Property search results'],
+  report_notice: ['协助查询通知书文号', 'Notice number (协助查询通知书)'],
+  report_subject: ['被查询人', 'Subject'],
+  report_searched_at: ['发起查询时间', 'Search started'],
+  report_completed_at: ['查询完成时间', 'Search completed'],
+  report_purpose: ['查询事由', 'Purpose'],
+  report_agencies: ['协查单位 {n} 家', '{n} agencies', '1 agency'],
+  report_state: ['答复状态', 'Answer'],
+  report_answered_at: ['答复时间（北京时间）', 'Answered at (Beijing time)'],
+  report_nothing: ['查无信息', 'Nothing found'],
+  report_no_answer: ['未获答复，不能据此认定无财产', 'No answer: not proof that there is no property'],
+  report_records: ['查得 {n} 条', '{n} records found', '1 record found'],
+  report_printed_at: ['打印时间（北京时间）：{at}', 'Printed at (Beijing time): {at}'],
+  report_print: ['打印', 'Print'],
+  report_back: ['返回案件', 'Back to the case'],
+  report_unavailable: ['无法打开查控结果', 'The search results cannot be opened'],
+  report_running: ['查询尚未完成，以下为截至打印时的答复。', 'The search is still running: the answers below are those in at printing.'],
+  evidence_more: ['另有 {n} 条', '{n} more', '1 more'],
+  evidence_fewer: ['收起', 'Show fewer'],
 };
 
 export const STRINGS = Object.fromEntries(Object.entries(S).map(([k, [zh, en, en1]]) => [k, en1 ? { zh, en, en1 } : { zh, en }]));

@@ -84,7 +84,10 @@ export async function render(ctx) {
   let live = null;
   const liveBox = h('div', { class: 'live', id: 'live-search', tabindex: '-1' });
   const liveTitle = h('h2', { id: 'live-title' }, t('search_title'));
-  const liveSection = h('section', { class: 'panel', 'aria-labelledby': 'live-title', hidden: true }, liveTitle, liveBox);
+  // The 查控结果 of the search shown, printable for the case file (/ui/searches/{id}/report).
+  const reportLink = h('a', { class: 'btn btn-small', 'data-print-report': '', href: '#' }, t('print_report'));
+  const liveSection = h('section', { class: 'panel', 'aria-labelledby': 'live-title', hidden: true },
+    h('div', { class: 'panel-head' }, liveTitle, reportLink), liveBox);
   const searchesBox = h('div', {});
   const checklistBox = h('div', { class: 'checklist-box' }, h('p', { class: 'loading' }, t('loading')));
   const alertsBox = h('div', { class: 'alerts-box' });
@@ -93,6 +96,7 @@ export async function render(ctx) {
   function showSearch(searchId, { focus = false } = {}) {
     if (live) live.close();
     liveSection.hidden = false;
+    reportLink.setAttribute('href', `/ui/searches/${searchId}/report`);
     const s = (c.searches || []).find((x) => x.id === searchId);
     liveTitle.textContent = s ? t('search_title_of', { name: s.subject.name, at: fmtDateTime(s.created_at) }) : t('search_title');
     live = new LiveSearch(liveBox, searchId, {
@@ -320,15 +324,17 @@ export async function render(ctx) {
     h('div', { class: 'page-head' },
       h('h1', {}, c.case_number), statusTag(c.status),
       c.overdue && c.status !== 'closed' ? h('span', { class: 'tag tag-alert' }, t('overdue')) : null),
+    // The case's primary action, 全网查询 per debtor, comes first after the header: a keyboard
+    // reaches it within a few Tab presses (the checkbox for a fresh search sits after the table).
+    h('section', { class: 'panel', 'aria-labelledby': 'debtors-title' },
+      h('div', { class: 'panel-head' }, h('h2', { id: 'debtors-title' }, t('debtors_title'))),
+      canSearch ? null : h('p', { class: 'muted small' }, t(c.status !== 'open' ? 'search_needs_open' : 'search_only_judge')),
+      debtorsBox,
+      canSearch ? h('div', { class: 'field-check small' }, freshBox, h('label', { for: 'force-fresh' }, t('force_fresh'))) : null),
     alertsBox,
     h('div', { class: 'case-grid' },
       h('section', { class: 'panel', 'aria-labelledby': 'facts-title' }, h('h2', { id: 'facts-title' }, t('case_facts')), facts(c)),
       h('section', { class: 'panel', 'aria-labelledby': 'checklist-title' }, h('h2', { id: 'checklist-title' }, t(checklistApplies(c) ? 'checklist_title' : 'closure_title')), checklistBox)),
-    h('section', { class: 'panel', 'aria-labelledby': 'debtors-title' },
-      h('div', { class: 'panel-head' }, h('h2', { id: 'debtors-title' }, t('debtors_title')),
-        canSearch ? h('div', { class: 'field-check small' }, freshBox, h('label', { for: 'force-fresh' }, t('force_fresh'))) : null),
-      canSearch ? null : h('p', { class: 'muted small' }, t(c.status !== 'open' ? 'search_needs_open' : 'search_only_judge')),
-      debtorsBox),
     noticesSection(),
     liveSection,
     h('div', { class: 'case-grid' },

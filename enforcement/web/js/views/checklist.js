@@ -68,7 +68,45 @@ function requirement(r) {
       t(r.basis === 'court' ? 'basis_court' : 'basis_law')) : null,
     noLeads ? h('span', { class: 'muted small' }, ` ${t('no_leads_given')}`) : null,
     r.note && !na && !noLeads ? h('span', { class: 'muted small', 'data-note': r.note }, ` ${label('note', r.note)}`) : null,
-    evidence.length ? h('ul', { class: 'evidence small' }, evidence.map(evidenceItem)) : null);
+    evidenceList(evidence));
+}
+
+// Evidence grows with every search: newest first, the latest EVIDENCE_SHOWN shown and the rest
+// behind "另有 N 条" (N more). Undated items (the case's own facts) come after the dated ones.
+export const EVIDENCE_SHOWN = 5;
+
+function evidenceDate(ev) {
+  if (!ev || typeof ev !== 'object') return '';
+  const at = ev.answered_at || ev.on || ev.occurred_on || '';
+  if (!at) return '';
+  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(at) ? `${at}T00:00:00+08:00` : at);
+  return Number.isNaN(d.getTime()) ? String(at) : d.toISOString();
+}
+
+export function orderEvidence(evidence) {
+  return evidence.filter((ev) => ev !== null && ev !== undefined)
+    .map((ev, i) => ({ ev, i, at: evidenceDate(ev) }))
+    .sort((a, b) => (a.at === b.at ? a.i - b.i : !a.at ? 1 : !b.at ? -1 : a.at < b.at ? 1 : -1))
+    .map((x) => x.ev);
+}
+
+function evidenceList(evidence) {
+  const ordered = orderEvidence(evidence);
+  if (!ordered.length) return null;
+  const items = ordered.map(evidenceItem);
+  const hidden = items.slice(EVIDENCE_SHOWN);
+  hidden.forEach((li) => { li.hidden = true; });
+  const list = h('ul', { class: 'evidence small', 'data-evidence-count': ordered.length }, items);
+  if (!hidden.length) return list;
+  const more = h('button', { type: 'button', class: 'link-button small', 'data-evidence-more': hidden.length, 'aria-expanded': 'false' },
+    t('evidence_more', { n: hidden.length }));
+  more.addEventListener('click', () => {
+    const open = more.getAttribute('aria-expanded') !== 'true';
+    hidden.forEach((li) => { li.hidden = !open; });
+    more.setAttribute('aria-expanded', String(open));
+    more.textContent = open ? t('evidence_fewer') : t('evidence_more', { n: hidden.length });
+  });
+  return [list, h('p', { class: 'evidence-more' }, more)];
 }
 
 export function renderChecklist(check) {

@@ -24,7 +24,7 @@ export function uiState(task) {
   }
 }
 
-function stateText(task) {
+export function stateText(task) {
   const state = uiState(task);
   switch (state) {
     case 'waiting': return t('state_waiting');
