@@ -176,7 +176,8 @@ export async function render(ctx) {
   function responsibleRow(d) {
     if (d.kind !== 'organization') return null;
     const persons = d.responsible_persons || [];
-    const isJudge = c.judge && c.judge.login === user.login && user.role === 'judge';
+    // The judge holding the case (search_own_cases is a judge's permission: authorization.py decides).
+  const isJudge = c.judge && c.judge.login === user.login && session.can('search_own_cases', user);
     const button = isJudge && persons.length
       ? h('button', { type: 'button', class: 'btn btn-small', 'data-breach-check': d.id_number }, t('breach_check')) : null;
     if (button) button.addEventListener('click', () => breachCheck(button));
@@ -222,7 +223,7 @@ export async function render(ctx) {
   function drawNotices(form) {
     replace(noticesBox, noticesList(), form || null);
   }
-  const canRecord = c.judge && c.judge.login === user.login && user.role === 'judge';
+  const canRecord = c.judge && c.judge.login === user.login && session.can('search_own_cases', user);
   async function draftNotice(occasion) {
     try {
       const draft = await api.get(`/api/v1/cases/${caseId}/applicant-notice${api.query({ occasion })}`);
