@@ -52,6 +52,7 @@ from enforcement.domain.lifecycle import (
     validate_event,
 )
 from enforcement.domain.schedule import rounds
+from enforcement.domain.subjects import Subject
 from enforcement.kernel.calendar import official_calendar
 from enforcement.kernel.settings import Settings
 
@@ -392,13 +393,22 @@ class LifecycleService:
         await tx.set_requery_for(case_id, closed_on)
 
     async def _breaches_of_case(self, tx: LifecycleTx, case_id: int) -> int:
-        """A restriction just recorded: hotel stays already known may breach it."""
+        """A restriction just recorded: hotel stays the service already holds may breach it. Only
+        the case's own: its orders, checked against the stays shown by searches of this case
+        (results serve their own case only, DOMAIN.md §6), about its debtors and about the
+        responsible persons of its organization debtors (the order binds them through the
+        organization, SPC 限制消费规定 art. 3(2))."""
+        subjects = [(d.kind, d.id_number, d.subject_key) for d in await tx.debtors_of(case_id)]
+        subjects += [("person", p.id_number, Subject(kind="person", id_number=p.id_number, name=p.name).key)
+                     for p in await tx.responsible_persons_of(case_id)]
         raised = 0
-        for d in await tx.debtors_of(case_id):
-            orders = [o for o in await tx.restriction_orders_of(d.kind, d.id_number) if o.case_id == case_id]
+        for kind, id_number, subject_key in subjects:
+            orders = await tx.restriction_orders_of(kind, id_number, case_id)
+            if not orders:
+                continue
             stays = [s for s in (Stay.from_record(r.natural_key, r.data, answer_id=r.answer_id,
                                                   search_id=str(r.search_id))
-                                 for r in await tx.hotel_stays_of([d.subject_key]))
+                                 for r in await tx.hotel_stays_of([subject_key], case_id))
                      if s is not None]
             for b in breaches(orders, stays):
                 raised += await raise_breach(tx, b)

@@ -8,8 +8,9 @@ in the same transaction, raises:
 - ``new_property``: a re-query search found property (``property_kinds``) seen for the first
   time in that search (``subject_asset.first_seen_search_id``). One alert per search, however
   many answers bring new property (the later ones add to its evidence).
-- ``consumption_breach``: a star-rated hotel stay after a consumption restriction of any case the
-  subject is a debtor in; one alert per order and stay, with the stay as evidence.
+- ``consumption_breach``: a star-rated hotel stay after a consumption restriction of the case the
+  search was made for (and of no other case the subject is a debtor in: results serve their own
+  case only, DOMAIN.md §6); one alert per order and stay, with the stay as evidence.
 
 ``DossierFlags.annotate`` puts the same findings beside a search's typed dossier (``alerts``),
 computed from the search's own records at read time, so the dossier shows them at once.

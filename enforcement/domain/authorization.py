@@ -20,6 +20,7 @@ from typing import Any
 
 from enforcement.domain.actors import Actor
 from enforcement.domain.errors import DomainError
+from enforcement.domain.lifecycle import ZHONGBEN
 
 
 class AccessDenied(DomainError):
@@ -47,22 +48,34 @@ class CaseAccess:
     court_code: str
     judge_login: str | None
     status: str
+    closure_mode: str | None = None  # how a closed case closed (结案方式)
 
 
 def _role_denied(action_en: str, action_zh: str) -> AccessDenied:
     return AccessDenied("role_not_allowed", f"Your role may not {action_en}.", f"您的角色无权{action_zh}")
 
 
+def searchable(case: CaseAccess) -> bool:
+    """Whether the case's enforcement still allows a search of its debtor: an open case, or a case
+    closed as 终本 (终结本次执行程序: closed *for now*; the judge still holds it, the court must keep
+    searching the debtor's property, SPC 2016 终本规定 art. 9, and the judge's own post-closure
+    searches count for the 失信 removal rule, DOMAIN.md §4). Any other closure (执行完毕, 终结执行,
+    销案, 不予执行, ...) ends the enforcement: no search. A suspended case (中止) is not searched.
+    The SQL block ``case_for_search_with_serial`` writes the same rule (a test makes them agree)."""
+    return case.status == "open" or (case.status == "closed" and case.closure_mode == ZHONGBEN)
+
+
 def check_search(actor: Actor, case: CaseAccess, *, subject_is_debtor: bool) -> None:
+    """点对点: the judge holding the case searches its debtor, while the case is ``searchable``."""
     if actor.role != "judge":
         raise AccessDenied("role_cannot_search", "Only the judge holding the case may search.",
                            "仅承办该案的执行法官可以发起查询")
     if case.judge_login != actor.login:
         raise AccessDenied("not_case_judge", "This case is not assigned to you.",
                            "该案件未分配给您，不能查询")
-    if case.status != "open":
-        raise AccessDenied("case_not_open", "Searches are allowed only for open cases.",
-                           "仅可对在办案件发起查询")
+    if not searchable(case):
+        raise AccessDenied("case_not_open", "Searches are allowed only for open cases and cases closed "
+                           "as 终本 (terminated for now).", "仅可对在办案件及终结本次执行程序的案件发起查询")
     if not subject_is_debtor:
         raise AccessDenied("subject_not_debtor", "The subject is not a debtor of this case.",
                            "被查询主体不是本案被执行人")

@@ -415,3 +415,14 @@ async def test_a_judge_searches_only_debtors_of_their_open_cases(make_api: Any) 
     assert (rec["action"], rec["reason"], rec["case_id"], rec["subject_key"], rec["purpose"]) == (
         "refusal", "case_not_open", case_id, f"{DEBTOR.kind}:{DEBTOR.id_number}", "财产调查")
     assert rec["details"] == {"attempted": "search"}
+    # A 终本 closure closes the case for now: the judge holding it keeps searching its debtor
+    # (DOMAIN.md §4), his own post-closure searches counting for the 失信 removal rule.
+    await pool.execute("UPDATE enforcement_case SET closure_mode = '终结本次执行程序' WHERE id = $1", case_id)
+    status, body = await api.request("POST", "/api/v1/searches", login="zhangwei",
+                                     json={"case_id": case_id, "subject": {"kind": DEBTOR.kind,
+                                           "id_number": DEBTOR.id_number, "name": DEBTOR.name}})
+    assert status == 202, body
+    status, body = await api.request("POST", "/api/v1/searches", login="lina",
+                                     json={"case_id": case_id, "subject": {"kind": DEBTOR.kind,
+                                           "id_number": DEBTOR.id_number, "name": DEBTOR.name}})
+    assert (status, body["error"]["code"]) == (403, "not_case_judge")

@@ -18,13 +18,15 @@ from enforcement.kernel.users import load_active_user
 from enforcement.seeds import APPLICANTS, CASES, seed
 from tests.acceptance.test_authorization_matrix import CALLERS, TARGET_NUMBER
 
-STATUSES = ("open", "suspended", "closed")
+# (status, closure mode): a 终本 closure allows the holding judge's search, other closures do not
+STATUSES = (("open", None), ("suspended", None), ("closed", "终结本次执行程序"), ("closed", "执行完毕"),
+            ("closed", "终结执行"))
 OTHER_DEBTOR = CASES[-1][-1][0]  # a debtor of another court's case
 APPLICANT = APPLICANTS[CASES[0][3]]
 
 
 def python_allows(actor: Actor, row: asyncpg.Record) -> bool:
-    case = CaseAccess(row["id"], row["court_code"], row["judge_login"], row["status"])
+    case = CaseAccess(row["id"], row["court_code"], row["judge_login"], row["status"], row["closure_mode"])
     try:
         check_search(actor, case, subject_is_debtor=row["is_debtor"])
     except AccessDenied:
@@ -42,22 +44,23 @@ async def test_sql_and_python_agree_on_who_may_search(pool: asyncpg.Pool) -> Non
     checked = 0
     allowed = 0
     async with pool.acquire() as conn:
-        for status, judge in itertools.product(STATUSES, ("zhangwei", None)):
+        for (status, mode), judge in itertools.product(STATUSES, ("zhangwei", None)):
             for (caller, actor), (label, subject) in itertools.product(actors.items(), subjects.items()):
                 assert actor is not None
                 tx = conn.transaction()
                 await tx.start()
                 try:
-                    await conn.execute("UPDATE enforcement_case SET status = $2, judge_login = $3 WHERE id = $1",
-                                       case_id, status, judge)
+                    await conn.execute("UPDATE enforcement_case SET status = $2, judge_login = $3, closure_mode = $4,"
+                                       " closed_on = CASE WHEN $4::text IS NULL THEN NULL ELSE current_date END"
+                                       " WHERE id = $1", case_id, status, judge, mode)
                     row = await conn.fetchrow(Q.case_for_search_with_serial, case_id, subject.kind,
                                               subject.id_number, actor.login, actor.role, True)
                 finally:
                     await tx.rollback()  # a serial taken here is not kept
                 assert row is not None
                 sql_allows = row["serial"] is not None
-                assert sql_allows == python_allows(actor, row), (status, judge, caller, label)
+                assert sql_allows == python_allows(actor, row), (status, mode, judge, caller, label)
                 checked += 1
                 allowed += sql_allows
     assert checked == len(STATUSES) * 2 * len(actors) * len(subjects)
-    assert allowed == 1  # only the judge holding the open case, for its debtor
+    assert allowed == 2  # only the judge holding the case, open or closed as 终本, for its debtor

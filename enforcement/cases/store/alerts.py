@@ -136,9 +136,9 @@ async def resolve_case_alerts_on(db: Db, case_id: int, kinds: Sequence[str], by:
 
 async def restriction_orders_on(db: Db, subject_kind: str, id_number: str,
                                 case_id: int | None = None) -> list[RestrictionOrder]:
-    """The consumption restriction orders binding the subject as a debtor of any case, and those
-    of case ``case_id`` binding him as a responsible person of an organization debtor (the search
-    was made for that case: its answer serves that case only)."""
+    """The consumption restriction orders of case ``case_id`` binding the subject, as its debtor or
+    as a responsible person of its organization debtor; never another case's (the search was made
+    for that case: its answer serves that case only, DOMAIN.md §6). No case: no order."""
     return [RestrictionOrder(int(o["case_id"]), int(o["event_id"]), int(o["party_id"]), o["issued_on"],
                              o["lifted_on"], bound_role=o["bound_role"], bound_name=o["bound_name"],
                              debtor_name=o["debtor_name"])

@@ -134,6 +134,14 @@ class RoundRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponsiblePersonRow:
+    """A responsible person of one of the case's organization debtors."""
+
+    id_number: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class HotelStayRow:
     """A hotel stay reported about a subject, with the answer and search that reported it."""
 
@@ -199,11 +207,20 @@ class LifecycleReads:
     async def search_facts_of(self, case_id: int) -> list[SearchFactRow]:
         return [SearchFactRow.from_row(r) for r in await self._db.fetch(Q.search_facts_of_case, case_id)]
 
-    async def restriction_orders_of(self, subject_kind: str, id_number: str) -> list[RestrictionOrder]:
-        return await restriction_orders_on(self._db, subject_kind, id_number)
+    async def restriction_orders_of(self, subject_kind: str, id_number: str, case_id: int) -> list[RestrictionOrder]:
+        """The orders of case ``case_id`` binding the subject (as its debtor, or as a responsible
+        person of its organization debtor)."""
+        return await restriction_orders_on(self._db, subject_kind, id_number, case_id)
 
-    async def hotel_stays_of(self, subject_keys: Sequence[str]) -> list[HotelStayRow]:
-        return [HotelStayRow.from_row(r) for r in await self._db.fetch(Q.hotel_stays_of_subjects, list(subject_keys))]
+    async def hotel_stays_of(self, subject_keys: Sequence[str], case_id: int) -> list[HotelStayRow]:
+        """The hotel stays held about these subjects from searches of case ``case_id`` only."""
+        return [HotelStayRow.from_row(r)
+                for r in await self._db.fetch(Q.hotel_stays_of_subjects, list(subject_keys), case_id)]
+
+    async def responsible_persons_of(self, case_id: int) -> list[ResponsiblePersonRow]:
+        """The responsible persons of the case's organization debtors, once per person."""
+        return [ResponsiblePersonRow(r["id_number"], r["name"])
+                for r in await self._db.fetch(Q.responsible_persons_of_case, case_id)]
 
 
 class LifecycleTx(LifecycleReads):
@@ -311,5 +328,5 @@ class LifecycleStore(LifecycleReads):
 
 __all__ = [
     "HotelStayRow", "LifecycleCase", "LifecycleReads", "LifecycleStore", "LifecycleTx", "LifecycleValues",
-    "PlannedRound", "RoundRow", "SearchFactRow", "StoredEvent", "StoredLifecycle",
+    "PlannedRound", "ResponsiblePersonRow", "RoundRow", "SearchFactRow", "StoredEvent", "StoredLifecycle",
 ]

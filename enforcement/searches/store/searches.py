@@ -118,6 +118,7 @@ class CaseForSearch:
     judge_officer_id: str
     is_debtor: bool = False
     serial: int | None = None
+    closure_mode: str | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> CaseForSearch:
@@ -127,12 +128,13 @@ class CaseForSearch:
             judge_officer_id=row["judge_officer_id"] or "",
             is_debtor=bool(row.get("is_debtor", False)),
             serial=None if row.get("serial") is None else int(row["serial"]),
+            closure_mode=row.get("closure_mode"),
         )
 
     @property
     def access(self) -> CaseAccess:
         """What the authorization rules need to know of the case."""
-        return CaseAccess(self.id, self.court_code, self.judge_login, self.status)
+        return CaseAccess(self.id, self.court_code, self.judge_login, self.status, self.closure_mode)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,11 @@ from uuid import UUID
 import asyncpg
 
 from connectors.sdk.registry import Registry
+from enforcement.cases.breach_check import BreachCheck
 from enforcement.cases.review import AnswerReviewer, DossierFlags
 from enforcement.cases.store.alerts import AlertStore
+from enforcement.cases.store.breach_check import BreachCheckStore
+from enforcement.domain.identifiers import make_credit_code
 from enforcement.domain.subjects import Subject
 from enforcement.searches.service import SearchRequest, SearchService
 from enforcement.searches.store.searches import SearchStore
@@ -101,3 +104,76 @@ async def test_no_restriction_no_flag(pool: asyncpg.Pool) -> None:
     view = await searches.render(await searches.store.get(sid))
     assert view["alerts"] == []
     assert view["dossier"]["totals"]["hotel_stay"]["star_rated"] == 2
+
+
+async def debtor_in_two_cases(w: World) -> tuple[int, int]:
+    """Two cases of the same judge with the same person as their debtor."""
+    case_a = await w.case(JUDGE_A, date(2025, 1, 10))
+    case_b = await w.case(JUDGE_A, date(2025, 1, 12))
+    debtor = w.debtors[case_a][0]
+    await w.pool.execute("UPDATE case_party SET id_number = $1, name = $2 WHERE case_id = $3 AND role = 'debtor'",
+                         debtor.id_number, debtor.name, case_b)
+    w.debtors[case_b] = [debtor]
+    return case_a, case_b
+
+
+async def test_a_stay_found_for_one_case_breaches_only_that_cases_order(pool: asyncpg.Pool) -> None:
+    """DOMAIN.md §6: results are used only for the case they were asked for. A debtor in two
+    cases, each with an order; a search of case A shows a star-rated stay after both: one alert,
+    on case A's order, and case A's dossier shows only that one."""
+    w = await make_world(pool)
+    case_a, case_b = await debtor_in_two_cases(w)
+    order_a = await w.event(case_a, "consumption_restriction_issued", date(2025, 3, 1))
+    await w.event(case_b, "consumption_restriction_issued", date(2025, 2, 1))
+    searches = searches_of(w)
+    sid = await search_with_hotels(w, searches, case_a, STAYS)
+    assert await AnswerReviewer(AlertStore(pool), PROPERTY).review() == (1, 1)
+    alerts = await pool.fetch("SELECT case_id, event_id FROM case_alert WHERE kind = 'consumption_breach'")
+    assert [(a["case_id"], a["event_id"]) for a in alerts] == [(case_a, order_a.event["id"])]
+    view = await searches.render(await searches.store.get(sid))
+    assert [(a["kind"], a["case_id"]) for a in view["alerts"]] == [("consumption_breach", case_a)]
+
+
+async def test_an_order_recorded_on_one_case_is_not_checked_against_another_cases_stays(
+        pool: asyncpg.Pool) -> None:
+    """The stays the service holds from a search of case B do not breach case A's order when it
+    is recorded (they were asked for case B); they do breach case B's own order."""
+    w = await make_world(pool)
+    case_a, case_b = await debtor_in_two_cases(w)
+    await search_with_hotels(w, searches_of(w), case_b, STAYS)
+    await w.event(case_a, "consumption_restriction_issued", date(2025, 3, 1))
+    assert await pool.fetchval("SELECT count(*) FROM case_alert") == 0
+    order_b = await w.event(case_b, "consumption_restriction_issued", date(2025, 3, 1))
+    alerts = await pool.fetch("SELECT case_id, event_id FROM case_alert WHERE kind = 'consumption_breach'")
+    assert [(a["case_id"], a["event_id"]) for a in alerts] == [(case_b, order_b.event["id"])]
+
+
+async def test_a_responsible_persons_held_stays_are_checked_when_an_order_is_recorded(pool: asyncpg.Pool) -> None:
+    """An order recorded on an organization debtor binds its legal representative: the stays the
+    service already holds about him from this case's searches are checked at once (as the
+    debtor's are), and a breach is alerted on the organization's order."""
+    w = await make_world(pool)
+    case_id = await w.case(JUDGE_A, date(2025, 1, 10))
+    rep = w.debtors[case_id][0]  # made a responsible person of the organization below
+    org = await pool.fetchval(
+        """UPDATE case_party SET kind = 'organization', id_number = $2, name = '沈阳某贸易有限公司'
+           WHERE case_id = $1 AND role = 'debtor' RETURNING id""",
+        case_id, make_credit_code("9", "1", "210102", "MA0YQ7N3"))
+    await pool.execute("""INSERT INTO case_responsible_person (case_id, party_id, id_number, name, role)
+                          VALUES ($1, $2, $3, $4, '法定代表人')""", case_id, org, rep.id_number, rep.name)
+    await w.event(case_id, "consumption_restriction_issued", date(2025, 4, 5))  # after every stay
+    searches = searches_of(w)
+    manifests = {n: spec.manifest for n, spec in Registry.discover().items()}
+    made = await BreachCheck(BreachCheckStore(pool), searches, manifests).check(JUDGE_A, case_id)
+    [search] = made["searches"]
+    tasks = await pool.fetch("SELECT id FROM agency_task WHERE search_id = $1", UUID(search["search_id"]))
+    await TaskStore(pool).flush([Success(t["id"], {}, datetime.now(UTC), None, STAYS) for t in tasks], [],
+                                worker_id=None)
+    assert await AnswerReviewer(AlertStore(pool), PROPERTY).review() == (1, 0)  # nothing after that order
+    earlier = await w.event(case_id, "consumption_restriction_issued", date(2025, 3, 1))
+    [alert] = await pool.fetch("SELECT case_id, event_id, party_id, evidence FROM case_alert")
+    assert (alert["case_id"], alert["event_id"], alert["party_id"]) == (case_id, earlier.event["id"], org)
+    assert alert["evidence"]["stay"]["hotel_name"] == "沈阳香格里拉大酒店"
+    assert alert["evidence"]["stay"]["search_id"] == search["search_id"]
+    assert alert["evidence"]["bound_person"] == {"role": "法定代表人", "name": rep.name,
+                                                 "debtor_name": "沈阳某贸易有限公司"}

@@ -18,6 +18,7 @@ from enforcement.cases.store.lifecycle import (
     LifecycleCase,
     LifecycleValues,
     PlannedRound,
+    ResponsiblePersonRow,
     RoundRow,
     SearchFactRow,
     StoredEvent,
@@ -175,10 +176,13 @@ class FakeLifecycleStore:
     async def search_facts_of(self, case_id: int) -> list[SearchFactRow]:
         return []
 
-    async def restriction_orders_of(self, subject_kind: str, id_number: str) -> list[RestrictionOrder]:
+    async def restriction_orders_of(self, subject_kind: str, id_number: str, case_id: int) -> list[RestrictionOrder]:
         return []
 
-    async def hotel_stays_of(self, subject_keys: Sequence[str]) -> list[HotelStayRow]:
+    async def hotel_stays_of(self, subject_keys: Sequence[str], case_id: int) -> list[HotelStayRow]:
+        return []
+
+    async def responsible_persons_of(self, case_id: int) -> list[ResponsiblePersonRow]:
         return []
 
     async def case_id_for_number(self, case_number: str) -> int | None:

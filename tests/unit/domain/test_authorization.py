@@ -31,6 +31,10 @@ CMS = Actor("cms-0102", "case_system", "审判系统", "辽0102")
 CMS3 = Actor("cms-0103", "case_system", "审判系统", "辽0103")
 OPEN = CaseAccess(1, "辽0102", "zhangwei", "open")
 CLOSED = CaseAccess(2, "辽0102", "zhangwei", "closed")
+ZHONGBEN_CLOSED = CaseAccess(3, "辽0102", "zhangwei", "closed", "终结本次执行程序")
+PERFORMED = CaseAccess(4, "辽0102", "zhangwei", "closed", "执行完毕")
+TERMINATED = CaseAccess(5, "辽0102", "zhangwei", "closed", "终结执行")
+SUSPENDED = CaseAccess(6, "辽0102", "zhangwei", "suspended")
 
 
 def code(fn: object, *args: object, **kwargs: object) -> str | None:
@@ -45,6 +49,15 @@ def code(fn: object, *args: object, **kwargs: object) -> str | None:
     (ZHANG, OPEN, True, None),
     (ZHANG, OPEN, False, "subject_not_debtor"),
     (ZHANG, CLOSED, True, "case_not_open"),
+    # 终本 closes the case for now: the judge holding it keeps searching its debtor (DOMAIN.md §4)
+    (ZHANG, ZHONGBEN_CLOSED, True, None),
+    (ZHANG, ZHONGBEN_CLOSED, False, "subject_not_debtor"),
+    (LINA, ZHONGBEN_CLOSED, True, "not_case_judge"),
+    (CHEN, ZHONGBEN_CLOSED, True, "role_cannot_search"),
+    # any other closure ends the enforcement, and a suspended case is not searched
+    (ZHANG, PERFORMED, True, "case_not_open"),
+    (ZHANG, TERMINATED, True, "case_not_open"),
+    (ZHANG, SUSPENDED, True, "case_not_open"),
     (LINA, OPEN, True, "not_case_judge"),
     (WANG, OPEN, True, "not_case_judge"),
     (CHEN, OPEN, True, "role_cannot_search"),

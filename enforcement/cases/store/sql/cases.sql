@@ -1,15 +1,15 @@
 -- get_case_for_search --
--- $1 case id: the case with its judge's name and officer id, and whether it is open
-SELECT c.id, c.case_number, c.court_code, c.case_type, c.status, c.judge_login, c.filed_on,
+-- $1 case id: the case with its judge's name and officer id, and whether (and how) it is open or closed
+SELECT c.id, c.case_number, c.court_code, c.case_type, c.status, c.closure_mode, c.judge_login, c.filed_on,
        u.display_name AS judge_name, coalesce(u.officer_id, '') AS judge_officer_id
 FROM enforcement_case c
 LEFT JOIN app_user u ON u.login = c.judge_login
 WHERE c.id = $1
 
 -- case_for_search_with_serial --
--- $1 case id, $2 subject kind, $3 id number, $4 actor login, $5 actor role, $6 take a 协助查询通知书 serial (boolean): the case, its judge, whether the subject is one of its debtors, and (only when $6 and the search is allowed: the actor is the judge holding the open case and the subject is its debtor, as domain.authorization.check_search decides) the court's next serial this year, else null: a refused search never consumes a number
+-- $1 case id, $2 subject kind, $3 id number, $4 actor login, $5 actor role, $6 take a 协助查询通知书 serial (boolean): the case, its judge, whether the subject is one of its debtors, and (only when $6 and the search is allowed: the actor is the judge holding the case, open or closed as 终本 (终结本次执行程序), and the subject is its debtor, as domain.authorization.check_search decides) the court's next serial this year, else null: a refused search never consumes a number
 WITH c AS (
-    SELECT c.id, c.case_number, c.court_code, c.case_type, c.status, c.judge_login, c.filed_on,
+    SELECT c.id, c.case_number, c.court_code, c.case_type, c.status, c.closure_mode, c.judge_login, c.filed_on,
            u.display_name AS judge_name, coalesce(u.officer_id, '') AS judge_officer_id,
            EXISTS (SELECT 1 FROM case_party p
                    WHERE p.case_id = c.id AND p.role = 'debtor' AND p.kind = $2 AND p.id_number = $3) AS is_debtor
@@ -19,7 +19,8 @@ WITH c AS (
 ), n AS (
     INSERT INTO document_serial (court_code, year, last)
     SELECT court_code, extract(year FROM now())::integer, 1 FROM c
-    WHERE $6::boolean AND $5::text = 'judge' AND c.judge_login = $4::text AND c.status = 'open' AND c.is_debtor
+    WHERE $6::boolean AND $5::text = 'judge' AND c.judge_login = $4::text AND c.is_debtor
+      AND (c.status = 'open' OR (c.status = 'closed' AND c.closure_mode = '终结本次执行程序'))
     ON CONFLICT (court_code, year) DO UPDATE SET last = document_serial.last + 1
     RETURNING last
 )

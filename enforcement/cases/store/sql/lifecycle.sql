@@ -105,7 +105,7 @@ ORDER BY c.id
 LIMIT $3
 
 -- restriction_orders_of_subject --
--- $1 subject kind, $2 id number, $3 case id (null: none): the consumption restriction orders binding the subject as a debtor of any case, with when each was lifted; and, for a person, the orders of case $3 on an organization debtor he is a responsible person of (bound_role, bound_name: his role and name; the order binds him through the organization, SPC 限制消费规定 art. 3(2))
+-- $1 subject kind, $2 id number, $3 case id: the consumption restriction orders of case $3 (and of no other case: a search serves its own case only, DOMAIN.md §6) binding the subject as a debtor of that case, with when each was lifted; and, for a person, the orders of case $3 on an organization debtor he is a responsible person of (bound_role, bound_name: his role and name; the order binds him through the organization, SPC 限制消费规定 art. 3(2))
 SELECT e.id AS event_id, e.case_id, p.id AS party_id, e.occurred_on AS issued_on,
        (SELECT min(l.occurred_on) FROM case_event l
         WHERE l.case_id = e.case_id AND l.event_type = 'consumption_restriction_lifted' AND l.occurred_on >= e.occurred_on
@@ -113,7 +113,7 @@ SELECT e.id AS event_id, e.case_id, p.id AS party_id, e.occurred_on AS issued_on
        NULL::text AS bound_role, NULL::text AS bound_name, p.name AS debtor_name
 FROM case_party p
 JOIN case_event e ON e.case_id = p.case_id AND e.event_type = 'consumption_restriction_issued'
-WHERE p.role = 'debtor' AND p.kind = $1 AND p.id_number = $2
+WHERE p.role = 'debtor' AND p.kind = $1 AND p.id_number = $2 AND p.case_id = $3::bigint
   AND (e.data->>'debtor_id_number' IS NULL OR e.data->>'debtor_id_number' = p.id_number)
 UNION ALL
 SELECT e.id, e.case_id, p.id, e.occurred_on,
@@ -129,9 +129,19 @@ WHERE $1 = 'person' AND rp.id_number = $2 AND rp.case_id = $3::bigint
 ORDER BY issued_on, event_id
 
 -- hotel_stays_of_subjects --
--- $1 subject keys text[]: every hotel stay ever reported about these subjects, once each, with the answer and search that reported it
-SELECT DISTINCT ON (a.subject_key, r.natural_key) a.subject_key, r.natural_key, r.data, r.answer_id, a.search_id
-FROM agency_answer a
+-- $1 subject keys text[], $2 case id: every hotel stay reported about these subjects in a search of case $2 (its own answers and those it reused; never a search of another case: results serve their own case only, DOMAIN.md §6), once each, with the answer that reported it and the case's search that showed it
+SELECT DISTINCT ON (a.subject_key, r.natural_key) a.subject_key, r.natural_key, r.data, r.answer_id, s.id AS search_id
+FROM search s
+JOIN agency_task t ON t.search_id = s.id AND t.answer_id IS NOT NULL
+JOIN agency_answer a ON a.id = t.answer_id
 JOIN asset_record r ON r.answer_id = a.id AND r.kind = 'hotel_stay'
-WHERE a.subject_key = ANY($1::text[])
+WHERE s.case_id = $2 AND a.subject_key = ANY($1::text[])
 ORDER BY a.subject_key, r.natural_key, r.id DESC
+
+-- responsible_persons_of_case --
+-- $1 case id: the responsible persons of the case's organization debtors (法定代表人, 主要负责人, 直接责任人员), once per person
+SELECT r.id_number, min(r.name) AS name
+FROM case_responsible_person r
+WHERE r.case_id = $1
+GROUP BY r.id_number
+ORDER BY r.id_number
