@@ -102,8 +102,8 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     text = asyncio.run(_run(args, settings, sys.stdout))
     if text is not None:
-        # With a BOM: Excel on Chinese Windows reads UTF-8 only then.
-        Path(args.csv).write_text(text, encoding="utf-8-sig")
+        # With one BOM (the API's answer carries it; Excel on Chinese Windows reads UTF-8 only then).
+        Path(args.csv).write_text(text.removeprefix("\ufeff"), encoding="utf-8-sig")
         print(f"{text.count(chr(10)) - 1} row(s) written to {args.csv} / 已导出")
     return 0
 

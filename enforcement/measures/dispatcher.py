@@ -17,7 +17,6 @@ an alert N days before (``MEASURE_RENEWAL_NOTICE_DAYS``, default 15), once per c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,6 +26,7 @@ from connectors.sdk.errors import RejectedError
 from connectors.sdk.types import ControlRequest, ControlResult
 from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
+from enforcement.kernel.waits import wait_set
 from enforcement.measures.port import ControlGateway
 from enforcement.measures.service import MeasureClock, MeasureConfig
 from enforcement.measures.store.measures import Answer, Measure, MeasureStore
@@ -101,8 +101,7 @@ class MeasureDispatcher:
             if handled:
                 continue
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.config.idle_poll_seconds)
+            await wait_set(self._wake, self.config.idle_poll_seconds)
 
     async def tick(self) -> int:
         """Claim one batch and send it; the number claimed."""
@@ -115,9 +114,8 @@ class MeasureDispatcher:
     async def _send(self, m: Measure) -> None:
         worker = self.config.worker_id
         try:
-            result = await asyncio.wait_for(
-                self.gateway.control(m.agency, control_request(m, self.measure_config.funds_account)),
-                self.config.call_timeout_seconds)
+            async with asyncio.timeout(self.config.call_timeout_seconds):
+                result = await self.gateway.control(m.agency, control_request(m, self.measure_config.funds_account))
         except RejectedError as exc:
             metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome="failed").inc()
             await self.store.fail(m.id, worker, f"{exc.code}: {exc.message}")
