@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from connectors.sdk.record_schemas import find_record_schema
