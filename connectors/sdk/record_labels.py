@@ -6,9 +6,12 @@ or the connector package's own for a plug-in), as annotations a validator ignore
 
 - ``"x-label": {"zh": ..., "en": ...}`` on the schema (the kind) and on every property;
 - ``"x-values": {code: {"zh": ..., "en": ...}}`` on a property whose values are codes;
-- ``"x-format"``: ``money``, ``date``, ``datetime`` or ``area``, how to show the value.
+- ``"x-format"``: ``money``, ``date``, ``datetime`` or ``area``, how to show the value, or
+  ``letters``: the value is a string of one-letter codes, each read through ``x-values``
+  (a vehicle's status ``KQ``: 查封、逾期未检验).
 
-So a new kind, built in or plugged in, brings its words with it, and
+So a new kind, built in or plugged in, brings its words with it (``kind_labels(kind)`` finds the
+package of a registered connector that produces the kind by itself), and
 ``missing_labels(schema)`` (a test runs it over every kind of every registered connector, and the
 conformance kit can) names any field a person would otherwise see as a raw key.
 """
@@ -18,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from connectors.sdk.record_schemas import find_record_schema
 
 LANGS = ("zh", "en")
-FORMATS = frozenset({"money", "date", "datetime", "area"})
+FORMATS = frozenset({"money", "date", "datetime", "area", "letters"})
 YES_NO = {"zh": ("是", "否"), "en": ("Yes", "No")}
 
 
@@ -118,11 +122,30 @@ def missing_labels(schema: Mapping[str, Any], where: str = "") -> list[str]:
     return missing
 
 
+@cache
+def _packages() -> dict[str, str]:
+    """Record kind -> the package of the first registered connector producing it."""
+    from connectors.sdk.registry import Registry  # the connectors load only when asked
+
+    out: dict[str, str] = {}
+    for spec in Registry.discover().values():
+        for kind in spec.manifest.record_kinds:
+            out.setdefault(kind, spec.manifest.package)
+    return out
+
+
+@cache
 def kind_labels(kind: str, package: str = "") -> KindLabels:
-    """The words of ``kind`` (its schema in ``package`` first, then the project's); a kind with
-    no schema at all gets its raw names, which ``missing_labels`` reports."""
-    found = find_record_schema(kind, package)
+    """The words of ``kind`` (its schema in ``package`` first, then the project's); without a
+    package, that of a registered connector producing the kind (a plug-in's own schema). A kind
+    with no schema at all gets its raw names, which ``missing_labels`` reports."""
+    found = find_record_schema(kind, package or _packages().get(kind, ""))
     return KindLabels.from_schema(kind, found[0] if found else {})
+
+
+def kind_name(kind: str, lang: str = "zh") -> str:
+    """The kind's name as a person reads it (``不动产``, ``Real estate``)."""
+    return kind_labels(kind).label(lang)
 
 
 def display_value(field: FieldLabels | None, value: Any, lang: str = "zh") -> str:
@@ -137,6 +160,11 @@ def display_value(field: FieldLabels | None, value: Any, lang: str = "zh") -> st
     if field is not None and field.values and str(value) in field.values:
         words = field.values[str(value)]
         return words.get(lang) or words.get("zh") or str(value)
+    if field is not None and field.format == "letters" and isinstance(value, str) and field.values:
+        return _joined([display_value(field, letter, lang) for letter in value], lang)
+    if isinstance(value, Mapping):  # an item of an array of objects: its fields' words
+        return " · ".join(f"{f.label(lang)} {display_value(f, value.get(f.name), lang)}"
+                          for f in (field.fields if field is not None else ()))
     if field is not None and field.format in ("money", "area"):
         try:
             amount = Decimal(str(value))
@@ -145,9 +173,12 @@ def display_value(field: FieldLabels | None, value: Any, lang: str = "zh") -> st
         text = f"{amount:,.2f}"
         return f"¥{text}" if field.format == "money" else f"{text} m²"
     if isinstance(value, list):
-        return "、".join(display_value(field, v, lang) for v in value) if lang != "en" else \
-            ", ".join(display_value(field, v, lang) for v in value)
+        return _joined([display_value(field, v, lang) for v in value], lang) or "—"
     return str(value)
 
 
-__all__ = ["FORMATS", "FieldLabels", "KindLabels", "display_value", "kind_labels", "missing_labels"]
+def _joined(parts: list[str], lang: str) -> str:
+    return (", " if lang == "en" else "、").join(parts)
+
+
+__all__ = ["FORMATS", "FieldLabels", "KindLabels", "display_value", "kind_labels", "kind_name", "missing_labels"]

@@ -24,6 +24,7 @@ from typing import Any
 
 import structlog
 
+from connectors.sdk.record_labels import kind_name
 from enforcement.cases.lifecycle import raise_breach
 from enforcement.cases.requery import PURPOSE
 from enforcement.cases.store.alerts import AlertStore, AnswerRecord, NewAlert
@@ -33,21 +34,13 @@ from enforcement.kernel import metrics
 
 log = structlog.get_logger(__name__)
 
-KIND_NAMES = {
-    "bank_account": ("银行账户", "bank accounts"),
-    "vehicle": ("车辆", "vehicles"),
-    "employment": ("工作单位（收入）", "employments (income)"),
-    "pension": ("养老金", "pensions"),
-    "real_estate": ("不动产", "real estate"),
-    "securities_holding": ("证券持有", "securities holdings"),
-}
-
-
 def new_property_message(assets: Sequence[Any]) -> dict[str, str]:
-    """The alert's message: the kinds and counts of new property, in both languages."""
+    """The alert's message: the kinds and counts of new property, in both languages, each kind
+    by the name its record schema gives it (``connectors.sdk.record_labels``, the words the
+    workbench and the command line show)."""
     counts = Counter(str(a.get("kind")) for a in assets)
-    zh = "、".join(f"{KIND_NAMES.get(k, (k, k))[0]}{n}项" for k, n in sorted(counts.items()))
-    en = ", ".join(f"{n} {KIND_NAMES.get(k, (k, k))[1]}" for k, n in sorted(counts.items()))
+    zh = "、".join(f"{kind_name(k, 'zh')}{n}项" for k, n in sorted(counts.items()))
+    en = ", ".join(f"{kind_name(k, 'en')} ({n})" for k, n in sorted(counts.items()))
     return {"zh": f"终本复查发现新的财产：{zh}，可申请恢复执行",
             "en": f"The 终本 re-query found new property: {en}; the case may be resumed"}
 
@@ -132,4 +125,4 @@ class DossierFlags:
         return flags
 
 
-__all__ = ["KIND_NAMES", "AnswerReviewer", "DossierFlags", "new_property_message"]
+__all__ = ["AnswerReviewer", "DossierFlags", "new_property_message"]

@@ -1,6 +1,8 @@
 """``enforcement search``: submit a search through the API, print each agency as it answers
 (follows the search's event stream), then each agency's answer and the records found, one table
-per kind, Chinese headings, times in Beijing time. ``--json``: the search as JSON alone on
+per kind, Chinese headings, times in Beijing time. The words (kind, field and coded value names)
+are the record kinds' own, from their JSON Schemas (``connectors.sdk.record_labels``), the same
+the workbench shows. ``--json``: the search as JSON alone on
 stdout, the progress on stderr."""
 
 from __future__ import annotations
@@ -15,15 +17,13 @@ from typing import Any
 
 import aiohttp
 
+from connectors.sdk.record_labels import FieldLabels, display_value, kind_labels, kind_name
 from enforcement.commands import text_table
 from enforcement.commands.api_client import add_connection_options, bearer_token, expect
 from enforcement.commands.text_table import beijing_time
 from enforcement.domain.privacy import mask_id_number
-from enforcement.domain.record_labels import field_label, fields_of, kind_label, value_label
 from enforcement.kernel.settings import Settings
 
-TIME_FIELDS = {"crossed_at", "checked_in_at", "checked_out_at"}
-MONEY_FIELDS = {"balance", "available_balance", "contribution_base", "monthly_amount", "mortgage_amount"}
 STATUS_ZH = {
     "queued": "排队", "running": "查询中", "waiting": "已受理待反馈", "succeeded": "已反馈",
     "rejected": "被拒绝", "failed": "失败", "expired": "已超期", "reused": "复用",
@@ -37,7 +37,7 @@ def _summary(view: dict[str, Any], agency: str) -> str:
         mine = [e for e in section if any(p["agency"] == agency for p in e["provenance"])]
         if mine:
             new = sum(1 for e in mine if e["is_new"])
-            parts.append(f"{kind_label(kind)}×{len(mine)}" + (f"（新增{new}）" if new else ""))
+            parts.append(f"{kind_name(kind)}×{len(mine)}" + (f"（新增{new}）" if new else ""))
     return "、".join(parts) or "查无信息"
 
 
@@ -70,17 +70,26 @@ def money(value: Any, currency: str | None = "CNY") -> str:
     return f"¥{amount}" if currency in (None, "", "CNY") else f"{currency} {amount}"
 
 
-def _cell(kind: str, name: str, value: Any, data: dict[str, Any]) -> str:
+def _cell(field: FieldLabels, value: Any, data: dict[str, Any]) -> str:
+    """A value as the workbench shows it (是/否, a code's words, ¥ amounts), times in Beijing time,
+    an amount in another currency with its code."""
     if value is None or value == "":
         return "—"
-    if name in TIME_FIELDS:
+    if field.format == "datetime":
         return beijing_time(value)
-    if name in MONEY_FIELDS:
+    if field.format == "money" and not field.values:
         return money(value, data.get("currency"))
-    if name == "freezes" and isinstance(value, list):
-        return "；".join(f"{f.get('authority', '')} {money(f.get('amount'), data.get('currency'))}"
-                        for f in sorted(value, key=lambda f: f.get("order") or 0)) or "—"
-    return value_label(name, value)
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return "；".join(display_value(field, v) for v in value)
+    return display_value(field, value)
+
+
+def _fields(kind: str, data: dict[str, Any]) -> tuple[FieldLabels, ...]:
+    """The kind's fields in its schema's order; a field the schema lacks, by its key (a test
+    fails on that for every registered kind)."""
+    known = kind_labels(kind).fields
+    names = {f.name for f in known}
+    return known + tuple(FieldLabels(n, n, n) for n in data if n not in names)
 
 
 def records_tables(view: dict[str, Any], *, columns: int | None = None) -> list[str]:
@@ -91,15 +100,15 @@ def records_tables(view: dict[str, Any], *, columns: int | None = None) -> list[
     for kind, section in view["dossier"]["sections"].items():
         if not section:
             continue
-        fields = fields_of(kind, section[0]["data"])
-        headers = ["新", *(field_label(kind, f) for f in fields), "答复时间"]
+        fields = _fields(kind, section[0]["data"])
+        headers = ["新", *(f.zh for f in fields), "答复时间"]
         rows = []
         for e in section:
             latest = e["provenance"][0] if e["provenance"] else {}
-            rows.append(["新" if e["is_new"] else "", *(_cell(kind, f, e["data"].get(f), e["data"]) for f in fields),
+            rows.append(["新" if e["is_new"] else "", *(_cell(f, e["data"].get(f.name), e["data"]) for f in fields),
                          beijing_time(latest.get("answered_at"))])
         agencies = sorted({_agency_name(view, p["agency"]) for e in section for p in e["provenance"][:1]})
-        lines += ["", f"{kind_label(kind)}（{len(section)} 项，来源：{'、'.join(agencies)}）"]
+        lines += ["", f"{kind_name(kind)}（{len(section)} 项，来源：{'、'.join(agencies)}）"]
         table = text_table.render(headers, rows)
         if max(text_table.display_width(x) for x in table) <= width:
             lines += table

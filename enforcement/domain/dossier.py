@@ -126,28 +126,6 @@ def merge(observations: Iterable[Observation]) -> Dossier:
     return Dossier(ordered, {k: summarize(k, v) for k, v in ordered.items()})
 
 
-# What a dossier section is called, in Chinese and English, by record kind (the CLI prints these;
-# the workbench has the same words in enforcement/web/js/strings.js, ``kind.<kind>``). A kind a
-# plug-in brings without a label here is shown by its name.
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "bank_account": ("银行账户与存款", "Bank accounts and deposits"),
-    "vehicle": ("机动车", "Vehicles"),
-    "securities_holding": ("证券账户与持有证券", "Securities accounts and holdings"),
-    "real_estate": ("不动产", "Real estate"),
-    "employment": ("就业与社保缴纳", "Employment and contributions"),
-    "pension": ("养老金领取", "Pension"),
-    "travel_document": ("出入境证件", "Travel documents"),
-    "border_crossing": ("出入境记录", "Border crossings"),
-    "exit_restriction": ("限制出境", "Exit restriction"),
-    "hotel_stay": ("住宿记录", "Hotel stays"),
-}
-
-
-def kind_label(kind: str) -> tuple[str, str]:
-    """(Chinese, English) name of a dossier section; the kind itself for one without a label."""
-    return KIND_LABELS.get(kind, (kind, kind))
-
-
 def _amount(value: Any) -> Decimal:
     try:
         return Decimal(str(value))
@@ -208,5 +186,5 @@ def summarize(kind: str, entries: tuple[DossierEntry, ...]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["KIND_LABELS", "Dossier", "DossierAbout", "DossierAlert", "DossierEntry", "Observation", "Provenance",
-           "kind_label", "merge", "summarize"]
+__all__ = ["Dossier", "DossierAbout", "DossierAlert", "DossierEntry", "Observation", "Provenance", "merge",
+           "summarize"]

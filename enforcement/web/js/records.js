@@ -40,6 +40,10 @@ export function displayValue(field, value) {
     return sub.map((f) => `${pick(f.label)} ${displayValue(f, value[f.name])}`).join(' · ');
   }
   if (field && field.values && field.values[String(value)]) return pick(field.values[String(value)]);
+  if (field && field.format === 'letters' && field.values && typeof value === 'string') {
+    // one-letter codes, each its own words (a vehicle's status KQ: 查封、逾期未检验)
+    return [...value].map((c) => displayValue(field, c)).join(lang() === 'en' ? ', ' : '、');
+  }
   switch (field && field.format) {
     case 'money': return fmtMoney(value);
     case 'date': return fmtDate(value);

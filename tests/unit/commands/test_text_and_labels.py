@@ -1,17 +1,27 @@
-"""Terminal tables with Chinese text, Beijing time, and the record labels: no raw key on screen."""
+"""Terminal tables with Chinese text, Beijing time, and the record labels: no raw key on screen.
+
+The words are the record kinds' own (their JSON Schemas, ``connectors.sdk.record_labels``), the
+same the workbench shows; every kind of every registered connector (the plug-in real estate and
+the securities holdings included) is printed here with a value in every field."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+from typing import Any
 
 import pytest
 
+from connectors.sdk.record_labels import kind_labels
+from connectors.sdk.record_schemas import find_record_schema
+from connectors.sdk.registry import Registry
+from enforcement.cases.review import new_property_message
 from enforcement.commands.api_client import EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, iso_date, refusal
 from enforcement.commands.search import records_tables
 from enforcement.commands.text_table import beijing_time, display_width, render
-from enforcement.domain.assets import RECORD_TYPES
-from enforcement.domain.record_labels import FIELD_LABELS, KIND_LABELS, field_label, value_label
+
+REGISTRY = Registry.discover()
+KINDS = sorted({(kind, REGISTRY[name].manifest.package) for name in REGISTRY
+                for kind in REGISTRY[name].manifest.record_kinds})
 
 
 def test_columns_align_by_display_width() -> None:
@@ -27,15 +37,88 @@ def test_times_are_beijing_time() -> None:
     assert beijing_time("2026-03-01") == "2026-03-01" and beijing_time(None) == "—"
 
 
-def test_every_field_of_every_record_kind_has_labels() -> None:
-    for kind, cls in RECORD_TYPES.items():
-        assert kind in KIND_LABELS
-        names = {f.name for f in dataclasses.fields(cls)}
-        assert names <= set(FIELD_LABELS[kind]), (kind, names - set(FIELD_LABELS[kind]))
-        for name in names:
-            assert field_label(kind, name) != name and field_label(kind, name, "en") != name
-    assert value_label("mortgaged", True) == "是" and value_label("seized", False, "en") == "no"
-    assert value_label("status_codes", "KQ") == "查封、逾期未检验"
+def _sample(prop: dict[str, Any]) -> Any:
+    """A value for a schema property: a code it has words for, a boolean, an amount, a time..."""
+    codes = list(prop.get("x-values") or {})
+    types = prop.get("type") if isinstance(prop.get("type"), list) else [prop.get("type")]
+    if prop.get("x-format") == "letters":
+        return "".join(codes[-2:])
+    if codes:
+        return int(codes[0]) if "integer" in types else codes[0]
+    fmt = prop.get("x-format")
+    if fmt in ("money", "area"):
+        return "1234.50"
+    if fmt == "datetime":
+        return "2026-03-01T16:30:00+00:00"
+    if fmt == "date":
+        return "2026-03-01"
+    if "boolean" in types:
+        return True
+    if "integer" in types:
+        return 3
+    items = prop.get("items") or {}
+    if "array" in types and items.get("properties"):
+        return [{name: _sample(sub) for name, sub in items["properties"].items()}]
+    if "array" in types:
+        return ["养老保险"]
+    return "值"
+
+
+def _one_record_view(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"agencies": [{"agency": "a", "name": {"zh": "某单位"}}], "dossier": {"sections": {kind: [{
+        "is_new": False, "provenance": [{"agency": "a", "answered_at": "2026-03-01T16:30:00+00:00"}], "data": data}]}}}
+
+
+@pytest.mark.parametrize(("kind", "package"), KINDS)
+def test_every_kind_prints_words_never_a_raw_key(kind: str, package: str) -> None:
+    found = find_record_schema(kind, package)
+    assert found is not None, kind
+    props = found[0]["properties"]
+    data = {name: _sample(prop) for name, prop in props.items()}
+    data.update({"currency": "CNY"} if "currency" in data else {})
+    labels = kind_labels(kind)  # found by itself, the plug-in's own schema for real_estate
+    assert labels.zh != kind and labels.fields, kind
+    # one record at a time, a field a line: "    <heading>  <value>"
+    text = "\n".join(records_tables(_one_record_view(kind, data), columns=1))
+    assert f"{labels.zh}（1 项" in text
+    shown = {line.split()[0]: line.split(maxsplit=1)[1] for line in text.splitlines()
+             if line.startswith("    ") and len(line.split()) > 1}
+    for f in labels.fields:
+        assert f.zh != f.name and f.zh in shown, (kind, f.name)
+        value, cell = data[f.name], shown[f.zh]
+        if isinstance(value, bool):
+            assert cell == "是", (kind, f.name, cell)
+        elif f.format == "letters":
+            assert cell == "、".join(f.values[c]["zh"] for c in value), (kind, f.name, cell)  # type: ignore[index]
+        elif f.values:
+            assert cell == f.values[str(value)]["zh"], (kind, f.name, cell)
+        elif f.format == "money":
+            assert cell == "¥1,234.50", (kind, f.name, cell)
+        elif f.format == "datetime":
+            assert cell == "2026-03-02 00:30", (kind, f.name, cell)  # Beijing time
+    for raw in (*props, "True", "False", "true", "false", "{", "'"):
+        assert raw not in text.replace(labels.zh, ""), (kind, raw)
+
+
+def test_values_read_as_the_workbench_reads_them() -> None:
+    hotel = {"hotel_name": "如家", "star_rating": 0, "address": "沈阳", "checked_in_at": "2026-03-01T16:30:00Z",
+             "checked_out_at": None, "room": "301"}
+    text = "\n".join(records_tables(_one_record_view("hotel_stay", hotel), columns=400))
+    assert "非星级" in text and " 0 " not in text and "2026-03-02 00:30" in text
+    estate = {"unit_number": "210102", "seized": False, "mortgaged": True, "mortgage_amount": "1344903.00",
+              "property_type": "building"}
+    text = "\n".join(records_tables(_one_record_view("real_estate", estate), columns=400))
+    assert "不动产（1 项" in text and "查封" in text and "否" in text and "¥1,344,903.00" in text
+    vehicle = {"status_codes": "KQ", "plate_type": "02"}
+    text = "\n".join(records_tables(_one_record_view("vehicle", vehicle), columns=400))
+    assert "查封、逾期未检验" in text and "小型汽车" in text
+
+
+def test_the_new_property_alert_names_kinds_by_their_schema() -> None:
+    message = new_property_message([{"kind": "real_estate"}, {"kind": "vehicle"}, {"kind": "vehicle"},
+                                    {"kind": "securities_holding"}])
+    assert message["zh"] == "终本复查发现新的财产：不动产1项、证券账户与持有证券1项、机动车2项，可申请恢复执行"
+    assert "Real estate (1), Securities accounts and holdings (1), Vehicles (2)" in message["en"]
 
 
 def test_the_records_table_shows_labels_not_keys() -> None:

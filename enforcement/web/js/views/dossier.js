@@ -285,7 +285,7 @@ function section(kind, entries, totals, agencyNames, byEntry) {
   const extra = def.totals ? def.totals(tot) : [];
   return h('section', { class: 'dossier-section', 'data-kind': kind, 'aria-labelledby': `kind-${kind}` },
     h('header', { class: 'dossier-section-head' },
-      h('h3', { id: `kind-${kind}` }, KINDS[kind] ? label('kind', kind) : kindLabel(kind) || label('kind', kind)), h('div', { class: 'summary' }, summary)),
+      h('h3', { id: `kind-${kind}` }, kindLabel(kind) || label('kind', kind)), h('div', { class: 'summary' }, summary)),
     extra && extra.length ? h('div', { class: 'totals' }, extra) : null,
     h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': `kind-${kind}` },
       h('table', { class: 'data' }, h('thead', {}, head), h('tbody', {}, rows))));
