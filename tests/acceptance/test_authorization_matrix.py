@@ -16,7 +16,7 @@ import functools
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -205,7 +205,7 @@ class Ctx:
     alert_id: int = 0
     account_key: str = ""  # a bank account the case's search found (the measure routes)
     measure_id: int = 0  # an active freeze of it (issue 17)
-    court_today: date = date.today()  # the measures' clock (Beijing), for the rulings
+    court_today: date = field(default_factory=date.today)  # the measures' clock (Beijing), for rulings
 
     def ruling(self, n: int) -> dict[str, str]:
         on = self.court_today
@@ -457,10 +457,13 @@ async def test_matrix_row(make_api: Any, route: tuple[str, str]) -> None:
             wrong.append(f"{caller}: expected {expected}, got {got} ({code})")
             continue
         if status == 403 and route not in NOT_BEARER:
-            audited = await pool.fetch("SELECT reason FROM audit_log WHERE request_id = $1 AND action = 'refusal'",
-                                       request_id)
+            audited = await pool.fetch("SELECT reason, case_id FROM audit_log WHERE request_id = $1 "
+                                       "AND action = 'refusal'", request_id)
             if [r["reason"] for r in audited] != [code]:
                 wrong.append(f"{caller}: the refusal {code} was not audited once ({[r['reason'] for r in audited]})")
+            elif code != "role_not_allowed" and ("{case_id}" in route[1] or "{measure_id}" in route[1]) \
+                    and audited[0]["case_id"] != ctx.case_id:
+                wrong.append(f"{caller}: the refusal {code} does not name the case ({audited[0]['case_id']})")
         if status == 422 and route == ("POST", "/api/v1/searches:batch"):
             try:
                 await _check_batch_refusal(pool, caller, body, request_id)
