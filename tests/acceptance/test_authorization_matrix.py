@@ -16,8 +16,9 @@ import functools
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -28,6 +29,7 @@ from enforcement.app import create_app
 from enforcement.domain.identifiers import make_credit_code, make_resident_id
 from enforcement.kernel.audit_chainer import AUDIT_CHAINER
 from enforcement.kernel.settings import Settings
+from enforcement.measures.keys import MEASURE_CLOCK
 from enforcement.seeds import CASES
 
 CALLERS: dict[str, tuple[str, str] | None] = {
@@ -138,6 +140,33 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/alerts/{alert_id}/status"): row(
         "200", "403:not_case_judge", "403:not_case_judge", "200", "403:other_court",
         DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    # The notice to the applicant (issue 16) is drawn from the results: read like the case. A
+    # case system passes the gate (/api/v1/cases) and is refused by the read rule.
+    ("GET", "/api/v1/cases/{case_id}/applicant-notice"): row(
+        "200", "403:not_case_judge", "403:not_case_judge", "200", "403:other_court",
+        DENY_ROLE, DENY_ROLE, "403:role_cannot_read", "403:role_cannot_read", "401"),
+    # The breach check of an organization debtor's responsible persons is a search (点对点): the
+    # judge holding the case only; a supervisor reads but never searches.
+    ("POST", "/api/v1/cases/{case_id}/breach-check"): row(
+        "202", "403:not_case_judge", "403:not_case_judge", "403:role_cannot_search", "403:role_cannot_search",
+        DENY_ROLE, DENY_ROLE, "403:role_cannot_search", "403:role_cannot_search", "401"),
+    # Control measures (issue 17): read like the case's results; taken, renewed and released only
+    # by the judge holding the case (check_measure). /api/v1/measures is past a case system's gate.
+    ("GET", "/api/v1/cases/{case_id}/measures"): row(
+        "200", "403:not_case_judge", "403:not_case_judge", "200", "403:other_court",
+        DENY_ROLE, DENY_ROLE, "403:role_cannot_read", "403:role_cannot_read", "401"),
+    ("POST", "/api/v1/cases/{case_id}/measures"): row(
+        "202", "403:not_case_judge", "403:not_case_judge", "403:role_cannot_control", "403:role_cannot_control",
+        DENY_ROLE, DENY_ROLE, "403:role_cannot_control", "403:role_cannot_control", "401"),
+    ("GET", "/api/v1/measures/{measure_id}"): row(
+        "200", "403:not_case_judge", "403:not_case_judge", "200", "403:other_court",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("POST", "/api/v1/measures/{measure_id}:renew"): row(
+        "202", "403:not_case_judge", "403:not_case_judge", "403:role_cannot_control", "403:role_cannot_control",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("POST", "/api/v1/measures/{measure_id}:release"): row(
+        "202", "403:not_case_judge", "403:not_case_judge", "403:role_cannot_control", "403:role_cannot_control",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
 }
 
 
@@ -174,6 +203,13 @@ class Ctx:
     batch_id: str
     serial: itertools.count  # type: ignore[type-arg]
     alert_id: int = 0
+    account_key: str = ""  # a bank account the case's search found (the measure routes)
+    measure_id: int = 0  # an active freeze of it (issue 17)
+    court_today: date = field(default_factory=date.today)  # the measures' clock (Beijing), for rulings
+
+    def ruling(self, n: int) -> dict[str, str]:
+        on = self.court_today
+        return {"number": f"（{on.year}）辽0102执{n}号", "ruled_on": on.isoformat()}
 
 
 def _subject() -> dict[str, str]:
@@ -244,6 +280,19 @@ REQUESTS: dict[tuple[str, str], Callable[[Ctx, str], tuple[str, str, dict[str, A
     ("GET", "/api/v1/alerts"): lambda ctx, _c: ("GET", "/api/v1/alerts", {}),
     ("POST", "/api/v1/alerts/{alert_id}/status"): lambda ctx, _c: (
         "POST", f"/api/v1/alerts/{ctx.alert_id}/status", {"json": {"status": "acknowledged"}}),
+    ("GET", "/api/v1/cases/{case_id}/applicant-notice"): lambda ctx, _c: (
+        "GET", f"/api/v1/cases/{ctx.case_id}/applicant-notice", {}),
+    ("POST", "/api/v1/cases/{case_id}/breach-check"): lambda ctx, _c: (
+        "POST", f"/api/v1/cases/{ctx.case_id}/breach-check", {}),
+    ("GET", "/api/v1/cases/{case_id}/measures"): lambda ctx, _c: ("GET", f"/api/v1/cases/{ctx.case_id}/measures", {}),
+    ("POST", "/api/v1/cases/{case_id}/measures"): lambda ctx, _c: ("POST", f"/api/v1/cases/{ctx.case_id}/measures", {
+        "json": {"kind": "freeze", "asset_kind": "bank_account", "natural_key": ctx.account_key,
+                 "ruling": ctx.ruling(1)}}),
+    ("GET", "/api/v1/measures/{measure_id}"): lambda ctx, _c: ("GET", f"/api/v1/measures/{ctx.measure_id}", {}),
+    ("POST", "/api/v1/measures/{measure_id}:renew"): lambda ctx, _c: (
+        "POST", f"/api/v1/measures/{ctx.measure_id}:renew", {"json": {"ruling": ctx.ruling(2)}}),
+    ("POST", "/api/v1/measures/{measure_id}:release"): lambda ctx, _c: (
+        "POST", f"/api/v1/measures/{ctx.measure_id}:release", {"json": {"ruling": ctx.ruling(2)}}),
 }
 # Routes without bearer authentication: their refusals are the route's own, not audited 403s.
 NOT_BEARER = {("POST", "/api/v1/agencies/{agency}/callbacks"), ("GET", "/api/v1/demo/users"),
@@ -345,6 +394,31 @@ async def _call(api: Any, caller: str, method: str, path: str, kwargs: dict[str,
     return status, body, request_id
 
 
+async def _found_account(api: Any, ctx: Ctx) -> None:
+    """A bank account with money that the case's search found (as tests/acceptance/test_measures.py)."""
+    view = await api.wait_search(ctx.search_id, "zhangwei")
+    accounts = [e for e in view["dossier"]["sections"].get("bank_account", [])
+                if Decimal(str(e["data"]["available_balance"])) > 10 and e["data"]["status"] != "销户"]
+    assert accounts, view["dossier"]["sections"].keys()
+    ctx.account_key = accounts[0]["natural_key"]
+
+
+async def _active_freeze(api: Any, ctx: Ctx) -> int:
+    """The judge freezes the account (ruling 1) and the bank holds it."""
+    status, body = await api.request("POST", f"/api/v1/cases/{ctx.case_id}/measures", login="zhangwei", json={
+        "kind": "freeze", "asset_kind": "bank_account", "natural_key": ctx.account_key, "ruling": ctx.ruling(1)})
+    assert status == 202, body
+    async with asyncio.timeout(20):
+        while True:
+            status, got = await api.request("GET", f"/api/v1/measures/{body['id']}", login="zhangwei")
+            assert status == 200, got
+            if got["status"] != "pending":
+                break
+            await asyncio.sleep(0.1)
+    assert got["status"] == "active", got
+    return int(body["id"])
+
+
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
 async def test_matrix_row(make_api: Any, route: tuple[str, str]) -> None:
     if route not in api_routes():
@@ -368,6 +442,11 @@ async def test_matrix_row(make_api: Any, route: tuple[str, str]) -> None:
         ctx.alert_id = await pool.fetchval(  # an alert on the case, for the alert routes (issue 5)
             "INSERT INTO case_alert (kind, dedupe_key, case_id, evidence) VALUES ('consumption_breach', 'matrix', $1, "
             "'{}'::jsonb) RETURNING id", case_id)
+    if "measures" in route[1]:  # a bank account the search found, and (but to freeze it) its freeze
+        ctx.court_today = api.app[MEASURE_CLOCK].today()
+        await _found_account(api, ctx)
+        if route != ("POST", "/api/v1/cases/{case_id}/measures"):
+            ctx.measure_id = await _active_freeze(api, ctx)
     wrong: list[str] = []
     for caller, expected in MATRIX[route].items():
         method, path, kwargs = REQUESTS[route](ctx, caller)
@@ -378,10 +457,13 @@ async def test_matrix_row(make_api: Any, route: tuple[str, str]) -> None:
             wrong.append(f"{caller}: expected {expected}, got {got} ({code})")
             continue
         if status == 403 and route not in NOT_BEARER:
-            audited = await pool.fetch("SELECT reason FROM audit_log WHERE request_id = $1 AND action = 'refusal'",
-                                       request_id)
+            audited = await pool.fetch("SELECT reason, case_id FROM audit_log WHERE request_id = $1 "
+                                       "AND action = 'refusal'", request_id)
             if [r["reason"] for r in audited] != [code]:
                 wrong.append(f"{caller}: the refusal {code} was not audited once ({[r['reason'] for r in audited]})")
+            elif code != "role_not_allowed" and ("{case_id}" in route[1] or "{measure_id}" in route[1]) \
+                    and audited[0]["case_id"] != ctx.case_id:
+                wrong.append(f"{caller}: the refusal {code} does not name the case ({audited[0]['case_id']})")
         if status == 422 and route == ("POST", "/api/v1/searches:batch"):
             try:
                 await _check_batch_refusal(pool, caller, body, request_id)
