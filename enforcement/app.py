@@ -79,7 +79,7 @@ from enforcement.measures.service import MeasureClock, MeasureConfig, MeasureSer
 from enforcement.measures.store.measures import MeasureStore
 
 # searches feature (imports)
-from enforcement.searches.agency_view import AgencyView
+from enforcement.searches.agency_view import AgencyView, SecretRegister
 from enforcement.searches.bulk import BatchService
 from enforcement.searches.callbacks import CallbackReceiver
 from enforcement.searches.coordination import LIVENESS_BEATS
@@ -326,6 +326,13 @@ def create_app(
         app[AGENCY_VIEW] = AgencyView(
             manifests, agency_store, task_store,
             liveness_seconds=max(settings.heartbeat_seconds * LIVENESS_BEATS, 2.0),
+            secrets=SecretRegister(
+                callback_configured=frozenset(a for a, v in settings.callback_secrets.items() if v),
+                credential_configured=frozenset(a for a, v in settings.agency_secrets.items() if v),
+                callback_issued=settings.callback_secrets_issued,
+                credential_issued=settings.agency_secrets_issued,
+                max_age_days=settings.secret_max_age_days,
+            ),
         )
         yield
 

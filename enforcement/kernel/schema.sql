@@ -464,6 +464,17 @@ CREATE TABLE public.agency_breaker (
     CONSTRAINT agency_breaker_state_check CHECK ((state = ANY (ARRAY['closed'::text, 'open'::text])))
 );
 
+CREATE TABLE public.agency_callback_minute (
+    agency text NOT NULL,
+    minute timestamp with time zone NOT NULL,
+    accepted integer DEFAULT 0 NOT NULL,
+    refused integer DEFAULT 0 NOT NULL,
+    last_at timestamp with time zone NOT NULL,
+    last_result text NOT NULL,
+    last_reason text,
+    CONSTRAINT agency_callback_minute_last_result_check CHECK ((last_result = ANY (ARRAY['accepted'::text, 'refused'::text])))
+);
+
 CREATE TABLE public.agency_task (
     id bigint NOT NULL,
     search_id uuid NOT NULL,
@@ -995,6 +1006,9 @@ ALTER TABLE ONLY public.agency_answer
 
 ALTER TABLE ONLY public.agency_breaker
     ADD CONSTRAINT agency_breaker_pkey PRIMARY KEY (agency);
+
+ALTER TABLE ONLY public.agency_callback_minute
+    ADD CONSTRAINT agency_callback_minute_pkey PRIMARY KEY (agency, minute);
 
 ALTER TABLE ONLY public.agency_task
     ADD CONSTRAINT agency_task_idempotency_key_key UNIQUE (idempotency_key);

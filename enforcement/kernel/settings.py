@@ -4,7 +4,10 @@ Every knob the service has is here, with its default and the variable that overr
 Per-agency policy overrides use ``AGENCY_<NAME>_<FIELD>`` (for example
 ``AGENCY_BANKS_TIMEOUT_SECONDS=20``) and are applied over the connector's manifest. An agency
 that calls back signs with ``AGENCY_<NAME>_CALLBACK_SECRET`` (its credential towards us, distinct
-from ``AGENCY_<NAME>_SECRET``, ours towards it).
+from ``AGENCY_<NAME>_SECRET``, ours towards it). Each secret's issue date may be recorded with
+``AGENCY_<NAME>_CALLBACK_SECRET_ISSUED`` and ``AGENCY_<NAME>_SECRET_ISSUED`` (ISO dates, e.g.
+``2026-06-01``): the agencies view (``GET /api/v1/agencies``) reports each secret's age, never the
+secret, and warns past ``SECRET_MAX_AGE_DAYS`` (180) days.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +37,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return _env(env, name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+def _date(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be an ISO date (YYYY-MM-DD), not {value!r}") from None
 
 
 def _csv(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -75,6 +86,11 @@ class Settings:
     agency_secrets: Mapping[str, str] = field(default_factory=dict)
     # Agency name -> secret the agency signs its callbacks with (AGENCY_<NAME>_CALLBACK_SECRET).
     callback_secrets: Mapping[str, str] = field(default_factory=dict)
+    # Each secret's issue date (AGENCY_<NAME>_CALLBACK_SECRET_ISSUED, AGENCY_<NAME>_SECRET_ISSUED),
+    # and the age past which the agencies view warns that it is due for rotation (SECRET_MAX_AGE_DAYS).
+    callback_secrets_issued: Mapping[str, date] = field(default_factory=dict)
+    agency_secrets_issued: Mapping[str, date] = field(default_factory=dict)
+    secret_max_age_days: int = 180
     agency_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     enabled_agencies: tuple[str, ...] = ()
     # Security
@@ -144,9 +160,15 @@ class Settings:
         urls: dict[str, str] = {}
         secrets: dict[str, str] = {}
         callback_secrets: dict[str, str] = {}
+        callback_issued: dict[str, date] = {}
+        secrets_issued: dict[str, date] = {}
         overrides: dict[str, dict[str, str]] = {}
         for key, value in e.items():
-            if key.startswith("AGENCY_") and key.endswith("_URL"):
+            if key.startswith("AGENCY_") and key.endswith("_CALLBACK_SECRET_ISSUED"):
+                callback_issued[key[len("AGENCY_") : -len("_CALLBACK_SECRET_ISSUED")].lower()] = _date(key, value)
+            elif key.startswith("AGENCY_") and key.endswith("_SECRET_ISSUED"):
+                secrets_issued[key[len("AGENCY_") : -len("_SECRET_ISSUED")].lower()] = _date(key, value)
+            elif key.startswith("AGENCY_") and key.endswith("_URL"):
                 urls[key[len("AGENCY_") : -len("_URL")].lower()] = value
             elif key.startswith("AGENCY_") and key.endswith("_CALLBACK_SECRET"):
                 callback_secrets[key[len("AGENCY_") : -len("_CALLBACK_SECRET")].lower()] = value
@@ -185,6 +207,9 @@ class Settings:
             agency_urls=urls,
             agency_secrets=secrets,
             callback_secrets=callback_secrets,
+            callback_secrets_issued=callback_issued,
+            agency_secrets_issued=secrets_issued,
+            secret_max_age_days=_int(e, "SECRET_MAX_AGE_DAYS", 180),
             agency_overrides=overrides,
             enabled_agencies=tuple(
                 a for a in _env(e, "ENABLED_AGENCIES", "").split(",") if a.strip()

@@ -16,7 +16,8 @@ token): HMAC-SHA256 with the agency's own callback secret over ``timestamp \\n n
 
 An accepted callback is applied in one transaction: answers succeed their tasks, refusals
 reject them. A task already answered (by polling, or by an earlier callback) is left as it is:
-callbacks are idempotent.
+callbacks are idempotent. Every callback of a known agency, accepted or refused, is counted in
+``agency_callback_minute`` (after its answers are kept), for the agencies view.
 """
 
 from __future__ import annotations
@@ -99,10 +100,23 @@ class CallbackReceiver:
             metrics.CALLBACKS.labels(agency=self._label(cb.agency), result=exc.reason).inc()
             log.warning("callback_refused", agency=cb.agency if cb.agency in self.runtimes else "(unknown)",
                         reason=exc.reason)
+            await self._count(cb.agency, exc.reason)
             raise
         metrics.CALLBACKS.labels(agency=cb.agency, result="accepted").inc()
         log.info("callback_accepted", agency=cb.agency, **report.to_dict())
+        await self._count(cb.agency, None)
         return report
+
+    async def _count(self, agency: str, refused_reason: str | None) -> None:
+        """The shared per-minute counter the agencies view reads; only for agencies we know (a
+        name from the path must not grow the table). Its failure is logged, not answered: the
+        callback's answers are kept (or its refusal stands) either way."""
+        if agency not in self.runtimes:
+            return
+        try:
+            await self.agencies.count_callback(agency, refused_reason=refused_reason)
+        except Exception:
+            log.error("callback_count_failed", agency=agency, exc_info=True)
 
     def _label(self, agency: str) -> str:
         return agency if agency in self.runtimes else "unknown"

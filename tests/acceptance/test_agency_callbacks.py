@@ -211,3 +211,52 @@ async def test_callbacks_need_no_bearer_token_but_the_agencies_view_does(make_ap
     body = _body()
     status, reply = await _post(api, body, sign(SECRET, body))
     assert status == 200 and reply["answers"] == 0
+
+
+async def test_the_agencies_view_counts_callbacks_accepted_and_refused_and_reports_each_secrets_age(
+    make_api: Any, simulators: Any
+) -> None:
+    from datetime import date, timedelta
+
+    issued = date.today() - timedelta(days=400)
+    await sim_config(simulators["banks"].url)
+    api = await make_api(callback_secrets={"banks": SECRET}, agency_overrides=overrides_for(["banks"]),
+                         callback_secrets_issued={"banks": issued}, secret_max_age_days=180)
+
+    async def banks_view() -> dict[str, Any]:
+        status, data = await api.request("GET", "/api/v1/agencies", login="ops", role="ops")
+        assert status == 200, data
+        return next(a for a in data["agencies"] if a["name"] == "banks")
+
+    before = (await banks_view())["callback_activity"]
+    assert before["accepted"] == 0 and before["refused"] == 0 and before["last_at"] is None
+
+    body = _body()
+    status, _ = await _post(api, body, sign(SECRET, body))
+    assert status == 200
+    forged = _body()
+    status, reply = await _post(api, forged, sign("not-the-bank's-secret", forged))
+    assert (status, reply["error"]["code"]) == (401, "bad_signature")
+
+    banks = await banks_view()
+    activity = banks["callback_activity"]
+    assert activity["window_seconds"] == 3600
+    assert (activity["accepted"], activity["refused"]) == (1, 1)
+    assert activity["last_result"] == "refused" and activity["last_reason"] == "bad_signature"
+    assert activity["last_at"] is not None
+    # another agency that does not call back shows no callbacks
+    status, data = await api.request("GET", "/api/v1/agencies", login="ops", role="ops")
+    assert all(a["callback_activity"] is None for a in data["agencies"] if not a["callbacks"])
+
+    secrets = {s["kind"]: s for s in banks["secrets"]}
+    cb = secrets["callback"]
+    assert cb["setting"] == "AGENCY_BANKS_CALLBACK_SECRET" and cb["configured"] is True
+    assert cb["issued_on"] == issued.isoformat()
+    assert cb["secret_age_days"] in (399, 400, 401)  # Beijing's day may differ from this machine's
+    assert cb["status"] == "too_old" and cb["runbook"] == "ops/runbook.md#rotating-keys-and-secrets"
+    assert "请轮换" in cb["warning"]["zh"] and "rotate" in cb["warning"]["en"]
+    cred = secrets["credential"]
+    assert cred["secret_age_days"] is None
+    assert cred["status"] in ("unrecorded", "not_configured")
+    # the view never carries a secret
+    assert SECRET not in json.dumps(data, ensure_ascii=False)

@@ -4,6 +4,7 @@ person to look at."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -150,7 +151,20 @@ async def test_case_list_searches_sorts_by_urgency_and_muted_text_is_readable(ma
 
 
 async def test_ops_opens_the_agency_health_page(make_workbench: Any) -> None:
-    wb = await make_workbench()
+    from datetime import date, timedelta
+
+    from connectors.sdk.signing import sign
+
+    secret = "bank-callback-secret-for-the-ops-page"
+    wb = await make_workbench(callback_secrets={"banks": secret}, agency_secrets={"banks": "sim-key", "hotels": "sim-key"},
+                              callback_secrets_issued={"banks": date.today() - timedelta(days=400)},
+                              agency_secrets_issued={"banks": date.today() - timedelta(days=30)})
+    body = json.dumps({"NotifyNo": "TZops1", "NotifyTime": "2026-01-01T00:00:00+08:00", "ItemCount": 0,
+                       "Items": []}).encode()
+    for key in (secret, "forged"):
+        status, _ = await wb.api.request("POST", "/api/v1/agencies/banks/callbacks", data=body,
+                                         headers={**sign(key, body), "Content-Type": "application/json"})
+        assert status == (200 if key == secret else 401)
     page = await wb.page()
     await wb.sign_in(page, "ops")
     await page.wait_for_url(re.compile(r"/ui/agencies$"))
@@ -161,10 +175,24 @@ async def test_ops_opens_the_agency_health_page(make_workbench: Any) -> None:
     assert sorted(rows) == sorted(a["name"] for a in data["agencies"])
     text = await page.inner_text("table.agencies-table")
     assert "熔断器" in text and "闭合" in text and "每秒" in text
+    banks = await page.inner_text("tr[data-agency='banks']")
+    assert "近 1 小时回调：接受 1 · 拒绝 1" in banks and "已拒绝" in banks and "bad_signature" in banks
+    assert "回调密钥" in banks and any(f"已用 {n} 天" in banks for n in (399, 400, 401))  # Beijing's day
+    assert "请轮换" in banks and "ops/runbook.md#rotating-keys-and-secrets" in banks
+    assert "我方凭据" in banks and any(f"已用 {n} 天" in banks for n in (29, 30, 31))
+    assert secret not in await page.content()
+    # an agency whose credential has no recorded issue date says so
+    hotels = await page.inner_text("tr[data-agency='hotels']")
+    assert "未登记发放日期" in hotels and "已用" not in hotels
     assert await page.locator("#mainnav a[href='/ui/cases']").count() == 0  # ops lists no cases
     await page.click("#lang-toggle")
     await page.wait_for_selector("table.agencies-table tbody tr")
     assert "Breaker" in await page.inner_text("table.agencies-table")
+    banks = await page.inner_text("tr[data-agency='banks']")
+    assert "Callbacks, last hour: 1 accepted · 1 refused" in banks and "refused" in banks
+    assert "Callback secret" in banks and "days old" in banks and "rotate it" in banks
+    assert "Our credential" in banks
+    assert "issue date not recorded" in await page.inner_text("tr[data-agency='hotels']")
     await shot(page, "agencies-en-1280")
     assert wb.js_errors == []
 

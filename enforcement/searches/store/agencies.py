@@ -98,6 +98,19 @@ class TicketHolder:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackCounts:
+    """One agency's signed callbacks in a window (``agency_callback_minute``): accepted, refused,
+    and the last one (its time, result and, for a refusal, its reason code)."""
+
+    agency: str
+    accepted: int
+    refused: int
+    last_at: datetime | None
+    last_result: str | None
+    last_reason: str | None
+
+
 class AgencyStoreProtocol(Protocol):
     """The public surface of ``AgencyStore`` (what the coordinator, the callbacks and the agency
     view use), for their types and for in-memory fakes."""
@@ -115,6 +128,8 @@ class AgencyStoreProtocol(Protocol):
     async def purge(self, keep_seconds: float = 3600.0) -> None: ...
     async def remember_nonce(self, agency: str, nonce: str, remember_seconds: float) -> bool: ...
     async def ticket_holders(self, tickets: Sequence[str]) -> list[TicketHolder]: ...
+    async def count_callback(self, agency: str, *, refused_reason: str | None) -> None: ...
+    async def callback_counts(self, window_seconds: float) -> dict[str, CallbackCounts]: ...
 
 
 class AgencyStore:
@@ -189,11 +204,22 @@ class AgencyStore:
         rows = await self.pool.fetch(Q.find_tasks_by_tickets, list(tickets))
         return [TicketHolder(r["id"], r["agency"], r["ticket"], r["status"]) for r in rows]
 
+    async def count_callback(self, agency: str, *, refused_reason: str | None) -> None:
+        """Count one callback of ``agency`` in this minute's row: accepted when ``refused_reason``
+        is None, else refused for that reason. Shared by every process (PostgreSQL)."""
+        await self.pool.execute(Q.count_callback, agency, refused_reason is None, refused_reason)
+
+    async def callback_counts(self, window_seconds: float) -> dict[str, CallbackCounts]:
+        rows = await self.pool.fetch(Q.callback_counts, window_seconds)
+        return {r["agency"]: CallbackCounts(r["agency"], int(r["accepted"]), int(r["refused"]), r["last_at"],
+                                            r["last_result"], r["last_reason"]) for r in rows}
+
 
 __all__ = [
     "AgencyCallStats",
     "AgencyStore",
     "AgencyStoreProtocol",
+    "CallbackCounts",
     "SharedBreaker",
     "TicketHolder",
     "WorkerAgencyStats",

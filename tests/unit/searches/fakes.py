@@ -13,7 +13,13 @@ from uuid import UUID
 
 from connectors.sdk.manifest import Manifest
 from enforcement.domain.audit import AuditEntry
-from enforcement.searches.store.agencies import AgencyCallStats, SharedBreaker, TicketHolder, WorkerAgencyStats
+from enforcement.searches.store.agencies import (
+    AgencyCallStats,
+    CallbackCounts,
+    SharedBreaker,
+    TicketHolder,
+    WorkerAgencyStats,
+)
 from enforcement.searches.store.searches import (
     AssetRow,
     CaseForSearch,
@@ -228,6 +234,7 @@ class FakeAgencyStore:
         self.nonces: set[tuple[str, str]] = set()
         self.holders: dict[str, TicketHolder] = {}
         self.purged = 0
+        self.callbacks: list[tuple[str, str | None, datetime]] = []
 
     async def ensure_breakers(self, agencies: Sequence[str]) -> None:
         for a in agencies:
@@ -282,6 +289,20 @@ class FakeAgencyStore:
 
     async def ticket_holders(self, tickets: Sequence[str]) -> list[TicketHolder]:
         return [self.holders[t] for t in tickets if t in self.holders]
+
+    async def count_callback(self, agency: str, *, refused_reason: str | None) -> None:
+        self.callbacks.append((agency, refused_reason, datetime.now(UTC)))
+
+    async def callback_counts(self, window_seconds: float) -> dict[str, CallbackCounts]:
+        out: dict[str, CallbackCounts] = {}
+        since = datetime.now(UTC) - timedelta(seconds=window_seconds)
+        for agency, reason, at in self.callbacks:
+            if at < since:
+                continue
+            c = out.get(agency) or CallbackCounts(agency, 0, 0, None, None, None)
+            out[agency] = CallbackCounts(agency, c.accepted + (reason is None), c.refused + (reason is not None), at,
+                                         "accepted" if reason is None else "refused", reason)
+        return out
 
 
 def manifests(*names: str) -> dict[str, Manifest]:

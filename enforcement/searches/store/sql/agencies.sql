@@ -80,9 +80,11 @@ WHERE updated_at > now() - make_interval(secs => $1)
 GROUP BY agency
 
 -- purge_agency_housekeeping --
--- $1 keep seconds: forget dispatchers and worker stats long silent, and callback nonces past their expiry
+-- $1 keep seconds: forget dispatchers and worker stats long silent, callback counters older than
+-- two hours (the agencies view reads the last one), and callback nonces past their expiry
 WITH h AS (DELETE FROM dispatcher_heartbeat WHERE seen_at < now() - make_interval(secs => $1)),
-     s AS (DELETE FROM agency_worker_stats WHERE updated_at < now() - make_interval(secs => $1))
+     s AS (DELETE FROM agency_worker_stats WHERE updated_at < now() - make_interval(secs => $1)),
+     c AS (DELETE FROM agency_callback_minute WHERE minute < now() - interval '2 hours')
 DELETE FROM callback_nonce WHERE expires_at < now()
 
 -- remember_callback_nonce --
@@ -95,3 +97,25 @@ RETURNING true
 -- find_tasks_by_tickets --
 -- $1 tickets text[]: the tasks holding these tickets, of any agency (a callback may name another agency's)
 SELECT id, search_id, agency, ticket, status FROM agency_task WHERE ticket = ANY($1::text[])
+
+-- count_callback --
+-- $1 agency, $2 accepted boolean, $3 refusal reason (null when accepted): this minute's counter
+INSERT INTO agency_callback_minute AS c (agency, minute, accepted, refused, last_at, last_result, last_reason)
+VALUES ($1, date_trunc('minute', now()), CASE WHEN $2 THEN 1 ELSE 0 END, CASE WHEN $2 THEN 0 ELSE 1 END,
+        clock_timestamp(), CASE WHEN $2 THEN 'accepted' ELSE 'refused' END, $3)
+ON CONFLICT (agency, minute) DO UPDATE
+SET accepted = c.accepted + EXCLUDED.accepted,
+    refused = c.refused + EXCLUDED.refused,
+    last_at = greatest(c.last_at, EXCLUDED.last_at),
+    last_result = CASE WHEN EXCLUDED.last_at >= c.last_at THEN EXCLUDED.last_result ELSE c.last_result END,
+    last_reason = CASE WHEN EXCLUDED.last_at >= c.last_at THEN EXCLUDED.last_reason ELSE c.last_reason END
+
+-- callback_counts --
+-- $1 window seconds: each agency's callbacks accepted and refused in the window, and the last one
+SELECT agency, sum(accepted)::bigint AS accepted, sum(refused)::bigint AS refused,
+       (array_agg(last_at ORDER BY last_at DESC))[1] AS last_at,
+       (array_agg(last_result ORDER BY last_at DESC))[1] AS last_result,
+       (array_agg(last_reason ORDER BY last_at DESC))[1] AS last_reason
+FROM agency_callback_minute
+WHERE minute > now() - make_interval(secs => $1)
+GROUP BY agency
