@@ -265,7 +265,7 @@ async def test_a_large_deduction_waits_for_a_supervisor_a_small_one_goes_at_once
         "kind": "deduct", "measure_id": freeze["id"], "amount": "5.00", "ruling": ruling(clock.today(), 2)})
     assert status == 202 and small["status"] == "pending" and small["task_status"] == "queued", small
     assert (await wait_measure(api, small["id"]))["status"] == "done"
-    code, held = await bank_view(simulators, number)
+    _, held = await bank_view(simulators, number)
     assert Decimal(held["Frozen"]) == frozen - Decimal("5.00"), held
 
     # Above it: held, and the dispatcher leaves it alone.
@@ -275,7 +275,7 @@ async def test_a_large_deduction_waits_for_a_supervisor_a_small_one_goes_at_once
     await asyncio.sleep(2.5)  # several dispatcher polls
     status, got = await api.request("GET", f"/api/v1/measures/{large['id']}", login=JUDGE)
     assert got["status"] == "awaiting_approval" and got["attempts"] == 0 and got["approved_by"] is None, got
-    code, held = await bank_view(simulators, number)
+    _, held = await bank_view(simulators, number)
     assert Decimal(held["Frozen"]) == frozen - Decimal("5.00"), held  # the bank heard nothing
     # A release while it waits is refused: one follow-up of a control at a time.
     status, body = await api.request("POST", f"/api/v1/measures/{freeze['id']}:release", login=JUDGE,
@@ -301,8 +301,42 @@ async def test_a_large_deduction_waits_for_a_supervisor_a_small_one_goes_at_once
         approved
     done = await wait_measure(api, large["id"])
     assert done["status"] == "done" and done["transfer_reference"], done
-    code, held = await bank_view(simulators, number)
+    _, held = await bank_view(simulators, number)
     assert Decimal(held["Frozen"]) == frozen - Decimal("10.01"), held
     row = await pool.fetchrow("SELECT actor_login, case_id, details FROM audit_log WHERE action = 'measure_approve'")
     assert row is not None and row["actor_login"] == "chenjing" and row["case_id"] == cid
     await refused("chenjing", 409, "not_awaiting_approval")  # approved once, never twice
+
+
+async def test_the_closure_check_lists_the_controls_to_keep_or_release(make_api: Any) -> None:
+    """终本 keeps the case's controls (renew before expiry), full payment releases them: the closure
+    checklist lists each control in force with its expiry and the suggested action."""
+    api = await make_api()
+    clock = api.app[MEASURE_CLOCK]
+    cid, account = await found_account(api)
+    status, check = await api.request("GET", f"/api/v1/cases/{cid}/closure-check", login=JUDGE)
+    assert status == 200 and check["measures"]["items"] == [], check["measures"]
+    status, body = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE, json={
+        "kind": "freeze", "asset_kind": "bank_account", "natural_key": account["natural_key"],
+        "ruling": ruling(clock.today())})
+    assert status == 202, body
+    freeze = await wait_measure(api, body["id"])
+    assert freeze["status"] == "active"
+
+    status, check = await api.request("GET", f"/api/v1/cases/{cid}/closure-check", login=JUDGE)
+    assert status == 200, check
+    measures = check["measures"]
+    assert measures["closure_mode"] == "终结本次执行程序"
+    [item] = measures["items"]
+    assert item["measure_id"] == freeze["id"] and item["expires_on"] == freeze["expires_on"]
+    assert item["natural_key"] == account["natural_key"] and item["notice_number"] == freeze["notice_number"]
+    assert item["action"] == "keep" and item["renew_by"] == freeze["expires_on"] and item["expiry_state"] == "running"
+    assert item["on_full_payment"]["action"] == "release"
+
+    # Released: no longer listed.
+    status, body = await api.request("POST", f"/api/v1/measures/{freeze['id']}:release", login=JUDGE,
+                                     json={"ruling": ruling(clock.today(), 2)})
+    assert status == 202, body
+    await wait_measure(api, body["id"])
+    status, check = await api.request("GET", f"/api/v1/cases/{cid}/closure-check", login=JUDGE)
+    assert check["measures"]["items"] == []

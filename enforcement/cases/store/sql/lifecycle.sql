@@ -135,3 +135,11 @@ FROM agency_answer a
 JOIN asset_record r ON r.answer_id = a.id AND r.kind = 'hotel_stay'
 WHERE a.subject_key = ANY($1::text[])
 ORDER BY a.subject_key, r.natural_key, r.id DESC
+
+-- live_controls_of_case --
+-- $1 case id: the case's live controls (freezes and seals in force), for the closure checklist: a read-only look at the measures feature's table (decision 1701; the measures feature owns and writes it)
+SELECT m.id, m.kind, m.asset_kind, m.agency, m.target_key, m.status, m.effect_amount, m.starts_on, m.expires_on,
+       m.document_number
+FROM measure m
+WHERE m.case_id = $1 AND m.kind IN ('freeze', 'seal') AND m.status IN ('active', 'partial')
+ORDER BY m.expires_on NULLS LAST, m.id
