@@ -197,6 +197,7 @@ def _measure_config(settings: Settings) -> MeasureConfig:
         ruling_valid_days=settings.measure_ruling_valid_days,
         deadline_seconds=settings.measure_deadline_seconds,
         funds_account=settings.court_funds_account or "执行案款专户",
+        deduction_approval_above=settings.measure_deduction_approval_yuan,
     )
 
 

@@ -44,6 +44,7 @@ from enforcement.domain.checklist import COURT_TZ, Checklist, ChecklistRules, Se
 from enforcement.domain.errors import CaseNotFound, DomainError
 from enforcement.domain.lifecycle import (
     EVENT_TYPES,
+    FULLY_ENFORCED,
     ZHONGBEN,
     CaseEvent,
     EventConflict,
@@ -51,6 +52,7 @@ from enforcement.domain.lifecycle import (
     replay,
     validate_event,
 )
+from enforcement.domain.measures import advice_on_closure, expiry_state
 from enforcement.domain.schedule import rounds
 from enforcement.domain.subjects import Subject
 from enforcement.kernel.calendar import official_calendar
@@ -74,6 +76,7 @@ class LifecycleRules:
     requery_interval_days: int = 182
     requery_years: int = 5
     requery_spread_days: int = 14
+    measure_renewal_notice_days: int = 15  # the closure checklist's measures: renewal due this many days before
     # Court's choice: a deadline on a non-working day moves to the next working day (None: it does not)
     holiday_calendar: WorkCalendar | None = None
 
@@ -88,6 +91,7 @@ class LifecycleRules:
             requery_interval_days=s.requery_interval_days,
             requery_years=s.requery_years,
             requery_spread_days=s.requery_spread_days,
+            measure_renewal_notice_days=s.measure_renewal_notice_days,
             holiday_calendar=official_calendar(s.court_calendar_file, s.court_holidays)
             if s.deadline_holiday_extends else None,
         )
@@ -201,7 +205,29 @@ class LifecycleService:
         checklist = await self.checklist(self.store, case, day)
         return {"case_id": case_id, "case_number": case.case_number, "case_status": case.status,
                 "closure_mode": case.closure_mode, "closed_on": _iso(case.closed_on),
-                "required_categories": list(self.rules.checklist.required_categories), **checklist.to_dict()}
+                "required_categories": list(self.rules.checklist.required_categories), **checklist.to_dict(),
+                "measures": await self._measures_on_closure(case)}
+
+    async def _measures_on_closure(self, case: LifecycleCase) -> dict[str, Any]:
+        """The case's controls in force, each with what to do with it: for the case's closure mode
+        (a closed case), else for 终本 (this is the 终本 checklist); and, for an open case, on full
+        payment (执行完毕: release)."""
+        mode = case.closure_mode if case.status == "closed" and case.closure_mode else ZHONGBEN
+        today, notice = self.today(), self.rules.measure_renewal_notice_days
+        items = []
+        for c in await self.store.live_controls_of(case.id):
+            entry: dict[str, Any] = {
+                "measure_id": c.id, "url": f"/api/v1/measures/{c.id}", "kind": c.kind, "asset_kind": c.asset_kind,
+                "agency": c.agency, "natural_key": c.natural_key, "status": c.status, "notice_number": c.notice_number,
+                "effect_amount": None if c.effect_amount is None else f"{c.effect_amount:.2f}",
+                "starts_on": _iso(c.starts_on), "expires_on": _iso(c.expires_on),
+                "expiry_state": None if c.expires_on is None else expiry_state(c.expires_on, today, notice),
+                **advice_on_closure(mode, c.expires_on, today, notice).to_dict(),
+            }
+            if case.status != "closed":
+                entry["on_full_payment"] = advice_on_closure(FULLY_ENFORCED, c.expires_on, today, notice).to_dict()
+            items.append(entry)
+        return {"closure_mode": mode, "renewal_notice_days": notice, "items": items}
 
     async def history(self, actor: Actor, case_id: int) -> dict[str, Any]:
         """The case's events, its lifecycle replayed from them (deadline, suspensions, status), the

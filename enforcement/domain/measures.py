@@ -266,6 +266,53 @@ def check_follow_up(kind: MeasureKind, parent_kind: str, parent_status: str) -> 
                               status=parent_status)
 
 
+ClosureAction = Literal["keep", "renew", "release", "lapsed"]
+# Closures after which the court keeps its controls: 终本 (最高法《关于严格规范终结本次执行程序的规定
+# （试行）》: the controls stay in force and are renewed while the case waits for property) and a
+# settlement performed over time (《关于执行和解若干问题的规定》: released only on the applicant's
+# request). Every other closure (执行完毕 above all) ends the enforcement: its controls are released.
+KEEP_ON_CLOSURE = frozenset({"终结本次执行程序", "和解长期履行"})
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureAdvice:
+    """What to do with a live control when the case closes in a given mode."""
+
+    action: ClosureAction
+    renew_by: date | None  # keep: the last day a renewal can be answered (the expiry)
+    message_en: str
+    message_zh: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"action": self.action, "renew_by": None if self.renew_by is None else self.renew_by.isoformat(),
+                "message": {"zh": self.message_zh, "en": self.message_en}}
+
+
+def advice_on_closure(closure_mode: str, expires_on: date | None, today: date,
+                      notice_days: int = DEFAULT_RENEWAL_NOTICE_DAYS) -> ClosureAdvice:
+    """Keep (and renew before the expiry) or release a live control, for a closure in ``closure_mode``.
+
+    ``renew`` is ``keep`` whose renewal is due now (within ``notice_days`` of the expiry);
+    ``lapsed``: past its expiry (not yet swept by the expiry watch), it cannot be renewed."""
+    if closure_mode not in KEEP_ON_CLOSURE:
+        return ClosureAdvice("release", None, f"Closed as {closure_mode}: release the control.",
+                             f"以{closure_mode}方式结案：应解除该控制措施")
+    if expires_on is None:
+        return ClosureAdvice("keep", None, "Keep the control in force.", "保留该控制措施")
+    state = expiry_state(expires_on, today, notice_days)
+    if state == "lapsed":
+        return ClosureAdvice("lapsed", None,
+                             f"The control lapsed on {expires_on}: take a new measure to keep the asset.",
+                             f"该控制措施已于{expires_on}到期失效，如需保全须重新采取措施")
+    if state == "running":
+        due = renewal_due_on(expires_on, notice_days)
+        return ClosureAdvice("keep", expires_on,
+                             f"Keep the control; renew it from {due}, before it expires on {expires_on}.",
+                             f"保留该控制措施；自{due}起、于{expires_on}到期前办理续行")
+    return ClosureAdvice("renew", expires_on, f"Keep the control: renew it now, before it expires on {expires_on}.",
+                         f"保留该控制措施：须于{expires_on}到期前立即办理续行")
+
+
 def idempotency_key(case_id: int, kind: str, target_key: str, ruling_number: str, parent_id: int | None) -> str:
     """Two submissions of the same act are one measure: case, kind, target, ruling (and what it follows)."""
     return f"m:{case_id}:{kind}:{parent_id or 0}:{ruling_number}:{target_key}"
@@ -283,10 +330,13 @@ __all__ = [
     "DEFAULT_RENEWAL_NOTICE_DAYS",
     "DEFAULT_RULING_VALID_DAYS",
     "FOLLOWS",
+    "KEEP_ON_CLOSURE",
     "KINDS",
     "MAX_TERM_YEARS",
     "AssetKind",
     "Category",
+    "ClosureAction",
+    "ClosureAdvice",
     "ExpiryState",
     "InvalidMeasure",
     "MeasureConflict",
@@ -295,6 +345,7 @@ __all__ = [
     "Ruling",
     "TargetAsset",
     "add_years",
+    "advice_on_closure",
     "assistance_notice_number",
     "check_deduction",
     "check_follow_up",

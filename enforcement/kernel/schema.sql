@@ -866,11 +866,14 @@ CREATE TABLE public.measure (
     expires_on date,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    approved_by text,
+    approved_at timestamp with time zone,
     CONSTRAINT measure_asset_kind_check CHECK ((asset_kind = ANY (ARRAY['bank_account'::text, 'vehicle'::text, 'real_estate'::text]))),
     CONSTRAINT measure_check CHECK (((kind = ANY (ARRAY['freeze'::text, 'seal'::text])) = (parent_id IS NULL))),
+    CONSTRAINT measure_held_awaits_approval CHECK (((status = 'awaiting_approval'::text) = (task_status = 'held'::text))),
     CONSTRAINT measure_kind_check CHECK ((kind = ANY (ARRAY['freeze'::text, 'seal'::text, 'renew'::text, 'release'::text, 'deduct'::text]))),
-    CONSTRAINT measure_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'partial'::text, 'refused'::text, 'released'::text, 'lapsed'::text, 'done'::text, 'failed'::text]))),
-    CONSTRAINT measure_task_status_check CHECK ((task_status = ANY (ARRAY['queued'::text, 'running'::text, 'answered'::text, 'failed'::text])))
+    CONSTRAINT measure_status_check CHECK ((status = ANY (ARRAY['awaiting_approval'::text, 'pending'::text, 'active'::text, 'partial'::text, 'refused'::text, 'released'::text, 'lapsed'::text, 'done'::text, 'failed'::text]))),
+    CONSTRAINT measure_task_status_check CHECK ((task_status = ANY (ARRAY['held'::text, 'queued'::text, 'running'::text, 'answered'::text, 'failed'::text])))
 );
 
 CREATE SEQUENCE public.measure_id_seq
@@ -1178,6 +1181,8 @@ CREATE INDEX enforcement_case_judge_filed ON public.enforcement_case USING btree
 
 CREATE UNIQUE INDEX enforcement_case_number_key ON public.enforcement_case USING btree (case_number_key);
 
+CREATE INDEX measure_awaiting_approval ON public.measure USING btree (court_code, id) WHERE (status = 'awaiting_approval'::text);
+
 CREATE INDEX measure_case ON public.measure USING btree (case_id, id);
 
 CREATE INDEX measure_due ON public.measure USING btree (due_at) WHERE (task_status = 'queued'::text);
@@ -1188,7 +1193,7 @@ CREATE INDEX measure_leased ON public.measure USING btree (lease_expires_at) WHE
 
 CREATE UNIQUE INDEX measure_one_control ON public.measure USING btree (case_id, agency, target_key) WHERE ((kind = ANY (ARRAY['freeze'::text, 'seal'::text])) AND (status = ANY (ARRAY['pending'::text, 'active'::text, 'partial'::text])));
 
-CREATE UNIQUE INDEX measure_one_follow_up ON public.measure USING btree (parent_id) WHERE ((parent_id IS NOT NULL) AND (status = 'pending'::text));
+CREATE UNIQUE INDEX measure_one_follow_up ON public.measure USING btree (parent_id) WHERE ((parent_id IS NOT NULL) AND (status = ANY (ARRAY['awaiting_approval'::text, 'pending'::text])));
 
 CREATE INDEX requery_round_case ON public.requery_round USING btree (case_id, round);
 

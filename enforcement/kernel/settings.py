@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +34,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return float(_env(env, name, str(default)))
+
+
+def _decimal(env: Mapping[str, str], name: str, default: Decimal) -> Decimal:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        raise ValueError(f"{name} must be an amount in yuan, not {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{name} must be a non-negative amount in yuan, not {raw!r}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -81,6 +95,9 @@ class Settings:
     court_funds_account: str = ""
     measure_expiry_check_seconds: float = 600.0
     measure_deadline_seconds: float = 3600.0
+    # A deduction above this many yuan waits for a supervisor of the case's court to approve it
+    # (MEASURE_DEDUCTION_APPROVAL_YUAN; the court's set amount).
+    measure_deduction_approval_yuan: Decimal = Decimal("100000.00")
     # Connectors: agency name -> base URL; empty means "use the manifest's default".
     agency_urls: Mapping[str, str] = field(default_factory=dict)
     agency_secrets: Mapping[str, str] = field(default_factory=dict)
@@ -228,6 +245,7 @@ class Settings:
             court_funds_account=_env(e, "COURT_FUNDS_ACCOUNT", ""),
             measure_expiry_check_seconds=_float(e, "MEASURE_EXPIRY_CHECK_SECONDS", 600.0),
             measure_deadline_seconds=_float(e, "MEASURE_DEADLINE_SECONDS", 3600.0),
+            measure_deduction_approval_yuan=_decimal(e, "MEASURE_DEDUCTION_APPROVAL_YUAN", Decimal("100000.00")),
             jwks_cache_seconds=_float(e, "JWKS_CACHE_SECONDS", 300.0),
             audit_chain_key=_env(e, "AUDIT_CHAIN_KEY", ""),
             metrics_public=_bool(e, "METRICS_PUBLIC", jwt_mode == "demo" and not metrics_token),

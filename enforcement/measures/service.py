@@ -13,6 +13,7 @@ The date is the court's (``MeasureClock``): tests move it instead of waiting a y
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,7 +23,13 @@ from typing import Any
 
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
-from enforcement.domain.authorization import AccessDenied, check_measure, check_read
+from enforcement.domain.authorization import (
+    AccessDenied,
+    check_approve_measure,
+    check_measure,
+    check_read,
+    deduction_needs_approval,
+)
 from enforcement.domain.errors import DomainError
 from enforcement.domain.measures import (
     AGENCY_OF,
@@ -30,6 +37,7 @@ from enforcement.domain.measures import (
     DEFAULT_RENEWAL_NOTICE_DAYS,
     DEFAULT_RULING_VALID_DAYS,
     InvalidMeasure,
+    MeasureConflict,
     MeasureKind,
     Ruling,
     TargetAsset,
@@ -72,6 +80,8 @@ class MeasureConfig:
     ruling_valid_days: int = DEFAULT_RULING_VALID_DAYS
     deadline_seconds: float = 3600.0
     funds_account: str = ""  # the court's 执行案款 account deductions go to
+    # A deduction above this amount (yuan) waits for a supervisor of the case's court to approve it.
+    deduction_approval_above: Decimal = Decimal("100000.00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +212,7 @@ class MeasureService:
         ruling = Ruling.parse(req.ruling_number, req.ruled_on, today=today, valid_days=self.config.ruling_valid_days)
         amount: Decimal | None = None
         until: date | None = None
+        held = False
         if req.kind == "renew":
             if parent.expires_on is None:
                 raise InvalidMeasure("no_expiry", "The control has no expiry to renew.", "该措施无期限，无需续行")
@@ -210,6 +221,7 @@ class MeasureService:
             amount = parse_amount(req.amount, required=True)
             assert amount is not None
             check_deduction(amount, parent.effect_amount or Decimal("0.00"))
+            held = deduction_needs_approval(amount, self.config.deduction_approval_above)
         new = NewMeasure(
             case_id=case.id, parent_id=parent.id, kind=req.kind, asset_kind=parent.asset_kind, agency=parent.agency,
             target_key=parent.target_key, target=parent.target, subject_kind=parent.subject_kind,
@@ -219,10 +231,53 @@ class MeasureService:
             judge_name=case.judge_name or actor.display_name,
             judge_officer_id=case.judge_officer_id or (actor.officer_id or ""), requested_by=actor.login,
             idempotency_key=idempotency_key(case.id, req.kind, parent.target_key, ruling.number, parent.id),
-            request_no=uuid.uuid4().hex[:20].upper(), deadline_seconds=self.config.deadline_seconds,
+            request_no=uuid.uuid4().hex[:20].upper(), deadline_seconds=self.config.deadline_seconds, held=held,
         )
-        return await self.store.create(new, self._entry(actor, case, req.kind, request_id, amount, parent.target_key,
-                                                        parent_id=parent.id))
+        entry = self._entry(actor, case, req.kind, request_id, amount, parent.target_key, parent_id=parent.id)
+        if held:
+            entry = dataclasses.replace(entry, details={
+                **entry.details, "awaiting_approval": True,
+                "approval_above": f"{self.config.deduction_approval_above:.2f}"})
+        return await self.store.create(new, entry)
+
+    async def approve(self, actor: Actor, measure_id: int, *, request_id: str = "") -> Measure:
+        """A supervisor of the case's court approves a deduction held above the court's set amount:
+        it is queued for the bank now. A judge or another court's supervisor: 403 (audited by the
+        edge); a measure not awaiting approval, or whose freeze is no longer active: 409 (audited)."""
+        measure = await self.store.get(measure_id)
+        if measure is None:
+            raise measure_not_found(measure_id)
+        case = await self._case(measure.case_id)
+        try:
+            check_approve_measure(actor, case.access)
+        except AccessDenied as exc:
+            exc.about(action="measure_approve", case_id=case.id, case_number=case.case_number,
+                      case_court=case.court_code, target=f"measure:{measure.id}")
+            raise
+        return await self._refusals_audited(actor, case, "approve", request_id,
+                                            self._approve(actor, case, measure, request_id))
+
+    async def _approve(self, actor: Actor, case: MeasureCase, measure: Measure, request_id: str) -> Measure:
+        if measure.status != "awaiting_approval":
+            raise MeasureConflict(f"The measure is {measure.status}; only a deduction awaiting approval is approved.",
+                                  message_zh=f"该措施当前状态为{measure.status}，无需或不能审批",
+                                  code="not_awaiting_approval", status=measure.status)
+        if measure.parent_id is not None:
+            parent = await self.store.get(measure.parent_id)
+            if parent is not None:
+                check_follow_up("deduct", parent.kind, parent.status)
+        entry = AuditEntry(action="measure_approve", actor_login=actor.login, actor_role=actor.role,
+                           actor_court=actor.court_code, case_id=case.id, case_number=case.case_number,
+                           case_court=case.court_code, request_id=request_id, target=f"measure:{measure.id}",
+                           details={"kind": measure.kind, "measure_id": measure.id,
+                                    "amount": None if measure.amount is None else f"{measure.amount:.2f}",
+                                    "approval_above": f"{self.config.deduction_approval_above:.2f}",
+                                    "notice_number": measure.document_number})
+        approved = await self.store.approve(measure.id, actor.login, self.config.deadline_seconds, entry)
+        if approved is None:  # approved by another supervisor a moment ago
+            raise MeasureConflict("The measure is no longer awaiting approval.", message_zh="该措施已不在待审批状态",
+                                  code="not_awaiting_approval")
+        return approved
 
     def _entry(self, actor: Actor, case: MeasureCase, kind: str, request_id: str, amount: Decimal | None,
                target_key: str, *, parent_id: int | None = None) -> AuditEntry:
@@ -297,6 +352,8 @@ class MeasureService:
             "expiry_state": expiry,
             "created_at": m.created_at.isoformat(), "answered_at": None if m.answered_at is None
             else m.answered_at.isoformat(),
+            "approved_by": m.approved_by,
+            "approved_at": None if m.approved_at is None else m.approved_at.isoformat(),
         }
 
 

@@ -238,3 +238,142 @@ async def test_sigkilled_worker_mid_freeze_leaves_one_freeze_at_the_bank(
         first.kill()
         await second.stop()
         await stop_simulators(sims)
+
+
+async def test_a_large_deduction_waits_for_a_supervisor_a_small_one_goes_at_once(
+    make_api: Any, simulators: Any
+) -> None:
+    """A deduction above the court's set amount is held (nothing reaches the bank) until a
+    supervisor of the case's court approves it; a judge or another court's supervisor is refused
+    (403, audited); a deduction at or below the amount goes at once."""
+    api = await make_api(measure_deduction_approval_yuan=Decimal("5.00"))
+    pool = api.app[POOL]
+    clock = api.app[MEASURE_CLOCK]
+    cid, account = await found_account(api)
+    number = account["data"]["account_number"]
+    status, body = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE, json={
+        "kind": "freeze", "asset_kind": "bank_account", "natural_key": account["natural_key"],
+        "ruling": ruling(clock.today())})
+    assert status == 202, body
+    freeze = await wait_measure(api, body["id"])
+    assert freeze["status"] == "active", freeze
+    frozen = Decimal(freeze["effect_amount"])
+    assert frozen > 10
+
+    # At the set amount: sent at once.
+    status, small = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE, json={
+        "kind": "deduct", "measure_id": freeze["id"], "amount": "5.00", "ruling": ruling(clock.today(), 2)})
+    assert status == 202 and small["status"] == "pending" and small["task_status"] == "queued", small
+    assert (await wait_measure(api, small["id"]))["status"] == "done"
+    _, held = await bank_view(simulators, number)
+    assert Decimal(held["Frozen"]) == frozen - Decimal("5.00"), held
+
+    # Above it: held, and the dispatcher leaves it alone.
+    status, large = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE, json={
+        "kind": "deduct", "measure_id": freeze["id"], "amount": "5.01", "ruling": ruling(clock.today(), 3)})
+    assert status == 202 and large["status"] == "awaiting_approval" and large["task_status"] == "held", large
+    await asyncio.sleep(2.5)  # several dispatcher polls
+    status, got = await api.request("GET", f"/api/v1/measures/{large['id']}", login=JUDGE)
+    assert got["status"] == "awaiting_approval" and got["attempts"] == 0 and got["approved_by"] is None, got
+    _, held = await bank_view(simulators, number)
+    assert Decimal(held["Frozen"]) == frozen - Decimal("5.00"), held  # the bank heard nothing
+    # A release while it waits is refused: one follow-up of a control at a time.
+    status, body = await api.request("POST", f"/api/v1/measures/{freeze['id']}:release", login=JUDGE,
+                                     json={"ruling": ruling(clock.today(), 4)})
+    assert status == 409, body
+
+    async def refused(login: str, status: int, code: str, role: str = "supervisor") -> None:
+        before = await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'refusal'")
+        got, answer = await api.request("POST", f"/api/v1/measures/{large['id']}:approve", login=login, role=role)
+        assert got == status and answer["error"]["code"] == code, answer
+        assert answer["error"]["message"]["zh"] and answer["error"]["message"]["en"]
+        rows = await pool.fetch("SELECT reason, case_id FROM audit_log WHERE action = 'refusal' ORDER BY id DESC")
+        assert len(rows) == before + 1 and rows[0]["reason"] == code and rows[0]["case_id"] == cid, rows[:1]
+
+    await refused(JUDGE, 403, "approval_requires_supervisor", role="judge")
+    await refused("liuyang", 403, "approval_requires_supervisor")  # a supervisor of another court
+    assert (await api.request("GET", f"/api/v1/measures/{large['id']}", login=JUDGE))[1]["status"] == \
+        "awaiting_approval"
+
+    status, approved = await api.request("POST", f"/api/v1/measures/{large['id']}:approve", login="chenjing",
+                                           role="supervisor")
+    assert status == 202 and approved["approved_by"] == "chenjing" and approved["status"] in ("pending", "done"), \
+        approved
+    done = await wait_measure(api, large["id"])
+    assert done["status"] == "done" and done["transfer_reference"], done
+    _, held = await bank_view(simulators, number)
+    assert Decimal(held["Frozen"]) == frozen - Decimal("10.01"), held
+    row = await pool.fetchrow("SELECT actor_login, case_id, details FROM audit_log WHERE action = 'measure_approve'")
+    assert row is not None and row["actor_login"] == "chenjing" and row["case_id"] == cid
+    await refused("chenjing", 409, "not_awaiting_approval")  # approved once, never twice
+
+
+async def test_the_closure_check_lists_the_controls_to_keep_or_release(make_api: Any) -> None:
+    """终本 keeps the case's controls (renew before expiry), full payment releases them: the closure
+    checklist lists each control in force with its expiry and the suggested action."""
+    api = await make_api()
+    clock = api.app[MEASURE_CLOCK]
+    cid, account = await found_account(api)
+    status, check = await api.request("GET", f"/api/v1/cases/{cid}/closure-check", login=JUDGE)
+    assert status == 200 and check["measures"]["items"] == [], check["measures"]
+    status, body = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE, json={
+        "kind": "freeze", "asset_kind": "bank_account", "natural_key": account["natural_key"],
+        "ruling": ruling(clock.today())})
+    assert status == 202, body
+    freeze = await wait_measure(api, body["id"])
+    assert freeze["status"] == "active"
+
+    status, check = await api.request("GET", f"/api/v1/cases/{cid}/closure-check", login=JUDGE)
+    assert status == 200, check
+    measures = check["measures"]
+    assert measures["closure_mode"] == "终结本次执行程序"
+    [item] = measures["items"]
+    assert item["measure_id"] == freeze["id"] and item["expires_on"] == freeze["expires_on"]
+    assert item["natural_key"] == account["natural_key"] and item["notice_number"] == freeze["notice_number"]
+    assert item["action"] == "keep" and item["renew_by"] == freeze["expires_on"] and item["expiry_state"] == "running"
+    assert item["on_full_payment"]["action"] == "release"
+
+    # Released: no longer listed.
+    status, body = await api.request("POST", f"/api/v1/measures/{freeze['id']}:release", login=JUDGE,
+                                     json={"ruling": ruling(clock.today(), 2)})
+    assert status == 202, body
+    await wait_measure(api, body["id"])
+    status, check = await api.request("GET", f"/api/v1/cases/{cid}/closure-check", login=JUDGE)
+    assert check["measures"]["items"] == []
+
+
+async def test_cli_lists_and_shows_measures_through_the_api(make_api: Any, tmp_path: Any) -> None:
+    import json
+    import os
+    import sys
+
+    api = await make_api()
+    clock = api.app[MEASURE_CLOCK]
+    cid, account = await found_account(api)
+    status, body = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE, json={
+        "kind": "freeze", "asset_kind": "bank_account", "natural_key": account["natural_key"],
+        "ruling": ruling(clock.today())})
+    assert status == 202, body
+    freeze = await wait_measure(api, body["id"])
+    env = {**os.environ, "ENFORCEMENT_DATA_DIR": str(tmp_path), "ENFORCEMENT_URL": api.url("/").rstrip("/")}
+
+    async def cli(*args: str) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "enforcement.cli", "measures", *args, env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        assert proc.returncode is not None
+        return proc.returncode, out.decode(), err.decode()
+
+    code, out, err = await cli("list", "--case", str(cid), "--user", JUDGE)
+    assert code == 0, err
+    assert "冻结 freeze" in out and freeze["notice_number"] in out and freeze["expires_on"] in out, out
+    code, out, err = await cli("show", str(freeze["id"]), "--user", JUDGE)
+    assert code == 0, err
+    assert "生效 active" in out and freeze["ruling"]["number"] in out, out
+    code, out, err = await cli("list", "--case", str(cid), "--user", JUDGE, "--json")
+    assert code == 0 and [m["id"] for m in json.loads(out)["measures"]] == [freeze["id"]]
+    # Another judge's case: the API refuses (403, audited there): exit 4, bilingual.
+    code, out, err = await cli("list", "--case", str(cid), "--user", OTHER_JUDGE)
+    assert code == 4 and "not_case_judge" in err and "错误" in err and "error:" in err, (out, err)
+    code, out, err = await cli("show", "999999", "--user", JUDGE)
+    assert code == 2 and "measure_not_found" in err, err

@@ -156,7 +156,8 @@ async def test_ops_opens_the_agency_health_page(make_workbench: Any) -> None:
     from connectors.sdk.signing import sign
 
     secret = "bank-callback-secret-for-the-ops-page"
-    wb = await make_workbench(callback_secrets={"banks": secret}, agency_secrets={"banks": "sim-key", "hotels": "sim-key"},
+    wb = await make_workbench(callback_secrets={"banks": secret},
+                              agency_secrets={"banks": "sim-key", "hotels": "sim-key"},
                               callback_secrets_issued={"banks": date.today() - timedelta(days=400)},
                               agency_secrets_issued={"banks": date.today() - timedelta(days=30)})
     body = json.dumps({"NotifyNo": "TZops1", "NotifyTime": "2026-01-01T00:00:00+08:00", "ItemCount": 0,

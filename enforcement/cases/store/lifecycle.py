@@ -93,6 +93,27 @@ class StoredLifecycle:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveControlRow:
+    """A freeze or seal of the case in force (read from the measures feature's table, decision 1701)."""
+
+    id: int
+    kind: str
+    asset_kind: str
+    agency: str
+    natural_key: str
+    status: str
+    effect_amount: Decimal | None
+    starts_on: date | None
+    expires_on: date | None
+    notice_number: str
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> LiveControlRow:
+        return cls(int(r["id"]), r["kind"], r["asset_kind"], r["agency"], r["target_key"], r["status"],
+                   r["effect_amount"], r["starts_on"], r["expires_on"], r["document_number"])
+
+
+@dataclass(frozen=True, slots=True)
 class SearchFactRow:
     """One agency's successful answer in a search of the case (the checklist's raw fact)."""
 
@@ -206,6 +227,10 @@ class LifecycleReads:
 
     async def search_facts_of(self, case_id: int) -> list[SearchFactRow]:
         return [SearchFactRow.from_row(r) for r in await self._db.fetch(Q.search_facts_of_case, case_id)]
+
+    async def live_controls_of(self, case_id: int) -> list[LiveControlRow]:
+        """The case's freezes and seals in force (the closure checklist lists them to keep or release)."""
+        return [LiveControlRow.from_row(r) for r in await self._db.fetch(Q.live_controls_of_case, case_id)]
 
     async def restriction_orders_of(self, subject_kind: str, id_number: str, case_id: int) -> list[RestrictionOrder]:
         """The orders of case ``case_id`` binding the subject (as its debtor, or as a responsible

@@ -1,5 +1,6 @@
 """``/api/v1/cases/{case_id}/measures`` and ``/api/v1/measures/{measure_id}``: freeze or seal an
-asset a search found, read a case's measures, renew, release or deduct from a control."""
+asset a search found, read a case's measures, renew, release or deduct from a control, and
+(a supervisor) approve a deduction held above the court's set amount."""
 
 from __future__ import annotations
 
@@ -109,3 +110,12 @@ async def renew_measure(request: web.Request) -> web.Response:
 @routes.post("/api/v1/measures/{measure_id}:release")
 async def release_measure(request: web.Request) -> web.Response:
     return await _follow_up(request, "release")
+
+
+@routes.post("/api/v1/measures/{measure_id}:approve")
+async def approve_measure(request: web.Request) -> web.Response:
+    """A supervisor of the case's court approves a deduction held above the court's set amount."""
+    service = request.app[MEASURES]
+    measure = await service.approve(actor_of(request), path_id(request, "measure_id"),
+                                    request_id=request_id_of(request))
+    return web.json_response(service.view(measure), status=202)

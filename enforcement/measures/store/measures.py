@@ -93,6 +93,8 @@ class Measure:
     expires_on: date | None
     created_at: datetime
     updated_at: datetime
+    approved_by: str | None = None
+    approved_at: datetime | None = None
     parent_reference: str | None = None
     past_deadline: bool = False
 
@@ -127,6 +129,7 @@ class NewMeasure:
     idempotency_key: str
     request_no: str
     deadline_seconds: float
+    held: bool = False  # a deduction above the court's set amount: held until a supervisor approves it
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +200,7 @@ class MeasureStore:
         its audit record. A refused duplicate takes no serial."""
         async with self.pool.acquire() as conn, conn.transaction():
             same = await conn.fetchrow(Q.measure_by_key, new.idempotency_key)
-            if same is not None and same["status"] in ("pending", "active", "partial", "done"):
+            if same is not None and same["status"] in ("awaiting_approval", "pending", "active", "partial", "done"):
                 raise _duplicate(int(same["id"]))
             if new.parent_id is None:
                 other = await conn.fetchval(Q.live_control, new.case_id, new.agency, new.target_key)
@@ -215,7 +218,7 @@ class MeasureStore:
                         new.target_key, new.target, new.subject_kind, new.subject_id_number, new.subject_name,
                         new.amount, new.asked_until, new.ruling_number, new.ruled_on, document, new.case_number,
                         new.court_code, new.judge_login, new.judge_name, new.judge_officer_id, new.requested_by,
-                        key, new.request_no, new.deadline_seconds))
+                        key, new.request_no, new.deadline_seconds, new.held))
             except asyncpg.UniqueViolationError:
                 raise _duplicate(0) from None
             entry = AuditEntry(**{**_entry_fields(audit_entry), "target": f"measure:{row['id']}",
@@ -224,6 +227,19 @@ class MeasureStore:
             await self.audit.append(conn, entry)
             await conn.execute("SELECT pg_notify('measure_tasks', '')")
             return Measure.from_row(_one(await conn.fetchrow(Q.get_measure, row["id"])))
+
+    async def approve(self, measure_id: int, approver: str, deadline_seconds: float,
+                      audit_entry: AuditEntry) -> Measure | None:
+        """Release a held deduction to its agency (queued now, its deadline counted from now) and
+        audit the approval, in one transaction. None: it was not awaiting approval (approved
+        already, or never held)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(Q.approve_measure, measure_id, approver, deadline_seconds)
+            if row is None:
+                return None
+            await self.audit.append(conn, audit_entry)
+            await conn.execute("SELECT pg_notify('measure_tasks', '')")
+            return Measure.from_row(_one(await conn.fetchrow(Q.get_measure, measure_id)))
 
     async def claim(self, worker: str, batch: int, lease_seconds: float) -> list[Measure]:
         return [Measure.from_row(r) for r in await self.pool.fetch(Q.claim_measures, worker, batch, lease_seconds)]

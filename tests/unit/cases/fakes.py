@@ -17,6 +17,7 @@ from enforcement.cases.store.lifecycle import (
     HotelStayRow,
     LifecycleCase,
     LifecycleValues,
+    LiveControlRow,
     PlannedRound,
     ResponsiblePersonRow,
     RoundRow,
@@ -129,6 +130,7 @@ class LifecycleData:
     rounds: dict[int, list[PlannedRound]] = field(default_factory=dict)
     alerts: list[NewAlert] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
+    controls: dict[int, list[LiveControlRow]] = field(default_factory=dict)
     next_id: int = 1
 
 
@@ -175,6 +177,9 @@ class FakeLifecycleStore:
 
     async def search_facts_of(self, case_id: int) -> list[SearchFactRow]:
         return []
+
+    async def live_controls_of(self, case_id: int) -> list[LiveControlRow]:
+        return list(self.data.controls.get(case_id, []))
 
     async def restriction_orders_of(self, subject_kind: str, id_number: str, case_id: int) -> list[RestrictionOrder]:
         return []

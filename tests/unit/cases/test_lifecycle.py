@@ -117,3 +117,36 @@ async def test_a_supervisor_override_is_recorded_audited_and_schedules_the_reque
     assert [(a.action, a.request_id) for a in store.data.audit] == [("closure_override", "r-1")]
     assert store.data.lifecycles[1].zb_qualified is False and store.data.lifecycles[1].zb_override_by == "chenjing"
     assert store.data.rounds[1] and {r.party_id for r in store.data.rounds[1]} == {11}
+
+
+async def test_the_closure_check_lists_the_controls_to_keep_or_release() -> None:
+    from decimal import Decimal
+
+    from enforcement.cases.store.lifecycle import LiveControlRow
+
+    svc, store = service()
+    store.data.controls[1] = [
+        LiveControlRow(7, "freeze", "bank_account", "banks", "acct-1", "active", Decimal("500.00"),
+                       date(2026, 1, 1), date(2026, 6, 10), "（2026）辽0102执协00001号"),
+        LiveControlRow(8, "seal", "vehicle", "vehicles", "vin-1", "active", None, date(2026, 1, 1),
+                       date(2027, 1, 1), "（2026）辽0102执协00002号"),
+    ]
+    check = await svc.closure_check(JUDGE, 1)
+    measures = check["measures"]
+    assert measures["closure_mode"] == "终结本次执行程序" and measures["renewal_notice_days"] == 15
+    freeze, seal = measures["items"]
+    # 终本: keep; the freeze's renewal is due (expires within 15 days): renew now, before its expiry.
+    assert (freeze["measure_id"], freeze["action"], freeze["renew_by"]) == (7, "renew", "2026-06-10")
+    assert freeze["expiry_state"] == "due" and freeze["effect_amount"] == "500.00"
+    assert (seal["action"], seal["renew_by"], seal["expiry_state"]) == ("keep", "2027-01-01", "running")
+    # Full payment (执行完毕): release every one.
+    assert [i["on_full_payment"]["action"] for i in measures["items"]] == ["release", "release"]
+    assert freeze["message"]["zh"] and freeze["on_full_payment"]["message"]["en"]
+    # A case closed as 执行完毕: its controls still in force are to be released.
+    import dataclasses
+
+    store.data.cases[1] = dataclasses.replace(CASE, status="closed", closure_mode="执行完毕", closed_on=TODAY)
+    closed = (await svc.closure_check(JUDGE, 1))["measures"]
+    assert closed["closure_mode"] == "执行完毕"
+    assert [i["action"] for i in closed["items"]] == ["release", "release"]
+    assert all("on_full_payment" not in i for i in closed["items"])

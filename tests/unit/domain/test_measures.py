@@ -151,3 +151,19 @@ def test_large_deductions_need_a_supervisor_of_the_court() -> None:
     assert denied(check_approve_measure, SUPERVISOR, OPEN) is None
     assert denied(check_approve_measure, FAR_SUPERVISOR, OPEN) == "approval_requires_supervisor"
     assert denied(check_approve_measure, JUDGE, OPEN) == "approval_requires_supervisor"
+
+
+def test_closure_advice_keeps_on_zhongben_and_releases_on_full_payment() -> None:
+    expires = date(2026, 3, 1)
+    keep = m.advice_on_closure("终结本次执行程序", expires, date(2025, 12, 1), 15)
+    assert keep.action == "keep" and keep.renew_by == expires and "2026-02-14" in keep.message_en
+    due = m.advice_on_closure("终结本次执行程序", expires, date(2026, 2, 14), 15)
+    assert due.action == "renew" and due.renew_by == expires
+    assert m.advice_on_closure("终结本次执行程序", expires, date(2026, 3, 1), 15).action == "renew"
+    assert m.advice_on_closure("终结本次执行程序", expires, date(2026, 3, 2), 15).action == "lapsed"
+    assert m.advice_on_closure("和解长期履行", expires, date(2025, 12, 1)).action == "keep"
+    for mode in ("执行完毕", "终结执行", "不予执行", "驳回申请", "销案"):
+        release = m.advice_on_closure(mode, expires, date(2025, 12, 1))
+        assert release.action == "release" and release.renew_by is None, mode
+    assert m.advice_on_closure("执行完毕", None, date(2025, 12, 1)).to_dict()["action"] == "release"
+    assert m.advice_on_closure("终结本次执行程序", None, date(2025, 12, 1)).action == "keep"

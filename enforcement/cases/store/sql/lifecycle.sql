@@ -145,3 +145,11 @@ FROM case_responsible_person r
 WHERE r.case_id = $1
 GROUP BY r.id_number
 ORDER BY r.id_number
+
+-- live_controls_of_case --
+-- $1 case id: the case's live controls (freezes and seals in force), for the closure checklist: a read-only look at the measures feature's table (decision 1701; the measures feature owns and writes it)
+SELECT m.id, m.kind, m.asset_kind, m.agency, m.target_key, m.status, m.effect_amount, m.starts_on, m.expires_on,
+       m.document_number
+FROM measure m
+WHERE m.case_id = $1 AND m.kind IN ('freeze', 'seal') AND m.status IN ('active', 'partial')
+ORDER BY m.expires_on NULLS LAST, m.id

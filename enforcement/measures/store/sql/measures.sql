@@ -28,8 +28,8 @@ WHERE case_id = $1 AND agency = $2 AND target_key = $3 AND kind IN ('freeze', 's
   AND status IN ('pending', 'active', 'partial')
 
 -- pending_follow_up --
--- $1 parent measure id: a follow-up of the control still pending, if any
-SELECT id FROM measure WHERE parent_id = $1 AND status = 'pending'
+-- $1 parent measure id: a follow-up of the control still pending (or awaiting a supervisor's approval), if any
+SELECT id FROM measure WHERE parent_id = $1 AND status IN ('awaiting_approval', 'pending')
 
 -- measure_by_key --
 -- $1 idempotency key: the measure made by the same act, if any
@@ -43,14 +43,24 @@ ON CONFLICT (court_code, year) DO UPDATE SET last = document_serial.last + 1
 RETURNING last, year
 
 -- insert_measure --
--- $1 case id, $2 parent id, $3 kind, $4 asset kind, $5 agency, $6 target key, $7 target, $8 subject kind, $9 id number, $10 name, $11 amount, $12 asked until, $13 ruling number, $14 ruled on, $15 document number, $16 case number, $17 court, $18 judge login, $19 judge name, $20 officer id, $21 requested by, $22 idempotency key, $23 request no, $24 deadline seconds: a new measure, queued for its agency
+-- $1 case id, $2 parent id, $3 kind, $4 asset kind, $5 agency, $6 target key, $7 target, $8 subject kind, $9 id number, $10 name, $11 amount, $12 asked until, $13 ruling number, $14 ruled on, $15 document number, $16 case number, $17 court, $18 judge login, $19 judge name, $20 officer id, $21 requested by, $22 idempotency key, $23 request no, $24 deadline seconds, $25 held for approval: a new measure, queued for its agency (or held until a supervisor approves it)
 INSERT INTO measure (case_id, parent_id, kind, asset_kind, agency, target_key, target, subject_kind, subject_id_number,
                      subject_name, amount, asked_until, ruling_number, ruled_on, document_number, case_number,
                      court_code, judge_login, judge_name, judge_officer_id, requested_by, idempotency_key, request_no,
-                     deadline_at)
+                     deadline_at, status, task_status)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-        now() + make_interval(secs => $24))
+        now() + make_interval(secs => $24),
+        CASE WHEN $25::boolean THEN 'awaiting_approval' ELSE 'pending' END,
+        CASE WHEN $25::boolean THEN 'held' ELSE 'queued' END)
 RETURNING *
+
+-- approve_measure --
+-- $1 measure id, $2 approver login, $3 deadline seconds: a held deduction approved: queued for its agency now, its deadline counted from the approval; no row: it was not awaiting approval
+UPDATE measure
+SET status = 'pending', task_status = 'queued', due_at = now(), deadline_at = now() + make_interval(secs => $3),
+    approved_by = $2, approved_at = now(), updated_at = now()
+WHERE id = $1 AND status = 'awaiting_approval'
+RETURNING id
 
 -- get_measure --
 -- $1 measure id: the measure with the reference of the control it follows
