@@ -11,6 +11,7 @@ secret's age comes from its recorded issue date (settings ``AGENCY_<NAME>_CALLBA
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -166,7 +167,7 @@ class AgencyView:
             ],
         }
 
-    def _secrets(self, m: Manifest, today: date) -> list[dict[str, Any]]:
+    def _secrets(self, m: Manifest, today: date) -> builtins.list[dict[str, Any]]:
         r = self.secrets
         out = [secret_entry("credential", m.name, m.name in r.credential_configured, r.credential_issued.get(m.name),
                             today, r.max_age_days)]
