@@ -26,6 +26,7 @@ from connectors.sdk.errors import RejectedError
 from connectors.sdk.types import ControlRequest, ControlResult
 from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
+from enforcement.kernel.db_errors import is_database_unavailable
 from enforcement.kernel.waits import wait_set
 from enforcement.measures.port import ControlGateway
 from enforcement.measures.service import MeasureClock, MeasureConfig
@@ -95,8 +96,11 @@ class MeasureDispatcher:
                 handled = await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.error("measure_dispatch_failed", exc_info=True)
+            except Exception as exc:
+                if is_database_unavailable(exc):  # the database is away for now: wait and claim again
+                    log.warning("measure_dispatch_failed", error=type(exc).__name__, database_unavailable=True)
+                else:  # not the database being away: a bug, say so loudly
+                    log.error("measure_dispatch_failed", exc_info=True)
                 handled = 0
             if handled:
                 continue
@@ -182,8 +186,11 @@ class ExpiryWatch:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.error("measure_expiry_watch_failed", exc_info=True)
+            except Exception as exc:
+                if is_database_unavailable(exc):
+                    log.warning("measure_expiry_watch_failed", error=type(exc).__name__, database_unavailable=True)
+                else:
+                    log.error("measure_expiry_watch_failed", exc_info=True)
             await asyncio.sleep(self.interval_seconds)
 
 

@@ -167,6 +167,12 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/measures/{measure_id}:release"): row(
         "202", "403:not_case_judge", "403:not_case_judge", "403:role_cannot_control", "403:role_cannot_control",
         DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    # Approving a deduction held above the court's set amount: a supervisor of the case's court
+    # only. The measure here is a freeze, not a held deduction, so the one caller allowed gets 409
+    # (not_awaiting_approval); tests/acceptance/test_measures.py approves a real one.
+    ("POST", "/api/v1/measures/{measure_id}:approve"): row(
+        "403:approval_requires_supervisor", "403:approval_requires_supervisor", "403:approval_requires_supervisor",
+        "409", "403:approval_requires_supervisor", DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
 }
 
 
@@ -293,6 +299,8 @@ REQUESTS: dict[tuple[str, str], Callable[[Ctx, str], tuple[str, str, dict[str, A
         "POST", f"/api/v1/measures/{ctx.measure_id}:renew", {"json": {"ruling": ctx.ruling(2)}}),
     ("POST", "/api/v1/measures/{measure_id}:release"): lambda ctx, _c: (
         "POST", f"/api/v1/measures/{ctx.measure_id}:release", {"json": {"ruling": ctx.ruling(2)}}),
+    ("POST", "/api/v1/measures/{measure_id}:approve"): lambda ctx, _c: (
+        "POST", f"/api/v1/measures/{ctx.measure_id}:approve", {}),
 }
 # Routes without bearer authentication: their refusals are the route's own, not audited 403s.
 NOT_BEARER = {("POST", "/api/v1/agencies/{agency}/callbacks"), ("GET", "/api/v1/demo/users"),
