@@ -148,9 +148,18 @@ export async function render(ctx) {
   }
 
   const debtorsBox = h('div', {});
+  // A redraw (after a search completes) keeps the keyboard where it was: the same debtor's button.
   function drawDebtors() {
+    const focused = document.activeElement && debtorsBox.contains(document.activeElement)
+      ? document.activeElement.dataset : null;
     replace(debtorsBox, debtorsTable());
+    if (focused && focused.searchDebtor) {
+      const again = debtorsBox.querySelector(`[data-search-debtor="${focused.searchDebtor}"]`);
+      if (again) again.focus();
+    }
   }
+  // Breach checks started on this page, by organization debtor: shown across redraws.
+  const breachChecksStarted = new Map();
 
   function debtorsTable() {
     const rows = (c.debtors || []).map((d) => {
@@ -177,10 +186,14 @@ export async function render(ctx) {
     if (d.kind !== 'organization') return null;
     const persons = d.responsible_persons || [];
     // The judge holding the case (search_own_cases is a judge's permission: authorization.py decides).
-  const isJudge = c.judge && c.judge.login === user.login && session.can('search_own_cases', user);
-    const button = isJudge && persons.length
-      ? h('button', { type: 'button', class: 'btn btn-small', 'data-breach-check': d.id_number }, t('breach_check')) : null;
-    if (button) button.addEventListener('click', () => breachCheck(button));
+    const isJudge = c.judge && c.judge.login === user.login && session.can('search_own_cases', user);
+    const started = breachChecksStarted.get(d.id_number);
+    const button = started !== undefined
+      ? h('span', { class: 'muted small', role: 'status' }, t('breach_check_done', { n: started }))
+      : isJudge && persons.length
+        ? h('button', { type: 'button', class: 'btn btn-small', 'data-breach-check': d.id_number }, t('breach_check'))
+        : null;
+    if (button && started === undefined) button.addEventListener('click', () => breachCheck(button, d.id_number));
     return h('tr', { class: 'responsible-row', 'data-responsible-of': d.id_number },
       h('td', { colspan: 5 },
         h('span', { class: 'muted small' }, `${t('responsible_title')}：`),
@@ -191,10 +204,11 @@ export async function render(ctx) {
         button));
   }
 
-  async function breachCheck(button) {
+  async function breachCheck(button, debtorId) {
     button.disabled = true;
     try {
       const made = await api.post(`/api/v1/cases/${caseId}/breach-check`, {});
+      breachChecksStarted.set(debtorId, made.searches.length);
       button.replaceWith(h('span', { class: 'muted small', role: 'status' }, t('breach_check_done', { n: made.searches.length })));
       refreshAfterSearch();
     } catch (err) {
