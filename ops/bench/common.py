@@ -112,10 +112,17 @@ class Postgres:
         self.admin_dsn = ""
         self.dsn = ""
 
-    def start(self, *, statements: bool = False) -> str:
+    def start(self, *, statements: bool = False, commit_timestamps: bool = False) -> str:
         """Start; with ``statements``, load pg_stat_statements (a restart) to see where the
-        database's time goes (``statements_report``)."""
+        database's time goes (``statements_report``); with ``commit_timestamps``,
+        ``track_commit_timestamp`` on (a restart): ``pg_xact_commit_timestamp(xmin)`` then says when
+        the transaction that wrote a row committed, which the service records nowhere (the
+        overhead benchmark's split by wake-up; the server's cost is a few bytes per commit)."""
         self.admin_dsn = self.server.start()
+        if commit_timestamps:
+            asyncio.run(self._admin("ALTER SYSTEM SET track_commit_timestamp = on"))
+            if not statements:
+                self.server.restart()
         if statements:
             asyncio.run(self._admin("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"))
             # statements run by triggers and functions too, and planning time: where a statement's
@@ -415,7 +422,8 @@ def token(data_dir: Path, login: str = JUDGE, role: str = "judge") -> str:
     from enforcement.api.auth import DemoIssuer
     from enforcement.kernel.settings import Settings
 
-    return DemoIssuer(data_dir / "keys").issue(Settings(), login, role, ttl_seconds=24 * 3600)
+    # 12 hours: the longest a token may live (JWT_MAX_LIFETIME_SECONDS' default)
+    return DemoIssuer(data_dir / "keys").issue(Settings(), login, role, ttl_seconds=12 * 3600)
 
 
 # -- load ---------------------------------------------------------------------------------------
@@ -700,6 +708,46 @@ class PgSampler:
         return "\n".join(lines)
 
 
+class RunQueueMeter:
+    """Time the given processes (every thread) and the PostgreSQL server's processes spent
+    runnable but waiting for a core (``/proc/<pid>/task/<tid>/schedstat``, second field) between
+    ``start`` and ``stop``: on a shared machine, the part of a search's latency that is the
+    machine's queue, not our work."""
+
+    def __init__(self, groups: Mapping[str, Sequence[int]], *, postmaster: int | None = None) -> None:
+        self.groups = {k: list(v) for k, v in groups.items()}
+        self.postmaster = postmaster
+        self.before: dict[str, float] = {}
+        self.after: dict[str, float] = {}
+
+    @staticmethod
+    def _wait(pid: int) -> float:
+        total = 0
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    total += int((task / "schedstat").read_text().split()[1])
+        return total / 1e9
+
+    def _sample(self) -> dict[str, float]:
+        import psutil
+
+        out = {name: sum(self._wait(pid) for pid in pids) for name, pids in self.groups.items()}
+        if self.postmaster is not None:
+            with contextlib.suppress(psutil.Error):
+                main = psutil.Process(self.postmaster)
+                out["postgres"] = sum(self._wait(p.pid) for p in [main, *main.children(recursive=True)])
+        return out
+
+    def start(self) -> None:
+        self.before = self._sample()
+
+    def stop(self) -> dict[str, float]:
+        """Seconds of run-queue wait per group (processes that ended meanwhile are not counted)."""
+        self.after = self._sample()
+        return {k: max(0.0, self.after.get(k, 0.0) - self.before.get(k, 0.0)) for k in self.after}
+
+
 # -- profiles ------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
@@ -854,6 +902,7 @@ __all__ = [
     "PgSampler",
     "Postgres",
     "Proc",
+    "RunQueueMeter",
     "Service",
     "Simulators",
     "Submitted",

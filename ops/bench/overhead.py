@@ -16,6 +16,17 @@ that rate (Poisson) for
 where an agency's answer time is measured inside the simulator (from the request's arrival to
 its response, simulated latency included), keyed by the search's idempotency key.
 
+The overhead is then split by the four process wake-ups on a search's path (issue 19): the API
+woken by the POST (sent -> the search's transaction committed), a worker woken by NOTIFY (->
+the first agency call arrives), the worker woken by the last answer (answer sent -> stored), and
+the completion (-> the search marked completed); with the calls' spread (agencies not called at
+once) the parts add up to the overhead. Times are those the service already keeps, read as
+commit times (PostgreSQL's ``track_commit_timestamp``, switched on for the run: no column, no
+statement added on the hot path), and the simulators' receipt and answer times. Aside: the
+service's and PostgreSQL's run-queue wait per search (``/proc/<pid>/task/*/schedstat``: runnable,
+waiting for a core), and our own CPU per search (API, workers, PostgreSQL) with the database's
+transactions and rows written per search (statements too with ``--pg-statements``).
+
 The bank simulator is left out: banks answer in hours to days through tickets and batches (a
 batch waits up to 2 s to fill by design), so a millisecond overhead figure means nothing for
 them; the four synchronous agencies are measured.
@@ -25,15 +36,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 from common import (
     SYNC_AGENCIES,
     Client,
     CpuMeter,
     Postgres,
+    RunQueueMeter,
     Service,
     Simulators,
     add_debtors,
@@ -82,17 +96,33 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
     meter = CpuMeter({"api": [service.procs[0].pid], "workers": [p.pid for p in service.procs[1:]],
                       "simulators": [p.pid for p in sims.procs]},
                      postgres_port=urlsplit(dsn).port, postmaster=postmaster)
+    queue = RunQueueMeter({"api": [service.procs[0].pid], "workers": [p.pid for p in service.procs[1:]]},
+                          postmaster=postmaster)
+    db_before = await db_counters(dsn)
+    own = OwnCpu(meter, dsn)
     meter.start()
+    queue.start()
+    own.start()
     submitted = await client.open_loop(load_people[:n], rate)
     await wait_completed(dsn, len(submitted), timeout=900)
+    await own.stop()
+    waits = queue.stop()
     meter.stop()
+    db_after = await db_counters(dsn)
+    statements = None
     if pg is not None:
+        statements = await statement_calls(dsn)
         print(await pg.statements_report(top=20), flush=True)
     times = await search_times(dsn)
     agency = await sims.timings()
+    commits = await commit_times(dsn)
     overheads, totals, slowest, accept, before, after = [], [], [], [], [], []
+    wake: dict[str, list[float]] = {k: [] for k in WAKE_UPS}
     missing = 0
     for s in submitted:
+        split = wake_ups(s, commits.get(s.search_id), agency.get(s.search_id, {}), len(sims.urls))
+        for k, v in (split or {}).items():
+            wake[k].extend(v)
         _created, completed = times[s.search_id]
         answers = agency.get(s.search_id, {})
         if completed is None or len(answers) < len(sims.urls):
@@ -110,7 +140,177 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
         print(f"{len(client.errors)} submissions refused, e.g. {client.errors[:3]}", file=sys.stderr)
     return {"max_rate": max_rate, "rate": rate, "n": len(submitted), "measured": len(overheads), "missing": missing,
             "overhead": overheads, "total": totals, "slowest": slowest, "accept": accept, "before": before,
-            "after": after, "cpu": meter.summary(), "speed": speed}
+            "after": after, "cpu": meter.summary(), "speed": speed, "wake": wake, "run_queue": waits,
+            "own": own.figures(), "db": {k: db_after[k] - db_before[k] for k in db_after},
+            "statements": statements, "commit_timestamps": any(c["created_commit"] for c in commits.values())}
+
+
+# -- the split by wake-up ------------------------------------------------------------------------
+
+WAKE_UPS = {
+    "api": "1. API woken: POST sent -> search committed",
+    "accept": "   (POST sent -> 202 received, the client's view)",
+    "claim": "2. worker woken by NOTIFY: committed -> first agency call arrives (claim, request sent)",
+    "spread": "   calls' spread: last answer - first call's arrival - slowest answer (calls not sent at once)",
+    "stored_last": "3. worker woken by the last answer: answer sent -> stored (committed)",
+    "stored": "   the same for every agency call",
+    "complete": "4. last answer stored -> search completed (committed)",
+    "sum": "sum of 1, 2, spread, 3, 4 (= completion commit - POST sent - slowest answer)",
+}
+
+
+def wake_ups(s: Any, c: dict[str, Any] | None, answers: dict[str, list[float]], agencies: int
+             ) -> dict[str, list[float]] | None:
+    """Seconds of each wake-up on one search's path, from times the service already keeps (the
+    search's creation and completion commits, each answer's commit: ``track_commit_timestamp``;
+    without it the transactions' start times, ``created_at``, ``received_at``, ``completed_at``)
+    and the simulators' receipt and answer times. The claim itself leaves no time behind (the
+    task row's ``updated_at`` is overwritten when the answer is stored), so wake-up 2 runs to the
+    first call's arrival at an agency. The service completes a search in the transaction that
+    stores its last answer, so wake-up 4 is nil by design; it stays in the table to show it."""
+    if c is None or c["completed"] is None or len(answers) < agencies:
+        return None
+    created = (c["created_commit"] or c["created"]).timestamp()
+    completed = (c["completed_commit"] or c["completed"]).timestamp()
+    stored = {a: (t["commit"] or t["received"]).timestamp() for a, t in c["answers"].items()}
+    if len(stored) < agencies or not all(a in stored for a in answers):
+        return None
+    last = max(answers, key=lambda a: answers[a][2])
+    first_arrival = min(t[1] for t in answers.values())
+    slowest = max(t[0] for t in answers.values())
+    parts = {
+        "api": created - s.sent_at,
+        "claim": first_arrival - created,
+        "spread": answers[last][2] - first_arrival - slowest,
+        "stored_last": stored[last] - answers[last][2],
+        "complete": completed - stored[last],
+    }
+    return {k: [v] for k, v in parts.items()} | {
+        "accept": [s.accepted_at - s.sent_at],
+        "stored": [stored[a] - answers[a][2] for a in answers],
+        "sum": [sum(parts.values())],
+    }
+
+
+async def commit_times(dsn: str) -> dict[str, dict[str, Any]]:
+    """search id -> its creation and completion times (transaction start, and commit when
+    ``track_commit_timestamp`` is on) and each agency's answer's."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        on = await conn.fetchval("SELECT current_setting('track_commit_timestamp') = 'on'")
+        ts = "pg_xact_commit_timestamp({}.xmin)" if on else "NULL::timestamptz"
+        rows = await conn.fetch(
+            f"SELECT s.id::text AS id, s.created_at, s.completed_at, {ts.format('s')} AS completed_commit, "
+            f"(SELECT min({ts.format('e')}) FROM search_event e WHERE e.search_id = s.id) AS created_commit "
+            "FROM search s")
+        out = {r["id"]: {"created": r["created_at"], "completed": r["completed_at"],
+                         "completed_commit": r["completed_commit"], "created_commit": r["created_commit"],
+                         "answers": {}} for r in rows}
+        for r in await conn.fetch(f"SELECT search_id::text AS id, agency, received_at, {ts.format('a')} AS commit "
+                                  "FROM agency_answer a"):
+            if r["id"] in out:
+                out[r["id"]]["answers"][r["agency"]] = {"received": r["received_at"], "commit": r["commit"]}
+        return out
+    finally:
+        await conn.close()
+
+
+async def db_counters(dsn: str) -> dict[str, int]:
+    """The database's transactions and rows written so far (pg_stat_database; the statistics are
+    flushed by each backend at the end of its transactions, at most every second)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await asyncio.sleep(1.1)  # let the backends' pending statistics be flushed
+        row = await conn.fetchrow(
+            "SELECT xact_commit + xact_rollback AS transactions, tup_inserted + tup_updated + tup_deleted AS rows "
+            "FROM pg_stat_database WHERE datname = current_database()")
+        return {"transactions": int(row["transactions"]), "rows written": int(row["rows"])}
+    finally:
+        await conn.close()
+
+
+async def statement_calls(dsn: str) -> int:
+    """Statements the database ran since pg_stat_statements was last reset (top level only)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE toplevel"))
+    finally:
+        await conn.close()
+
+
+class OwnCpu:
+    """Our own CPU (API, workers, and PostgreSQL serving them, its server processes and
+    autovacuum; not the load client, not the simulators) per completed search, in one-second
+    windows: its distribution over the windows (p50, p90) and the whole phase's mean."""
+
+    OURS = ("api", "workers", "postgres:api", "postgres:workers", "postgres:server", "postgres:autovacuum")
+
+    def __init__(self, meter: CpuMeter, dsn: str, window: float = 1.0) -> None:
+        self.meter, self.dsn, self.window = meter, dsn, window
+        self.samples: list[tuple[float, int]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def _own(self) -> float:
+        sample = self.meter._sample()
+        return sum(v for k, v in sample.items() if k in self.OURS)
+
+    async def _run(self) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            while True:
+                done = await conn.fetchval("SELECT count(*) FROM search WHERE status = 'completed'")
+                self.samples.append((self._own(), int(done)))
+                await asyncio.sleep(self.window)
+        finally:
+            await conn.close()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            done = await conn.fetchval("SELECT count(*) FROM search WHERE status = 'completed'")
+        finally:
+            await conn.close()
+        self.samples.append((self._own(), int(done)))
+
+    def figures(self) -> dict[str, float]:
+        per = [(c2 - c1) / (n2 - n1) for (c1, n1), (c2, n2) in zip(self.samples, self.samples[1:], strict=False)
+               if n2 - n1 >= 5]
+        (c0, n0), (c9, n9) = self.samples[0], self.samples[-1]
+        return {"p50": percentile(per, 0.5), "p90": percentile(per, 0.9),
+                "mean": (c9 - c0) / (n9 - n0) if n9 > n0 else float("nan"), "windows": len(per)}
+
+
+def wake_up_report(r: dict[str, Any]) -> tuple[str, str]:
+    """The overhead split by the four process wake-ups on a search's path, the run-queue wait
+    aside, and our own CPU and database work per search."""
+    ms = 1000.0
+    rows = [[label, str(len(r["wake"][k])), *(f"{percentile(r['wake'][k], q) * ms:.1f}" for q in (0.5, 0.9, 0.99))]
+            for k, label in WAKE_UPS.items() if r["wake"][k]]
+    split = table(["the overhead by wake-up, ms (each row's own percentiles)", "n", "p50", "p90", "p99"], rows)
+    n = max(r["measured"], 1)
+    queue = r["run_queue"]
+    waits = ", ".join(f"{k} {v * ms / n:.2f}" for k, v in sorted(queue.items()))
+    own, db = r["own"], r["db"]
+    statements = f", {r['statements'] / r['n']:.1f} statements" if r.get("statements") else ""
+    clock = ("commit times (track_commit_timestamp)" if r["commit_timestamps"]
+             else "transaction start times (no commit timestamps)")
+    notes = (f"Times: the client's, the simulators' (receipt, answer) and the database's {clock}; one clock "
+             f"(one machine). Run-queue wait aside (runnable, waiting for a core; /proc schedstat of every "
+             f"thread), ms per search: {waits}; together {sum(queue.values()) * ms / n:.2f}.")
+    own_line = (f"Our own CPU per search (API, workers, PostgreSQL serving them and its own processes; not the "
+                f"client, not the simulators): p50 {own['p50'] * ms:.2f} ms, p90 {own['p90'] * ms:.2f} ms over "
+                f"{own['windows']} one-second windows, mean {own['mean'] * ms:.2f} ms (target p50 <= 5 ms "
+                f"**{'met' if own['p50'] * ms <= 5 else 'missed'}**); database work per search: "
+                f"{db['transactions'] / r['n']:.1f} transactions{statements}, {db['rows written'] / r['n']:.1f} rows "
+                f"written (pg_stat_database, the benchmark's own few queries included). {notes}")
+    return split, own_line
 
 
 def main() -> int:
@@ -133,7 +333,7 @@ def main() -> int:
     latency = {"latency_median_ms": args.median_ms, "latency_sigma": args.sigma}
     with workspace("overhead", keep=args.keep) as work:
         pg = Postgres(work)
-        dsn = pg.start(statements=args.pg_statements)
+        dsn = pg.start(statements=args.pg_statements, commit_timestamps=True)
         sims = Simulators.start(work, dict.fromkeys(SYNC_AGENCIES, latency), agencies=SYNC_AGENCIES, timing=True)
         service = Service(work, service_env(dsn, sims.urls, work / "data"), workers=args.workers,
                           combined=args.combined)
@@ -164,14 +364,17 @@ def main() -> int:
                f"agency timings; machine speed before it {r['speed']:.0f} ms, lower is faster: see fanout). "
                f"Targets: overhead p50 <= 5 ms **{'met' if p50 <= 5 else 'missed'}** "
                f"({p50:.1f} ms), p99 <= 25 ms **{'met' if p99 <= 25 else 'missed'}** ({p99:.1f} ms).")
+    split, own_line = wake_up_report(r)
     print(out)
     print(verdict)
+    print(split)
+    print(own_line)
     print(r["cpu"])
     topology = ("one process serving the API and dispatching (`serve --role all`)" if args.combined
                 else f"one API and {args.workers} worker process(es)")
     if not args.no_write:
         body = "\n".join([
-            out, "", verdict, "",
+            out, "", verdict, "", split, "", own_line, "",
             f"Agencies: vehicles, exit-entry, social insurance, hotels, each in its own process, latency lognormal "
             f"(median {args.median_ms:g} ms, sigma {args.sigma:g}) per call; banks left out (deferred, batched by "
             f"design). Service: {topology}, default settings except the "
