@@ -36,10 +36,10 @@ async def found_account(api: Any) -> tuple[int, dict[str, Any]]:
     return cid, accounts[0]
 
 
-async def wait_measure(api: Any, measure_id: int, *, timeout: float = 20.0) -> dict[str, Any]:
+async def wait_measure(api: Any, measure_id: int, *, timeout: float = 20.0, login: str = JUDGE) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        status, body = await api.request("GET", f"/api/v1/measures/{measure_id}", login=JUDGE)
+        status, body = await api.request("GET", f"/api/v1/measures/{measure_id}", login=login)
         assert status == 200, body
         if body["status"] != "pending":
             return dict(body)
