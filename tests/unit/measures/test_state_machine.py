@@ -42,7 +42,8 @@ def world(*, approval: Decimal = Decimal("100.00"), courts: dict[str, Decimal | 
     clock = MeasureClock(lambda: datetime(2026, 6, 1, 1, 0, tzinfo=UTC))
     config = MeasureConfig(deduction_approval_above=approval, funds_account="ZXAK-0001")
     gateway = FakeGateway()
-    dispatcher = MeasureDispatcher(store, gateway,  # type: ignore[arg-type] MeasureDispatcherConfig(worker_id="w1"), config, clock)
+    dispatcher = MeasureDispatcher(store, gateway, MeasureDispatcherConfig(worker_id="w1"), config,  # type: ignore[arg-type]
+                                   clock)
     return MeasureService(store, config, clock), dispatcher, store, gateway  # type: ignore[arg-type]
 
 
