@@ -252,6 +252,12 @@ def check_measure(actor: Actor, case: CaseAccess, kind: str = "freeze") -> None:
     if case.judge_login != actor.login:
         raise AccessDenied("not_case_judge", "This case is not assigned to you.",
                            "该案件未分配给您，不能采取控制措施").about(action="measure", case_id=case.case_id)
+    check_measure_state(case, kind)
+
+
+def check_measure_state(case: CaseAccess, kind: str) -> None:
+    """What the case's state allows (``check_measure``'s table), whoever acts: also what a
+    supervisor's approval of a held deduction needs (an open case)."""
     if case.status == "open" or (kind in _KEEP_OR_END and case.status == "suspended"):
         return
     if case.status == "closed" and case.closure_mode in KEEP_ON_CLOSURE:
@@ -285,13 +291,17 @@ def deduction_needs_approval(amount: Decimal, approval_threshold: Decimal) -> bo
     return amount > approval_threshold
 
 
-def check_approve_measure(actor: Actor, case: CaseAccess) -> None:
-    """A deduction above the court's set amount is approved (or rejected) by a supervisor of the
-    case's court."""
+def check_approve_measure(actor: Actor, case: CaseAccess, *, approving: bool = True) -> None:
+    """A deduction above the court's set amount is approved (or rejected: ``approving`` False) by a
+    supervisor of the case's court. Approving sends it, so the case must still allow a deduction
+    (``check_measure_state``: a case closed or suspended meanwhile refuses it); rejecting sends
+    nothing and is allowed whatever the case's state."""
     if actor.role != "supervisor" or actor.court_code != case.court_code:
         raise AccessDenied("approval_requires_supervisor",
                            "Only a supervisor of the case's court may approve this deduction.",
                            "仅本院院庭长可以批准该扣划").about(action="measure_approval", case_id=case.case_id)
+    if approving:
+        check_measure_state(case, "deduct")
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,6 +457,7 @@ __all__ = [
     "check_list_cases",
     "check_may_push_cases",
     "check_measure",
+    "check_measure_state",
     "check_override_closure",
     "check_push_case",
     "check_read",

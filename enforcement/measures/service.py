@@ -183,9 +183,11 @@ class MeasureService:
             raise measure_not_found(measure_id)
         if kind in ("approve", "reject", "withdraw"):
             case = await self._case(measure.case_id)
-            check = check_withdraw_measure if kind == "withdraw" else check_approve_measure
             try:
-                check(actor, case.access)
+                if kind == "withdraw":
+                    check_withdraw_measure(actor, case.access)
+                else:
+                    check_approve_measure(actor, case.access, approving=kind == "approve")
             except AccessDenied as exc:
                 exc.about(action=f"measure_{kind}", case_id=case.id, case_number=case.case_number,
                           case_court=case.court_code, target=f"measure:{measure.id}")

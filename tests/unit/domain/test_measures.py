@@ -186,6 +186,17 @@ def test_only_the_cases_judge_withdraws_a_held_deduction_whatever_the_case_state
         assert denied(check_withdraw_measure, SUPERVISOR, case) == "not_case_judge"
 
 
+def test_approving_a_held_deduction_needs_a_case_that_still_allows_it_rejecting_does_not() -> None:
+    zhongben, done = _case("closed", "终结本次执行程序"), _case("closed", "执行完毕")
+    assert denied(check_approve_measure, SUPERVISOR, zhongben) == "resume_case_first"
+    assert denied(check_approve_measure, SUPERVISOR, done) == "case_not_open"
+    assert denied(check_approve_measure, SUPERVISOR, _case("suspended")) == "case_not_open"
+    for case in (zhongben, done):
+        assert denied(lambda a, c: check_approve_measure(a, c, approving=False), SUPERVISOR, case) is None
+        assert denied(lambda a, c: check_approve_measure(a, c, approving=False), FAR_SUPERVISOR, case) == \
+            "approval_requires_supervisor"
+
+
 def test_a_rejection_needs_a_reason() -> None:
     assert rule(m.check_cancel_reason, None, required=True) == "reason_required"
     assert rule(m.check_cancel_reason, "  ", required=True) == "reason_required"

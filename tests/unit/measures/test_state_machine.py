@@ -153,6 +153,18 @@ async def test_after_zhongben_renew_and_release_only_nothing_sent_for_the_refuse
     assert [r.op for r in gateway.sent] == ["freeze", "renew", "release"]
 
 
+async def test_a_deduction_held_when_the_case_closes_cannot_be_approved_only_rejected() -> None:
+    service, dispatcher, store, gateway = world(approval=Decimal("10.00"))
+    fid = await freeze(service, dispatcher)
+    held = await service.follow_up(JUDGE, fid, FollowUpRequest("deduct", amount="20.00", **ruling(2)))
+    store.cases[1] = MeasureCase(1, "（2026）辽0102执1号", "辽0102", "closed", "zhangwei", "", "", "终结本次执行程序")
+    with pytest.raises(AccessDenied) as caught:
+        await service.approve(SUPERVISOR, held.id)
+    assert caught.value.code == "resume_case_first"
+    assert (await service.reject(SUPERVISOR, held.id, "已终本")).status == "rejected"
+    assert await dispatcher.tick() == 0 and [r.op for r in gateway.sent] == ["freeze"]
+
+
 async def test_a_duplicate_is_refused_audited_and_takes_no_serial() -> None:
     service, dispatcher, store, gateway = world()
     await freeze(service, dispatcher)
