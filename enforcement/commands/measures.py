@@ -25,7 +25,8 @@ from enforcement.kernel.settings import Settings
 
 KIND_ZH = {"freeze": "冻结", "seal": "查封", "renew": "续行", "release": "解除", "deduct": "扣划"}
 STATUS_ZH = {"awaiting_approval": "待院庭长审批", "pending": "待协助单位答复", "active": "生效", "partial": "部分生效",
-             "refused": "被拒绝", "released": "已解除", "lapsed": "已到期失效", "done": "已完成", "failed": "失败"}
+             "refused": "被拒绝", "released": "已解除", "lapsed": "已到期失效", "done": "已完成", "failed": "失败",
+             "rejected": "已驳回", "withdrawn": "已撤回"}
 EXPIRY_ZH = {"running": "期限内", "due": "应续行", "lapsed": "已失效"}
 
 

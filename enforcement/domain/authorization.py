@@ -21,6 +21,7 @@ from typing import Any
 from enforcement.domain.actors import Actor
 from enforcement.domain.errors import DomainError
 from enforcement.domain.lifecycle import ZHONGBEN
+from enforcement.domain.measures import KEEP_ON_CLOSURE
 
 
 class AccessDenied(DomainError):
@@ -223,18 +224,66 @@ def check_read_agencies(actor: Actor) -> None:
                            "协查单位账号不能查看各单位运行状态")
 
 
-def check_measure(actor: Actor, case: CaseAccess) -> None:
+# Measures that keep or end a control the court already holds, without executing on the asset.
+_KEEP_OR_END = frozenset({"renew", "release"})
+
+
+def check_measure(actor: Actor, case: CaseAccess, kind: str = "freeze") -> None:
     """A control measure (freeze, seal, renew, release, deduct) is taken only by the judge holding
-    the case, while it is open (the same 点对点 rule as a search)."""
+    the case (the same 点对点 rule as a search); what the case's state allows, by ``kind``:
+
+    | case                                    | freeze, seal | deduct | renew | release |
+    | --------------------------------------- | ------------ | ------ | ----- | ------- |
+    | open                                    | yes          | yes    | yes   | yes     |
+    | suspended (中止)                        | no           | no     | yes   | yes     |
+    | closed 终本 / 和解长期履行 (controls kept) | no: resume   | no: resume | yes | yes  |
+    | closed otherwise (执行完毕, 终结执行, ...)  | no           | no     | no    | yes     |
+
+    After 终本 the court keeps its controls (SPC 终本规定 2016) and must renew them before they
+    lapse, or may release them; 和解长期履行 keeps them too (``measures.KEEP_ON_CLOSURE``, the
+    closure advice). A new freeze or seal, and a deduction, act on executable property, which
+    a 终本 case by definition has none of: property found re-opens the case (恢复执行, 执恢) and the
+    measure is taken there (``resume_case_first``). While enforcement is suspended (中止) no act of
+    enforcement is taken, but the controls stay and their terms keep running: renew or release only.
+    Any other closure ends the enforcement: its controls may only be released."""
     if actor.role != "judge":
         raise AccessDenied("role_cannot_control", "Only the judge holding the case may take control measures.",
                            "仅承办该案的执行法官可以采取控制措施").about(action="measure", case_id=case.case_id)
     if case.judge_login != actor.login:
         raise AccessDenied("not_case_judge", "This case is not assigned to you.",
                            "该案件未分配给您，不能采取控制措施").about(action="measure", case_id=case.case_id)
-    if case.status != "open":
-        raise AccessDenied("case_not_open", "Control measures are allowed only for open cases.",
-                           "仅可对在办案件采取控制措施").about(action="measure", case_id=case.case_id)
+    check_measure_state(case, kind)
+
+
+def check_measure_state(case: CaseAccess, kind: str) -> None:
+    """What the case's state allows (``check_measure``'s table), whoever acts: also what a
+    supervisor's approval of a held deduction needs (an open case)."""
+    if case.status == "open" or (kind in _KEEP_OR_END and case.status == "suspended"):
+        return
+    if case.status == "closed" and case.closure_mode in KEEP_ON_CLOSURE:
+        if kind in _KEEP_OR_END:
+            return
+        raise AccessDenied("resume_case_first",
+                           f"The case closed as {case.closure_mode}: its controls may be renewed or released; "
+                           "to freeze, seal or deduct, resume the case (恢复执行) first.",
+                           f"本案已以{case.closure_mode}方式结案：仅可续行或解除原控制措施；"
+                           "如需冻结、查封或扣划，请先恢复执行").about(action="measure", case_id=case.case_id)
+    if case.status == "closed" and kind == "release":
+        return
+    if case.status == "closed" and kind == "renew":
+        raise AccessDenied("case_closed_release_only",
+                           "The case's enforcement has ended: its controls may only be released.",
+                           "本案执行已终结，其控制措施仅可解除").about(action="measure", case_id=case.case_id)
+    raise AccessDenied("case_not_open", "New control measures and deductions are allowed only for open cases.",
+                       "仅可对在办案件采取新的控制措施或扣划").about(action="measure", case_id=case.case_id)
+
+
+def check_withdraw_measure(actor: Actor, case: CaseAccess) -> None:
+    """A held deduction (awaiting approval) is withdrawn by the judge holding the case, whatever the
+    case's state: withdrawing sends nothing."""
+    if actor.role != "judge" or case.judge_login != actor.login:
+        raise AccessDenied("not_case_judge", "Only the judge holding the case may withdraw its deduction.",
+                           "仅承办该案的执行法官可以撤回该扣划").about(action="measure_withdraw", case_id=case.case_id)
 
 
 def deduction_needs_approval(amount: Decimal, approval_threshold: Decimal) -> bool:
@@ -242,12 +291,17 @@ def deduction_needs_approval(amount: Decimal, approval_threshold: Decimal) -> bo
     return amount > approval_threshold
 
 
-def check_approve_measure(actor: Actor, case: CaseAccess) -> None:
-    """A deduction above the court's set amount is approved by a supervisor of the case's court."""
+def check_approve_measure(actor: Actor, case: CaseAccess, *, approving: bool = True) -> None:
+    """A deduction above the court's set amount is approved (or rejected: ``approving`` False) by a
+    supervisor of the case's court. Approving sends it, so the case must still allow a deduction
+    (``check_measure_state``: a case closed or suspended meanwhile refuses it); rejecting sends
+    nothing and is allowed whatever the case's state."""
     if actor.role != "supervisor" or actor.court_code != case.court_code:
         raise AccessDenied("approval_requires_supervisor",
                            "Only a supervisor of the case's court may approve this deduction.",
                            "仅本院院庭长可以批准该扣划").about(action="measure_approval", case_id=case.case_id)
+    if approving:
+        check_measure_state(case, "deduct")
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +457,7 @@ __all__ = [
     "check_list_cases",
     "check_may_push_cases",
     "check_measure",
+    "check_measure_state",
     "check_override_closure",
     "check_push_case",
     "check_read",
@@ -414,6 +469,7 @@ __all__ = [
     "check_record_event",
     "check_search",
     "check_search_batch",
+    "check_withdraw_measure",
     "deduction_needs_approval",
     "indicator_scope",
     "permissions_of",

@@ -41,7 +41,8 @@ from enforcement.domain.errors import DomainError, StateConflict
 MeasureKind = Literal["freeze", "deduct", "seal", "renew", "release"]
 AssetKind = Literal["bank_account", "vehicle", "real_estate"]
 Category = Literal["deposits", "movables", "real_estate"]
-MeasureStatus = Literal["pending", "active", "partial", "refused", "released", "lapsed", "done", "failed"]
+MeasureStatus = Literal["awaiting_approval", "pending", "active", "partial", "refused", "released", "lapsed", "done",
+                        "failed", "rejected", "withdrawn"]
 
 KINDS: tuple[MeasureKind, ...] = ("freeze", "deduct", "seal", "renew", "release")
 # Which kind first controls which asset (renew and release follow the measure they act on).
@@ -244,6 +245,22 @@ def check_deduction(amount: Decimal, frozen: Decimal) -> None:
                              f"扣划金额{amount}元超过本院冻结金额{frozen}元", frozen=str(frozen))
 
 
+MAX_REASON_CHARS = 500
+
+
+def check_cancel_reason(raw: object, *, required: bool) -> str | None:
+    """Why a held deduction is rejected (required) or withdrawn (optional): text of 1 to 500 characters."""
+    if raw is None and not required:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidMeasure("reason_required", "Give the reason (a text of 1 to 500 characters).",
+                             "请填写理由（1至500字）")
+    if len(raw.strip()) > MAX_REASON_CHARS:
+        raise InvalidMeasure("reason_too_long", f"The reason is at most {MAX_REASON_CHARS} characters.",
+                             f"理由不得超过{MAX_REASON_CHARS}字")
+    return raw.strip()
+
+
 # What a later measure may follow: renew, release and deduct act on an active control.
 FOLLOWS: dict[MeasureKind, frozenset[str]] = {
     "renew": frozenset({"active", "partial"}),
@@ -332,6 +349,7 @@ __all__ = [
     "FOLLOWS",
     "KEEP_ON_CLOSURE",
     "KINDS",
+    "MAX_REASON_CHARS",
     "MAX_TERM_YEARS",
     "AssetKind",
     "Category",
@@ -347,6 +365,7 @@ __all__ = [
     "add_years",
     "advice_on_closure",
     "assistance_notice_number",
+    "check_cancel_reason",
     "check_deduction",
     "check_follow_up",
     "check_new_measure",

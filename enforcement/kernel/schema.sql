@@ -753,7 +753,9 @@ CREATE TABLE public.court (
     code text NOT NULL,
     name text NOT NULL,
     province text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    measure_deduction_approval_yuan numeric(16,2),
+    CONSTRAINT court_measure_deduction_approval_yuan_check CHECK (((measure_deduction_approval_yuan IS NULL) OR (measure_deduction_approval_yuan >= (0)::numeric)))
 );
 
 CREATE TABLE public.dispatcher_heartbeat (
@@ -868,12 +870,16 @@ CREATE TABLE public.measure (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     approved_by text,
     approved_at timestamp with time zone,
+    cancelled_by text,
+    cancelled_at timestamp with time zone,
+    cancel_reason text,
     CONSTRAINT measure_asset_kind_check CHECK ((asset_kind = ANY (ARRAY['bank_account'::text, 'vehicle'::text, 'real_estate'::text]))),
+    CONSTRAINT measure_cancelled_never_sent CHECK (((task_status = 'cancelled'::text) = (status = ANY (ARRAY['rejected'::text, 'withdrawn'::text])))),
     CONSTRAINT measure_check CHECK (((kind = ANY (ARRAY['freeze'::text, 'seal'::text])) = (parent_id IS NULL))),
     CONSTRAINT measure_held_awaits_approval CHECK (((status = 'awaiting_approval'::text) = (task_status = 'held'::text))),
     CONSTRAINT measure_kind_check CHECK ((kind = ANY (ARRAY['freeze'::text, 'seal'::text, 'renew'::text, 'release'::text, 'deduct'::text]))),
-    CONSTRAINT measure_status_check CHECK ((status = ANY (ARRAY['awaiting_approval'::text, 'pending'::text, 'active'::text, 'partial'::text, 'refused'::text, 'released'::text, 'lapsed'::text, 'done'::text, 'failed'::text]))),
-    CONSTRAINT measure_task_status_check CHECK ((task_status = ANY (ARRAY['held'::text, 'queued'::text, 'running'::text, 'answered'::text, 'failed'::text])))
+    CONSTRAINT measure_status_check CHECK ((status = ANY (ARRAY['awaiting_approval'::text, 'pending'::text, 'active'::text, 'partial'::text, 'refused'::text, 'released'::text, 'lapsed'::text, 'done'::text, 'failed'::text, 'rejected'::text, 'withdrawn'::text]))),
+    CONSTRAINT measure_task_status_check CHECK ((task_status = ANY (ARRAY['held'::text, 'queued'::text, 'running'::text, 'answered'::text, 'failed'::text, 'cancelled'::text])))
 );
 
 CREATE SEQUENCE public.measure_id_seq

@@ -28,6 +28,7 @@ from enforcement.domain.authorization import (
     check_approve_measure,
     check_measure,
     check_read,
+    check_withdraw_measure,
     deduction_needs_approval,
 )
 from enforcement.domain.errors import DomainError
@@ -41,6 +42,7 @@ from enforcement.domain.measures import (
     MeasureKind,
     Ruling,
     TargetAsset,
+    check_cancel_reason,
     check_deduction,
     check_follow_up,
     check_new_measure,
@@ -80,8 +82,13 @@ class MeasureConfig:
     ruling_valid_days: int = DEFAULT_RULING_VALID_DAYS
     deadline_seconds: float = 3600.0
     funds_account: str = ""  # the court's 执行案款 account deductions go to
-    # A deduction above this amount (yuan) waits for a supervisor of the case's court to approve it.
+    # A deduction above this amount (yuan) waits for a supervisor of the case's court to approve it;
+    # the default where the court set none of its own (``court.measure_deduction_approval_yuan``).
     deduction_approval_above: Decimal = Decimal("100000.00")
+
+    def approval_above(self, case: MeasureCase) -> Decimal:
+        """The case's court's own approval amount, else the deployment's."""
+        return self.deduction_approval_above if case.approval_above is None else case.approval_above
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,15 +158,51 @@ class MeasureService:
 
     async def submit(self, actor: Actor, case_id: int, req: MeasureRequest, *, request_id: str = "") -> Measure:
         """Freeze or seal an asset found by a search of the case: the case's judge only."""
-        case = await self._case(case_id)
-        try:
-            check_measure(actor, case.access)
-        except AccessDenied as exc:
-            exc.about(action=f"measure_{req.kind}", case_id=case.id, case_number=case.case_number,
-                      case_court=case.court_code)
-            raise
+        case = await self.authorize(actor, case_id, req.kind)
         return await self._refusals_audited(actor, case, req.kind, request_id, self._submit(actor, case, req,
                                                                                             request_id))
+
+    async def authorize(self, actor: Actor, case_id: int, kind: str) -> MeasureCase:
+        """May ``actor`` take a ``kind`` measure on the case (``check_measure``)? The case, or
+        ``AccessDenied`` (403, audited by the edge with the case). Routes call it before they read
+        the body: a caller without the right learns nothing from a bad body."""
+        case = await self._case(case_id)
+        try:
+            check_measure(actor, case.access, kind)
+        except AccessDenied as exc:
+            exc.about(action=f"measure_{kind}", case_id=case.id, case_number=case.case_number,
+                      case_court=case.court_code)
+            raise
+        return case
+
+    async def authorize_on(self, actor: Actor, measure_id: int, kind: str) -> MeasureCase:
+        """``authorize`` for an act on an existing measure (renew, release, approve, reject,
+        withdraw): 404 for no such measure, 403 (audited) for a caller without the right."""
+        measure = await self.store.get(measure_id)
+        if measure is None:
+            raise measure_not_found(measure_id)
+        if kind in ("approve", "reject", "withdraw"):
+            case = await self._case(measure.case_id)
+            try:
+                if kind == "withdraw":
+                    check_withdraw_measure(actor, case.access)
+                else:
+                    check_approve_measure(actor, case.access, approving=kind == "approve")
+            except AccessDenied as exc:
+                exc.about(action=f"measure_{kind}", case_id=case.id, case_number=case.case_number,
+                          case_court=case.court_code, target=f"measure:{measure.id}")
+                raise
+            return case
+        return await self.authorize(actor, measure.case_id, kind)
+
+    async def refused_input(self, actor: Actor, case: MeasureCase, kind: str, code: str, *,
+                            request_id: str = "") -> None:
+        """A body refused after the permission passed (422, 400, 413): its refusal record, with the case."""
+        await self.store.record_refusal(AuditEntry(
+            action="refusal", actor_login=actor.login, actor_role=actor.role, actor_court=actor.court_code,
+            case_id=case.id, case_number=case.case_number, case_court=case.court_code, reason=code,
+            target=f"measure_{kind}", request_id=request_id, details={"attempted": f"measure_{kind}"},
+        ))
 
     async def _submit(self, actor: Actor, case: MeasureCase, req: MeasureRequest, request_id: str) -> Measure:
         today = self.clock.today()
@@ -195,13 +238,7 @@ class MeasureService:
         parent = await self.store.get(measure_id)
         if parent is None or (case_id is not None and parent.case_id != case_id):
             raise measure_not_found(measure_id)
-        case = await self._case(parent.case_id)
-        try:
-            check_measure(actor, case.access)
-        except AccessDenied as exc:
-            exc.about(action=f"measure_{req.kind}", case_id=case.id, case_number=case.case_number,
-                      case_court=case.court_code)
-            raise
+        case = await self.authorize(actor, parent.case_id, req.kind)
         return await self._refusals_audited(actor, case, req.kind, request_id,
                                             self._follow_up(actor, case, parent, req, request_id))
 
@@ -221,7 +258,7 @@ class MeasureService:
             amount = parse_amount(req.amount, required=True)
             assert amount is not None
             check_deduction(amount, parent.effect_amount or Decimal("0.00"))
-            held = deduction_needs_approval(amount, self.config.deduction_approval_above)
+            held = deduction_needs_approval(amount, self.config.approval_above(case))
         new = NewMeasure(
             case_id=case.id, parent_id=parent.id, kind=req.kind, asset_kind=parent.asset_kind, agency=parent.agency,
             target_key=parent.target_key, target=parent.target, subject_kind=parent.subject_kind,
@@ -237,7 +274,7 @@ class MeasureService:
         if held:
             entry = dataclasses.replace(entry, details={
                 **entry.details, "awaiting_approval": True,
-                "approval_above": f"{self.config.deduction_approval_above:.2f}"})
+                "approval_above": f"{self.config.approval_above(case):.2f}"})
         return await self.store.create(new, entry)
 
     async def approve(self, actor: Actor, measure_id: int, *, request_id: str = "") -> Measure:
@@ -271,13 +308,53 @@ class MeasureService:
                            case_court=case.court_code, request_id=request_id, target=f"measure:{measure.id}",
                            details={"kind": measure.kind, "measure_id": measure.id,
                                     "amount": None if measure.amount is None else f"{measure.amount:.2f}",
-                                    "approval_above": f"{self.config.deduction_approval_above:.2f}",
+                                    "approval_above": f"{self.config.approval_above(case):.2f}",
                                     "notice_number": measure.document_number})
         approved = await self.store.approve(measure.id, actor.login, self.config.deadline_seconds, entry)
         if approved is None:  # approved by another supervisor a moment ago
             raise MeasureConflict("The measure is no longer awaiting approval.", message_zh="该措施已不在待审批状态",
                                   code="not_awaiting_approval")
         return approved
+
+    async def reject(self, actor: Actor, measure_id: int, reason: object, *, request_id: str = "") -> Measure:
+        """A supervisor of the case's court rejects a held deduction, with a reason: nothing goes to
+        the bank; the measure shows ``rejected`` with who, when and why. 403 (audited by the edge)
+        for anyone else; 422 (audited) without a reason; 409 (audited) when it is not held."""
+        return await self._cancel(actor, measure_id, "reject", reason, request_id=request_id)
+
+    async def withdraw(self, actor: Actor, measure_id: int, reason: object = None, *,
+                       request_id: str = "") -> Measure:
+        """The case's judge withdraws a held deduction (reason optional): as ``reject``, shown ``withdrawn``."""
+        return await self._cancel(actor, measure_id, "withdraw", reason, request_id=request_id)
+
+    async def _cancel(self, actor: Actor, measure_id: int, act: str, reason: object, *, request_id: str) -> Measure:
+        case = await self.authorize_on(actor, measure_id, act)
+        measure = await self.store.get(measure_id)
+        if measure is None:
+            raise measure_not_found(measure_id)
+        return await self._refusals_audited(actor, case, act, request_id,
+                                            self._cancelled(actor, case, measure, act, reason, request_id))
+
+    async def _cancelled(self, actor: Actor, case: MeasureCase, measure: Measure, act: str, reason: object,
+                         request_id: str) -> Measure:
+        text = check_cancel_reason(reason, required=act == "reject")
+        if measure.status != "awaiting_approval":
+            raise MeasureConflict(f"The measure is {measure.status}; only a deduction awaiting approval can be "
+                                  f"{act}ed.", message_zh=f"该措施当前状态为{measure.status}，仅待审批的扣划可以"
+                                  f"{'驳回' if act == 'reject' else '撤回'}", code="not_awaiting_approval",
+                                  status=measure.status)
+        status = "rejected" if act == "reject" else "withdrawn"
+        entry = AuditEntry(action=f"measure_{act}", actor_login=actor.login, actor_role=actor.role,
+                           actor_court=actor.court_code, case_id=case.id, case_number=case.case_number,
+                           case_court=case.court_code, request_id=request_id, target=f"measure:{measure.id}",
+                           details={"kind": measure.kind, "measure_id": measure.id, "status": status,
+                                    "amount": None if measure.amount is None else f"{measure.amount:.2f}",
+                                    "reason": text, "notice_number": measure.document_number})
+        done = await self.store.cancel_held(measure.id, status, actor.login, text, entry)
+        if done is None:  # approved, rejected or withdrawn a moment ago
+            raise MeasureConflict("The measure is no longer awaiting approval.", message_zh="该措施已不在待审批状态",
+                                  code="not_awaiting_approval")
+        return done
 
     def _entry(self, actor: Actor, case: MeasureCase, kind: str, request_id: str, amount: Decimal | None,
                target_key: str, *, parent_id: int | None = None) -> AuditEntry:
@@ -354,6 +431,9 @@ class MeasureService:
             else m.answered_at.isoformat(),
             "approved_by": m.approved_by,
             "approved_at": None if m.approved_at is None else m.approved_at.isoformat(),
+            "cancelled": None if m.cancelled_by is None else {
+                "by": m.cancelled_by, "at": None if m.cancelled_at is None else m.cancelled_at.isoformat(),
+                "reason": m.cancel_reason},
         }
 
 

@@ -173,6 +173,14 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/measures/{measure_id}:approve"): row(
         "403:approval_requires_supervisor", "403:approval_requires_supervisor", "403:approval_requires_supervisor",
         "409", "403:approval_requires_supervisor", DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    # Rejecting a held deduction: as approving it (the freeze here is not held: 409 for the one
+    # allowed). Withdrawing it: the case's judge only (409 here too).
+    ("POST", "/api/v1/measures/{measure_id}:reject"): row(
+        "403:approval_requires_supervisor", "403:approval_requires_supervisor", "403:approval_requires_supervisor",
+        "409", "403:approval_requires_supervisor", DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    ("POST", "/api/v1/measures/{measure_id}:withdraw"): row(
+        "409", "403:not_case_judge", "403:not_case_judge", "403:not_case_judge", "403:not_case_judge",
+        DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
 }
 
 
@@ -301,6 +309,10 @@ REQUESTS: dict[tuple[str, str], Callable[[Ctx, str], tuple[str, str, dict[str, A
         "POST", f"/api/v1/measures/{ctx.measure_id}:release", {"json": {"ruling": ctx.ruling(2)}}),
     ("POST", "/api/v1/measures/{measure_id}:approve"): lambda ctx, _c: (
         "POST", f"/api/v1/measures/{ctx.measure_id}:approve", {}),
+    ("POST", "/api/v1/measures/{measure_id}:reject"): lambda ctx, _c: (
+        "POST", f"/api/v1/measures/{ctx.measure_id}:reject", {"json": {"reason": "金额有误"}}),
+    ("POST", "/api/v1/measures/{measure_id}:withdraw"): lambda ctx, _c: (
+        "POST", f"/api/v1/measures/{ctx.measure_id}:withdraw", {}),
 }
 # Routes without bearer authentication: their refusals are the route's own, not audited 403s.
 NOT_BEARER = {("POST", "/api/v1/agencies/{agency}/callbacks"), ("GET", "/api/v1/demo/users"),

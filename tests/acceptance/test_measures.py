@@ -36,10 +36,10 @@ async def found_account(api: Any) -> tuple[int, dict[str, Any]]:
     return cid, accounts[0]
 
 
-async def wait_measure(api: Any, measure_id: int, *, timeout: float = 20.0) -> dict[str, Any]:
+async def wait_measure(api: Any, measure_id: int, *, timeout: float = 20.0, login: str = JUDGE) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        status, body = await api.request("GET", f"/api/v1/measures/{measure_id}", login=JUDGE)
+        status, body = await api.request("GET", f"/api/v1/measures/{measure_id}", login=login)
         assert status == 200, body
         if body["status"] != "pending":
             return dict(body)
@@ -146,7 +146,15 @@ async def test_a_renewal_left_undone_lapses_with_alert_and_metric(make_api: Any)
     assert status == 409, body
 
 
+async def sim_controls(simulators: Any, agency: str = "banks") -> int:
+    """The agency's count of effective controls (applied once per idempotency key)."""
+    async with aiohttp.ClientSession() as s, s.get(f"{simulators[agency].url}/_sim/stats") as r:
+        return int((await r.json())["effective_controls"])
+
+
 async def test_bad_measures_are_refused_audited_and_never_sent(make_api: Any, simulators: Any) -> None:
+    """A freeze beyond the balance, a case not yours, an expired ruling, a duplicate: each a clear
+    4xx (bilingual, a stable code), one refusal record naming the case, and the bank applies nothing."""
     api = await make_api()
     clock = api.app[MEASURE_CLOCK]
     cid, account = await found_account(api)
@@ -154,6 +162,7 @@ async def test_bad_measures_are_refused_audited_and_never_sent(make_api: Any, si
     pool = api.app[POOL]
     base = {"kind": "freeze", "asset_kind": "bank_account", "natural_key": account["natural_key"]}
     too_much = str(Decimal(str(account["data"]["available_balance"])) + 1)
+    applied = await sim_controls(simulators)
 
     async def refused(login: str, body: dict[str, Any], status: int, code: str) -> None:
         before = await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'refusal'")
@@ -172,6 +181,7 @@ async def test_bad_measures_are_refused_audited_and_never_sent(make_api: Any, si
     assert await pool.fetchval("SELECT count(*) FROM measure") == 0
     code, _ = await bank_view(simulators, number)
     assert code == 404  # the bank never heard of a control on it
+    assert await sim_controls(simulators) == applied  # nor of any control at all
 
     # A duplicate: the second freeze of the same account is refused and takes no notice number.
     status, first = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE,
@@ -182,13 +192,15 @@ async def test_bad_measures_are_refused_audited_and_never_sent(make_api: Any, si
     assert await pool.fetchval("SELECT count(*) FROM measure") == 1
     code, held = await bank_view(simulators, number)
     assert len(held["Freezes"]) == 1
+    assert await sim_controls(simulators) == applied + 1  # the first freeze, once; the duplicate never
 
 
 async def test_sigkilled_worker_mid_freeze_leaves_one_freeze_at_the_bank(
     make_api: Any, registry: Any, tmp_path: Any, db_url: str
 ) -> None:
-    """Exactly once: the worker is killed while freezes are in flight; a new worker takes them over
-    (same idempotency keys) and the bank holds one freeze per measure, never two."""
+    """Exactly once: the worker is killed while freezes and seals are in flight; a new worker takes
+    them over (same idempotency keys); the bank holds one freeze per measure, never two, and every
+    agency's count of effective controls equals the measures the service holds as done there."""
     from connectors.sdk.simulator_kit import SimulatorConfig
     from connectors.sdk.simulator_runner import start_simulators, stop_simulators
     from tests.processes import ServiceProcess, service_env
@@ -207,11 +219,13 @@ async def test_sigkilled_worker_mid_freeze_leaves_one_freeze_at_the_bank(
         view = await api.wait_search(body["id"], JUDGE, timeout=60)
         accounts = [e for e in view["dossier"]["sections"].get("bank_account", [])
                     if Decimal(str(e["data"]["available_balance"])) > 0 and e["data"]["status"] != "销户"]
-        assert accounts
+        vehicles = view["dossier"]["sections"].get("vehicle", [])
+        assert accounts and vehicles
         today = api.app[MEASURE_CLOCK].today()
-        for n, account in enumerate(accounts, 1):
+        targets = [("freeze", "bank_account", a) for a in accounts] + [("seal", "vehicle", v) for v in vehicles]
+        for n, (kind, asset_kind, entry) in enumerate(targets, 1):
             status, body = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE, json={
-                "kind": "freeze", "asset_kind": "bank_account", "natural_key": account["natural_key"],
+                "kind": kind, "asset_kind": asset_kind, "natural_key": entry["natural_key"],
                 "ruling": ruling(today, n)})
             assert status == 202, body
         for _ in range(200):
@@ -226,8 +240,17 @@ async def test_sigkilled_worker_mid_freeze_leaves_one_freeze_at_the_bank(
         while await pool.fetchval("SELECT count(*) FROM measure WHERE task_status <> 'answered'"):
             assert asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.2)
-        assert await pool.fetchval("SELECT count(*) FROM measure WHERE status = 'active'") == len(accounts)
+        assert await pool.fetchval("SELECT count(*) FROM measure WHERE status = 'active'") == len(targets)
         assert await pool.fetchval("SELECT count(*) FROM measure WHERE attempts > 1") > 0  # really taken over
+        # Per agency: the agency's effective controls (applied once per idempotency key) are the
+        # measures the service keeps as done there (accepted or partly), none applied twice.
+        done = {r["agency"]: r["n"] for r in await pool.fetch(
+            "SELECT agency, count(*) AS n FROM measure WHERE status IN ('active', 'partial', 'done') GROUP BY agency")}
+        assert set(done) == {"banks", "vehicles"}, done
+        for agency, submitted in done.items():
+            async with aiohttp.ClientSession() as s, s.get(f"{sims[agency].url}/_sim/stats") as r:
+                stats = await r.json()
+            assert (stats["effective_controls"], stats["duplicated_controls"]) == (submitted, 0), (agency, stats)
         for account in accounts:
             async with aiohttp.ClientSession() as s, \
                     s.get(f"{sims['banks'].url}/_sim/accounts/{account['data']['account_number']}") as r:

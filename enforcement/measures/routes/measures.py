@@ -1,19 +1,27 @@
 """``/api/v1/cases/{case_id}/measures`` and ``/api/v1/measures/{measure_id}``: freeze or seal an
 asset a search found, read a case's measures, renew, release or deduct from a control, and
-(a supervisor) approve a deduction held above the court's set amount."""
+(a supervisor) approve or reject a deduction held above the court's set amount (the judge may
+withdraw it).
+
+Order of checks on every POST: the permission first (403, audited by the edge), then the body
+(400/413/422, audited here with the case: ``_body_refusals_audited``), then the rules (422/409,
+audited by the service). A caller without the right learns nothing from a bad body."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
 
 from enforcement.api.bodies import read_json
-from enforcement.api.errors import ValidationFailed
+from enforcement.api.errors import ApiError, ValidationFailed
 from enforcement.api.keys import actor_of, request_id_of
 from enforcement.api.params import path_id
 from enforcement.measures.keys import MEASURES
-from enforcement.measures.service import FollowUpRequest, MeasureRequest
+from enforcement.measures.service import FollowUpRequest, MeasureRequest, MeasureService
+from enforcement.measures.store.measures import MeasureCase
 
 routes = web.RouteTableDef()
 
@@ -50,6 +58,19 @@ def _amount(body: dict[str, Any]) -> Any:
     return value
 
 
+@asynccontextmanager
+async def _body_refusals_audited(request: web.Request, service: MeasureService, case: MeasureCase,
+                                 kind: str) -> AsyncIterator[None]:
+    """A body refused once the permission passed (400, 413, 422): audited with the case, then raised."""
+    try:
+        yield
+    except ApiError as exc:
+        if 400 <= exc.status < 500 and exc.status != 403:
+            await service.refused_input(actor_of(request), case, kind, exc.error_code,
+                                        request_id=request_id_of(request))
+        raise
+
+
 @routes.get("/api/v1/cases/{case_id}/measures")
 async def list_measures(request: web.Request) -> web.Response:
     service = request.app[MEASURES]
@@ -60,28 +81,36 @@ async def list_measures(request: web.Request) -> web.Response:
 @routes.post("/api/v1/cases/{case_id}/measures")
 async def submit_measure(request: web.Request) -> web.Response:
     case_id = path_id(request, "case_id")
-    body = await read_json(request)
     service = request.app[MEASURES]
-    kind = _text(body, "kind")
+    # Every kind this route takes (freeze, seal, deduct) needs what a freeze needs: permission first.
+    case = await service.authorize(actor_of(request), case_id, "freeze")
+    async with _body_refusals_audited(request, service, case, "submit"):
+        body = await read_json(request)
+        kind = _text(body, "kind")
+        if kind == "deduct":
+            parent = body.get("measure_id")
+            if not isinstance(parent, int) or isinstance(parent, bool) or parent < 1:
+                raise ValidationFailed("A deduction names the freeze it takes from (measure_id).",
+                                       message_zh="扣划须指明所依据的冻结措施（measure_id）", code="missing_field",
+                                       field="measure_id")
+            parent_id = int(parent)
+            number, ruled_on = _ruling(body)
+            deduction = FollowUpRequest("deduct", number, ruled_on, amount=_amount(body))
+        elif kind in _FIRST:
+            number, ruled_on = _ruling(body)
+            first = MeasureRequest(
+                kind=kind, asset_kind=_text(body, "asset_kind"), natural_key=_text(body, "natural_key"),
+                ruling_number=number, ruled_on=ruled_on, amount=_amount(body),
+                until=_text(body, "until", required=False))
+        else:
+            raise ValidationFailed("kind must be freeze, seal or deduct (renew and release act on a measure).",
+                                   message_zh="kind 须为 freeze、seal 或 deduct（续行与解除请对措施操作）",
+                                   code="invalid_kind", field="kind")
     if kind == "deduct":
-        parent = body.get("measure_id")
-        if not isinstance(parent, int) or isinstance(parent, bool) or parent < 1:
-            raise ValidationFailed("A deduction names the freeze it takes from (measure_id).",
-                                   message_zh="扣划须指明所依据的冻结措施（measure_id）", code="missing_field",
-                                   field="measure_id")
-        number, ruled_on = _ruling(body)
-        measure = await service.follow_up(actor_of(request), parent, FollowUpRequest(
-            "deduct", number, ruled_on, amount=_amount(body)), request_id=request_id_of(request), case_id=case_id)
-    elif kind in _FIRST:
-        number, ruled_on = _ruling(body)
-        measure = await service.submit(actor_of(request), case_id, MeasureRequest(
-            kind=kind, asset_kind=_text(body, "asset_kind"), natural_key=_text(body, "natural_key"),
-            ruling_number=number, ruled_on=ruled_on, amount=_amount(body), until=_text(body, "until", required=False),
-        ), request_id=request_id_of(request))
+        measure = await service.follow_up(actor_of(request), parent_id, deduction, request_id=request_id_of(request),
+                                          case_id=case_id)
     else:
-        raise ValidationFailed("kind must be freeze, seal or deduct (renew and release act on a measure).",
-                               message_zh="kind 须为 freeze、seal 或 deduct（续行与解除请对措施操作）",
-                               code="invalid_kind", field="kind")
+        measure = await service.submit(actor_of(request), case_id, first, request_id=request_id_of(request))
     return web.json_response(service.view(measure), status=202)
 
 
@@ -93,11 +122,14 @@ async def get_measure(request: web.Request) -> web.Response:
 
 async def _follow_up(request: web.Request, kind: str) -> web.Response:
     measure_id = path_id(request, "measure_id")
-    body = await read_json(request)
-    number, ruled_on = _ruling(body)
     service = request.app[MEASURES]
+    case = await service.authorize_on(actor_of(request), measure_id, kind)  # 403 before the body is read
+    async with _body_refusals_audited(request, service, case, kind):
+        body = await read_json(request)
+        number, ruled_on = _ruling(body)
+        until = _text(body, "until", required=False) if kind == "renew" else None
     measure = await service.follow_up(actor_of(request), measure_id, FollowUpRequest(
-        kind, number, ruled_on, until=_text(body, "until", required=False) if kind == "renew" else None,  # type: ignore[arg-type]
+        kind, number, ruled_on, until=until,  # type: ignore[arg-type]
     ), request_id=request_id_of(request))
     return web.json_response(service.view(measure), status=202)
 
@@ -119,3 +151,31 @@ async def approve_measure(request: web.Request) -> web.Response:
     measure = await service.approve(actor_of(request), path_id(request, "measure_id"),
                                     request_id=request_id_of(request))
     return web.json_response(service.view(measure), status=202)
+
+
+async def _reason(request: web.Request, service: MeasureService, measure_id: int, act: str) -> Any:
+    """The permission (403, audited by the edge), then the body's ``reason`` (audited when refused)."""
+    case = await service.authorize_on(actor_of(request), measure_id, act)
+    async with _body_refusals_audited(request, service, case, act):
+        body = await read_json(request) if request.body_exists or act == "reject" else {}
+        return _text(body, "reason", required=act == "reject")
+
+
+@routes.post("/api/v1/measures/{measure_id}:reject")
+async def reject_measure(request: web.Request) -> web.Response:
+    """A supervisor of the case's court rejects a held deduction, with a reason: nothing goes to the bank."""
+    service = request.app[MEASURES]
+    measure_id = path_id(request, "measure_id")
+    reason = await _reason(request, service, measure_id, "reject")
+    measure = await service.reject(actor_of(request), measure_id, reason, request_id=request_id_of(request))
+    return web.json_response(service.view(measure))
+
+
+@routes.post("/api/v1/measures/{measure_id}:withdraw")
+async def withdraw_measure(request: web.Request) -> web.Response:
+    """The case's judge withdraws a held deduction (an optional reason): nothing goes to the bank."""
+    service = request.app[MEASURES]
+    measure_id = path_id(request, "measure_id")
+    reason = await _reason(request, service, measure_id, "withdraw")
+    measure = await service.withdraw(actor_of(request), measure_id, reason, request_id=request_id_of(request))
+    return web.json_response(service.view(measure))

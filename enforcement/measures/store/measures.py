@@ -32,10 +32,12 @@ class MeasureCase:
     judge_login: str | None
     judge_name: str
     judge_officer_id: str
+    closure_mode: str | None = None
+    approval_above: Decimal | None = None  # the court's own deduction approval amount (None: the setting)
 
     @property
     def access(self) -> CaseAccess:
-        return CaseAccess(self.id, self.court_code, self.judge_login, self.status)
+        return CaseAccess(self.id, self.court_code, self.judge_login, self.status, self.closure_mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,9 @@ class Measure:
     updated_at: datetime
     approved_by: str | None = None
     approved_at: datetime | None = None
+    cancelled_by: str | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
     parent_reference: str | None = None
     past_deadline: bool = False
 
@@ -174,7 +179,7 @@ class MeasureStore:
         if row is None:
             return None
         return MeasureCase(int(row["id"]), row["case_number"], row["court_code"], row["status"], row["judge_login"],
-                           row["judge_name"], row["judge_officer_id"])
+                           row["judge_name"], row["judge_officer_id"], row["closure_mode"], row["approval_above"])
 
     async def found_asset(self, case_id: int, asset_kind: str, natural_key: str) -> FoundAsset | None:
         row = await self.pool.fetchrow(Q.measure_target, case_id, asset_kind, natural_key)
@@ -239,6 +244,19 @@ class MeasureStore:
                 return None
             await self.audit.append(conn, audit_entry)
             await conn.execute("SELECT pg_notify('measure_tasks', '')")
+            return Measure.from_row(_one(await conn.fetchrow(Q.get_measure, measure_id)))
+
+    async def cancel_held(self, measure_id: int, status: str, by: str, reason: str | None,
+                          audit_entry: AuditEntry) -> Measure | None:
+        """A held deduction rejected (``status`` rejected) or withdrawn (withdrawn), audited, in one
+        transaction: its task is cancelled and never claimed. None: it was not awaiting approval
+        (approved, rejected or withdrawn a moment ago)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(Q.cancel_held_measure, measure_id, status, by, reason)
+            if row is None:
+                return None
+            await self.audit.append(conn, audit_entry)
+            await conn.execute("SELECT pg_notify('measure_events', $1)", str(measure_id))
             return Measure.from_row(_one(await conn.fetchrow(Q.get_measure, measure_id)))
 
     async def claim(self, worker: str, batch: int, lease_seconds: float) -> list[Measure]:

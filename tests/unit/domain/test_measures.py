@@ -14,6 +14,7 @@ from enforcement.domain.authorization import (
     CaseAccess,
     check_approve_measure,
     check_measure,
+    check_withdraw_measure,
     deduction_needs_approval,
 )
 from enforcement.domain.errors import StateConflict
@@ -143,6 +144,66 @@ def test_only_the_cases_judge_takes_measures() -> None:
     assert denied(check_measure, OTHER, OPEN) == "not_case_judge"
     assert denied(check_measure, SUPERVISOR, OPEN) == "role_cannot_control"
     assert denied(check_measure, JUDGE, CaseAccess(1, "辽0102", "zhangwei", "closed")) == "case_not_open"
+
+
+def _case(status: str, mode: str | None = None) -> CaseAccess:
+    return CaseAccess(1, "辽0102", "zhangwei", status, mode)
+
+
+# Every cell of what a case's state allows the judge holding it (check_measure's table).
+_OK = None
+NO, RESUME, RELEASE_ONLY = "case_not_open", "resume_case_first", "case_closed_release_only"
+CELLS = [  # case: freeze, seal, deduct, renew, release
+    (_case("open"), _OK, _OK, _OK, _OK, _OK),
+    (_case("suspended"), NO, NO, NO, _OK, _OK),
+    (_case("closed", "终结本次执行程序"), RESUME, RESUME, RESUME, _OK, _OK),
+    (_case("closed", "和解长期履行"), RESUME, RESUME, RESUME, _OK, _OK),
+    (_case("closed", "执行完毕"), NO, NO, NO, RELEASE_ONLY, _OK),
+    (_case("closed", "终结执行"), NO, NO, NO, RELEASE_ONLY, _OK),
+    (_case("closed", "销案"), NO, NO, NO, RELEASE_ONLY, _OK),
+    (_case("closed", None), NO, NO, NO, RELEASE_ONLY, _OK),
+]
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=lambda c: f"{c[0].status}-{c[0].closure_mode}")
+def test_what_each_case_state_allows(cell: tuple[object, ...]) -> None:
+    """After 终本 the court keeps, renews or releases its controls; a new freeze, seal or a
+    deduction waits for the case to be resumed (恢复执行). Other closures: release only."""
+    case, *expected = cell
+    assert isinstance(case, CaseAccess)
+    got = [denied(check_measure, JUDGE, case, kind) for kind in ("freeze", "seal", "deduct", "renew", "release")]
+    assert got == expected
+    # Whatever the state, only the judge holding the case.
+    for kind in ("renew", "release"):
+        assert denied(check_measure, OTHER, case, kind) == "not_case_judge"
+        assert denied(check_measure, SUPERVISOR, case, kind) == "role_cannot_control"
+
+
+def test_only_the_cases_judge_withdraws_a_held_deduction_whatever_the_case_state() -> None:
+    for case in (OPEN, _case("closed", "执行完毕")):
+        assert denied(check_withdraw_measure, JUDGE, case) is None
+        assert denied(check_withdraw_measure, OTHER, case) == "not_case_judge"
+        assert denied(check_withdraw_measure, SUPERVISOR, case) == "not_case_judge"
+
+
+def test_approving_a_held_deduction_needs_a_case_that_still_allows_it_rejecting_does_not() -> None:
+    zhongben, done = _case("closed", "终结本次执行程序"), _case("closed", "执行完毕")
+    assert denied(check_approve_measure, SUPERVISOR, zhongben) == "resume_case_first"
+    assert denied(check_approve_measure, SUPERVISOR, done) == "case_not_open"
+    assert denied(check_approve_measure, SUPERVISOR, _case("suspended")) == "case_not_open"
+    for case in (zhongben, done):
+        assert denied(lambda a, c: check_approve_measure(a, c, approving=False), SUPERVISOR, case) is None
+        assert denied(lambda a, c: check_approve_measure(a, c, approving=False), FAR_SUPERVISOR, case) == \
+            "approval_requires_supervisor"
+
+
+def test_a_rejection_needs_a_reason() -> None:
+    assert rule(m.check_cancel_reason, None, required=True) == "reason_required"
+    assert rule(m.check_cancel_reason, "  ", required=True) == "reason_required"
+    assert rule(m.check_cancel_reason, 5, required=False) == "reason_required"
+    assert rule(m.check_cancel_reason, "x" * 501, required=True) == "reason_too_long"
+    assert m.check_cancel_reason(None, required=False) is None
+    assert m.check_cancel_reason(" 金额有误 ", required=True) == "金额有误"
 
 
 def test_large_deductions_need_a_supervisor_of_the_court() -> None:

@@ -1,9 +1,11 @@
 -- measure_case --
--- $1 case id: the case a measure is taken on, with its judge's name and officer id
-SELECT c.id, c.case_number, c.court_code, c.status, c.judge_login,
-       coalesce(u.display_name, '') AS judge_name, coalesce(u.officer_id, '') AS judge_officer_id
+-- $1 case id: the case a measure is taken on (its status and closure mode), with its judge's name and officer id, and its court's own deduction approval amount (null: the deployment's setting)
+SELECT c.id, c.case_number, c.court_code, c.status, c.closure_mode, c.judge_login,
+       coalesce(u.display_name, '') AS judge_name, coalesce(u.officer_id, '') AS judge_officer_id,
+       ct.measure_deduction_approval_yuan AS approval_above
 FROM enforcement_case c
 LEFT JOIN app_user u ON u.login = c.judge_login
+LEFT JOIN court ct ON ct.code = c.court_code
 WHERE c.id = $1
 
 -- measure_target --
@@ -59,6 +61,14 @@ RETURNING *
 UPDATE measure
 SET status = 'pending', task_status = 'queued', due_at = now(), deadline_at = now() + make_interval(secs => $3),
     approved_by = $2, approved_at = now(), updated_at = now()
+WHERE id = $1 AND status = 'awaiting_approval'
+RETURNING id
+
+-- cancel_held_measure --
+-- $1 measure id, $2 status (rejected | withdrawn), $3 by login, $4 reason: a held deduction rejected by a supervisor or withdrawn by the judge: it never reaches the bank; no row: it was not awaiting approval
+UPDATE measure
+SET status = $2, task_status = 'cancelled', cancelled_by = $3, cancelled_at = now(), cancel_reason = $4,
+    updated_at = now()
 WHERE id = $1 AND status = 'awaiting_approval'
 RETURNING id
 
