@@ -16,9 +16,12 @@ from connectors.sdk.types import ControlOp, ControlRequest, ControlResult
 from enforcement.domain.assets import AssetRecord
 from enforcement.domain.subjects import Subject
 
-# How a control names the asset a search found, per record kind.
-TARGET_FIELDS = {"bank_account": "account_number", "vehicle": "vin", "real_estate": "certificate_number"}
-FIRST_OP: dict[str, ControlOp] = {"bank_account": "freeze", "vehicle": "seal", "real_estate": "seal"}
+# How a control names the asset a search found, per record kind, as the service sends it
+# (enforcement/measures/service.py): a field of the record, else the record's natural key (a real
+# estate unit's 不动产单元号; a securities holding's ``market:account:code``).
+TARGET_FIELDS = {"bank_account": "account_number", "vehicle": "vin"}
+FIRST_OP: dict[str, ControlOp] = {"bank_account": "freeze", "vehicle": "seal", "real_estate": "seal",
+                                  "securities_holding": "freeze"}
 
 
 def controls_only(manifest: Manifest) -> str | None:
@@ -29,8 +32,10 @@ def control_target(record: AssetRecord) -> str | None:
     """The identifier a control operation names the record's asset by (None: not controllable)."""
     if getattr(record, "status", None) == "销户" or getattr(record, "balance", 1) <= 0:
         return None  # a closed or empty account: nothing to control
+    if record.kind not in FIRST_OP:
+        return None
     field_name = TARGET_FIELDS.get(record.kind)
-    value = getattr(record, field_name, None) if field_name else None
+    value = getattr(record, field_name, None) if field_name else record.natural_key()
     return str(value) if value else None
 
 
