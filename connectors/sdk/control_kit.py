@@ -19,8 +19,9 @@ knows no wire format. Money is ``Decimal`` yuan with two places.
 What every agency that controls *objects* (a vehicle, a parcel, a securities holding) does alike
 lives here too, so that each connector keeps only its wire format:
 
-- ``object_control`` (simulators): seal or freeze an object behind the controls others hold,
-  renew or release one, once per idempotency key;
+- ``ControlSimState`` (simulators): the kit's state with a ledger (its stats and reset);
+  ``object_control``: seal or freeze an object behind the controls others hold, renew or release
+  one; ``effect_wire``: an ``Effect`` in the agency's own field names;
 - ``check_declared`` and ``control_result`` (adapters): refuse an operation the manifest does not
   declare before anything is sent; build the ``ControlResult`` from the fields of an answer,
   a broken field being a malformed (transient) answer.
@@ -35,10 +36,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from connectors.sdk.errors import RejectedError, TransientError
 from connectors.sdk.manifest import Manifest
+from connectors.sdk.simulator_kit import SimulatorState
 from connectors.sdk.types import ControlRequest, ControlResult, ControlStatus
 
 ZERO = Decimal("0.00")
@@ -298,6 +300,55 @@ class ControlLedger:
 
 # -- objects: what the simulators of vehicles, real estate and securities share ------------------
 
+
+@dataclass
+class ControlSimState(SimulatorState):
+    """The simulator kit's state plus the agency's controls (``control_prefix`` starts its references)."""
+
+    control_prefix: ClassVar[str] = "KZ"
+    controls: ControlLedger = field(default_factory=ControlLedger)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.controls.prefix = self.control_prefix
+
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), **self.controls.stats()}
+
+    def reset(self) -> None:
+        super().reset()
+        self.controls.reset()
+
+
+@dataclass(frozen=True, slots=True)
+class EffectWire:
+    """How one agency names the fields of a control answer (``effect_wire``)."""
+
+    status: str
+    reference: str
+    queue: str
+    until: str
+    answered: str
+    code: str
+    reason: str
+    date_format: str = "%Y-%m-%d"
+    time_format: str = "%Y-%m-%d %H:%M:%S"
+    statuses: tuple[str, str, str] = ("1", "2", "3")  # accepted, partial, refused
+
+
+def effect_wire(effect: Effect, names: EffectWire, tz: Any) -> dict[str, Any]:
+    """The answer's fields in the agency's names; empty text for what the effect does not carry."""
+    accepted, partial, refused_ = names.statuses
+    return {
+        names.status: {"accepted": accepted, "partial": partial, "refused": refused_}[effect.status],
+        names.reference: effect.reference or "",
+        names.queue: "" if effect.queue_position is None else str(effect.queue_position),
+        names.until: effect.until.strftime(names.date_format) if effect.until else "",
+        names.answered: datetime.fromtimestamp(effect.answered_at or 0, tz).strftime(names.time_format),
+        names.code: effect.code or "",
+        names.reason: effect.reason or "",
+    }
+
 # The first operation on an object: a seal (查封) of a vehicle or a parcel, a freeze (冻结) of a
 # securities holding; both queue (轮候) behind the controls already held.
 TAKE_OPS = frozenset({"seal", "freeze"})
@@ -363,13 +414,16 @@ __all__ = [
     "ZERO",
     "Account",
     "ControlLedger",
+    "ControlSimState",
     "Effect",
     "EffectStatus",
+    "EffectWire",
     "Hold",
     "Seal",
     "SealedObject",
     "check_declared",
     "control_result",
+    "effect_wire",
     "object_control",
     "refused",
 ]

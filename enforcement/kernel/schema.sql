@@ -868,7 +868,7 @@ CREATE TABLE public.measure (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     approved_by text,
     approved_at timestamp with time zone,
-    CONSTRAINT measure_asset_kind_check CHECK ((asset_kind = ANY (ARRAY['bank_account'::text, 'vehicle'::text, 'real_estate'::text]))),
+    CONSTRAINT measure_asset_kind_check CHECK ((asset_kind = ANY (ARRAY['bank_account'::text, 'vehicle'::text, 'real_estate'::text, 'securities_holding'::text]))),
     CONSTRAINT measure_check CHECK (((kind = ANY (ARRAY['freeze'::text, 'seal'::text])) = (parent_id IS NULL))),
     CONSTRAINT measure_held_awaits_approval CHECK (((status = 'awaiting_approval'::text) = (task_status = 'held'::text))),
     CONSTRAINT measure_kind_check CHECK ((kind = ANY (ARRAY['freeze'::text, 'seal'::text, 'renew'::text, 'release'::text, 'deduct'::text]))),

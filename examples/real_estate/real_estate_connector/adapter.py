@@ -28,7 +28,6 @@ from connectors.sdk import (
     RejectedError,
     TransientError,
 )
-
 from connectors.sdk.control_kit import check_declared, control_result
 
 from real_estate_connector.codes import BEIJING, CONTROL_RESULTS, OWNERSHIP, PROPERTY_TYPES, RIGHT_TYPES
@@ -143,7 +142,7 @@ def result_from_wire(body: Mapping[str, Any]) -> AgencyResult:
 def control_from_wire(data: Mapping[str, Any]) -> ControlResult:
     """The registry's answer to a control (``KZJG`` 1 已办理, 3 不予办理; ``LHSX`` the 轮候 order)."""
     return control_result(
-        CONTROL_RESULTS.get(_text(data, "KZJG")),  # type: ignore[arg-type]
+        CONTROL_RESULTS.get(_text(data, "KZJG")),
         agency_zh="不动产登记平台", answered_at=parse_registry_time(_text(data, "FKSJ")),
         reference=data.get("CFBH"), queue=data.get("LHSX"), until=data.get("CFJSRQ"),
         code=data.get("BLDM"), reason=data.get("BLYY"), raw=data,

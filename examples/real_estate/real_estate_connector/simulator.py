@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 from connectors.sdk import (
-    ControlLedger,
     Effect,
     InvalidIdentifier,
     SimulatorConfig,
@@ -33,7 +31,7 @@ from connectors.sdk import (
     normalize_resident_id,
     state_of,
 )
-from connectors.sdk.control_kit import object_control, refused
+from connectors.sdk.control_kit import ControlSimState, EffectWire, effect_wire, object_control, refused
 
 from real_estate_connector.codes import (
     BEIJING,
@@ -150,18 +148,10 @@ async def query(request: web.Request) -> web.Response:
     return _answer(CODE_NOT_FOUND, "查无不动产登记信息", data)
 
 
-@dataclass
-class RealEstateSimState(SimulatorState):
+class RealEstateSimState(ControlSimState):
     """The kit's state plus the seals the registry holds."""
 
-    controls: ControlLedger = field(default_factory=lambda: ControlLedger(prefix="BDCCF"))
-
-    def stats(self) -> dict[str, Any]:
-        return {**super().stats(), **self.controls.stats()}
-
-    def reset(self) -> None:
-        super().reset()
-        self.controls.reset()
+    control_prefix = "BDCCF"
 
 
 CONTROL_REQUIRED = {**{k: v for k, v in REQUIRED.items() if k not in ("CXSQDH", "WSBH")},
@@ -204,16 +194,8 @@ def _apply_control(state: RealEstateSimState, body: Mapping[str, Any]) -> Effect
                           until=until, reference=str(body.get("CFBH") or ""), locate=locate)
 
 
-def _control_data(effect: Effect) -> dict[str, Any]:
-    return {
-        "KZJG": {"accepted": "1", "partial": "2", "refused": "3"}[effect.status],
-        "CFBH": effect.reference or "",
-        "LHSX": "" if effect.queue_position is None else effect.queue_position,
-        "CFJSRQ": effect.until.isoformat() if effect.until else "",
-        "FKSJ": datetime.fromtimestamp(effect.answered_at or 0, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-        "BLDM": effect.code or "",
-        "BLYY": effect.reason or "",
-    }
+CONTROL_ANSWER = EffectWire(status="KZJG", reference="CFBH", queue="LHSX", until="CFJSRQ", answered="FKSJ",
+                            code="BLDM", reason="BLYY")
 
 
 async def control(request: web.Request) -> web.Response:
@@ -229,7 +211,8 @@ async def control(request: web.Request) -> web.Response:
     if problem is not None:
         return _error(400, *problem)
     effect = state.controls.once(request_id, lambda: _apply_control(state, body))
-    return _answer(CODE_OK, "办理完成" if effect.status != "refused" else "不予办理", _control_data(effect))
+    return _answer(CODE_OK, "办理完成" if effect.status != "refused" else "不予办理",
+                   effect_wire(effect, CONTROL_ANSWER, BEIJING))
 
 
 async def control_view(request: web.Request) -> web.Response:

@@ -30,10 +30,10 @@ from typing import Any
 import aiohttp
 from connectors.sdk import (
     AgencyRequest,
-    ControlRequest,
     AuthError,
     ConnectorConfig,
     ConnectorError,
+    ControlRequest,
     RejectedError,
     TransientError,
     WireResponse,

@@ -64,7 +64,8 @@ def with_registry(scenario: Callable[[RealEstateConnector, Any, str], Awaitable[
         try:
             async with aiohttp.ClientSession() as session:
                 url = str(server.make_url("")).rstrip("/")
-                conn = RealEstateConnector(ConnectorConfig(url, secret="sim-key", timeout_seconds=5), session)
+                conn = RealEstateConnector(ConnectorConfig(url, secret="sim-key", timeout_seconds=5),  # noqa: S106
+                                           session)
                 await scenario(conn, server.app[STATE_KEY], url)
         finally:
             await server.close()
