@@ -17,7 +17,7 @@ when the earlier one is released; each ``qqlsh`` is applied once. ``GET
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -123,17 +123,26 @@ async def heartbeat(request: web.Request) -> web.Response:
     return _answer(_envelope(CODE_OK, "连接正常", {"fwzt": "正常"}))
 
 
-async def query(request: web.Request) -> web.Response:
-    state = state_of(request.app, SimulatorState)
+async def _accepted(request: web.Request,
+                    refuse: Callable[[Any], tuple[str, str] | None]) -> dict[str, Any] | web.Response:
+    """The envelope of an authorized request ``refuse`` finds nothing wrong with, else the refusal."""
     if not _authorized(request):
         return _error(401, "E101", "接入认证失败")
     try:
         envelope = await request.json()
     except ValueError:
         return _answer(_envelope("E204", "请求报文不是有效的JSON", None))
-    problem = refusal(envelope)
+    problem = refuse(envelope)
     if problem is not None:
         return _answer(_envelope(*problem, None))
+    return dict(envelope)
+
+
+async def query(request: web.Request) -> web.Response:
+    state = state_of(request.app, SimulatorState)
+    envelope = await _accepted(request, refusal)
+    if isinstance(envelope, web.Response):
+        return envelope
     head, body = envelope["head"], envelope["body"]
     request_id = str(head["qqlsh"]).strip()
     kind = _KIND_BY_INVESTOR[str(body["tzrlb"])]
@@ -203,15 +212,9 @@ def _apply_control(state: SecuritiesSimState, op: str, body: Mapping[str, Any]) 
 
 async def control(request: web.Request) -> web.Response:
     state = state_of(request.app, SecuritiesSimState)
-    if not _authorized(request):
-        return _error(401, "E101", "接入认证失败")
-    try:
-        envelope = await request.json()
-    except ValueError:
-        return _answer(_envelope("E204", "请求报文不是有效的JSON", None))
-    problem = control_refusal(envelope)
-    if problem is not None:
-        return _answer(_envelope(*problem, None))
+    envelope = await _accepted(request, control_refusal)
+    if isinstance(envelope, web.Response):
+        return envelope
     head, body = envelope["head"], envelope["body"]
     request_id = str(head["qqlsh"]).strip()
     effect = state.controls.once(request_id, lambda: _apply_control(state, _OP_BY_TYPE[head["ywlx"]], body))

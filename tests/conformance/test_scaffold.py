@@ -34,13 +34,16 @@ EXPECTED_FILES = {
 
 @pytest.fixture
 def importable(tmp_path: Path) -> Iterator[Path]:
-    """``tmp_path`` on the import path; the generated modules forgotten afterwards."""
-    sys.path.insert(0, str(tmp_path / "securities"))
+    """``tmp_path`` with the packages generated there (``securities``, ``land``) on the import path;
+    the generated modules forgotten afterwards."""
+    folders = [str(tmp_path / name) for name in ("securities", "land")]
+    sys.path[:0] = folders
     try:
         yield tmp_path
     finally:
-        sys.path.remove(str(tmp_path / "securities"))
-        for name in [m for m in sys.modules if m.split(".")[0] == "securities_connector"]:
+        for folder in folders:
+            sys.path.remove(folder)
+        for name in [m for m in sys.modules if m.split(".")[0] in ("securities_connector", "land_connector")]:
             del sys.modules[name]
 
 
@@ -78,21 +81,10 @@ def test_a_bad_name_is_refused() -> None:
         render(ScaffoldOptions("Real-Estate"))
 
 
-@pytest.fixture
-def importable_land(tmp_path: Path) -> Iterator[Path]:
-    sys.path.insert(0, str(tmp_path / "land"))
-    try:
-        yield tmp_path
-    finally:
-        sys.path.remove(str(tmp_path / "land"))
-        for name in [m for m in sys.modules if m.split(".")[0] == "land_connector"]:
-            del sys.modules[name]
-
-
 async def test_a_connector_scaffolded_with_controls_passes_the_control_rules_as_created(
-        importable_land: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["connectors", "new", "land", "--dir", str(importable_land), "--controls", "seal,renew,release"]) == 0
-    root = importable_land / "land"
+        importable: Path) -> None:
+    assert main(["connectors", "new", "land", "--dir", str(importable), "--controls", "seal,renew,release"]) == 0
+    root = importable / "land"
     assert (root / "land_connector" / "controls.py").is_file()
     manifest = json.loads((root / "land_connector" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["controls"] == {"operations": ["seal", "renew", "release"], "asset_kinds": ["land_asset"]}

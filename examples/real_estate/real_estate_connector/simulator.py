@@ -16,7 +16,7 @@ else it waits (轮候查封) and rises when the ones ahead are released. Once pe
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -117,8 +117,9 @@ async def ping(request: web.Request) -> web.Response:
     return _answer(CODE_OK, "服务正常", {"ZT": "正常", "FWQSJ": registry_now()})
 
 
-async def query(request: web.Request) -> web.Response:
-    state = state_of(request.app, SimulatorState)
+async def _accepted(request: web.Request,
+                    refuse: Callable[[Any, str], tuple[str, str] | None]) -> tuple[Any, str] | web.Response:
+    """(body, request id) of an authorized request ``refuse`` finds nothing wrong with, else the refusal."""
     if not _authorized(request):
         return _error(401, "401001", "访问令牌无效")
     try:
@@ -126,9 +127,18 @@ async def query(request: web.Request) -> web.Response:
     except ValueError:
         return _error(400, "400104", "请求报文不是有效的JSON")
     request_id = request.headers.get(REQUEST_ID_HEADER, "").strip()
-    problem = refusal(body, request_id)
+    problem = refuse(body, request_id)
     if problem is not None:
         return _error(400, *problem)
+    return body, request_id
+
+
+async def query(request: web.Request) -> web.Response:
+    state = state_of(request.app, SimulatorState)
+    accepted = await _accepted(request, refusal)
+    if isinstance(accepted, web.Response):
+        return accepted
+    body, request_id = accepted
     kind = _KIND_BY_HOLDER[str(body["QLRLX"])]
     id_number = str(body["ZJHM"]).strip().upper()
 
@@ -200,16 +210,10 @@ CONTROL_ANSWER = EffectWire(status="KZJG", reference="CFBH", queue="LHSX", until
 
 async def control(request: web.Request) -> web.Response:
     state = state_of(request.app, RealEstateSimState)
-    if not _authorized(request):
-        return _error(401, "401001", "访问令牌无效")
-    try:
-        body = await request.json()
-    except ValueError:
-        return _error(400, "400104", "请求报文不是有效的JSON")
-    request_id = request.headers.get(REQUEST_ID_HEADER, "").strip()
-    problem = control_refusal(body, request_id)
-    if problem is not None:
-        return _error(400, *problem)
+    accepted = await _accepted(request, control_refusal)
+    if isinstance(accepted, web.Response):
+        return accepted
+    body, request_id = accepted
     effect = state.controls.once(request_id, lambda: _apply_control(state, body))
     return _answer(CODE_OK, "办理完成" if effect.status != "refused" else "不予办理",
                    effect_wire(effect, CONTROL_ANSWER, BEIJING))
