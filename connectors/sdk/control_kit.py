@@ -15,6 +15,16 @@ A simulator that takes control operations keeps a ``ControlLedger``. It is the a
 
 The simulator translates its wire format to these calls and the ``Effect`` back; the ledger
 knows no wire format. Money is ``Decimal`` yuan with two places.
+
+What every agency that controls *objects* (a vehicle, a parcel, a securities holding) does alike
+lives here too, so that each connector keeps only its wire format:
+
+- ``ControlSimState`` (simulators): the kit's state with a ledger (its stats and reset);
+  ``object_control``: seal or freeze an object behind the controls others hold, renew or release
+  one; ``effect_wire``: an ``Effect`` in the agency's own field names;
+- ``check_declared`` and ``control_result`` (adapters): refuse an operation the manifest does not
+  declare before anything is sent; build the ``ControlResult`` from the fields of an answer,
+  a broken field being a malformed (transient) answer.
 """
 
 from __future__ import annotations
@@ -22,11 +32,16 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, ClassVar, Literal
+
+from connectors.sdk.errors import RejectedError, TransientError
+from connectors.sdk.manifest import Manifest
+from connectors.sdk.simulator_kit import SimulatorState
+from connectors.sdk.types import ControlRequest, ControlResult, ControlStatus
 
 ZERO = Decimal("0.00")
 
@@ -262,6 +277,16 @@ class ControlLedger:
             return seal[0].position(seal[1]) or None
         return None
 
+    def describe(self, key: str) -> dict[str, Any] | None:
+        """An object's controls as the agency holds them (a simulator's ``/_sim`` view), None if unseen."""
+        obj = self.objects.get(key)
+        if obj is None:
+            return None
+        return {"key": key, "controls": [
+            {"reference": s.reference, "authority": s.authority, "active": s.active,
+             "until": None if s.until is None else s.until.isoformat(), "position": obj.position(s) or None}
+            for s in obj.seals]}
+
     def stats(self) -> dict[str, int]:
         return {"effective_controls": sum(self.effective.values()),
                 "duplicated_controls": sum(1 for n in self.effective.values() if n > 1)}
@@ -273,4 +298,132 @@ class ControlLedger:
         self.effective.clear()
 
 
-__all__ = ["ZERO", "Account", "ControlLedger", "Effect", "EffectStatus", "Hold", "Seal", "SealedObject", "refused"]
+# -- objects: what the simulators of vehicles, real estate and securities share ------------------
+
+
+@dataclass
+class ControlSimState(SimulatorState):
+    """The simulator kit's state plus the agency's controls (``control_prefix`` starts its references)."""
+
+    control_prefix: ClassVar[str] = "KZ"
+    controls: ControlLedger = field(default_factory=ControlLedger)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.controls.prefix = self.control_prefix
+
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), **self.controls.stats()}
+
+    def reset(self) -> None:
+        super().reset()
+        self.controls.reset()
+
+
+@dataclass(frozen=True, slots=True)
+class EffectWire:
+    """How one agency names the fields of a control answer (``effect_wire``)."""
+
+    status: str
+    reference: str
+    queue: str
+    until: str
+    answered: str
+    code: str
+    reason: str
+    date_format: str = "%Y-%m-%d"
+    time_format: str = "%Y-%m-%d %H:%M:%S"
+    statuses: tuple[str, str, str] = ("1", "2", "3")  # accepted, partial, refused
+
+
+def effect_wire(effect: Effect, names: EffectWire, tz: Any) -> dict[str, Any]:
+    """The answer's fields in the agency's names; empty text for what the effect does not carry."""
+    accepted, partial, refused_ = names.statuses
+    return {
+        names.status: {"accepted": accepted, "partial": partial, "refused": refused_}[effect.status],
+        names.reference: effect.reference or "",
+        names.queue: "" if effect.queue_position is None else str(effect.queue_position),
+        names.until: effect.until.strftime(names.date_format) if effect.until else "",
+        names.answered: datetime.fromtimestamp(effect.answered_at or 0, tz).strftime(names.time_format),
+        names.code: effect.code or "",
+        names.reason: effect.reason or "",
+    }
+
+# The first operation on an object: a seal (查封) of a vehicle or a parcel, a freeze (冻结) of a
+# securities holding; both queue (轮候) behind the controls already held.
+TAKE_OPS = frozenset({"seal", "freeze"})
+
+
+def object_control(ledger: ControlLedger, op: str, *, authority: str, until: date | None, reference: str,
+                   locate: Callable[[], tuple[str, Sequence[str]] | Effect]) -> Effect:
+    """Apply ``op`` to an object (not once-guarded: call it inside ``ledger.once``).
+
+    ``locate`` (only for a first control) gives the object's key and the authorities that already
+    control it (in order), or the agency's refusal (the subject holds no such object)."""
+    if op in TAKE_OPS:
+        found = locate()
+        if isinstance(found, Effect):
+            return found
+        key, others = found
+        return ledger.seal(ledger.sealed(key, others), authority, until)
+    if op == "renew":
+        return ledger.renew(reference, until)
+    if op == "release":
+        return ledger.release(reference)
+    return refused("OP_NOT_SUPPORTED", f"不受理该类控制措施：{op}")
+
+
+# -- adapters ----------------------------------------------------------------------------------
+
+
+def check_declared(manifest: Manifest, request: ControlRequest, agency_zh: str) -> None:
+    """Refuse (RejectedError ``control_not_supported``) an operation the manifest does not declare."""
+    if manifest.controls is None or request.op not in manifest.controls.operations:
+        raise RejectedError(f"{agency_zh}不受理该类控制措施：{request.op}", code="control_not_supported")
+    if request.subject.kind not in manifest.subject_kinds:
+        raise RejectedError(f"{agency_zh}不受理该类主体的控制措施", code="subject_kind")
+
+
+def control_result(status: ControlStatus | None, *, agency_zh: str, answered_at: datetime, reference: object,
+                   queue: object = None, until: object = None, until_format: str = "%Y-%m-%d",
+                   amount: Decimal | None = None, code: object = None, reason: object = None,
+                   raw: Mapping[str, Any] | None = None) -> ControlResult:
+    """The ``ControlResult`` of an agency's answer, from its fields as sent (text or empty).
+
+    An unknown status, a queue position that is not a number or an end date that does not parse
+    is a malformed answer (transient: ask again with the same key, the agency answers the same)."""
+    if status is None:
+        raise TransientError(f"{agency_zh}控制应答状态无法识别", code="malformed")
+    try:
+        position = int(str(queue)) if queue not in (None, "") else None
+        end = datetime.strptime(str(until), until_format).date() if until not in (None, "") else None
+    except ValueError as exc:
+        raise TransientError(f"{agency_zh}控制应答格式错误", code="malformed") from exc
+    refused_ = status == "refused"
+    return ControlResult(
+        status=status, reference=str(reference or "") or None, answered_at=answered_at, amount=amount,
+        queue_position=position, until=end,
+        reason=(str(reason or "") or None) if refused_ else None,
+        code=(str(code or "") or None) if refused_ else None,
+        raw=dict(raw or {}),
+    )
+
+
+__all__ = [
+    "TAKE_OPS",
+    "ZERO",
+    "Account",
+    "ControlLedger",
+    "ControlSimState",
+    "Effect",
+    "EffectStatus",
+    "EffectWire",
+    "Hold",
+    "Seal",
+    "SealedObject",
+    "check_declared",
+    "control_result",
+    "effect_wire",
+    "object_control",
+    "refused",
+]

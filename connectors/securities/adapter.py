@@ -25,12 +25,15 @@ from connectors.sdk import (
     AgencyResult,
     BaseConnector,
     ConnectorConfig,
+    ControlRequest,
+    ControlResult,
     Manifest,
     RejectedError,
     SecuritiesHolding,
     TransientError,
 )
-from connectors.securities.codes import ACCOUNT_STATUS, BEIJING, MARKETS, SECURITY_TYPES
+from connectors.sdk.control_kit import check_declared, control_result
+from connectors.securities.codes import ACCOUNT_STATUS, BEIJING, CONTROL_RESULTS, MARKETS, SECURITY_TYPES
 from connectors.securities.wire import DepositoryClient
 
 ACCOUNT_NUMBER = re.compile(r"^(?:[A-F][0-9]{9}|[0-9]{10})$")
@@ -166,6 +169,20 @@ def result_from_wire(envelope: Mapping[str, Any]) -> AgencyResult:
     )
 
 
+def control_from_wire(envelope: Mapping[str, Any]) -> ControlResult:
+    """The depository's answer to a control (``clzt`` 1 已办理, 2 部分, 3 不予办理; ``lhxh`` 轮候序号).
+    The answer time is the body's 处理时间 ``clsj``: a re-sent request gets the first answer."""
+    body = envelope.get("body")
+    if not isinstance(body, Mapping):
+        raise _malformed("控制应答缺少 body")
+    return control_result(
+        CONTROL_RESULTS.get(_text(body, "clzt")), agency_zh="中国结算",
+        answered_at=parse_depository_time(_text(body, "clsj")), reference=body.get("djbh"),
+        queue=body.get("lhxh"), until=body.get("djjzrq"), until_format="%Y%m%d",
+        code=body.get("sbdm"), reason=body.get("sbyy"), raw=body,
+    )
+
+
 class SecuritiesConnector(BaseConnector):
     """中国结算证券查询: synchronous, persons and organizations."""
 
@@ -183,9 +200,15 @@ class SecuritiesConnector(BaseConnector):
             raise RejectedError("中国结算不受理该类投资者的查询", code="subject_kind")
         return result_from_wire(await self._client.query(request))
 
+    async def control(self, request: ControlRequest) -> ControlResult:
+        """冻结 (freeze), 续冻 (renew), 解冻 (release) of a holding named ``SH:A123456789:600519``."""
+        check_declared(self.manifest, request, "中国结算")
+        return control_from_wire(await self._client.control(request))
+
 
 __all__ = [
     "SecuritiesConnector",
+    "control_from_wire",
     "holding_from_wire",
     "parse_depository_date",
     "parse_depository_time",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
+from connectors.sdk.types import ControlOp, ControlStatus
+
 BEIJING = timezone(timedelta(hours=8), "CST")
 
 QUERY_PATH = "/csdc/fyck/v1/zqcx"  # 证券查询
@@ -12,6 +14,13 @@ HEARTBEAT_PATH = "/csdc/fyck/v1/ljcs"  # 连接测试
 KEY_HEADER = "X-CSDC-AppKey"  # 接入密钥: our credential
 BUSINESS_TYPE = "ZQCX"  # head.ywlx 业务类型: securities holdings inquiry
 HEARTBEAT_TYPE = "LJCS"
+
+CONTROL_PATH = "/csdc/fyck/v1/zqdj"  # 证券冻结、续冻、解冻 (协助执行)
+# head.ywlx of a control, by operation.
+CONTROL_TYPES: dict[ControlOp, str] = {"freeze": "ZQDJ", "renew": "ZQXD", "release": "ZQJD"}
+# body.clzt 处理状态 of a control's answer: 1 已办理, 2 部分办理, 3 不予办理 (a freeze behind
+# others is 已办理 with 轮候序号 lhxh > 1: 轮候冻结).
+CONTROL_RESULTS: dict[str, ControlStatus] = {"1": "accepted", "2": "partial", "3": "refused"}
 
 CODE_OK = "0000"
 CODE_NO_ACCOUNT = "0100"  # 查无该投资者证券账户: an answer (nothing held), not an error
@@ -29,7 +38,7 @@ SECURITY_TYPES = {"A0": "stock", "E0": "fund", "B0": "bond"}
 
 # head.fhdm 返回代码 of failures: E1xx credentials, E2xx the request, E3xx/E9xx capacity or outage.
 AUTH_CODES = frozenset({"E101", "E102", "E103"})
-REJECTION_CODES = frozenset({"E201", "E202", "E203", "E204"})
+REJECTION_CODES = frozenset({"E201", "E202", "E203", "E204", "E205"})
 TRANSIENT_CODES = frozenset({"E301", "E901", "E999"})
 REASONS = {
     "E101": "接入认证失败",
@@ -39,6 +48,7 @@ REASONS = {
     "E202": "证件号码校验失败",
     "E203": "投资者类别与证件类别不符",
     "E204": "请求报文格式错误",
+    "E205": "证券标识（市场、账户、证券代码）无效",
     "E301": "查询量超过限额",
     "E901": "系统维护中",
     "E999": "系统异常",
@@ -51,6 +61,9 @@ __all__ = [
     "BUSINESS_TYPE",
     "CODE_NO_ACCOUNT",
     "CODE_OK",
+    "CONTROL_PATH",
+    "CONTROL_RESULTS",
+    "CONTROL_TYPES",
     "HEARTBEAT_PATH",
     "HEARTBEAT_TYPE",
     "ID_TYPES",

@@ -6,17 +6,25 @@ type, a malformed ID number are refused with the depository's ``E2xx`` codes und
 answers each 请求流水号 once (``state.effective``), derives accounts and holdings from the
 investor (``simdata``) as at the last settlement day, and lets the kit inject faults in the
 depository's error style (``error_style``).
+
+Controls (``/csdc/fyck/v1/zqdj``: 冻结, 续冻, 解冻) act on a holding of the investor against
+``SecuritiesSimState.controls`` (the SDK's ``ControlLedger``): a holding another authority froze
+already (``djsl`` > 0) is frozen in turn (轮候冻结: ``lhxh`` 2) and our freeze becomes effective
+when the earlier one is released; each ``qqlsh`` is applied once. ``GET
+/_sim/controls/{SH:A123456789:600519}`` shows a holding's freezes as the depository holds them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from connectors.sdk import (
+    Effect,
     InvalidIdentifier,
     SimulatorConfig,
     SimulatorState,
@@ -25,14 +33,18 @@ from connectors.sdk import (
     normalize_resident_id,
     state_of,
 )
+from connectors.sdk.control_kit import ControlSimState, EffectWire, effect_wire, object_control, refused
 from connectors.securities.codes import (
     BEIJING,
     CODE_NO_ACCOUNT,
     CODE_OK,
+    CONTROL_PATH,
+    CONTROL_TYPES,
     HEARTBEAT_PATH,
     ID_TYPES,
     INVESTOR_TYPES,
     KEY_HEADER,
+    MARKETS,
     QUERY_PATH,
 )
 from connectors.securities.simdata import accounts_for, data_date
@@ -111,17 +123,26 @@ async def heartbeat(request: web.Request) -> web.Response:
     return _answer(_envelope(CODE_OK, "连接正常", {"fwzt": "正常"}))
 
 
-async def query(request: web.Request) -> web.Response:
-    state = state_of(request.app, SimulatorState)
+async def _accepted(request: web.Request,
+                    refuse: Callable[[Any], tuple[str, str] | None]) -> dict[str, Any] | web.Response:
+    """The envelope of an authorized request ``refuse`` finds nothing wrong with, else the refusal."""
     if not _authorized(request):
         return _error(401, "E101", "接入认证失败")
     try:
         envelope = await request.json()
     except ValueError:
         return _answer(_envelope("E204", "请求报文不是有效的JSON", None))
-    refused = refusal(envelope)
-    if refused is not None:
-        return _answer(_envelope(*refused, None))
+    problem = refuse(envelope)
+    if problem is not None:
+        return _answer(_envelope(*problem, None))
+    return dict(envelope)
+
+
+async def query(request: web.Request) -> web.Response:
+    state = state_of(request.app, SimulatorState)
+    envelope = await _accepted(request, refusal)
+    if isinstance(envelope, web.Response):
+        return envelope
     head, body = envelope["head"], envelope["body"]
     request_id = str(head["qqlsh"]).strip()
     kind = _KIND_BY_INVESTOR[str(body["tzrlb"])]
@@ -139,10 +160,79 @@ async def query(request: web.Request) -> web.Response:
     return _answer(await state.effective(request_id, compute))
 
 
+class SecuritiesSimState(ControlSimState):
+    """The kit's state plus the freezes the depository holds."""
+
+    control_prefix = "ZQDJ"
+
+
+CONTROL_REQUIRED = {**{k: v for k, v in REQUIRED.items() if k not in ("cxsqbh", "wsh")},
+                    "kzsqbh": "协助执行申请编号", "cdwh": "执行裁定书文号", "xzwsh": "协助执行通知书文书号",
+                    "scdm": "市场代码", "zqzh": "证券账户", "zqdm": "证券代码"}
+_OP_BY_TYPE = {v: k for k, v in CONTROL_TYPES.items()}
+CONTROL_ANSWER = EffectWire(status="clzt", reference="djbh", queue="lhxh", until="djjzrq", answered="clsj",
+                            code="sbdm", reason="sbyy", date_format="%Y%m%d", time_format="%Y%m%d%H%M%S")
+
+
+def control_refusal(envelope: Any) -> tuple[str, str] | None:
+    """(code, message) of the depository's refusal of a control request, or None when it may run."""
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("head"), dict) \
+            or not isinstance(envelope.get("body"), dict):
+        return "E204", "请求报文格式错误"
+    head, body = envelope["head"], envelope["body"]
+    if str(head.get("ywlx")) not in _OP_BY_TYPE:
+        return "E204", "业务类型 ywlx 无效"
+    missing = [f"{label}（{key}）" for key, label in CONTROL_REQUIRED.items() if not str(body.get(key) or "").strip()]
+    if head["ywlx"] != CONTROL_TYPES["freeze"] and not str(body.get("djbh") or "").strip():
+        missing.append("冻结编号（djbh）")
+    if missing:
+        return "E201", "必填项缺失：" + "、".join(missing)
+    return refusal({"head": head, "body": {**body, "cxsqbh": body["kzsqbh"], "wsh": body["xzwsh"]}})
+
+
+def _apply_control(state: SecuritiesSimState, op: str, body: Mapping[str, Any]) -> Effect:
+    try:
+        until = datetime.strptime(str(body["djjzrq"]), "%Y%m%d").date() if body.get("djjzrq") else None
+    except ValueError:
+        return refused("E204", "冻结截止日期 djjzrq 格式错误")
+    market, account, code = (str(body[k]).strip().upper() for k in ("scdm", "zqzh", "zqdm"))
+
+    def locate() -> tuple[str, list[str]] | Effect:
+        kind = _KIND_BY_INVESTOR[str(body["tzrlb"])]
+        for held in accounts_for(kind, str(body["zjhm"]).strip().upper(), data_date()):
+            if held["scdm"] == market and held["zqzh"] == account:
+                item = next((h for h in held["cyxx"] if h["zqdm"] == code), None)
+                if item is not None:
+                    return f"{MARKETS[market]}:{account}:{code}", ["其他机关"] if int(item["djsl"]) else []
+        return refused("E401", "该投资者名下无此证券持有")
+
+    return object_control(state.controls, op, authority=f"{body['fydm']}人民法院", until=until,
+                          reference=str(body.get("djbh") or ""), locate=locate)
+
+
+async def control(request: web.Request) -> web.Response:
+    state = state_of(request.app, SecuritiesSimState)
+    envelope = await _accepted(request, control_refusal)
+    if isinstance(envelope, web.Response):
+        return envelope
+    head, body = envelope["head"], envelope["body"]
+    request_id = str(head["qqlsh"]).strip()
+    effect = state.controls.once(request_id, lambda: _apply_control(state, _OP_BY_TYPE[head["ywlx"]], body))
+    return _answer(_envelope(CODE_OK, "处理完成", effect_wire(effect, CONTROL_ANSWER, BEIJING), request_id))
+
+
+async def control_view(request: web.Request) -> web.Response:
+    held = state_of(request.app, SecuritiesSimState).controls.describe(request.match_info["key"].upper())
+    if held is None:
+        return web.json_response({"message": "该证券无冻结记录"}, status=404)
+    return web.json_response(held)
+
+
 def create_simulator(config: SimulatorConfig | None = None) -> web.Application:
-    state = SimulatorState(config or SimulatorConfig())
-    return make_simulator_app(state, [web.post(HEARTBEAT_PATH, heartbeat), web.post(QUERY_PATH, query)],
-                              error_style=error_style)
+    state = SecuritiesSimState(config or SimulatorConfig())
+    routes = [web.post(HEARTBEAT_PATH, heartbeat), web.post(QUERY_PATH, query), web.post(CONTROL_PATH, control),
+              web.get("/_sim/controls/{key}", control_view)]
+    return make_simulator_app(state, routes, error_style=error_style)
 
 
-__all__ = ["DEFAULT_PORT", "create_simulator", "error_style", "refusal"]
+__all__ = ["DEFAULT_PORT", "SecuritiesSimState", "control_refusal", "create_simulator", "error_style", "refusal"]

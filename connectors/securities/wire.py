@@ -18,8 +18,19 @@ answers a repeated ``qqlsh`` with its first answer)::
 
 A failure is a ``head.fhdm`` code with ``body: null``, under HTTP 200 for business refusals
 (``E2xx``) and under the HTTP status of the gateway for credentials (``E1xx``, 401/403) and
-capacity or outage (``E3xx``, ``E9xx``, 429/5xx). ``LJCS`` (连接测试, ``/csdc/fyck/v1/ljcs``) is the
-heartbeat. Transport failures are translated by ``fetch_json``.
+capacity or outage (``E3xx``, ``E9xx``, 429/5xx).
+
+Controls (协助冻结: ``ZQDJ`` 冻结, ``ZQXD`` 续冻, ``ZQJD`` 解冻) go to ``/csdc/fyck/v1/zqdj`` in the
+same envelope; the holding is named by ``scdm``/``zqzh``/``zqdm`` (the service's target
+``SH:A123456789:600519``), a renewal or release by the depository's 冻结编号 ``djbh``; ``cdwh`` is
+the 执行裁定书 number, ``xzwsh`` the 协助执行通知书, ``djjzrq`` the end date asked::
+
+    -> {"head": {"fhdm": "0000", ...},
+        "body": {"clzt": 1 已办理 | 2 部分办理 | 3 不予办理, "djbh", "lhxh": 轮候序号 (1 在先冻结),
+                 "djjzrq": "yyyyMMdd", "clsj": "yyyyMMddHHmmss" (处理时间), "sbdm", "sbyy"}}
+
+``LJCS`` (连接测试, ``/csdc/fyck/v1/ljcs``) is the heartbeat. Transport failures are translated by
+``fetch_json``.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ from connectors.sdk import (
     AuthError,
     ConnectorConfig,
     ConnectorError,
+    ControlRequest,
     RejectedError,
     TransientError,
     WireResponse,
@@ -47,11 +59,14 @@ from connectors.securities.codes import (
     BUSINESS_TYPE,
     CODE_NO_ACCOUNT,
     CODE_OK,
+    CONTROL_PATH,
+    CONTROL_TYPES,
     HEARTBEAT_PATH,
     HEARTBEAT_TYPE,
     ID_TYPES,
     INVESTOR_TYPES,
     KEY_HEADER,
+    MARKETS,
     QUERY_PATH,
     REASONS,
     TRANSIENT_CODES,
@@ -79,6 +94,44 @@ def build_query(request: AgencyRequest) -> dict[str, Any]:
             "zjlb": ID_TYPES.get(subject.kind, ""),
             "zjhm": subject.id_number,
             "tzrmc": subject.name,
+        },
+    }
+
+
+_MARKET_CODES = {v: k for k, v in MARKETS.items()}
+
+
+def holding_of(target: str) -> tuple[str, str, str]:
+    """(scdm, zqzh, zqdm) of a holding named ``SH:A123456789:600519``; a bad name is refused here."""
+    parts = target.split(":")
+    if len(parts) != 3 or parts[0] not in _MARKET_CODES or not all(parts):
+        raise RejectedError("证券标识应为“市场:证券账户:证券代码”，如 SH:A123456789:600519", code="securities_E205")
+    return _MARKET_CODES[parts[0]], parts[1].upper(), parts[2]
+
+
+def build_control(request: ControlRequest) -> dict[str, Any]:
+    """The envelope of one control: 冻结, 续冻 or 解冻 of one holding of one investor."""
+    subject = request.subject
+    market, account, code = holding_of(request.target)
+    return {
+        "head": {"ywlx": CONTROL_TYPES.get(request.op, ""), "qqlsh": request.idempotency_key, "qqsj": _now()},
+        "body": {
+            "kzsqbh": request.request_no,
+            "ah": request.case_number,
+            "fydm": request.court_code,
+            "cbr": request.judge_name,
+            "cbrgzzh": request.judge_officer_id,
+            "cdwh": request.ruling_number,
+            "xzwsh": request.document_number,
+            "tzrlb": INVESTOR_TYPES.get(subject.kind, ""),
+            "zjlb": ID_TYPES.get(subject.kind, ""),
+            "zjhm": subject.id_number,
+            "tzrmc": subject.name,
+            "scdm": market,
+            "zqzh": account,
+            "zqdm": code,
+            "djbh": request.reference or "",
+            "djjzrq": request.until.strftime("%Y%m%d") if request.until else "",
         },
     }
 
@@ -148,5 +201,10 @@ class DepositoryClient:
         """ZQCX: the investor's securities accounts and holdings; the whole parsed envelope."""
         return await self._post(QUERY_PATH, build_query(request))
 
+    async def control(self, request: ControlRequest) -> dict[str, Any]:
+        """ZQDJ/ZQXD/ZQJD: the whole parsed envelope of the depository's answer to one control."""
+        return await self._post(CONTROL_PATH, build_control(request))
 
-__all__ = ["DepositoryClient", "build_heartbeat", "build_query", "check_envelope", "error_for"]
+
+__all__ = ["DepositoryClient", "build_control", "build_heartbeat", "build_query", "check_envelope", "error_for",
+           "holding_of"]

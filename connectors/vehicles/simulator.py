@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -26,7 +25,6 @@ from aiohttp import web
 
 from connectors.sdk import (
     STATE_KEY,
-    ControlLedger,
     Effect,
     InvalidIdentifier,
     SimulatorConfig,
@@ -36,7 +34,7 @@ from connectors.sdk import (
     normalize_resident_id,
     state_of,
 )
-from connectors.sdk.control_kit import refused
+from connectors.sdk.control_kit import ControlSimState, EffectWire, effect_wire, object_control, refused
 from connectors.vehicles.codes import (
     BEIJING,
     CODE_NOT_FOUND,
@@ -44,8 +42,6 @@ from connectors.vehicles.codes import (
     CONTROL_JKIDS,
     ID_DOCUMENT_TYPE,
     JKID_HEARTBEAT,
-    JKID_SEAL,
-    JKID_SEAL_RENEW,
     JKID_VEHICLE_QUERY,
     QUERY_PATH,
     SUBJECT_CATEGORY,
@@ -157,27 +153,22 @@ async def _query(request: web.Request) -> web.Response:
     return _answer(CODE_NOT_FOUND, "查无信息", data)
 
 
-@dataclass
-class VehicleSimState(SimulatorState):
+class VehicleSimState(ControlSimState):
     """The kit's state plus the seals the registry holds."""
 
-    controls: ControlLedger = field(default_factory=lambda: ControlLedger(prefix="JGKZ"))
+    control_prefix = "JGKZ"
 
-    def stats(self) -> dict[str, Any]:
-        return {**super().stats(), **self.controls.stats()}
 
-    def reset(self) -> None:
-        super().reset()
-        self.controls.reset()
+_OP_BY_JKID = {jkid: op for op, jkid in CONTROL_JKIDS.items()}
 
 
 def _apply_control(state: VehicleSimState, jkid: str, kzxx: Mapping[str, Any]) -> Effect:
-    ledger = state.controls
     try:
         until = date.fromisoformat(str(kzxx["jzrq"])) if kzxx.get("jzrq") else None
     except ValueError:
         return refused("2002", "截止日期格式错误")
-    if jkid == JKID_SEAL:
+
+    def locate() -> tuple[str, list[str]] | Effect:
         kind = _KIND_BY_CATEGORY.get(str(kzxx.get("ztlb")))
         vin = str(kzxx.get("clsbdh") or "")
         if kind is None:
@@ -186,23 +177,14 @@ def _apply_control(state: VehicleSimState, jkid: str, kzxx: Mapping[str, Any]) -
                         if v["clsbdh"] == vin), None)
         if vehicle is None:
             return refused("4001", "该所有人名下无此车辆")
-        obj = ledger.sealed(vin, ["其他机关"] * int(vehicle.get("cfsl") or 0))
-        return ledger.seal(obj, f"{kzxx.get('fydm')}人民法院", until)
-    if jkid == JKID_SEAL_RENEW:
-        return ledger.renew(str(kzxx.get("kzbh") or ""), until)
-    return ledger.release(str(kzxx.get("kzbh") or ""))
+        return vin, ["其他机关"] * int(vehicle.get("cfsl") or 0)
+
+    return object_control(state.controls, _OP_BY_JKID[jkid], authority=f"{kzxx.get('fydm')}人民法院", until=until,
+                          reference=str(kzxx.get("kzbh") or ""), locate=locate)
 
 
-def _control_data(effect: Effect) -> dict[str, Any]:
-    return {
-        "kzzt": {"accepted": "1", "partial": "2", "refused": "3"}[effect.status],
-        "kzbh": effect.reference or "",
-        "lhxh": "" if effect.queue_position is None else str(effect.queue_position),
-        "jzrq": effect.until.isoformat() if effect.until else "",
-        "fksj": datetime.fromtimestamp(effect.answered_at or 0, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-        "sbdm": effect.code or "",
-        "sbyy": effect.reason or "",
-    }
+CONTROL_ANSWER = EffectWire(status="kzzt", reference="kzbh", queue="lhxh", until="jzrq", answered="fksj",
+                            code="sbdm", reason="sbyy")
 
 
 def _control(state: VehicleSimState, jkid: str, body: Mapping[str, Any]) -> web.Response:
@@ -211,7 +193,7 @@ def _control(state: VehicleSimState, jkid: str, body: Mapping[str, Any]) -> web.
     if not isinstance(kzxx, dict) or not ywlsh:
         return _answer("2001", "必填项缺失：控制信息或业务流水号")
     effect = state.controls.once(ywlsh, lambda: _apply_control(state, jkid, kzxx))
-    return _answer(CODE_OK, "成功", _control_data(effect))
+    return _answer(CODE_OK, "成功", effect_wire(effect, CONTROL_ANSWER, BEIJING))
 
 
 def create_simulator(config: SimulatorConfig | None = None) -> web.Application:

@@ -248,8 +248,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     from connectors.sdk.errors import ConfigurationError
     from connectors.sdk.scaffold import ScaffoldOptions, generate
 
+    controls = tuple(op.strip() for op in (args.controls or "").split(",") if op.strip())
     options = ScaffoldOptions(args.name, agency=args.agency, display_zh=args.display_zh or "",
-                              display_en=args.display_en or "", port=args.port)
+                              display_en=args.display_en or "", port=args.port, controls=controls)
     try:
         root = generate(options, Path(args.dir).expanduser())
     except ConfigurationError as exc:
@@ -296,4 +297,6 @@ def register(sub: Any) -> None:
     n.add_argument("--display-zh")
     n.add_argument("--display-en")
     n.add_argument("--port", type=int, default=9199, help="the simulator's port in the demo (default_url)")
+    n.add_argument("--controls", metavar="OPS",
+                   help="control operations too, e.g. seal,renew,release (one of freeze/seal, and release)")
     n.set_defaults(func=cmd_new)

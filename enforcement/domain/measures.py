@@ -9,12 +9,14 @@ act on one asset found by a search of the case:
 | ``deduct``      | bank_account    | 扣划 an amount of a freeze to the court's case-funds account (执行案款) |
 | ``seal``        | vehicle         | 查封登记 (movables)                                        |
 | ``seal``        | real_estate     | 查封 (the real-estate plug-in)                            |
+| ``freeze``      | securities_holding | 冻结证券: the whole holding (no amount), 轮候 behind earlier freezes |
 | ``renew``       | any controlled  | 续冻 / 续封: a new term from the old expiry              |
 | ``release``     | any controlled  | 解冻 / 解封                                               |
 
 Terms by law (最高人民法院《关于人民法院民事执行中查封、扣押、冻结财产的规定》, and 民诉法解释
 第485条): a freeze of bank deposits lasts at most one year, a seal of movables two, a seal of real
-estate (and a freeze of other property rights) three; each may be renewed before it ends, each
+estate (and a freeze of other property rights, securities among them: category ``property_rights``)
+three; each may be renewed before it ends, each
 renewal for at most the same term. A measure that reaches its end without renewal lapses (the
 court loses its place: 轮候 rises to the next authority). Periods are counted as the Civil Code
 says (第201条: the day it starts is not counted; 第203条: a term in years ends on the corresponding
@@ -39,19 +41,24 @@ from typing import Literal
 from enforcement.domain.errors import DomainError, StateConflict
 
 MeasureKind = Literal["freeze", "deduct", "seal", "renew", "release"]
-AssetKind = Literal["bank_account", "vehicle", "real_estate"]
-Category = Literal["deposits", "movables", "real_estate"]
+AssetKind = Literal["bank_account", "vehicle", "real_estate", "securities_holding"]
+Category = Literal["deposits", "movables", "real_estate", "property_rights"]
 MeasureStatus = Literal["awaiting_approval", "pending", "active", "partial", "refused", "released", "lapsed", "done",
                         "failed", "rejected", "withdrawn"]
 
 KINDS: tuple[MeasureKind, ...] = ("freeze", "deduct", "seal", "renew", "release")
 # Which kind first controls which asset (renew and release follow the measure they act on).
-CONTROL_KIND: dict[str, MeasureKind] = {"bank_account": "freeze", "vehicle": "seal", "real_estate": "seal"}
-CATEGORY_OF: dict[str, Category] = {"bank_account": "deposits", "vehicle": "movables", "real_estate": "real_estate"}
+CONTROL_KIND: dict[str, MeasureKind] = {"bank_account": "freeze", "vehicle": "seal", "real_estate": "seal",
+                                        "securities_holding": "freeze"}
+CATEGORY_OF: dict[str, Category] = {"bank_account": "deposits", "vehicle": "movables", "real_estate": "real_estate",
+                                    "securities_holding": "property_rights"}
 # The legal maximum term of one measure (and of each renewal), in years.
-MAX_TERM_YEARS: dict[Category, int] = {"deposits": 1, "movables": 2, "real_estate": 3}
+MAX_TERM_YEARS: dict[Category, int] = {"deposits": 1, "movables": 2, "real_estate": 3, "property_rights": 3}
 # The connector that performs the measure on each kind of asset.
-AGENCY_OF: dict[str, str] = {"bank_account": "banks", "vehicle": "vehicles", "real_estate": "real_estate"}
+AGENCY_OF: dict[str, str] = {"bank_account": "banks", "vehicle": "vehicles", "real_estate": "real_estate",
+                             "securities_holding": "securities"}
+# The assets a freeze may ask an amount of (the others are frozen or sealed whole).
+AMOUNT_ASSETS = frozenset({"bank_account"})
 
 DEFAULT_RENEWAL_NOTICE_DAYS = 15
 DEFAULT_RULING_VALID_DAYS = 90
@@ -207,8 +214,9 @@ class TargetAsset:
 def check_target(asset_kind: str, natural_key: str, found: Collection[TargetAsset]) -> TargetAsset:
     """The target must be an asset found by a search of this case."""
     if asset_kind not in CONTROL_KIND:
-        raise InvalidMeasure("asset_kind_invalid", "Measures act on bank accounts, vehicles or real estate.",
-                             "控制措施仅适用于银行账户、车辆或不动产")
+        raise InvalidMeasure("asset_kind_invalid",
+                             "Measures act on bank accounts, vehicles, real estate or securities holdings.",
+                             "控制措施仅适用于银行账户、车辆、不动产或证券")
     for asset in found:
         if asset.asset_kind == asset_kind and asset.natural_key == natural_key:
             return asset
@@ -227,6 +235,11 @@ def check_new_measure(kind: str, target: TargetAsset, amount: Decimal | None) ->
     if kind == "seal":
         if amount is not None:
             raise InvalidMeasure("amount_not_for_seal", "A seal carries no amount.", "查封措施不填写金额")
+        return None
+    if target.asset_kind not in AMOUNT_ASSETS:
+        if amount is not None:
+            raise InvalidMeasure("amount_not_for_asset", "A freeze of securities is of the whole holding; it carries "
+                                 "no amount.", "冻结证券以持有的全部证券为对象，不填写金额")
         return None
     if target.available_balance is not None and amount is not None and amount > target.available_balance:
         raise InvalidMeasure("amount_exceeds_balance",
@@ -269,12 +282,13 @@ FOLLOWS: dict[MeasureKind, frozenset[str]] = {
 }
 
 
-def check_follow_up(kind: MeasureKind, parent_kind: str, parent_status: str) -> None:
-    """A renewal, release or deduction acts on an active freeze or seal (a deduction only on a freeze)."""
+def check_follow_up(kind: MeasureKind, parent_kind: str, parent_status: str, asset_kind: str | None = None) -> None:
+    """A renewal, release or deduction acts on an active freeze or seal (a deduction only on a freeze
+    of a bank account: ``asset_kind``, when given, is the controlled asset's)."""
     if parent_kind not in ("freeze", "seal"):
         raise MeasureConflict("Only a freeze or a seal can be renewed, released or deducted from.",
                               message_zh="仅可对冻结或查封措施续行、解除或扣划", code="not_a_control")
-    if kind == "deduct" and parent_kind != "freeze":
+    if kind == "deduct" and (parent_kind != "freeze" or (asset_kind is not None and asset_kind not in AMOUNT_ASSETS)):
         raise MeasureConflict("Only a frozen account can be deducted from.", message_zh="仅可从已冻结账户扣划",
                               code="not_a_freeze")
     if parent_status not in FOLLOWS[kind]:
@@ -342,6 +356,7 @@ def assistance_notice_number(court_code: str, year: int, serial: int) -> str:
 
 __all__ = [
     "AGENCY_OF",
+    "AMOUNT_ASSETS",
     "CATEGORY_OF",
     "CONTROL_KIND",
     "DEFAULT_RENEWAL_NOTICE_DAYS",

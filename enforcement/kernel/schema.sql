@@ -873,7 +873,7 @@ CREATE TABLE public.measure (
     cancelled_by text,
     cancelled_at timestamp with time zone,
     cancel_reason text,
-    CONSTRAINT measure_asset_kind_check CHECK ((asset_kind = ANY (ARRAY['bank_account'::text, 'vehicle'::text, 'real_estate'::text]))),
+    CONSTRAINT measure_asset_kind_check CHECK ((asset_kind = ANY (ARRAY['bank_account'::text, 'vehicle'::text, 'real_estate'::text, 'securities_holding'::text]))),
     CONSTRAINT measure_cancelled_never_sent CHECK (((task_status = 'cancelled'::text) = (status = ANY (ARRAY['rejected'::text, 'withdrawn'::text])))),
     CONSTRAINT measure_check CHECK (((kind = ANY (ARRAY['freeze'::text, 'seal'::text])) = (parent_id IS NULL))),
     CONSTRAINT measure_held_awaits_approval CHECK (((status = 'awaiting_approval'::text) = (task_status = 'held'::text))),

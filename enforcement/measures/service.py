@@ -245,7 +245,7 @@ class MeasureService:
     async def _follow_up(self, actor: Actor, case: MeasureCase, parent: Measure, req: FollowUpRequest,
                          request_id: str) -> Measure:
         today = self.clock.today()
-        check_follow_up(req.kind, parent.kind, parent.status)
+        check_follow_up(req.kind, parent.kind, parent.status, parent.asset_kind)
         ruling = Ruling.parse(req.ruling_number, req.ruled_on, today=today, valid_days=self.config.ruling_valid_days)
         amount: Decimal | None = None
         until: date | None = None

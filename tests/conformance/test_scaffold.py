@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,13 +34,16 @@ EXPECTED_FILES = {
 
 @pytest.fixture
 def importable(tmp_path: Path) -> Iterator[Path]:
-    """``tmp_path`` on the import path; the generated modules forgotten afterwards."""
-    sys.path.insert(0, str(tmp_path / "securities"))
+    """``tmp_path`` with the packages generated there (``securities``, ``land``) on the import path;
+    the generated modules forgotten afterwards."""
+    folders = [str(tmp_path / name) for name in ("securities", "land")]
+    sys.path[:0] = folders
     try:
         yield tmp_path
     finally:
-        sys.path.remove(str(tmp_path / "securities"))
-        for name in [m for m in sys.modules if m.split(".")[0] == "securities_connector"]:
+        for folder in folders:
+            sys.path.remove(folder)
+        for name in [m for m in sys.modules if m.split(".")[0] in ("securities_connector", "land_connector")]:
             del sys.modules[name]
 
 
@@ -75,3 +79,26 @@ def test_the_command_creates_the_package_and_refuses_to_overwrite(
 def test_a_bad_name_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="must match"):
         render(ScaffoldOptions("Real-Estate"))
+
+
+async def test_a_connector_scaffolded_with_controls_passes_the_control_rules_as_created(
+        importable: Path) -> None:
+    assert main(["connectors", "new", "land", "--dir", str(importable), "--controls", "seal,renew,release"]) == 0
+    root = importable / "land"
+    assert (root / "land_connector" / "controls.py").is_file()
+    manifest = json.loads((root / "land_connector" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["controls"] == {"operations": ["seal", "renew", "release"], "asset_kinds": ["land_asset"]}
+    spec = importlib.import_module("land_connector").CONNECTOR
+    report = await run_suite(spec)
+    assert report.ok, report.format()
+    passed = {r.rule.id for r in report.results if r.status == "passed"}
+    assert {"controls.declared", "controls.idempotent"} <= passed, report.format()
+
+
+def test_the_control_stub_is_written_only_when_asked_and_takes_what_it_can_make() -> None:
+    assert "land_connector/controls.py" not in render(ScaffoldOptions("land"))
+    plain = render(ScaffoldOptions("land"))["land_connector/adapter.py"]
+    assert "control" not in plain and "$" not in plain
+    for bad in (("seal",), ("seal", "freeze", "release"), ("deduct", "freeze", "release"), ("renew", "release")):
+        with pytest.raises(ConfigurationError, match=r"controls|control operation"):
+            render(ScaffoldOptions("land", controls=bad))

@@ -16,21 +16,37 @@ from connectors.sdk.types import ControlOp, ControlRequest, ControlResult
 from enforcement.domain.assets import AssetRecord
 from enforcement.domain.subjects import Subject
 
-# How a control names the asset a search found, per record kind.
-TARGET_FIELDS = {"bank_account": "account_number", "vehicle": "vin", "real_estate": "certificate_number"}
-FIRST_OP: dict[str, ControlOp] = {"bank_account": "freeze", "vehicle": "seal", "real_estate": "seal"}
+# How a control names the asset a search found, per record kind, as the service sends it
+# (enforcement/measures/service.py): a field of the record, else the record's natural key (a real
+# estate unit's 不动产单元号; a securities holding's ``market:account:code``; any other kind's).
+# The first operation on a kind the service does not know is the one of freeze/seal declared.
+TARGET_FIELDS = {"bank_account": "account_number", "vehicle": "vin"}
+FIRST_OP: dict[str, ControlOp] = {"bank_account": "freeze", "vehicle": "seal", "real_estate": "seal",
+                                  "securities_holding": "freeze"}
 
 
 def controls_only(manifest: Manifest) -> str | None:
     return None if manifest.controls is not None else "the manifest declares no controls"
 
 
-def control_target(record: AssetRecord) -> str | None:
-    """The identifier a control operation names the record's asset by (None: not controllable)."""
+def first_op(manifest: Manifest, kind: str) -> ControlOp:
+    """The operation that first controls a record of ``kind``."""
+    if kind in FIRST_OP:
+        return FIRST_OP[kind]
+    declared = manifest.controls.operations if manifest.controls is not None else frozenset()
+    return "seal" if "seal" in declared else "freeze"
+
+
+def control_target(record: AssetRecord, controlled: frozenset[str] | None = None) -> str | None:
+    """The identifier a control operation names the record's asset by (None: not controllable).
+
+    ``controlled``: the kinds the manifest's controls act on (default: the service's kinds)."""
     if getattr(record, "status", None) == "销户" or getattr(record, "balance", 1) <= 0:
         return None  # a closed or empty account: nothing to control
+    if record.kind not in (FIRST_OP if controlled is None else controlled):
+        return None
     field_name = TARGET_FIELDS.get(record.kind)
-    value = getattr(record, field_name, None) if field_name else None
+    value = getattr(record, field_name, None) if field_name else record.natural_key()
     return str(value) if value else None
 
 
@@ -59,6 +75,10 @@ async def controls_declared(h: Harness) -> None:
     if type(conn).control is BaseConnector.control:
         raise Violation("the manifest declares controls but the connector does not implement control()")
     assert h.manifest.controls is not None
+    strangers = sorted(h.manifest.controls.asset_kinds - set(h.manifest.record_kinds))
+    if strangers:
+        raise Violation(f"controls act on {', '.join(strangers)}, which the connector never answers with",
+                        fix="list in `controls.asset_kinds` only kinds of the manifest's `record_kinds`")
     undeclared = [op for op in ("freeze", "renew", "release", "deduct", "seal")
                   if op not in h.manifest.controls.operations]
     if not undeclared:
@@ -74,8 +94,9 @@ async def controls_declared(h: Harness) -> None:
 async def _controllable(h: Harness) -> tuple[Subject, str, str]:
     conn = h.connector()
     request, result = await h.first_answer_with_records(conn)
+    assert h.manifest.controls is not None
     for record in result.records:
-        target = control_target(record)
+        target = control_target(record, h.manifest.controls.asset_kinds)
         if target is not None:
             return request.subject, record.kind, target
     raise Violation("no probe subject has a record a control can name",
@@ -93,7 +114,7 @@ async def controls_idempotent(h: Harness) -> None:
     subject, kind, target = await _controllable(h)
     await h.reset()
     conn = h.connector()
-    request = control_request(h, subject, FIRST_OP[kind], target, f"cf-control:{h.manifest.name}")
+    request = control_request(h, subject, first_op(h.manifest, kind), target, f"cf-control:{h.manifest.name}")
     first: ControlResult = await h.call("control", lambda: conn.control(request))
     if first.status == "refused":
         raise Violation(f"a control on an asset the search found was refused: {first.reason}")
@@ -110,4 +131,4 @@ async def controls_idempotent(h: Harness) -> None:
         raise Violation(f"releasing the control just taken was answered {released.status}")
 
 
-__all__ = ["control_request", "control_target", "controls_only"]
+__all__ = ["control_request", "control_target", "controls_only", "first_op"]

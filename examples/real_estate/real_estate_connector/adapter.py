@@ -22,12 +22,15 @@ from connectors.sdk import (
     AgencyResult,
     BaseConnector,
     ConnectorConfig,
+    ControlRequest,
+    ControlResult,
     Manifest,
     RejectedError,
     TransientError,
 )
+from connectors.sdk.control_kit import check_declared, control_result
 
-from real_estate_connector.codes import BEIJING, OWNERSHIP, PROPERTY_TYPES, RIGHT_TYPES
+from real_estate_connector.codes import BEIJING, CONTROL_RESULTS, OWNERSHIP, PROPERTY_TYPES, RIGHT_TYPES
 from real_estate_connector.records import RealEstate
 from real_estate_connector.wire import RegistryClient
 
@@ -136,6 +139,16 @@ def result_from_wire(body: Mapping[str, Any]) -> AgencyResult:
     )
 
 
+def control_from_wire(data: Mapping[str, Any]) -> ControlResult:
+    """The registry's answer to a control (``KZJG`` 1 已办理, 3 不予办理; ``LHSX`` the 轮候 order)."""
+    return control_result(
+        CONTROL_RESULTS.get(_text(data, "KZJG")),
+        agency_zh="不动产登记平台", answered_at=parse_registry_time(_text(data, "FKSJ")),
+        reference=data.get("CFBH"), queue=data.get("LHSX"), until=data.get("CFJSRQ"),
+        code=data.get("BLDM"), reason=data.get("BLYY"), raw=data,
+    )
+
+
 class RealEstateConnector(BaseConnector):
     """不动产登记信息查询: synchronous, persons and organizations."""
 
@@ -153,9 +166,15 @@ class RealEstateConnector(BaseConnector):
             raise RejectedError("不动产登记平台不受理该类权利人的查询", code="subject_kind")
         return result_from_wire(await self._client.query(request))
 
+    async def control(self, request: ControlRequest) -> ControlResult:
+        """查封 (seal), 续封 (renew), 解除查封 (release) of a unit named by its 不动产单元号."""
+        check_declared(self.manifest, request, "不动产登记平台")
+        return control_from_wire(await self._client.control(request))
+
 
 __all__ = [
     "RealEstateConnector",
+    "control_from_wire",
     "parse_registry_time",
     "property_from_wire",
     "records_from_wire",

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
+from connectors.sdk import ControlStatus
+
 BEIJING = timezone(timedelta(hours=8), "CST")
 
 QUERY_PATH = "/bdc/court/v1/query"
 HEALTH_PATH = "/bdc/court/v1/ping"
 TOKEN_HEADER = "X-Access-Token"  # noqa: S105 - a header name, not a secret
 REQUEST_ID_HEADER = "X-Request-Id"  # the idempotency key (查询请求唯一标识)
+
+CONTROL_PATH = "/bdc/court/v1/control"  # 查封登记 / 续封 / 解封 (协助执行)
+# KZLX 控制类型, by control operation.
+CONTROL_TYPES = {"seal": "1", "renew": "2", "release": "3"}  # 1 查封, 2 续封, 3 解除查封
+# KZJG 控制结果: 1 已办理, 3 不予办理 (a seal behind others is 已办理, with LHSX > 1: 轮候查封).
+CONTROL_RESULTS: dict[str, ControlStatus] = {"1": "accepted", "2": "partial", "3": "refused"}
 
 CODE_OK = "0"
 CODE_NOT_FOUND = "1"  # 查无不动产登记信息: an answer, not an error
@@ -53,6 +61,9 @@ __all__ = [
     "BEIJING",
     "CODE_NOT_FOUND",
     "CODE_OK",
+    "CONTROL_PATH",
+    "CONTROL_RESULTS",
+    "CONTROL_TYPES",
     "HEALTH_PATH",
     "HOLDER_TYPES",
     "ID_TYPES",

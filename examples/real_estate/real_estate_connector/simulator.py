@@ -5,16 +5,24 @@ It checks the access token, validates the query (a missing field or a malformed 
 refused with the registry's code), answers each ``X-Request-Id`` once (``state.effective``),
 derives the holdings from the 权利人 (``simdata``), and lets the kit inject faults in the
 registry's error style (``error_style``).
+
+Controls (``POST /bdc/court/v1/control``: 查封, 续封, 解除查封) act on a unit the 权利人 holds,
+against ``RealEstateSimState.controls`` (the SDK's ``ControlLedger``): the seals other courts
+already hold (``CFSL``) come first; a new seal is effective (``LHSX`` 1) only when none is ahead,
+else it waits (轮候查封) and rises when the ones ahead are released. Once per ``X-Request-Id``.
+``GET /_sim/controls/{BDCDYH}`` shows a unit's seals as the registry holds them.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 from connectors.sdk import (
+    Effect,
     InvalidIdentifier,
     SimulatorConfig,
     SimulatorState,
@@ -23,11 +31,14 @@ from connectors.sdk import (
     normalize_resident_id,
     state_of,
 )
+from connectors.sdk.control_kit import ControlSimState, EffectWire, effect_wire, object_control, refused
 
 from real_estate_connector.codes import (
     BEIJING,
     CODE_NOT_FOUND,
     CODE_OK,
+    CONTROL_PATH,
+    CONTROL_TYPES,
     HEALTH_PATH,
     HOLDER_TYPES,
     ID_TYPES,
@@ -106,8 +117,9 @@ async def ping(request: web.Request) -> web.Response:
     return _answer(CODE_OK, "服务正常", {"ZT": "正常", "FWQSJ": registry_now()})
 
 
-async def query(request: web.Request) -> web.Response:
-    state = state_of(request.app, SimulatorState)
+async def _accepted(request: web.Request,
+                    refuse: Callable[[Any, str], tuple[str, str] | None]) -> tuple[Any, str] | web.Response:
+    """(body, request id) of an authorized request ``refuse`` finds nothing wrong with, else the refusal."""
     if not _authorized(request):
         return _error(401, "401001", "访问令牌无效")
     try:
@@ -115,9 +127,18 @@ async def query(request: web.Request) -> web.Response:
     except ValueError:
         return _error(400, "400104", "请求报文不是有效的JSON")
     request_id = request.headers.get(REQUEST_ID_HEADER, "").strip()
-    refused = refusal(body, request_id)
-    if refused is not None:
-        return _error(400, *refused)
+    problem = refuse(body, request_id)
+    if problem is not None:
+        return _error(400, *problem)
+    return body, request_id
+
+
+async def query(request: web.Request) -> web.Response:
+    state = state_of(request.app, SimulatorState)
+    accepted = await _accepted(request, refusal)
+    if isinstance(accepted, web.Response):
+        return accepted
+    body, request_id = accepted
     kind = _KIND_BY_HOLDER[str(body["QLRLX"])]
     id_number = str(body["ZJHM"]).strip().upper()
 
@@ -137,10 +158,79 @@ async def query(request: web.Request) -> web.Response:
     return _answer(CODE_NOT_FOUND, "查无不动产登记信息", data)
 
 
+class RealEstateSimState(ControlSimState):
+    """The kit's state plus the seals the registry holds."""
+
+    control_prefix = "BDCCF"
+
+
+CONTROL_REQUIRED = {**{k: v for k, v in REQUIRED.items() if k not in ("CXSQDH", "WSBH")},
+                    "KZLX": "控制类型", "KZSQDH": "协助执行申请单号", "CFWH": "执行裁定书文号",
+                    "XZWSH": "协助执行通知书文书编号", "BDCDYH": "不动产单元号"}
+_OP_BY_TYPE = {v: k for k, v in CONTROL_TYPES.items()}
+
+
+def control_refusal(body: Any, request_id: str) -> tuple[str, str] | None:
+    """(code, message) of the registry's refusal of a control request, or None when it may run."""
+    if not isinstance(body, dict):
+        return "400104", "请求报文格式错误"
+    missing = [f"{label}（{key}）" for key, label in CONTROL_REQUIRED.items() if not str(body.get(key) or "").strip()]
+    if str(body.get("KZLX")) in ("2", "3") and not str(body.get("CFBH") or "").strip():
+        missing.append("查封编号（CFBH）")
+    if not request_id:
+        missing.append(f"请求唯一标识（{REQUEST_ID_HEADER}）")
+    if missing:
+        return "400101", "必填项缺失：" + "、".join(missing)
+    if str(body["KZLX"]) not in _OP_BY_TYPE:
+        return "400104", "控制类型 KZLX 无效"
+    return refusal({**body, "CXSQDH": body["KZSQDH"], "WSBH": body["XZWSH"]}, request_id)
+
+
+def _apply_control(state: RealEstateSimState, body: Mapping[str, Any]) -> Effect:
+    try:
+        until = date.fromisoformat(str(body["CFJSRQ"])) if body.get("CFJSRQ") else None
+    except ValueError:
+        return refused("400104", "查封截止日期 CFJSRQ 格式错误")
+    unit = str(body["BDCDYH"]).strip().upper()
+
+    def locate() -> tuple[str, list[str]] | Effect:
+        kind = _KIND_BY_HOLDER[str(body["QLRLX"])]
+        held = next((p for p in properties_for(kind, str(body["ZJHM"]).strip().upper()) if p["BDCDYH"] == unit), None)
+        if held is None:
+            return refused("404101", "该权利人名下无此不动产单元")
+        return unit, ["其他法院"] * int(held.get("CFSL") or 0)
+
+    return object_control(state.controls, _OP_BY_TYPE[str(body["KZLX"])], authority=f"{body['FYDM']}人民法院",
+                          until=until, reference=str(body.get("CFBH") or ""), locate=locate)
+
+
+CONTROL_ANSWER = EffectWire(status="KZJG", reference="CFBH", queue="LHSX", until="CFJSRQ", answered="FKSJ",
+                            code="BLDM", reason="BLYY")
+
+
+async def control(request: web.Request) -> web.Response:
+    state = state_of(request.app, RealEstateSimState)
+    accepted = await _accepted(request, control_refusal)
+    if isinstance(accepted, web.Response):
+        return accepted
+    body, request_id = accepted
+    effect = state.controls.once(request_id, lambda: _apply_control(state, body))
+    return _answer(CODE_OK, "办理完成" if effect.status != "refused" else "不予办理",
+                   effect_wire(effect, CONTROL_ANSWER, BEIJING))
+
+
+async def control_view(request: web.Request) -> web.Response:
+    held = state_of(request.app, RealEstateSimState).controls.describe(request.match_info["unit"].upper())
+    if held is None:
+        return web.json_response({"message": "该不动产单元无查封记录"}, status=404)
+    return web.json_response(held)
+
+
 def create_simulator(config: SimulatorConfig | None = None) -> web.Application:
-    state = SimulatorState(config or SimulatorConfig())
-    return make_simulator_app(state, [web.get(HEALTH_PATH, ping), web.post(QUERY_PATH, query)],
-                              error_style=error_style)
+    state = RealEstateSimState(config or SimulatorConfig())
+    routes = [web.get(HEALTH_PATH, ping), web.post(QUERY_PATH, query), web.post(CONTROL_PATH, control),
+              web.get("/_sim/controls/{unit}", control_view)]
+    return make_simulator_app(state, routes, error_style=error_style)
 
 
-__all__ = ["DEFAULT_PORT", "create_simulator", "error_style", "refusal"]
+__all__ = ["DEFAULT_PORT", "RealEstateSimState", "control_refusal", "create_simulator", "error_style", "refusal"]

@@ -116,8 +116,9 @@ def test_no_connector_imports_the_service(path: Path) -> None:
     assert sorted(set(names_taken_from_the_facade(source)) - set(sdk.__all__)) == []
 
 
-def test_a_scaffolded_connector_imports_only_the_sdk() -> None:
-    files = render(ScaffoldOptions(name="probe"))
+@pytest.mark.parametrize("controls", [(), ("seal", "renew", "release")])
+def test_a_scaffolded_connector_imports_only_the_sdk(controls: tuple[str, ...]) -> None:
+    files = render(ScaffoldOptions(name="probe", controls=controls))
     modules = {name: text for name, text in files.items() if name.endswith(".py")}
     assert modules
     for name, text in modules.items():

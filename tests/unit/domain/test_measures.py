@@ -228,3 +228,22 @@ def test_closure_advice_keeps_on_zhongben_and_releases_on_full_payment() -> None
         assert release.action == "release" and release.renew_by is None, mode
     assert m.advice_on_closure("执行完毕", None, date(2025, 12, 1)).to_dict()["action"] == "release"
     assert m.advice_on_closure("终结本次执行程序", None, date(2025, 12, 1)).action == "keep"
+
+
+def test_securities_are_frozen_whole_for_at_most_three_years() -> None:
+    """冻结证券: a freeze of other property rights (最高法《关于人民法院民事执行中查封、扣押、冻结财产的
+    规定》, 民诉法解释: 查封不动产、冻结其他财产权的期限不得超过三年), by the securities connector."""
+    holding = m.TargetAsset("securities_holding", "SH:A123456789:600519")
+    assert m.CONTROL_KIND["securities_holding"] == "freeze" and m.AGENCY_OF["securities_holding"] == "securities"
+    category = m.CATEGORY_OF["securities_holding"]
+    assert m.max_term_end(category, date(2025, 3, 1)) == date(2028, 3, 1)
+    assert rule(m.term_end, category, date(2025, 3, 1), date(2028, 3, 2)) == "term_too_long"
+    assert m.renewal_term(category, date(2026, 3, 31), TODAY)[1] == date(2029, 3, 31)
+    assert m.check_target("securities_holding", holding.natural_key, (holding,)) is holding
+    assert m.check_new_measure("freeze", holding, None) is None
+    assert rule(m.check_new_measure, "seal", holding, None) == "kind_not_for_asset"
+    assert rule(m.check_new_measure, "freeze", holding, Decimal("100")) == "amount_not_for_asset"
+    # renewed and released like any control; deducted from, never (扣划 is of deposits only)
+    assert rule(m.check_follow_up, "renew", "freeze", "active", "securities_holding") is None
+    assert rule(m.check_follow_up, "deduct", "freeze", "active", "securities_holding") == "not_a_freeze"
+    assert rule(m.check_follow_up, "deduct", "freeze", "active", "bank_account") is None
