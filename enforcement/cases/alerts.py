@@ -32,6 +32,10 @@ def _message(row: Alert) -> dict[str, str]:
         if kind == "measure_lapsed":
             return {"zh": f"控制措施（{asset}）已于{evidence.get('expired_on', '?')}到期失效，未续行",
                     "en": f"The control of {asset} lapsed on {evidence.get('expired_on', '?')} without renewal"}
+        if evidence.get("advice") == "release":
+            return {"zh": f"控制措施（{asset}）将于{evidence.get('expires_on', '?')}到期；本案执行已终结，应予解除",
+                    "en": f"The control of {asset} expires on {evidence.get('expires_on', '?')}; the case's "
+                          "enforcement has ended: release it"}
         return {"zh": f"控制措施（{asset}）将于{evidence.get('expires_on', '?')}到期，请及时续行",
                 "en": f"The control of {asset} expires on {evidence.get('expires_on', '?')}: renew it in time"}
     done = evidence.get("empty_requeries_completed_on") or []
@@ -53,6 +57,8 @@ def _actions(row: Alert) -> dict[str, Any]:
         return {"resume": {"method": "POST", "href": href, "body": {"type": "resumed"}}}
     if row.kind == "measure_renewal_due" and evidence_url(row):
         return {"renew": {"method": "POST", "href": evidence_url(row), "body": {"ruling": {}}}}
+    if row.kind == "measure_renewal_due" and row.evidence.get("release_url"):
+        return {"release": {"method": "POST", "href": str(row.evidence["release_url"]), "body": {"ruling": {}}}}
     if row.kind == "dishonest_removal_due":
         return {"delist": {"method": "POST", "href": href, "body": {"type": "dishonest_delisted"}}}
     return {}

@@ -344,6 +344,13 @@ def advice_on_closure(closure_mode: str, expires_on: date | None, today: date,
                          f"保留该控制措施：须于{expires_on}到期前立即办理续行")
 
 
+def renewal_wanted(case_status: str, closure_mode: str | None) -> bool:
+    """Whether a control whose renewal falls due should be renewed (open, suspended, 终本 and
+    和解长期履行 cases keep their controls) or released instead (every other closure ended the
+    enforcement: a renewal would be refused, ``case_closed_release_only``)."""
+    return case_status != "closed" or closure_mode in KEEP_ON_CLOSURE
+
+
 def idempotency_key(case_id: int, kind: str, target_key: str, ruling_number: str, parent_id: int | None) -> str:
     """Two submissions of the same act are one measure: case, kind, target, ruling (and what it follows)."""
     return f"m:{case_id}:{kind}:{parent_id or 0}:{ruling_number}:{target_key}"
@@ -390,6 +397,7 @@ __all__ = [
     "max_term_end",
     "parse_amount",
     "renewal_due_on",
+    "renewal_wanted",
     "renewal_term",
     "term_end",
 ]

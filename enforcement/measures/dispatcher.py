@@ -24,6 +24,7 @@ import structlog
 
 from connectors.sdk.errors import RejectedError
 from connectors.sdk.types import ControlRequest, ControlResult
+from enforcement.domain.measures import renewal_wanted
 from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
 from enforcement.kernel.db_errors import is_database_unavailable
@@ -169,9 +170,13 @@ class ExpiryWatch:
                 metrics.ALERTS_RAISED.labels(kind="measure_lapsed").inc()
         raised = 0
         for row in await self.store.renewals_due(today, self.config.renewal_notice_days):
-            evidence = {"measure_id": row.id, "kind": row.kind, "asset": row.target_key,
-                        "expires_on": row.expires_on.isoformat(),
-                        "renew_url": f"/api/v1/measures/{row.id}:renew"}
+            evidence: dict[str, object] = {"measure_id": row.id, "kind": row.kind, "asset": row.target_key,
+                                           "expires_on": row.expires_on.isoformat()}
+            if renewal_wanted(row.case_status, row.closure_mode):
+                evidence["renew_url"] = f"/api/v1/measures/{row.id}:renew"
+            else:  # the case closed for good: the control is to be released, not renewed
+                evidence["advice"] = "release"
+                evidence["release_url"] = f"/api/v1/measures/{row.id}:release"
             if await self.store.raise_alert("measure_renewal_due", row, evidence):
                 raised += 1
                 metrics.ALERTS_RAISED.labels(kind="measure_renewal_due").inc()

@@ -400,3 +400,27 @@ async def test_cli_lists_and_shows_measures_through_the_api(make_api: Any, tmp_p
     assert code == 4 and "not_case_judge" in err and "错误" in err and "error:" in err, (out, err)
     code, out, err = await cli("show", "999999", "--user", JUDGE)
     assert code == 2 and "measure_not_found" in err, err
+
+
+async def test_a_control_on_a_case_closed_for_good_is_due_for_release_not_renewal(make_api: Any) -> None:
+    """执行完毕 ends the enforcement: a control falling due is to be released (a renewal would be
+    refused), so its alert offers the release; a 终本 case's control is offered the renewal."""
+    api = await make_api()
+    clock = api.app[MEASURE_CLOCK]
+    pool = api.app[POOL]
+    cid, account = await found_account(api)
+    status, body = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE, json={
+        "kind": "freeze", "asset_kind": "bank_account", "natural_key": account["natural_key"],
+        "ruling": ruling(clock.today())})
+    assert status == 202, body
+    freeze = await wait_measure(api, body["id"])
+    await pool.execute("UPDATE enforcement_case SET status = 'closed', closure_mode = '执行完毕', "
+                       "closed_on = $2 WHERE id = $1", cid, clock.today())
+    clock.advance((date.fromisoformat(freeze["expires_on"]) - clock.today()).days - 3)
+    await api.app[MEASURE_EXPIRY].tick()
+    status, alerts = await api.request("GET", f"/api/v1/alerts?kind=measure_renewal_due&case_id={cid}", login=JUDGE)
+    assert status == 200 and len(alerts["alerts"]) == 1, alerts
+    alert = alerts["alerts"][0]
+    assert set(alert["actions"]) == {"release"}, alert
+    assert alert["actions"]["release"]["href"] == f"/api/v1/measures/{freeze['id']}:release"
+    assert "解除" in alert["message"]["zh"] and "release" in alert["message"]["en"]

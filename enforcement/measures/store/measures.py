@@ -161,6 +161,8 @@ class ExpiryRow:
     agency: str
     target_key: str
     expires_on: date
+    case_status: str = "open"
+    closure_mode: str | None = None
 
 
 def _duplicate(measure_id: int) -> MeasureConflict:
@@ -326,7 +328,10 @@ def _entry_fields(entry: AuditEntry) -> dict[str, Any]:
 
 
 def _expiry(r: asyncpg.Record) -> ExpiryRow:
-    return ExpiryRow(int(r["id"]), int(r["case_id"]), r["kind"], r["agency"], r["target_key"], r["expires_on"])
+    keys = r.keys()
+    return ExpiryRow(int(r["id"]), int(r["case_id"]), r["kind"], r["agency"], r["target_key"], r["expires_on"],
+                     r["case_status"] if "case_status" in keys else "open",
+                     r["closure_mode"] if "closure_mode" in keys else None)
 
 
 __all__ = ["Answer", "ExpiryRow", "FoundAsset", "Measure", "MeasureCase", "MeasureStore", "NewMeasure"]

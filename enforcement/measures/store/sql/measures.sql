@@ -151,7 +151,8 @@ WHERE id = $1 AND lease_owner = $2 AND task_status = 'running'
 
 -- renewals_due --
 -- $1 today, $2 notice days: live controls whose renewal is due (expiry within the notice days) and no renewal pending
-SELECT m.id, m.case_id, m.kind, m.agency, m.target_key, m.expires_on FROM measure m
+SELECT m.id, m.case_id, m.kind, m.agency, m.target_key, m.expires_on, c.status AS case_status, c.closure_mode
+FROM measure m JOIN enforcement_case c ON c.id = m.case_id
 WHERE m.status IN ('active', 'partial') AND m.expires_on IS NOT NULL
   AND m.expires_on >= $1 AND m.expires_on - $2::integer <= $1
   AND NOT EXISTS (SELECT 1 FROM measure r WHERE r.parent_id = m.id AND r.kind = 'renew' AND r.status = 'pending')
