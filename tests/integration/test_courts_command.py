@@ -1,0 +1,68 @@
+"""``enforcement courts``: a court's own deduction approval amount, set on the database with its
+audit record in the same transaction, listed beside the default; bad input changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from enforcement.commands.courts import parse_yuan
+
+
+async def run(db_url: str, tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    env = {**os.environ, "DATABASE_URL": db_url, "ENFORCEMENT_DATA_DIR": str(tmp_path), "LOG_LEVEL": "WARNING",
+           "ENFORCEMENT_OPERATOR": "it-admin", "MEASURE_DEDUCTION_APPROVAL_YUAN": "100000"}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "enforcement.cli", "courts", *args, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_set_list_and_back_to_the_default(pool: asyncpg.Pool, db_url: str, tmp_path: Path) -> None:
+    await pool.execute("INSERT INTO court (code, name, province) VALUES ('辽0102', '沈阳市和平区人民法院', '辽宁') "
+                       "ON CONFLICT DO NOTHING")
+    code, out, err = await run(db_url, tmp_path, "set", "辽0102", "--deduction-approval-yuan", "50000")
+    assert code == 0, err
+    assert await pool.fetchval("SELECT measure_deduction_approval_yuan FROM court WHERE code = '辽0102'") == 50000
+    audit = await pool.fetchrow("SELECT actor_login, actor_role, target, details FROM audit_log "
+                                "WHERE action = 'court_setting'")
+    assert audit is not None and audit["actor_login"] == "it-admin" and audit["actor_role"] == "operator"
+    details = audit["details"] if isinstance(audit["details"], dict) else json.loads(audit["details"])
+    assert audit["target"] == "court:辽0102" and details["to"] == "50000.00", details
+    code, out, err = await run(db_url, tmp_path, "list")
+    assert code == 0, err
+    assert any(line.startswith("辽0102") and "50000.00" in line for line in out.splitlines()), out
+    code, out, err = await run(db_url, tmp_path, "set", "辽0102", "--deduction-approval-yuan", "default")
+    assert code == 0, err
+    assert await pool.fetchval("SELECT measure_deduction_approval_yuan FROM court WHERE code = '辽0102'") is None
+    code, out, err = await run(db_url, tmp_path, "list")
+    assert any(line.startswith("辽0102") and "100000" in line and "默认" in line for line in out.splitlines()), out
+
+
+async def test_bad_input_changes_nothing(pool: asyncpg.Pool, db_url: str, tmp_path: Path) -> None:
+    await pool.execute("INSERT INTO court (code, name, province) VALUES ('辽0102', '沈阳市和平区人民法院', '辽宁') "
+                       "ON CONFLICT DO NOTHING")
+    for args, message in [(("set", "辽9999", "--deduction-approval-yuan", "1"), "no such court"),
+                          (("set", "辽0102", "--deduction-approval-yuan", "-5"), "yuan"),
+                          (("set", "辽0102", "--deduction-approval-yuan", "1.234"), "two decimals"),
+                          (("set", "辽0102", "--deduction-approval-yuan", "many"), "yuan")]:
+        code, out, err = await run(db_url, tmp_path, *args)
+        assert code == 2 and message in err, (args, out, err)
+    assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'court_setting'") == 0
+    assert await pool.fetchval("SELECT measure_deduction_approval_yuan FROM court WHERE code = '辽0102'") is None
+
+
+def test_amounts() -> None:
+    assert parse_yuan("default") is None and parse_yuan(" 12.50 ") == parse_yuan("12.5")
+    for bad in ("NaN", "Infinity", "1e20", "-0.01", "0.001", ""):
+        try:
+            parse_yuan(bad)
+        except ValueError:
+            continue
+        raise AssertionError(bad)
