@@ -103,6 +103,8 @@ async def test_judge_freezes_a_bank_account_from_the_dossier(make_workbench: Any
     error = form.locator("[data-form-error]")
     await expect(error).to_contain_text("超过账户可用余额")
     assert "请求编号" in await error.inner_text()
+    await page.locator(".dossier-section[data-kind=bank_account]").screenshot(
+        path=str(screenshot_dir(tmp_path) / "measures-freeze-form-refused.png"))
     status, listed = await wb.api.request("GET", f"/api/v1/cases/{case_id}/measures", login=JUDGE)
     assert listed["measures"] == []
     amount = (available / 2).quantize(Decimal("0.01"))
@@ -113,14 +115,18 @@ async def test_judge_freezes_a_bank_account_from_the_dossier(make_workbench: Any
     # The entry shows its control state once the bank answers; the case's measures list it.
     cell = row.locator(f"[data-control-cell='{account['natural_key']}']")
     await expect(cell.locator("[data-measure-status=active]")).to_have_text("生效", timeout=20_000)
-    await expect(cell).to_contain_text("首位生效")
+    await expect(cell).to_contain_text(f"¥{amount:,}")
     assert await cell.locator("[data-control]").count() == 0  # no second freeze offered
     assert await bank_holds(wb, number) == amount  # it landed at the bank
     table_row = page.locator("table.measures-table tr[data-kind=freeze]")
     await expect(table_row).to_contain_text("冻结")
     text = await table_row.inner_text()
     assert number in text and "执协" in text and f"¥{amount:,}" in text and "剩余" in text
-    await save_screenshot(page, screenshot_dir(tmp_path) / "measures-freeze-from-dossier.png")
+    shots = screenshot_dir(tmp_path)
+    await save_screenshot(page, shots / "measures-freeze-from-dossier.png")
+    await page.locator("section[aria-labelledby=measures-title]").screenshot(path=str(shots / "measures-case-panel.png"))
+    await page.locator(".dossier-section[data-kind=bank_account]").screenshot(
+        path=str(shots / "measures-dossier-accounts.png"))
 
     # The court's supervisor reads the same states and is offered no control action.
     sup = await wb.page()
@@ -152,7 +158,9 @@ async def test_case_measures_show_expiry_and_a_renewal_from_the_alert(make_workb
     assert "应续行 · 剩 10 天" in await row.inner_text() and expires.isoformat() in await row.inner_text()
     await expect(page.locator(".measures-summary")).to_contain_text("1 项应续行")
     assert await row.locator("[data-measure-action]").all_inner_texts() == ["续冻", "解除冻结", "扣划"]
-    await save_screenshot(page, screenshot_dir(tmp_path) / "measures-case-renewal-due.png")
+    shots = screenshot_dir(tmp_path)
+    await save_screenshot(page, shots / "measures-case-renewal-due.png")
+    await page.locator("section[aria-labelledby=measures-title]").screenshot(path=str(shots / "measures-case-due.png"))
 
     # The renewal, from the alert: its ruling dated by the court's date, not the browser's.
     alert = page.locator("li[data-alert=measure_renewal_due]")
@@ -160,6 +168,7 @@ async def test_case_measures_show_expiry_and_a_renewal_from_the_alert(make_workb
     form = alert.locator("form[data-measure-form=renew]")
     assert await form.locator("input[name=ruled_on]").input_value() == clock.today().isoformat()
     await form.locator("input[name=ruling_number]").fill(ruling(clock.today(), 2)["number"])
+    await page.locator(".alerts-box").screenshot(path=str(shots / "measures-renew-from-alert.png"))
     await form.locator("[data-submit-measure=renew]").click()
     await expect(alert.locator("[data-renew-submitted]")).to_contain_text("续行已提交")
     renewal = page.locator("table.measures-table tr.follow-up[data-kind=renew]")
@@ -179,7 +188,8 @@ async def test_case_measures_show_expiry_and_a_renewal_from_the_alert(make_workb
     await expect(held.locator("[data-measure-status=awaiting_approval]")).to_have_text("待院庭长审批")
     await expect(held).to_contain_text("院庭长批准后送银行")
     await expect(row).to_contain_text("扣划办理中")  # no second act while it waits
-    await save_screenshot(page, screenshot_dir(tmp_path) / "measures-case-held-deduction.png")
+    await page.locator("section[aria-labelledby=measures-title]").screenshot(
+        path=str(shots / "measures-case-held-deduction.png"))
 
     # English: the same page in the other language, every word there.
     await page.click("#lang-toggle")
@@ -211,6 +221,7 @@ async def test_supervisor_sees_renewals_due_and_approves_a_held_deduction(make_w
     await expect(page.locator("section[data-group=lapsed]")).to_contain_text("无失效措施")
     waiting = page.locator(f"section[data-group=awaiting_approval] tr[data-measure-id='{held['id']}']")
     await expect(waiting).to_contain_text("¥70.00")
+    assert "张伟 申请" in await waiting.inner_text() and "张伟" in await due.inner_text()
     await save_screenshot(page, screenshot_dir(tmp_path) / "measures-court-view.png")
 
     await waiting.locator(f"[data-approve='{held['id']}']").click()

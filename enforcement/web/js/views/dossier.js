@@ -71,7 +71,7 @@ const KINDS = {
     columns: [
       ['col_bank', (d) => h('span', {}, h('strong', {}, d.bank_name), h('br'), h('span', { class: 'muted small' }, d.branch || ''))],
       ['col_account_number', (d) => h('span', { class: 'mono' }, d.account_number)],
-      ['col_account_type', (d) => label('account_type', d.account_type)],
+      ['col_account_type', (d) => label('account_type', d.account_type), 'nowrap'],
       ['col_balance', (d) => fmtMoney(d.balance, d.currency), 'num'],
       ['col_available', (d) => fmtMoney(d.available_balance, d.currency), 'num'],
       ['col_status', (d) => h('span', { class: ['tag', d.status === '正常' ? 'tag-ok' : d.status === '冻结' ? 'tag-warn' : 'tag-muted'] }, word(d.status))],

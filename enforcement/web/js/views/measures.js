@@ -110,6 +110,7 @@ function queueTag(m) {
 }
 
 function expiryCell(m, today) {
+  if (m.kind === 'renew' && m.expires_on) return h('span', { class: 'muted' }, t('renewed_until', { date: fmtDate(m.expires_on) }));
   if (!m.expires_on || !CONTROLS.has(m.kind)) return '—';
   const lapsed = m.status === 'lapsed' || m.expiry_state === 'lapsed';
   if (!LIVE.has(m.status) && !lapsed) return h('span', { class: 'muted' }, fmtDate(m.expires_on));
@@ -130,8 +131,13 @@ function amountCell(m) {
     h('strong', { 'data-effect': m.effect_amount }, `${t(m.kind === 'deduct' ? 'deducted' : 'effective')} ${fmtMoney(m.effect_amount)}`));
 }
 
+/** The asset in words: a bank account's key is bank:number:currency (the dossier's natural key). */
 function objectCell(m) {
-  return h('span', {}, label('asset_kind', m.asset_kind), h('br'), h('span', { class: 'mono small' }, m.natural_key));
+  const parts = String(m.natural_key || '').split(':');
+  const named = m.asset_kind === 'bank_account' && parts.length === 3
+    ? [parts[0], h('br'), h('span', { class: 'mono small' }, parts[1]), ' ', h('span', { class: 'muted small' }, parts[2])]
+    : [label('asset_kind', m.asset_kind), h('br'), h('span', { class: 'mono small' }, m.natural_key)];
+  return h('span', { class: 'measure-object' }, named);
 }
 
 function refusalNote(m) {
@@ -248,12 +254,14 @@ export class CaseMeasures {
     const live = control && (LIVE.has(control.status) || control.status === 'awaiting_approval');
     const parts = [];
     if (control) {
-      parts.push(h('div', { class: 'control-state' }, h('span', { class: 'small' }, label(`measure_kind_${kind}`, control.kind)), ' ',
-        stateTag(control), ' ', queueTag(control),
-        control.effect_amount ? h('span', { class: 'small' }, ` ${fmtMoney(control.effect_amount)}`) : null,
-        control.expires_on && LIVE.has(control.status)
-          ? h('div', { class: 'muted small' }, t('until', { date: fmtDate(control.expires_on) })) : null,
-        refusalNote(control)));
+      const inForce = LIVE.has(control.status) && control.status !== 'pending';
+      parts.push(h('div', { class: 'control-state' },
+        h('span', { class: 'control-kind' }, label(`measure_kind_${kind}`, control.kind)), ' ', stateTag(control),
+        control.queue_position > 1 ? [' ', queueTag(control)] : null),
+      inForce ? h('div', { class: 'muted small' },
+        control.effect_amount ? `${fmtMoney(control.effect_amount)} · ` : '',
+        control.expires_on ? t('until', { date: fmtDate(control.expires_on) }) : '') : null,
+      refusalNote(control));
     }
     if (!live && this.canAct && CONTROL_KIND[kind]) {
       const act = CONTROL_KIND[kind];
@@ -337,7 +345,7 @@ export class CaseMeasures {
       h('div', { class: 'muted small' }, t('ruling_short', { number: m.ruling.number, date: fmtDate(m.ruling.ruled_on) }))),
     h('td', {}, followUp ? '' : objectCell(m)),
     h('td', { class: 'num' }, amountCell(m)),
-    h('td', {}, queueTag(m) || '—'),
+    h('td', {}, followUp ? '—' : queueTag(m) || '—'),
     h('td', {}, stateTag(m), refusalNote(m),
       m.status === 'awaiting_approval' ? h('div', { class: 'small warn-text' }, t('awaiting_approval_note')) : null,
       m.approved_by ? h('div', { class: 'muted small' }, t('approved_by', { who: m.approved_by })) : null,
@@ -375,7 +383,7 @@ export class CaseMeasures {
       : (body) => api.post(`/api/v1/measures/${control.id}:${act}`, body);
     return h('tr', { class: 'control-form-row', 'data-form-for': control.id }, h('td', { colspan: '7' },
       h('div', { class: 'control-form-title' }, h('strong', {}, label(`measure_kind_${control.asset_kind}`, act)), ' ',
-        h('span', { class: 'mono small' }, control.natural_key)),
+        objectCell(control)),
       rulingForm({ act, today: this.today, rulingNumber: this.rulingDefault(), amount, submit, onCancel: close,
         onDone: () => { this.open = null; this.changed(); } })));
   }
@@ -396,19 +404,16 @@ function groupTable(state, items, today, reload) {
   h('td', {}, objectCell(m)),
   h('td', { class: 'num' }, amountCell(m)),
   h('td', {}, state === 'awaiting_approval'
-    ? [stateTag(m), h('div', { class: 'muted small' }, t('requested_by', { who: m.requested_by }))]
+    ? [stateTag(m), h('div', { class: 'muted small' }, t('requested_by', { who: m.judge_name || m.requested_by }))]
     : [expiryCell(m, today), m.pending_follow_up
       ? h('div', { class: 'muted small' }, t('follow_up_pending', { what: label(`measure_kind_${m.asset_kind}`, m.pending_follow_up) })) : null]),
-  h('td', {}, state === 'awaiting_approval' && mayApprove ? approveButton(m, reload) : judgeNote(m))));
+  h('td', {}, state === 'awaiting_approval' ? (mayApprove ? approveButton(m, reload) : '—') : (m.judge_name || m.judge))));
   return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': `group-${state}` },
     h('table', { class: 'data court-measures' },
       h('thead', {}, h('tr', {}, ['col_case_number', 'col_measure', 'col_object', 'col_measure_amount',
-        state === 'awaiting_approval' ? 'col_status' : 'col_measure_expires', 'col_action'].map((k) => h('th', { scope: 'col' }, t(k))))),
+        state === 'awaiting_approval' ? 'col_status' : 'col_measure_expires',
+        state === 'awaiting_approval' ? 'col_action' : 'col_judge'].map((k) => h('th', { scope: 'col' }, t(k))))),
       h('tbody', {}, rows)));
-}
-
-function judgeNote(m) {
-  return h('span', { class: 'muted small' }, t('held_by_judge', { who: m.judge }));
 }
 
 function approveButton(m, reload) {
