@@ -122,6 +122,24 @@ async def test_judge_freezes_a_bank_account_from_the_dossier(make_workbench: Any
     await expect(table_row).to_contain_text("冻结")
     text = await table_row.inner_text()
     assert number in text and "执协" in text and f"¥{amount:,}" in text and "剩余" in text
+
+    # A vehicle is sealed the same way: the ruling only, no amount; Escape closes the form first.
+    vehicle = view["dossier"]["sections"]["vehicle"][0]
+    seal = page.locator(f"[data-control='{vehicle['natural_key']}']")
+    await expect(seal).to_have_text("查封")
+    await seal.click()
+    form = page.locator("form[data-measure-form=seal]")
+    assert await form.locator("input[name=amount]").count() == 0
+    await page.keyboard.press("Escape")
+    await expect(form).to_have_count(0)
+    assert await page.evaluate("document.activeElement.dataset.control") == vehicle["natural_key"]
+    await page.keyboard.press("Enter")
+    await form.locator("input[name=ruling_number]").fill(ruling(wb.api.app[MEASURE_CLOCK].today(), 2)["number"])
+    await page.keyboard.press("Enter")  # submits
+    sealed = page.locator(f"[data-control-cell='{vehicle['natural_key']}'] [data-measure-status=active]")
+    await expect(sealed).to_be_visible(timeout=20_000)
+    await expect(page.locator("table.measures-table tr[data-kind=seal]")).to_contain_text("查封")
+
     shots = screenshot_dir(tmp_path)
     await save_screenshot(page, shots / "measures-freeze-from-dossier.png")
     await page.locator("section[aria-labelledby=measures-title]").screenshot(path=str(shots / "measures-case-panel.png"))
@@ -240,6 +258,15 @@ async def test_supervisor_sees_renewals_due_and_approves_a_held_deduction(make_w
     colour = await lapsed.locator("th a").evaluate("a => getComputedStyle(a).color")
     assert colour == "rgb(180, 35, 24)", colour  # --alert
     await save_screenshot(page, screenshot_dir(tmp_path) / "measures-court-view-lapsed.png")
+
+    # English, and a tablet's width without a sideways scroll of the page.
+    await page.click("#lang-toggle")
+    await expect(page.locator("main h1")).to_have_text("The court's controls: renewals, lapses, approvals")
+    assert "lapsed 1 day ago" in await lapsed.inner_text()
+    await page.set_viewport_size({"width": 800, "height": 900})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 800
+    await save_screenshot(page, screenshot_dir(tmp_path) / "measures-court-view-en-800.png")
+    await page.click("#lang-toggle")
 
     # Another court's supervisor: nothing of this court.
     other = await wb.page()

@@ -90,6 +90,12 @@ export function rulingForm({ act, today, rulingNumber = '', amount = null, onDon
       send.removeAttribute('aria-busy');
     }
   });
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && onCancel) {
+      event.preventDefault();
+      onCancel();
+    }
+  });
   setTimeout(() => number.focus(), 0);
   return form;
 }
