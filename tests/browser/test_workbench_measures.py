@@ -140,7 +140,7 @@ async def test_judge_freezes_a_bank_account_from_the_dossier(make_workbench: Any
     await expect(sealed).to_be_visible(timeout=20_000)
     await expect(page.locator("table.measures-table tr[data-kind=seal]")).to_contain_text("查封")
 
-    shots = screenshot_dir(tmp_path)
+    shots = tmp_path
     await save_screenshot(page, shots / "measures-freeze-from-dossier.png")
     await page.locator("section[aria-labelledby=measures-title]").screenshot(path=str(shots / "measures-case-panel.png"))
     await page.locator(".dossier-section[data-kind=bank_account]").screenshot(
@@ -176,7 +176,7 @@ async def test_case_measures_show_expiry_and_a_renewal_from_the_alert(make_workb
     assert "应续行 · 剩 10 天" in await row.inner_text() and expires.isoformat() in await row.inner_text()
     await expect(page.locator(".measures-summary")).to_contain_text("1 项应续行")
     assert await row.locator("[data-measure-action]").all_inner_texts() == ["续冻", "解除冻结", "扣划"]
-    shots = screenshot_dir(tmp_path)
+    shots, docs = tmp_path, screenshot_dir(tmp_path)
     await save_screenshot(page, shots / "measures-case-renewal-due.png")
     await page.locator("section[aria-labelledby=measures-title]").screenshot(path=str(shots / "measures-case-due.png"))
 
@@ -186,7 +186,7 @@ async def test_case_measures_show_expiry_and_a_renewal_from_the_alert(make_workb
     form = alert.locator("form[data-measure-form=renew]")
     assert await form.locator("input[name=ruled_on]").input_value() == clock.today().isoformat()
     await form.locator("input[name=ruling_number]").fill(ruling(clock.today(), 2)["number"])
-    await page.locator(".alerts-box").screenshot(path=str(shots / "measures-renew-from-alert.png"))
+    await page.locator(".alerts-box").screenshot(path=str(docs / "measures-renew-from-alert.png"))
     await form.locator("[data-submit-measure=renew]").click()
     await expect(alert.locator("[data-renew-submitted]")).to_contain_text("续行已提交")
     renewal = page.locator("table.measures-table tr.follow-up[data-kind=renew]")
@@ -207,7 +207,7 @@ async def test_case_measures_show_expiry_and_a_renewal_from_the_alert(make_workb
     await expect(held).to_contain_text("院庭长批准后送银行")
     await expect(row).to_contain_text("扣划办理中")  # no second act while it waits
     await page.locator("section[aria-labelledby=measures-title]").screenshot(
-        path=str(shots / "measures-case-held-deduction.png"))
+        path=str(docs / "measures-case-held-deduction.png"))
 
     # English: the same page in the other language, every word there.
     await page.click("#lang-toggle")
@@ -257,7 +257,7 @@ async def test_supervisor_sees_renewals_due_and_approves_a_held_deduction(make_w
     assert "已失效 1 天" in await lapsed.inner_text()
     colour = await lapsed.locator("th a").evaluate("a => getComputedStyle(a).color")
     assert colour == "rgb(180, 35, 24)", colour  # --alert
-    await save_screenshot(page, screenshot_dir(tmp_path) / "measures-court-view-lapsed.png")
+    await save_screenshot(page, tmp_path / "measures-court-view-lapsed.png")
 
     # English, and a tablet's width without a sideways scroll of the page.
     await page.click("#lang-toggle")
@@ -265,7 +265,7 @@ async def test_supervisor_sees_renewals_due_and_approves_a_held_deduction(make_w
     assert "lapsed 1 day ago" in await lapsed.inner_text()
     await page.set_viewport_size({"width": 800, "height": 900})
     assert await page.evaluate("document.documentElement.scrollWidth") <= 800
-    await save_screenshot(page, screenshot_dir(tmp_path) / "measures-court-view-en-800.png")
+    await save_screenshot(page, tmp_path / "measures-court-view-en-800.png")
     await page.click("#lang-toggle")
 
     # Another court's supervisor: nothing of this court.
