@@ -106,7 +106,7 @@ async def test_judge_freezes_a_bank_account_from_the_dossier(make_workbench: Any
     await page.locator(".dossier-section[data-kind=bank_account]").screenshot(
         path=str(screenshot_dir(tmp_path) / "measures-freeze-form-refused.png"))
     status, listed = await wb.api.request("GET", f"/api/v1/cases/{case_id}/measures", login=JUDGE)
-    assert listed["measures"] == []
+    assert status == 200 and listed["measures"] == []
     amount = (available / 2).quantize(Decimal("0.01"))
     await form.locator("input[name=amount]").fill(f"{amount:,}")  # thousands separators are fine
     await form.locator("[data-submit-measure=freeze]").click()
@@ -142,7 +142,8 @@ async def test_judge_freezes_a_bank_account_from_the_dossier(make_workbench: Any
 
     shots = tmp_path
     await save_screenshot(page, shots / "measures-freeze-from-dossier.png")
-    await page.locator("section[aria-labelledby=measures-title]").screenshot(path=str(shots / "measures-case-panel.png"))
+    panel = page.locator("section[aria-labelledby=measures-title]")
+    await panel.screenshot(path=str(shots / "measures-case-panel.png"))
     await page.locator(".dossier-section[data-kind=bank_account]").screenshot(
         path=str(shots / "measures-dossier-accounts.png"))
 
@@ -151,7 +152,8 @@ async def test_judge_freezes_a_bank_account_from_the_dossier(make_workbench: Any
     await wb.sign_in(sup, SUPERVISOR)
     await sup.goto(f"{wb.base}/ui/cases/{case_id}")
     await sup.wait_for_selector("#live-search[data-search-status=completed]", timeout=30_000)
-    await expect(sup.locator(f"[data-control-cell='{account['natural_key']}'] [data-measure-status=active]")).to_be_visible()
+    state = sup.locator(f"[data-control-cell='{account['natural_key']}'] [data-measure-status=active]")
+    await expect(state).to_be_visible()
     assert await sup.locator("[data-control]").count() == 0
     assert await sup.locator("[data-measure-action]").count() == 0
     assert wb.js_errors == []

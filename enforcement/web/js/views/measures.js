@@ -166,6 +166,7 @@ export class CaseMeasures {
     this.onChange = onChange;
     this.open = null; // {id, act}: the form shown
     this.pollTimer = null;
+    this.pollDelay = 1000;
     this.closed = false;
     this.box = h('div', { class: 'measures-box', id: 'measures' }, h('p', { class: 'loading' }, t('loading')));
     this.cells = new Set(); // dossier entries' control cells, redrawn with the measures
@@ -192,11 +193,16 @@ export class CaseMeasures {
     }
   }
 
-  /** Measures the agency has not answered yet: look again until they are. */
+  /** Measures the agency has not answered yet: look again until they are, a little less often
+   * each time (a bank may answer in seconds or in days), from once a second to twice a minute. */
   watchPending() {
     clearTimeout(this.pollTimer);
-    if (this.closed || !this.measures.some((m) => m.status === 'pending')) return;
-    this.pollTimer = setTimeout(() => this.load(), 1000);
+    if (this.closed || !this.measures.some((m) => m.status === 'pending')) {
+      this.pollDelay = 1000;
+      return;
+    }
+    this.pollTimer = setTimeout(() => this.load(), this.pollDelay);
+    this.pollDelay = Math.min(this.pollDelay * 1.5, 30000);
   }
 
   close() {
@@ -205,6 +211,7 @@ export class CaseMeasures {
   }
 
   changed() {
+    this.pollDelay = 1000;
     this.load();
     if (this.onChange) this.onChange();
   }
