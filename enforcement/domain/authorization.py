@@ -338,6 +338,16 @@ def case_list_scope(actor: Actor) -> Scope:
     return Scope(actor.court_code, None)
 
 
+def measure_list_scope(actor: Actor) -> Scope:
+    """Measures across cases (renewals due, lapses, deductions awaiting approval: GET
+    /api/v1/measures): a judge those of the cases they hold, a supervisor their court's."""
+    try:
+        return scope_of(actor)
+    except AccessDenied:
+        raise AccessDenied("role_cannot_read_measures", "Only judges and supervisors read control measures.",
+                           "仅执行法官和院庭长可以查看控制措施").about(action="list_measures") from None
+
+
 def check_list_alerts(actor: Actor) -> Scope:
     """Alerts: a judge reads those of the cases they hold (in their court), a supervisor their court's."""
     try:
@@ -399,6 +409,9 @@ PERMISSIONS: dict[str, Callable[[Actor], object]] = {
     "read_push_conflicts": check_read_push_conflicts,
     "push_cases": check_may_push_cases,
     "override_closure": lambda a: check_override_closure(a, CaseAccess(0, a.court_code or "", None, "open")),
+    "control_own_cases": lambda a: check_measure(a, CaseAccess(0, a.court_code or "", a.login, "open")),
+    "read_measures": lambda a: measure_list_scope(a),
+    "approve_deductions": lambda a: check_approve_measure(a, CaseAccess(0, a.court_code or "", None, "open")),
 }
 
 
@@ -472,6 +485,7 @@ __all__ = [
     "check_withdraw_measure",
     "deduction_needs_approval",
     "indicator_scope",
+    "measure_list_scope",
     "permissions_of",
     "scope_of",
 ]

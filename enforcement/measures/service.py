@@ -30,6 +30,7 @@ from enforcement.domain.authorization import (
     check_read,
     check_withdraw_measure,
     deduction_needs_approval,
+    measure_list_scope,
 )
 from enforcement.domain.errors import DomainError
 from enforcement.domain.measures import (
@@ -54,7 +55,7 @@ from enforcement.domain.measures import (
     term_end,
 )
 from enforcement.measures.errors import case_not_found, measure_not_found
-from enforcement.measures.store.measures import Measure, MeasureCase, MeasureStore, NewMeasure
+from enforcement.measures.store.measures import ListedMeasure, Measure, MeasureCase, MeasureStore, NewMeasure
 
 BEIJING_OFFSET = timedelta(hours=8)
 
@@ -402,6 +403,14 @@ class MeasureService:
                       case_court=case.court_code)
             raise
         return await self.store.of_case(case_id)
+
+    async def listed(self, actor: Actor, state: str | None, limit: int) -> list[ListedMeasure]:
+        """Measures across cases, in the actor's scope (``measure_list_scope``: a supervisor their
+        court's, a judge the cases they hold): renewals due within the court's notice days, lapses,
+        deductions awaiting approval (``state`` None: all three), or every live control."""
+        scope = measure_list_scope(actor)
+        return await self.store.listed(scope.court_code, scope.judge_login, state, self.clock.today(),
+                                       self.config.renewal_notice_days, limit)
 
     def view(self, m: Measure) -> dict[str, Any]:
         """A measure as the API shows it."""

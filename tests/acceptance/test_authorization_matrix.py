@@ -167,6 +167,10 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/measures/{measure_id}:release"): row(
         "202", "403:not_case_judge", "403:not_case_judge", "403:role_cannot_control", "403:role_cannot_control",
         DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
+    # Measures across cases (the supervisor's court-wide view, a judge's own): each caller their
+    # own scope (see _check_court_measures); no role outside judges and supervisors passes the gate.
+    ("GET", "/api/v1/measures"): row(
+        "200", "200", "200", "200", "200", DENY_ROLE, DENY_ROLE, DENY_ROLE, DENY_ROLE, "401"),
     # Approving a deduction held above the court's set amount: a supervisor of the case's court
     # only. The measure here is a freeze, not a held deduction, so the one caller allowed gets 409
     # (not_awaiting_approval); tests/acceptance/test_measures.py approves a real one.
@@ -303,6 +307,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Ctx, str], tuple[str, str, dict[str, A
         "json": {"kind": "freeze", "asset_kind": "bank_account", "natural_key": ctx.account_key,
                  "ruling": ctx.ruling(1)}}),
     ("GET", "/api/v1/measures/{measure_id}"): lambda ctx, _c: ("GET", f"/api/v1/measures/{ctx.measure_id}", {}),
+    ("GET", "/api/v1/measures"): lambda ctx, _c: ("GET", "/api/v1/measures?state=live", {}),
     ("POST", "/api/v1/measures/{measure_id}:renew"): lambda ctx, _c: (
         "POST", f"/api/v1/measures/{ctx.measure_id}:renew", {"json": {"ruling": ctx.ruling(2)}}),
     ("POST", "/api/v1/measures/{measure_id}:release"): lambda ctx, _c: (
@@ -388,7 +393,15 @@ def _check_conflicts(ctx: Ctx, caller: str, body: Any) -> None:
     assert all(item["court_code"] == court for item in body["items"]), caller
 
 
+def _check_court_measures(ctx: Ctx, caller: str, body: Any) -> None:
+    """The case's live freeze is listed for its judge and its court's supervisor only."""
+    ids = [m["id"] for m in body["measures"]]
+    expected = [ctx.measure_id] if caller in ("judge_own", "supervisor_same_court") else []
+    assert ids == expected, (caller, ids)
+
+
 CHECKS: dict[tuple[str, str], Callable[[Ctx, str, Any], None]] = {
+    ("GET", "/api/v1/measures"): _check_court_measures,
     ("GET", "/api/v1/cases"): _check_list,
     ("GET", "/api/v1/cases:push-conflicts"): _check_conflicts,
     ("POST", "/api/v1/cases:import"): _check_import,

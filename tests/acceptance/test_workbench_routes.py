@@ -63,7 +63,8 @@ async def test_demo_sign_in_lists_users_and_issues_a_token_that_works(make_api: 
     headers = {"Authorization": f"Bearer {session['token']}"}
     status, me = await api.request("GET", "/api/v1/workbench/me", headers=headers)
     assert status == 200
-    judge_may = ["list_cases", "read_agencies", "read_alerts", "read_indicators", "search_own_cases"]
+    judge_may = ["control_own_cases", "list_cases", "read_agencies", "read_alerts", "read_indicators",
+                 "read_measures", "search_own_cases"]
     assert me == {"login": "zhangwei", "display_name": "张伟", "role": "judge", "court_code": "辽0102",
                   "court_name": "沈阳市和平区人民法院", "jwt_mode": "demo", "permissions": judge_may}
     assert session["user"]["permissions"] == judge_may  # the sign-in answer says the same
@@ -72,8 +73,8 @@ async def test_demo_sign_in_lists_users_and_issues_a_token_that_works(make_api: 
     status, sup_me = await api.request("GET", "/api/v1/workbench/me",
                                        headers={"Authorization": f"Bearer {sup['token']}"})
     assert status == 200 and sup["user"]["permissions"] == sup_me["permissions"] == [
-        "list_cases", "list_court_cases", "override_closure", "read_agencies", "read_alerts", "read_audit",
-        "read_court_indicators", "read_indicators", "read_push_conflicts"]
+        "approve_deductions", "list_cases", "list_court_cases", "override_closure", "read_agencies", "read_alerts",
+        "read_audit", "read_court_indicators", "read_indicators", "read_measures", "read_push_conflicts"]
     status, cases = await api.request("GET", "/api/v1/cases", headers=headers)
     assert status == 200 and cases["total"] == 4
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from enforcement.api.bodies import read_json
 from enforcement.api.errors import ApiError, ValidationFailed
 from enforcement.api.keys import actor_of, request_id_of
-from enforcement.api.params import path_id
+from enforcement.api.params import path_id, query_choice, query_int
 from enforcement.measures.keys import MEASURES
 from enforcement.measures.service import FollowUpRequest, MeasureRequest, MeasureService
 from enforcement.measures.store.measures import MeasureCase
@@ -75,7 +75,30 @@ async def _body_refusals_audited(request: web.Request, service: MeasureService, 
 async def list_measures(request: web.Request) -> web.Response:
     service = request.app[MEASURES]
     measures = await service.of_case(actor_of(request), path_id(request, "case_id"))
-    return web.json_response({"measures": [service.view(m) for m in measures]})
+    return web.json_response({"measures": [service.view(m) for m in measures], **_court_day(service)})
+
+
+def _court_day(service: MeasureService) -> dict[str, Any]:
+    """The court's date and notice days the expiries are counted by (a page counts days left from them)."""
+    return {"today": service.clock.today().isoformat(), "notice_days": service.config.renewal_notice_days}
+
+
+LIST_STATES = ("due", "lapsed", "awaiting_approval", "live")
+
+
+@routes.get("/api/v1/measures")
+async def list_court_measures(request: web.Request) -> web.Response:
+    """Measures across cases, in the caller's scope (a supervisor's court, a judge's own cases):
+    renewals due within the court's notice days, lapses and deductions awaiting approval (no
+    ``state``: all three), or every live control (``state=live``)."""
+    state = query_choice(request, "state", LIST_STATES)
+    limit = query_int(request, "limit", default=200, low=1, high=500)
+    service = request.app[MEASURES]
+    listed = await service.listed(actor_of(request), state, limit)
+    return web.json_response({
+        "measures": [{**service.view(x.measure), "case_number": x.measure.case_number, "judge_name": x.measure.judge_name,
+                      "state": x.state, "pending_follow_up": x.pending_follow_up} for x in listed],
+        **_court_day(service)})
 
 
 @routes.post("/api/v1/cases/{case_id}/measures")

@@ -110,6 +110,20 @@ class Measure:
 
 
 @dataclass(frozen=True, slots=True)
+class ListedMeasure:
+    """A measure in a list across cases: its state there (due, lapsed, awaiting_approval, live) and
+    the kind of a follow-up of it still pending (a renewal submitted, say), if any."""
+
+    measure: Measure
+    state: str
+    pending_follow_up: str | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> ListedMeasure:
+        return cls(Measure.from_row(row), row["listed_state"], row["pending_follow_up"])
+
+
+@dataclass(frozen=True, slots=True)
 class NewMeasure:
     case_id: int
     parent_id: int | None
@@ -199,6 +213,13 @@ class MeasureStore:
 
     async def of_case(self, case_id: int) -> list[Measure]:
         return [Measure.from_row(r) for r in await self.pool.fetch(Q.measures_of_case, case_id)]
+
+    async def listed(self, court_code: str | None, judge_login: str | None, state: str | None, today: date,
+                     notice_days: int, limit: int) -> list[ListedMeasure]:
+        """Measures across the cases of a court (and of one judge): renewals due, lapses, deductions
+        awaiting approval (``state`` None: all three), or every live control (``live``)."""
+        rows = await self.pool.fetch(Q.measures_listed, court_code, judge_login, state, today, notice_days, limit)
+        return [ListedMeasure.from_row(r) for r in rows]
 
     async def create(self, new: NewMeasure, audit_entry: AuditEntry) -> Measure:
         """The new measure: one transaction refuses a duplicate (``MeasureConflict``
@@ -334,4 +355,4 @@ def _expiry(r: asyncpg.Record) -> ExpiryRow:
                      r["closure_mode"] if "closure_mode" in keys else None)
 
 
-__all__ = ["Answer", "ExpiryRow", "FoundAsset", "Measure", "MeasureCase", "MeasureStore", "NewMeasure"]
+__all__ = ["Answer", "ExpiryRow", "FoundAsset", "ListedMeasure", "Measure", "MeasureCase", "MeasureStore", "NewMeasure"]

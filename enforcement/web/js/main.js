@@ -13,6 +13,7 @@ import * as caseView from './views/case.js';
 import * as dashboardView from './views/dashboard.js';
 import * as agenciesView from './views/agencies.js';
 import * as reportView from './views/report.js';
+import * as measuresView from './views/measures.js';
 
 const ROUTES = [
   { pattern: /^\/(?:ui\/?)?$/, view: null },
@@ -21,6 +22,7 @@ const ROUTES = [
   { pattern: /^\/ui\/cases\/(\d+)\/?$/, view: caseView, names: ['caseId'] },
   { pattern: /^\/ui\/dashboard\/?$/, view: dashboardView },
   { pattern: /^\/ui\/agencies\/?$/, view: agenciesView },
+  { pattern: /^\/ui\/measures\/?$/, view: measuresView },
   { pattern: /^\/ui\/searches\/([0-9a-f-]{36})\/report\/?$/i, view: reportView, names: ['searchId'] },
 ];
 
@@ -53,6 +55,9 @@ function drawHeader() {
     if (session.can('list_cases', user)) items.push(h('a', { href: '/ui/cases', 'data-nav': true }, t('nav_cases')));
     if (session.can('read_indicators', user)) {
       items.push(h('a', { href: '/ui/dashboard', 'data-nav': true }, t('nav_dashboard')));
+    }
+    if (session.can('read_measures', user)) {
+      items.push(h('a', { href: '/ui/measures', 'data-nav': true }, t('nav_measures')));
     }
     if (session.can('read_agencies', user)) {
       items.push(h('a', { href: '/ui/agencies', 'data-nav': true }, t('nav_agencies')));

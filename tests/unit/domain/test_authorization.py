@@ -162,14 +162,21 @@ def test_the_features_rules_each_say_who_and_why_not() -> None:
 
 
 def test_permissions_are_the_rules_answers() -> None:
-    assert authz.permissions_of(_JUDGE) == {"list_cases", "read_agencies", "read_alerts", "read_indicators",
-                                            "search_own_cases"}
+    assert authz.permissions_of(_JUDGE) == {"control_own_cases", "list_cases", "read_agencies", "read_alerts",
+                                            "read_indicators", "read_measures", "search_own_cases"}
     assert authz.permissions_of(_SUPERVISOR) == {
-        "list_cases", "list_court_cases", "override_closure", "read_agencies", "read_alerts", "read_audit",
-        "read_court_indicators", "read_indicators", "read_push_conflicts"}
+        "approve_deductions", "list_cases", "list_court_cases", "override_closure", "read_agencies", "read_alerts",
+        "read_audit", "read_court_indicators", "read_indicators", "read_measures", "read_push_conflicts"}
     assert authz.permissions_of(_SYSTEM) == {"push_cases", "read_push_conflicts"}
     assert authz.permissions_of(_OPS) == {"read_agencies", "read_audit", "read_metrics"}
     assert authz.permissions_of(_AGENCY) == frozenset()
+
+
+def test_measure_list_scope() -> None:
+    assert authz.measure_list_scope(_JUDGE) == authz.Scope(_JUDGE.court_code, _JUDGE.login)
+    assert authz.measure_list_scope(_SUPERVISOR) == authz.Scope(_SUPERVISOR.court_code, None)
+    for other in (_SYSTEM, _OPS, _AGENCY):
+        assert _code(lambda o=other: authz.measure_list_scope(o)) == "role_cannot_read_measures"
 
 
 def test_case_permissions() -> None:

@@ -176,3 +176,30 @@ RETURNING id
 SELECT count(*) FILTER (WHERE status IN ('active', 'partial') AND expires_on - $2::integer <= $1) AS due,
        count(*) FILTER (WHERE status = 'lapsed') AS lapsed
 FROM measure WHERE kind IN ('freeze', 'seal')
+
+-- measures_listed --
+-- $1 court code (NULL: any), $2 judge login of the case (NULL: any judge), $3 state (due | lapsed | awaiting_approval | live; NULL: due, lapsed and awaiting_approval), $4 today (the court's date), $5 notice days, $6 limit: measures across cases for the court's and the judge's views (renewals due soonest first, then lapses, then deductions awaiting approval), each with the kind of a follow-up of it still pending
+SELECT m.*, p.reference AS parent_reference,
+       (SELECT f.kind FROM measure f WHERE f.parent_id = m.id AND f.status IN ('awaiting_approval', 'pending')
+        ORDER BY f.id DESC LIMIT 1) AS pending_follow_up,
+       CASE WHEN m.status = 'awaiting_approval' THEN 'awaiting_approval'
+            WHEN m.status = 'lapsed' OR (m.status IN ('active', 'partial') AND m.expires_on < $4) THEN 'lapsed'
+            WHEN m.status IN ('active', 'partial') AND m.expires_on - $5::integer <= $4 THEN 'due'
+            ELSE 'live' END AS listed_state
+FROM measure m
+JOIN enforcement_case c ON c.id = m.case_id
+LEFT JOIN measure p ON p.id = m.parent_id
+WHERE ($1::text IS NULL OR m.court_code = $1)
+  AND ($2::text IS NULL OR c.judge_login = $2)
+  AND (
+    (($3::text IS NULL OR $3 = 'due') AND m.kind IN ('freeze', 'seal') AND m.status IN ('active', 'partial')
+      AND m.expires_on IS NOT NULL AND m.expires_on >= $4 AND m.expires_on - $5::integer <= $4)
+    OR (($3::text IS NULL OR $3 = 'lapsed') AND m.kind IN ('freeze', 'seal')
+      AND (m.status = 'lapsed' OR (m.status IN ('active', 'partial') AND m.expires_on < $4)))
+    OR (($3::text IS NULL OR $3 = 'awaiting_approval') AND m.status = 'awaiting_approval')
+    OR ($3 = 'live' AND m.kind IN ('freeze', 'seal') AND m.status IN ('pending', 'active', 'partial'))
+  )
+ORDER BY CASE WHEN m.status = 'awaiting_approval' THEN 2
+              WHEN m.status = 'lapsed' OR m.expires_on < $4 THEN 1 ELSE 0 END,
+         m.expires_on NULLS LAST, m.id
+LIMIT $6

@@ -1,11 +1,15 @@
 // Alerts (new property after a 终本, a consumption-restriction breach, a dishonest listing to
 // remove): they stand out at the top of the case page, of the search's dossier and of the
-// dashboard, and the judge marks them seen (已阅) or handled (已处理).
+// dashboard, and the judge marks them seen (已阅) or handled (已处理). A control's renewal due
+// (issue 17) carries its 续冻/续封 button for the judge holding the case: a renewal task submitted
+// from the alert itself, with its ruling.
 
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { fmtDate, fmtDateTime, label, pick, t } from '../i18n.js';
 import { showError } from '../banner.js';
+import * as session from '../session.js';
+import { rulingForm } from './measures.js';
 
 export function alertItems(data) {
   if (Array.isArray(data)) return data;
@@ -13,7 +17,7 @@ export function alertItems(data) {
 }
 
 function severity(a) {
-  if (a.kind === 'consumption_breach' || a.kind === 'new_property') return 'high';
+  if (['consumption_breach', 'new_property', 'measure_lapsed'].includes(a.kind)) return 'high';
   return 'warning';
 }
 
@@ -34,10 +38,41 @@ function statusButtons(a, onChange) {
     h('button', { type: 'button', class: 'btn btn-small', onclick: set('resolved') }, t('alert_resolve')));
 }
 
-function alertItem(a, { compact, withCase }) {
+/** The judge holding the alert's open case, with the right to take measures, may renew from it. */
+function mayRenew(x) {
+  const user = session.user();
+  return Boolean(x.actions && x.actions.renew && x.case && user && x.case.judge_login === user.login
+    && x.case.status === 'open' && session.can('control_own_cases', user));
+}
+
+function renewControls(x, renew) {
+  const evidence = x.evidence || {};
+  const word = label(evidence.kind === 'seal' ? 'measure_kind_vehicle' : 'measure_kind_bank_account', 'renew');
+  const button = h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-alert-renew': evidence.measure_id ?? '' }, word);
+  const box = h('div', { class: 'alert-form' });
+  button.addEventListener('click', () => {
+    if (box.firstChild) { replace(box); button.focus(); return; }
+    const today = typeof renew.today === 'function' ? renew.today() : renew.today;
+    replace(box, rulingForm({
+      act: 'renew', today, rulingNumber: renew.rulingNumber || '',
+      submit: (body) => api.post(x.actions.renew.href, body),
+      onCancel: () => { replace(box); button.focus(); },
+      onDone: (made) => {
+        replace(box, h('p', { class: 'small', role: 'status', 'data-renew-submitted': made.id },
+          t('alert_renew_submitted', { notice: made.notice_number || '' })));
+        button.remove();
+        if (renew.onRenewed) renew.onRenewed(made);
+      },
+    }));
+  });
+  return { button, box };
+}
+
+function alertItem(a, { compact, withCase, renew }) {
   const li = h('li', {});
   const draw = (x) => {
     const kind = x.kind || x.type || x.code;
+    const renewing = mayRenew(x) ? renewControls(x, renew || {}) : null;
     replace(li,
       h('div', { class: 'alert-text' },
         h('strong', {}, `⚠ ${label('alert', kind)}`), ' ',
@@ -46,7 +81,9 @@ function alertItem(a, { compact, withCase }) {
         x.due_on ? h('span', { class: 'muted small' }, ` · ${t('alert_due', { date: fmtDate(x.due_on) })}`) : null,
         x.raised_at ? h('span', { class: 'muted small' }, ` · ${fmtDateTime(x.raised_at)}`) : null,
         x.status && x.status !== 'open' ? h('span', { class: 'tag tag-muted' }, label('alert_status', x.status)) : null),
-      compact && !x.id ? null : statusButtons(x, draw));
+      renewing ? renewing.button : null,
+      compact && !x.id ? null : statusButtons(x, draw),
+      renewing ? renewing.box : null);
     li.className = `alert alert-${severity(x)} alert-status-${x.status || 'open'}`;
     li.dataset.alert = kind || '';
   };
@@ -55,10 +92,10 @@ function alertItem(a, { compact, withCase }) {
 }
 
 /** @param data an alerts page (GET /api/v1/alerts) or a search view's ``alerts`` list */
-export function renderAlerts(data, { compact = false, withCase = false, hideResolved = true } = {}) {
+export function renderAlerts(data, { compact = false, withCase = false, hideResolved = true, renew = null } = {}) {
   const items = alertItems(data).filter((a) => !(hideResolved && a.status === 'resolved'));
   if (!items.length) return compact ? h('div', {}) : h('p', { class: 'empty' }, t('alerts_none'));
   return h('section', { class: 'alerts', 'aria-label': t('alerts_title') },
     compact ? null : h('h2', {}, t('alerts_title')),
-    h('ul', {}, items.map((a) => alertItem(a, { compact, withCase }))));
+    h('ul', {}, items.map((a) => alertItem(a, { compact, withCase, renew }))));
 }

@@ -1,7 +1,9 @@
 // One case: its facts, parties, lifecycle events and searches; the 全网查询 button per debtor
 // with the dossier filling in live; the 终本 checklist and the case's alerts; an organization
 // debtor's responsible persons (whom its consumption restriction binds) and their breach check;
-// the notices to the applicant (告知): a draft generated from the searches, recorded as sent.
+// the notices to the applicant (告知): a draft generated from the searches, recorded as sent;
+// the case's control measures (冻结、查封, their expiries, renewals, releases and deductions), taken
+// from the dossier's entries in one action.
 
 import * as api from '../api.js';
 import * as session from '../session.js';
@@ -13,6 +15,7 @@ import { LiveSearch } from './live-search.js';
 import { statusTag } from './cases.js';
 import { checklistApplies, renderChecklist, renderClosure } from './checklist.js';
 import { renderAlerts } from './alerts.js';
+import { CaseMeasures } from './measures.js';
 
 function fact(term, value) {
   return [h('dt', {}, term), h('dd', {}, value ?? '—')];
@@ -82,6 +85,8 @@ export async function render(ctx) {
   // The server says whether this user searches at all; the case says whether they hold it and it is open.
   const canSearch = session.can('search_own_cases', user) && c.judge && c.judge.login === user.login && c.status === 'open';
   let live = null;
+  // The case's measures: a panel of their own and a control column in the dossier.
+  const measures = new CaseMeasures(c, { onChange: () => loadAlerts() });
   const liveBox = h('div', { class: 'live', id: 'live-search', tabindex: '-1' });
   const liveTitle = h('h2', { id: 'live-title' }, t('search_title'));
   // The 查控结果 of the search shown, printable for the case file (/ui/searches/{id}/report).
@@ -100,6 +105,7 @@ export async function render(ctx) {
     const s = (c.searches || []).find((x) => x.id === searchId);
     liveTitle.textContent = s ? t('search_title_of', { name: s.subject.name, at: fmtDateTime(s.created_at) }) : t('search_title');
     live = new LiveSearch(liveBox, searchId, {
+      controls: measures,
       onComplete: (view, wasLive) => {
         if (wasLive) refreshAfterSearch();
         liveTitle.textContent = t('search_title_of', { name: view.subject.name, at: fmtDateTime(view.created_at) });
@@ -326,7 +332,12 @@ export async function render(ctx) {
   async function loadAlerts() {
     try {
       const alerts = await api.get(`/api/v1/alerts${api.query({ case_id: caseId })}`);
-      if (ctx.isCurrent()) replace(alertsBox, renderAlerts(alerts, { compact: true }));
+      if (ctx.isCurrent()) {
+        replace(alertsBox, renderAlerts(alerts, {
+          compact: true,
+          renew: { today: () => measures.today, rulingNumber: c.case_number, onRenewed: () => measures.load() },
+        }));
+      }
     } catch (err) {
       replace(alertsBox); // no alerts feature yet, or none visible: nothing to show
       if (!(err instanceof api.ApiError && ['not_found', 'role_not_allowed'].includes(err.code))) showError(err);
@@ -347,6 +358,8 @@ export async function render(ctx) {
       debtorsBox,
       canSearch ? h('div', { class: 'field-check small' }, freshBox, h('label', { for: 'force-fresh' }, t('force_fresh'))) : null),
     alertsBox,
+    h('section', { class: 'panel', 'aria-labelledby': 'measures-title' },
+      h('div', { class: 'panel-head' }, h('h2', { id: 'measures-title' }, t('measures_title'))), measures.box),
     h('div', { class: 'case-grid' },
       h('section', { class: 'panel', 'aria-labelledby': 'facts-title' }, h('h2', { id: 'facts-title' }, t('case_facts')), facts(c)),
       h('section', { class: 'panel', 'aria-labelledby': 'checklist-title' }, h('h2', { id: 'checklist-title' }, t(checklistApplies(c) ? 'checklist_title' : 'closure_title')), checklistBox)),
@@ -361,6 +374,7 @@ export async function render(ctx) {
   drawNotices();
   loadChecklist();
   loadAlerts();
+  measures.load();
   const wanted = query.get('search');
   const latest = [...(c.searches || [])].sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
   if (wanted && /^[0-9a-f-]{36}$/i.test(wanted)) showSearch(wanted);
@@ -368,6 +382,7 @@ export async function render(ctx) {
 
   return () => {
     clearTimeout(alertsTimer);
+    measures.close();
     if (live) live.close();
   };
 }

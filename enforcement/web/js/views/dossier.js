@@ -71,7 +71,7 @@ const KINDS = {
     columns: [
       ['col_bank', (d) => h('span', {}, h('strong', {}, d.bank_name), h('br'), h('span', { class: 'muted small' }, d.branch || ''))],
       ['col_account_number', (d) => h('span', { class: 'mono' }, d.account_number)],
-      ['col_account_type', (d) => label('account_type', d.account_type)],
+      ['col_account_type', (d) => label('account_type', d.account_type), 'nowrap'],
       ['col_balance', (d) => fmtMoney(d.balance, d.currency), 'num'],
       ['col_available', (d) => fmtMoney(d.available_balance, d.currency), 'num'],
       ['col_status', (d) => h('span', { class: ['tag', d.status === '正常' ? 'tag-ok' : d.status === '冻结' ? 'tag-warn' : 'tag-muted'] }, word(d.status))],
@@ -252,10 +252,13 @@ function provenance(entry, agencyNames) {
       p.reused ? h('span', { class: 'tag tag-muted small' }, t('reused_short')) : null))));
 }
 
-function section(kind, entries, totals, agencyNames, byEntry) {
+function section(kind, entries, totals, agencyNames, byEntry, controls) {
   const def = KINDS[kind] || { columns: genericColumns(kind, entries), generic: true };
+  // The case page's control column: each asset's freeze or seal, or the one action that takes it.
+  const control = controls && controls.controls(kind) ? controls : null;
   const head = h('tr', {},
     def.columns.map(([key, , cls]) => h('th', { scope: 'col', class: cls }, def.generic ? key : t(key))),
+    control ? h('th', { scope: 'col' }, t('col_control')) : null,
     h('th', { scope: 'col' }, t('col_source')));
   const sorted = def.order ? [...entries].sort(def.order) : entries;
   let lastGroup = null;
@@ -264,7 +267,7 @@ function section(kind, entries, totals, agencyNames, byEntry) {
     const group = def.group ? def.group(entry) : null;
     const divider = group && group !== lastGroup
       ? h('tr', { class: 'group-row', 'data-group': group },
-        h('th', { scope: 'rowgroup', colspan: String(def.columns.length + 1) }, t(group)))
+        h('th', { scope: 'rowgroup', colspan: String(def.columns.length + (control ? 2 : 1)) }, t(group)))
       : null;
     lastGroup = group;
     const row = h('tr', {
@@ -274,6 +277,7 @@ function section(kind, entries, totals, agencyNames, byEntry) {
     def.columns.map(([, cell, cls], i) => h('td', { class: cls }, cell(entry.data || {}, entry),
       i === 0 && entry.is_new ? h('span', { class: 'tag tag-new' }, t('new_badge')) : null,
       i === 0 && flags.length ? h('div', { class: 'flags' }, flags.map(flagBadge)) : null)),
+    control ? h('td', { class: 'control-col' }, control.dossierCell(kind, entry)) : null,
     h('td', { class: 'small' }, provenance(entry, agencyNames)));
     return divider ? [divider, row] : [row];
   });
@@ -291,8 +295,9 @@ function section(kind, entries, totals, agencyNames, byEntry) {
       h('table', { class: 'data' }, h('thead', {}, head), h('tbody', {}, rows))));
 }
 
-/** The dossier of a search view (GET /api/v1/searches/{id}). */
-export function renderDossier(view) {
+/** The dossier of a search view (GET /api/v1/searches/{id}); ``controls`` (the case page's
+ * CaseMeasures) adds each controllable asset's freeze or seal, or the action that takes it. */
+export function renderDossier(view, { controls = null } = {}) {
   const agencyNames = Object.fromEntries((view.agencies || []).map((a) => [a.agency, a.name]));
   const dossier = view.dossier || { sections: {}, totals: {} };
   const kinds = Object.keys(dossier.sections || {}).sort((a, b) => {
@@ -316,6 +321,6 @@ export function renderDossier(view) {
   const byEntry = flagsByEntry(view.alerts);
   const alerts = view.alerts && view.alerts.length ? renderAlerts(view.alerts, { compact: true }) : null;
   return h('div', { class: 'dossier' }, alerts, intro,
-    kinds.map((k) => section(k, dossier.sections[k], (dossier.totals || {})[k], agencyNames, byEntry)),
+    kinds.map((k) => section(k, dossier.sections[k], (dossier.totals || {})[k], agencyNames, byEntry, controls)),
     !kinds.length && view.status === 'completed' ? h('p', { class: 'empty' }, t('dossier_nothing')) : null);
 }

@@ -49,7 +49,8 @@ export class LiveSearch {
   /**
    * @param {HTMLElement} root  where the agencies, the log and the dossier are drawn
    * @param {string} searchId
-   * @param {{onUpdate?: Function, onComplete?: Function}} hooks
+   * @param {{onUpdate?: Function, onComplete?: Function, controls?: object}} hooks  controls: the
+   *   case's measures (views/measures.js), which add a control column to the dossier
    */
   constructor(root, searchId, hooks = {}) {
     this.root = root;
@@ -175,7 +176,7 @@ export class LiveSearch {
         this.tasks.set(task.agency, task);
       }
       this.drawAgencies();
-      replace(this.dossierBox, renderDossier(view));
+      replace(this.dossierBox, renderDossier(view, { controls: this.hooks.controls || null }));
       if (this.hooks.onUpdate) this.hooks.onUpdate(view);
     } catch (err) {
       showError(err);
