@@ -397,7 +397,7 @@ __all__ = [
     "max_term_end",
     "parse_amount",
     "renewal_due_on",
-    "renewal_wanted",
     "renewal_term",
+    "renewal_wanted",
     "term_end",
 ]

@@ -96,8 +96,9 @@ async def list_court_measures(request: web.Request) -> web.Response:
     service = request.app[MEASURES]
     listed = await service.listed(actor_of(request), state, limit)
     return web.json_response({
-        "measures": [{**service.view(x.measure), "case_number": x.measure.case_number, "judge_name": x.measure.judge_name,
-                      "state": x.state, "pending_follow_up": x.pending_follow_up} for x in listed],
+        "measures": [{**service.view(x.measure), "case_number": x.measure.case_number,
+                      "judge_name": x.measure.judge_name, "state": x.state,
+                      "pending_follow_up": x.pending_follow_up} for x in listed],
         **_court_day(service)})
 
 
