@@ -415,7 +415,8 @@ def token(data_dir: Path, login: str = JUDGE, role: str = "judge") -> str:
     from enforcement.api.auth import DemoIssuer
     from enforcement.kernel.settings import Settings
 
-    return DemoIssuer(data_dir / "keys").issue(Settings(), login, role, ttl_seconds=12 * 3600)  # within JWT_MAX_LIFETIME_SECONDS
+    # 12 hours: within JWT_MAX_LIFETIME_SECONDS
+    return DemoIssuer(data_dir / "keys").issue(Settings(), login, role, ttl_seconds=12 * 3600)
 
 
 # -- load ---------------------------------------------------------------------------------------

@@ -21,14 +21,14 @@ from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from connectors.sdk.manifest import Manifest  # noqa: E402
-from connectors.sdk.protocol import ConnectorSpec  # noqa: E402
-from connectors.sdk.types import AgencyRequest, AgencyResult  # noqa: E402
-from enforcement.kernel.logging import configure_logging  # noqa: E402
-from enforcement.searches.dispatcher import Dispatcher, DispatcherConfig  # noqa: E402
-from enforcement.searches.policy import CircuitBreaker, RateLimiter  # noqa: E402
-from enforcement.searches.runtime import AgencyRuntime  # noqa: E402
-from enforcement.searches.store.tasks import ClaimedTask  # noqa: E402
+from connectors.sdk.manifest import Manifest
+from connectors.sdk.protocol import ConnectorSpec
+from connectors.sdk.types import AgencyRequest, AgencyResult
+from enforcement.kernel.logging import configure_logging
+from enforcement.searches.dispatcher import Dispatcher, DispatcherConfig
+from enforcement.searches.policy import CircuitBreaker, RateLimiter
+from enforcement.searches.runtime import AgencyRuntime
+from enforcement.searches.store.tasks import ClaimedTask
 
 AGENCY = "vehicles"
 
