@@ -45,6 +45,16 @@ from common import (
 )
 from fanout import NO_LATENCY
 
+CATEGORIES = (  # top-level statements, by what they are for (the first match wins)
+    ("submission (user, case, submit)", ("FROM app_user WHERE login", "WITH plan AS MATERIALIZED",
+                                         "SELECT c.id, c.case_number")),
+    ("claims", ("claim_due_tasks", "claim_agency_tasks", "WITH gate AS", "hashtext($1))", "min(since)")),
+    ("outcome flushes", ("flush_outcomes",)),
+    ("audit chainer", ("audit_log WHERE seq IS NULL", "audit_chain_head", "SELECT id, at, action",
+                       "WITH chained AS")),
+    ("BEGIN / COMMIT", ("BEGIN", "COMMIT")),
+)
+OTHER = "other (background loops)"
 MINE = ("pg_stat_", "count(*) FROM search WHERE status", "SHOW ", "pg_catalog.")
 TABLES = ("search", "agency_task", "agency_answer", "asset_record", "subject_asset", "search_event",
           "audit_log", "answer_review", "agency_breaker", "dispatcher_heartbeat")
@@ -86,6 +96,14 @@ def report(before: dict[str, Any], after: dict[str, Any], n: int, workers: int, 
     top = sum(s["calls"] for s in stmts if s["toplevel"])
     nested = sum(s["calls"] for s in stmts if not s["toplevel"])
     out.append(f"  statements sent (round trips, top level): {top / n:.2f}; nested statements: {nested / n:.2f}")
+    by_category: dict[str, int] = {}
+    for s in stmts:
+        if s["toplevel"]:
+            name = next((c for c, marks in CATEGORIES if any(m in s["query"] for m in marks)), OTHER)
+            by_category[name] = by_category.get(name, 0) + s["calls"]
+    for name in [c for c, _ in CATEGORIES] + [OTHER]:
+        out.append(f"    {name:34s} {by_category.get(name, 0) / n:6.2f}")
+    out.append("  by statement:")
     for s in sorted(stmts, key=lambda s: -s["calls"]):
         if s["calls"] / n >= 0.01:
             kind = "top" if s["toplevel"] else "nested"
