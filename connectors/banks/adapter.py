@@ -54,6 +54,7 @@ from connectors.sdk import (
     Rejected,
     RejectedError,
     TransientError,
+    compact_date,
     require,
 )
 
@@ -81,7 +82,7 @@ def _date(value: Any, what: str) -> date | None:
     if value in (None, ""):
         return None
     try:
-        return datetime.strptime(str(value), "%Y%m%d").date()
+        return compact_date(str(value))
     except ValueError as exc:
         raise _malformed(what) from exc
 

@@ -57,6 +57,7 @@ from connectors.sdk.types import (
     Pending,
     Rejected,
 )
+from connectors.sdk.wire_times import compact_date, compact_datetime, dashed_date, dashed_datetime
 from enforcement.domain.assets import (
     RECORD_TYPES,
     AssetRecord,
@@ -152,6 +153,10 @@ __all__ = [
     "Vehicle",
     "WireResponse",
     "agency_reason",
+    "compact_date",
+    "compact_datetime",
+    "dashed_date",
+    "dashed_datetime",
     "fetch_json",
     "make_bank_card",
     "make_credit_code",

@@ -31,6 +31,8 @@ from connectors.sdk import (
     RejectedError,
     SecuritiesHolding,
     TransientError,
+    compact_date,
+    compact_datetime,
 )
 from connectors.sdk.control_kit import check_declared, control_result
 from connectors.securities.codes import ACCOUNT_STATUS, BEIJING, CONTROL_RESULTS, MARKETS, SECURITY_TYPES
@@ -68,7 +70,7 @@ def _count(text: str, what: str) -> int:
 def parse_depository_date(text: str, what: str) -> date:
     """``20260105`` as a date."""
     try:
-        return datetime.strptime(text.strip(), "%Y%m%d").date()
+        return compact_date(text.strip())
     except ValueError:
         raise _malformed(f"{what}无法解析") from None
 
@@ -76,7 +78,7 @@ def parse_depository_date(text: str, what: str) -> date:
 def parse_depository_time(text: str) -> datetime:
     """``20260105140311`` (Beijing time) as an aware UTC time."""
     try:
-        naive = datetime.strptime(text.strip(), "%Y%m%d%H%M%S")
+        naive = compact_datetime(text.strip())
     except ValueError:
         raise _malformed("应答时间 xysj 无法解析") from None
     return naive.replace(tzinfo=BEIJING).astimezone(UTC)

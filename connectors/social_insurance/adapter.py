@@ -24,6 +24,7 @@ from connectors.sdk import (
     Pension,
     RejectedError,
     TransientError,
+    compact_date,
 )
 from connectors.social_insurance.wire import (
     DEFAULT_APP_KEY,
@@ -81,7 +82,7 @@ def _day(item: Mapping[str, Any], name: str) -> date | None:
     if not text:
         return None
     try:
-        return datetime.strptime(str(text), "%Y%m%d").date()
+        return compact_date(str(text))
     except ValueError:
         raise _Malformed(name) from None
 

@@ -34,6 +34,10 @@ from connectors.sdk import (
     RejectedError,
     TransientError,
     Vehicle,
+    compact_date,
+    compact_datetime,
+    dashed_date,
+    dashed_datetime,
     normalize_plate,
     require,
 )
@@ -53,12 +57,16 @@ def _text(item: Mapping[str, Any], key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _t_datetime(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S")
+
+
 def parse_registry_time(text: str) -> datetime:
     """``2026-11-24 21:15:22`` (Beijing time, as the registry writes it) as an aware UTC time."""
     s = text.strip()
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S"):
+    for parse in (dashed_datetime, compact_datetime, _t_datetime):
         try:
-            naive = datetime.strptime(s, fmt)
+            naive = parse(s)
         except ValueError:
             continue
         return naive.replace(tzinfo=BEIJING).astimezone(UTC)
@@ -75,9 +83,9 @@ def parse_registry_date(text: str) -> date:
     """A registry date: ``2019-05-12``, ``2019-05-12 00:00:00`` or ``20190512``."""
     s = text.strip()
     head = s[:10] if "-" in s else s[:8]
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+    for parse in (dashed_date, compact_date):
         try:
-            return datetime.strptime(head, fmt).date()
+            return parse(head)
         except ValueError:
             continue
     raise ValueError("not a registry date")

@@ -8,15 +8,25 @@ import json
 from typing import Any, Protocol
 
 import asyncpg
+import orjson
 from aiohttp import web
 
 from enforcement.kernel import metrics
 from enforcement.kernel.embedded import EmbeddedPostgres
 from enforcement.kernel.settings import Settings
 
+# orjson writes what the standard library wrote (times, dates, dataclasses and anything else it
+# does not know through ``str``; UTF-8, compact) 4-7x faster; integers past 64 bits, which it
+# refuses, go through the standard library (decision 0706). Decoding stays with the standard
+# library: orjson reads such integers as floats, losing digits.
+_ORJSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    try:
+        return orjson.dumps(value, default=str, option=_ORJSON).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:

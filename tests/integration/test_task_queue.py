@@ -249,3 +249,41 @@ async def test_claim_many_and_flush_are_one_round_trip_each(db_url: str) -> None
         assert len(done) == 3  # every task of the three searches is terminal now
     finally:
         await one.close()
+
+
+async def test_an_agencys_claim_counts_calls_in_flight_only_after_its_lock(pool: asyncpg.Pool) -> None:
+    """``claim`` (a batch-capable agency's polls and batches) is one statement too (migration
+    0020): it waits for the agency's lock held by another claimer with five calls in flight not
+    yet committed, then counts them with a fresh snapshot and takes nothing (limit 5)."""
+    await make_searches(pool, 20, agencies=["banks"])
+    store = TaskStore(pool)
+    async with pool.acquire() as other, other.transaction():
+        await other.execute("SELECT pg_advisory_xact_lock(1701734767, hashtext('banks'))")
+        await other.execute("""UPDATE agency_task SET status = 'running', leased_by = 'other',
+                               lease_expires_at = now() + interval '1 minute'
+                               WHERE id IN (SELECT id FROM agency_task ORDER BY id LIMIT 5)""")
+        claim = asyncio.create_task(store.claim("banks", "a", 50, 60, 5))
+        await asyncio.sleep(0.3)
+        assert not claim.done(), "the claim did not wait for the agency's lock"
+    assert await claim == []
+    # a batch (one call group) counts once: room for it again once those calls are over
+    await pool.execute("UPDATE agency_task SET status = 'succeeded', leased_by = NULL WHERE leased_by = 'other'")
+    batch = await store.claim("banks", "a", 10, 60, 1, which="fresh", call_group=uuid.uuid4())
+    assert len(batch) == 10
+    assert await store.claim("banks", "b", 10, 60, 1, which="fresh", call_group=uuid.uuid4()) == []
+
+
+async def test_an_agencys_claim_is_one_round_trip(db_url: str) -> None:
+    one = await create_pool(db_url, min_size=1, max_size=1)
+    try:
+        await make_searches(one, 3, agencies=["banks"])
+        statements: list[str] = []
+        async with one.acquire() as c:
+            c.add_query_logger(lambda q: statements.append(q.query))
+        store = TaskStore(one)
+        assert await store.claim("banks", "a", 50, 60, 100, which="polls") == []  # warm: prepared
+        statements.clear()
+        assert len(await store.claim("banks", "a", 50, 60, 100, which="fresh", call_group=uuid.uuid4())) == 3
+        assert statements == [Q.claim_tasks]  # no BEGIN, no separate lock, no COMMIT
+    finally:
+        await one.close()

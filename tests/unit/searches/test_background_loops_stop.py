@@ -62,3 +62,23 @@ def test_no_background_loop_waits_with_wait_for() -> None:
         if re.search(r"\bwait_for\(", line)
     ]
     assert not offenders, offenders
+
+
+class OneWaits:
+    """An audit log with one record waiting: the first round chains it."""
+
+    def __init__(self) -> None:
+        self.rounds = 0
+
+    async def chain_pending(self, _pool: Any, **_kw: Any) -> ChainRound:
+        self.rounds += 1
+        return ChainRound(chained=1) if self.rounds == 1 else ChainRound()
+
+
+async def test_the_audit_chainer_stops_after_a_round_that_was_not_full() -> None:
+    """Records committed after a round's snapshot wake the chainer again with their NOTIFY: no
+    round trip to look once more (decision 0706)."""
+    audit = OneWaits()
+    chainer = AuditChainer(audit, pool=None, interval_seconds=60)  # type: ignore[arg-type]
+    assert await chainer.chain_all() is False
+    assert (audit.rounds, chainer.chained) == (1, 1)
