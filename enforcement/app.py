@@ -65,8 +65,8 @@ from enforcement.kernel import metrics
 from enforcement.kernel.audit import AUDIT_TRAIL, AuditLog, AuditTrail, load_audit_key
 from enforcement.kernel.audit_chainer import AUDIT_CHAINER, AuditChainer
 from enforcement.kernel.migrate import apply_migrations
-from enforcement.kernel.partitions import PartitionKeeper
 from enforcement.kernel.notify import listen_forever
+from enforcement.kernel.partitions import PartitionKeeper
 from enforcement.kernel.pool import POOL_PROBE, PoolProbe, create_pool, resolve_database_url
 from enforcement.kernel.settings import Settings
 from enforcement.kernel.users import USERS, UserStore

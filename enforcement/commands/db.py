@@ -40,28 +40,38 @@ async def _partitions(settings: Settings, *, drop_expired: bool, operator: str) 
     from enforcement.domain.audit import AuditEntry
     from enforcement.kernel import partitions
     from enforcement.kernel.audit import AuditLog, load_audit_key
-    from enforcement.kernel.pool import resolve_database_url
+    from enforcement.kernel.pool import init_connection, resolve_database_url
 
     dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
     conn = await asyncpg.connect(dsn)
+    await init_connection(conn)
     try:
         await partitions.ensure_ahead(conn)
         status = 0
         if drop_expired:
+            if settings.task_retention_months < settings.requery_years * 12:
+                print(f"TASK_RETENTION_MONTHS ({settings.task_retention_months}) is shorter than the re-query "
+                      f"horizon (REQUERY_YEARS={settings.requery_years}): the case records read their searches' "
+                      "tasks; nothing dropped / 任务保留期短于复查期限，未删除任何分区")
+                return 2
             audit = AuditLog(load_audit_key(settings))
+            reason = (f"retention: tasks {settings.task_retention_months} months, "
+                      f"events {settings.event_retention_months} months")
+
+            async def record(c: Any, p: partitions.Partition) -> None:
+                # in the drop's transaction: a drop not recorded does not happen
+                await audit.append(c, AuditEntry(
+                    action="retention_drop", actor_login=operator, actor_role="operator", reason=reason,
+                    target=p.name, details={"table": p.table, "month": p.month.isoformat() if p.month else None,
+                                            "rows": p.rows},
+                ))
+
             result = await partitions.drop_expired(conn, task_months=settings.task_retention_months,
-                                                   event_months=settings.event_retention_months)
+                                                   event_months=settings.event_retention_months, record=record)
             for p in result.dropped:
                 print(f"dropped {p.name} ({p.rows} rows) / 已删除分区")
             for p, why in result.kept:
                 print(f"kept {p.name}: {why} / 已保留分区")
-            await audit.record(conn, AuditEntry(
-                action="retention_drop", actor_login=operator, actor_role="operator",
-                reason=f"retention: tasks {settings.task_retention_months} months, "
-                       f"events {settings.event_retention_months} months",
-                details={"dropped": [{"partition": p.name, "rows": p.rows} for p in result.dropped],
-                         "kept": [{"partition": p.name, "why": why} for p, why in result.kept]},
-            ))
             status = 1 if result.kept else 0
         rows = await partitions.list_partitions(conn)
     finally:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -108,8 +109,11 @@ async def list_partitions(conn: Conn) -> list[Partition]:
 
 
 async def drop_expired(conn: Conn, *, task_months: int, event_months: int, now: datetime | None = None,
-                       lock_timeout_ms: int = 5000) -> RetentionResult:
-    """Drop every month's partition past its table's retention that holds nothing unfinished."""
+                       lock_timeout_ms: int = 5000,
+                       record: Callable[[Conn, Partition], Awaitable[object]] | None = None) -> RetentionResult:
+    """Drop every month's partition past its table's retention that holds nothing unfinished;
+    ``record`` (the audit record of the drop) is written in the drop's own transaction, so a drop
+    that is not recorded does not happen."""
     if task_months < 1 or event_months < 1:
         raise ValueError("retention is at least one month")
     limits = {"agency_task": cutoff(task_months, now), "search_event": cutoff(event_months, now)}
@@ -132,6 +136,8 @@ async def drop_expired(conn: Conn, *, task_months: int, event_months: int, now: 
                     # the tickets of its tasks (unique per agency in agency_ticket) go with them
                     await conn.execute("DELETE FROM agency_ticket WHERE task_created_at >= $1 AND task_created_at < $2",
                                        _utc(part.month), _utc(add_months(part.month, 1)))
+                if record is not None:
+                    await record(conn, part)
                 await conn.execute(f'DROP TABLE "{part.name}"')
         except asyncpg.LockNotAvailableError:
             kept.append((part, "busy (lock timeout): try again"))

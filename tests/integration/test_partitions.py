@@ -8,6 +8,7 @@ and the search API still answers for a recent search after retention ran."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -123,7 +124,8 @@ async def test_a_row_the_default_partition_took_moves_into_its_month_when_that_i
 async def test_retention_drops_whole_expired_finished_partitions_only(pool: asyncpg.Pool) -> None:
     await seed(pool)
     cid = await case_id(pool)
-    finished_month, unfinished_month, young_month = add_months(MONTH, -30), add_months(MONTH, -28), add_months(MONTH, -6)
+    finished_month, unfinished_month = add_months(MONTH, -30), add_months(MONTH, -28)
+    young_month = add_months(MONTH, -6)
     async with pool.acquire() as conn:
         for table in partitions.PARTITIONED:
             await conn.execute("SELECT ensure_month_partitions($1::regclass, $2, $3)", table, finished_month,
@@ -212,3 +214,51 @@ async def test_the_search_api_answers_for_a_recent_search_after_retention(make_a
     assert status == 200
     assert view["status"] == "completed" and view["agencies"] == done["agencies"]
     assert view["dossier"] == done["dossier"]
+
+
+async def test_the_command_lists_drops_and_audits_as_an_operator(
+    db_url: str, pool: asyncpg.Pool, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from enforcement.commands.db import _partitions
+    from enforcement.kernel.settings import Settings
+
+    await seed(pool)
+    cid = await case_id(pool)
+    old_month = add_months(MONTH, -80)
+    for table in partitions.PARTITIONED:
+        await pool.execute("SELECT ensure_month_partitions($1::regclass, $2, $2)", table, old_month)
+    old = await old_search(pool, cid, mid(old_month))
+    settings = Settings(database_url=db_url, data_dir=tmp_path)
+    # too short a retention for the case records: refused, nothing dropped, nothing audited
+    short = Settings(database_url=db_url, data_dir=tmp_path, task_retention_months=12)
+    assert await _partitions(short, drop_expired=True, operator="ops") == 2
+    assert await where(pool, "agency_task", old) == [p("agency_task", old_month)]
+    assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'retention_drop'") == 0
+
+    assert await _partitions(settings, drop_expired=True, operator="ops") == 0
+    out = capsys.readouterr().out
+    assert f"dropped {p('agency_task', old_month)} (1 rows)" in out
+    assert "agency_task_default" in out and p("agency_task", MONTH) in out
+    assert await where(pool, "agency_task", old) == []
+    records = await pool.fetch("SELECT * FROM audit_log WHERE action = 'retention_drop' ORDER BY id")
+    assert {r["target"] for r in records} == {p("agency_task", old_month), p("search_event", old_month)}
+    for r in records:
+        assert r["actor_login"] == "ops" and r["actor_role"] == "operator"
+        details = r["details"] if isinstance(r["details"], dict) else json.loads(r["details"])
+        assert details["rows"] == 1 and details["month"] == old_month.isoformat()
+
+
+async def test_a_drop_whose_record_cannot_be_written_does_not_happen(pool: asyncpg.Pool) -> None:
+    await seed(pool)
+    cid = await case_id(pool)
+    old_month = add_months(MONTH, -30)
+    await pool.execute("SELECT ensure_month_partitions('agency_task'::regclass, $1, $1)", old_month)
+    old = await old_search(pool, cid, mid(old_month))
+
+    async def failing(_conn: Any, _part: partitions.Partition) -> None:
+        raise RuntimeError("the audit log is away")
+
+    async with pool.acquire() as conn:
+        with pytest.raises(RuntimeError):
+            await drop_expired(conn, task_months=24, event_months=24, record=failing)
+    assert await where(pool, "agency_task", old) == [p("agency_task", old_month)]
