@@ -267,8 +267,8 @@ class Settings:
             log_json=None if log_json_raw is None else _bool(e, "LOG_JSON", True),
             metrics_refresh_seconds=_float(e, "METRICS_REFRESH_SECONDS", 15.0),
             audit_verify_seconds=_float(e, "AUDIT_VERIFY_SECONDS", 3600.0),
-            task_retention_months=_months(e, "TASK_RETENTION_MONTHS", 72),
-            event_retention_months=_months(e, "EVENT_RETENTION_MONTHS", 12),
+            task_retention_months=_months("TASK_RETENTION_MONTHS", _int(e, "TASK_RETENTION_MONTHS", 72)),
+            event_retention_months=_months("EVENT_RETENTION_MONTHS", _int(e, "EVENT_RETENTION_MONTHS", 12)),
             freshness_hours=_float(e, "FRESHNESS_HOURS", 24.0),
             requery_interval_days=_int(e, "REQUERY_INTERVAL_DAYS", 182),
             requery_years=_int(e, "REQUERY_YEARS", 5),
@@ -295,8 +295,7 @@ class Settings:
         )
 
 
-def _months(env: Mapping[str, str], name: str, default: int) -> int:
-    months = _int(env, name, default)
+def _months(name: str, months: int) -> int:
     if months < 1:
         raise ValueError(f"{name} must be a whole number of months, at least 1, not {months}")
     return months

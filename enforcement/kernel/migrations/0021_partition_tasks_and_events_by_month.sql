@@ -168,5 +168,7 @@ CREATE TRIGGER agency_ticket_delete AFTER DELETE ON agency_task
 -- search_event -------------------------------------------------------------------------------
 SELECT pg_temp.rebuild_partitioned('search_event', 'search_event_pkey', ARRAY['search_event_pkey'], ARRAY[]::text[]);
 
+DROP FUNCTION pg_temp.rebuild_partitioned(text, text, text[], text[]);
+
 ANALYZE agency_task;
 ANALYZE search_event;
