@@ -94,7 +94,7 @@ $fn$;
 -- search (id, created_at): what a task's foreign key names (see above).
 ALTER TABLE search ADD CONSTRAINT search_id_created_at_key UNIQUE (id, created_at);
 
-ALTER TABLE agency_answer DROP CONSTRAINT agency_answer_task_id_fkey;
+ALTER TABLE agency_answer DROP CONSTRAINT IF EXISTS agency_answer_task_id_fkey;
 
 CREATE FUNCTION pg_temp.rebuild_partitioned(tab text, pkey text, known_unique text[], replaced_fks text[])
     RETURNS void
