@@ -66,6 +66,7 @@ from enforcement.kernel.audit import AUDIT_TRAIL, AuditLog, AuditTrail, load_aud
 from enforcement.kernel.audit_chainer import AUDIT_CHAINER, AuditChainer
 from enforcement.kernel.migrate import apply_migrations
 from enforcement.kernel.notify import listen_forever
+from enforcement.kernel.partitions import PartitionKeeper
 from enforcement.kernel.pool import POOL_PROBE, PoolProbe, create_pool, resolve_database_url
 from enforcement.kernel.settings import Settings
 from enforcement.kernel.users import USERS, UserStore
@@ -397,6 +398,8 @@ def create_app(
             refresher.add_source("audit_backlog", watch.observe_backlog)
             if settings.audit_verify_seconds > 0:
                 tasks.append(asyncio.create_task(watch.run(), name="audit-chain-watch"))
+            # the coming months' partitions of agency_task and search_event (decision 1901)
+            tasks.append(asyncio.create_task(PartitionKeeper(app[POOL]).run(), name="partition-keeper"))
         tasks.append(asyncio.create_task(refresher.run(), name="gauge-refresher"))
         yield
         for task in tasks:

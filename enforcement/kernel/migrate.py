@@ -11,6 +11,8 @@ from pathlib import Path
 import asyncpg
 import structlog
 
+from enforcement.kernel.partitions import ensure_ahead
+
 log = structlog.get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -67,6 +69,9 @@ async def apply_migrations(
                 )
             applied_now.append(migration.number)
             log.info("migration_applied", number=migration.number, migration=migration.name)
+        if await conn.fetchval("SELECT to_regproc('ensure_month_partitions') IS NOT NULL"):
+            # the coming months' partitions of agency_task and search_event (migration 0021)
+            await ensure_ahead(conn)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     return applied_now

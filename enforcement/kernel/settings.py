@@ -143,6 +143,12 @@ class Settings:
     log_json: bool | None = None
     metrics_refresh_seconds: float = 15.0  # database-wide gauges (queue depth, deferred answers)
     audit_verify_seconds: float = 3600.0  # API processes verify the audit chain this often (0: never)
+    # Retention (decision 1901): whole months of agency_task / search_event partitions kept before
+    # `enforcement db partitions --drop-expired` may drop them. A search's tasks are its dossier's
+    # per-agency lines (the answers and records themselves are kept for good): keep them past the
+    # re-query horizon (REQUERY_YEARS) by default; events are the live stream and its replays.
+    task_retention_months: int = 72
+    event_retention_months: int = 12
     # Domain knobs (court-configurable)
     freshness_hours: float = 24.0
     requery_interval_days: int = 182
@@ -261,6 +267,8 @@ class Settings:
             log_json=None if log_json_raw is None else _bool(e, "LOG_JSON", True),
             metrics_refresh_seconds=_float(e, "METRICS_REFRESH_SECONDS", 15.0),
             audit_verify_seconds=_float(e, "AUDIT_VERIFY_SECONDS", 3600.0),
+            task_retention_months=_months("TASK_RETENTION_MONTHS", _int(e, "TASK_RETENTION_MONTHS", 72)),
+            event_retention_months=_months("EVENT_RETENTION_MONTHS", _int(e, "EVENT_RETENTION_MONTHS", 12)),
             freshness_hours=_float(e, "FRESHNESS_HOURS", 24.0),
             requery_interval_days=_int(e, "REQUERY_INTERVAL_DAYS", 182),
             requery_years=_int(e, "REQUERY_YEARS", 5),
@@ -285,6 +293,12 @@ class Settings:
             lifecycle_tick_seconds=_float(e, "LIFECYCLE_TICK_SECONDS", 5.0),
             indicator_refresh_seconds=_float(e, "INDICATOR_REFRESH_SECONDS", 300.0),
         )
+
+
+def _months(name: str, months: int) -> int:
+    if months < 1:
+        raise ValueError(f"{name} must be a whole number of months, at least 1, not {months}")
+    return months
 
 
 def _window_years(years: int) -> int:
