@@ -89,6 +89,7 @@ BEGIN
         ORDER BY both_kinds.due_at LIMIT (SELECT n FROM n)
     )
     UPDATE agency_task t
+    SET status = 'running', leased_by = $2, lease_expires_at = now() + make_interval(secs => $4),
         attempts = t.attempts + 1, updated_at = now(), call_group = $7
     FROM picked, search s
     WHERE t.id = picked.id AND s.id = t.search_id
@@ -106,6 +107,8 @@ CREATE FUNCTION public.claim_due_tasks(agencies text[], worker_id text, wants in
 BEGIN
     PERFORM count(pg_advisory_xact_lock(1701734767, hashtext(o.agency)))
     FROM (SELECT u.agency FROM unnest($1) AS u(agency) ORDER BY u.agency) AS o;
+    -- The claim's generic plan is the one wanted whatever the arrays (index scans by agency and
+    -- due time); a custom plan was planned anew on every call (decision 0702). Transaction-local.
     PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
     RETURN QUERY
     WITH a AS (
@@ -120,6 +123,7 @@ BEGIN
                       WHERE r.agency = a.agency AND r.status = 'running' AND r.lease_expires_at > now()))) AS n
         FROM a LEFT JOIN agency_breaker b ON b.agency = a.agency
     ), due AS (
+        -- as in claim_tasks: due tasks and lapsed leases each read in index order
         SELECT room.agency, room.n, p.id, p.due_at
         FROM room CROSS JOIN LATERAL (
             SELECT id, due_at FROM agency_task
@@ -142,6 +146,7 @@ BEGIN
         SELECT id FROM ranked WHERE k <= n ORDER BY due_at LIMIT $7::int
     )
     UPDATE agency_task t
+    SET status = 'running', leased_by = $2, lease_expires_at = now() + make_interval(secs => $4),
         attempts = t.attempts + 1, updated_at = now(), call_group = NULL
     FROM chosen, search s
     WHERE t.id = chosen.id AND s.id = t.search_id
@@ -175,6 +180,8 @@ BEGIN
                                'INSERT INTO %I SELECT * FROM moved', base || '_default', part) USING lo, hi;
                 EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', base, part, lo, hi);
                 IF base = 'agency_task' THEN
+                    -- the rows moved out of the default partition gave their tickets up (delete trigger);
+                    -- the insert into the table not yet attached did not take them back
                     EXECUTE format('INSERT INTO agency_ticket (agency, ticket, task_id, task_created_at) '
                                    'SELECT agency, ticket, id, created_at FROM %I WHERE ticket IS NOT NULL', part);
                 END IF;
@@ -197,9 +204,12 @@ BEGIN
     PERFORM s.id
     FROM unnest($1) AS u(id) JOIN search s ON s.id = u.id
     WHERE s.status = 'running' ORDER BY s.id FOR NO KEY UPDATE OF s;
+    -- The completion's generic plan is the one wanted (by key, driven by the batch; decision 0702).
     PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
     RETURN QUERY
         WITH ready AS MATERIALIZED (
+            -- a scalar subquery per id, not NOT EXISTS: the planner turned that into an anti-join that
+            -- hashed every unfinished task of the table on each call
             SELECT DISTINCT u.id FROM unnest($1::uuid[]) AS u(id)
             WHERE (SELECT count(*) FROM agency_task t
                    WHERE t.search_id = u.id AND t.status IN ('queued', 'running', 'waiting')) = 0
@@ -229,11 +239,16 @@ BEGIN
     IF coalesce(cardinality($2), 0) > 0 THEN
         WITH done AS (
             UPDATE agency_task t
+            SET status = 'succeeded', answer_id = nextval('agency_answer_id_seq'), finished_at = now(),
                 updated_at = now(), leased_by = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
+            -- = ANY, not a join with unnest: an index scan by primary key whatever the generic plan
+            -- guesses of the array's length and the table's size
             WHERE t.id = ANY($2::bigint[]) AND t.status IN ('queued', 'running', 'waiting')
               AND ($1::text IS NULL OR t.leased_by = $1)
             RETURNING t.id, t.search_id, t.agency, t.answer_id
         ), ctx AS MATERIALIZED (
+            -- every later part reads the finished tasks from here, each joined once by key (records do
+            -- not join the answers' RETURNING: the foreign key is checked at the end of the statement)
             SELECT d.id, d.search_id, d.agency, d.answer_id, s.case_id, s.subject_key, u.raw, u.n, u.ref, u.at
             FROM done d
             JOIN search s ON s.id = d.search_id
@@ -272,6 +287,7 @@ BEGIN
                 AS u(id, outcome, ticket, delay, error_code, error_message)
         ), done AS (
             UPDATE agency_task t
+            SET status = CASE
                     WHEN u.outcome = 'retry' AND coalesce(u.ticket, t.ticket) IS NULL THEN 'queued'
                     WHEN u.outcome = 'retry' THEN 'waiting'
                     ELSE u.outcome END,
