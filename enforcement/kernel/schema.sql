@@ -260,15 +260,16 @@ BEGIN
             SELECT c.answer_id, c.id, c.search_id, c.case_id, c.agency, c.subject_key, c.raw, c.n, c.ref, c.at
             FROM ctx c
         ), recs AS MATERIALIZED (
-            SELECT c.answer_id, c.agency, c.subject_key, c.search_id, c.at, r.kind, r.nk, r.data
+            SELECT c.answer_id, c.agency, c.subject_key, c.search_id, c.case_id, c.at, r.kind, r.nk, r.data
             FROM unnest($7::bigint[], $8::text[], $9::text[], $10::jsonb[]) AS r(task_id, kind, nk, data)
             JOIN ctx c ON c.id = r.task_id
         ), records AS (
             INSERT INTO asset_record (answer_id, agency, subject_key, kind, natural_key, data, observed_at)
             SELECT answer_id, agency, subject_key, kind, nk, data, at FROM recs
         ), first_seen AS (
-            INSERT INTO subject_asset (subject_key, kind, natural_key, first_seen_search_id, first_seen_at)
-            SELECT DISTINCT ON (subject_key, kind, nk) subject_key, kind, nk, search_id, now()
+            -- first sighting per case: what this case's searches never saw before
+            INSERT INTO subject_asset (case_id, subject_key, kind, natural_key, first_seen_search_id, first_seen_at)
+            SELECT DISTINCT ON (case_id, subject_key, kind, nk) case_id, subject_key, kind, nk, search_id, now()
             FROM recs
             ON CONFLICT DO NOTHING
         ), events AS (
@@ -1137,7 +1138,8 @@ CREATE TABLE public.subject_asset (
     kind text NOT NULL,
     natural_key text NOT NULL,
     first_seen_search_id uuid NOT NULL,
-    first_seen_at timestamp with time zone NOT NULL
+    first_seen_at timestamp with time zone NOT NULL,
+    case_id bigint NOT NULL
 );
 
 ALTER TABLE ONLY public.agency_task ATTACH PARTITION public.agency_task_default DEFAULT;
@@ -1292,7 +1294,7 @@ ALTER TABLE ONLY public.search
     ADD CONSTRAINT search_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.subject_asset
-    ADD CONSTRAINT subject_asset_pkey PRIMARY KEY (subject_key, kind, natural_key);
+    ADD CONSTRAINT subject_asset_pkey PRIMARY KEY (case_id, subject_key, kind, natural_key);
 
 CREATE INDEX agency_answer_reuse ON public.agency_answer USING btree (subject_key, agency, case_id, answered_at DESC);
 
@@ -1521,3 +1523,6 @@ ALTER TABLE ONLY public.search
 
 ALTER TABLE public.search_event
     ADD CONSTRAINT search_event_search_id_fkey FOREIGN KEY (search_id) REFERENCES public.search(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.subject_asset
+    ADD CONSTRAINT subject_asset_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.enforcement_case(id) ON DELETE CASCADE;

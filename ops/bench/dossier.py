@@ -68,8 +68,9 @@ async def top_up(dsn: str, search_id: str, records: int) -> int:
                 "INSERT INTO asset_record (answer_id, agency, subject_key, kind, natural_key, data, observed_at) "
                 "VALUES ($1, $2, $3, $4, $5, $6::jsonb, now())", rows)
             await conn.executemany(
-                "INSERT INTO subject_asset (subject_key, kind, natural_key, first_seen_search_id, first_seen_at) "
-                "VALUES ($1, $2, $3, $4, now()) ON CONFLICT DO NOTHING",
+                "INSERT INTO subject_asset (case_id, subject_key, kind, natural_key, first_seen_search_id, "
+                "first_seen_at) "
+                "SELECT s.case_id, $1, $2, $3, $4, now() FROM search s WHERE s.id = $4 ON CONFLICT DO NOTHING",
                 [(subject_key, r[3], r[4], search_id) for r in rows])
             await conn.execute("UPDATE agency_answer a SET record_count = (SELECT count(*) FROM asset_record r "
                                "WHERE r.answer_id = a.id) WHERE a.search_id = $1", search_id)

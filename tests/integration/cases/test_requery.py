@@ -261,3 +261,37 @@ async def test_the_judges_own_post_closure_searches_count_toward_removal(pool: a
     alert = await pool.fetchrow("SELECT due_on, evidence FROM case_alert WHERE kind = 'dishonest_removal_due'")
     assert alert["due_on"] == date(2025, 9, 30)
     assert [x["source"] for x in alert["evidence"]["empty_searches"]] == ["judge", "judge"]
+
+
+async def test_property_another_case_found_first_is_still_new_to_this_case(pool: asyncpg.Pool) -> None:
+    """The same debtor in two cases: case B's judge searched first and found the account; case A's
+    re-query then finds it too. Results serve their own case (DOMAIN.md §6): the account is new to
+    case A, so case A gets its alert, its round counts it, and A's dossier marks it new."""
+    w = await make_world(pool)
+    case_a = await w.case(JUDGE_A, date(2024, 1, 10))
+    debtor = w.debtors[case_a][0]
+    case_b = await w.case(JUDGE_A, date(2024, 2, 10))
+    await pool.execute("INSERT INTO case_party (case_id, role, kind, id_number, name) "
+                       "VALUES ($1, 'debtor', 'person', $2, $3)", case_b, debtor.id_number, debtor.name)
+    clock = Clock(datetime(2024, 3, 1, tzinfo=UTC))
+    searches, scheduler, reviewer = services(w, clock)
+    subject = Subject.parse("person", debtor.id_number, debtor.name)
+    account = ("bank_account", "6222020000000009", {"bank": "工商银行", "balance": "80000.00"})
+
+    in_b = await searches.submit(JUDGE_A, SearchRequest(case_b, subject))
+    await answer(pool, in_b.search_id, {"banks": [account]})
+    await w.complete_zhongben_file(case_a, date(2024, 3, 1))
+    await w.event(case_a, "closed", date(2024, 6, 1), mode="终结本次执行程序")
+    clock.set_day(date(2024, 6, 1) + timedelta(days=182))
+    [requery_id] = await scheduler.submit_due(20)
+    await answer(pool, requery_id, {"banks": [account]})
+
+    assert await reviewer.review() == (1, 1)
+    alert = await pool.fetchrow("SELECT case_id, search_id, evidence FROM case_alert WHERE kind = 'new_property'")
+    assert alert is not None and (alert["case_id"], alert["search_id"]) == (case_a, requery_id)
+    assert [a["natural_key"] for a in alert["evidence"]["assets"]] == ["6222020000000009"]
+    assert [(d.round, d.new_assets) for d in await scheduler.complete()] == [(1, 1)]
+    store = SearchStore(pool, w.audit)
+    records_a = await store.records(requery_id)
+    records_b = await store.records(in_b.search_id)
+    assert [r.is_new for r in records_a] == [True] and [r.is_new for r in records_b] == [True]

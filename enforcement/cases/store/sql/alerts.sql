@@ -70,12 +70,14 @@ WHERE a.id = ANY($1::bigint[])
 SELECT r.answer_id, r.kind, r.natural_key, r.data, (sa.first_seen_search_id = a.search_id) AS first_seen
 FROM asset_record r
 JOIN agency_answer a ON a.id = r.answer_id
-LEFT JOIN subject_asset sa ON sa.subject_key = r.subject_key AND sa.kind = r.kind AND sa.natural_key = r.natural_key
+LEFT JOIN subject_asset sa ON sa.case_id = a.case_id AND sa.subject_key = r.subject_key AND sa.kind = r.kind
+                          AND sa.natural_key = r.natural_key
 WHERE r.answer_id = ANY($1::bigint[]) AND r.kind = ANY($2::text[])
 ORDER BY r.answer_id, r.kind, r.natural_key
 
 -- property_first_seen_in_search --
 -- $1 subject key, $2 search id, $3 kinds text[]: the subject's assets of these kinds seen for the first time in this search
 SELECT kind, natural_key FROM subject_asset
-WHERE subject_key = $1 AND first_seen_search_id = $2 AND kind = ANY($3::text[])
+WHERE case_id = (SELECT case_id FROM search WHERE id = $2) AND subject_key = $1 AND first_seen_search_id = $2
+  AND kind = ANY($3::text[])
 ORDER BY kind, natural_key

@@ -54,7 +54,8 @@ WITH picked AS (
 UPDATE requery_round r
 SET status = 'done', completed_at = $1,
     new_assets = (SELECT count(*) FROM subject_asset sa
-                  WHERE sa.subject_key = picked.subject_key AND sa.first_seen_search_id = picked.search_id
+                  WHERE sa.case_id = r.case_id AND sa.subject_key = picked.subject_key
+                    AND sa.first_seen_search_id = picked.search_id
                     AND sa.kind = ANY($2::text[]))
 FROM picked
 WHERE r.id = picked.id

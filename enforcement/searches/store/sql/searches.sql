@@ -91,7 +91,8 @@ FROM agency_task t
 JOIN agency_answer a ON a.id = t.answer_id
 JOIN asset_record r ON r.answer_id = a.id
 JOIN search s ON s.id = t.search_id
-LEFT JOIN subject_asset sa ON sa.subject_key = s.subject_key AND sa.kind = r.kind AND sa.natural_key = r.natural_key
+LEFT JOIN subject_asset sa ON sa.case_id = s.case_id AND sa.subject_key = s.subject_key AND sa.kind = r.kind
+                          AND sa.natural_key = r.natural_key
 WHERE t.search_id = $1
 ORDER BY r.kind, r.natural_key
 
