@@ -131,7 +131,6 @@ class MeasureDispatcher:
         """Send the control, or poll the agency's ticket of a control it accepted, and keep what
         comes back: the answer, a wait for the next poll, a retry, or the failure."""
         worker = self.config.worker_id
-        operation = "poll" if m.agency_ticket else "send"
         try:
             async with asyncio.timeout(self.config.call_timeout_seconds):
                 outcome: ControlOutcome
@@ -161,14 +160,14 @@ class MeasureDispatcher:
             await self.store.retry(m.id, worker, delay, error)
             return
         if isinstance(outcome, Pending):
-            await self._wait(m, outcome, operation)
+            await self._wait(m, outcome)
             return
         kept = await self.store.answer(m, worker, answer_of(m, outcome, self.clock.today()))
         metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome=outcome.status).inc()
         if kept is None:
             log.warning("measure_lease_lost", measure_id=m.id)
 
-    async def _wait(self, m: Measure, pending: Pending, operation: str) -> None:
+    async def _wait(self, m: Measure, pending: Pending) -> None:
         """The agency has the control and will answer later: wait with its ticket, poll when due."""
         worker = self.config.worker_id
         if m.agency_ticket and m.past_deadline:  # accepted, then never answered in the agency's own time
@@ -178,7 +177,7 @@ class MeasureDispatcher:
             return
         poll_in = min(self.config.max_poll_seconds, max(self.config.min_poll_seconds, pending.poll_after_seconds))
         ticket = m.agency_ticket or pending.ticket  # the ticket kept is the one polled
-        if operation == "send":
+        if m.agency_ticket is None:  # just accepted for processing (a poll that is still pending counts nothing)
             metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome="pending").inc()
         if not await self.store.wait(m.id, worker, ticket, poll_in, self.gateway.answer_within_seconds(m.agency)):
             log.warning("measure_lease_lost", measure_id=m.id)

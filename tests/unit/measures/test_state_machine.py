@@ -230,3 +230,19 @@ async def test_a_ticket_the_bank_does_not_know_fails_the_measure() -> None:
     await dispatcher.tick()
     assert (store.measures[m.id].status, store.measures[m.id].task_status) == ("failed", "failed")
     assert "TICKET_NOT_FOUND" in (store.measures[m.id].last_error or "")
+
+
+async def test_a_ticket_still_unanswered_past_the_agencys_own_time_fails_the_measure() -> None:
+    import dataclasses
+
+    service, dispatcher, store, gateway = world()
+    gateway.by_ticket = True
+    m = await service.submit(JUDGE, 1, MeasureRequest("freeze", "bank_account", ACCOUNT, **ruling(1)))
+    await dispatcher.tick()
+    await dispatcher.tick()  # still processing, within its time: waits again
+    assert store.measures[m.id].task_status == "waiting"
+    store.measures[m.id] = dataclasses.replace(store.measures[m.id], past_deadline=True)
+    await dispatcher.tick()
+    failed = store.measures[m.id]
+    assert (failed.status, failed.task_status) == ("failed", "failed")
+    assert "never answered" in (failed.last_error or "") and len(gateway.sent) == 1
