@@ -191,6 +191,13 @@ class _RuntimeControls:
     async def control(self, agency: str, request: Any) -> Any:
         return await self.runtimes[agency].connector.control(request)
 
+    async def control_status(self, agency: str, ticket: str) -> Any:
+        return await self.runtimes[agency].connector.control_status(ticket)
+
+    def answer_within_seconds(self, agency: str) -> float:
+        controls = self.runtimes[agency].connector.manifest.controls
+        return 86400.0 if controls is None else float(controls.deadline_seconds)
+
 
 def _measure_config(settings: Settings) -> MeasureConfig:
     return MeasureConfig(

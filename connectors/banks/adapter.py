@@ -12,6 +12,10 @@ Outcomes:
 - ``poll(ticket)``: ``Pending`` while the bank is processing, an ``AgencyResult`` when it has
   answered, ``RejectedError`` for a refused or unknown ticket.
 - ``parse_callback(body)``: the bank's push of answered tickets, many per callback.
+- ``control(request)``: the gateway accepts a control for processing and answers by ticket
+  (``Pending``; the manifest declares ``controls.answers: "async"``); a re-sent key it already
+  processed is answered at once (``ControlResult``). ``control_status(ticket)``: ``Pending`` while
+  the bank processes it, then the ``ControlResult`` (the same on every poll).
 
 The wire -> domain mapping (``records_from_wire``, ``result_from_wire``) is pure.
 """
@@ -43,6 +47,7 @@ from connectors.sdk import (
     BaseConnector,
     CallbackAnswer,
     ConnectorConfig,
+    ControlOutcome,
     ControlRequest,
     ControlResult,
     ControlStatus,
@@ -211,6 +216,16 @@ def control_from_wire(data: Mapping[str, Any]) -> ControlResult:
     )
 
 
+def control_outcome(data: Mapping[str, Any]) -> ControlOutcome:
+    """A control ticket's state as the SDK's outcome: ``Pending`` while processing, else the answer."""
+    if require(data, "Status") == PROCESSING:
+        ticket = data.get("Ticket")
+        if not isinstance(ticket, str) or not ticket:
+            raise _malformed("control ticket")
+        return Pending(ticket, _poll_after(data))
+    return control_from_wire(data)
+
+
 def callback_answers(body: Mapping[str, Any]) -> list[CallbackAnswer]:
     """The answers a callback carries; raises RejectedError for a callback we cannot read."""
     items = body.get("Items") if isinstance(body, Mapping) else None
@@ -272,10 +287,13 @@ class BanksConnector(BaseConnector):
     def parse_callback(self, body: Mapping[str, Any]) -> Sequence[CallbackAnswer]:
         return callback_answers(body)
 
-    async def control(self, request: ControlRequest) -> ControlResult:
+    async def control(self, request: ControlRequest) -> ControlOutcome:
         if request.op not in CONTROL_OPS:
             raise RejectedError(f"banks take no {request.op!r} operation", code="control_not_supported")
-        return control_from_wire(await self.wire.control(control_envelope(request)))
+        return control_outcome(await self.wire.control(control_envelope(request)))
+
+    async def control_status(self, ticket: str) -> ControlOutcome:
+        return control_outcome(await self.wire.control_ticket(ticket))
 
     async def _submit(self, requests: Sequence[AgencyRequest]) -> list[Mapping[str, Any]]:
         return await self.wire.submit_batch(batch_envelope(requests))
@@ -287,6 +305,7 @@ __all__ = [
     "answered_at_from_wire",
     "callback_answers",
     "control_from_wire",
+    "control_outcome",
     "freeze_from_wire",
     "outcome_from_ticket",
     "records_from_wire",

@@ -6,6 +6,12 @@ and simulated time runs ``time_scale`` times faster than real time, so a two-day
 (``AcceptedAt``, ``AnsweredAt``) are real wall-clock times, so that the service never sees an
 answer dated in its future; only the waiting is scaled.
 
+Controls (freeze, renew, unfreeze, deduct) are answered by ticket too: a ``ControlTicket`` is
+done ``control_delay_seconds`` of simulated time after it was accepted; only then is the operation
+applied to the ledger (once per idempotency key, in the order the tickets fell due), by
+``settle_controls``, which every handler and the background loop call first, so that what the
+bank holds (``/_sim/accounts``, query answers) moves when the bank has processed the control.
+
 Callbacks: when ``callback_url`` is set, a background task (one per app, with its own
 ``ClientSession``) POSTs every ticket that became ready, grouped, signed with
 ``connectors.sdk.signing.sign(callback_secret, body)``, and retries a few times when the
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import heapq
 import json
 import secrets
@@ -31,7 +38,7 @@ from aiohttp import web
 
 from connectors.banks.wire import BEIJING, PROCESSING, REJECTED
 from connectors.sdk import RecentFirstConnector, SimulatorState, sign
-from connectors.sdk.control_kit import ControlLedger
+from connectors.sdk.control_kit import ControlLedger, Effect
 
 CALLBACK_ATTEMPTS = 4
 CALLBACK_FIRST_BACKOFF = 0.2  # real seconds, tripled per attempt
@@ -84,6 +91,18 @@ class SimTicket:
 
 
 @dataclass
+class ControlTicket:
+    """A control operation the gateway accepted: processed once ``ready_at`` has passed."""
+
+    ticket: str
+    key: str  # the IdempotencyKey
+    item: dict[str, Any]
+    accepted_at: float  # epoch seconds
+    ready_at: float  # epoch seconds
+    effect: Effect | None = None  # once processed
+
+
+@dataclass
 class BankSimulatorState(SimulatorState):
     """The kit's state plus tickets, the due queue and callback counters."""
 
@@ -92,6 +111,25 @@ class BankSimulatorState(SimulatorState):
     due: list[tuple[float, str]] = field(default_factory=list)
     callbacks: Counter[str] = field(default_factory=Counter)
     controls: ControlLedger = field(default_factory=lambda: ControlLedger(prefix="YHKZ"))
+    control_tickets: dict[str, ControlTicket] = field(default_factory=dict)
+    control_keys: dict[str, str] = field(default_factory=dict)  # IdempotencyKey -> ticket
+    control_due: list[tuple[float, int, str]] = field(default_factory=list)
+    # How a control is applied to the ledger (set by the simulator app); run once per key.
+    apply_control: Callable[[dict[str, Any]], Effect] | None = None
+
+    def add_control(self, ticket: ControlTicket) -> None:
+        self.control_tickets[ticket.ticket] = ticket
+        self.control_keys[ticket.key] = ticket.ticket
+        heapq.heappush(self.control_due, (ticket.ready_at, len(self.control_tickets), ticket.ticket))
+
+    def settle_controls(self, now: float) -> None:
+        """Process the control tickets due by ``now``, in order, each once per idempotency key."""
+        apply = self.apply_control
+        while self.control_due and self.control_due[0][0] <= now and apply is not None:
+            _, _, ticket_id = heapq.heappop(self.control_due)
+            ticket = self.control_tickets.get(ticket_id)
+            if ticket is not None and ticket.effect is None:
+                ticket.effect = self.controls.once(ticket.key, functools.partial(apply, ticket.item))
 
     def real_delay(self) -> float:
         return self.answer_delay()  # the kit's scaled clock: answer_delay_seconds / time_scale
@@ -110,11 +148,15 @@ class BankSimulatorState(SimulatorState):
         return out
 
     def stats(self) -> dict[str, Any]:
+        self.settle_controls(time.time())
         return {**super().stats(), **self.controls.stats()}
 
     def reset(self) -> None:
         super().reset()
         self.controls.reset()
+        self.control_tickets.clear()
+        self.control_keys.clear()
+        self.control_due.clear()
         self.tickets.clear()
         self.rejected_keys.clear()
         self.due.clear()
@@ -132,6 +174,7 @@ class CallbackSender:
     async def run(self) -> None:
         while True:
             now = time.time()
+            self.state.settle_controls(now)
             ready = self.state.pop_due(now)
             url = self.state.config.callback_url
             if ready and url:
@@ -204,6 +247,7 @@ def callback_context(
 __all__ = [
     "BankSimulatorState",
     "CallbackSender",
+    "ControlTicket",
     "SimTicket",
     "beijing_time",
     "callback_context",

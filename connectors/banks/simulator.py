@@ -12,10 +12,15 @@ Wire format: see ``connectors.banks.wire``. Errors: an HTTP status plus
 - ``GET /cxkz/v1/Tickets/{Ticket}``: ``PROCESSING`` until the ticket is due, then ``DONE`` with
   the accounts; 404 ``TICKET_NOT_FOUND`` for a ticket it never issued.
 - ``POST /cxkz/v1/Controls``: one control operation (FREEZE, RENEW, UNFREEZE, DEDUCT) on an
-  account the gateway holds for the subject, against the state in ``state.controls`` (the SDK's
-  ``ControlLedger``): freezes take what earlier freezes leave (the rest 轮候), a released
-  freeze lets those behind it rise, a deduction moves money to the court's funds account. Once
-  per ``IdempotencyKey``. Queries answer the accounts as the ledger holds them.
+  account the gateway holds for the subject, accepted for processing: 202 with a ``Ticket``
+  (``PROCESSING``, ``PollAfterSeconds``); a re-sent ``IdempotencyKey`` gets its first ticket back
+  (202 while processing, 200 with the answer once done). ``control_delay_seconds`` of simulated
+  time later the bank processes it against the state in ``state.controls`` (the SDK's
+  ``ControlLedger``), once per key: freezes take what earlier freezes leave (the rest 轮候), a
+  released freeze lets those behind it rise, a deduction moves money to the court's funds
+  account. Queries answer the accounts as the ledger holds them.
+- ``GET /cxkz/v1/ControlTickets/{Ticket}``: ``PROCESSING`` until processed, then the answer
+  (``SUCCESS``, ``PARTIAL`` or ``REFUSED``, the same on every poll); 404 ``TICKET_NOT_FOUND``.
 - ``GET /_sim/accounts/{AccountNo}``: the account's balance and freezes as the bank holds them;
   ``POST /_sim/accounts/{AccountNo}/withdraw {"Amount"}``: the debtor takes money out (409
   ``BALANCE_FROZEN`` beyond what no freeze covers).
@@ -24,6 +29,7 @@ Wire format: see ``connectors.banks.wire``. Errors: an HTTP status plus
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -35,13 +41,14 @@ from aiohttp import web
 
 from connectors.banks.sim_tickets import (
     BankSimulatorState,
+    ControlTicket,
     SimTicket,
     beijing_time,
     callback_context,
     new_number,
 )
 from connectors.banks.simdata import accounts_for, in_range
-from connectors.banks.wire import AUTH_HEADER, DONE, SUBJECT_TYPES
+from connectors.banks.wire import AUTH_HEADER, DONE, PROCESSING, SUBJECT_TYPES
 from connectors.sdk import (
     ControlLedger,
     Effect,
@@ -262,6 +269,7 @@ async def submit_batch(request: web.Request) -> web.Response:
     if problem is not None:
         return error(*problem)
     now = time.time()
+    state.settle_controls(now)  # a query answers the accounts as the bank holds them now
     bank_batch_no = new_number("YHPC", now)
     answers: list[dict[str, Any]] = []
     for item in body["Items"]:
@@ -361,6 +369,17 @@ def apply_control(state: BankSimulatorState, item: Mapping[str, Any]) -> Effect:
     return refused("OP_INVALID", f"不支持的控制类型：{op}")
 
 
+def control_view(ticket: ControlTicket, now: float) -> dict[str, Any]:
+    """What the gateway answers about a control ticket at ``now``: processing, or the answer."""
+    head = {"Ticket": ticket.ticket, "RequestNo": str(ticket.item.get("RequestNo") or ""),
+            "AcceptedAt": beijing_time(ticket.accepted_at)}
+    effect = ticket.effect
+    if effect is None:
+        return {**head, "Status": PROCESSING, "StatusName": "处理中",
+                "PollAfterSeconds": round(max(0.0, ticket.ready_at - now), 3)}
+    return {**head, **_wire_effect(effect), "AnsweredAt": beijing_time(effect.answered_at or now)}
+
+
 async def submit_control(request: web.Request) -> web.Response:
     state = request.app[BANK_STATE]
     if not authorized(request):
@@ -374,11 +393,32 @@ async def submit_control(request: web.Request) -> web.Response:
     key = body.get("IdempotencyKey")
     if not isinstance(key, str) or not key:
         return error(400, "CONTROL_INVALID", "缺少幂等键（IdempotencyKey）")
-    effect = state.controls.once(key, lambda: apply_control(state, body))
-    return web.json_response({**_wire_effect(effect), "AnsweredAt": beijing_time(effect.answered_at or time.time())})
+    now = time.time()
+    state.settle_controls(now)
+    known = state.control_keys.get(key)
+    if known is None:
+        ticket = ControlTicket(new_number("KZ", now), key, dict(body), now, now + state.control_delay())
+        state.add_control(ticket)  # processed when due, never in this call: accepted for processing
+    else:
+        ticket = state.control_tickets[known]
+    view = control_view(ticket, now)
+    return web.json_response(view, status=202 if view["Status"] == PROCESSING else 200)
+
+
+async def poll_control(request: web.Request) -> web.Response:
+    state = request.app[BANK_STATE]
+    if not authorized(request):
+        return error(401, "AUTH_FAILED", "AppKey无效或已过期")
+    now = time.time()
+    state.settle_controls(now)
+    ticket = state.control_tickets.get(request.match_info["ticket"])
+    if ticket is None:
+        return error(404, "TICKET_NOT_FOUND", "控制流水号不存在")
+    return web.json_response(control_view(ticket, now))
 
 
 async def account_view(request: web.Request) -> web.Response:
+    request.app[BANK_STATE].settle_controls(time.time())
     held = request.app[BANK_STATE].controls.accounts.get(request.match_info["number"])
     if held is None:
         return error(404, "ACCOUNT_NOT_HELD", "该账户未被采取控制措施")
@@ -394,6 +434,7 @@ async def account_view(request: web.Request) -> web.Response:
 async def withdraw(request: web.Request) -> web.Response:
     state = request.app[BANK_STATE]
     body = await request.json()
+    state.settle_controls(time.time())
     if not state.controls.withdraw(request.match_info["number"], Decimal(str(body["Amount"]))):
         return error(409, "BALANCE_FROZEN", "取款金额超过未冻结余额")
     return web.json_response({"Status": "SUCCESS"})
@@ -405,11 +446,13 @@ async def callback_stats(request: web.Request) -> web.Response:
 
 def create_simulator(config: SimulatorConfig | None = None) -> web.Application:
     state = BankSimulatorState(config or SimulatorConfig())
+    state.apply_control = functools.partial(apply_control, state)
     routes = [
         web.get("/cxkz/v1/Health", health),
         web.post("/cxkz/v1/QueryBatches", submit_batch),
         web.get("/cxkz/v1/Tickets/{ticket}", poll_ticket),
         web.post("/cxkz/v1/Controls", submit_control),
+        web.get("/cxkz/v1/ControlTickets/{ticket}", poll_control),
         web.get("/_sim/accounts/{number}", account_view),
         web.post("/_sim/accounts/{number}/withdraw", withdraw),
         web.get("/_sim/callbacks", callback_stats),

@@ -57,6 +57,7 @@ HEALTH_PATH = "/cxkz/v1/Health"
 BATCH_PATH = "/cxkz/v1/QueryBatches"
 TICKET_PATH = "/cxkz/v1/Tickets/"
 CONTROL_PATH = "/cxkz/v1/Controls"
+CONTROL_TICKET_PATH = "/cxkz/v1/ControlTickets/"
 CONTROL_OPS = {"freeze": "FREEZE", "renew": "RENEW", "release": "UNFREEZE", "deduct": "DEDUCT"}
 BEIJING = timezone(timedelta(hours=8), "CST")
 
@@ -219,8 +220,15 @@ class BankWireClient:
         return items_in_order(body, len(envelope["Items"]))
 
     async def control(self, envelope: Mapping[str, Any]) -> Mapping[str, Any]:
-        """POST one control operation; the gateway's answer (SUCCESS, PARTIAL or REFUSED)."""
+        """POST one control operation; the gateway's answer: PROCESSING with a ticket (accepted for
+        processing), or, for a key it already processed, the answer (SUCCESS, PARTIAL or REFUSED)."""
         return await self._call("POST", CONTROL_PATH, envelope)  # type: ignore[no-any-return]
+
+    async def control_ticket(self, ticket: str) -> Mapping[str, Any]:
+        """A control ticket's state: PROCESSING, or the answer (SUCCESS, PARTIAL or REFUSED)."""
+        if not ticket:
+            raise RejectedError("empty control ticket", code="TICKET_NOT_FOUND")
+        return await self._call("GET", CONTROL_TICKET_PATH + quote(ticket, safe=""))  # type: ignore[no-any-return]
 
     async def ticket(self, ticket: str) -> Mapping[str, Any]:
         """The ticket's state: PROCESSING, DONE (with the answer) or REJECTED (with the reason)."""
@@ -239,6 +247,7 @@ __all__ = [
     "BEIJING",
     "CONTROL_OPS",
     "CONTROL_PATH",
+    "CONTROL_TICKET_PATH",
     "DONE",
     "HEALTH_PATH",
     "PROCESSING",

@@ -22,8 +22,8 @@ from connectors.sdk.types import (
     AgencyRequest,
     CallbackAnswer,
     ConnectorConfig,
+    ControlOutcome,
     ControlRequest,
-    ControlResult,
     ItemOutcome,
     Outcome,
     Rejected,
@@ -68,9 +68,14 @@ class BaseConnector:
     def parse_callback(self, body: Mapping[str, Any]) -> Sequence[CallbackAnswer]:
         raise RejectedError(f"{self.manifest.name} does not send callbacks")
 
-    async def control(self, request: ControlRequest) -> ControlResult:
+    async def control(self, request: ControlRequest) -> ControlOutcome:
         """Connectors whose manifest declares ``controls`` override this."""
         raise RejectedError(f"{self.manifest.name} takes no control operations", code="control_not_supported")
+
+    async def control_status(self, ticket: str) -> ControlOutcome:
+        """Connectors whose manifest declares ``controls.answers: "async"`` override this."""
+        raise RejectedError(f"{self.manifest.name} answers controls synchronously; nothing to poll",
+                            code="control_not_async")
 
 
 __all__ = ["BaseConnector"]

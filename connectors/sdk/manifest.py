@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 
 from connectors.sdk.errors import ConfigurationError
-from connectors.sdk.types import AnswerMode
+from connectors.sdk.types import AnswerMode, ControlAnswers
 from enforcement.schema_files import load_schema
 
 
@@ -48,6 +48,7 @@ class ControlPolicy:
     asset_kinds: frozenset[str]
     timeout_seconds: float | None = None
     deadline_seconds: float = 86400.0
+    answers: ControlAnswers = "sync"  # "async": the agency answers by ticket (control_status)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any] | None) -> ControlPolicy | None:
@@ -55,7 +56,7 @@ class ControlPolicy:
             return None
         return cls(frozenset(data["operations"]), frozenset(data["asset_kinds"]),
                    float(data["timeout_seconds"]) if "timeout_seconds" in data else None,
-                   float(data.get("deadline_seconds", 86400.0)))
+                   float(data.get("deadline_seconds", 86400.0)), data.get("answers", "sync"))
 
 
 @dataclass(frozen=True, slots=True)

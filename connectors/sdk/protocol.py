@@ -11,7 +11,11 @@ The orchestrator knows this protocol and the registry, never a concrete agency.
 - ``control(request)``: a control operation (freeze, renew, release, deduct, seal), for agencies
   whose manifest declares ``controls``; returns a ``ControlResult`` (accepted with its effect,
   partially done, or refused with the reason). Idempotent by ``request.idempotency_key``: a
-  re-sent operation is answered with the first result, never applied twice.
+  re-sent operation is answered with the first result, never applied twice. An agency whose
+  manifest says ``controls.answers: "async"`` may answer ``Pending`` (accepted for processing,
+  with a ticket; a re-sent key gets the same ticket or the final answer).
+- ``control_status(ticket)``: for async controls, ``Pending`` while the agency processes, then the
+  ``ControlResult`` (the same on every later poll); an unknown ticket raises ``RejectedError``.
 - ``parse_callback(body)``: for agencies that push answers, turn a verified callback body into
   per-ticket answers. Signature checking is the service's job, not the connector's.
 
@@ -35,8 +39,8 @@ from connectors.sdk.types import (
     AgencyRequest,
     CallbackAnswer,
     ConnectorConfig,
+    ControlOutcome,
     ControlRequest,
-    ControlResult,
     ItemOutcome,
     Outcome,
 )
@@ -56,7 +60,9 @@ class Connector(Protocol):
 
     def parse_callback(self, body: Mapping[str, Any]) -> Sequence[CallbackAnswer]: ...
 
-    async def control(self, request: ControlRequest) -> ControlResult: ...
+    async def control(self, request: ControlRequest) -> ControlOutcome: ...
+
+    async def control_status(self, ticket: str) -> ControlOutcome: ...
 
 
 ConnectorFactory = Callable[[ConnectorConfig, aiohttp.ClientSession], Connector]

@@ -86,6 +86,8 @@ class SimulatorConfig:
     # Deferred agencies: simulated seconds that pass per real second, and answer delay.
     time_scale: float = 1.0
     answer_delay_seconds: float = 2.0
+    # Agencies that answer controls by ticket (banks): simulated seconds before a control is done.
+    control_delay_seconds: float = 0.5
     callback_url: str = ""
     callback_secret: str = ""
     api_key: str = "sim-key"
@@ -146,6 +148,10 @@ class SimulatorState:
     def answer_delay(self) -> float:
         """Real seconds before a deferred answer is ready: ``answer_delay_seconds`` scaled."""
         return self.real_seconds(self.config.answer_delay_seconds)
+
+    def control_delay(self) -> float:
+        """Real seconds before a control answered by ticket is done: ``control_delay_seconds`` scaled."""
+        return self.real_seconds(self.config.control_delay_seconds)
 
     def stats(self) -> dict[str, Any]:
         duplicated = sum(1 for n in self.effective_queries.values() if n > 1)

@@ -122,6 +122,10 @@ class CallbackAnswer:
 
 ControlOp = Literal["freeze", "renew", "release", "deduct", "seal"]
 ControlStatus = Literal["accepted", "partial", "refused"]
+ControlAnswers = Literal["sync", "async"]
+"""How an agency answers controls (the manifest's ``controls.answers``): ``sync`` in the same
+call; ``async`` (banks) by ticket: ``control`` may answer ``Pending`` and ``control_status(ticket)``
+is polled until the ``ControlResult``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +177,12 @@ class ControlResult:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+ControlOutcome = ControlResult | Pending
+"""What ``control`` and ``control_status`` answer: the agency's final answer, or ``Pending`` (the
+operation is accepted for processing: poll ``control_status(ticket)`` after ``poll_after_seconds``).
+Only a connector whose manifest declares ``controls.answers: "async"`` answers ``Pending``."""
+
+
 __all__ = [
     "AgencyRequest",
     "AgencyResult",
@@ -180,7 +190,9 @@ __all__ = [
     "BatchOutcome",
     "CallbackAnswer",
     "ConnectorConfig",
+    "ControlAnswers",
     "ControlOp",
+    "ControlOutcome",
     "ControlRequest",
     "ControlResult",
     "ControlStatus",

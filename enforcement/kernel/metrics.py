@@ -302,7 +302,7 @@ __all__ += ["BUILD_INFO"]
 MEASURES_SENT = Counter(
     "enforcement_measures_sent_total",
     "Control measures (freeze, seal, renew, release, deduct) answered by their agency, by outcome "
-    "(accepted, partial, refused, failed, retried)",
+    "(accepted, partial, refused, failed, retried; pending: accepted for processing, answered later by ticket)",
     ["agency", "operation", "outcome"],
     registry=REGISTRY,
 )

@@ -1018,13 +1018,15 @@ CREATE TABLE public.measure (
     cancelled_by text,
     cancelled_at timestamp with time zone,
     cancel_reason text,
+    agency_ticket text,
     CONSTRAINT measure_asset_kind_check CHECK ((asset_kind = ANY (ARRAY['bank_account'::text, 'vehicle'::text, 'real_estate'::text, 'securities_holding'::text]))),
     CONSTRAINT measure_cancelled_never_sent CHECK (((task_status = 'cancelled'::text) = (status = ANY (ARRAY['rejected'::text, 'withdrawn'::text])))),
     CONSTRAINT measure_check CHECK (((kind = ANY (ARRAY['freeze'::text, 'seal'::text])) = (parent_id IS NULL))),
     CONSTRAINT measure_held_awaits_approval CHECK (((status = 'awaiting_approval'::text) = (task_status = 'held'::text))),
     CONSTRAINT measure_kind_check CHECK ((kind = ANY (ARRAY['freeze'::text, 'seal'::text, 'renew'::text, 'release'::text, 'deduct'::text]))),
     CONSTRAINT measure_status_check CHECK ((status = ANY (ARRAY['awaiting_approval'::text, 'pending'::text, 'active'::text, 'partial'::text, 'refused'::text, 'released'::text, 'lapsed'::text, 'done'::text, 'failed'::text, 'rejected'::text, 'withdrawn'::text]))),
-    CONSTRAINT measure_task_status_check CHECK ((task_status = ANY (ARRAY['held'::text, 'queued'::text, 'running'::text, 'answered'::text, 'failed'::text, 'cancelled'::text])))
+    CONSTRAINT measure_task_status_check CHECK ((task_status = ANY (ARRAY['held'::text, 'queued'::text, 'running'::text, 'waiting'::text, 'answered'::text, 'failed'::text, 'cancelled'::text]))),
+    CONSTRAINT measure_waiting_has_ticket CHECK (((task_status <> 'waiting'::text) OR (agency_ticket IS NOT NULL)))
 );
 
 CREATE SEQUENCE public.measure_id_seq
@@ -1389,6 +1391,8 @@ CREATE INDEX measure_leased ON public.measure USING btree (lease_expires_at) WHE
 CREATE UNIQUE INDEX measure_one_control ON public.measure USING btree (case_id, agency, target_key) WHERE ((kind = ANY (ARRAY['freeze'::text, 'seal'::text])) AND (status = ANY (ARRAY['pending'::text, 'active'::text, 'partial'::text])));
 
 CREATE UNIQUE INDEX measure_one_follow_up ON public.measure USING btree (parent_id) WHERE ((parent_id IS NOT NULL) AND (status = ANY (ARRAY['awaiting_approval'::text, 'pending'::text])));
+
+CREATE INDEX measure_waiting ON public.measure USING btree (due_at) WHERE (task_status = 'waiting'::text);
 
 CREATE INDEX requery_round_case ON public.requery_round USING btree (case_id, round);
 

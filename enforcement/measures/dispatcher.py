@@ -9,6 +9,14 @@ the first answer, so the agency holds one freeze, never two. A transient failure
 with backoff until the measure's deadline, then the measure fails; a connector's refusal
 (``RejectedError``) fails it at once.
 
+An agency that answers controls asynchronously (banks: hours to days) answers ``Pending``: the
+control is accepted for processing. The task then *waits* with the agency's ticket stored
+(``task_status`` waiting, the measure still ``pending``), and is claimed again under a lease when
+its poll is due (``control_status(ticket)``; a poll is no new attempt). The first acceptance moves
+the deadline out to the agency's own time to answer (its manifest's ``controls.deadline_seconds``).
+A worker killed while waiting, or mid-poll, loses nothing: the ticket is in the row, the next
+worker polls it, and the agency answers the same (a re-sent key also gets its first ticket back).
+
 The expiry watch (``ExpiryWatch.tick``): live controls past their expiry lapse (an incident: an
 alert on the case, ``enforcement_measures_lapsed_total``), and those whose renewal is due raise
 an alert N days before (``MEASURE_RENEWAL_NOTICE_DAYS``, default 15), once per control and expiry.
@@ -23,7 +31,7 @@ from datetime import date
 import structlog
 
 from connectors.sdk.errors import RejectedError
-from connectors.sdk.types import ControlRequest, ControlResult
+from connectors.sdk.types import ControlOutcome, ControlRequest, ControlResult, Pending
 from enforcement.domain.measures import renewal_wanted
 from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
@@ -44,6 +52,9 @@ class MeasureDispatcherConfig:
     idle_poll_seconds: float = 1.0
     call_timeout_seconds: float = 30.0
     max_backoff_seconds: float = 60.0
+    # A control waiting for the agency's answer is polled when the agency says, within these bounds.
+    min_poll_seconds: float = 0.1
+    max_poll_seconds: float = 600.0
 
 
 def control_request(m: Measure, funds_account: str) -> ControlRequest:
@@ -117,10 +128,17 @@ class MeasureDispatcher:
         return len(claimed)
 
     async def _send(self, m: Measure) -> None:
+        """Send the control, or poll the agency's ticket of a control it accepted, and keep what
+        comes back: the answer, a wait for the next poll, a retry, or the failure."""
         worker = self.config.worker_id
         try:
             async with asyncio.timeout(self.config.call_timeout_seconds):
-                result = await self.gateway.control(m.agency, control_request(m, self.measure_config.funds_account))
+                outcome: ControlOutcome
+                if m.agency_ticket:
+                    outcome = await self.gateway.control_status(m.agency, m.agency_ticket)
+                else:
+                    outcome = await self.gateway.control(
+                        m.agency, control_request(m, self.measure_config.funds_account))
         except RejectedError as exc:
             metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome="failed").inc()
             await self.store.fail(m.id, worker, f"{exc.code}: {exc.message}")
@@ -141,9 +159,27 @@ class MeasureDispatcher:
             metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome="retried").inc()
             await self.store.retry(m.id, worker, delay, error)
             return
-        kept = await self.store.answer(m, worker, answer_of(m, result, self.clock.today()))
-        metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome=result.status).inc()
+        if isinstance(outcome, Pending):
+            await self._wait(m, outcome)
+            return
+        kept = await self.store.answer(m, worker, answer_of(m, outcome, self.clock.today()))
+        metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome=outcome.status).inc()
         if kept is None:
+            log.warning("measure_lease_lost", measure_id=m.id)
+
+    async def _wait(self, m: Measure, pending: Pending) -> None:
+        """The agency has the control and will answer later: wait with its ticket, poll when due."""
+        worker = self.config.worker_id
+        if m.agency_ticket and m.past_deadline:  # accepted, then never answered in the agency's own time
+            metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome="failed").inc()
+            log.error("measure_never_answered", measure_id=m.id, agency=m.agency, ticket=m.agency_ticket)
+            await self.store.fail(m.id, worker, f"deadline_passed: {m.agency} never answered ticket {m.agency_ticket}")
+            return
+        poll_in = min(self.config.max_poll_seconds, max(self.config.min_poll_seconds, pending.poll_after_seconds))
+        ticket = m.agency_ticket or pending.ticket  # the ticket kept is the one polled
+        if m.agency_ticket is None:  # just accepted for processing (a poll that is still pending counts nothing)
+            metrics.MEASURES_SENT.labels(agency=m.agency, operation=m.kind, outcome="pending").inc()
+        if not await self.store.wait(m.id, worker, ticket, poll_in, self.gateway.answer_within_seconds(m.agency)):
             log.warning("measure_lease_lost", measure_id=m.id)
 
 

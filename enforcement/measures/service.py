@@ -428,7 +428,7 @@ class MeasureService:
             "kind": m.kind, "asset_kind": m.asset_kind, "agency": m.agency, "natural_key": m.target_key,
             "amount": money(m.amount), "ruling": {"number": m.ruling_number, "ruled_on": m.ruled_on.isoformat()},
             "notice_number": m.document_number, "judge": m.judge_login, "requested_by": m.requested_by,
-            "status": m.status, "task_status": m.task_status, "attempts": m.attempts,
+            "status": m.status, "task_status": m.task_status, "attempts": m.attempts, "agency_ticket": m.agency_ticket,
             "reference": m.reference, "effect_amount": money(m.effect_amount), "queue_position": m.queue_position,
             "transfer_reference": m.transfer_reference,
             "refusal": None if m.refusal_code is None and m.refusal_reason is None

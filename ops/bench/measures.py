@@ -47,7 +47,7 @@ from common import (
 from fanout import NO_LATENCY
 
 from connectors.sdk.registry import Registry
-from connectors.sdk.types import ConnectorConfig, ControlRequest, ControlResult
+from connectors.sdk.types import ConnectorConfig, ControlOutcome, ControlRequest
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.measures import add_years
@@ -71,10 +71,20 @@ class BankControls:
                                                       timeout_seconds=spec.manifest.policy.timeout_seconds,
                                                       manifest=spec.manifest), session)
 
-    async def control(self, agency: str, request: ControlRequest) -> ControlResult:
+    async def control(self, agency: str, request: ControlRequest) -> ControlOutcome:
         assert agency == "banks"
-        result: ControlResult = await self.connector.control(request)
+        result: ControlOutcome = await self.connector.control(request)
         return result
+
+    async def control_status(self, agency: str, ticket: str) -> ControlOutcome:
+        """The bank answers a control by ticket (``control_delay_seconds`` later): polled when due."""
+        assert agency == "banks"
+        result: ControlOutcome = await self.connector.control_status(ticket)
+        return result
+
+    def answer_within_seconds(self, agency: str) -> float:
+        controls = self.connector.manifest.controls
+        return 86400.0 if controls is None else controls.deadline_seconds
 
 
 def accounts(n: int) -> list[tuple[str, str, str]]:

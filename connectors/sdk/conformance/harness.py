@@ -25,7 +25,7 @@ from connectors.sdk.errors import ConnectorError
 from connectors.sdk.manifest import Manifest
 from connectors.sdk.protocol import Connector, ConnectorSpec
 from connectors.sdk.simulator_kit import SimulatorConfig
-from connectors.sdk.types import AgencyRequest, AgencyResult, ConnectorConfig, Outcome, Pending
+from connectors.sdk.types import AgencyRequest, AgencyResult, ConnectorConfig, ControlResult, Outcome, Pending
 from enforcement.domain.identifiers import make_credit_code, make_resident_id
 from enforcement.domain.subjects import Subject
 
@@ -264,6 +264,32 @@ class Harness:
             outcome = await self.call(f"poll({ticket!r})", functools.partial(connector.poll, ticket))
         if not isinstance(outcome, AgencyResult):
             raise Violation(f"{what} answered {type(outcome).__name__}, not an AgencyResult or Pending")
+        return outcome
+
+    async def settle_control(self, connector: Connector, outcome: object, *, what: str = "control()") -> ControlResult:
+        """Follow a control's ``Pending`` ticket with ``control_status`` until the agency's answer.
+
+        A connector whose manifest declares synchronous controls must not answer ``Pending``."""
+        controls = self.manifest.controls
+        if isinstance(outcome, Pending) and (controls is None or controls.answers != "async"):
+            raise Violation(f"{what} answered Pending, but the manifest declares synchronous controls",
+                            fix='declare `"answers": "async"` in the manifest\'s `controls` and implement '
+                            "control_status(ticket), or answer the ControlResult in the same call")
+        deadline = time.monotonic() + SETTLE_WITHIN
+        while isinstance(outcome, Pending):
+            ticket = outcome.ticket
+            if not isinstance(ticket, str) or not ticket:
+                raise Violation(f"{what}: a Pending control has no ticket ({ticket!r})")
+            if time.monotonic() > deadline:
+                raise Violation(
+                    f"control ticket {ticket!r} was still pending after {SETTLE_WITHIN:g}s of polling",
+                    fix="make the simulator process a control after state.control_delay() real seconds "
+                    "and control_status() return the ControlResult once the agency has answered")
+            await asyncio.sleep(min(max(outcome.poll_after_seconds, 0.0), 0.05))
+            outcome = await self.call(f"control_status({ticket!r})",
+                                      functools.partial(connector.control_status, ticket))
+        if not isinstance(outcome, ControlResult):
+            raise Violation(f"{what} answered {type(outcome).__name__}, not a ControlResult or Pending")
         return outcome
 
     async def answer(self, connector: Connector, request: AgencyRequest) -> AgencyResult:

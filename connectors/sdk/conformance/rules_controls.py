@@ -1,9 +1,12 @@
 """Rules about control operations (freeze, renew, release, deduct, seal), for connectors whose
 manifest declares ``controls``: the connector implements ``control``, takes only what it declares,
-and applies an operation once per idempotency key (a re-sent one gets the first answer)."""
+and applies an operation once per idempotency key (a re-sent one gets the first answer); a
+connector whose controls answer by ticket (``controls.answers: "async"``) polls a pending control
+to its final answer with ``control_status``, and polling again answers the same."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,7 +15,7 @@ from connectors.sdk.conformance.harness import Harness, probe_subjects
 from connectors.sdk.conformance.rule import Violation, rule
 from connectors.sdk.errors import RejectedError
 from connectors.sdk.manifest import Manifest
-from connectors.sdk.types import ControlOp, ControlRequest, ControlResult
+from connectors.sdk.types import ControlOp, ControlRequest, Pending
 from enforcement.domain.assets import AssetRecord
 from enforcement.domain.subjects import Subject
 
@@ -115,20 +118,63 @@ async def controls_idempotent(h: Harness) -> None:
     await h.reset()
     conn = h.connector()
     request = control_request(h, subject, first_op(h.manifest, kind), target, f"cf-control:{h.manifest.name}")
-    first: ControlResult = await h.call("control", lambda: conn.control(request))
+    first = await h.settle_control(conn, await h.call("control", lambda: conn.control(request)))
     if first.status == "refused":
         raise Violation(f"a control on an asset the search found was refused: {first.reason}")
     applied = (await h.stats()).get("effective_controls")
-    again: ControlResult = await h.call("control", lambda: conn.control(request))
+    again = await h.settle_control(conn, await h.call("control", lambda: conn.control(request)),
+                                   what="control() re-sent")
     if (await h.stats()).get("effective_controls") != applied or applied != 1:
         raise Violation(f"one key sent twice was applied {applied} time(s) then more: the agency acted twice")
     if again != first:
         raise Violation("the same key sent twice gave a different answer",
                         fix="answer a re-sent key with the stored first answer (reference, amount, time)")
-    released = await h.call("control", lambda: conn.control(
-        control_request(h, subject, "release", target, "cf-release", reference=first.reference)))
+    released = await h.settle_control(conn, await h.call("control", lambda: conn.control(
+        control_request(h, subject, "release", target, "cf-release", reference=first.reference))))
     if released.status != "accepted":
         raise Violation(f"releasing the control just taken was answered {released.status}")
 
 
-__all__ = ["control_request", "control_target", "controls_only", "first_op"]
+def async_controls_only(manifest: Manifest) -> str | None:
+    if manifest.controls is None:
+        return "the manifest declares no controls"
+    return None if manifest.controls.answers == "async" else "the manifest declares synchronous controls"
+
+
+@rule(
+    "controls.async",
+    "a control accepted for processing (Pending) polls to its final answer, and polls again the same",
+    fix="control() answers Pending(ticket) while the agency processes the operation; control_status(ticket) "
+    "answers Pending until then and afterwards the ControlResult, the same (reference, amount, answer time) on "
+    "every later poll, applying nothing again; an unknown ticket raises RejectedError",
+    applies=async_controls_only,
+)
+async def controls_async(h: Harness) -> None:
+    subject, kind, target = await _controllable(h)
+    await h.reset()
+    conn = h.connector()
+    request = control_request(h, subject, first_op(h.manifest, kind), target, f"cf-async:{h.manifest.name}")
+    outcome = await h.call("control", lambda: conn.control(request))
+    if isinstance(outcome, Pending):
+        again = await h.call("control() re-sent while pending", lambda: conn.control(request))
+        if isinstance(again, Pending) and again.ticket != outcome.ticket:
+            raise Violation("the same key re-sent while pending got another ticket",
+                            fix="answer a re-sent key with its first ticket (or, once done, its answer)")
+    answer = await h.settle_control(conn, outcome)
+    if answer.status == "refused":
+        raise Violation(f"a control on an asset the search found was refused: {answer.reason}")
+    if isinstance(outcome, Pending):
+        for n in (1, 2):
+            polled = await h.call("control_status() of an answered ticket",
+                                  functools.partial(conn.control_status, outcome.ticket))
+            if polled != answer:
+                raise Violation(f"polling the answered control ticket again (poll {n}) gave another answer",
+                                fix="build the ControlResult only from what the agency sent (its own answer "
+                                "time, reference and amount), never from the time of the poll")
+    if (await h.stats()).get("effective_controls") != 1:
+        raise Violation("polling a control ticket applied the operation again at the agency")
+    await h.expect_error("control_status() of a ticket the agency never issued",
+                         functools.partial(conn.control_status, "CF-NO-SUCH-CONTROL-0000"), RejectedError)
+
+
+__all__ = ["async_controls_only", "control_request", "control_target", "controls_only", "first_op"]

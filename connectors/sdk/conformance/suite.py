@@ -46,6 +46,7 @@ ORDER = (
     "callbacks.signed",
     "controls.declared",
     "controls.idempotent",
+    "controls.async",
 )
 RULES: tuple[Rule, ...] = tuple(sorted(REGISTERED, key=lambda r: ORDER.index(r.id)))
 assert tuple(r.id for r in RULES) == ORDER, "every rule has its place in ORDER"

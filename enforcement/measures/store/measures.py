@@ -1,5 +1,6 @@
 """Measures: created with their 协助执行通知书 number (one transaction: the serial, the duplicate
-check, the row), claimed under a lease by the dispatcher, answered (with the answer's effect on
+check, the row), claimed under a lease by the dispatcher, waiting with the agency's ticket when
+the agency answers later (polled when due, leased the same way), answered (with the answer's effect on
 the control it follows, and a deduction's recovered amount on the case, in the same
 transaction), and swept for renewals due and lapses.
 
@@ -102,6 +103,7 @@ class Measure:
     cancel_reason: str | None = None
     parent_reference: str | None = None
     past_deadline: bool = False
+    agency_ticket: str | None = None  # the agency accepted the control for processing: poll this
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Measure:
@@ -309,6 +311,16 @@ class MeasureStore:
                                        data, f"measure:{measure.id}")
             await conn.execute("SELECT pg_notify('measure_events', $1)", str(measure.id))
             return Measure.from_row(_one(await conn.fetchrow(Q.get_measure, measure.id)))
+
+    async def wait(self, measure_id: int, worker: str, ticket: str, poll_in_seconds: float,
+                   answer_within_seconds: float) -> bool:
+        """The agency accepted the control for processing: the task waits, with the agency's ticket
+        kept, and is polled in ``poll_in_seconds`` (only while ``worker`` holds the lease). The first
+        acceptance moves the deadline out to ``answer_within_seconds`` from now (the agency's own
+        time to answer). False: the lease was lost."""
+        row = await self.pool.fetchval(Q.wait_measure, measure_id, worker, ticket, poll_in_seconds,
+                                       answer_within_seconds)
+        return row is not None
 
     async def retry(self, measure_id: int, worker: str, delay_seconds: float, error: str) -> None:
         await self.pool.execute(Q.retry_measure, measure_id, worker, delay_seconds, error[:500])

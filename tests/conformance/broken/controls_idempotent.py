@@ -6,12 +6,12 @@ import uuid
 from dataclasses import replace
 
 from connectors.banks import BanksConnector
-from connectors.sdk import ControlRequest, ControlResult
+from connectors.sdk import ControlOutcome, ControlRequest
 from tests.conformance.broken._base import BANKS, spec
 
 
 class FreshControlKeys(BanksConnector):
-    async def control(self, request: ControlRequest) -> ControlResult:
+    async def control(self, request: ControlRequest) -> ControlOutcome:
         return await super().control(replace(request, idempotency_key=uuid.uuid4().hex))
 
 

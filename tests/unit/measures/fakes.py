@@ -1,6 +1,7 @@
 """In-memory fakes of the measures store and of the agencies' control gateway, with the methods
 the service and the dispatcher call and the semantics of ``sql/measures.sql`` that matter: the
-duplicate checks and the notice serial in one step, only queued tasks claimed, an answer kept
+duplicate checks and the notice serial in one step, only queued or waiting tasks claimed (a task
+waiting for the agency keeps its ticket; a poll is no new attempt), an answer kept
 only by the lease holder with its effect on the control it follows, a held deduction cancelled
 or approved only while it awaits approval."""
 
@@ -12,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.sdk.types import ControlRequest, ControlResult
+from connectors.sdk.types import ControlOutcome, ControlRequest, ControlResult, Pending
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.measures import MeasureConflict, assistance_notice_number
 from enforcement.measures.store.measures import Answer, ExpiryRow, FoundAsset, Measure, MeasureCase, NewMeasure
@@ -102,8 +103,8 @@ class FakeMeasureStore:
     async def claim(self, worker: str, batch: int, lease_seconds: float) -> list[Measure]:
         claimed: list[Measure | None] = []
         for m in list(self.measures.values()):
-            if m.task_status == "queued" and len(claimed) < batch:
-                self._set(m.id, task_status="running", attempts=m.attempts + 1)
+            if m.task_status in ("queued", "waiting") and len(claimed) < batch:
+                self._set(m.id, task_status="running", attempts=m.attempts + (m.agency_ticket is None))
                 claimed.append(await self.get(m.id))
         return [m for m in claimed if m is not None]
 
@@ -128,8 +129,16 @@ class FakeMeasureStore:
                     answer.effect_amount
         return self.measures[measure.id]
 
+    async def wait(self, measure_id: int, worker: str, ticket: str, poll_in_seconds: float,
+                   answer_within_seconds: float) -> bool:
+        if self.measures[measure_id].task_status != "running":
+            return False
+        self._set(measure_id, task_status="waiting", agency_ticket=ticket, last_error=None)
+        return True
+
     async def retry(self, measure_id: int, worker: str, delay_seconds: float, error: str) -> None:
-        self._set(measure_id, task_status="queued", last_error=error)
+        waiting = self.measures[measure_id].agency_ticket is not None
+        self._set(measure_id, task_status="waiting" if waiting else "queued", last_error=error)
 
     async def fail(self, measure_id: int, worker: str, error: str) -> None:
         self._set(measure_id, status="failed", task_status="failed", last_error=error)
@@ -153,15 +162,44 @@ class FakeMeasureStore:
 @dataclass
 class FakeGateway:
     """An agency that accepts every control once per idempotency key (its ``sent`` list), or
-    raises ``fail_with`` instead."""
+    raises ``fail_with`` instead. ``by_ticket``: it answers later, like a bank: ``Pending`` with a
+    ticket (the same for a re-sent key), and ``control_status`` answers ``Pending`` until the
+    ticket is in ``processed``, then the answer (the same on every poll)."""
 
     sent: list[ControlRequest] = field(default_factory=list)
     fail_with: Exception | None = None
     answers: dict[str, ControlResult] = field(default_factory=dict)
+    by_ticket: bool = False
+    tickets: dict[str, str] = field(default_factory=dict)  # ticket -> idempotency key
+    processed: set[str] = field(default_factory=set)
+    polls: int = 0
 
-    async def control(self, agency: str, request: ControlRequest) -> ControlResult:
+    async def control(self, agency: str, request: ControlRequest) -> ControlOutcome:
         if self.fail_with is not None:
             raise self.fail_with
+        result = self._apply(request)
+        if not self.by_ticket:
+            return result
+        ticket = f"T-{request.idempotency_key}"
+        self.tickets[ticket] = request.idempotency_key
+        return result if ticket in self.processed else Pending(ticket, 1.0)
+
+    async def control_status(self, agency: str, ticket: str) -> ControlOutcome:
+        self.polls += 1
+        if self.fail_with is not None:
+            raise self.fail_with
+        if ticket not in self.tickets:
+            from connectors.sdk.errors import RejectedError
+
+            raise RejectedError("unknown ticket", code="TICKET_NOT_FOUND")
+        if ticket not in self.processed:
+            return Pending(ticket, 1.0)
+        return self.answers[self.tickets[ticket]]
+
+    def answer_within_seconds(self, agency: str) -> float:
+        return 604800.0
+
+    def _apply(self, request: ControlRequest) -> ControlResult:
         if request.idempotency_key in self.answers:
             return self.answers[request.idempotency_key]
         self.sent.append(request)

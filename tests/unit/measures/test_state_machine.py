@@ -190,3 +190,59 @@ async def test_an_agency_refusal_fails_the_measure_and_a_transient_error_retries
     assert (store.measures[m.id].status, store.measures[m.id].attempts) == ("failed", 2)
     gateway.fail_with = None
     assert await dispatcher.tick() == 0 and gateway.sent == []
+
+
+async def test_a_bank_that_answers_later_leaves_the_freeze_pending_with_its_ticket_then_active() -> None:
+    """The bank accepts the freeze for processing: the measure stays pending, its task waits with the
+    bank's ticket (a poll is no new attempt, and sends nothing again); once the bank has answered,
+    the next poll makes it active with the amount frozen. A transient failure of a poll waits again."""
+    service, dispatcher, store, gateway = world()
+    gateway.by_ticket = True
+    m = await service.submit(JUDGE, 1, MeasureRequest("freeze", "bank_account", ACCOUNT, amount="1000.00",
+                                                      **ruling(1)))
+    assert await dispatcher.tick() == 1
+    waiting = store.measures[m.id]
+    ticket = f"T-{m.idempotency_key}"
+    assert (waiting.status, waiting.task_status, waiting.agency_ticket) == ("pending", "waiting", ticket)
+    assert service.view(waiting)["agency_ticket"] == waiting.agency_ticket
+    for _ in range(3):  # the bank is still processing it
+        assert await dispatcher.tick() == 1
+    assert (store.measures[m.id].status, store.measures[m.id].task_status) == ("pending", "waiting")
+    assert store.measures[m.id].attempts == 1 and gateway.polls == 3 and len(gateway.sent) == 1
+    gateway.fail_with = TransientError("busy")
+    assert await dispatcher.tick() == 1
+    assert (store.measures[m.id].task_status, store.measures[m.id].agency_ticket) == ("waiting", waiting.agency_ticket)
+    gateway.fail_with = None
+    gateway.processed.add(f"T-{m.idempotency_key}")
+    assert await dispatcher.tick() == 1
+    done = store.measures[m.id]
+    assert (done.status, done.task_status, done.effect_amount) == ("active", "answered", Decimal("1000.00"))
+    assert done.reference and len(gateway.sent) == 1
+    assert await dispatcher.tick() == 0
+
+
+async def test_a_ticket_the_bank_does_not_know_fails_the_measure() -> None:
+    service, dispatcher, store, gateway = world()
+    gateway.by_ticket = True
+    m = await service.submit(JUDGE, 1, MeasureRequest("freeze", "bank_account", ACCOUNT, **ruling(1)))
+    await dispatcher.tick()
+    gateway.tickets.clear()
+    await dispatcher.tick()
+    assert (store.measures[m.id].status, store.measures[m.id].task_status) == ("failed", "failed")
+    assert "TICKET_NOT_FOUND" in (store.measures[m.id].last_error or "")
+
+
+async def test_a_ticket_still_unanswered_past_the_agencys_own_time_fails_the_measure() -> None:
+    import dataclasses
+
+    service, dispatcher, store, gateway = world()
+    gateway.by_ticket = True
+    m = await service.submit(JUDGE, 1, MeasureRequest("freeze", "bank_account", ACCOUNT, **ruling(1)))
+    await dispatcher.tick()
+    await dispatcher.tick()  # still processing, within its time: waits again
+    assert store.measures[m.id].task_status == "waiting"
+    store.measures[m.id] = dataclasses.replace(store.measures[m.id], past_deadline=True)
+    await dispatcher.tick()
+    failed = store.measures[m.id]
+    assert (failed.status, failed.task_status) == ("failed", "failed")
+    assert "never answered" in (failed.last_error or "") and len(gateway.sent) == 1

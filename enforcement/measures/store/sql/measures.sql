@@ -82,21 +82,33 @@ SELECT m.*, p.reference AS parent_reference FROM measure m LEFT JOIN measure p O
 WHERE m.case_id = $1 ORDER BY m.id
 
 -- claim_measures --
--- $1 worker id, $2 batch size, $3 lease seconds: claim due measure tasks (queued and due, or running with an expired lease) under a lease, skipping those another worker holds
+-- $1 worker id, $2 batch size, $3 lease seconds: claim due measure tasks (queued and due, waiting for the agency's answer and due for a poll, or running with an expired lease) under a lease, skipping those another worker holds; a poll of the agency's ticket is no new attempt
 WITH c AS (
     SELECT id FROM measure
-    WHERE (task_status = 'queued' AND due_at <= now()) OR (task_status = 'running' AND lease_expires_at < now())
+    WHERE (task_status IN ('queued', 'waiting') AND due_at <= now())
+       OR (task_status = 'running' AND lease_expires_at < now())
     ORDER BY due_at, id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
 UPDATE measure m
 SET task_status = 'running', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $3),
-    attempts = m.attempts + 1, updated_at = now()
+    attempts = m.attempts + CASE WHEN m.agency_ticket IS NULL THEN 1 ELSE 0 END, updated_at = now()
 FROM c
 WHERE m.id = c.id
 RETURNING m.*, (SELECT p.reference FROM measure p WHERE p.id = m.parent_id) AS parent_reference,
           (now() > m.deadline_at) AS past_deadline
+
+-- wait_measure --
+-- $1 id, $2 worker, $3 the agency's ticket, $4 seconds to the next poll, $5 seconds the agency may take to answer: the agency accepted the control for processing; the task waits with the ticket (kept only by the lease holder), polled when due; the first acceptance gives the agency its own time to answer (the deadline moves out to it); no row: the lease was lost
+UPDATE measure
+SET task_status = 'waiting', agency_ticket = $3, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+    due_at = now() + make_interval(secs => $4),
+    deadline_at = CASE WHEN agency_ticket IS NULL THEN greatest(deadline_at, now() + make_interval(secs => $5))
+                       ELSE deadline_at END,
+    updated_at = now()
+WHERE id = $1 AND lease_owner = $2 AND task_status = 'running'
+RETURNING id
 
 -- answer_measure --
 -- $1 id, $2 worker, $3 status, $4 reference, $5 effect amount, $6 queue position, $7 transfer reference, $8 refusal code, $9 refusal reason, $10 answered at, $11 starts on, $12 expires on: the agency's answer, kept only by the lease holder
@@ -136,10 +148,10 @@ WHERE c.id = $1
 RETURNING (SELECT id FROM e) AS event_id
 
 -- retry_measure --
--- $1 id, $2 worker, $3 delay seconds, $4 error: a failed call, tried again later
+-- $1 id, $2 worker, $3 delay seconds, $4 error: a failed call, tried again later (a failed poll of the agency's ticket waits again)
 UPDATE measure
-SET task_status = 'queued', lease_owner = NULL, lease_expires_at = NULL, due_at = now() + make_interval(secs => $3),
-    last_error = $4, updated_at = now()
+SET task_status = CASE WHEN agency_ticket IS NULL THEN 'queued' ELSE 'waiting' END, lease_owner = NULL,
+    lease_expires_at = NULL, due_at = now() + make_interval(secs => $3), last_error = $4, updated_at = now()
 WHERE id = $1 AND lease_owner = $2 AND task_status = 'running'
 
 -- fail_measure --
