@@ -94,6 +94,10 @@ BEGIN
         attempts = t.attempts + 1, updated_at = now(), call_group = $7
     FROM picked, search s
     WHERE t.id = picked.id AND t.created_at = picked.created_at AND s.id = t.search_id
+      -- the picked rows' times as bounds (InitPlans): the executor drops the partitions outside them
+      -- before it runs, whatever join the planner chose
+      AND t.created_at >= (SELECT min(picked.created_at) FROM picked)
+      AND t.created_at <= (SELECT max(picked.created_at) FROM picked)
     RETURNING t.id, t.search_id, t.agency, t.idempotency_key, t.ticket, t.attempts, t.deadline_at,
               s.subject_kind, s.subject_id_number, s.subject_name, s.purpose, s.request_no, s.case_number,
               s.court_code, s.judge_name, s.judge_officer_id, s.document_number, s.date_from, s.date_to,
@@ -151,6 +155,8 @@ BEGIN
         attempts = t.attempts + 1, updated_at = now(), call_group = NULL
     FROM chosen, search s
     WHERE t.id = chosen.id AND t.created_at = chosen.created_at AND s.id = t.search_id
+      AND t.created_at >= (SELECT min(chosen.created_at) FROM chosen)  -- as in claim_agency_tasks
+      AND t.created_at <= (SELECT max(chosen.created_at) FROM chosen)
     RETURNING t.id, t.search_id, t.agency, t.idempotency_key, t.ticket, t.attempts, t.deadline_at,
               s.subject_kind, s.subject_id_number, s.subject_name, s.purpose, s.request_no, s.case_number,
               s.court_code, s.judge_name, s.judge_officer_id, s.document_number, s.date_from, s.date_to,
@@ -249,6 +255,8 @@ BEGIN
             -- guesses of the array's length and the table's size
             -- and the tasks' created_at: the partitions they lie in, only those are read (migration 0025)
             WHERE t.id = ANY($2::bigint[]) AND t.created_at = ANY($17::timestamptz[])
+              AND t.created_at >= (SELECT min(x) FROM unnest($17::timestamptz[]) AS x)
+              AND t.created_at <= (SELECT max(x) FROM unnest($17::timestamptz[]) AS x)
               AND t.status IN ('queued', 'running', 'waiting')
               AND ($1::text IS NULL OR t.leased_by = $1)
             RETURNING t.id, t.search_id, t.agency, t.answer_id
@@ -306,6 +314,8 @@ BEGIN
                 finished_at = CASE WHEN u.outcome IN ('rejected', 'failed', 'expired') THEN now() END
             FROM u
             WHERE t.id = u.id AND t.created_at = u.created_at AND t.created_at = ANY($18::timestamptz[])
+              AND t.created_at >= (SELECT min(x) FROM unnest($18::timestamptz[]) AS x)
+              AND t.created_at <= (SELECT max(x) FROM unnest($18::timestamptz[]) AS x)
               AND t.status IN ('queued', 'running', 'waiting')
               AND ($1::text IS NULL OR t.leased_by = $1)
             RETURNING t.id, t.search_id, t.agency, t.status, t.attempts, t.error_code, t.error_message

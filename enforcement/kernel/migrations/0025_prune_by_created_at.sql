@@ -11,6 +11,11 @@
 -- * flush_outcomes takes the tasks' created_at ($17 for the answers, aligned with $2; $18 for the
 --   other outcomes, aligned with $11) and updates by (id, created_at): the old signature is dropped;
 -- * finish_searches counts a search's unfinished tasks in its search's partition;
+-- Each statement bounds the times by scalar values (parameters or InitPlans: min and max of the
+-- rows' times), not only through a join or = ANY(array): the executor prunes by those before it
+-- runs, whatever join the planner picks (on nearly empty partitions it hashed a join over a scan of
+-- every partition) and in a generic plan too (PostgreSQL prunes by = ANY only for a constant
+-- array, that is in a custom plan).
 -- * agency_ticket gets an index by ticket alone (a callback's tickets may be another agency's):
 --   the ticket lookups go through it to the one task by (id, created_at).
 
@@ -64,6 +69,10 @@ BEGIN
         attempts = t.attempts + 1, updated_at = now(), call_group = $7
     FROM picked, search s
     WHERE t.id = picked.id AND t.created_at = picked.created_at AND s.id = t.search_id
+      -- the picked rows' times as bounds (InitPlans): the executor drops the partitions outside them
+      -- before it runs, whatever join the planner chose
+      AND t.created_at >= (SELECT min(picked.created_at) FROM picked)
+      AND t.created_at <= (SELECT max(picked.created_at) FROM picked)
     RETURNING t.id, t.search_id, t.agency, t.idempotency_key, t.ticket, t.attempts, t.deadline_at,
               s.subject_kind, s.subject_id_number, s.subject_name, s.purpose, s.request_no, s.case_number,
               s.court_code, s.judge_name, s.judge_officer_id, s.document_number, s.date_from, s.date_to,
@@ -121,6 +130,8 @@ BEGIN
         attempts = t.attempts + 1, updated_at = now(), call_group = NULL
     FROM chosen, search s
     WHERE t.id = chosen.id AND t.created_at = chosen.created_at AND s.id = t.search_id
+      AND t.created_at >= (SELECT min(chosen.created_at) FROM chosen)  -- as in claim_agency_tasks
+      AND t.created_at <= (SELECT max(chosen.created_at) FROM chosen)
     RETURNING t.id, t.search_id, t.agency, t.idempotency_key, t.ticket, t.attempts, t.deadline_at,
               s.subject_kind, s.subject_id_number, s.subject_name, s.purpose, s.request_no, s.case_number,
               s.court_code, s.judge_name, s.judge_officer_id, s.document_number, s.date_from, s.date_to,
@@ -184,6 +195,8 @@ BEGIN
             -- guesses of the array's length and the table's size
             -- and the tasks' created_at: the partitions they lie in, only those are read (migration 0025)
             WHERE t.id = ANY($2::bigint[]) AND t.created_at = ANY($17::timestamptz[])
+              AND t.created_at >= (SELECT min(x) FROM unnest($17::timestamptz[]) AS x)
+              AND t.created_at <= (SELECT max(x) FROM unnest($17::timestamptz[]) AS x)
               AND t.status IN ('queued', 'running', 'waiting')
               AND ($1::text IS NULL OR t.leased_by = $1)
             RETURNING t.id, t.search_id, t.agency, t.answer_id
@@ -241,6 +254,8 @@ BEGIN
                 finished_at = CASE WHEN u.outcome IN ('rejected', 'failed', 'expired') THEN now() END
             FROM u
             WHERE t.id = u.id AND t.created_at = u.created_at AND t.created_at = ANY($18::timestamptz[])
+              AND t.created_at >= (SELECT min(x) FROM unnest($18::timestamptz[]) AS x)
+              AND t.created_at <= (SELECT max(x) FROM unnest($18::timestamptz[]) AS x)
               AND t.status IN ('queued', 'running', 'waiting')
               AND ($1::text IS NULL OR t.leased_by = $1)
             RETURNING t.id, t.search_id, t.agency, t.status, t.attempts, t.error_code, t.error_message

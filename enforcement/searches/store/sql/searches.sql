@@ -105,11 +105,11 @@ SELECT id, created_at FROM search WHERE subject_key = $1 AND created_at < $2 ORD
 SELECT id, search_id, agency, kind, payload, created_at FROM search_event WHERE id > $1 ORDER BY id LIMIT $2
 
 -- events_of_search --
--- $1 search id, $2 after event id: replay for a late subscriber; only the months of the search's life are read: its events are written from its creation to its completion (each by a transaction that saw the search, so no earlier than its created_at; a day's margin either side for a transaction's now() taken before its snapshot)
+-- $1 search id, $2 after event id: replay for a late subscriber; only the months of the search's life are read: its events are written from its creation to its completion (each by a transaction that saw the search, so no earlier than its created_at, and no later than its completion or this statement; a day's margin either side for a transaction's now() taken before its snapshot)
 SELECT e.id, e.search_id, e.agency, e.kind, e.payload, e.created_at FROM search_event e
 WHERE e.search_id = $1 AND e.id > $2
   AND e.created_at >= (SELECT s.created_at - interval '1 day' FROM search s WHERE s.id = $1)
-  AND e.created_at <= (SELECT coalesce(s.completed_at + interval '1 day', 'infinity') FROM search s WHERE s.id = $1)
+  AND e.created_at <= (SELECT least(s.completed_at, statement_timestamp()) + interval '1 day' FROM search s WHERE s.id = $1)
 ORDER BY e.id
 
 -- last_event_id --

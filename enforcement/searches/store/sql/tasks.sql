@@ -73,6 +73,7 @@ SELECT t.id, t.search_id, t.status, t.created_at
 FROM agency_ticket k
 JOIN agency_task t ON t.id = k.task_id AND t.created_at = k.task_created_at AND t.agency = k.agency AND t.ticket = k.ticket
 WHERE k.agency = $1 AND k.ticket = $2
+  AND t.created_at = (SELECT k1.task_created_at FROM agency_ticket k1 WHERE k1.agency = $1 AND k1.ticket = $2)
 
 -- task_counts_by_agency --
 -- no parameters: queue depth and in-flight per agency and status (for /api/v1/agencies and metrics)
