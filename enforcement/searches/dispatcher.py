@@ -145,7 +145,8 @@ def expired(task: ClaimedTask) -> Settlement:
     """A task claimed after its deadline ends there; its last error is the reason shown."""
     last = f" (last error / 最近一次错误: {task.last_error})" if task.last_error else ""
     return Settlement(task.id, "expired", error_code="deadline",
-                      error_message=f"no answer before the deadline / 截止期限内未获答复{last}", created_at=task.created_at)
+                      error_message=f"no answer before the deadline / 截止期限内未获答复{last}",
+                      created_at=task.created_at)
 
 
 class Dispatcher:

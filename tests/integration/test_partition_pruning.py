@@ -63,7 +63,8 @@ class Plans:
 
 
 @pytest.fixture(params=["auto", "force_generic_plan"])
-async def explained(request: pytest.FixtureRequest, pool: asyncpg.Pool) -> AsyncIterator[tuple[asyncpg.Connection, Plans]]:
+async def explained(request: pytest.FixtureRequest,
+                    pool: asyncpg.Pool) -> AsyncIterator[tuple[asyncpg.Connection, Plans]]:
     first = add_months(this_month(), -EXTRA_MONTHS)
     last = add_months(this_month(), -1)
     await seed(pool)
@@ -112,10 +113,11 @@ async def submit(conn: asyncpg.Connection, agencies: tuple[str, ...] = ("vehicle
             last = i == len(agencies) - 1
             await conn.execute(
                 """INSERT INTO agency_task (search_id, agency, idempotency_key, deadline_at, status, ticket, due_at)
-                   VALUES ($1::uuid, $2::text, $1::uuid::text || ':' || $2::text, now() + interval '1 hour', $3, $4, now() - interval '1 s')""",
+                   VALUES ($1::uuid, $2::text, $1::uuid::text || ':' || $2::text, now() + interval '1 hour',
+                           $3, $4, now() - interval '1 s')""",
                 sid, agency, "waiting" if last and ticket else "queued", ticket if last else None)
-        await conn.execute("INSERT INTO search_event (search_id, agency, kind, payload) VALUES ($1, NULL, 'submitted', '{}')",
-                           sid)
+        await conn.execute(
+            "INSERT INTO search_event (search_id, agency, kind, payload) VALUES ($1, NULL, 'submitted', '{}')", sid)
     return sid
 
 

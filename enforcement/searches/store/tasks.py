@@ -219,7 +219,8 @@ class TaskStore:
         """Every outcome with its task's created_at (the flush reads only those partitions). The
         dispatcher and the callbacks carry it from the claim or the ticket lookup; an outcome
         without it (a caller that has only the id) costs one lookup by id in every partition."""
-        missing = [s.task_id for s in (*successes, *settlements) if s.created_at is None]
+        missing = [s.task_id for s in successes if s.created_at is None]
+        missing += [s.task_id for s in settlements if s.created_at is None]
         if not missing:
             return successes, settlements
         times = {r["id"]: r["created_at"] for r in await self.pool.fetch(Q.task_created_at, missing)}
