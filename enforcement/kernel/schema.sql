@@ -51,7 +51,7 @@ CREATE FUNCTION public.case_number_key(raw text) RETURNS text
                      '[\s\u3000]', '', 'g') AS t) x
 $_$;
 
-CREATE FUNCTION public.claim_agency_tasks(p_agency text, p_worker_id text, p_limit integer, p_lease_seconds double precision, p_agency_limit integer, p_which text, p_call_group uuid, p_half_open_calls integer) RETURNS TABLE(id bigint, search_id uuid, agency text, idempotency_key text, ticket text, attempts integer, deadline_at timestamp with time zone, subject_kind text, subject_id_number text, subject_name text, purpose text, request_no text, case_number text, court_code text, judge_name text, judge_officer_id text, document_number text, date_from date, date_to date, last_error text)
+CREATE FUNCTION public.claim_agency_tasks(p_agency text, p_worker_id text, p_limit integer, p_lease_seconds double precision, p_agency_limit integer, p_which text, p_call_group uuid, p_half_open_calls integer) RETURNS TABLE(id bigint, search_id uuid, agency text, idempotency_key text, ticket text, attempts integer, deadline_at timestamp with time zone, subject_kind text, subject_id_number text, subject_name text, purpose text, request_no text, case_number text, court_code text, judge_name text, judge_officer_id text, document_number text, date_from date, date_to date, last_error text, created_at timestamp with time zone)
     LANGUAGE plpgsql
     AS $_$
 #variable_conflict use_column
@@ -73,34 +73,39 @@ BEGIN
                     WHEN (SELECT calls FROM room) > 0 THEN $3
                     ELSE 0 END AS n
     ), due AS (
-        SELECT d.id, d.due_at FROM agency_task d
+        SELECT d.id, d.created_at, d.due_at FROM agency_task d
         WHERE d.agency = $1 AND d.status IN ('queued', 'waiting') AND d.due_at <= now()
           AND ($6 = 'any' OR ($6 = 'polls') = (d.ticket IS NOT NULL))
         ORDER BY d.due_at LIMIT (SELECT n FROM n)
         FOR UPDATE SKIP LOCKED
     ), lapsed AS (
-        SELECT l.id, l.due_at FROM agency_task l
+        SELECT l.id, l.created_at, l.due_at FROM agency_task l
         WHERE l.agency = $1 AND l.status = 'running' AND l.lease_expires_at < now()
           AND ($6 = 'any' OR ($6 = 'polls') = (l.ticket IS NOT NULL))
         ORDER BY l.lease_expires_at LIMIT (SELECT n FROM n)
         FOR UPDATE SKIP LOCKED
     ), picked AS (
-        SELECT both_kinds.id FROM (SELECT id, due_at FROM due UNION ALL SELECT id, due_at FROM lapsed) AS both_kinds
+        SELECT both_kinds.id, both_kinds.created_at
+        FROM (SELECT id, created_at, due_at FROM due UNION ALL SELECT id, created_at, due_at FROM lapsed) AS both_kinds
         ORDER BY both_kinds.due_at LIMIT (SELECT n FROM n)
     )
     UPDATE agency_task t
     SET status = 'running', leased_by = $2, lease_expires_at = now() + make_interval(secs => $4),
         attempts = t.attempts + 1, updated_at = now(), call_group = $7
     FROM picked, search s
-    WHERE t.id = picked.id AND s.id = t.search_id
+    WHERE t.id = picked.id AND t.created_at = picked.created_at AND s.id = t.search_id
+      -- the picked rows' times as bounds (InitPlans): the executor drops the partitions outside them
+      -- before it runs, whatever join the planner chose
+      AND t.created_at >= (SELECT min(picked.created_at) FROM picked)
+      AND t.created_at <= (SELECT max(picked.created_at) FROM picked)
     RETURNING t.id, t.search_id, t.agency, t.idempotency_key, t.ticket, t.attempts, t.deadline_at,
               s.subject_kind, s.subject_id_number, s.subject_name, s.purpose, s.request_no, s.case_number,
               s.court_code, s.judge_name, s.judge_officer_id, s.document_number, s.date_from, s.date_to,
-              t.error_code AS last_error;
+              t.error_code AS last_error, t.created_at;
 END
 $_$;
 
-CREATE FUNCTION public.claim_due_tasks(agencies text[], worker_id text, wants integer[], lease_seconds double precision, agency_limits integer[], half_open_calls integer[], total integer) RETURNS TABLE(id bigint, search_id uuid, agency text, idempotency_key text, ticket text, attempts integer, deadline_at timestamp with time zone, subject_kind text, subject_id_number text, subject_name text, purpose text, request_no text, case_number text, court_code text, judge_name text, judge_officer_id text, document_number text, date_from date, date_to date, last_error text)
+CREATE FUNCTION public.claim_due_tasks(agencies text[], worker_id text, wants integer[], lease_seconds double precision, agency_limits integer[], half_open_calls integer[], total integer) RETURNS TABLE(id bigint, search_id uuid, agency text, idempotency_key text, ticket text, attempts integer, deadline_at timestamp with time zone, subject_kind text, subject_id_number text, subject_name text, purpose text, request_no text, case_number text, court_code text, judge_name text, judge_officer_id text, document_number text, date_from date, date_to date, last_error text, created_at timestamp with time zone)
     LANGUAGE plpgsql
     AS $_$
 #variable_conflict use_column
@@ -124,36 +129,38 @@ BEGIN
         FROM a LEFT JOIN agency_breaker b ON b.agency = a.agency
     ), due AS (
         -- as in claim_tasks: due tasks and lapsed leases each read in index order
-        SELECT room.agency, room.n, p.id, p.due_at
+        SELECT room.agency, room.n, p.id, p.created_at, p.due_at
         FROM room CROSS JOIN LATERAL (
-            SELECT id, due_at FROM agency_task
+            SELECT id, created_at, due_at FROM agency_task
             WHERE agency = room.agency AND status IN ('queued', 'waiting') AND due_at <= now()
             ORDER BY due_at LIMIT room.n
             FOR UPDATE SKIP LOCKED
         ) AS p
     ), lapsed AS (
-        SELECT room.agency, room.n, p.id, p.due_at
+        SELECT room.agency, room.n, p.id, p.created_at, p.due_at
         FROM room CROSS JOIN LATERAL (
-            SELECT id, due_at FROM agency_task
+            SELECT id, created_at, due_at FROM agency_task
             WHERE agency = room.agency AND status = 'running' AND lease_expires_at < now()
             ORDER BY lease_expires_at LIMIT room.n
             FOR UPDATE SKIP LOCKED
         ) AS p
     ), ranked AS (
-        SELECT id, due_at, n, row_number() OVER (PARTITION BY agency ORDER BY due_at) AS k
+        SELECT id, created_at, due_at, n, row_number() OVER (PARTITION BY agency ORDER BY due_at) AS k
         FROM (SELECT * FROM due UNION ALL SELECT * FROM lapsed) AS both_kinds
     ), chosen AS (
-        SELECT id FROM ranked WHERE k <= n ORDER BY due_at LIMIT $7::int
+        SELECT id, created_at FROM ranked WHERE k <= n ORDER BY due_at LIMIT $7::int
     )
     UPDATE agency_task t
     SET status = 'running', leased_by = $2, lease_expires_at = now() + make_interval(secs => $4),
         attempts = t.attempts + 1, updated_at = now(), call_group = NULL
     FROM chosen, search s
-    WHERE t.id = chosen.id AND s.id = t.search_id
+    WHERE t.id = chosen.id AND t.created_at = chosen.created_at AND s.id = t.search_id
+      AND t.created_at >= (SELECT min(chosen.created_at) FROM chosen)  -- as in claim_agency_tasks
+      AND t.created_at <= (SELECT max(chosen.created_at) FROM chosen)
     RETURNING t.id, t.search_id, t.agency, t.idempotency_key, t.ticket, t.attempts, t.deadline_at,
               s.subject_kind, s.subject_id_number, s.subject_name, s.purpose, s.request_no, s.case_number,
               s.court_code, s.judge_name, s.judge_officer_id, s.document_number, s.date_from, s.date_to,
-              t.error_code AS last_error;
+              t.error_code AS last_error, t.created_at;
 END
 $_$;
 
@@ -210,9 +217,12 @@ BEGIN
         WITH ready AS MATERIALIZED (
             -- a scalar subquery per id, not NOT EXISTS: the planner turned that into an anti-join that
             -- hashed every unfinished task of the table on each call
-            SELECT DISTINCT u.id FROM unnest($1::uuid[]) AS u(id)
-            WHERE (SELECT count(*) FROM agency_task t
-                   WHERE t.search_id = u.id AND t.status IN ('queued', 'running', 'waiting')) = 0
+            -- a search's tasks share its created_at (made in its transaction): one partition is read
+            SELECT DISTINCT s.id FROM unnest($1::uuid[]) AS u(id) JOIN search s ON s.id = u.id
+            WHERE s.status = 'running'
+              AND (SELECT count(*) FROM agency_task t
+                   WHERE t.search_id = s.id AND t.created_at = s.created_at
+                     AND t.status IN ('queued', 'running', 'waiting')) = 0
         ), c AS (
             UPDATE search s SET status = 'completed', completed_at = now()
             FROM ready
@@ -229,7 +239,7 @@ BEGIN
 END
 $_$;
 
-CREATE FUNCTION public.flush_outcomes(text, bigint[], jsonb[], integer[], text[], timestamp with time zone[], bigint[], text[], text[], jsonb[], bigint[], text[], text[], double precision[], text[], text[]) RETURNS TABLE(search_id uuid, duration_seconds double precision)
+CREATE FUNCTION public.flush_outcomes(text, bigint[], jsonb[], integer[], text[], timestamp with time zone[], bigint[], text[], text[], jsonb[], bigint[], text[], text[], double precision[], text[], text[], timestamp with time zone[], timestamp with time zone[]) RETURNS TABLE(search_id uuid, duration_seconds double precision)
     LANGUAGE plpgsql
     AS $_$
 #variable_conflict use_column
@@ -243,7 +253,11 @@ BEGIN
                 updated_at = now(), leased_by = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
             -- = ANY, not a join with unnest: an index scan by primary key whatever the generic plan
             -- guesses of the array's length and the table's size
-            WHERE t.id = ANY($2::bigint[]) AND t.status IN ('queued', 'running', 'waiting')
+            -- and the tasks' created_at: the partitions they lie in, only those are read (migration 0025)
+            WHERE t.id = ANY($2::bigint[]) AND t.created_at = ANY($17::timestamptz[])
+              AND t.created_at >= (SELECT min(x) FROM unnest($17::timestamptz[]) AS x)
+              AND t.created_at <= (SELECT max(x) FROM unnest($17::timestamptz[]) AS x)
+              AND t.status IN ('queued', 'running', 'waiting')
               AND ($1::text IS NULL OR t.leased_by = $1)
             RETURNING t.id, t.search_id, t.agency, t.answer_id
         ), ctx AS MATERIALIZED (
@@ -284,8 +298,9 @@ BEGIN
     END IF;
     IF coalesce(cardinality($11), 0) > 0 THEN
         WITH u AS (
-            SELECT * FROM unnest($11::bigint[], $12::text[], $13::text[], $14::float8[], $15::text[], $16::text[])
-                AS u(id, outcome, ticket, delay, error_code, error_message)
+            SELECT * FROM unnest($11::bigint[], $12::text[], $13::text[], $14::float8[], $15::text[], $16::text[],
+                                 $18::timestamptz[])
+                AS u(id, outcome, ticket, delay, error_code, error_message, created_at)
         ), done AS (
             UPDATE agency_task t
             SET status = CASE
@@ -298,7 +313,10 @@ BEGIN
                 leased_by = NULL, lease_expires_at = NULL, updated_at = now(),
                 finished_at = CASE WHEN u.outcome IN ('rejected', 'failed', 'expired') THEN now() END
             FROM u
-            WHERE t.id = u.id AND t.status IN ('queued', 'running', 'waiting')
+            WHERE t.id = u.id AND t.created_at = u.created_at AND t.created_at = ANY($18::timestamptz[])
+              AND t.created_at >= (SELECT min(x) FROM unnest($18::timestamptz[]) AS x)
+              AND t.created_at <= (SELECT max(x) FROM unnest($18::timestamptz[]) AS x)
+              AND t.status IN ('queued', 'running', 'waiting')
               AND ($1::text IS NULL OR t.leased_by = $1)
             RETURNING t.id, t.search_id, t.agency, t.status, t.attempts, t.error_code, t.error_message
         ), events AS (
@@ -1325,6 +1343,8 @@ CREATE INDEX agency_task_ticket_any ON ONLY public.agency_task USING btree (tick
 CREATE INDEX agency_task_default_ticket_idx ON public.agency_task_default USING btree (ticket) WHERE (ticket IS NOT NULL);
 
 CREATE INDEX agency_ticket_task_created_at ON public.agency_ticket USING btree (task_created_at);
+
+CREATE INDEX agency_ticket_ticket ON public.agency_ticket USING btree (ticket);
 
 CREATE INDEX asset_record_answer ON public.asset_record USING btree (answer_id);
 

@@ -161,10 +161,11 @@ class CallbackReceiver:
                 already += 1
                 continue
             if answer.outcome is not None:
-                successes.append(success_of(holder.task_id, answer.outcome))
+                successes.append(success_of(holder.task_id, answer.outcome, holder.created_at))
             else:
                 settlements.append(Settlement(holder.task_id, "rejected", error_code="rejected",
-                                              error_message=answer.rejection or "rejected by the agency"))
+                                              error_message=answer.rejection or "rejected by the agency",
+                                              created_at=holder.created_at))
         completed = await self.tasks.flush(successes, settlements, worker_id=None) if successes or settlements else []
         metrics.TASKS_FINISHED.labels(agency=cb.agency, status="succeeded").inc(len(successes))
         metrics.TASKS_FINISHED.labels(agency=cb.agency, status="rejected").inc(len(settlements))

@@ -128,14 +128,16 @@ def request_from_task(task: ClaimedTask) -> AgencyRequest:
     )
 
 
-def success_of(task_id: int, result: AgencyResult) -> Success:
-    """An agency's answer as the store records it (raw, records with their natural keys)."""
+def success_of(task_id: int, result: AgencyResult, created_at: datetime | None = None) -> Success:
+    """An agency's answer as the store records it (raw, records with their natural keys); ``created_at``
+    is the task's (its partition: migration 0025)."""
     return Success(
         task_id=task_id,
         raw=dict(result.raw),
         answered_at=result.answered_at,
         agency_reference=result.agency_reference,
         records=[(r.kind, r.natural_key(), r.to_dict()) for r in result.records],
+        created_at=created_at,
     )
 
 
@@ -143,7 +145,8 @@ def expired(task: ClaimedTask) -> Settlement:
     """A task claimed after its deadline ends there; its last error is the reason shown."""
     last = f" (last error / 最近一次错误: {task.last_error})" if task.last_error else ""
     return Settlement(task.id, "expired", error_code="deadline",
-                      error_message=f"no answer before the deadline / 截止期限内未获答复{last}")
+                      error_message=f"no answer before the deadline / 截止期限内未获答复{last}",
+                      created_at=task.created_at)
 
 
 class Dispatcher:
@@ -327,7 +330,7 @@ class Dispatcher:
             log.error("connector_crashed", agency=rt.name, error=type(exc).__name__, exc_info=True)
             self._settle(self._failure(rt, task, TransientError(f"connector error: {type(exc).__name__}")))
             return
-        self._record_outcome(rt, task.id, outcome)
+        self._record_outcome(rt, task, outcome)
 
     async def _run_batch(self, rt: AgencyRuntime, tasks: Sequence[ClaimedTask]) -> None:
         live = [t for t in tasks if t.deadline_at > datetime.now(UTC)]
@@ -354,30 +357,33 @@ class Dispatcher:
                 self._settle(self._failure(rt, t, TransientError("batch answer count mismatch")))
             return
         for t, outcome in zip(live, outcomes, strict=True):
-            self._record_outcome(rt, t.id, outcome)
+            self._record_outcome(rt, t, outcome)
 
-    def _record_outcome(self, rt: AgencyRuntime, task_id: int, outcome: ItemOutcome) -> None:
+    def _record_outcome(self, rt: AgencyRuntime, task: ClaimedTask, outcome: ItemOutcome) -> None:
+        task_id = task.id
         if isinstance(outcome, Pending):
             self._settle(Settlement(task_id, "waiting", ticket=outcome.ticket,
-                                    delay_seconds=outcome.poll_after_seconds))
+                                    delay_seconds=outcome.poll_after_seconds, created_at=task.created_at))
         elif isinstance(outcome, Rejected):  # one refused item of a batch
             _finished(rt.name, "rejected").inc()
             self._settle(Settlement(task_id, "rejected", error_code=outcome.code,
-                                    error_message=outcome.reason))
+                                    error_message=outcome.reason, created_at=task.created_at))
         else:
-            self._succeed(success_of(task_id, outcome))
+            self._succeed(success_of(task_id, outcome, task.created_at))
             _finished(rt.name, "succeeded").inc()
 
     def _failure(self, rt: AgencyRuntime, task: ClaimedTask, exc: ConnectorError) -> Settlement:
         if isinstance(exc, RejectedError):
             _finished(rt.name, "rejected").inc()
-            return Settlement(task.id, "rejected", error_code=exc.code, error_message=exc.message)
+            return Settlement(task.id, "rejected", error_code=exc.code, error_message=exc.message,
+                              created_at=task.created_at)
         if isinstance(exc, AuthError):
             _finished(rt.name, "failed").inc()
             if not rt.auth_failed:
                 log.error("agency_auth_failed", agency=rt.name, code=exc.code)
             rt.auth_failed = True
-            return Settlement(task.id, "failed", error_code="auth", error_message=exc.message)
+            return Settlement(task.id, "failed", error_code="auth", error_message=exc.message,
+                              created_at=task.created_at)
         # Transient: back to the queue, later, unless the deadline has passed by then. The
         # in-process attempts of this claim used the first steps of the exponential schedule;
         # the requeue takes the next one.
@@ -390,8 +396,10 @@ class Dispatcher:
         if (task.deadline_at - datetime.now(UTC)).total_seconds() <= delay:
             _finished(rt.name, "expired").inc()
             return Settlement(task.id, "expired", error_code=exc.code,
-                              error_message=f"gave up at the deadline: {exc.message} / 截止期限已到")
-        return Settlement(task.id, "retry", delay_seconds=delay, error_code=exc.code, error_message=exc.message)
+                              error_message=f"gave up at the deadline: {exc.message} / 截止期限已到",
+                              created_at=task.created_at)
+        return Settlement(task.id, "retry", delay_seconds=delay, error_code=exc.code, error_message=exc.message,
+                          created_at=task.created_at)
 
     async def _call(self, rt: AgencyRuntime, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
         """One logical call: breaker-guarded, rate-limited, retried in-process on transient

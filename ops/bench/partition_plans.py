@@ -8,13 +8,20 @@ database: migrated, seeded, ``--tasks-per-month`` finished tasks (and as many ev
 past month and 200 due tasks now; ANALYZE. Then EXPLAIN (ANALYZE, BUFFERS) of the claim, the
 outcome flush's by-id UPDATE, a search's tasks, the event hub's read and the ticket lookup (in
 transactions rolled back), with the partitions each one touches, and the mean time of the by-id
-UPDATE of 50 tasks over 200 runs. Prints Markdown.
+UPDATE of 50 tasks over 200 runs (``--legacy``). Prints Markdown.
+
+Migration 0025 (pruning by created_at): for each partition count, each hot statement as the service
+runs it (the claims, the flush, a search's tasks and events, the ticket lookups, the event hub),
+once in a custom and once in a generic plan: the partitions it read (its functions' nested
+statements included, through auto_explain), its shared buffers and its planning buffers, all
+deterministic counts, and the planning time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -171,10 +178,100 @@ async def measure(dsn: str, months: int, verbose: bool) -> None:
         await conn.close()
 
 
+# The statements the service runs, as it runs them (migration 0025): functions' nested statements
+# are seen through auto_explain (reported to the session as NOTICEs), so the partitions a claim or a
+# flush reads inside its function count too.
+HOT = {
+    "claim (claim_due_tasks)": (Q.claim_tasks_many, lambda d: [["vehicles", "hotels"], "bench", [25, 25], 60.0,
+                                                                 [64, 64], [1, 1], 50]),
+    "claim a batch agency (claim_agency_tasks)": (Q.claim_tasks, lambda d: ["banks", "bench", 25, 60.0, 64, "any",
+                                                                            None, 1]),
+    "flush 50 outcomes (flush_outcomes)": (Q.flush_outcomes, lambda d: d["flush"]),
+    "a search's tasks (get_search_tasks)": (Q.get_search_tasks, lambda d: [d["sid"]]),
+    "a search's events (events_of_search)": (Q.events_of_search, lambda d: [d["sid"], 0]),
+    "ticket (find_task_by_ticket)": (Q.find_task_by_ticket, lambda d: ["banks", "T-bench"]),
+    "callback tickets (find_tasks_by_tickets)": (Q.find_tasks_by_tickets, lambda d: [["T-bench", "T-none"]]),
+    "event hub (events_after)": (Q.events_after, lambda d: [d["last_event"], 100]),
+    "before 0025: by id alone, 50 tasks (UPDATE .. WHERE id = ANY)": (
+        STATEMENTS["flush by id (UPDATE .. WHERE id = ANY)"][0], lambda d: [d["ids"]]),
+}
+
+
+def _walk(plan: dict, out: list) -> None:
+    if plan.get("Relation Name"):
+        out.append((plan["Relation Name"], int(plan.get("Actual Loops", 0))))
+    for sub in plan.get("Plans", ()):
+        _walk(sub, out)
+
+
+async def measure_hot(dsn: str, months: int, plan_cache_mode: str) -> None:
+    """Each hot statement once, rolled back, under EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) with
+    auto_explain on its nested statements: partitions read, buffers (deterministic counts), planning."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        parts = await conn.fetchval("SELECT count(*) FROM pg_inherits WHERE inhparent = 'agency_task'::regclass")
+        rows = await conn.fetch("SELECT id, created_at FROM agency_task WHERE status = 'queued' ORDER BY id LIMIT 50")
+        ids, ats = [r["id"] for r in rows], [r["created_at"] for r in rows]
+        ticketed = await conn.fetchval("SELECT max(id) FROM agency_task WHERE status = 'queued' AND agency = 'banks'")
+        await conn.execute("UPDATE agency_task SET ticket = 'T-bench', status = 'waiting' WHERE id = $1", ticketed)
+        d = {
+            "ids": ids,
+            "sid": await conn.fetchval("SELECT search_id FROM agency_task WHERE id = $1", ids[0]),
+            "last_event": await conn.fetchval("SELECT max(id) - 100 FROM search_event"),
+            "flush": [None, ids[:40], [json.dumps({"ok": True})] * 40, [1] * 40, [None] * 40,
+                      [datetime.now(UTC)] * 40, ids[:40], ["vehicle"] * 40, [f"V{i}" for i in ids[:40]],
+                      [json.dumps({"v": 1})] * 40, ids[40:], ["retry"] * 10, [None] * 10, [5.0] * 10, ["x"] * 10,
+                      ["y"] * 10, ats[:40], ats[40:]],
+        }
+        notices: list[dict] = []
+
+        def listener(_c: object, msg: object) -> None:
+            text = getattr(msg, "message", "")
+            if "{" in text and "Plan" in text:
+                notices.append(json.loads(text[text.index("{"):]))
+
+        await conn.execute("LOAD 'auto_explain'")
+        for k, v in (("log_min_duration", "0"), ("log_analyze", "on"), ("log_buffers", "on"),
+                     ("log_format", "json"), ("log_nested_statements", "on"), ("log_level", "notice"),
+                     ("log_timing", "off")):
+            await conn.execute(f"SET auto_explain.{k} = '{v}'")
+        await conn.execute(f"SET plan_cache_mode = '{plan_cache_mode}'")
+        conn.add_log_listener(listener)
+        print(f"\n### {months} months of history: {parts} agency_task partitions, plan_cache_mode {plan_cache_mode}\n")
+        print("| statement | partitions read | shared buffers (hit+read) | planning buffers | planning ms |")
+        print("| --- | --- | --- | --- | --- |")
+        for label, (sql, args) in HOT.items():
+            notices.clear()
+            tr = conn.transaction()
+            await tr.start()
+            try:
+                out = await conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *args(d))
+            finally:
+                await tr.rollback()
+            top = (json.loads(out) if isinstance(out, str) else out)[0]
+            scans: list = []
+            _walk(top["Plan"], scans)
+            for n in notices:
+                _walk(n["Plan"], scans)
+            read = {rel for rel, loops in scans
+                    if rel.startswith(("agency_task_", "search_event_")) and rel != "agency_ticket" and loops > 0}
+            root = top["Plan"]
+            planning = top.get("Planning", {})
+            print(f"| {label} | {len(read)} | {root.get('Shared Hit Blocks', 0) + root.get('Shared Read Blocks', 0)} | "
+                  f"{planning.get('Shared Hit Blocks', 0) + planning.get('Shared Read Blocks', 0)} | "
+                  f"{top.get('Planning Time', 0):.2f} |")
+        conn.remove_log_listener(listener)
+        await conn.execute("UPDATE agency_task SET ticket = NULL, status = 'queued' WHERE id = $1", ticketed)
+    finally:
+        await conn.close()
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dsn", required=True, help="a server's admin DSN (databases are created and left)")
-    ap.add_argument("--months", type=int, nargs="+", default=[0, 12, 72])
+    ap.add_argument("--months", type=int, nargs="+", default=[0, 72],
+                    help="months of history: 0 gives 5 partitions (this month, 3 ahead, default), 72 gives 77")
+    ap.add_argument("--legacy", action="store_true", help="also the per-statement timings of the by-id UPDATE")
     ap.add_argument("--tasks-per-month", type=int, default=2000)
     ap.add_argument("--plans", action="store_true", help="print every plan in full")
     args = ap.parse_args()
@@ -182,7 +279,10 @@ async def main() -> None:
           f"--tasks-per-month {args.tasks_per_month}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     for months in args.months:
         dsn = await build(args.dsn, months, args.tasks_per_month)
-        await measure(dsn, months, args.plans)
+        for mode in ("auto", "force_generic_plan"):
+            await measure_hot(dsn, months, mode)
+        if args.legacy or args.plans:
+            await measure(dsn, months, args.plans)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import asyncpg
 from enforcement.kernel.pool import create_pool
 from enforcement.kernel.queries import Q
 from enforcement.searches.store.searches import AgencyPlan, NewSearch, SearchStore
-from enforcement.searches.store.tasks import ClaimWant, Settlement, Success, TaskStore
+from enforcement.searches.store.tasks import ClaimedTask, ClaimWant, Settlement, Success, TaskStore
 from enforcement.seeds import seed
 
 AGENCIES = ["vehicles", "hotels", "banks"]
@@ -230,22 +230,32 @@ async def test_claim_many_and_flush_are_one_round_trip_each(db_url: str) -> None
             c.add_query_logger(lambda q: statements.append(q.query))
         wants = [ClaimWant("vehicles", 50, 100), ClaimWant("hotels", 50, 100)]
         store = TaskStore(one)
-        assert len(await store.claim_many(wants, "a", 60, 2)) == 2  # warm: statement prepared, types known
+        first = await store.claim_many(wants, "a", 60, 2)  # warm: statement prepared, types known
+        assert len(first) == 2
         statements.clear()
-        assert len(await store.claim_many(wants, "a", 60, 100)) == 4
+        rest = await store.claim_many(wants, "a", 60, 100)
+        assert len(rest) == 4
         assert statements == [Q.claim_tasks_many]  # no BEGIN, no separate lock, no COMMIT
-        # and the outcomes, the searches they finish included, in one statement too
-        claimed = await pool_tasks(one)
-        def answer(t: int) -> Success:
-            return Success(t, {"ok": True}, datetime.now(UTC), None, [("vehicle", f"VIN{t}", {"vin": f"VIN{t}"})])
+        # and the outcomes, the searches they finish included, in one statement too (each carries
+        # its task's created_at from the claim: its partition, migration 0025)
+        claimed = sorted([*first, *rest], key=lambda t: t.id)
+        assert all(t.created_at is not None for t in claimed)
+        def answer(t: ClaimedTask) -> Success:
+            return Success(t.id, {"ok": True}, datetime.now(UTC), None,
+                           [("vehicle", f"VIN{t.id}", {"vin": f"VIN{t.id}"})], created_at=t.created_at)
         assert await store.flush([answer(claimed[0])], [], worker_id="a") == []  # warm: types known
         statements.clear()
         done = await store.flush(
             [answer(t) for t in claimed[1:-1]],
-            [Settlement(claimed[-1], "rejected", error_code="bad", error_message="no")],
+            [Settlement(claimed[-1].id, "rejected", error_code="bad", error_message="no",
+                        created_at=claimed[-1].created_at)],
             worker_id="a",
         )
         assert statements == [Q.flush_outcomes]
+        # an outcome without its task's created_at is looked up first (one statement more)
+        statements.clear()
+        assert await store.flush([], [Settlement(claimed[0].id, "failed")], worker_id="a") == []
+        assert statements == [Q.task_created_at, Q.flush_outcomes]
         assert len(done) == 3  # every task of the three searches is terminal now
     finally:
         await one.close()

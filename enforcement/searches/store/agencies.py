@@ -96,6 +96,7 @@ class TicketHolder:
     agency: str
     ticket: str
     status: str
+    created_at: datetime | None = None  # the task's: its partition (migration 0025)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +203,7 @@ class AgencyStore:
 
     async def ticket_holders(self, tickets: Sequence[str]) -> list[TicketHolder]:
         rows = await self.pool.fetch(Q.find_tasks_by_tickets, list(tickets))
-        return [TicketHolder(r["id"], r["agency"], r["ticket"], r["status"]) for r in rows]
+        return [TicketHolder(r["id"], r["agency"], r["ticket"], r["status"], r["created_at"]) for r in rows]
 
     async def count_callback(self, agency: str, *, refused_reason: str | None) -> None:
         """Count one callback of ``agency`` in this minute's row: accepted when ``refused_reason``

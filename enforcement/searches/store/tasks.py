@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -53,6 +53,9 @@ class ClaimedTask:
     date_from: date | None
     date_to: date | None
     last_error: str | None  # the error of its previous attempt, if it failed
+    # its search's created_at (made in its transaction): the partition it lies in, which every
+    # statement naming the task by id passes on so that only that partition is read (migration 0025)
+    created_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> ClaimedTask:
@@ -66,6 +69,7 @@ class Success:
     answered_at: datetime
     agency_reference: str | None
     records: Sequence[tuple[str, str, dict[str, Any]]]  # (kind, natural key, data)
+    created_at: datetime | None = None  # the task's (ClaimedTask.created_at): its partition
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,7 @@ class Settlement:
     delay_seconds: float = 0.0
     error_code: str | None = None
     error_message: str | None = None
+    created_at: datetime | None = None  # the task's (ClaimedTask.created_at): its partition
 
 
 def one_outcome_per_task(
@@ -110,6 +115,7 @@ class TicketedTask:
     id: int
     search_id: UUID
     status: str
+    created_at: datetime | None = None
 
 
 class TaskStoreProtocol(Protocol):
@@ -197,6 +203,7 @@ class TaskStore:
         callback and a worker finishing tasks of the same searches) is simply run again.
         """
         successes, settlements = one_outcome_per_task(successes, settlements)
+        successes, settlements = await self._with_created_at(successes, settlements)
         for attempt in range(CONFLICT_RETRIES):
             try:
                 return await self._flush_once(successes, settlements, worker_id)
@@ -205,6 +212,20 @@ class TaskStore:
                     raise
                 await asyncio.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _with_created_at(
+        self, successes: list[Success], settlements: list[Settlement]
+    ) -> tuple[list[Success], list[Settlement]]:
+        """Every outcome with its task's created_at (the flush reads only those partitions). The
+        dispatcher and the callbacks carry it from the claim or the ticket lookup; an outcome
+        without it (a caller that has only the id) costs one lookup by id in every partition."""
+        missing = [s.task_id for s in successes if s.created_at is None]
+        missing += [s.task_id for s in settlements if s.created_at is None]
+        if not missing:
+            return successes, settlements
+        times = {r["id"]: r["created_at"] for r in await self.pool.fetch(Q.task_created_at, missing)}
+        return ([s if s.created_at is not None else replace(s, created_at=times.get(s.task_id)) for s in successes],
+                [s if s.created_at is not None else replace(s, created_at=times.get(s.task_id)) for s in settlements])
 
     async def _flush_once(
         self, successes: Sequence[Success], settlements: Sequence[Settlement], worker_id: str | None
@@ -240,6 +261,8 @@ class TaskStore:
             [s.delay_seconds for s in settlements],
             [s.error_code for s in settlements],
             [s.error_message for s in settlements],
+            [s.created_at for s in successes],
+            [s.created_at for s in settlements],
         )
         return _observe_completed(rows)
 
@@ -260,7 +283,7 @@ class TaskStore:
 
     async def find_by_ticket(self, agency: str, ticket: str) -> TicketedTask | None:
         row = await self.pool.fetchrow(Q.find_task_by_ticket, agency, ticket)
-        return None if row is None else TicketedTask(int(row["id"]), row["search_id"], row["status"])
+        return None if row is None else TicketedTask(int(row["id"]), row["search_id"], row["status"], row["created_at"])
 
     async def counts_by_agency(self) -> dict[str, dict[str, tuple[int, float]]]:
         out: dict[str, dict[str, tuple[int, float]]] = {}

@@ -95,8 +95,13 @@ ON CONFLICT (agency, nonce) DO NOTHING
 RETURNING true
 
 -- find_tasks_by_tickets --
--- $1 tickets text[]: the tasks holding these tickets, of any agency (a callback may name another agency's)
-SELECT id, search_id, agency, ticket, status FROM agency_task WHERE ticket = ANY($1::text[])
+-- $1 tickets text[]: the tasks holding these tickets, of any agency (a callback may name another agency's); through agency_ticket (index by ticket, migration 0025) to each task by (id, created_at), bounded by the tickets' earliest and latest task times: only their partitions are read, in any plan
+SELECT t.id, t.search_id, t.agency, t.ticket, t.status, t.created_at
+FROM agency_ticket k
+JOIN agency_task t ON t.id = k.task_id AND t.created_at = k.task_created_at AND t.agency = k.agency AND t.ticket = k.ticket
+WHERE k.ticket = ANY($1::text[])
+  AND t.created_at >= (SELECT min(k1.task_created_at) FROM agency_ticket k1 WHERE k1.ticket = ANY($1::text[]))
+  AND t.created_at <= (SELECT max(k1.task_created_at) FROM agency_ticket k1 WHERE k1.ticket = ANY($1::text[]))
 
 -- count_callback --
 -- $1 agency, $2 accepted boolean, $3 refusal reason (null when accepted): this minute's counter

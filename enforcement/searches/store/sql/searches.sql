@@ -74,17 +74,17 @@ SELECT pg_notify('search_events', '')
 SELECT * FROM search WHERE id = $1
 
 -- get_search_tasks --
--- $1 search id: tasks with their answer's time and the original answer's search when reused
+-- $1 search id: tasks with their answer's time and the original answer's search when reused; a search's tasks share its created_at (made in its transaction): only that partition is read
 SELECT t.id, t.agency, t.status, t.attempts, t.reused, t.error_code, t.error_message, t.ticket IS NOT NULL AS has_ticket,
        t.created_at, t.finished_at, t.deadline_at, t.answer_id,
        a.answered_at, a.record_count, a.search_id AS answer_search_id, a.agency_reference
 FROM agency_task t
 LEFT JOIN agency_answer a ON a.id = t.answer_id
-WHERE t.search_id = $1
+WHERE t.search_id = $1 AND t.created_at = (SELECT s.created_at FROM search s WHERE s.id = $1)
 ORDER BY t.agency
 
 -- get_search_records --
--- $1 search id: every asset record behind the search's answers, with provenance and first sighting
+-- $1 search id: every asset record behind the search's answers, with provenance and first sighting (its tasks read in the search's partition)
 SELECT t.agency, r.kind, r.natural_key, r.data, a.id AS answer_id, a.answered_at, t.reused,
        (sa.first_seen_search_id = t.search_id) AS is_new, sa.first_seen_at
 FROM agency_task t
@@ -93,7 +93,7 @@ JOIN asset_record r ON r.answer_id = a.id
 JOIN search s ON s.id = t.search_id
 LEFT JOIN subject_asset sa ON sa.case_id = s.case_id AND sa.subject_key = s.subject_key AND sa.kind = r.kind
                           AND sa.natural_key = r.natural_key
-WHERE t.search_id = $1
+WHERE t.search_id = $1 AND t.created_at = (SELECT s0.created_at FROM search s0 WHERE s0.id = $1)
 ORDER BY r.kind, r.natural_key
 
 -- previous_search_of_subject --
@@ -105,9 +105,12 @@ SELECT id, created_at FROM search WHERE subject_key = $1 AND created_at < $2 ORD
 SELECT id, search_id, agency, kind, payload, created_at FROM search_event WHERE id > $1 ORDER BY id LIMIT $2
 
 -- events_of_search --
--- $1 search id, $2 after event id: replay for a late subscriber
-SELECT id, search_id, agency, kind, payload, created_at FROM search_event
-WHERE search_id = $1 AND id > $2 ORDER BY id
+-- $1 search id, $2 after event id: replay for a late subscriber; only the months of the search's life are read: its events are written from its creation to its completion (each by a transaction that saw the search, so no earlier than its created_at, and no later than its completion or this statement; a day's margin either side for a transaction's now() taken before its snapshot)
+SELECT e.id, e.search_id, e.agency, e.kind, e.payload, e.created_at FROM search_event e
+WHERE e.search_id = $1 AND e.id > $2
+  AND e.created_at >= (SELECT s.created_at - interval '1 day' FROM search s WHERE s.id = $1)
+  AND e.created_at <= (SELECT least(s.completed_at, statement_timestamp()) + interval '1 day' FROM search s WHERE s.id = $1)
+ORDER BY e.id
 
 -- last_event_id --
 -- no parameters

@@ -20,10 +20,11 @@ FROM (
 ) AS due
 
 -- flush_outcomes --
--- $1 worker id (null: any holder, e.g. a callback), $2 task ids, $3 raw answers jsonb[], $4 record counts, $5 agency references, $6 answered_at[], $7 record task ids, $8 record kinds, $9 record natural keys, $10 record data jsonb[], $11 task ids, $12 outcomes ('waiting' | 'retry' | 'rejected' | 'failed' | 'expired'), $13 tickets, $14 delay seconds, $15 error codes, $16 error messages: store the answers and records ($2-$10), every other outcome ($11-$16), and complete the searches they finish, in one round trip (function in migration 0010); one row per completed search (search_id, duration_seconds)
+-- $1 worker id (null: any holder, e.g. a callback), $2 task ids, $3 raw answers jsonb[], $4 record counts, $5 agency references, $6 answered_at[], $7 record task ids, $8 record kinds, $9 record natural keys, $10 record data jsonb[], $11 task ids, $12 outcomes ('waiting' | 'retry' | 'rejected' | 'failed' | 'expired'), $13 tickets, $14 delay seconds, $15 error codes, $16 error messages, $17 the answered tasks' created_at (aligned with $2), $18 the other tasks' created_at (aligned with $11; both: only those partitions are read, migration 0025): store the answers and records ($2-$10), every other outcome ($11-$16), and complete the searches they finish, in one round trip (function in migrations 0010, 0025); one row per completed search (search_id, duration_seconds)
 SELECT * FROM flush_outcomes($1::text, $2::bigint[], $3::jsonb[], $4::int[], $5::text[], $6::timestamptz[],
                              $7::bigint[], $8::text[], $9::text[], $10::jsonb[], $11::bigint[], $12::text[],
-                             $13::text[], $14::float8[], $15::text[], $16::text[])
+                             $13::text[], $14::float8[], $15::text[], $16::text[],
+                             $17::timestamptz[], $18::timestamptz[])
 
 -- finish_searches --
 -- $1 search ids uuid[]: lock the running ones in key order, mark those whose tasks are all terminal as completed with an event each, and wake the event streams (function in migration 0010); one row per completed search (search_id, duration_seconds)
@@ -62,9 +63,17 @@ WHERE leased_by = $1 AND status = 'running' AND NOT (id = ANY($2::bigint[]))
   AND updated_at < now() - make_interval(secs => $3)
 RETURNING id
 
+-- task_created_at --
+-- $1 task ids bigint[]: each task's created_at (its partition), for an outcome that came without it (every partition's primary key index is read)
+SELECT id, created_at FROM agency_task WHERE id = ANY($1::bigint[])
+
 -- find_task_by_ticket --
--- $1 agency, $2 ticket
-SELECT id, search_id, status FROM agency_task WHERE agency = $1 AND ticket = $2
+-- $1 agency, $2 ticket: through agency_ticket to the one task by (id, created_at), so one partition is read (migration 0025)
+SELECT t.id, t.search_id, t.status, t.created_at
+FROM agency_ticket k
+JOIN agency_task t ON t.id = k.task_id AND t.created_at = k.task_created_at AND t.agency = k.agency AND t.ticket = k.ticket
+WHERE k.agency = $1 AND k.ticket = $2
+  AND t.created_at = (SELECT k1.task_created_at FROM agency_ticket k1 WHERE k1.agency = $1 AND k1.ticket = $2)
 
 -- task_counts_by_agency --
 -- no parameters: queue depth and in-flight per agency and status (for /api/v1/agencies and metrics)
