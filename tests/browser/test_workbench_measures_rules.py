@@ -23,11 +23,9 @@ from enforcement.measures.keys import MEASURE_CLOCK, MEASURE_EXPIRY
 from enforcement.seeds import CASES
 from tests.browser.conftest import save_screenshot, screenshot_dir
 from tests.browser.test_workbench_measures import (
-    FIRST,
     JUDGE,
     SUPERVISOR,
     active_freeze,
-    answered,
     bank_holds,
     money_account,
     ruling,
@@ -98,7 +96,8 @@ async def test_supervisor_rejects_a_held_deduction_and_the_judge_withdraws_anoth
     await expect(row.locator(f"[data-approve='{second['id']}']")).to_have_text("批准扣划")
     assert await row.locator("[data-withdraw]").count() == 0
     assert await sup.locator("[data-measure-action], [data-control]").count() == 0
-    await expect(sup.locator(f"tr[data-measure-id='{held['id']}'] [data-measure-status=rejected]")).to_have_text("已驳回")
+    rejected_row = sup.locator(f"tr[data-measure-id='{held['id']}']")
+    await expect(rejected_row.locator("[data-measure-status=rejected]")).to_have_text("已驳回")
     await expect(sup.locator(f"tr[data-measure-id='{held['id']}'] [data-cancelled]")).to_contain_text(
         "扣划金额超过执行标的余额")
 
