@@ -412,6 +412,8 @@ PERMISSIONS: dict[str, Callable[[Actor], object]] = {
     "control_own_cases": lambda a: check_measure(a, CaseAccess(0, a.court_code or "", a.login, "open")),
     "read_measures": lambda a: measure_list_scope(a),
     "approve_deductions": lambda a: check_approve_measure(a, CaseAccess(0, a.court_code or "", None, "open")),
+    "reject_deductions": lambda a: check_approve_measure(a, CaseAccess(0, a.court_code or "", None, "open"),
+                                                         approving=False),
 }
 
 
@@ -428,6 +430,24 @@ def case_permissions(actor: Actor, case: CaseAccess) -> frozenset[str]:
         "search": lambda: check_search(actor, case, subject_is_debtor=True),
         "record_events": lambda: check_record_event(actor, case),
         "override_closure": lambda: check_override_closure(actor, case),
+    }
+    return frozenset(name for name, rule in rules.items() if _allowed(rule))
+
+
+MEASURE_ACTS = ("approve", "deduct", "freeze", "reject", "release", "renew", "seal", "withdraw")
+
+
+def measure_permissions(actor: Actor, case: CaseAccess) -> frozenset[str]:
+    """What the actor may do with this case's control measures (``MEASURE_ACTS``; the case page
+    offers exactly these): a new ``freeze``/``seal``, a ``deduct``, a ``renew``, a ``release``
+    (``check_measure`` by kind: a 终本 case renews and releases only), ``withdraw`` a held deduction
+    (the case's judge), ``approve`` or ``reject`` one (a supervisor of its court)."""
+    rules: dict[str, Callable[[], object]] = {
+        **{kind: functools.partial(check_measure, actor, case, kind)
+           for kind in ("freeze", "seal", "deduct", "renew", "release")},
+        "withdraw": lambda: check_withdraw_measure(actor, case),
+        "approve": lambda: check_approve_measure(actor, case),
+        "reject": lambda: check_approve_measure(actor, case, approving=False),
     }
     return frozenset(name for name, rule in rules.items() if _allowed(rule))
 
@@ -456,6 +476,7 @@ def check_api_gate(actor: Actor, path: str) -> None:
 
 __all__ = [
     "API_PREFIXES_BY_ROLE",
+    "MEASURE_ACTS",
     "PERMISSIONS",
     "AccessDenied",
     "CaseAccess",
@@ -486,6 +507,7 @@ __all__ = [
     "deduction_needs_approval",
     "indicator_scope",
     "measure_list_scope",
+    "measure_permissions",
     "permissions_of",
     "scope_of",
 ]

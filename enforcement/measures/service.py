@@ -31,6 +31,7 @@ from enforcement.domain.authorization import (
     check_withdraw_measure,
     deduction_needs_approval,
     measure_list_scope,
+    measure_permissions,
 )
 from enforcement.domain.errors import DomainError
 from enforcement.domain.measures import (
@@ -403,6 +404,11 @@ class MeasureService:
                       case_court=case.court_code)
             raise
         return await self.store.of_case(case_id)
+
+    async def permissions(self, actor: Actor, case_id: int) -> frozenset[str]:
+        """What ``actor`` may do with the case's measures now (``measure_permissions``): the
+        workbench offers these acts and no other; every request is checked again."""
+        return measure_permissions(actor, (await self._case(case_id)).access)
 
     async def listed(self, actor: Actor, state: str | None, limit: int) -> list[ListedMeasure]:
         """Measures across cases, in the actor's scope (``measure_list_scope``: a supervisor their

@@ -74,7 +74,8 @@ async def test_demo_sign_in_lists_users_and_issues_a_token_that_works(make_api: 
                                        headers={"Authorization": f"Bearer {sup['token']}"})
     assert status == 200 and sup["user"]["permissions"] == sup_me["permissions"] == [
         "approve_deductions", "list_cases", "list_court_cases", "override_closure", "read_agencies", "read_alerts",
-        "read_audit", "read_court_indicators", "read_indicators", "read_measures", "read_push_conflicts"]
+        "read_audit", "read_court_indicators", "read_indicators", "read_measures", "read_push_conflicts",
+        "reject_deductions"]
     status, cases = await api.request("GET", "/api/v1/cases", headers=headers)
     assert status == 200 and cases["total"] == 4
 

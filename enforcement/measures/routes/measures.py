@@ -74,8 +74,11 @@ async def _body_refusals_audited(request: web.Request, service: MeasureService, 
 @routes.get("/api/v1/cases/{case_id}/measures")
 async def list_measures(request: web.Request) -> web.Response:
     service = request.app[MEASURES]
-    measures = await service.of_case(actor_of(request), path_id(request, "case_id"))
-    return web.json_response({"measures": [service.view(m) for m in measures], **_court_day(service)})
+    case_id = path_id(request, "case_id")
+    measures = await service.of_case(actor_of(request), case_id)  # 403 for a case the caller may not read
+    permissions = await service.permissions(actor_of(request), case_id)
+    return web.json_response({"measures": [service.view(m) for m in measures], **_court_day(service),
+                              "permissions": sorted(permissions)})
 
 
 def _court_day(service: MeasureService) -> dict[str, Any]:

@@ -166,7 +166,8 @@ def test_permissions_are_the_rules_answers() -> None:
                                             "read_indicators", "read_measures", "search_own_cases"}
     assert authz.permissions_of(_SUPERVISOR) == {
         "approve_deductions", "list_cases", "list_court_cases", "override_closure", "read_agencies", "read_alerts",
-        "read_audit", "read_court_indicators", "read_indicators", "read_measures", "read_push_conflicts"}
+        "read_audit", "read_court_indicators", "read_indicators", "read_measures", "read_push_conflicts",
+        "reject_deductions"}
     assert authz.permissions_of(_SYSTEM) == {"push_cases", "read_push_conflicts"}
     assert authz.permissions_of(_OPS) == {"read_agencies", "read_audit", "read_metrics"}
     assert authz.permissions_of(_AGENCY) == frozenset()

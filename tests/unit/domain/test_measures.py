@@ -10,12 +10,14 @@ import pytest
 from enforcement.domain import measures as m
 from enforcement.domain.actors import Actor
 from enforcement.domain.authorization import (
+    MEASURE_ACTS,
     AccessDenied,
     CaseAccess,
     check_approve_measure,
     check_measure,
     check_withdraw_measure,
     deduction_needs_approval,
+    measure_permissions,
 )
 from enforcement.domain.errors import StateConflict
 
@@ -177,6 +179,21 @@ def test_what_each_case_state_allows(cell: tuple[object, ...]) -> None:
     for kind in ("renew", "release"):
         assert denied(check_measure, OTHER, case, kind) == "not_case_judge"
         assert denied(check_measure, SUPERVISOR, case, kind) == "role_cannot_control"
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=lambda c: f"{c[0].status}-{c[0].closure_mode}")
+def test_the_measure_permissions_a_case_page_offers_are_the_rules_answers(cell: tuple[object, ...]) -> None:
+    """``measure_permissions`` (what the workbench offers) names exactly the acts the rules allow."""
+    case, *expected = cell
+    assert isinstance(case, CaseAccess)
+    allowed = {kind for kind, code in zip(("freeze", "seal", "deduct", "renew", "release"), expected, strict=True)
+               if code is None}
+    assert measure_permissions(JUDGE, case) == allowed | {"withdraw"}
+    approving = {"approve"} if case.status == "open" else set()
+    assert measure_permissions(SUPERVISOR, case) == approving | {"reject"}
+    assert measure_permissions(OTHER, case) == frozenset()
+    assert measure_permissions(FAR_SUPERVISOR, case) == frozenset()
+    assert set(MEASURE_ACTS) >= measure_permissions(JUDGE, OPEN) | measure_permissions(SUPERVISOR, OPEN)
 
 
 def test_only_the_cases_judge_withdraws_a_held_deduction_whatever_the_case_state() -> None:

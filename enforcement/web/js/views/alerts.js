@@ -1,14 +1,14 @@
 // Alerts (new property after a 终本, a consumption-restriction breach, a dishonest listing to
 // remove): they stand out at the top of the case page, of the search's dossier and of the
 // dashboard, and the judge marks them seen (已阅) or handled (已处理). A control's renewal due
-// (issue 17) carries its 续冻/续封 button for the judge holding the case: a renewal task submitted
-// from the alert itself, with its ruling.
+// (issue 17) carries its 续冻/续封 button (or, on a case closed for good, its 解除 button: the
+// alert's ``actions.release``) where the case page says the server allows that act: the task
+// submitted from the alert itself, with its ruling.
 
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { fmtDate, fmtDateTime, label, pick, t } from '../i18n.js';
 import { showError } from '../banner.js';
-import * as session from '../session.js';
 import { rulingForm } from './measures.js';
 
 export function alertItems(data) {
@@ -38,28 +38,28 @@ function statusButtons(a, onChange) {
     h('button', { type: 'button', class: 'btn btn-small', onclick: set('resolved') }, t('alert_resolve')));
 }
 
-/** The judge holding the alert's open case, with the right to take measures, may renew from it. */
-function mayRenew(x) {
-  const user = session.user();
-  return Boolean(x.actions && x.actions.renew && x.case && user && x.case.judge_login === user.login
-    && x.case.status === 'open' && session.can('control_own_cases', user));
+/** The act the alert calls for on a control (renew; release once the case closed for good), when
+ * the page says the server allows it (``renew.may``: the case's measure permissions). */
+function controlAct(x, renew) {
+  const act = ['renew', 'release'].find((a) => x.actions && x.actions[a]);
+  return act && renew && typeof renew.may === 'function' && renew.may(act) ? act : null;
 }
 
-function renewControls(x, renew) {
+function renewControls(x, act, renew) {
   const evidence = x.evidence || {};
-  const word = label(evidence.kind === 'seal' ? 'measure_kind_vehicle' : 'measure_kind_bank_account', 'renew');
-  const button = h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-alert-renew': evidence.measure_id ?? '' }, word);
+  const word = label(evidence.kind === 'seal' ? 'measure_kind_vehicle' : 'measure_kind_bank_account', act);
+  const button = h('button', { type: 'button', class: 'btn btn-primary btn-small', [`data-alert-${act}`]: evidence.measure_id ?? '' }, word);
   const box = h('div', { class: 'alert-form' });
   button.addEventListener('click', () => {
     if (box.firstChild) { replace(box); button.focus(); return; }
     const today = typeof renew.today === 'function' ? renew.today() : renew.today;
     replace(box, rulingForm({
-      act: 'renew', today, rulingNumber: renew.rulingNumber || '',
-      submit: (body) => api.post(x.actions.renew.href, body),
+      act, today, rulingNumber: renew.rulingNumber || '',
+      submit: (body) => api.post(x.actions[act].href, body),
       onCancel: () => { replace(box); button.focus(); },
       onDone: (made) => {
-        replace(box, h('p', { class: 'small', role: 'status', 'data-renew-submitted': made.id },
-          t('alert_renew_submitted', { notice: made.notice_number || '' })));
+        replace(box, h('p', { class: 'small', role: 'status', [`data-${act}-submitted`]: made.id },
+          t(`alert_${act}_submitted`, { notice: made.notice_number || '' })));
         button.remove();
         if (renew.onRenewed) renew.onRenewed(made);
       },
@@ -72,10 +72,11 @@ function alertItem(a, { compact, withCase, renew }) {
   const li = h('li', {});
   const draw = (x) => {
     const kind = x.kind || x.type || x.code;
-    const renewing = mayRenew(x) ? renewControls(x, renew || {}) : null;
+    const act = controlAct(x, renew);
+    const renewing = act ? renewControls(x, act, renew) : null;
     replace(li,
       h('div', { class: 'alert-text' },
-        h('strong', {}, `⚠ ${label('alert', kind)}`), ' ',
+        h('strong', {}, `⚠ ${label('alert', kind === 'measure_renewal_due' && (x.evidence || {}).advice === 'release' ? 'measure_release_due' : kind)}`), ' ',
         x.message ? h('span', {}, pick(x.message)) : null,
         withCase && x.case ? [' · ', h('a', { href: `/ui/cases/${x.case.id}` }, x.case.case_number)] : null,
         x.due_on ? h('span', { class: 'muted small' }, ` · ${t('alert_due', { date: fmtDate(x.due_on) })}`) : null,

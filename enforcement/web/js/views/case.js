@@ -332,10 +332,14 @@ export async function render(ctx) {
   async function loadAlerts() {
     try {
       const alerts = await api.get(`/api/v1/alerts${api.query({ case_id: caseId })}`);
+      await measures.ready; // what the user may do with the case's measures (the alerts' 续冻 / 解除)
       if (ctx.isCurrent()) {
         replace(alertsBox, renderAlerts(alerts, {
           compact: true,
-          renew: { today: () => measures.today, rulingNumber: c.case_number, onRenewed: () => measures.load() },
+          renew: {
+            today: () => measures.today, rulingNumber: c.case_number, may: (act) => measures.may(act),
+            onRenewed: () => measures.load(),
+          },
         }));
       }
     } catch (err) {

@@ -11,17 +11,14 @@ import { daysBetween, fmtDate, fmtMoney, label, t, todayBeijing } from '../i18n.
 import { messageOf, showError } from '../banner.js';
 
 /** Which act first controls which asset (enforcement/domain/measures.py CONTROL_KIND). */
-export const CONTROL_KIND = { bank_account: 'freeze', vehicle: 'seal', real_estate: 'seal' };
+export const CONTROL_KIND = { bank_account: 'freeze', vehicle: 'seal', real_estate: 'seal', securities_holding: 'freeze' };
+/** The assets a freeze asks an amount of, and a deduction takes from (domain AMOUNT_ASSETS); a
+ * holding of securities is frozen whole. */
+const AMOUNT_ASSETS = new Set(['bank_account']);
 const LIVE = new Set(['pending', 'active', 'partial']);
 const CONTROLS = new Set(['freeze', 'seal']);
 
 let formSeq = 0;
-
-/** The judge holding this open case, with the right to take measures. */
-export function mayControl(c, user = session.user()) {
-  return Boolean(user && c && c.judge && c.judge.login === user.login && c.status === 'open'
-    && session.can('control_own_cases', user));
-}
 
 /** Days from the court's date to the expiry (negative: past it). */
 export function daysLeft(m, today) {
@@ -37,16 +34,16 @@ function dash(v) {
  * amount (a freeze: or the whole account). ``submit(body)`` posts it; an API refusal is shown in
  * the form in the API's own words (Chinese by default) and the form stays open.
  */
-export function rulingForm({ act, today, rulingNumber = '', amount = null, onDone, onCancel, submit }) {
+export function rulingForm({ act, assetKind = 'bank_account', today, rulingNumber = '', amount = null, onDone, onCancel, submit }) {
   const id = `mf${formSeq += 1}`;
   const number = h('input', { type: 'text', id: `${id}-number`, name: 'ruling_number', required: true, maxlength: 40,
     value: rulingNumber, class: 'input-ruling', autocomplete: 'off', 'aria-describedby': `${id}-hint` });
   const on = h('input', { type: 'date', id: `${id}-date`, name: 'ruled_on', required: true, value: today || todayBeijing(),
     max: today || todayBeijing() });
-  const withAmount = act === 'freeze' || act === 'deduct';
+  const withAmount = (act === 'freeze' || act === 'deduct') && AMOUNT_ASSETS.has(assetKind);
   const money = withAmount ? h('input', { type: 'text', id: `${id}-amount`, name: 'amount', inputmode: 'decimal',
     value: amount && amount.value ? amount.value : '', class: 'input-amount', autocomplete: 'off' }) : null;
-  const whole = act === 'freeze' ? h('input', { type: 'checkbox', id: `${id}-whole`, name: 'whole_account' }) : null;
+  const whole = withAmount && act === 'freeze' ? h('input', { type: 'checkbox', id: `${id}-whole`, name: 'whole_account' }) : null;
   if (whole) whole.addEventListener('change', () => { money.disabled = whole.checked; });
   const error = h('p', { class: 'error-text form-error', role: 'alert', 'data-form-error': '' });
   const send = h('button', { type: 'submit', class: 'btn btn-primary btn-small', 'data-submit-measure': act }, t(`measure_submit.${act}`));
@@ -104,7 +101,7 @@ export function rulingForm({ act, today, rulingNumber = '', amount = null, onDon
 function stateTag(m) {
   const cls = m.status === 'active' || m.status === 'done' ? 'tag-ok'
     : ['refused', 'lapsed', 'failed'].includes(m.status) ? 'tag-alert'
-      : m.status === 'partial' || m.status === 'awaiting_approval' ? 'tag-warn' : 'tag-muted';
+      : m.status === 'partial' || m.status === 'awaiting_approval' ? 'tag-warn' : 'tag-muted'; // rejected, withdrawn: muted
   return h('span', { class: ['tag', cls], 'data-measure-status': m.status }, label('measure_status', m.status));
 }
 
@@ -131,10 +128,17 @@ function expiryCell(m, today) {
 
 function amountCell(m) {
   if (m.kind === 'seal' || m.kind === 'renew' || m.kind === 'release') return '—';
+  if (!AMOUNT_ASSETS.has(m.asset_kind)) return t('whole_holding_short');
   const asked = m.amount ? fmtMoney(m.amount) : (m.kind === 'freeze' ? t('whole_account_short') : '—');
   if (m.effect_amount === null || m.effect_amount === undefined) return asked;
   return h('span', {}, h('span', { class: 'muted small' }, `${t('asked')} ${asked}`), h('br'),
     h('strong', { 'data-effect': m.effect_amount }, `${t(m.kind === 'deduct' ? 'deducted' : 'effective')} ${fmtMoney(m.effect_amount)}`));
+}
+
+/** A dossier entry's asset, as the control form names it. */
+function objectName(kind, data, naturalKey) {
+  if (kind === 'securities_holding') return [data.security_name, data.security_code, data.account_number].filter(Boolean).join(' ') || naturalKey;
+  return data.account_number || data.vin || data.plate_number || naturalKey;
 }
 
 /** The asset in words: a bank account's key is bank:number:currency (the dossier's natural key). */
@@ -151,6 +155,106 @@ function refusalNote(m) {
   return h('div', { class: 'small error-text' }, m.refusal.reason || m.refusal.code || '');
 }
 
+/** Who rejected or withdrew a held deduction, and why. */
+function cancelNote(m) {
+  if (!m.cancelled || !['rejected', 'withdrawn'].includes(m.status)) return null;
+  return h('div', { class: 'muted small', 'data-cancelled': m.status },
+    t(`cancelled_by.${m.status}`, { who: m.cancelled.by || '' }),
+    m.cancelled.reason ? h('span', { 'data-cancel-reason': '' }, ` · ${m.cancelled.reason}`) : null);
+}
+
+/**
+ * The supervisor's decision on a held deduction: 批准 sends it; 驳回 asks a reason first (a small
+ * form in place), then sends nothing. ``done(notice)`` reloads what shows it.
+ */
+export function decisionButtons(m, { mayApprove, mayReject, caseNumber, done }) {
+  const box = h('div', { class: 'actions decision', 'data-decision': m.id });
+  const approve = mayApprove ? h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-approve': m.id }, t('approve_deduction')) : null;
+  const reject = mayReject ? h('button', { type: 'button', class: 'btn btn-small btn-danger', 'data-reject': m.id }, t('reject_deduction')) : null;
+  const form = h('div', { class: 'reason-form-box' });
+  if (approve) {
+    approve.addEventListener('click', async () => {
+      approve.disabled = true;
+      try {
+        await api.post(`/api/v1/measures/${m.id}:approve`, {});
+        done(t('approved_notice', { case: caseNumber, amount: fmtMoney(m.amount) }));
+      } catch (err) {
+        approve.disabled = false;
+        showError(err);
+      }
+    });
+  }
+  if (reject) {
+    reject.addEventListener('click', () => {
+      if (form.firstChild) { replace(form); reject.focus(); return; }
+      replace(form, reasonForm({
+        act: 'reject', required: true,
+        submit: (reason) => api.post(`/api/v1/measures/${m.id}:reject`, { reason }),
+        onCancel: () => { replace(form); reject.focus(); },
+        onDone: () => done(t('rejected_notice', { case: caseNumber, amount: fmtMoney(m.amount) })),
+      }));
+    });
+  }
+  if (!approve && !reject) return null;
+  box.append(...[approve, reject, form].filter(Boolean));
+  return box;
+}
+
+/** The judge's withdrawal of a held deduction: an optional reason, then nothing is sent. */
+export function withdrawButton(m, { done }) {
+  const button = h('button', { type: 'button', class: 'btn btn-small', 'data-withdraw': m.id }, t('withdraw_deduction'));
+  const form = h('div', { class: 'reason-form-box' });
+  button.addEventListener('click', () => {
+    if (form.firstChild) { replace(form); button.focus(); return; }
+    replace(form, reasonForm({
+      act: 'withdraw', required: false,
+      submit: (reason) => api.post(`/api/v1/measures/${m.id}:withdraw`, reason ? { reason } : {}),
+      onCancel: () => { replace(form); button.focus(); },
+      onDone: () => done(),
+    }));
+  });
+  return h('div', { class: 'actions decision' }, button, form);
+}
+
+/** A reason, required (a rejection) or optional (a withdrawal); the API's refusal shown in place. */
+function reasonForm({ act, required, submit, onCancel, onDone }) {
+  const id = `rf${formSeq += 1}`;
+  const reason = h('input', { type: 'text', id: `${id}-reason`, name: 'reason', maxlength: 500, autocomplete: 'off',
+    class: 'input-reason', required });
+  const error = h('p', { class: 'error-text form-error', role: 'alert', 'data-form-error': '' });
+  const send = h('button', { type: 'submit', class: ['btn', 'btn-small', act === 'reject' ? 'btn-danger' : 'btn-primary'],
+    'data-submit-reason': act }, t(`reason_submit.${act}`));
+  const form = h('form', { class: 'measure-form reason-form', 'data-reason-form': act, novalidate: true },
+    h('div', { class: 'field field-grow' }, h('label', { for: reason.id }, t(`reason_label.${act}`)), reason),
+    h('div', { class: 'field field-actions' }, send,
+      h('button', { type: 'button', class: 'btn btn-small', onclick: () => onCancel() }, t('cancel'))),
+    error);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    const text = reason.value.trim();
+    if (required && !text) {
+      error.textContent = t('reason_required');
+      reason.focus();
+      return;
+    }
+    send.disabled = true;
+    try {
+      onDone(await submit(text));
+    } catch (err) {
+      error.textContent = messageOf(err);
+      if (!(err instanceof api.ApiError)) showError(err);
+      send.disabled = false;
+    }
+  });
+  reason.addEventListener('input', () => { error.textContent = ''; });
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') { event.preventDefault(); onCancel(); }
+  });
+  setTimeout(() => reason.focus(), 0);
+  return form;
+}
+
 /**
  * A case's measures: controls (freezes, seals) with what followed each beneath it; renew,
  * release and deduct where the judge holding the open case may.
@@ -164,6 +268,10 @@ export class CaseMeasures {
     this.noticeDays = 15;
     this.loaded = false;
     this.onChange = onChange;
+    // What the signed-in user may do with this case's measures (GET .../measures ``permissions``,
+    // domain/authorization.py measure_permissions): the page offers those acts and no other.
+    this.perms = new Set();
+    this.ready = new Promise((resolve) => { this.markReady = resolve; });
     this.open = null; // {id, act}: the form shown
     this.pollTimer = null;
     this.pollDelay = 1000;
@@ -172,8 +280,13 @@ export class CaseMeasures {
     this.cells = new Set(); // dossier entries' control cells, redrawn with the measures
   }
 
+  /** Whether the server allows this act (freeze, seal, deduct, renew, release, withdraw, approve, reject) now. */
+  may(act) {
+    return this.perms.has(act);
+  }
+
   get canAct() {
-    return mayControl(this.c);
+    return ['freeze', 'seal', 'deduct', 'renew', 'release'].some((act) => this.may(act));
   }
 
   async load() {
@@ -183,6 +296,7 @@ export class CaseMeasures {
       this.measures = data.measures || [];
       this.today = data.today || todayBeijing();
       this.noticeDays = data.notice_days ?? 15;
+      this.perms = new Set(data.permissions || []);
       this.loaded = true;
       this.draw();
       this.redrawCells();
@@ -190,6 +304,8 @@ export class CaseMeasures {
     } catch (err) {
       if (this.closed) return;
       replace(this.box, h('p', { class: 'muted' }, messageOf(err)));
+    } finally {
+      this.markReady();
     }
   }
 
@@ -276,7 +392,7 @@ export class CaseMeasures {
         control.expires_on ? t('until', { date: fmtDate(control.expires_on) }) : '') : null,
       refusalNote(control));
     }
-    if (!live && this.canAct && CONTROL_KIND[kind]) {
+    if (!live && CONTROL_KIND[kind] && this.may(CONTROL_KIND[kind])) {
       const act = CONTROL_KIND[kind];
       const button = h('button', { type: 'button', class: 'btn btn-small btn-control', 'data-control': entry.natural_key },
         t(`control_action.${act}`));
@@ -293,7 +409,7 @@ export class CaseMeasures {
     if (old) { old.remove(); button.focus(); return; }
     const data = entry.data || {};
     let amount = null;
-    if (act === 'freeze') {
+    if (act === 'freeze' && AMOUNT_ASSETS.has(kind)) {
       const available = Number(data.available_balance);
       const owed = Number(this.c.amount_to_enforce || 0) - Number(this.c.amount_recovered || 0);
       const suggest = Number.isFinite(available) && available > 0
@@ -303,14 +419,16 @@ export class CaseMeasures {
     const formRow = h('tr', { class: 'control-form-row' }, h('td', { colspan: String(row ? row.children.length : 1) }));
     const close = () => { formRow.remove(); if (button.isConnected) button.focus(); };
     const form = rulingForm({
-      act, today: this.today, rulingNumber: this.rulingDefault(), amount,
+      act, assetKind: kind, today: this.today, rulingNumber: this.rulingDefault(), amount,
       submit: (body) => api.post(`/api/v1/cases/${this.caseId}/measures`, {
         kind: act, asset_kind: kind, natural_key: entry.natural_key, ...body }),
       onCancel: close,
       onDone: () => { formRow.remove(); this.changed(); },
     });
     formRow.firstChild.append(h('div', { class: 'control-form-title' },
-      h('strong', {}, t(`control_title.${act}`)), ' ', h('span', { class: 'mono small' }, data.account_number || data.vin || data.plate_number || entry.natural_key)), form);
+      h('strong', {}, t(`control_title.${kind}`)), ' ', h('span', { class: 'mono small' }, objectName(kind, data, entry.natural_key))),
+    AMOUNT_ASSETS.has(kind) || act !== 'freeze' ? null : h('p', { class: 'muted small', 'data-whole-holding': '' }, t('whole_holding_note')),
+    form);
     if (row) row.after(formRow);
   }
 
@@ -359,19 +477,31 @@ export class CaseMeasures {
     h('td', {}, followUp ? '' : objectCell(m)),
     h('td', { class: 'num' }, amountCell(m)),
     h('td', {}, followUp ? '—' : queueTag(m) || '—'),
-    h('td', {}, stateTag(m), refusalNote(m),
+    h('td', {}, stateTag(m), refusalNote(m), cancelNote(m),
       m.status === 'awaiting_approval' ? h('div', { class: 'small warn-text' }, t('awaiting_approval_note')) : null,
       m.approved_by ? h('div', { class: 'muted small' }, t('approved_by', { who: m.approved_by })) : null,
       m.transfer_reference ? h('div', { class: 'muted small mono' }, t('transfer_ref', { ref: m.transfer_reference })) : null),
     h('td', {}, expiryCell(m, this.today)),
-    h('td', { class: 'actions-cell' }, followUp ? null : this.actions(m)));
+    h('td', { class: 'actions-cell' }, followUp ? this.heldActions(m) : this.actions(m)));
+  }
+
+  /** A held deduction: the judge may withdraw it, a supervisor of the court approve or reject it. */
+  heldActions(m) {
+    if (m.status !== 'awaiting_approval') return null;
+    const done = () => this.changed();
+    return [
+      this.may('withdraw') ? withdrawButton(m, { done }) : null,
+      decisionButtons(m, { mayApprove: this.may('approve'), mayReject: this.may('reject'), caseNumber: this.c.case_number, done }),
+    ];
   }
 
   actions(control) {
-    if (!this.canAct || !LIVE.has(control.status) || control.status === 'pending') return null;
+    if (!LIVE.has(control.status) || control.status === 'pending') return null;
+    const acts = ['renew', 'release', 'deduct'].filter((act) => this.may(act)
+      && (act !== 'deduct' || (control.kind === 'freeze' && AMOUNT_ASSETS.has(control.asset_kind))));
+    if (!acts.length) return null;
     const pending = this.pendingFollowUp(control);
     if (pending) return h('span', { class: 'muted small' }, t('follow_up_pending', { what: label(`measure_kind_${control.asset_kind}`, pending.kind) }));
-    const acts = ['renew', 'release', ...(control.kind === 'freeze' ? ['deduct'] : [])];
     return h('div', { class: 'actions' }, acts.map((act) => h('button', {
       type: 'button', class: ['btn', 'btn-small', act === 'renew' && control.expiry_state === 'due' ? 'btn-primary' : ''],
       'data-measure-action': act, 'aria-expanded': this.open && this.open.id === control.id && this.open.act === act ? 'true' : 'false',
@@ -397,7 +527,7 @@ export class CaseMeasures {
     return h('tr', { class: 'control-form-row', 'data-form-for': control.id }, h('td', { colspan: '7' },
       h('div', { class: 'control-form-title' }, h('strong', {}, label(`measure_kind_${control.asset_kind}`, act)), ' ',
         objectCell(control)),
-      rulingForm({ act, today: this.today, rulingNumber: this.rulingDefault(), amount, submit, onCancel: close,
+      rulingForm({ act, assetKind: control.asset_kind, today: this.today, rulingNumber: this.rulingDefault(), amount, submit, onCancel: close,
         onDone: () => { this.open = null; this.changed(); } })));
   }
 }
@@ -408,6 +538,7 @@ const GROUPS = ['due', 'lapsed', 'awaiting_approval'];
 
 function groupTable(state, items, today, reload) {
   const mayApprove = session.can('approve_deductions');
+  const mayReject = session.can('reject_deductions');
   const rows = items.map((m) => h('tr', {
     'data-measure-id': m.id, 'data-state': state,
     class: [state === 'due' ? 'is-due' : '', state === 'lapsed' ? 'is-lapsed' : '', state === 'awaiting_approval' ? 'is-awaiting' : ''],
@@ -420,28 +551,15 @@ function groupTable(state, items, today, reload) {
     ? [stateTag(m), h('div', { class: 'muted small' }, t('requested_by', { who: m.judge_name || m.requested_by }))]
     : [expiryCell(m, today), m.pending_follow_up
       ? h('div', { class: 'muted small' }, t('follow_up_pending', { what: label(`measure_kind_${m.asset_kind}`, m.pending_follow_up) })) : null]),
-  h('td', {}, state === 'awaiting_approval' ? (mayApprove ? approveButton(m, reload) : '—') : (m.judge_name || m.judge))));
+  h('td', {}, state === 'awaiting_approval'
+    ? decisionButtons(m, { mayApprove, mayReject, caseNumber: m.case_number, done: reload }) || '—'
+    : (m.judge_name || m.judge))));
   return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': `group-${state}` },
     h('table', { class: 'data court-measures' },
       h('thead', {}, h('tr', {}, ['col_case_number', 'col_measure', 'col_object', 'col_measure_amount',
         state === 'awaiting_approval' ? 'col_status' : 'col_measure_expires',
         state === 'awaiting_approval' ? 'col_action' : 'col_judge'].map((k) => h('th', { scope: 'col' }, t(k))))),
       h('tbody', {}, rows)));
-}
-
-function approveButton(m, reload) {
-  const button = h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-approve': m.id }, t('approve_deduction'));
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    try {
-      await api.post(`/api/v1/measures/${m.id}:approve`, {});
-      reload(t('approved_notice', { case: m.case_number, amount: fmtMoney(m.amount) }));
-    } catch (err) {
-      button.disabled = false;
-      showError(err);
-    }
-  });
-  return button;
 }
 
 export async function render(ctx) {
