@@ -17,6 +17,12 @@ ALERT_KINDS = ("new_property", "consumption_breach", "dishonest_removal_due", "m
 ALERT_STATUSES = ("open", "acknowledged", "resolved")
 
 
+def asset_words(natural_key: str) -> str:
+    """A controlled asset as a judge reads it: a bank account's key ``开户行:账号:币种`` as
+    ``开户行 账号 币种``; a VIN, a unit number or a holding as it is."""
+    return " ".join(part for part in natural_key.split(":") if part)
+
+
 def _message(row: Alert) -> dict[str, str]:
     evidence = row.evidence
     kind = row.kind
@@ -28,7 +34,7 @@ def _message(row: Alert) -> dict[str, str]:
             return {"zh": str(message.get("zh", "")), "en": str(message.get("en", ""))}
         return {"zh": "违反限制消费令", "en": "Breach of a consumption restriction"}
     if kind in ("measure_renewal_due", "measure_lapsed"):  # raised by the measures feature (issue 17)
-        asset = str(evidence.get("asset", ""))
+        asset = asset_words(str(evidence.get("asset", "")))
         if kind == "measure_lapsed":
             return {"zh": f"控制措施（{asset}）已于{evidence.get('expired_on', '?')}到期失效，未续行",
                     "en": f"The control of {asset} lapsed on {evidence.get('expired_on', '?')} without renewal"}
