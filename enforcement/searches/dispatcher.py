@@ -27,6 +27,7 @@ import functools
 import random
 import time
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -174,9 +175,28 @@ class Dispatcher:
 
     # -- wake-ups ---------------------------------------------------------------------------
 
-    def wake(self, _payload: str = "") -> None:
-        """Claim now (a NOTIFY on ``agency_tasks``: new tasks are due)."""
-        self._wake.set()
+    def wake(self, payload: str = "") -> None:
+        """Claim now (a NOTIFY on ``agency_tasks``: new tasks are due), if the wake-up is ours.
+
+        Every dispatcher hears every NOTIFY; when each claimed for each submission, at 4 workers
+        3 of 4 claims found nothing (issue 19). A submission's payload, ``agencies;search id``,
+        wakes one dispatcher: the one whose rank among the live ones (``Coordinator.rank``, by
+        worker id, renewed every heartbeat) is the search id's CRC-32 modulo their number. A
+        payload naming none of this worker's agencies wakes nothing; one without a key (a batch, a
+        reconnect, a retry) wakes every dispatcher. A wake-up nobody takes (views of who is alive
+        differing for a heartbeat, a killed worker counted until it ages out) is claimed at the
+        next idle poll or freed slot of any worker: latency, never a lost task."""
+        if self._ours(payload):
+            self._wake.set()
+
+    def _ours(self, payload: str) -> bool:
+        agencies, _, key = payload.partition(";")
+        if agencies and not any(a in self.runtimes for a in agencies.split(",")):
+            return False
+        live = self.coordinator.live_workers
+        if not key or live <= 1:
+            return True
+        return zlib.crc32(key.encode()) % live == self.coordinator.rank
 
     # -- main loops ----------------------------------------------------------------------------
 
@@ -188,9 +208,12 @@ class Dispatcher:
         coordinator = asyncio.create_task(self.coordinator.run(), name="dispatcher-coordination")
         try:
             while True:
+                # Cleared before the claim, not after: a NOTIFY heard while a claim runs may be for
+                # tasks committed after its snapshot, and its wake-up must not be lost (now that
+                # one dispatcher, not all, is woken for a submission).
+                self._wake.clear()
                 claimed = await self._claim_round()
                 if claimed == 0:
-                    self._wake.clear()
                     self._slot_freed.clear()
                     waits = [asyncio.ensure_future(self._wake.wait()),
                              asyncio.ensure_future(self._slot_freed.wait())]
