@@ -308,3 +308,69 @@ async def test_a_wake_up_heard_while_a_claim_runs_is_not_lost() -> None:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
     assert [r.request_no for r in connector.requests] == ["R7-vehicles"]
+
+
+class CountingTaskStore(FakeTaskStore):
+    """Counts the batch checks; a ticket written as waiting comes due after its delay, as in SQL."""
+
+    def __init__(self, due: dict[str, list[ClaimedTask]]) -> None:
+        super().__init__(due)
+        self.checks = 0
+
+    async def oldest_due(self, agency: str, up_to: int = 10_000) -> tuple[float, int]:
+        self.checks += 1
+        return await super().oldest_due(agency, up_to)
+
+    async def flush(self, successes: Any, settlements: Any, *, worker_id: str | None) -> list[UUID]:
+        done = await super().flush(successes, settlements, worker_id=worker_id)
+        loop = asyncio.get_running_loop()
+        for s in settlements:
+            if s.outcome == "waiting":
+                task = claimed(s.task_id, "banks", ticket=s.ticket)
+                loop.call_later(s.delay_seconds or 0.0, self.due.setdefault("banks", []).append, task)
+        return done
+
+
+async def until(check: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not check():
+            await asyncio.sleep(0.005)
+
+
+async def test_the_banks_checks_are_made_when_they_may_find_something_not_at_every_claim_round() -> None:
+    """The banks' two checks (tickets to poll, a batch to send) were two of a claim round's three
+    round trips, made at every round (issue 19); now when a subject was submitted for them, when
+    the oldest will have waited enough, or at the idle poll."""
+    banks = Scripted(answer(), batch=[answer(n=1), answer(n=2)])
+    tasks = CountingTaskStore({"banks": [], "vehicles": []})
+    runtimes = {"banks": runtime("banks", banks), "vehicles": runtime("vehicles", Scripted(answer()))}
+    dispatcher = Dispatcher(tasks, FakeAgencyStore(), runtimes, replace(CONFIG, idle_poll_seconds=30.0))
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: tasks.checks == 1)  # the first round looks at everything
+        assert tasks.claims.count(("banks", "polls")) == 1
+        for n in range(10):  # submissions for the vehicles only: the banks are not looked at
+            tasks.due["vehicles"].append(claimed(100 + n, "vehicles"))
+            dispatcher.wake(f"vehicles;{UUID(int=100 + n)}")
+            await until(lambda n=n: len(tasks.successes) == n + 1)
+        assert tasks.checks == 1 and tasks.claims.count(("banks", "polls")) == 1
+        tasks.due["banks"] += [claimed(1, "banks"), claimed(2, "banks")]
+        dispatcher.wake("banks,vehicles")  # a batch of submissions (no key): the banks may be due
+        await until(lambda: bool(banks.batches))
+        assert tasks.checks >= 2  # (and once more after a batch is sent: more may wait)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_ticket_this_worker_wrote_is_polled_when_due_not_at_the_next_idle_poll() -> None:
+    banks = Scripted(answer(n=1), batch=[Pending("T-1", poll_after_seconds=0.1)])
+    tasks = CountingTaskStore({"banks": [claimed(1, "banks")]})
+    dispatcher = Dispatcher(tasks, FakeAgencyStore(), {"banks": runtime("banks", banks)},
+                            replace(CONFIG, idle_poll_seconds=30.0))
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: banks.polls == ["T-1"])  # due 0.1 s after it was written; idle poll 30 s
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
