@@ -22,6 +22,7 @@ has waited ``batch.max_wait_seconds``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import math
@@ -172,6 +173,7 @@ class Dispatcher:
         self._flushes: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self._stopping = False
+        self._more = False
         self._held: set[int] = set()  # tasks this worker leased and has not flushed yet
         # Batch-capable agencies (the banks): when their two checks of a claim round are worth a
         # round trip (issue 19: they were 1.7 of a search's 2.5 claim statements at 4 workers).
@@ -210,6 +212,7 @@ class Dispatcher:
                 self._batch_room[name] = self._batch_room[name] - 1 if key else 0
         if not agencies:
             self._polls_at.clear()  # a reconnect: notifications may have been lost, look at all
+
     def _ours(self, payload: str) -> bool:
         agencies, _, key = payload.partition(";")
         if agencies and not any(a in self.runtimes for a in agencies.split(",")):
@@ -234,7 +237,12 @@ class Dispatcher:
                 # one dispatcher, not all, is woken for a submission).
                 self._wake.clear()
                 claimed = await self._claim_round()
-                if claimed == 0:
+                if claimed and self._in_flight >= self.config.max_in_flight:
+                    self._slot_freed.clear()
+                    await wait_set(self._slot_freed, self.config.idle_poll_seconds)
+                elif claimed == 0 or not self._more:
+                    # Nothing, or everything due (no agency's claim was full): wait to be woken,
+                    # not claim again at once only to find nothing (issue 19).
                     self._slot_freed.clear()
                     waits = [asyncio.ensure_future(self._wake.wait()),
                              asyncio.ensure_future(self._slot_freed.wait())]
@@ -244,9 +252,6 @@ class Dispatcher:
                     finally:
                         for w in waits:
                             w.cancel()
-                elif self._in_flight >= self.config.max_in_flight:
-                    self._slot_freed.clear()
-                    await wait_set(self._slot_freed, self.config.idle_poll_seconds)
         finally:
             self._stopping = True
             if self._calls:
@@ -269,12 +274,14 @@ class Dispatcher:
         """Claim for every agency: the agencies called one task at a time all together in one
         statement (one round trip, and their calls start together), then each batch-capable one."""
         total = 0
+        self._more = False  # set when a claim took all it wanted: more may be due at once
         units: list[tuple[str, Callable[[int], Awaitable[int]]]] = [("*", self._claim_singles)]
         units += [(rt.name, functools.partial(self._claim_agency, rt))
                   for rt in self.runtimes.values() if rt.manifest.batch is not None]
         for name, claim in units:
             free = self.config.max_in_flight - self._in_flight
             if free <= 0:
+                self._more = True
                 break
             try:
                 total += await claim(free)
@@ -300,6 +307,9 @@ class Dispatcher:
         if not wants:
             return 0
         tasks = await self.store.claim_many(wants, self.config.worker_id, self.config.lease_seconds, free)
+        got = collections.Counter(t.agency for t in tasks)
+        if len(tasks) >= free or any(got[w.agency] >= w.limit for w in wants):
+            self._more = True
         self._held.update(t.id for t in tasks)
         for task in tasks:
             self._spawn(self._run_one(self.runtimes[task.agency], task))
@@ -317,6 +327,7 @@ class Dispatcher:
         batch = rt.manifest.batch
         if batch is None:
             tasks = await self.store.claim(rt.name, worker, want, lease, policy.max_in_flight, half_open_calls=probes)
+            self._more = self._more or len(tasks) >= want
             self._held.update(t.id for t in tasks)
             for task in tasks:
                 self._spawn(self._run_one(rt, task))
@@ -331,6 +342,7 @@ class Dispatcher:
                                            which="polls", half_open_calls=probes)
             # all it wanted: more may be due at once; else at this worker's next ticket or idle poll
             self._polls_at[rt.name] = now if len(polls) >= want else now + self.config.idle_poll_seconds
+            self._more = self._more or len(polls) >= want
             self._hold(rt, polls)
             for task in polls:
                 self._spawn(self._run_one(rt, task))
@@ -350,6 +362,7 @@ class Dispatcher:
         fresh = await self.store.claim(rt.name, worker, batch.max_size, lease, policy.max_in_flight,
                                        which="fresh", call_group=uuid.uuid4(), half_open_calls=probes)
         if fresh:
+            self._more = True  # another batch may wait
             self._hold(rt, fresh)
             self._spawn(self._run_batch(rt, fresh))
         return len(polls) + len(fresh)
