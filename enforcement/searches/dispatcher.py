@@ -648,9 +648,9 @@ class Dispatcher:
             self._wake.set()
 
     def _forget(self, successes: Sequence[Success], settlements: Sequence[Settlement]) -> None:
-        for s in (*successes, *settlements):
-            self._held.discard(s.task_id)
-            self._ticket_agency.pop(s.task_id, None)
+        for task_id in [s.task_id for s in successes] + [s.task_id for s in settlements]:
+            self._held.discard(task_id)
+            self._ticket_agency.pop(task_id, None)
 
     async def _expiry_loop(self) -> None:
         while True:

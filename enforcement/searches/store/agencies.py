@@ -171,6 +171,7 @@ class AgencyStore:
     async def beat(self, worker_id: str, liveness_seconds: float) -> Liveness:
         """Record this dispatcher alive; returns the live dispatchers, itself included, and its rank."""
         row = await self.pool.fetchrow(Q.beat_dispatcher, worker_id, liveness_seconds)
+        assert row is not None  # an aggregate: always one row
         return Liveness(int(row["live"]), int(row["rank"]))
 
     async def forget(self, worker_id: str) -> None:
@@ -225,11 +226,11 @@ class AgencyStore:
 
 
 __all__ = [
-    "Liveness",
     "AgencyCallStats",
     "AgencyStore",
     "AgencyStoreProtocol",
     "CallbackCounts",
+    "Liveness",
     "SharedBreaker",
     "TicketHolder",
     "WorkerAgencyStats",
