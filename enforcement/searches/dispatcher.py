@@ -266,9 +266,13 @@ class Dispatcher:
             await self.coordinator.stop()
 
     def _idle_timeout(self) -> float:
-        """The idle poll, or less when a batch-capable agency's poll or batch is due sooner."""
-        soonest = min([*self._polls_at.values(), *self._batch_at.values()], default=math.inf)
-        return max(0.0, min(self.config.idle_poll_seconds, soonest - time.monotonic()))
+        """The idle poll, or less when a batch-capable agency's poll or batch is due sooner. A time
+        already past is not waited for (a round that could not reach its check, e.g. the agency's
+        breaker open, must not turn the idle wait into a spin): the next round takes it."""
+        now = time.monotonic()
+        soonest = min((t for t in (*self._polls_at.values(), *self._batch_at.values()) if t > now),
+                      default=math.inf)
+        return min(self.config.idle_poll_seconds, soonest - now)
 
     async def _claim_round(self) -> int:
         """Claim for every agency: the agencies called one task at a time all together in one

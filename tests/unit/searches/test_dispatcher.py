@@ -374,3 +374,24 @@ async def test_a_ticket_this_worker_wrote_is_polled_when_due_not_at_the_next_idl
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_banks_check_it_cannot_make_does_not_turn_the_idle_wait_into_a_spin() -> None:
+    """A ticket due while the banks' breaker is open: the round cannot poll it; the dispatcher
+    waits for the idle poll rather than claiming round after round without waiting."""
+    tasks = CountingTaskStore({"banks": [], "vehicles": []})
+    runtimes = {"banks": runtime("banks", Scripted(answer())), "vehicles": runtime("vehicles", Scripted(answer()))}
+    shared = FakeAgencyStore()
+    dispatcher = Dispatcher(tasks, shared, runtimes, replace(CONFIG, idle_poll_seconds=0.2))
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: tasks.checks == 1)
+        await shared.open_breaker("banks", 60.0, "w-2", "down")  # adopted at the next heartbeat
+        await until(lambda: runtimes["banks"].breaker.state is BreakerState.OPEN)
+        dispatcher._polls_at["banks"] = 0.0  # due long ago, not reachable while the breaker is open
+        before = len(tasks.claims)
+        await asyncio.sleep(0.5)
+        assert len(tasks.claims) - before <= 4  # about one round per idle poll, not hundreds
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
