@@ -164,7 +164,11 @@ def cases_worker(settings: Settings) -> Callable[[web.Application], AsyncIterato
             refresh_seconds=settings.indicator_refresh_seconds,
         )
         app[LIFECYCLE_WORKER] = worker
-        runner = asyncio.gather(worker.run(), listen_forever(app[DSN], "search_events", worker.wake))
+        # Woken by the answers queued for review (the trigger's own channel, migration 0026), not by
+        # every search event: those woke every worker's tick for each search (issue 19). Re-query
+        # rounds and removal checks wait for the tick's interval; a reconnect runs a tick at once.
+        runner = asyncio.gather(worker.run(), listen_forever(app[DSN], "answer_review", worker.wake,
+                                                             on_reconnect=worker.wake))
         yield
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -33,7 +33,7 @@ log = structlog.get_logger(__name__)
 REVIEW_BATCH = 200
 RECONCILE_SECONDS = 60.0   # the stale-lifecycle scan reads every case: not on every tick
 RECONCILE_BATCH = 500
-MIN_TICK_SECONDS = 0.2     # wake-ups (search events) come often under load: at most this often
+MIN_TICK_SECONDS = 0.2     # wake-ups (answers queued for review) may come often: at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,8 @@ class LifecycleWorker:
         self._last_reconcile = -math.inf
 
     def wake(self, _payload: str = "") -> None:
-        """Run the next tick now (a search event came in)."""
+        """Run the next tick now (a NOTIFY on ``answer_review``: answers were queued for review).
+        Nothing else wakes it: re-query rounds and removal checks wait for the next interval."""
         self._wake.set()
 
     async def tick(self, *, reconcile: bool = True) -> TickResult:

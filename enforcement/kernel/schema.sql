@@ -558,6 +558,9 @@ BEGIN
                                             AND e.event_type = 'consumption_restriction_issued'
                            WHERE rp.case_id = s.case_id AND rp.id_number = s.subject_id_number)))
     ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        PERFORM pg_notify('answer_review', '');
+    END IF;
     RETURN NULL;
 END
 $$;

@@ -48,6 +48,7 @@ class Coordinator:
         self.worker_id = worker_id
         self.heartbeat_seconds = heartbeat_seconds
         self.live_workers = 1
+        self.rank = 0  # among the live dispatchers, by worker id: which submissions' wake-ups are ours
         self._wake = asyncio.Event()
         self._last_purge = 0.0
         self._failing = False
@@ -101,7 +102,8 @@ class Coordinator:
         rates, adopt the shared breakers, write our recent calls, purge now and then. Raises what the
         store raises (``run`` and ``start`` report it)."""
         await self.publish()
-        self.live_workers = await self.store.beat(self.worker_id, self.liveness_seconds)
+        liveness = await self.store.beat(self.worker_id, self.liveness_seconds)
+        self.live_workers, self.rank = liveness.live, liveness.rank
         metrics.LIVE_DISPATCHERS.set(self.live_workers)
         for rt in self.runtimes.values():
             rt.limiter.set_rate(rt.manifest.policy.rate_per_second / self.live_workers)

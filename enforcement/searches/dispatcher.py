@@ -22,11 +22,14 @@ has waited ``batch.max_wait_seconds``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
+import math
 import random
 import time
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -173,13 +176,54 @@ class Dispatcher:
         self._flushes: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self._stopping = False
+        self._more = False
         self._held: set[int] = set()  # tasks this worker leased and has not flushed yet
+        # Batch-capable agencies (the banks): when their two checks of a claim round are worth a
+        # round trip (issue 19: they were 1.7 of a search's 2.5 claim statements at 4 workers).
+        # Polls: at this worker's own tickets' due times, else every idle poll (others' tickets,
+        # a dead worker's). The batch: when the oldest subject will have waited enough, when
+        # enough were submitted since (counted from every NOTIFY heard), else every idle poll.
+        self._polls_at: dict[str, float] = {}
+        self._batch_at: dict[str, float] = {}
+        self._batch_room: dict[str, int] = {}
+        self._ticket_agency: dict[int, str] = {}  # held tasks of batch-capable agencies
 
     # -- wake-ups ---------------------------------------------------------------------------
 
-    def wake(self, _payload: str = "") -> None:
-        """Claim now (a NOTIFY on ``agency_tasks``: new tasks are due)."""
-        self._wake.set()
+    def wake(self, payload: str = "") -> None:
+        """Claim now (a NOTIFY on ``agency_tasks``: new tasks are due), if the wake-up is ours.
+
+        Every dispatcher hears every NOTIFY; when each claimed for each submission, at 4 workers
+        3 of 4 claims found nothing (issue 19). A submission's payload, ``agencies;search id``,
+        wakes one dispatcher: the one whose rank among the live ones (``Coordinator.rank``, by
+        worker id, renewed every heartbeat) is the search id's CRC-32 modulo their number. A
+        payload naming none of this worker's agencies wakes nothing; one without a key (a batch, a
+        reconnect, a retry) wakes every dispatcher. A wake-up nobody takes (views of who is alive
+        differing for a heartbeat, a killed worker counted until it ages out) is claimed at the
+        next idle poll or freed slot of any worker: latency, never a lost task."""
+        self._count_subjects(payload)
+        if self._ours(payload):
+            self._wake.set()
+
+    def _count_subjects(self, payload: str) -> None:
+        """Every NOTIFY heard, ours or not, may bring a batch-capable agency's batch closer to
+        full: one subject per submission naming it; a batch or a reconnect, any number."""
+        agencies, _, key = payload.partition(";")
+        named = agencies.split(",") if agencies else list(self._batch_room)
+        for name in named:
+            if name in self._batch_room:
+                self._batch_room[name] = self._batch_room[name] - 1 if key else 0
+        if not agencies:
+            self._polls_at.clear()  # a reconnect: notifications may have been lost, look at all
+
+    def _ours(self, payload: str) -> bool:
+        agencies, _, key = payload.partition(";")
+        if agencies and not any(a in self.runtimes for a in agencies.split(",")):
+            return False
+        live = self.coordinator.live_workers
+        if not key or live <= 1:
+            return True
+        return zlib.crc32(key.encode()) % live == self.coordinator.rank
 
     # -- main loops ----------------------------------------------------------------------------
 
@@ -191,21 +235,26 @@ class Dispatcher:
         coordinator = asyncio.create_task(self.coordinator.run(), name="dispatcher-coordination")
         try:
             while True:
+                # Cleared before the claim, not after: a NOTIFY heard while a claim runs may be for
+                # tasks committed after its snapshot, and its wake-up must not be lost (now that
+                # one dispatcher, not all, is woken for a submission).
+                self._wake.clear()
                 claimed = await self._claim_round()
-                if claimed == 0:
-                    self._wake.clear()
+                if claimed and self._in_flight >= self.config.max_in_flight:
+                    self._slot_freed.clear()
+                    await wait_set(self._slot_freed, self.config.idle_poll_seconds)
+                elif claimed == 0 or not self._more:
+                    # Nothing, or everything due (no agency's claim was full): wait to be woken,
+                    # not claim again at once only to find nothing (issue 19).
                     self._slot_freed.clear()
                     waits = [asyncio.ensure_future(self._wake.wait()),
                              asyncio.ensure_future(self._slot_freed.wait())]
                     try:
-                        await asyncio.wait(waits, timeout=self.config.idle_poll_seconds,
+                        await asyncio.wait(waits, timeout=self._idle_timeout(),
                                            return_when=asyncio.FIRST_COMPLETED)
                     finally:
                         for w in waits:
                             w.cancel()
-                elif self._in_flight >= self.config.max_in_flight:
-                    self._slot_freed.clear()
-                    await wait_set(self._slot_freed, self.config.idle_poll_seconds)
         finally:
             self._stopping = True
             if self._calls:
@@ -219,16 +268,27 @@ class Dispatcher:
             await self._flush_now()
             await self.coordinator.stop()
 
+    def _idle_timeout(self) -> float:
+        """The idle poll, or less when a batch-capable agency's poll or batch is due sooner. A time
+        already past is not waited for (a round that could not reach its check, e.g. the agency's
+        breaker open, must not turn the idle wait into a spin): the next round takes it."""
+        now = time.monotonic()
+        soonest = min((t for t in (*self._polls_at.values(), *self._batch_at.values()) if t > now),
+                      default=math.inf)
+        return min(self.config.idle_poll_seconds, soonest - now)
+
     async def _claim_round(self) -> int:
         """Claim for every agency: the agencies called one task at a time all together in one
         statement (one round trip, and their calls start together), then each batch-capable one."""
         total = 0
+        self._more = False  # set when a claim took all it wanted: more may be due at once
         units: list[tuple[str, Callable[[int], Awaitable[int]]]] = [("*", self._claim_singles)]
         units += [(rt.name, functools.partial(self._claim_agency, rt))
                   for rt in self.runtimes.values() if rt.manifest.batch is not None]
         for name, claim in units:
             free = self.config.max_in_flight - self._in_flight
             if free <= 0:
+                self._more = True
                 break
             try:
                 total += await claim(free)
@@ -254,6 +314,9 @@ class Dispatcher:
         if not wants:
             return 0
         tasks = await self.store.claim_many(wants, self.config.worker_id, self.config.lease_seconds, free)
+        got = collections.Counter(t.agency for t in tasks)
+        if len(tasks) >= free or any(got[w.agency] >= w.limit for w in wants):
+            self._more = True
         self._held.update(t.id for t in tasks)
         for task in tasks:
             self._spawn(self._run_one(self.runtimes[task.agency], task))
@@ -271,28 +334,49 @@ class Dispatcher:
         batch = rt.manifest.batch
         if batch is None:
             tasks = await self.store.claim(rt.name, worker, want, lease, policy.max_in_flight, half_open_calls=probes)
+            self._more = self._more or len(tasks) >= want
             self._held.update(t.id for t in tasks)
             for task in tasks:
                 self._spawn(self._run_one(rt, task))
             return len(tasks)
         # Batch-capable: held tickets are polled one call each; subjects not yet sent go out
         # together, one call for the whole group, once enough wait or the oldest waited enough.
-        polls = await self.store.claim(rt.name, worker, want, lease, policy.max_in_flight,
-                                       which="polls", half_open_calls=probes)
-        self._held.update(t.id for t in polls)
-        for task in polls:
-            self._spawn(self._run_one(rt, task))
+        # Each check is a round trip, made only when it may find something (see __init__).
+        polls: list[ClaimedTask] = []
+        now = time.monotonic()
+        if now >= self._polls_at.get(rt.name, -math.inf):
+            polls = await self.store.claim(rt.name, worker, want, lease, policy.max_in_flight,
+                                           which="polls", half_open_calls=probes)
+            # all it wanted: more may be due at once; else at this worker's next ticket or idle poll
+            self._polls_at[rt.name] = now if len(polls) >= want else now + self.config.idle_poll_seconds
+            self._more = self._more or len(polls) >= want
+            self._hold(rt, polls)
+            for task in polls:
+                self._spawn(self._run_one(rt, task))
         if want - len(polls) <= 0:
+            return len(polls)
+        if now < self._batch_at.get(rt.name, -math.inf) and self._batch_room.get(rt.name, 0) > 0:
             return len(polls)
         age, waiting = await self.store.oldest_due(rt.name, batch.max_size)
         if not (waiting >= batch.max_size or (waiting > 0 and age >= batch.max_wait_seconds)):
+            wait = min(batch.max_wait_seconds - age, self.config.idle_poll_seconds) if waiting \
+                else self.config.idle_poll_seconds
+            self._batch_at[rt.name] = now + max(wait, 0.0)
+            self._batch_room[rt.name] = batch.max_size - waiting
             return len(polls)
+        self._batch_at.pop(rt.name, None)  # sent one: look again next round (more may wait)
+        self._batch_room.pop(rt.name, None)
         fresh = await self.store.claim(rt.name, worker, batch.max_size, lease, policy.max_in_flight,
                                        which="fresh", call_group=uuid.uuid4(), half_open_calls=probes)
         if fresh:
-            self._held.update(t.id for t in fresh)
+            self._more = True  # another batch may wait
+            self._hold(rt, fresh)
             self._spawn(self._run_batch(rt, fresh))
         return len(polls) + len(fresh)
+
+    def _hold(self, rt: AgencyRuntime, tasks: Sequence[ClaimedTask]) -> None:
+        self._held.update(t.id for t in tasks)
+        self._ticket_agency.update((t.id, rt.name) for t in tasks)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         """Run one agency call (a batch is one call) in the background."""
@@ -561,6 +645,13 @@ class Dispatcher:
                 log.warning("flush_retrying", error=type(exc).__name__, retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        # A batch-capable agency's ticket to poll later (written now, due after its delay): this
+        # worker looks for its polls then, not at the next idle poll.
+        now = time.monotonic()
+        for s in settlements:
+            agency = self._ticket_agency.get(s.task_id)
+            if agency is not None and s.outcome in ("waiting", "retry"):
+                self._polls_at[agency] = min(self._polls_at.get(agency, math.inf), now + (s.delay_seconds or 0.0))
         self._forget(successes, settlements)
         metrics.FLUSH_SIZE.observe(len(successes) + len(settlements))
         if completed:
@@ -569,8 +660,9 @@ class Dispatcher:
             self._wake.set()
 
     def _forget(self, successes: Sequence[Success], settlements: Sequence[Settlement]) -> None:
-        self._held.difference_update(s.task_id for s in successes)
-        self._held.difference_update(s.task_id for s in settlements)
+        for task_id in [s.task_id for s in successes] + [s.task_id for s in settlements]:
+            self._held.discard(task_id)
+            self._ticket_agency.pop(task_id, None)
 
     async def _expiry_loop(self) -> None:
         while True:

@@ -44,3 +44,13 @@ async def test_a_worker_does_not_listen_for_audit_records(make_api: Any, channel
 async def test_the_api_listens_for_audit_records(make_api: Any, channels: list[str]) -> None:
     await make_api(role="api")
     assert "audit_pending" in await settled(channels)
+
+
+async def test_a_worker_lifecycle_listens_for_answer_reviews_not_for_every_search_event(
+        make_api: Any, channels: list[str]) -> None:
+    # search_events woke every worker's lifecycle tick (about seven statements) for each search;
+    # what the tick must do promptly is review the answers the trigger queued (migration 0026).
+    await make_api(role="worker")
+    heard = await settled(channels)
+    assert "answer_review" in heard
+    assert "search_events" not in heard

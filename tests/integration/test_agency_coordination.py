@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from enforcement.searches.store.agencies import AgencyStore
+from enforcement.searches.store.agencies import AgencyStore, Liveness
 from enforcement.searches.store.tasks import Settlement, Success, TaskStore
 from tests.integration.test_task_queue import make_searches
 
@@ -94,10 +94,11 @@ async def test_breaker_transitions_are_decided_once(pool: asyncpg.Pool) -> None:
 
 async def test_heartbeats_count_live_dispatchers(pool: asyncpg.Pool) -> None:
     agencies = AgencyStore(pool)
-    assert await agencies.beat("w1", 3) == 1
-    assert await agencies.beat("w2", 3) == 2
+    assert await agencies.beat("w1", 3) == Liveness(1, 0)
+    assert await agencies.beat("w2", 3) == Liveness(2, 1)  # w1 < w2: ranks 0 and 1
+    assert await agencies.beat("w1", 3) == Liveness(2, 0)
     await pool.execute("UPDATE dispatcher_heartbeat SET seen_at = now() - interval '10 seconds' WHERE worker_id = 'w1'")
-    assert await agencies.beat("w2", 3) == 1  # w1 was killed: it ages out
+    assert await agencies.beat("w2", 3) == Liveness(1, 0)  # w1 was killed: it ages out
     await agencies.forget("w2")
     assert await agencies.live_dispatchers(3) == 0
 

@@ -115,14 +115,15 @@ async def test_a_submission_writes_search_tasks_events_and_record_and_wakes_ever
                                                                            f"req-{new.id}", None)
     assert AUDIT.signed(rec)  # signed as AuditLog.append signs: the chainer will chain it
     assert (await AUDIT.chain_pending(pool)).chained == 1
-    assert await heard.until("agency_tasks") == [",".join(AGENCIES)]
+    # the agencies and the search id: one dispatcher is woken for it (the id's hash picks which)
+    assert await heard.until("agency_tasks") == [f"{','.join(AGENCIES)};{new.id}"]
     assert await heard.until("search_events") == [""]
     assert await heard.until("audit_pending") == [""]
 
     # Without an audit log: no record, no audit notification.
     bare = new_search(case_id, agencies=["vehicles"])
     await SearchStore(pool).create(bare)
-    assert await heard.until("agency_tasks", 2) == [",".join(AGENCIES), "vehicles"]
+    assert await heard.until("agency_tasks", 2) == [f"{','.join(AGENCIES)};{new.id}", f"vehicles;{bare.id}"]
     assert await pool.fetchval("SELECT count(*) FROM audit_log") == 1
     await asyncio.sleep(0.2)
     assert heard.by_channel["audit_pending"] == [""]
@@ -165,7 +166,7 @@ async def test_a_search_answered_from_stored_answers_is_completed_at_once_as_bef
     await heard.until("search_events", 3)
     await heard.until("audit_pending", 2)
     await asyncio.sleep(0.2)
-    assert heard.by_channel["agency_tasks"] == [",".join(AGENCIES)]
+    assert heard.by_channel["agency_tasks"] == [f"{','.join(AGENCIES)};{first.id}"]
 
 
 async def test_a_record_that_cannot_be_written_leaves_no_search_tasks_events_or_notifications(

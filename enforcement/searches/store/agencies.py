@@ -45,6 +45,14 @@ class SharedBreaker:
 
 
 @dataclass(frozen=True, slots=True)
+class Liveness:
+    """A dispatcher's heartbeat answer: the live dispatchers (itself included) and its rank among
+    them, by worker id (0 .. live - 1), which shares the submissions' wake-ups among them."""
+    live: int
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerAgencyStats:
     """One worker's recent view of one agency."""
 
@@ -121,7 +129,7 @@ class AgencyStoreProtocol(Protocol):
                            reason: str | None) -> tuple[str, bool]: ...
     async def close_breaker(self, agency: str) -> bool: ...
     async def breakers(self) -> dict[str, SharedBreaker]: ...
-    async def beat(self, worker_id: str, liveness_seconds: float) -> int: ...
+    async def beat(self, worker_id: str, liveness_seconds: float) -> Liveness: ...
     async def forget(self, worker_id: str) -> None: ...
     async def live_dispatchers(self, liveness_seconds: float) -> int: ...
     async def write_stats(self, worker_id: str, stats: Sequence[WorkerAgencyStats]) -> None: ...
@@ -161,9 +169,11 @@ class AgencyStore:
 
     # -- liveness and recent calls -------------------------------------------------------------
 
-    async def beat(self, worker_id: str, liveness_seconds: float) -> int:
-        """Record this dispatcher alive; returns the live dispatchers, itself included."""
-        return int(await self.pool.fetchval(Q.beat_dispatcher, worker_id, liveness_seconds))
+    async def beat(self, worker_id: str, liveness_seconds: float) -> Liveness:
+        """Record this dispatcher alive; returns the live dispatchers, itself included, and its rank."""
+        row = await self.pool.fetchrow(Q.beat_dispatcher, worker_id, liveness_seconds)
+        assert row is not None  # an aggregate: always one row
+        return Liveness(int(row["live"]), int(row["rank"]))
 
     async def forget(self, worker_id: str) -> None:
         await self.pool.execute(Q.forget_dispatcher, worker_id)
@@ -221,6 +231,7 @@ __all__ = [
     "AgencyStore",
     "AgencyStoreProtocol",
     "CallbackCounts",
+    "Liveness",
     "SharedBreaker",
     "TicketHolder",
     "WorkerAgencyStats",

@@ -295,3 +295,43 @@ async def test_property_another_case_found_first_is_still_new_to_this_case(pool:
     records_a = await store.records(requery_id)
     records_b = await store.records(in_b.search_id)
     assert [r.is_new for r in records_a] == [True] and [r.is_new for r in records_b] == [True]
+
+
+async def test_answers_queued_for_review_wake_the_lifecycle_and_other_answers_do_not(pool: asyncpg.Pool) -> None:
+    """The lifecycle worker listens on ``answer_review`` (migration 0026), raised by the trigger that
+    queues answers for review, and only when it queued one: a judge's search of a debtor under no
+    restriction, or a re-query that found nothing, wakes no lifecycle tick."""
+    w = await make_world(pool)
+    case_id = await w.case(JUDGE_A, date(2024, 1, 10))
+    debtor = w.debtors[case_id][0]
+    clock = Clock(datetime(2024, 3, 1, tzinfo=UTC))
+    searches, scheduler, _ = services(w, clock)
+    heard: list[str] = []
+    listener = await pool.acquire()
+
+    def on_notify(_c: Any, _p: int, _ch: str, payload: str) -> None:
+        heard.append(payload)
+
+    await listener.add_listener("answer_review", on_notify)
+
+    async def notified() -> int:
+        await listener.execute("SELECT 1")  # notifications are delivered between statements
+        await asyncio.sleep(0.2)
+        await listener.execute("SELECT 1")
+        return len(heard)
+
+    try:
+        subject = Subject.parse("person", debtor.id_number, debtor.name)
+        before = await searches.submit(JUDGE_A, SearchRequest(case_id, subject))
+        await answer(pool, before.search_id, {"vehicles": [("vehicle", "VIN-1", {"plate": "辽A12345"})]})
+        assert await notified() == 0  # not queued: no review, no wake
+        await w.complete_zhongben_file(case_id, date(2024, 3, 1))
+        await w.event(case_id, "closed", date(2024, 6, 1), mode="终结本次执行程序")
+        clock.set_day(date(2024, 6, 1) + timedelta(days=182))
+        [requery_id] = await scheduler.submit_due(20)
+        await answer(pool, requery_id, {"banks": [("bank_account", "6222020000000001", {"bank": "工商银行"})]})
+        assert await notified() == 1  # queued for review: one wake for the flush
+        assert await pool.fetchval("SELECT count(*) FROM answer_review") == 1
+    finally:
+        await listener.remove_listener("answer_review", on_notify)
+        await pool.release(listener)

@@ -16,6 +16,7 @@ from enforcement.domain.audit import AuditEntry
 from enforcement.searches.store.agencies import (
     AgencyCallStats,
     CallbackCounts,
+    Liveness,
     SharedBreaker,
     TicketHolder,
     WorkerAgencyStats,
@@ -262,9 +263,9 @@ class FakeAgencyStore:
     async def breakers(self) -> dict[str, SharedBreaker]:
         return dict(self.shared)
 
-    async def beat(self, worker_id: str, liveness_seconds: float) -> int:
+    async def beat(self, worker_id: str, liveness_seconds: float) -> Liveness:
         self.alive[worker_id] = liveness_seconds
-        return len(self.alive)
+        return Liveness(len(self.alive), sum(1 for w in self.alive if w < worker_id))
 
     async def forget(self, worker_id: str) -> None:
         self.alive.pop(worker_id, None)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -237,3 +238,160 @@ async def test_a_flush_that_fails_for_a_bug_is_dropped_and_its_lease_released_by
     assert tasks.flushes == []
     assert tasks.released[-1] == ("w-1", [])  # not held any more: the sweep puts it back in the queue
 
+
+
+async def test_a_submission_wakes_one_live_dispatcher_a_batch_every_one_another_agency_none() -> None:
+    """Every dispatcher hears every NOTIFY on ``agency_tasks``; a submission's (``agencies;search
+    id``) is taken by the dispatcher whose rank is the id's hash modulo the live count (issue 19:
+    at 4 workers each submission made 4 claim rounds, 3 finding nothing)."""
+    shared = FakeAgencyStore()
+    a, b, c = (Dispatcher(FakeTaskStore({}), shared, {"vehicles": runtime("vehicles", Scripted(answer()))},
+                          replace(CONFIG, worker_id=w)) for w in ("w-1", "w-2", "w-3"))
+    for d in (a, b, c):
+        await d.coordinator.start()
+    for d in (a, b, c):
+        await d.coordinator.sync()
+    assert sorted(d.coordinator.rank for d in (a, b, c)) == [0, 1, 2]
+    assert {d.coordinator.live_workers for d in (a, b, c)} == {3}
+    takers = []
+    for n in range(300):
+        payload = f"vehicles,banks;{UUID(int=n * 7919)}"
+        takers.append([d.config.worker_id for d in (a, b, c) if d._ours(payload)])
+    assert all(len(t) == 1 for t in takers)  # each submission wakes exactly one
+    shares = [sum(t == [w] for t in takers) for w in ("w-1", "w-2", "w-3")]
+    assert min(shares) > 60  # and they share them
+    assert all(d._ours("vehicles,banks") for d in (a, b, c))  # no key (a batch): every one
+    assert all(d._ours("") for d in (a, b, c))  # a reconnect: every one
+    assert not any(d._ours(f"hotels;{UUID(int=1)}") for d in (a, b, c))  # none of their agencies
+    alone = Dispatcher(FakeTaskStore({}), FakeAgencyStore(), {"vehicles": runtime("vehicles", Scripted(answer()))},
+                       CONFIG)
+    await alone.coordinator.start()
+    assert all(alone._ours(f"vehicles;{UUID(int=n)}") for n in range(20))
+
+
+class SnapshotTaskStore(FakeTaskStore):
+    """A claim that sees the queue as it was when it started (a statement's snapshot) and takes a
+    while: tasks committed meanwhile are not claimed by it."""
+
+    def __init__(self, due: dict[str, list[ClaimedTask]]) -> None:
+        super().__init__(due)
+        self.started = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def claim_many(self, wants: Any, worker_id: str, lease_seconds: float, total: int) -> list[ClaimedTask]:
+        snapshot = {a: list(q) for a, q in self.due.items()}
+        self.started.set()
+        await self.go_on.wait()
+        if any(snapshot.values()):
+            return await super().claim_many(wants, worker_id, lease_seconds, total)
+        return []
+
+
+async def test_a_wake_up_heard_while_a_claim_runs_is_not_lost() -> None:
+    """Only one dispatcher is woken for a submission now: if its NOTIFY arrives while a claim whose
+    snapshot predates the submission runs, the dispatcher claims again at once, not at the next
+    idle poll (30 s here)."""
+    connector = Scripted(answer(plates=1))
+    tasks = SnapshotTaskStore({"vehicles": []})
+    dispatcher = Dispatcher(tasks, FakeAgencyStore(), {"vehicles": runtime("vehicles", connector)},
+                            replace(CONFIG, idle_poll_seconds=30.0))
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        async with asyncio.timeout(5):
+            await tasks.started.wait()
+            tasks.due["vehicles"].append(claimed(7, "vehicles"))  # committed after the claim's snapshot
+            dispatcher.wake(f"vehicles;{UUID(int=7)}")
+            tasks.go_on.set()
+            while not tasks.flushes:
+                await asyncio.sleep(0.005)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert [r.request_no for r in connector.requests] == ["R7-vehicles"]
+
+
+class CountingTaskStore(FakeTaskStore):
+    """Counts the batch checks; a ticket written as waiting comes due after its delay, as in SQL."""
+
+    def __init__(self, due: dict[str, list[ClaimedTask]]) -> None:
+        super().__init__(due)
+        self.checks = 0
+
+    async def oldest_due(self, agency: str, up_to: int = 10_000) -> tuple[float, int]:
+        self.checks += 1
+        return await super().oldest_due(agency, up_to)
+
+    async def flush(self, successes: Any, settlements: Any, *, worker_id: str | None) -> list[UUID]:
+        done = await super().flush(successes, settlements, worker_id=worker_id)
+        loop = asyncio.get_running_loop()
+        for s in settlements:
+            if s.outcome == "waiting":
+                task = claimed(s.task_id, "banks", ticket=s.ticket)
+                loop.call_later(s.delay_seconds or 0.0, self.due.setdefault("banks", []).append, task)
+        return done
+
+
+async def until(check: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not check():
+            await asyncio.sleep(0.005)
+
+
+async def test_the_banks_checks_are_made_when_they_may_find_something_not_at_every_claim_round() -> None:
+    """The banks' two checks (tickets to poll, a batch to send) were two of a claim round's three
+    round trips, made at every round (issue 19); now when a subject was submitted for them, when
+    the oldest will have waited enough, or at the idle poll."""
+    banks = Scripted(answer(), batch=[answer(n=1), answer(n=2)])
+    tasks = CountingTaskStore({"banks": [], "vehicles": []})
+    runtimes = {"banks": runtime("banks", banks), "vehicles": runtime("vehicles", Scripted(answer()))}
+    dispatcher = Dispatcher(tasks, FakeAgencyStore(), runtimes, replace(CONFIG, idle_poll_seconds=30.0))
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: tasks.checks == 1)  # the first round looks at everything
+        assert tasks.claims.count(("banks", "polls")) == 1
+        for n in range(10):  # submissions for the vehicles only: the banks are not looked at
+            tasks.due["vehicles"].append(claimed(100 + n, "vehicles"))
+            dispatcher.wake(f"vehicles;{UUID(int=100 + n)}")
+            await until(lambda n=n: len(tasks.successes) == n + 1)
+        assert tasks.checks == 1 and tasks.claims.count(("banks", "polls")) == 1
+        tasks.due["banks"] += [claimed(1, "banks"), claimed(2, "banks")]
+        dispatcher.wake("banks,vehicles")  # a batch of submissions (no key): the banks may be due
+        await until(lambda: bool(banks.batches))
+        assert tasks.checks >= 2  # (and once more after a batch is sent: more may wait)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_ticket_this_worker_wrote_is_polled_when_due_not_at_the_next_idle_poll() -> None:
+    banks = Scripted(answer(n=1), batch=[Pending("T-1", poll_after_seconds=0.1)])
+    tasks = CountingTaskStore({"banks": [claimed(1, "banks")]})
+    dispatcher = Dispatcher(tasks, FakeAgencyStore(), {"banks": runtime("banks", banks)},
+                            replace(CONFIG, idle_poll_seconds=30.0))
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: banks.polls == ["T-1"])  # due 0.1 s after it was written; idle poll 30 s
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_banks_check_it_cannot_make_does_not_turn_the_idle_wait_into_a_spin() -> None:
+    """A ticket due while the banks' breaker is open: the round cannot poll it; the dispatcher
+    waits for the idle poll rather than claiming round after round without waiting."""
+    tasks = CountingTaskStore({"banks": [], "vehicles": []})
+    runtimes = {"banks": runtime("banks", Scripted(answer())), "vehicles": runtime("vehicles", Scripted(answer()))}
+    shared = FakeAgencyStore()
+    dispatcher = Dispatcher(tasks, shared, runtimes, replace(CONFIG, idle_poll_seconds=0.2))
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: tasks.checks == 1)
+        await shared.open_breaker("banks", 60.0, "w-2", "down")  # adopted at the next heartbeat
+        await until(lambda: runtimes["banks"].breaker.state is BreakerState.OPEN)
+        dispatcher._polls_at["banks"] = 0.0  # due long ago, not reachable while the breaker is open
+        before = len(tasks.claims)
+        await asyncio.sleep(0.5)
+        assert len(tasks.claims) - before <= 4  # about one round per idle poll, not hundreds
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)

@@ -32,13 +32,13 @@ SELECT agency, state, opened_at, open_until, opened_by, reason, changed_at,
 FROM agency_breaker
 
 -- beat_dispatcher --
--- $1 worker id, $2 liveness seconds: record that this dispatcher is alive; answers how many dispatchers are (itself included)
+-- $1 worker id, $2 liveness seconds: record that this dispatcher is alive; answers how many dispatchers are (itself included) and its rank among them (how many live ones have a smaller worker id: 0 .. live - 1)
 WITH beat AS (
     INSERT INTO dispatcher_heartbeat (worker_id) VALUES ($1)
     ON CONFLICT (worker_id) DO UPDATE SET seen_at = now()
     RETURNING worker_id
 )
-SELECT 1 + count(*) FROM dispatcher_heartbeat
+SELECT 1 + count(*) AS live, count(*) FILTER (WHERE worker_id < $1) AS rank FROM dispatcher_heartbeat
 WHERE worker_id <> $1 AND seen_at > now() - make_interval(secs => $2)
 
 -- forget_dispatcher --

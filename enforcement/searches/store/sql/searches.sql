@@ -1,5 +1,5 @@
 -- submit_search --
--- $1 id, $2 case_id, $3 batch_id, $4 subject_kind, $5 id_number, $6 name, $7 subject_key, $8 purpose, $9 requested_by, $10 force_fresh, $11 request_no, $12 case_number, $13 court_code, $14 judge_name, $15 judge_officer_id, $16 document_number, $17 date_from, $18 date_to, $19 agencies text[], $20 deadline seconds float8[], $21 freshness hours float8[], then the audit record as insert_audit_record takes it ($22 at, $23 action (null: no record), $24 actor_login, $25 actor_role, $26 actor_court, $27 case_id, $28 case_number, $29 case_court, $30 subject_key, $31 purpose, $32 reason, $33 target, $34 request_id, $35 details, $36 mac): a submission in ONE statement (its own transaction): reuse decided per agency, the search (completed at once when every agency is answered from a stored answer), its tasks, their events (and search_completed), the audit record, and the notifications (agency_tasks when tasks are queued, search_events, audit_pending with a record); one row per task (id, agency, status, reused, answer_id) with the audit record's id
+-- $1 id, $2 case_id, $3 batch_id, $4 subject_kind, $5 id_number, $6 name, $7 subject_key, $8 purpose, $9 requested_by, $10 force_fresh, $11 request_no, $12 case_number, $13 court_code, $14 judge_name, $15 judge_officer_id, $16 document_number, $17 date_from, $18 date_to, $19 agencies text[], $20 deadline seconds float8[], $21 freshness hours float8[], then the audit record as insert_audit_record takes it ($22 at, $23 action (null: no record), $24 actor_login, $25 actor_role, $26 actor_court, $27 case_id, $28 case_number, $29 case_court, $30 subject_key, $31 purpose, $32 reason, $33 target, $34 request_id, $35 details, $36 mac): a submission in ONE statement (its own transaction): reuse decided per agency, the search (completed at once when every agency is answered from a stored answer), its tasks, their events (and search_completed), the audit record, and the notifications (agency_tasks when tasks are queued, with the agencies and the search id: `agencies;search id`, search_events, audit_pending with a record); one row per task (id, agency, status, reused, answer_id) with the audit record's id
 WITH plan AS MATERIALIZED (
     SELECT a.agency, a.deadline, a.ord, prev.id AS answer_id
     FROM unnest($19::text[], $20::float8[], $21::float8[]) WITH ORDINALITY AS a(agency, deadline, freshness, ord)
@@ -47,7 +47,7 @@ WITH plan AS MATERIALIZED (
 ), woken AS MATERIALIZED (
     -- referenced below, so evaluated (once); the notifications are delivered at commit
     SELECT q.audit_id,
-           CASE WHEN q.queued <> '' THEN pg_notify('agency_tasks', q.queued) END AS tasks_notified,
+           CASE WHEN q.queued <> '' THEN pg_notify('agency_tasks', q.queued || ';' || $1::uuid::text) END AS tasks_notified,
            pg_notify('search_events', '') AS events_notified,
            CASE WHEN q.audit_id IS NOT NULL THEN pg_notify('audit_pending', '') END AS audit_notified
     FROM (SELECT coalesce((SELECT string_agg(agency, ',') FROM t WHERE status = 'queued'), '') AS queued,
