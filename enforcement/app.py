@@ -373,6 +373,8 @@ def create_app(
             lease_seconds=settings.lease_seconds,
             idle_poll_seconds=settings.idle_poll_seconds,
             max_in_flight=settings.max_in_flight,
+            flush_linger_seconds=settings.flush_linger_seconds,
+            flush_concurrency=settings.flush_concurrency,
             heartbeat_seconds=settings.heartbeat_seconds,
         )
         worker = Dispatcher(TaskStore(app[POOL]), AgencyStore(app[POOL]), app[RUNTIMES], config)
