@@ -120,6 +120,14 @@ async def test_freeze_renew_deduct_release(make_api: Any, simulators: Any) -> No
     status, listed = await api.request("GET", f"/api/v1/cases/{cid}/measures", login=JUDGE)
     assert [m["kind"] for m in listed["measures"]] == ["freeze", "renew", "deduct", "release"]
 
+    # The recovery rate (执行到位率) reads the deduction once the case closes in the window.
+    pool = api.app[POOL]
+    await pool.execute("UPDATE enforcement_case SET status = 'closed', closure_mode = '执行完毕', closed_on = $2 "
+                       "WHERE id = $1", cid, today)
+    row = await pool.fetchrow("SELECT numerator, denominator FROM ind_recovery_rate($1, $1) WHERE case_id = $2",
+                              today, cid)
+    assert row is not None and row["numerator"] == after and row["numerator"] >= Decimal("10.00"), row
+
 
 async def test_a_renewal_left_undone_lapses_with_alert_and_metric(make_api: Any) -> None:
     from enforcement.kernel import metrics
