@@ -266,6 +266,21 @@ def operations() -> dict[str, Any]:
                 (f"sum by (reason) (rate(enforcement_access_denied_total[{RATE}]))", "403 {{reason}}"),
             ], unit="reqps", width=8),
         ]),
+        Row("Control measures (冻结、查封、续行、解除、扣划)", [
+            Panel("Renewals due and lapsed controls", [
+                ('max(enforcement_measures_expiry{state="due"})', "renewal due"),
+                ('max(enforcement_measures_expiry{state="lapsed"})', "lapsed"),
+            ], kind="stat", width=6, thresholds=[(1, "red")],
+                  description="Live freezes and seals whose renewal is due within the court's notice days, and "
+                              "controls that lapsed without renewal (an incident: runbook EnforcementMeasureLapsed)."),
+            Panel("Lapses per day", [
+                ("sum by (agency) (increase(enforcement_measures_lapsed_total[1d]))", "{{agency}}"),
+            ], width=9, thresholds=[(1, "red")]),
+            Panel("Measures answered by outcome", [
+                (f"sum by (operation, outcome) (rate(enforcement_measures_sent_total{{agency=~\"$agency\"}}[{RATE}]))",
+                 "{{operation}} {{outcome}}"),
+            ], unit="ops", width=9, stack=True),
+        ]),
         Row("Processes and database", [
             Panel("Processes up by role", [("sum by (role) (enforcement_worker_up)", "{{role}}")],
                   kind="stat", width=6),
