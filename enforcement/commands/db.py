@@ -6,6 +6,9 @@ retention: every partition wholly older than TASK_RETENTION_MONTHS / EVENT_RETEN
 holding nothing unfinished is dropped, logged and audited (action ``retention_drop``, role
 ``operator``), decision 1901.
 
+``enforcement db check``: the references checked by construction rather than by foreign key
+(migration 0027, decision 1925), each with the rows that point at nothing; exit 1 when any does.
+
 ``enforcement db schema [--write]``: the schema every migration gives (a fresh database on that
 server, migrated, dumped, dropped), printed, or written to ``enforcement/kernel/schema.sql``.
 """
@@ -83,10 +86,33 @@ async def _partitions(settings: Settings, *, drop_expired: bool, operator: str) 
     return status
 
 
+async def _check(settings: Settings) -> int:
+    import asyncpg
+
+    from enforcement.kernel.integrity import dangling_references
+    from enforcement.kernel.pool import init_connection, resolve_database_url
+
+    dsn = await asyncio.get_running_loop().run_in_executor(None, resolve_database_url, settings)
+    conn = await asyncpg.connect(dsn)
+    await init_connection(conn)
+    try:
+        found = await dangling_references(conn)
+    finally:
+        await conn.close()
+    print(f"{'rows of':<16}{'pointing at':<30}{'dangling':>10}")
+    for d in found:
+        print(f"{d.child:<16}{d.reference:<30}{d.rows:>10}")
+    bad = sum(d.rows for d in found)
+    print("every reference holds / 引用完整" if not bad else f"{bad} rows point at nothing / {bad} 行引用缺失")
+    return 1 if bad else 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if args.action == "schema":
         return cmd_schema(settings, write=args.write)
+    if args.action == "check":
+        return asyncio.run(_check(settings))
     if args.action == "partitions":
         import getpass
 
@@ -113,7 +139,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("db", help="the embedded PostgreSQL (when no DATABASE_URL is set)")
-    p.add_argument("action", choices=["start", "stop", "status", "url", "schema", "partitions"])
+    p.add_argument("action", choices=["start", "stop", "status", "url", "schema", "partitions", "check"])
     p.add_argument("--write", action="store_true", help="schema: write enforcement/kernel/schema.sql")
     p.add_argument("--drop-expired", action="store_true",
                    help="partitions: drop the months past TASK_RETENTION_MONTHS / EVENT_RETENTION_MONTHS "

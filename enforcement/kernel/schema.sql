@@ -1473,20 +1473,8 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON public.audit_log FOR EACH RO
 
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION public.audit_log_append_only();
 
-ALTER TABLE ONLY public.agency_answer
-    ADD CONSTRAINT agency_answer_search_id_fkey FOREIGN KEY (search_id) REFERENCES public.search(id);
-
-ALTER TABLE public.agency_task
-    ADD CONSTRAINT agency_task_answer_fk FOREIGN KEY (answer_id) REFERENCES public.agency_answer(id) DEFERRABLE INITIALLY DEFERRED;
-
-ALTER TABLE public.agency_task
-    ADD CONSTRAINT agency_task_search_id_fkey FOREIGN KEY (search_id, created_at) REFERENCES public.search(id, created_at) ON DELETE CASCADE;
-
 ALTER TABLE ONLY public.app_user
     ADD CONSTRAINT app_user_court_code_fkey FOREIGN KEY (court_code) REFERENCES public.court(code);
-
-ALTER TABLE ONLY public.asset_record
-    ADD CONSTRAINT asset_record_answer_id_fkey FOREIGN KEY (answer_id) REFERENCES public.agency_answer(id);
 
 ALTER TABLE ONLY public.case_alert
     ADD CONSTRAINT case_alert_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.enforcement_case(id) ON DELETE CASCADE;
@@ -1547,9 +1535,3 @@ ALTER TABLE ONLY public.search
 
 ALTER TABLE ONLY public.search
     ADD CONSTRAINT search_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.enforcement_case(id);
-
-ALTER TABLE public.search_event
-    ADD CONSTRAINT search_event_search_id_fkey FOREIGN KEY (search_id) REFERENCES public.search(id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY public.subject_asset
-    ADD CONSTRAINT subject_asset_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.enforcement_case(id) ON DELETE CASCADE;

@@ -18,6 +18,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from enforcement.api.keys import POOL
+from enforcement.kernel.integrity import dangling_references
 from tests.agency_helpers import (
     TERMINAL,
     batch_rows,
@@ -97,6 +98,7 @@ async def test_every_search_ends_rightly_whatever_the_agencies_do(
         assert stats["effective_queries"] >= succeeded, (name, stats)
     assert injected > 0, "no fault was injected: the test proves nothing"
     assert duplicated == 0
+    assert [d for d in await dangling_references(pool) if d.rows] == []  # decision 1925
     failed = sum(1 for t in tasks if t["status"] == "failed")
     if fault == "unauthorized":
         assert failed > 0

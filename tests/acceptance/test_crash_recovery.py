@@ -15,6 +15,7 @@ import asyncpg
 from connectors.sdk.simulator_kit import SimulatorConfig
 from connectors.sdk.simulator_runner import start_simulators, stop_simulators
 from enforcement.api.keys import POOL
+from enforcement.kernel.integrity import dangling_references
 from enforcement.seeds import CASES
 from tests.processes import ServiceProcess, service_env
 
@@ -82,6 +83,8 @@ async def test_sigkilled_worker_is_replaced_and_every_agency_is_asked_once(
 
         states = await _task_states(pool)
         assert states == {"succeeded": N_SEARCHES * len(registry)}, states
+        # what the dropped foreign keys checked still holds (decision 1925)
+        assert [d for d in await dangling_references(pool) if d.rows] == []
         async with aiohttp.ClientSession() as session:
             for name, sim in sims.items():
                 stats = await _stats(session, sim.url)

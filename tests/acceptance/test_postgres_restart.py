@@ -13,6 +13,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from enforcement.api.keys import POOL
+from enforcement.kernel.integrity import dangling_references
 from enforcement.kernel.embedded import EmbeddedPostgres
 from tests.agency_helpers import (
     TERMINAL,
@@ -76,6 +77,7 @@ async def test_the_service_recovers_by_itself_from_a_postgres_restart(
     states = {r["status"]: r["n"] for r in rows}
     assert states == {"succeeded": total}, states
     assert set(states) <= TERMINAL
+    assert [d for d in await dangling_references(pool) if d.rows] == []  # decision 1925
     for name, sim in simulators.items():
         stats = await sim_stats(sim.url)
         assert stats["effective_queries"] == N_SEARCHES and stats["duplicated_keys"] == 0, (name, stats)
