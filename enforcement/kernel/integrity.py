@@ -1,7 +1,7 @@
 """References checked by construction, verified: ``enforcement db check``.
 
 Migration 0027 (decision 1925) dropped the foreign keys of the rows a search's own statements
-write (tasks, answers, asset records, first sightings, events): each is written from, or in the
+write (a task's answer, answers, asset records, first sightings, events): each is written from, or in the
 same statement as, the row it points to, and nothing deletes those rows, so the checks could not
 fail and cost a trigger and a row lock each, about 38 a search. This module is what replaces
 them: one read that counts, for each such reference, the rows that point at nothing. It is run by

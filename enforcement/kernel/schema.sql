@@ -1473,6 +1473,9 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON public.audit_log FOR EACH RO
 
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION public.audit_log_append_only();
 
+ALTER TABLE public.agency_task
+    ADD CONSTRAINT agency_task_search_id_fkey FOREIGN KEY (search_id, created_at) REFERENCES public.search(id, created_at) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.app_user
     ADD CONSTRAINT app_user_court_code_fkey FOREIGN KEY (court_code) REFERENCES public.court(code);
 

@@ -1,9 +1,6 @@
 -- dangling_references --
 -- no parameters: per reference checked by construction rather than by foreign key (migration 0027, decision 1925), the rows pointing at nothing: (child, reference, dangling)
-SELECT 'agency_task' AS child, 'search (id, created_at)' AS reference, count(*) AS dangling
-FROM agency_task t WHERE NOT EXISTS (SELECT 1 FROM search s WHERE s.id = t.search_id AND s.created_at = t.created_at)
-UNION ALL
-SELECT 'agency_task', 'agency_answer (answer_id)', count(*)
+SELECT 'agency_task' AS child, 'agency_answer (answer_id)' AS reference, count(*) AS dangling
 FROM agency_task t WHERE t.answer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM agency_answer a WHERE a.id = t.answer_id)
 UNION ALL
 SELECT 'agency_answer', 'search (search_id)', count(*)
