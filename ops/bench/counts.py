@@ -68,9 +68,10 @@ async def snapshot(dsn: str) -> dict[str, Any]:
         # 0021): summed under the table's name
         tables = {r["relname"]: (r["n_tup_ins"], r["n_tup_upd"], r["n_tup_del"], r["n_tup_hot_upd"])
                   for r in await conn.fetch(
-                      "SELECT pg_partition_root(relid)::regclass::text AS relname, sum(n_tup_ins)::bigint AS n_tup_ins, "
-                      "sum(n_tup_upd)::bigint AS n_tup_upd, sum(n_tup_del)::bigint AS n_tup_del, "
-                      "sum(n_tup_hot_upd)::bigint AS n_tup_hot_upd FROM pg_stat_user_tables GROUP BY 1")}
+                      "SELECT coalesce(pg_partition_root(relid), relid)::regclass::text AS relname, "
+                      "sum(n_tup_ins)::bigint AS n_tup_ins, sum(n_tup_upd)::bigint AS n_tup_upd, "
+                      "sum(n_tup_del)::bigint AS n_tup_del, sum(n_tup_hot_upd)::bigint AS n_tup_hot_upd "
+                      "FROM pg_stat_user_tables GROUP BY 1")}
         functions = {r["funcname"]: r["calls"] for r in await conn.fetch(
             "SELECT funcname, calls FROM pg_stat_user_functions")}
         statements = [dict(r) for r in await conn.fetch(

@@ -4,7 +4,8 @@ its 协助查询通知书 serial.
 
 A judge's submission (``SearchStore.create``) is ONE statement (``submit_search``): the search,
 its tasks (and its completion when every agency was answered from a stored answer), its audit
-record and the notifications, in the statement's own transaction, or inside a caller's (``create_in``: a system search made along with other work).
+record and the notifications, in the statement's own transaction, or inside a caller's
+(``create_in``: a system search made along with other work).
 
 Callers get frozen values (``CaseForSearch``, ``SearchRecord``, ``SearchTask``, ``AssetRow``,
 ``SearchEvent``, ``CreatedTask``), never driver rows. ``SearchStoreProtocol`` is the store's public

@@ -22,6 +22,7 @@ from enforcement.searches.store.agencies import (
     WorkerAgencyStats,
 )
 from enforcement.searches.store.searches import (
+    EVENTS_FROM_START,
     AssetRow,
     CaseForSearch,
     CreatedTask,
