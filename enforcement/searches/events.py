@@ -3,7 +3,8 @@
 Any process may write events; PostgreSQL NOTIFY wakes every API process, which reads the new
 rows once and fans them out to the SSE streams it holds. A stream replays the search's events
 from the table when it starts and whenever it has been idle a while, so an event the hub missed
-(ids are not committed in order) still arrives, a little later.
+(ids are not committed in order) still arrives, a little later. The replay also derives the
+search's submission events from its tasks (decision 1930): the hub never carries those.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from enforcement.kernel.audit import Conn
 from enforcement.searches.errors import InvalidPurpose, NoAgencyCovers, SearchNotFound, case_not_found
 from enforcement.searches.port import SearchFollower, SystemSearch, SystemSearchMade, TransactionHandle
 from enforcement.searches.store.searches import (
+    EVENTS_FROM_START,
     AgencyPlan,
     AssetRow,
     CaseForSearch,
@@ -273,8 +274,9 @@ class SearchService:
         search = await self.authorize_read(actor, search_id, request_id=request_id)
         return await self.render(search)
 
-    async def events_of(self, search_id: UUID, after: int = 0) -> list[SearchEvent]:
-        """The search's events after event id ``after``, in id order (an SSE stream's replay). No
+    async def events_of(self, search_id: UUID, after: int = EVENTS_FROM_START) -> list[SearchEvent]:
+        """The search's events after event id ``after``, in id order (an SSE stream's replay): its
+        tasks' submission events first, derived (ids -n..-1), then the stored ones (decision 1930). No
         check: the caller authorized the read (``authorize_read``). Raises nothing of its own."""
         return await self.store.events_of(search_id, after)
 

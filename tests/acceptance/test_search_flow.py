@@ -11,6 +11,7 @@ import aiohttp
 from connectors.sdk.registry import Registry
 from enforcement.api.keys import POOL
 from enforcement.seeds import CASES
+from tests.agency_helpers import case_with_debtors, make_debtors, overrides_for
 
 CASE_NUMBER, _, JUDGE, *_rest = CASES[0]
 DEBTOR = CASES[0][-1][0]
@@ -77,6 +78,84 @@ async def test_invalid_id_number_is_refused_before_any_agency_is_asked(make_api:
     assert body["error"]["request_id"]
     assert DEBTOR.id_number[:-1] not in json.dumps(body, ensure_ascii=False)
     assert await api.app[POOL].fetchval("SELECT count(*) FROM agency_task") == 0
+
+
+async def read_stream(api: Any, url: str, login: str = JUDGE,
+                      last_event_id: str | None = None) -> list[tuple[int, str, dict[str, Any]]]:
+    """Every event of an SSE stream until it ends (after ``search_completed``): (id, kind, data)."""
+    headers = {"Authorization": f"Bearer {api.token(login, 'judge')}"}
+    if last_event_id is not None:
+        headers["Last-Event-ID"] = last_event_id
+    seen: list[tuple[int, str, dict[str, Any]]] = []
+    async with api.session.get(api.url(url), headers=headers, timeout=aiohttp.ClientTimeout(total=30)) as resp:
+        assert resp.status == 200 and resp.content_type == "text/event-stream"
+        event_id, kind = 0, ""
+        async for raw in resp.content:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("id: "):
+                event_id = int(line[4:])
+            elif line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                seen.append((event_id, kind, json.loads(line[6:])))
+    return seen
+
+
+async def test_the_stream_begins_with_the_tasks_as_submitted_and_resumes_after_any_event(
+    make_api: Any, registry: Registry
+) -> None:
+    """The submission's task events are derived from the tasks, not stored (decision 1930): the
+    stream shows them first all the same, with ids below every stored event's, so a client that
+    reconnects with Last-Event-ID gets the rest, derived or stored, nothing twice."""
+    api = await make_api()
+    cid = await case_id(api)
+    status, body = await api.request("POST", "/api/v1/searches", login=JUDGE, json=search_body(cid))
+    assert status == 202
+    assert await api.app[POOL].fetchval(  # nothing written for the submission
+        "SELECT count(*) FROM search_event WHERE search_id = $1::uuid AND payload->>'status' = 'queued'",
+        body["id"]) == 0
+    seen = await read_stream(api, body["events_url"])
+    n = len(body["agencies"])
+    tasks = await api.app[POOL].fetch("SELECT id, agency FROM agency_task WHERE search_id = $1::uuid ORDER BY id",
+                                      body["id"])
+    assert [t["agency"] for t in tasks] == [a["agency"] for a in body["agencies"]]  # the submission's order
+    assert [(i, k, d["agency"], d["task_id"], d["status"], d["reused"]) for i, k, d in seen[:n]] == [
+        (j - n, "task", t["agency"], t["id"], "queued", False) for j, t in enumerate(tasks)]
+    assert all(d["at"] for _, _, d in seen[:n])
+    ids = [i for i, _, _ in seen]
+    assert ids == sorted(set(ids)) and all(i > 0 for i in ids[n:])  # increasing, none twice
+    assert seen[-1][1] == "search_completed"
+    answered = [d["agency"] for _, k, d in seen if k == "task" and d["status"] == "succeeded"]
+    assert sorted(answered) == sorted(agencies_for(registry))  # each answer once
+    # Reconnecting after any event (a derived one, the last derived one, a stored one): the rest.
+    for after in (0, n - 1, n, len(seen) - 2):
+        assert await read_stream(api, body["events_url"], last_event_id=str(ids[after])) == seen[after + 1:]
+    # No cursor, or one that is not an event id: from the start.
+    assert await read_stream(api, body["events_url"], last_event_id="") == seen
+    assert await read_stream(api, body["events_url"], last_event_id="x" * 30) == seen
+    assert await read_stream(api, body["events_url"], last_event_id=str(-(2**70))) == seen
+
+
+async def test_a_search_answered_at_submission_shows_its_tasks_and_its_completion_to_a_stream(
+    make_api: Any, registry: Registry
+) -> None:
+    api = await make_api(agency_overrides=overrides_for(registry))
+    pool = api.app[POOL]
+    [debtor] = make_debtors(1, start=131_000)
+    cid = await case_with_debtors(pool, [debtor])
+    status, first = await api.request("POST", "/api/v1/searches", login=JUDGE,
+                                      json={"case_id": cid, "subject": debtor.subject()})
+    assert status == 202
+    await api.wait_search(first["id"], JUDGE, timeout=30)
+    status, again = await api.request("POST", "/api/v1/searches", login=JUDGE,
+                                      json={"case_id": cid, "subject": debtor.subject()})
+    assert status == 202 and all(a["reused"] for a in again["agencies"])
+    seen = await read_stream(api, again["events_url"])
+    n = len(again["agencies"])
+    assert [(i, k, d["status"], d["reused"]) for i, k, d in seen[:n]] == [
+        (j - n, "task", "succeeded", True) for j in range(n)]
+    assert [k for _, k, _ in seen[n:]] == ["search_completed"] and seen[-1][0] > 0
+    assert seen[-1][2]["duration_seconds"] == 0
 
 
 async def test_events_stream_delivers_each_agency_answer(make_api: Any, registry: Registry) -> None:

@@ -20,6 +20,7 @@ import pytest
 
 from enforcement.kernel.partitions import add_months, this_month
 from enforcement.kernel.queries import Q
+from enforcement.searches.store.searches import EVENTS_FROM_START
 from enforcement.searches.store.tasks import ClaimWant, Settlement, Success, TaskStore
 from enforcement.seeds import CASES, seed
 
@@ -159,10 +160,17 @@ async def test_a_searchs_tasks_and_events_read_only_its_partitions(explained: An
     assert len(await conn.fetch(Q.get_search_tasks, sid)) == 3
     (read,) = plans.read("agency_task", "t.search_id = $1", alias="t")
     assert read and read <= this_months("agency_task"), read
-    assert len(await conn.fetch(Q.events_of_search, sid, 0)) == 1
+    assert len(await conn.fetch(Q.events_of_search, sid, 0)) == 1  # past the derived: no task read
     (read,) = plans.read("search_event", "e.search_id = $1", alias="e")
     # the month it was made in and at most the next (a day's margin), never the 30 before
     assert read and len(read - this_months("search_event")) <= 1, read
+    assert plans.read("agency_task", "tk.search_id = $1", alias="tk") == [set()]
+    # from the start: the tasks' derived submission events (decision 1930), read in their partition only
+    assert len(await conn.fetch(Q.events_of_search, sid, EVENTS_FROM_START)) == 3 + 1
+    read = plans.read("agency_task", "tk.search_id = $1", alias="tk")[-1]
+    assert read and read <= this_months("agency_task"), read
+    guard = plans.read("search_event", "tk.search_id = $1", alias="e0")[-1]
+    assert guard and guard <= this_months("search_event"), guard
     await conn.fetch(Q.get_search_records, sid)
     (read,) = plans.read("agency_task", "JOIN asset_record r", alias="t")
     assert read <= this_months("agency_task"), read

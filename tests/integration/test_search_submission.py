@@ -1,7 +1,8 @@
 """A judge's submission on real PostgreSQL: the case lookup (which takes the 协助查询通知书 serial,
-only for a search that is allowed) and ONE statement that writes the search, its tasks, their
-events, its audit record and the notifications, atomically; a search answered entirely from
-stored answers is completed at once with its event, as the transactional path does it."""
+only for a search that is allowed) and ONE statement that writes the search, its tasks, its audit
+record and the notifications, atomically; a search answered entirely from stored answers is
+completed at once with its event, as the transactional path does it. The tasks' submission events
+are derived when the log is read, not written (decision 1930)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,13 @@ from enforcement.kernel.audit import AuditLog
 from enforcement.kernel.pool import create_pool
 from enforcement.kernel.queries import Q
 from enforcement.searches.service import NoAgencyCovers, SearchRequest, SearchService
-from enforcement.searches.store.searches import AgencyPlan, NewSearch, SearchStore, submit_search
+from enforcement.searches.store.searches import (
+    EVENTS_FROM_START,
+    AgencyPlan,
+    NewSearch,
+    SearchStore,
+    submit_search,
+)
 from enforcement.seeds import CASES, seed
 
 AUDIT = AuditLog(b"search-submission-test-key-0123456789abcdef")
@@ -95,7 +102,7 @@ async def events(pool: asyncpg.Pool, search_id: uuid.UUID) -> list[asyncpg.Recor
                                  search_id))
 
 
-async def test_a_submission_writes_search_tasks_events_and_record_and_wakes_everyone(
+async def test_a_submission_writes_search_tasks_and_record_and_wakes_dispatchers_and_chainer(
     pool: asyncpg.Pool, heard: Heard
 ) -> None:
     case_id = (await seed(pool))[NUMBER]
@@ -108,8 +115,11 @@ async def test_a_submission_writes_search_tasks_events_and_record_and_wakes_ever
     assert search is not None
     assert (search.status, search.completed_at, search.document_number) == ("running", None,
                                                                                     new.document_number)
-    assert [(e["agency"], e["kind"], e["payload"]) for e in await events(pool, new.id)] == [
-        (t.agency, "task", {"task_id": t.id, "status": "queued", "reused": False}) for t in tasks]
+    # No event written: the log's first events are the tasks as submitted, derived (ids -n..-1).
+    assert await events(pool, new.id) == []
+    assert [(e.id, e.agency, e.kind, e.payload, e.created_at) for e in await store.events_of(new.id)] == [
+        (i - len(tasks), t.agency, "task", {"task_id": t.id, "status": "queued", "reused": False}, search.created_at)
+        for i, t in enumerate(tasks)]
     [rec] = await pool.fetch("SELECT * FROM audit_log")
     assert (rec["action"], rec["target"], rec["request_id"], rec["seq"]) == ("search", str(new.id),
                                                                            f"req-{new.id}", None)
@@ -117,7 +127,6 @@ async def test_a_submission_writes_search_tasks_events_and_record_and_wakes_ever
     assert (await AUDIT.chain_pending(pool)).chained == 1
     # the agencies and the search id: one dispatcher is woken for it (the id's hash picks which)
     assert await heard.until("agency_tasks") == [f"{','.join(AGENCIES)};{new.id}"]
-    assert await heard.until("search_events") == [""]
     assert await heard.until("audit_pending") == [""]
 
     # Without an audit log: no record, no audit notification.
@@ -127,6 +136,7 @@ async def test_a_submission_writes_search_tasks_events_and_record_and_wakes_ever
     assert await pool.fetchval("SELECT count(*) FROM audit_log") == 1
     await asyncio.sleep(0.2)
     assert heard.by_channel["audit_pending"] == [""]
+    assert heard.by_channel["search_events"] == []  # no event was written: no stream to wake
 
 
 async def test_a_search_answered_from_stored_answers_is_completed_at_once_as_before(
@@ -148,7 +158,12 @@ async def test_a_search_answered_from_stored_answers_is_completed_at_once_as_bef
     assert search is not None and search.status == "completed"
     assert search.completed_at == search.created_at  # at once, in the submission's transaction
     got = await events(pool, again.id)
-    assert [(e["agency"], e["kind"]) for e in got] == [(a, "task") for a in AGENCIES] + [(None, "search_completed")]
+    assert [(e["agency"], e["kind"]) for e in got] == [(None, "search_completed")]  # the only one written
+    log = await store.events_of(again.id)
+    assert [(e.id, e.agency, e.kind, e.payload) for e in log[:-1]] == [
+        (i - len(tasks), t.agency, "task", {"task_id": t.id, "status": "succeeded", "reused": True})
+        for i, t in enumerate(tasks)]
+    assert (log[-1].kind, log[-1].id > 0) == ("search_completed", True)
     done = got[-1]["payload"]
     assert set(done) == {"completed_at", "duration_seconds"} and done["duration_seconds"] == 0
 
@@ -162,11 +177,52 @@ async def test_a_search_answered_from_stored_answers_is_completed_at_once_as_bef
     assert [(e["agency"], e["kind"]) for e in old_events] == [(e["agency"], e["kind"]) for e in got]
     assert old_events[-1]["payload"] == {**done, "completed_at": old_events[-1]["payload"]["completed_at"]}
     assert [type(v) for v in old_events[-1]["payload"].values()] == [type(v) for v in done.values()]
-    # Nothing queued: dispatchers are not woken by either; streams are, by both.
-    await heard.until("search_events", 3)
+    assert [(e.agency, e.kind, e.payload["status"]) for e in (await store.events_of(old.id))[:-1]] == [
+        (a, "task", "succeeded") for a in AGENCIES]
+    # Nothing queued: dispatchers are not woken by either; streams are, by both (not by the first).
+    await heard.until("search_events", 2)
     await heard.until("audit_pending", 2)
     await asyncio.sleep(0.2)
     assert heard.by_channel["agency_tasks"] == [f"{','.join(AGENCIES)};{first.id}"]
+    assert len(heard.by_channel["search_events"]) == 2
+
+
+async def test_the_event_log_derives_the_submission_and_one_cursor_orders_derived_and_stored(
+    pool: asyncpg.Pool,
+) -> None:
+    case_id = (await seed(pool))[NUMBER]
+    store = SearchStore(pool, AUDIT)
+    new = new_search(case_id)
+    tasks = await store.create(new, audit_entry=audit_entry(new))
+    # An answer stored after the submission: a stored event, after every derived one.
+    await pool.execute("""INSERT INTO search_event (search_id, agency, kind, payload)
+                          VALUES ($1, 'hotels', 'task', '{"status": "succeeded"}')""", new.id)
+    log = await store.events_of(new.id)
+    assert [e.id for e in log][:3] == [-3, -2, -1] and log[3].id > 0
+    assert [(e.agency, e.payload["status"]) for e in log] == [(t.agency, "queued") for t in tasks] + [
+        ("hotels", "succeeded")]
+    # Resumed after each event, the log goes on from the next, derived or stored, nothing twice.
+    for i, seen in enumerate(log):
+        assert await store.events_of(new.id, seen.id) == log[i + 1:]
+    assert await store.events_of(new.id, EVENTS_FROM_START) == log
+    assert await store.events_of(new.id, -4) == log  # below every derived id: the whole log
+
+
+async def test_a_search_whose_submission_wrote_its_task_events_gets_none_derived(pool: asyncpg.Pool) -> None:
+    """Searches submitted before decision 1930 kept their submission events: not shown twice."""
+    case_id = (await seed(pool))[NUMBER]
+    store = SearchStore(pool, AUDIT)
+    new = new_search(case_id)
+    async with pool.acquire() as c, c.transaction():
+        tasks = await submit_search(c, new)
+        await c.execute("""INSERT INTO search_event (search_id, agency, kind, payload)
+                           SELECT search_id, agency, 'task',
+                                  jsonb_build_object('task_id', id, 'status', status, 'reused', reused)
+                           FROM agency_task WHERE search_id = $1 ORDER BY id""", new.id)
+    log = await store.events_of(new.id)
+    assert all(e.id > 0 for e in log)
+    assert [(e.agency, e.payload) for e in log] == [
+        (t.agency, {"task_id": t.id, "status": "queued", "reused": False}) for t in tasks]
 
 
 async def test_a_record_that_cannot_be_written_leaves_no_search_tasks_events_or_notifications(
@@ -189,7 +245,8 @@ async def test_a_record_that_cannot_be_written_leaves_no_search_tasks_events_or_
     assert await pool.fetchval("SELECT count(*) FROM audit_log") == 1
     assert await pool.fetchval("SELECT count(*) FROM agency_task") == len(AGENCIES)  # the first search's
     await asyncio.sleep(0.2)
-    assert {c: len(v) for c, v in heard.by_channel.items()} == {c: 1 for c in CHANNELS}
+    assert {c: len(v) for c, v in heard.by_channel.items()} == {"agency_tasks": 1, "search_events": 0,
+                                                                 "audit_pending": 1}
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
 from enforcement.searches.keys import EVENTS, SEARCHES
 from enforcement.searches.service import SearchRequest
+from enforcement.searches.store.searches import EVENTS_FROM_START
 
 routes = web.RouteTableDef()
 
@@ -96,18 +97,28 @@ def _sse(event_id: int, kind: str, data: dict[str, Any]) -> bytes:
     return f"id: {event_id}\nevent: {kind}\ndata: {payload}\n\n".encode()
 
 
+def _cursor(last_event_id: str | None) -> int:
+    """Where a stream resumes: after the id its client saw last (``Last-Event-ID``; the tasks'
+    derived submission events have ids -n..-1, stored events from 1: decision 1930), or from the
+    start when there is none or it is not an event id."""
+    try:
+        cursor = int(last_event_id or "")
+    except ValueError:
+        return EVENTS_FROM_START
+    return cursor if EVENTS_FROM_START <= cursor < 2**63 else EVENTS_FROM_START
+
+
 @routes.get("/api/v1/searches/{search_id}/events")
 async def search_events(request: web.Request) -> web.StreamResponse:
-    """One SSE event per agency state change; ``search_completed`` last, then the stream ends."""
+    """The search's tasks as submitted (one ``task`` event each, derived from the tasks: ids
+    -n..-1), then one SSE event per agency state change as stored; ``search_completed`` last, then
+    the stream ends."""
     actor = actor_of(request)
     search_id = _search_id(request)
     service = request.app[SEARCHES]
     await service.authorize_read(actor, search_id, request_id=request_id_of(request), via="events")  # 403s, 404s
     hub = request.app[EVENTS]
-    try:
-        last_sent = int(request.headers.get("Last-Event-ID", "0") or 0)
-    except ValueError:
-        last_sent = 0
+    last_sent = _cursor(request.headers.get("Last-Event-ID"))
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )

@@ -139,7 +139,7 @@ class BatchStore:
         return int(await self.pool.fetchval(Q.next_document_serial, court_code))
 
     async def create(self, batch: NewBatch, *, audit_entries: Sequence[AuditEntry] = ()) -> BatchCreated:
-        """The batch, its searches, their tasks and first events, and the audit records, in ONE
+        """The batch, its searches, their tasks, and the audit records, in ONE
         transaction: the batch exists whole or not at all."""
         plans: dict[tuple[str, str], tuple[float, float]] = {}
         for s in batch.searches:
@@ -173,7 +173,8 @@ class BatchStore:
             if queued:
                 agencies = sorted({k[0] for k in keys})
                 await conn.execute(Q.notify_tasks, ",".join(agencies))
-            await conn.execute(Q.notify_search_events)
+            if done:  # the only events a batch writes at once: the completions (decision 1930)
+                await conn.execute(Q.notify_search_events)
             if self.audit is not None and audit_entries:
                 # One statement; chained after commit (decision 0404).
                 await self.audit.append_many(conn, audit_entries)

@@ -3,12 +3,19 @@ tasks and records, and followed through their event log; the case a search is ma
 its 协助查询通知书 serial.
 
 A judge's submission (``SearchStore.create``) is ONE statement (``submit_search``): the search,
-its tasks, their events, its audit record and the notifications, in the statement's own
-transaction, or inside a caller's (``create_in``: a system search made along with other work).
+its tasks (and its completion when every agency was answered from a stored answer), its audit
+record and the notifications, in the statement's own transaction, or inside a caller's
+(``create_in``: a system search made along with other work).
 
 Callers get frozen values (``CaseForSearch``, ``SearchRecord``, ``SearchTask``, ``AssetRow``,
 ``SearchEvent``, ``CreatedTask``), never driver rows. ``SearchStoreProtocol`` is the store's public
 surface, for the service's type and for in-memory fakes in unit tests.
+
+A search's event log (``events_of``) begins with one ``task`` event per task as the submission
+made it (queued, or succeeded and reused), derived from the tasks rather than written (decision
+1930): their ids are -n..-1 for the search's n tasks, below every stored event's (from 1), so one
+cursor (``after``, an SSE stream's ``Last-Event-ID``) orders both; ``EVENTS_FROM_START`` is below
+them all.
 """
 
 from __future__ import annotations
@@ -81,6 +88,10 @@ class SearchEvent:
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> SearchEvent:
         return cls(row["id"], row["search_id"], row["agency"], row["kind"], dict(row["payload"]), row["created_at"])
+
+
+# The cursor below every event of a search, derived (-n..-1) or stored (from 1): its whole log.
+EVENTS_FROM_START = -(2**63)
 
 
 # The audit columns of ``submit_search`` ($22..$36) when the submission writes no record.
@@ -234,11 +245,12 @@ class AssetRow:
 
 async def submit_search(conn: Conn | asyncpg.Pool, new: NewSearch, audit: AuditLog | None = None,
                         audit_entry: AuditEntry | None = None) -> list[CreatedTask]:
-    """Insert the search, its tasks and events, and its audit record, in ONE statement (its own
+    """Insert the search, its tasks, and its audit record, in ONE statement (its own
     transaction, or the caller's when ``conn`` holds one): a search is never made without its
     audit record, nor recorded without being made. A search answered entirely from stored
-    answers is completed at once; dispatchers, event streams and audit chainers are woken at
-    commit."""
+    answers is completed at once, with its ``search_completed`` event (the event streams are
+    woken for it); dispatchers and audit chainers are woken at commit. The tasks' submission
+    events are not written: ``events_of`` derives them (decision 1930)."""
     if audit_entry is not None and audit is None:
         raise ValueError("an audit entry needs the audit log")
     record = _NO_RECORD if audit_entry is None or audit is None else audit.signed_row(audit_entry)
@@ -271,7 +283,7 @@ class SearchStoreProtocol(Protocol):
     async def records(self, search_id: UUID) -> list[AssetRow]: ...
     async def previous_search_at(self, subject_key: str, before: datetime) -> datetime | None: ...
     async def events_after(self, last_id: int, limit: int = 1000) -> list[SearchEvent]: ...
-    async def events_of(self, search_id: UUID, after: int = 0) -> list[SearchEvent]: ...
+    async def events_of(self, search_id: UUID, after: int = EVENTS_FROM_START) -> list[SearchEvent]: ...
     async def last_event_id(self) -> int: ...
 
 
@@ -350,7 +362,9 @@ class SearchStore:
     async def events_after(self, last_id: int, limit: int = 1000) -> list[SearchEvent]:
         return [SearchEvent.from_row(r) for r in await self.pool.fetch(Q.events_after, last_id, limit)]
 
-    async def events_of(self, search_id: UUID, after: int = 0) -> list[SearchEvent]:
+    async def events_of(self, search_id: UUID, after: int = EVENTS_FROM_START) -> list[SearchEvent]:
+        """The search's events after ``after`` in id order: its tasks' submission events, derived
+        (ids below 0), then the stored ones."""
         return [SearchEvent.from_row(r) for r in await self.pool.fetch(Q.events_of_search, search_id, after)]
 
     async def last_event_id(self) -> int:
@@ -359,6 +373,7 @@ class SearchStore:
 
 
 __all__ = [
+    "EVENTS_FROM_START",
     "AgencyPlan",
     "AssetRow",
     "CaseForSearch",

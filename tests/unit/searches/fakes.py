@@ -22,6 +22,7 @@ from enforcement.searches.store.agencies import (
     WorkerAgencyStats,
 )
 from enforcement.searches.store.searches import (
+    EVENTS_FROM_START,
     AssetRow,
     CaseForSearch,
     CreatedTask,
@@ -138,7 +139,7 @@ class FakeSearchStore:
     async def events_after(self, last_id: int, limit: int = 1000) -> list[SearchEvent]:
         return [e for e in self.events if e.id > last_id][:limit]
 
-    async def events_of(self, search_id: UUID, after: int = 0) -> list[SearchEvent]:
+    async def events_of(self, search_id: UUID, after: int = EVENTS_FROM_START) -> list[SearchEvent]:
         return [e for e in self.events if e.search_id == search_id and e.id > after]
 
     async def last_event_id(self) -> int:

@@ -34,7 +34,7 @@ FROM unnest($2::uuid[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::tex
           court_code, judge_name, judge_officer_id, document_number, date_from, date_to)
 
 -- insert_batch_tasks --
--- $1 search ids uuid[], $2 plan agencies text[], $3 plan subject kinds text[], $4 plan deadline seconds float8[], $5 plan freshness hours float8[]: one task per search and agency covering its subject (answered from a fresh stored answer unless the search forces a fresh one), with their first events; answers (search_id, queued, reused) per search
+-- $1 search ids uuid[], $2 plan agencies text[], $3 plan subject kinds text[], $4 plan deadline seconds float8[], $5 plan freshness hours float8[]: one task per search and agency covering its subject (answered from a fresh stored answer unless the search forces a fresh one); their submission events are derived, not written (events_of_search, decision 1930); answers (search_id, queued, reused) per search
 WITH tasks AS (
     INSERT INTO agency_task (search_id, agency, idempotency_key, deadline_at, status, answer_id, reused, finished_at)
     SELECT s.id, p.agency, s.id::text || ':' || p.agency, now() + make_interval(secs => p.deadline),
@@ -52,10 +52,6 @@ WITH tasks AS (
     ) prev ON true
     WHERE s.id = ANY($1::uuid[])
     RETURNING id, search_id, agency, status, reused
-), events AS (
-    INSERT INTO search_event (search_id, agency, kind, payload)
-    SELECT search_id, agency, 'task', jsonb_build_object('task_id', id, 'status', status, 'reused', reused)
-    FROM tasks
 )
 SELECT search_id, count(*) FILTER (WHERE status = 'queued')::int AS queued, count(*) FILTER (WHERE reused)::int AS reused
 FROM tasks GROUP BY search_id

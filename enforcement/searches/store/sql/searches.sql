@@ -1,5 +1,5 @@
 -- submit_search --
--- $1 id, $2 case_id, $3 batch_id, $4 subject_kind, $5 id_number, $6 name, $7 subject_key, $8 purpose, $9 requested_by, $10 force_fresh, $11 request_no, $12 case_number, $13 court_code, $14 judge_name, $15 judge_officer_id, $16 document_number, $17 date_from, $18 date_to, $19 agencies text[], $20 deadline seconds float8[], $21 freshness hours float8[], then the audit record as insert_audit_record takes it ($22 at, $23 action (null: no record), $24 actor_login, $25 actor_role, $26 actor_court, $27 case_id, $28 case_number, $29 case_court, $30 subject_key, $31 purpose, $32 reason, $33 target, $34 request_id, $35 details, $36 mac): a submission in ONE statement (its own transaction): reuse decided per agency, the search (completed at once when every agency is answered from a stored answer), its tasks, their events (and search_completed), the audit record, and the notifications (agency_tasks when tasks are queued, with the agencies and the search id: `agencies;search id`, search_events, audit_pending with a record); one row per task (id, agency, status, reused, answer_id) with the audit record's id
+-- $1 id, $2 case_id, $3 batch_id, $4 subject_kind, $5 id_number, $6 name, $7 subject_key, $8 purpose, $9 requested_by, $10 force_fresh, $11 request_no, $12 case_number, $13 court_code, $14 judge_name, $15 judge_officer_id, $16 document_number, $17 date_from, $18 date_to, $19 agencies text[], $20 deadline seconds float8[], $21 freshness hours float8[], then the audit record as insert_audit_record takes it ($22 at, $23 action (null: no record), $24 actor_login, $25 actor_role, $26 actor_court, $27 case_id, $28 case_number, $29 case_court, $30 subject_key, $31 purpose, $32 reason, $33 target, $34 request_id, $35 details, $36 mac): a submission in ONE statement (its own transaction): reuse decided per agency, the search (completed at once when every agency is answered from a stored answer), its tasks (their submission events are not written: `events_of_search` derives them from the tasks, decision 1930), search_completed when completed at once, the audit record, and the notifications (agency_tasks when tasks are queued, with the agencies and the search id: `agencies;search id`, search_events when completed at once, audit_pending with a record); one row per task (id, agency, status, reused, answer_id) with the audit record's id
 WITH plan AS MATERIALIZED (
     SELECT a.agency, a.deadline, a.ord, prev.id AS answer_id
     FROM unnest($19::text[], $20::float8[], $21::float8[]) WITH ORDINALITY AS a(agency, deadline, freshness, ord)
@@ -28,11 +28,9 @@ WITH plan AS MATERIALIZED (
     FROM plan p ORDER BY p.ord
     RETURNING id, agency, status, reused, answer_id
 ), e AS (
-    -- the tasks' events first, then the search's (the same payload as complete_searches writes)
+    -- a search completed at once (every agency reused): its completion (the same payload as finish_searches
+    -- writes); the tasks' own submission events are derived, not written (events_of_search, decision 1930)
     INSERT INTO search_event (search_id, agency, kind, payload)
-    SELECT $1::uuid, agency, 'task', jsonb_build_object('task_id', id, 'status', status, 'reused', reused)
-    FROM t
-    UNION ALL
     SELECT id, NULL, 'search_completed',
            jsonb_build_object('completed_at', completed_at,
                               'duration_seconds', extract(epoch FROM completed_at - created_at))
@@ -48,7 +46,8 @@ WITH plan AS MATERIALIZED (
     -- referenced below, so evaluated (once); the notifications are delivered at commit
     SELECT q.audit_id,
            CASE WHEN q.queued <> '' THEN pg_notify('agency_tasks', q.queued || ';' || $1::uuid::text) END AS tasks_notified,
-           pg_notify('search_events', '') AS events_notified,
+           -- the event streams only when there is an event: the completion of a search answered at once
+           CASE WHEN (SELECT status FROM s) = 'completed' THEN pg_notify('search_events', '') END AS events_notified,
            CASE WHEN q.audit_id IS NOT NULL THEN pg_notify('audit_pending', '') END AS audit_notified
     FROM (SELECT coalesce((SELECT string_agg(agency, ',') FROM t WHERE status = 'queued'), '') AS queued,
                  (SELECT id FROM rec) AS audit_id) q
@@ -105,12 +104,27 @@ SELECT id, created_at FROM search WHERE subject_key = $1 AND created_at < $2 ORD
 SELECT id, search_id, agency, kind, payload, created_at FROM search_event WHERE id > $1 ORDER BY id LIMIT $2
 
 -- events_of_search --
--- $1 search id, $2 after event id: replay for a late subscriber; only the months of the search's life are read: its events are written from its creation to its completion (each by a transaction that saw the search, so no earlier than its created_at, and no later than its completion or this statement; a day's margin either side for a transaction's now() taken before its snapshot)
+-- $1 search id, $2 after event id (the stream's cursor; below every id: from the start): replay for a late subscriber. First each task's state at submission, derived from agency_task (decision 1930: no longer written): a `task` event with the payload the submission used to write (task_id, status queued, or succeeded and reused when answered from a stored answer), ids -n..-1 for the search's n tasks in task order (real event ids start at 1, so derived and stored ids never collide and the cursor orders both); a search whose submission did write them (before decision 1930: a stored `task` event made in its transaction) gets none. Only the search's partition of agency_task is read (its tasks share its created_at), and only while the cursor is below 0. Then the stored events; only the months of the search's life are read: its events are written from its creation to its completion (each by a transaction that saw the search, so no earlier than its created_at, and no later than its completion or this statement; a day's margin either side for a transaction's now() taken before its snapshot)
+SELECT d.id, d.search_id, d.agency, d.kind, d.payload, d.created_at FROM (
+    SELECT (row_number() OVER (ORDER BY tk.id) - count(*) OVER () - 1)::bigint AS id, tk.search_id, tk.agency,
+           'task'::text AS kind,
+           jsonb_build_object('task_id', tk.id, 'status', CASE WHEN tk.reused THEN 'succeeded' ELSE 'queued' END,
+                              'reused', tk.reused) AS payload,
+           tk.created_at
+    FROM agency_task tk
+    WHERE tk.search_id = $1 AND $2::bigint < 0
+      AND tk.created_at = (SELECT s.created_at FROM search s WHERE s.id = $1)
+      AND NOT EXISTS (SELECT 1 FROM search_event e0
+                      WHERE e0.search_id = $1 AND e0.kind = 'task'
+                        AND e0.created_at = (SELECT s.created_at FROM search s WHERE s.id = $1))
+) d
+WHERE d.id > $2
+UNION ALL
 SELECT e.id, e.search_id, e.agency, e.kind, e.payload, e.created_at FROM search_event e
 WHERE e.search_id = $1 AND e.id > $2
   AND e.created_at >= (SELECT s.created_at - interval '1 day' FROM search s WHERE s.id = $1)
   AND e.created_at <= (SELECT least(s.completed_at, statement_timestamp()) + interval '1 day' FROM search s WHERE s.id = $1)
-ORDER BY e.id
+ORDER BY id
 
 -- last_event_id --
 -- no parameters
