@@ -130,6 +130,9 @@ async def test_the_stream_begins_with_the_tasks_as_submitted_and_resumes_after_a
     # Reconnecting after any event (a derived one, the last derived one, a stored one): the rest.
     for after in (0, n - 1, n, len(seen) - 2):
         assert await read_stream(api, body["events_url"], last_event_id=str(ids[after])) == seen[after + 1:]
+    # Reconnecting after the completion itself: nothing more, and the stream ends (it used to stay
+    # open, waiting for a completion the client had already seen).
+    assert await read_stream(api, body["events_url"], last_event_id=str(ids[-1])) == []
     # No cursor, or one that is not an event id: from the start.
     assert await read_stream(api, body["events_url"], last_event_id="") == seen
     assert await read_stream(api, body["events_url"], last_event_id="x" * 30) == seen

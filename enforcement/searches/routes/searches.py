@@ -116,7 +116,7 @@ async def search_events(request: web.Request) -> web.StreamResponse:
     actor = actor_of(request)
     search_id = _search_id(request)
     service = request.app[SEARCHES]
-    await service.authorize_read(actor, search_id, request_id=request_id_of(request), via="events")  # 403s, 404s
+    search = await service.authorize_read(actor, search_id, request_id=request_id_of(request), via="events")  # 403s, 404s
     hub = request.app[EVENTS]
     last_sent = _cursor(request.headers.get("Last-Event-ID"))
     response = web.StreamResponse(
@@ -149,6 +149,9 @@ async def search_events(request: web.Request) -> web.StreamResponse:
             await response.write(_sse(ev.id, ev.kind, data))
 
         done = await send(await service.events_of(search_id, last_sent))
+        # Completed before the replay began (its completion event committed with the status read
+        # above), yet not in the replay: the client's cursor is at or past the completion. Ends.
+        done = done or search.status == "completed"
         idle = 0.0
         while not done:
             try:
