@@ -1342,13 +1342,9 @@ CREATE INDEX agency_task_deferred_deadline ON ONLY public.agency_task USING btre
 
 CREATE INDEX agency_task_default_deadline_at_idx ON public.agency_task_default USING btree (deadline_at) WHERE ((ticket IS NOT NULL) AND (status = ANY (ARRAY['waiting'::text, 'expired'::text])));
 
-CREATE INDEX agency_task_open ON ONLY public.agency_task USING btree (search_id, created_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'waiting'::text]));
+CREATE INDEX agency_task_search ON ONLY public.agency_task USING btree (search_id, created_at, status);
 
-CREATE INDEX agency_task_default_search_id_created_at_idx ON public.agency_task_default USING btree (search_id, created_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'waiting'::text]));
-
-CREATE INDEX agency_task_search ON ONLY public.agency_task USING btree (search_id);
-
-CREATE INDEX agency_task_default_search_id_idx ON public.agency_task_default USING btree (search_id);
+CREATE INDEX agency_task_default_search_id_created_at_status_idx ON public.agency_task_default USING btree (search_id, created_at, status);
 
 CREATE INDEX agency_task_ticket_any ON ONLY public.agency_task USING btree (ticket) WHERE (ticket IS NOT NULL);
 
@@ -1460,9 +1456,7 @@ ALTER INDEX public.agency_task_idempotency_key_key ATTACH PARTITION public.agenc
 
 ALTER INDEX public.agency_task_pkey ATTACH PARTITION public.agency_task_default_pkey;
 
-ALTER INDEX public.agency_task_open ATTACH PARTITION public.agency_task_default_search_id_created_at_idx;
-
-ALTER INDEX public.agency_task_search ATTACH PARTITION public.agency_task_default_search_id_idx;
+ALTER INDEX public.agency_task_search ATTACH PARTITION public.agency_task_default_search_id_created_at_status_idx;
 
 ALTER INDEX public.agency_task_ticket_any ATTACH PARTITION public.agency_task_default_ticket_idx;
 

@@ -11,21 +11,24 @@
 --   duplicates in $1 fold away by themselves), and test the status in a form the partial index
 --   `search_running` cannot answer (else the plan ANDs the keys with a bitmap of every running
 --   search: the planner's statistics rarely see searches running);
--- * a search's unfinished tasks are probed through a partial index of only the unfinished tasks
---   (`agency_task_open`, by search and its created_at: one partition, one index range) and stop at
---   the first one found (`LIMIT 1`, still a scalar subquery per search, not an anti-join);
---   finished tasks never enter that index, so the probe no longer walks the dead and finished
---   versions that every (non-HOT) update of a task leaves in `agency_task_search`;
+-- * a search's unfinished tasks are probed through its index range (search_id, created_at, status)
+--   and the probe stops at the first one found (`LIMIT 1`, still a scalar subquery per search, not
+--   an anti-join). `agency_task_search` was (search_id) alone: the probe read every index entry of
+--   the search (every version left by the non-HOT updates of its tasks: queued, running, finished)
+--   and fetched each from the heap to test created_at and status; with the status in the index,
+--   finished versions are skipped in the index itself. The index is replaced, not added: a task's
+--   status changes already defeat HOT (partial indexes' predicates), so each update inserted into
+--   it anyway and the writes stay the same. (A partial index of only the unfinished tasks read about
+--   as few buffers but would be one more index for every insert and claim to write.)
 -- * the UPDATE joins the ready searches by key.
 -- Exactly-once completion under concurrent flushes is unchanged: the running searches are locked
 -- in key order first (FOR NO KEY UPDATE), and the probe is a later statement with a fresh
 -- snapshot, so the flush that locks last sees the other's finished tasks.
 --
--- flush_outcomes: the answers' first statement bounds the partitions by the times' min and max in
--- one pass over the array (one InitPlan, not two); the rest is unchanged (same rows, same events).
+-- flush_outcomes is unchanged (it calls finish_searches).
 
-CREATE INDEX agency_task_open ON agency_task (search_id, created_at)
-    WHERE status IN ('queued', 'running', 'waiting');
+DROP INDEX agency_task_search;
+CREATE INDEX agency_task_search ON agency_task (search_id, created_at, status);
 
 CREATE OR REPLACE FUNCTION finish_searches(uuid[]) RETURNS TABLE(search_id uuid, duration_seconds double precision)
     LANGUAGE plpgsql
