@@ -211,25 +211,30 @@ BEGIN
     IF coalesce(cardinality($1), 0) = 0 THEN
         RETURN;
     END IF;
-    PERFORM s.id
-    FROM unnest($1) AS u(id) JOIN search s ON s.id = u.id
-    WHERE s.status = 'running' ORDER BY s.id FOR NO KEY UPDATE OF s;
+    -- by primary key, driven by the batch (not by the searches in flight); `(status = 'running')
+    -- IS TRUE`, not `status = 'running'`: the partial index search_running cannot answer it, so no
+    -- plan ANDs the batch's keys with a bitmap of every running search (the planner, whose
+    -- statistics rarely see a search running, picks that one)
+    PERFORM s.id FROM search s
+    WHERE s.id = ANY($1::uuid[]) AND (s.status = 'running') IS TRUE
+    ORDER BY s.id FOR NO KEY UPDATE OF s;
     -- The completion's generic plan is the one wanted (by key, driven by the batch; decision 0702).
     PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
     RETURN QUERY
         WITH ready AS MATERIALIZED (
-            -- a scalar subquery per id, not NOT EXISTS: the planner turned that into an anti-join that
-            -- hashed every unfinished task of the table on each call
+            -- a scalar subquery per search, not NOT EXISTS: the planner may turn that into an
+            -- anti-join that hashes every unfinished task of the table
             -- a search's tasks share its created_at (made in its transaction): one partition is read
-            SELECT DISTINCT s.id FROM unnest($1::uuid[]) AS u(id) JOIN search s ON s.id = u.id
-            WHERE s.status = 'running'
-              AND (SELECT count(*) FROM agency_task t
+            SELECT s.id FROM search s
+            WHERE s.id = ANY($1::uuid[]) AND (s.status = 'running') IS TRUE
+              AND (SELECT 1 FROM agency_task t
                    WHERE t.search_id = s.id AND t.created_at = s.created_at
-                     AND t.status IN ('queued', 'running', 'waiting')) = 0
+                     AND t.status IN ('queued', 'running', 'waiting')
+                   LIMIT 1) IS NULL
         ), c AS (
             UPDATE search s SET status = 'completed', completed_at = now()
             FROM ready
-            WHERE s.id = ready.id AND s.status = 'running'
+            WHERE s.id = ready.id AND (s.status = 'running') IS TRUE
             RETURNING s.id, s.created_at, s.completed_at
         )
         INSERT INTO search_event (search_id, agency, kind, payload)
@@ -1340,9 +1345,9 @@ CREATE INDEX agency_task_deferred_deadline ON ONLY public.agency_task USING btre
 
 CREATE INDEX agency_task_default_deadline_at_idx ON public.agency_task_default USING btree (deadline_at) WHERE ((ticket IS NOT NULL) AND (status = ANY (ARRAY['waiting'::text, 'expired'::text])));
 
-CREATE INDEX agency_task_search ON ONLY public.agency_task USING btree (search_id);
+CREATE INDEX agency_task_search ON ONLY public.agency_task USING btree (search_id, created_at, status);
 
-CREATE INDEX agency_task_default_search_id_idx ON public.agency_task_default USING btree (search_id);
+CREATE INDEX agency_task_default_search_id_created_at_status_idx ON public.agency_task_default USING btree (search_id, created_at, status);
 
 CREATE INDEX agency_task_ticket_any ON ONLY public.agency_task USING btree (ticket) WHERE (ticket IS NOT NULL);
 
@@ -1454,7 +1459,7 @@ ALTER INDEX public.agency_task_idempotency_key_key ATTACH PARTITION public.agenc
 
 ALTER INDEX public.agency_task_pkey ATTACH PARTITION public.agency_task_default_pkey;
 
-ALTER INDEX public.agency_task_search ATTACH PARTITION public.agency_task_default_search_id_idx;
+ALTER INDEX public.agency_task_search ATTACH PARTITION public.agency_task_default_search_id_created_at_status_idx;
 
 ALTER INDEX public.agency_task_ticket_any ATTACH PARTITION public.agency_task_default_ticket_idx;
 

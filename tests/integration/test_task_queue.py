@@ -297,3 +297,55 @@ async def test_an_agencys_claim_is_one_round_trip(db_url: str) -> None:
         assert statements == [Q.claim_tasks]  # no BEGIN, no separate lock, no COMMIT
     finally:
         await one.close()
+
+
+async def test_two_flushes_finishing_a_searchs_last_two_tasks_complete_it_once(pool: asyncpg.Pool) -> None:
+    """Flush A answers one of a search's last two tasks and has not committed (it holds the
+    search's lock and saw the other task running); flush B answers the other one meanwhile. B
+    waits for A's lock, then counts with a snapshot that sees A's answer: the search is completed
+    once, by B. Without the lock (or with B's count taken before it) neither would complete it."""
+    [sid] = await make_searches(pool, 1, agencies=["vehicles", "hotels"])
+    store = TaskStore(pool)
+    [v] = await store.claim("vehicles", "a", 10, 60, 100)
+    [h] = await store.claim("hotels", "b", 10, 60, 100)
+    async with pool.acquire() as a:
+        tx = a.transaction()
+        await tx.start()
+        try:
+            got_a = await a.fetch(Q.flush_outcomes, "a", [v.id], [{"ok": 1}], [0], [None], [datetime.now(UTC)],
+                                  [], [], [], [], [], [], [], [], [], [], [v.created_at], [])
+            assert got_a == []  # the hotels task is still running as A sees it
+            flush_b = asyncio.create_task(store.flush(
+                [Success(h.id, {"ok": 2}, datetime.now(UTC), None, [], created_at=h.created_at)], [], worker_id="b"))
+            await asyncio.sleep(0.3)
+            assert not flush_b.done(), "flush B did not wait for the search's lock"
+        finally:
+            await tx.commit()
+    assert await flush_b == [sid]
+    assert await pool.fetchval("SELECT status FROM search WHERE id = $1", sid) == "completed"
+    kinds = [r["kind"] for r in await pool.fetch("SELECT kind FROM search_event WHERE search_id = $1", sid)]
+    assert kinds.count("search_completed") == 1
+
+
+async def test_concurrent_flushes_complete_every_search_exactly_once(pool: asyncpg.Pool) -> None:
+    """Thirty searches of two tasks each; two workers answer one task of every search each, in
+    concurrent flushes of ten: every search ends completed with one completion event."""
+    sids = await make_searches(pool, 30, agencies=["vehicles", "hotels"])
+    store = TaskStore(pool)
+    vs = await store.claim("vehicles", "a", 100, 60, 100)
+    hs = await store.claim("hotels", "b", 100, 60, 100)
+    assert len(vs) == len(hs) == 30
+
+    async def worker(tasks: list[ClaimedTask], worker_id: str) -> list[uuid.UUID]:
+        done: list[uuid.UUID] = []
+        for i in range(0, len(tasks), 10):
+            done += await store.flush([Success(t.id, {}, datetime.now(UTC), None, [], created_at=t.created_at)
+                                       for t in tasks[i:i + 10]], [], worker_id=worker_id)
+        return done
+
+    a, b = await asyncio.gather(worker(vs, "a"), worker(hs, "b"))
+    assert sorted(a + b) == sorted(sids)
+    rows = await pool.fetch("""SELECT s.status, (SELECT count(*) FROM search_event e WHERE e.search_id = s.id
+                                                   AND e.kind = 'search_completed') AS n
+                               FROM search s WHERE s.id = ANY($1::uuid[])""", sids)
+    assert {(r["status"], r["n"]) for r in rows} == {("completed", 1)}
