@@ -65,7 +65,7 @@ from enforcement.kernel import metrics
 from enforcement.kernel.audit import AUDIT_TRAIL, AuditLog, AuditTrail, load_audit_key
 from enforcement.kernel.audit_chainer import AUDIT_CHAINER, AuditChainer
 from enforcement.kernel.migrate import apply_migrations
-from enforcement.kernel.notify import listen_forever
+from enforcement.kernel.notify import LISTENER, Listener
 from enforcement.kernel.partitions import PartitionKeeper
 from enforcement.kernel.pool import POOL_PROBE, PoolProbe, create_pool, resolve_database_url
 from enforcement.kernel.settings import Settings
@@ -167,8 +167,8 @@ def cases_worker(settings: Settings) -> Callable[[web.Application], AsyncIterato
         # Woken by the answers queued for review (the trigger's own channel, migration 0026), not by
         # every search event: those woke every worker's tick for each search (issue 19). Re-query
         # rounds and removal checks wait for the tick's interval; a reconnect runs a tick at once.
-        runner = asyncio.gather(worker.run(), listen_forever(app[DSN], "answer_review", worker.wake,
-                                                             on_reconnect=worker.wake))
+        await app[LISTENER].subscribe("answer_review", worker.wake, on_reconnect=worker.wake)
+        runner = asyncio.gather(worker.run())
         yield
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -233,10 +233,9 @@ def measures_worker(settings: Settings) -> Callable[[web.Application], AsyncIter
         ), config, app[MEASURE_CLOCK])
         watch = ExpiryWatch(store, config, app[MEASURE_CLOCK], settings.measure_expiry_check_seconds)
         app[MEASURE_DISPATCHER], app[MEASURE_EXPIRY] = dispatcher, watch
+        await app[LISTENER].subscribe("measure_tasks", dispatcher.wake, on_reconnect=dispatcher.wake)
         running = [
             asyncio.create_task(dispatcher.run(), name="measure-dispatcher"),
-            asyncio.create_task(listen_forever(app[DSN], "measure_tasks", dispatcher.wake,
-                                               on_reconnect=dispatcher.wake), name="measure-dispatcher-listen"),
             asyncio.create_task(watch.run(), name="measure-expiry-watch"),
         ]
         yield
@@ -285,9 +284,12 @@ def create_app(
                 await apply_migrations(conn)
         app[POOL] = pool
         app[POOL_PROBE] = PoolProbe(pool)
+        # The process's one LISTENing connection: the features subscribe their channels (decision 1935).
+        app[LISTENER] = Listener(dsn)
         app[USERS] = UserStore(pool)
         app[AUDIT_TRAIL] = AuditTrail(app[AUDIT], pool)
         yield
+        await app[LISTENER].close()
         await pool.close()
 
     async def metrics_port(app: web.Application) -> AsyncIterator[None]:
@@ -310,7 +312,7 @@ def create_app(
         app[AUDIT_CHAINER] = chainer
         loops = [chainer.run()]
         if settings.role in ("api", "all"):
-            loops.append(listen_forever(app[DSN], "audit_pending", chainer.wake, on_reconnect=chainer.wake))
+            await app[LISTENER].subscribe("audit_pending", chainer.wake, on_reconnect=chainer.wake)
         runner = asyncio.gather(*loops)
         yield
         runner.cancel()
@@ -357,10 +359,8 @@ def create_app(
         hub = EventHub(SearchStore(app[POOL]))
         await hub.start()
         app[EVENTS] = hub
-        runner = asyncio.gather(
-            hub.run(),
-            listen_forever(app[DSN], "search_events", hub.notify, on_reconnect=hub.notify),
-        )
+        await app[LISTENER].subscribe("search_events", hub.notify, on_reconnect=hub.notify)
+        runner = asyncio.gather(hub.run())
         yield
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -379,11 +379,10 @@ def create_app(
         )
         worker = Dispatcher(TaskStore(app[POOL]), AgencyStore(app[POOL]), app[RUNTIMES], config)
         app[DISPATCHER] = worker
+        await app[LISTENER].subscribe("agency_tasks", worker.wake, on_reconnect=worker.wake)
         metrics.WORKER_INFO.labels(role="worker").set(1)
         running = [
             asyncio.create_task(worker.run(), name="dispatcher"),
-            asyncio.create_task(listen_forever(app[DSN], "agency_tasks", worker.wake, on_reconnect=worker.wake),
-                                name="dispatcher-listen"),
         ]
         log.info("dispatcher_started", worker_id=config.worker_id, agencies=sorted(app[RUNTIMES].keys()))
         yield

@@ -13,8 +13,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from enforcement.api.keys import POOL
-from enforcement.kernel.integrity import dangling_references
 from enforcement.kernel.embedded import EmbeddedPostgres
+from enforcement.kernel.integrity import dangling_references
 from tests.agency_helpers import (
     TERMINAL,
     batch_rows,

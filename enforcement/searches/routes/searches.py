@@ -116,7 +116,8 @@ async def search_events(request: web.Request) -> web.StreamResponse:
     actor = actor_of(request)
     search_id = _search_id(request)
     service = request.app[SEARCHES]
-    search = await service.authorize_read(actor, search_id, request_id=request_id_of(request), via="events")  # 403s, 404s
+    # 403s, 404s
+    search = await service.authorize_read(actor, search_id, request_id=request_id_of(request), via="events")
     hub = request.app[EVENTS]
     last_sent = _cursor(request.headers.get("Last-Event-ID"))
     response = web.StreamResponse(
