@@ -62,6 +62,7 @@ NUMERIC_CLAIMS = ("exp", "iat", "nbf")
 # (method, route template) that take the token as ?access_token= (server-sent events only).
 QUERY_TOKEN_ROUTES = frozenset({("GET", "/api/v1/searches/{search_id}/events")})
 MAX_AUDITED_LOGIN = 100
+VERIFIED_TOKENS = 10_000  # tokens remembered as verified, per process (TokenVerifier.verify)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -200,10 +201,40 @@ class TokenVerifier:
         self.settings = settings
         self.algorithms = list(algorithms)
         self.keys = keys
+        # token -> (header, key, claims, verified at, valid until): see verify.
+        self._verified: dict[str, tuple[dict[str, Any], Any, dict[str, Any], float, float]] = {}
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The token's claims; raises ``Unauthenticated`` (reason counted in the metrics) for a
-        malformed, forged, expired, foreign or over-long token, ``Unavailable`` when the JWKS is."""
+        malformed, forged, expired, foreign or over-long token, ``Unavailable`` when the JWKS is.
+
+        A token verified once is remembered (at most ``VERIFIED_TOKENS`` of them, in this
+        process) with the key that verified it, and passes again without its signature being
+        checked anew (PyJWT's decoding alone was half the API's Python calls per search,
+        issue 19) only while nothing that decided it can have changed: the key the token's header
+        names is still that very key (a JWKS refetch or rotation makes new key objects, so the
+        token is verified again), and the time is between its verification and its expiry with
+        the leeway (``exp`` is the only time claim that can turn a valid token invalid; ``nbf`` and
+        ``iat`` only stay passed as time goes on). Every other check is a function of the token's
+        own bytes. Refusals are never remembered. Whether its user is still active is not a
+        property of the token: the middleware looks that up on every request."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            header, key, claims, verified_at, valid_until = remembered
+            now = time.time()
+            if verified_at <= now < valid_until and await self.keys.key_for(header) is key:
+                return dict(claims)
+            del self._verified[token]
+        claims, header, key = await self._verify(token)
+        verified_at = time.time()  # after PyJWT's own clock reading: nbf and iat passed by then
+        if len(self._verified) >= VERIFIED_TOKENS:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (header, key, claims, verified_at,
+                                 int(claims["exp"]) + self.settings.jwt_leeway_seconds)
+        return dict(claims)
+
+    async def _verify(self, token: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
+        """The claims, the header and the key of a token checked in full (see ``verify``)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -250,7 +281,7 @@ class TokenVerifier:
         if lifetime > self.settings.jwt_max_lifetime_seconds:
             raise _invalid("lifetime", f"The token lives longer than {self.settings.jwt_max_lifetime_seconds} s "
                            "(exp - iat).", f"令牌有效期超过 {self.settings.jwt_max_lifetime_seconds} 秒")
-        return claims
+        return claims, header, key
 
 
 def build_verifier(settings: Settings, issuer: DemoIssuer | None) -> TokenVerifier:
