@@ -21,21 +21,23 @@ import pstats
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import aiohttp  # noqa: E402
-import asyncpg  # noqa: E402
-from aiohttp import web  # noqa: E402
+import aiohttp
+import asyncpg
+import structlog
+from aiohttp import web
 
-from ops.bench.common import AGENCIES, JUDGE, debtors, free_port, install_uvloop  # noqa: E402
+from ops.bench.common import AGENCIES, JUDGE, debtors, free_port, install_uvloop
 
 WARM = 50
 # Where a call is charged: the first of these found on the call's stack of callers, by file part.
 CATEGORIES = (
-    ("audit chainer (woken per search)", ("kernel/audit_chainer.py",)),
+    ("audit chainer (woken per search)", ("kernel/audit_chainer.py", "kernel/audit.py:chain_pending")),
     ("event hub (woken per search)", ("searches/events.py", "kernel/notify.py")),
     ("token verification (PyJWT)", ("/jwt/", "/cryptography/")),
     ("auth middleware (user lookup, role gate)", ("api/auth.py", "kernel/users.py")),
@@ -48,15 +50,22 @@ CATEGORIES = (
 )
 
 
+def _in_request() -> bool:
+    """Whether the running task serves a request (api.middleware binds its id for the logs)."""
+    var = structlog.contextvars._CONTEXT_VARS.get("structlog_request_id")
+    return var is not None and var.get() is not Ellipsis
+
+
 class RoundTrips:
     """Counts the statements asyncpg sends (extended protocol, simple queries, COPY)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.in_requests = 0  # sent while a request is being served (its request id bound)
         self.by_statement: Counter[str] = Counter()
         self.on = False
         self.excluded: object = None  # the measure's own connection
-        conn = asyncpg.connection.Connection
+        conn: Any = asyncpg.connection.Connection
         do_execute, execute, executemany = conn._do_execute, conn.execute, conn._executemany
         counter = self
 
@@ -64,19 +73,22 @@ class RoundTrips:
             if counter.on and self is not counter.excluded:
                 counter.count += 1
                 counter.by_statement[query] += 1
+                counter.in_requests += _in_request()
             return await do_execute(self, query, *a, **k)
 
         async def _execute(self: Any, query: str, *args: Any, **k: Any) -> Any:
             if counter.on and not args and self is not counter.excluded:  # with arguments: _do_execute
                 counter.count += 1
                 counter.by_statement[query] += 1
+                counter.in_requests += _in_request()
             return await execute(self, query, *args, **k)
 
         async def _executemany(self: Any, *a: Any, **k: Any) -> Any:
             counter.count += counter.on
+            counter.in_requests += counter.on and _in_request()
             return await executemany(self, *a, **k)
 
-        conn._do_execute, conn.execute, conn._executemany = _do_execute, _execute, _executemany  # type: ignore[method-assign]
+        conn._do_execute, conn.execute, conn._executemany = _do_execute, _execute, _executemany
 
 
 def client(url: str, token: str, case_id: int, people: list[tuple[str, str]], out: list[int]) -> None:
@@ -96,7 +108,7 @@ def client(url: str, token: str, case_id: int, people: list[tuple[str, str]], ou
 
 async def in_thread(*args: Any) -> list[int]:
     statuses: list[int] = []
-    await asyncio.to_thread(client, *args, statuses)  # one wake-up when it ends, no polling
+    await asyncio.to_thread(client, *args, statuses)  # type: ignore[call-arg]  # one wake-up when it ends, no polling
     return statuses
 
 
@@ -176,40 +188,62 @@ def own(stats: pstats.Stats, trips: RoundTrips) -> tuple[int, dict[tuple[str, in
     return total, kept
 
 
-def categorize(kept: dict[tuple[str, int, str], tuple[int, Any]]) -> Counter[str]:
-    """Each function's calls charged to the first category on its callers' chain (breadth first)."""
-    memo: dict[tuple[str, int, str], str] = {}
+def categorize(kept: dict[tuple[str, int, str], tuple[int, Any]],
+               label: Callable[[tuple[str, int, str]], str | None] | None = None) -> Counter[str]:
+    """The calls charged to categories: a function a category names keeps its calls; any other's
+    calls are shared among its callers in proportion to the calls each made (cProfile's edges)."""
+    label = label or _category
+    memo: dict[tuple[str, int, str], dict[str, float]] = {}
 
-    def category(key: tuple[str, int, str]) -> str:
+    def share(key: tuple[str, int, str], depth: int = 0) -> dict[str, float]:
         if key in memo:
             return memo[key]
-        memo[key] = "other"  # cycles
-        seen, frontier = {key}, [key]
-        while frontier:
-            nxt = []
-            for k in frontier:
-                path = k[0].replace("\\", "/")
-                for name, parts in CATEGORIES:
-                    if any(p in path for p in parts):
-                        memo[key] = name
-                        return name
-                for caller in kept.get(k, (0, {}))[1]:
-                    if caller not in seen:
-                        seen.add(caller)
-                        nxt.append(caller)
-            frontier = nxt
-        return "other (event loop, asyncpg, logging)"
+        own_label = label(key)
+        if own_label is not None:
+            memo[key] = {own_label: 1.0}
+            return memo[key]
+        memo[key] = {"other (event loop, asyncpg, logging)": 1.0}  # cycles, and the loop's roots
+        callers = kept.get(key, (0, {}))[1]
+        edges = {c: v[1] for c, v in callers.items() if c in kept and v[1] > 0}
+        total = sum(edges.values())
+        if total and depth < 200:
+            mix: dict[str, float] = {}
+            for caller, count in edges.items():
+                for name, part in share(caller, depth + 1).items():
+                    mix[name] = mix.get(name, 0.0) + part * count / total
+            memo[key] = mix
+        return memo[key]
 
     out: Counter[str] = Counter()
     for key, (nc, _callers) in kept.items():
-        out[category(key)] += nc
+        for name, part in share(key).items():
+            out[name] += nc * part  # type: ignore[assignment]
     return out
+
+
+def _category(key: tuple[str, int, str]) -> str | None:
+    path = key[0].replace("\\", "/") + ":" + key[2]
+    for name, parts in CATEGORIES:
+        if any(p in path for p in parts):
+            return name
+    return None
+
+
+def _function(key: tuple[str, int, str]) -> str | None:
+    path = key[0].replace("\\", "/")
+    for root in ("/enforcement/", "/connectors/"):
+        if root in path:
+            return f"{root.strip('/')}/{path.split(root, 1)[1]}:{key[2]}"
+    return None
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--searches", type=int, default=500)
     parser.add_argument("--top", type=int, default=0, help="also list the functions called most")
+    parser.add_argument("--callers", default="", help="also list who calls the functions of this name")
+    parser.add_argument("--by-function", type=int, default=0,
+                        help="also list this many of the service's own functions, each with the calls it causes")
     args = parser.parse_args()
     from enforcement.kernel.logging import configure_logging
 
@@ -220,13 +254,26 @@ def main() -> int:
         stats, _port, trips = asyncio.run(run(n, Path(tmp)))
     total, kept = own(stats, trips)
     print(f"POST /api/v1/searches, {n} one after another, API process (role api), no worker")
-    print(f"Python function calls per search: {total / n:.1f}")
-    print(f"PostgreSQL round trips per search: {trips.count / n:.2f}")
+    categories = categorize(kept)
+    woken = sum(v for k, v in categories.items() if "woken" in k)
+    print(f"Python function calls per search: {total / n:.1f} (all but the woken work: {(total - woken) / n:.1f}; "
+          f"the audit chainer's and the event hub's, which batch as load grows: {woken / n:.1f})")
+    print(f"PostgreSQL round trips per search: {trips.count / n:.2f} (the request's: {trips.in_requests / n:.2f})")
     for statement, count in trips.by_statement.most_common():
         print(f"  {count / n:6.2f}  {' '.join(statement.split())[:90]}")
     print("By first caller (a function's calls go to the nearest listed module on its callers' chain):")
-    for name, calls in categorize(kept).most_common():
+    for name, calls in categories.most_common():
         print(f"  {calls / n:8.1f}  {name}")
+    if args.callers:
+        for (file, line, name), (calls, callers) in kept.items():
+            if name == args.callers:
+                print(f"{calls / n:.1f} calls of {name} ({Path(file).name}:{line}), from:")
+                for (cfile, cline, cname), v in sorted(callers.items(), key=lambda x: -x[1][1]):
+                    print(f"  {v[1] / n:6.1f}  {cname}  ({Path(cfile).name}:{cline})")
+    if args.by_function:
+        print("By the service's own function nearest on the callers' chain (calls shared by call counts):")
+        for name, calls in categorize(kept, _function).most_common(args.by_function):
+            print(f"  {calls / n:8.1f}  {name}")
     if args.top:
         rows = sorted(((nc, k) for k, (nc, _c) in kept.items()), key=lambda x: -x[0])
         for calls, (file, line, name) in rows[:args.top]:

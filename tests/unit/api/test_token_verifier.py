@@ -152,7 +152,7 @@ async def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch)
 
     class Later(datetime):
         @classmethod
-        def now(cls, tz: Any = None) -> Later:  # type: ignore[override]
+        def now(cls, tz: Any = None) -> Later:
             return cls.fromtimestamp(later, tz)
 
     monkeypatch.setattr(time, "time", lambda: later)  # the verifier's clock
