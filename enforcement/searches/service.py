@@ -11,6 +11,7 @@ production, an in-memory fake in unit tests). Its errors are in ``enforcement.se
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -111,6 +112,11 @@ def check_purpose(purpose: str) -> None:
         )
 
 
+@functools.cache  # one child per lawful purpose (check_purpose ran): looked up once (issue 19)
+def _searches_created(purpose: str) -> Any:
+    return metrics.SEARCHES_CREATED.labels(purpose_kind=purpose)
+
+
 def _submitted(search_id: UUID, tasks: Sequence[CreatedTask]) -> Submitted:
     return Submitted(search_id, [{"agency": t.agency, "status": t.status, "reused": t.reused} for t in tasks])
 
@@ -202,7 +208,7 @@ class SearchService:
                          "force_fresh": req.force_fresh},
             )
         tasks = await self.store.create(new, audit_entry=audit_entry)
-        metrics.SEARCHES_CREATED.labels(purpose_kind=req.purpose).inc()
+        _searches_created(req.purpose).inc()
         for t in tasks:
             if t.reused:
                 metrics.TASKS_REUSED.labels(agency=t.agency).inc()
