@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from enforcement.api.errors import ApiError, Unauthenticated, Unavailable
 from enforcement.api.health import metrics_token_matches
-from enforcement.api.keys import ACTOR, REQUEST_ID
+from enforcement.api.keys import ACTOR, PENDING_ACTOR, REQUEST_ID
 from enforcement.api.params import parse_path_id
 from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
@@ -61,7 +61,11 @@ REQUIRED_CLAIMS = ("exp", "iat", "sub", "iss", "aud")
 NUMERIC_CLAIMS = ("exp", "iat", "nbf")
 # (method, route template) that take the token as ?access_token= (server-sent events only).
 QUERY_TOKEN_ROUTES = frozenset({("GET", "/api/v1/searches/{search_id}/events")})
+# (method, route template) whose handler loads the token's user itself, with its first statement
+# (see PendingActor): submitting a search.
+FOLDED_USER_ROUTES = frozenset({("POST", "/api/v1/searches")})
 MAX_AUDITED_LOGIN = 100
+VERIFIED_TOKENS = 10_000  # tokens remembered as verified, per process (TokenVerifier.verify)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -200,10 +204,40 @@ class TokenVerifier:
         self.settings = settings
         self.algorithms = list(algorithms)
         self.keys = keys
+        # token -> (header, key, claims, verified at, valid until): see verify.
+        self._verified: dict[str, tuple[dict[str, Any], Any, dict[str, Any], float, float]] = {}
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The token's claims; raises ``Unauthenticated`` (reason counted in the metrics) for a
-        malformed, forged, expired, foreign or over-long token, ``Unavailable`` when the JWKS is."""
+        malformed, forged, expired, foreign or over-long token, ``Unavailable`` when the JWKS is.
+
+        A token verified once is remembered (at most ``VERIFIED_TOKENS`` of them, in this
+        process) with the key that verified it, and passes again without its signature being
+        checked anew (PyJWT's decoding alone was half the API's Python calls per search,
+        issue 19) only while nothing that decided it can have changed: the key the token's header
+        names is still that very key (a JWKS refetch or rotation makes new key objects, so the
+        token is verified again), and the time is between its verification and its expiry with
+        the leeway (``exp`` is the only time claim that can turn a valid token invalid; ``nbf`` and
+        ``iat`` only stay passed as time goes on). Every other check is a function of the token's
+        own bytes. Refusals are never remembered. Whether its user is still active is not a
+        property of the token: the middleware looks that up on every request."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            header, key, claims, verified_at, valid_until = remembered
+            now = time.time()
+            if verified_at <= now < valid_until and await self.keys.key_for(header) is key:
+                return dict(claims)
+            del self._verified[token]
+        claims, header, key = await self._verify(token)
+        verified_at = time.time()  # after PyJWT's own clock reading: nbf and iat passed by then
+        if len(self._verified) >= VERIFIED_TOKENS:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (header, key, claims, verified_at,
+                                 int(claims["exp"]) + self.settings.jwt_leeway_seconds)
+        return dict(claims)
+
+    async def _verify(self, token: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
+        """The claims, the header and the key of a token checked in full (see ``verify``)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -250,7 +284,7 @@ class TokenVerifier:
         if lifetime > self.settings.jwt_max_lifetime_seconds:
             raise _invalid("lifetime", f"The token lives longer than {self.settings.jwt_max_lifetime_seconds} s "
                            "(exp - iat).", f"令牌有效期超过 {self.settings.jwt_max_lifetime_seconds} 秒")
-        return claims
+        return claims, header, key
 
 
 def build_verifier(settings: Settings, issuer: DemoIssuer | None) -> TokenVerifier:
@@ -385,6 +419,36 @@ async def audit_refusal(request: web.Request, actor: Actor, exc: AccessDenied | 
         raise
 
 
+class PendingActor:
+    """The user a verified token names, not looked up yet: on the routes of ``FOLDED_USER_ROUTES``
+    the handler's own first statement loads the active user with what it reads anyway (one
+    round trip less per search, issue 19), and hands it to ``settle``, which applies exactly
+    what the middleware applies elsewhere before any handler runs: a 401 (audited) for no
+    active user or another role than the token claims, then the API gate (a 403 the middleware
+    audits). Whatever the handler raises before that, the middleware settles first, with the
+    usual look-up, so a request is answered as if the user had been looked up first; and the
+    statement takes nothing (no notice number) for a user it would refuse."""
+
+    def __init__(self, request: web.Request, claims: dict[str, Any],
+                 accept: Callable[[web.Request, dict[str, Any], Actor | None], Awaitable[Actor]]) -> None:
+        self.login = str(claims["sub"])
+        role = claims.get("role")
+        self.claimed_role: str | None = role if isinstance(role, str) else None
+        self.settled = False
+        self._request = request
+        self._claims = claims
+        self._accept = accept
+
+    async def settle(self, user: Actor | None) -> Actor:
+        """The request's actor, from the user the statement (or the look-up) found; raises
+        ``Unauthenticated`` (401) or ``AccessDenied`` (the gate's 403)."""
+        self.settled = True
+        actor = await self._accept(self._request, self._claims, user)
+        self._request[ACTOR] = actor
+        check_api_gate(actor, self._request.path)
+        return actor
+
+
 def make_auth_middleware(verifier: TokenVerifier, *, metrics_public: bool = True, metrics_token: str = "",
                          anonymous: AnonymousRefusals | None = None) -> Any:
     """The middleware in front of every route: public paths pass; others need a token naming an
@@ -395,8 +459,16 @@ def make_auth_middleware(verifier: TokenVerifier, *, metrics_public: bool = True
     metrics_open = metrics_public and not metrics_token
     bound = anonymous if anonymous is not None else AnonymousRefusals(600)
 
-    async def identify(request: web.Request) -> tuple[Actor, dict[str, Any]]:
-        """The actor the request's token names; a 401 (audited, bounded) when there is none."""
+    async def refused(request: web.Request, claims: dict[str, Any], exc: Unauthenticated) -> None:
+        """A 401's audit record: a validly signed token names its login (unknown_user,
+        role_mismatch); else nobody is known."""
+        login = str(claims["sub"]) if claims.get("sub") else "(anonymous)"
+        await audit_anonymous_refusal(request, bound, reason=exc.error_code, status=401, login=login,
+                                      details={"auth": str(exc.details["reason"])} if "reason" in exc.details
+                                      else None)
+
+    async def verified(request: web.Request) -> dict[str, Any]:
+        """The claims of the request's token; a 401 (audited, bounded) when there is none."""
         claims: dict[str, Any] = {}
         try:
             token = _token_of(request)
@@ -404,7 +476,15 @@ def make_auth_middleware(verifier: TokenVerifier, *, metrics_public: bool = True
                 metrics.AUTH_FAILURES.labels(reason="missing").inc()
                 raise Unauthenticated()
             claims = await verifier.verify(token)
-            actor = await request.app[USERS].active(str(claims["sub"]))
+        except Unauthenticated as exc:
+            await refused(request, claims, exc)
+            raise
+        return claims
+
+    async def accept(request: web.Request, claims: dict[str, Any], actor: Actor | None) -> Actor:
+        """The actor, when the user the token names is active and has the role it claims; a 401
+        (audited, bounded) when not."""
+        try:
             if actor is None:
                 metrics.AUTH_FAILURES.labels(reason="unknown_user").inc()
                 raise Unauthenticated("The token names no active user.", message_zh="令牌对应的用户不存在或已停用",
@@ -415,14 +495,9 @@ def make_auth_middleware(verifier: TokenVerifier, *, metrics_public: bool = True
                 raise Unauthenticated("The token's role differs from the user's role.",
                                       message_zh="令牌中的角色与用户角色不符", code="role_mismatch")
         except Unauthenticated as exc:
-            # A validly signed token names its login (unknown_user, role_mismatch); else nobody is known.
-            login = str(claims["sub"]) if claims.get("sub") else "(anonymous)"
-            await audit_anonymous_refusal(request, bound, reason=exc.error_code, status=401,
-                                          login=login,
-                                          details={"auth": str(exc.details["reason"])} if "reason" in exc.details
-                                          else None)
+            await refused(request, claims, exc)
             raise
-        return actor, claims
+        return actor
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -434,21 +509,35 @@ def make_auth_middleware(verifier: TokenVerifier, *, metrics_public: bool = True
             path.startswith(PUBLIC_PREFIXES) or path.endswith("/callbacks") or not path.startswith("/api/")
         ):
             return await handler(request)
-        actor, _ = await identify(request)
-        request[ACTOR] = actor
+        claims = await verified(request)
+        pending: PendingActor | None = None
+        if (request.method, _route_of(request)) in FOLDED_USER_ROUTES and isinstance(claims.get("role"), str | None):
+            pending = PendingActor(request, claims, accept)
+            request[PENDING_ACTOR] = pending
+        else:
+            actor = await accept(request, claims, await request.app[USERS].active(str(claims["sub"])))
+            request[ACTOR] = actor
         try:
-            if is_metrics:
-                check_read_metrics(actor)
-            else:
-                check_api_gate(actor, path)
-            return await handler(request)
+            try:
+                if pending is None:
+                    if is_metrics:
+                        check_read_metrics(actor)
+                    else:
+                        check_api_gate(actor, path)
+                return await handler(request)
+            except Exception:
+                if pending is not None and not pending.settled:
+                    # Refused before the handler's statement looked the user up: the user decides
+                    # first (a 401, or the gate's 403), as when the middleware looked them up.
+                    await pending.settle(await request.app[USERS].active(pending.login))
+                raise
         except AccessDenied as exc:
             if not exc.audited:
-                await audit_refusal(request, actor, exc)
+                await audit_refusal(request, request[ACTOR], exc)
             raise
         except ApiError as exc:  # a handler's own 403 (Forbidden) is a refusal too
             if exc.status == 403:
-                await audit_refusal(request, actor, exc)
+                await audit_refusal(request, request[ACTOR], exc)
             raise
 
     return authenticate
@@ -457,6 +546,7 @@ def make_auth_middleware(verifier: TokenVerifier, *, metrics_public: bool = True
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
     "DEMO_ISSUER",
+    "FOLDED_USER_ROUTES",
     "QUERY_TOKEN_ROUTES",
     "REFUSALS",
     "TOKEN_VERIFIER",
@@ -464,6 +554,7 @@ __all__ = [
     "DemoIssuer",
     "JwksKeys",
     "KeySource",
+    "PendingActor",
     "StaticKey",
     "TokenVerifier",
     "audit_anonymous_refusal",

@@ -47,6 +47,11 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     """The raw body, at most ``limit`` bytes (413 past it, read no further)."""
     if request.content_length is not None and request.content_length > limit:
         raise too_large(limit)
+    if request.content_length is not None and "Content-Encoding" not in request.headers:
+        # Not compressed: the parser delivers exactly Content-Length bytes, at most ``limit``, so
+        # read them to their end at once (to EOF, never ``read(n)``), without the chunk loop's
+        # calls (issue 19). A compressed body is inflated as it is read: counted chunk by chunk.
+        return await request.content.read()
     body = bytearray()
     async for chunk in request.content.iter_chunked(CHUNK):
         if len(body) + len(chunk) > limit:

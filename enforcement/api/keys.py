@@ -26,6 +26,8 @@ REGISTRY = web.AppKey("registry", Registry)
 # Request-scoped values (request[...]).
 ACTOR = web.RequestKey("actor", Actor)
 REQUEST_ID = web.RequestKey("request_id", str)
+# The user a verified token names, on a route whose handler looks them up itself (api.auth.PendingActor).
+PENDING_ACTOR: web.RequestKey[Any] = web.RequestKey("pending_actor")
 
 
 def actor_of(request: web.Request) -> Actor:
@@ -38,6 +40,12 @@ def actor_of(request: web.Request) -> Actor:
     return actor
 
 
+def pending_actor_of(request: web.Request) -> Any:
+    """The request's ``api.auth.PendingActor`` (the token's user, to be looked up by the
+    handler's statement and settled), or None when the middleware looked the user up already."""
+    return request.get(PENDING_ACTOR)
+
+
 def request_id_of(request: web.Request) -> str:
     """The request's id (``X-Request-Id`` or one made up), for logs, errors and audit records."""
     value: Any = request.get(REQUEST_ID, "")
@@ -45,6 +53,6 @@ def request_id_of(request: web.Request) -> str:
 
 
 __all__ = [
-    "ACTOR", "AUDIT", "DSN", "HTTP_SESSION", "POOL", "REGISTRY", "REQUEST_ID",
-    "SETTINGS", "actor_of", "request_id_of",
+    "ACTOR", "AUDIT", "DSN", "HTTP_SESSION", "PENDING_ACTOR", "POOL", "REGISTRY", "REQUEST_ID",
+    "SETTINGS", "actor_of", "pending_actor_of", "request_id_of",
 ]

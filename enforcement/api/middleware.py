@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -42,6 +44,18 @@ def domain_status(exc: DomainError) -> int:
     return 422
 
 
+# The request metrics' labelled children, looked up once per label set (``labels()`` validates
+# and locks on every call; issue 19), as the dispatcher does.
+@functools.lru_cache(maxsize=4096)  # bounded: the method is the client's word
+def _requests(route: str, method: str, status: str) -> Any:
+    return metrics.HTTP_REQUESTS.labels(route=route, method=method, status=status)
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: the method is the client's word
+def _duration(route: str, method: str) -> Any:
+    return metrics.HTTP_DURATION.labels(route=route, method=method)
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Give the request its id and log context, and turn every error into the JSON error body."""
@@ -51,7 +65,8 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     request[REQUEST_ID] = request_id
     structlog.contextvars.bind_contextvars(request_id=request_id)
     started = time.perf_counter()
-    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource else "unmatched"
     status = 500
     try:
         response = await _mapped(request, handler, request_id)
@@ -59,8 +74,9 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         response.headers["X-Request-Id"] = request_id
         return response
     finally:
-        metrics.HTTP_REQUESTS.labels(route=route, method=request.method, status=f"{status // 100}xx").inc()
-        metrics.HTTP_DURATION.labels(route=route, method=request.method).observe(time.perf_counter() - started)
+        method = request.method
+        _requests(route, method, f"{status // 100}xx").inc()
+        _duration(route, method).observe(time.perf_counter() - started)
         structlog.contextvars.unbind_contextvars("request_id")
 
 

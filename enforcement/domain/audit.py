@@ -105,6 +105,9 @@ def record_mac(key: bytes, at: datetime, entry: AuditEntry) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def check_details(details: Mapping[str, Any]) -> None:
     """Details must survive a JSON round trip unchanged: strings, integers, booleans, null,
     lists and objects of them (no floats, whose text form a database may change)."""
@@ -114,13 +117,15 @@ def check_details(details: Mapping[str, Any]) -> None:
             return
         if isinstance(value, list | tuple):
             for i, v in enumerate(value):
-                walk(v, f"{where}[{i}]")
+                if type(v) not in _PLAIN:  # a plain leaf needs no call of its own (issue 19)
+                    walk(v, f"{where}[{i}]")
             return
-        if isinstance(value, Mapping):
+        if isinstance(value, dict | Mapping):  # a dict first: no ABC check for the usual case
             for k, v in value.items():
                 if not isinstance(k, str):
                     raise ValueError(f"audit details key at {where} is not a string")
-                walk(v, f"{where}.{k}")
+                if type(v) not in _PLAIN:
+                    walk(v, f"{where}.{k}")
             return
         raise ValueError(f"audit details value at {where} is a {type(value).__name__}")
 

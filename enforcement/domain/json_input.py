@@ -119,7 +119,8 @@ def _too_deep(path: str, max_depth: int) -> JsonRejected:
 
 
 def _path(parts: list[str | int]) -> str:
-    return "/".join(str(p) for p in parts) if parts else ROOT
+    """The path shown in a refusal: each key as ``_segment`` shows it (made only when refusing)."""
+    return "/".join(_segment(p) if isinstance(p, str) else str(p) for p in parts) if parts else ROOT
 
 
 def _segment(key: str) -> str:
@@ -163,9 +164,14 @@ def _deep_path(text: str, max_depth: int) -> list[str | int]:
     return [entry[1] for entry in stack]
 
 
+# What the parser hands back that is fine as it is: numbers the hooks let through, true, false, null.
+_LEAVES = frozenset({int, float, bool, type(None)})
+
+
 def _walk(value: Any, parts: list[str | int], max_depth: int) -> None:
     if isinstance(value, str):
-        _check_string(value, parts)
+        if _NUL in value or _SURROGATE.search(value):
+            _check_string(value, parts)
     elif isinstance(value, _Refused):
         where = _path(parts)
         raise JsonRejected(value.code, where, f"{where}: {value.en}", f"{where}：{value.zh}")
@@ -173,13 +179,18 @@ def _walk(value: Any, parts: list[str | int], max_depth: int) -> None:
         if len(parts) >= max_depth:
             raise _too_deep(_path(parts), max_depth)
         for key, item in value.items():
-            _check_string(key, [*parts, _segment(key)], key=True)
-            _walk(item, [*parts, _segment(key)], max_depth)
+            inner = [*parts, key]  # raw keys: _path shows them as _segment does, when refusing
+            # A clean key, and a number, true, false or null, need no call of their own (issue 19).
+            if _NUL in key or _SURROGATE.search(key):
+                _check_string(key, inner, key=True)
+            if type(item) not in _LEAVES:
+                _walk(item, inner, max_depth)
     elif isinstance(value, list):
         if len(parts) >= max_depth:
             raise _too_deep(_path(parts), max_depth)
         for index, item in enumerate(value):
-            _walk(item, [*parts, index], max_depth)
+            if type(item) not in _LEAVES:
+                _walk(item, [*parts, index], max_depth)
 
 
 def _check_string(text: str, parts: list[str | int], *, key: bool = False) -> None:

@@ -11,6 +11,7 @@ production, an in-memory fake in unit tests). Its errors are in ``enforcement.se
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,17 @@ class SearchRequest:
     batch_id: UUID | None = None
 
 
+class UnsettledActor(Protocol):
+    """The user a verified bearer token names, not looked up yet (``api.auth.PendingActor``):
+    ``submit`` loads them with the case, in its first statement, and has them ``settle``d
+    (a 401 or the API gate's 403 raised there) before anything else is decided."""
+
+    login: str
+    claimed_role: str | None
+
+    async def settle(self, user: Actor | None) -> Actor: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Submitted:
     search_id: UUID
@@ -101,6 +113,11 @@ def check_purpose(purpose: str) -> None:
         )
 
 
+@functools.cache  # one child per lawful purpose (check_purpose ran): looked up once (issue 19)
+def _searches_created(purpose: str) -> Any:
+    return metrics.SEARCHES_CREATED.labels(purpose_kind=purpose)
+
+
 def _submitted(search_id: UUID, tasks: Sequence[CreatedTask]) -> Submitted:
     return Submitted(search_id, [{"agency": t.agency, "status": t.status, "reused": t.reused} for t in tasks])
 
@@ -121,7 +138,7 @@ class SearchService:
             raise case_not_found(case_id)
         return case
 
-    async def submit(self, actor: Actor, req: SearchRequest, *, request_id: str = "") -> Submitted:
+    async def submit(self, actor: Actor | UnsettledActor, req: SearchRequest, *, request_id: str = "") -> Submitted:
         """Make a search: plan one task per agency covering the subject (or reuse a fresh stored
         answer), take the court's notice number and write the search, its tasks and its audit
         record together; return at once, before any agency answers.
@@ -129,15 +146,26 @@ class SearchService:
         Who may: the judge holding the open case, about one of its debtors (点对点,
         ``domain.authorization.check_search``). Raises ``InvalidPurpose``, ``CaseNotFound``,
         ``AccessDenied`` (with what it was about, for the refusal's audit record), and
-        ``NoAgencyCovers``; a refusal takes no notice number."""
+        ``NoAgencyCovers``; a refusal takes no notice number.
+
+        ``actor`` may be a user not looked up yet (``UnsettledActor``): the first statement loads
+        them with the case, and they are settled before anything else is decided."""
         check_purpose(req.purpose)
         plans = plan_agencies(self.manifests, req.subject.kind)
+        take_serial = bool(plans) and not req.document_number
         # The case and, only if the search is allowed and will be made, its notice serial: one
-        # statement, and a refusal (403, or 422 for no agency) consumes no number.
-        case = await self.store.case_for_submission(
-            req.case_id, req.subject.kind, req.subject.id_number, actor_login=actor.login, actor_role=actor.role,
-            take_serial=bool(plans) and not req.document_number,
-        )
+        # statement, and a refusal (401, 403, or 422 for no agency) consumes no number.
+        if isinstance(actor, Actor):
+            case = await self.store.case_for_submission(
+                req.case_id, req.subject.kind, req.subject.id_number, actor_login=actor.login,
+                actor_role=actor.role, take_serial=take_serial,
+            )
+        else:
+            user, case = await self.store.case_and_user_for_submission(
+                req.case_id, req.subject.kind, req.subject.id_number, login=actor.login,
+                claimed_role=actor.claimed_role, take_serial=take_serial,
+            )
+            actor = await actor.settle(user)
         if case is None:
             raise case_not_found(req.case_id)
         try:
@@ -181,7 +209,7 @@ class SearchService:
                          "force_fresh": req.force_fresh},
             )
         tasks = await self.store.create(new, audit_entry=audit_entry)
-        metrics.SEARCHES_CREATED.labels(purpose_kind=req.purpose).inc()
+        _searches_created(req.purpose).inc()
         for t in tasks:
             if t.reused:
                 metrics.TASKS_REUSED.labels(agency=t.agency).inc()

@@ -233,3 +233,23 @@ async def test_nul_in_a_query_parameter_is_refused_by_name(make_api: Any) -> Non
         status, body = await api.request("GET", path, login=login, role=role)
         assert status == 422, (path, body)
         assert assert_bilingual(body, "invalid_parameter")["details"]["parameter"] == name
+
+
+async def test_a_compressed_body_is_bounded_as_it_is_inflated(make_api: Any) -> None:
+    """A small gzip body (Content-Length well within the limit) that inflates past it is a 413:
+    the limit is on what the route reads, not on what crossed the wire (read_body reads an
+    uncompressed body of known length at once, a compressed one counted chunk by chunk)."""
+    import gzip
+
+    api = await make_api(json_body_max_bytes=4096)
+    bomb = gzip.compress(b'{"case_id": 1, "pad": "' + b"a" * (1024 * 1024) + b'"}')
+    assert len(bomb) < 4096
+    for path, login, role in (("/api/v1/demo/session", None, "judge"), ("/api/v1/searches", "zhangwei", "judge")):
+        status, body = await api.request("POST", path, data=bomb, login=login, role=role,
+                                         headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        assert status == 413, (path, body)
+        assert assert_bilingual(body, "payload_too_large")["details"]["limit"] == 4096
+    small = gzip.compress(b'{"login": "zhangwei"}')
+    status, body = await api.request("POST", "/api/v1/demo/session", data=small,
+                                     headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert status == 200 and body["user"]["login"] == "zhangwei"

@@ -55,12 +55,37 @@ async def test_sql_and_python_agree_on_who_may_search(pool: asyncpg.Pool) -> Non
                                        " WHERE id = $1", case_id, status, judge, mode)
                     row = await conn.fetchrow(Q.case_for_search_with_serial, case_id, subject.kind,
                                               subject.id_number, actor.login, actor.role, True)
+                    # The same rule with the user loaded by the statement (the API's submission):
+                    # as the token claims the user's role, claims none, or claims another.
+                    folded = [await conn.fetchrow(Q.case_for_search_as_user, case_id, subject.kind,
+                                                  subject.id_number, actor.login, claimed, True)
+                              for claimed in (actor.role, None, "supervisor" if actor.role == "judge" else "judge")]
                 finally:
                     await tx.rollback()  # a serial taken here is not kept
                 assert row is not None
                 sql_allows = row["serial"] is not None
                 assert sql_allows == python_allows(actor, row), (status, mode, judge, caller, label)
+                assert [(f["serial"] is not None) for f in folded] == [sql_allows, sql_allows, False], \
+                    (status, mode, judge, caller, label)
+                assert (folded[0]["user_login"], folded[0]["user_role"]) == (actor.login, actor.role)
+                case_columns = {k: v for k, v in dict(row).items() if k != "serial"}
+                assert {k: dict(folded[0])[k] for k in case_columns} == case_columns
                 checked += 1
                 allowed += sql_allows
     assert checked == len(STATUSES) * 2 * len(actors) * len(subjects)
     assert allowed == 2  # only the judge holding the case, open or closed as 终本, for its debtor
+
+
+async def test_the_folded_lookup_knows_no_deactivated_or_unknown_user_and_takes_no_number(pool: asyncpg.Pool) -> None:
+    ids = await seed(pool)
+    case_id = ids[TARGET_NUMBER]
+    debtor = CASES[0][-1][0]
+    login = CALLERS["judge_own"][0]  # type: ignore[index]
+    await pool.execute("UPDATE app_user SET active = false WHERE login = $1", login)
+    for who in (login, "nobody"):
+        row = await pool.fetchrow(Q.case_for_search_as_user, case_id, debtor.kind, debtor.id_number, who, "judge",
+                                  True)
+        assert (row["user_login"], row["id"], row["serial"]) == (None, case_id, None)
+    row = await pool.fetchrow(Q.case_for_search_as_user, -1, debtor.kind, debtor.id_number, "lina", "judge", True)
+    assert (row["user_login"], row["id"], row["serial"]) == ("lina", None, None)
+    assert await pool.fetchval("SELECT count(*) FROM document_serial") == 0

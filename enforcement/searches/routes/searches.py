@@ -12,7 +12,7 @@ from aiohttp import web
 
 from enforcement.api.bodies import read_json
 from enforcement.api.errors import ValidationFailed
-from enforcement.api.keys import actor_of, request_id_of
+from enforcement.api.keys import actor_of, pending_actor_of, request_id_of
 from enforcement.api.params import path_uuid
 from enforcement.domain.subjects import Subject
 from enforcement.kernel import metrics
@@ -74,7 +74,8 @@ def _search_id(request: web.Request) -> UUID:
 
 @routes.post("/api/v1/searches")
 async def create_search(request: web.Request) -> web.Response:
-    actor = actor_of(request)
+    # The token's user is looked up by the search's first statement (api.auth.PendingActor).
+    actor = pending_actor_of(request) or actor_of(request)
     req = parse_search_request(await read_json(request))
     submitted = await request.app[SEARCHES].submit(actor, req, request_id=request_id_of(request))
     url = f"/api/v1/searches/{submitted.search_id}"

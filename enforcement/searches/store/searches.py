@@ -28,11 +28,13 @@ from uuid import UUID
 
 import asyncpg
 
+from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import CaseAccess
 from enforcement.kernel import metrics
 from enforcement.kernel.audit import AuditLog, Conn
 from enforcement.kernel.queries import Q
+from enforcement.kernel.users import actor_from_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +277,9 @@ class SearchStoreProtocol(Protocol):
     async def case_in(self, conn: Conn, case_id: int) -> CaseForSearch | None: ...
     async def case_for_submission(self, case_id: int, subject_kind: str, id_number: str, *, actor_login: str,
                                   actor_role: str, take_serial: bool) -> CaseForSearch | None: ...
+    async def case_and_user_for_submission(self, case_id: int, subject_kind: str, id_number: str, *, login: str,
+                                           claimed_role: str | None,
+                                           take_serial: bool) -> tuple[Actor | None, CaseForSearch | None]: ...
     async def next_document_serial(self, court_code: str) -> int: ...
     async def next_document_serial_in(self, conn: Conn, court_code: str) -> int: ...
     async def record_read(self, entry: AuditEntry) -> None: ...
@@ -329,6 +334,23 @@ class SearchStore:
         row = await self.pool.fetchrow(Q.case_for_search_with_serial, case_id, subject_kind, id_number,
                                        actor_login, actor_role, take_serial)
         return None if row is None else CaseForSearch.from_row(row)
+
+    async def case_and_user_for_submission(self, case_id: int, subject_kind: str, id_number: str, *, login: str,
+                                           claimed_role: str | None,
+                                           take_serial: bool) -> tuple[Actor | None, CaseForSearch | None]:
+        """``case_for_submission`` for the user ``login`` names, loaded in the same statement:
+        the active user (None when there is none: the caller refuses with a 401) and the case.
+        The serial is taken as there, and only for an active user whose role is ``claimed_role``
+        (when not None), so nothing is consumed for a request the caller will refuse."""
+        row = await self.pool.fetchrow(Q.case_for_search_as_user, case_id, subject_kind, id_number, login,
+                                       claimed_role, take_serial)
+        if row is None:  # cannot happen: the statement answers one row, whatever it finds
+            raise RuntimeError("case_for_search_as_user answered no row")
+        user = None if row["user_login"] is None else actor_from_row(
+            {"login": row["user_login"], "role": row["user_role"], "display_name": row["user_display_name"],
+             "court_code": row["user_court_code"], "officer_id": row["user_officer_id"],
+             "agency": row["user_agency"]})
+        return user, None if row["id"] is None else CaseForSearch.from_row(row)
 
     async def next_document_serial(self, court_code: str) -> int:
         """The court's next 协助查询通知书 serial this year (consumed, whatever the caller does next)."""

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 import jwt
@@ -126,3 +127,59 @@ async def test_missing_claims(claim: str) -> None:
 async def test_garbage_and_odd_subjects() -> None:
     assert await refusal("not-a-token") == ("token_invalid", "malformed")
     assert (await refusal(jwt.encode(claims(sub=""), KEY, algorithm="RS256")))[0] == "token_invalid"
+
+
+# A token verified once is remembered (issue 19): it must still be refused the moment anything
+# that decided it changes. Each test fails when the remembered result is trusted too far.
+
+class SwitchableKey:
+    """A key source whose key can be swapped (a JWKS rotation), counting look-ups."""
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    async def key_for(self, header: dict[str, Any]) -> Any:
+        return self.key
+
+
+async def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = time.time()
+    token = jwt.encode(claims(iat=int(now), nbf=int(now), exp=int(now) + 60), KEY, algorithm="RS256")
+    verifier = TokenVerifier(SETTINGS, StaticKey(KEY.public_key()))
+    assert (await verifier.verify(token))["sub"] == "zhangwei"
+    assert (await verifier.verify(token))["sub"] == "zhangwei"  # remembered
+    later = now + 60 + SETTINGS.jwt_leeway_seconds + 1
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Later:
+            return cls.fromtimestamp(later, tz)
+
+    monkeypatch.setattr(time, "time", lambda: later)  # the verifier's clock
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Later)  # PyJWT's
+    with pytest.raises(Unauthenticated) as info:
+        await verifier.verify(token)
+    assert (info.value.error_code, info.value.details["reason"]) == ("token_expired", "expired")
+
+
+async def test_a_remembered_token_is_verified_again_after_a_key_rotation() -> None:
+    keys = SwitchableKey(KEY.public_key())
+    verifier = TokenVerifier(SETTINGS, keys)
+    token = jwt.encode(claims(), KEY, algorithm="RS256")
+    assert (await verifier.verify(token))["sub"] == "zhangwei"
+    keys.key = OTHER.public_key()  # the identity provider rotated KEY out
+    with pytest.raises(Unauthenticated) as info:
+        await verifier.verify(token)
+    assert info.value.details["reason"] == "signature"
+
+
+async def test_a_refused_token_is_not_remembered_and_claims_are_not_shared() -> None:
+    verifier = TokenVerifier(SETTINGS, StaticKey(KEY.public_key()))
+    forged = jwt.encode(claims(), OTHER, algorithm="RS256")
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            await verifier.verify(forged)
+    token = jwt.encode(claims(), KEY, algorithm="RS256")
+    first = await verifier.verify(token)
+    first["role"] = "supervisor"  # a caller's change to its copy reaches no later request
+    assert (await verifier.verify(token))["role"] == "judge"

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from connectors.sdk.manifest import Manifest
+from enforcement.domain.actors import Actor
 from enforcement.domain.audit import AuditEntry
 from enforcement.searches.store.agencies import (
     AgencyCallStats,
@@ -50,8 +51,10 @@ class FakeSearchStore:
     """``SearchStoreProtocol`` over dicts. ``fresh`` holds the agencies with a stored answer still
     fresh for a subject key: a search that does not force freshness reuses it, as the SQL does."""
 
-    def __init__(self, cases: Sequence[FakeCase] = (), *, audited: bool = True) -> None:
+    def __init__(self, cases: Sequence[FakeCase] = (), *, audited: bool = True,
+                 users: Sequence[Actor] = ()) -> None:
         self.cases = {c.id: c for c in cases}
+        self.users = {u.login: u for u in users}  # the active users
         self._audited = audited
         self.serials: dict[str, int] = {}
         self.searches: dict[UUID, NewSearch] = {}
@@ -104,6 +107,17 @@ class FakeSearchStore:
                    and (subject_kind, id_number) in c.debtors)
         serial = await self.next_document_serial(c.court_code) if take_serial and allowed else None
         return self._case(case_id, subject_kind, id_number, serial)
+
+    async def case_and_user_for_submission(self, case_id: int, subject_kind: str, id_number: str, *, login: str,
+                                           claimed_role: str | None,
+                                           take_serial: bool) -> tuple[Actor | None, CaseForSearch | None]:
+        user = self.users.get(login)
+        if user is None or case_id not in self.cases:
+            return user, None if case_id not in self.cases else self._case(case_id, subject_kind, id_number)
+        if claimed_role is not None and claimed_role != user.role:
+            take_serial = False
+        return user, await self.case_for_submission(case_id, subject_kind, id_number, actor_login=user.login,
+                                                    actor_role=user.role, take_serial=take_serial)
 
     async def next_document_serial(self, court_code: str) -> int:
         self.serials[court_code] = self.serials.get(court_code, 0) + 1

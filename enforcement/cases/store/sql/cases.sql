@@ -26,6 +26,32 @@ WITH c AS (
 )
 SELECT c.*, (SELECT last FROM n) AS serial FROM c
 
+-- case_for_search_as_user --
+-- $1 case id, $2 subject kind, $3 id number, $4 login a verified token names, $5 the role it claims (null: none), $6 take a serial (boolean): one row, the active user of $4 (user_*: the auth middleware's active_user, folded into the search's first statement; nulls when there is none) beside case_for_search_with_serial's answer for that user (nulls when there is no such case); the serial is taken only as there, and only for an active user holding the role the token claims (a 401 consumes no number)
+WITH me AS (
+    SELECT login, role, display_name, court_code, officer_id, agency FROM app_user WHERE login = $4::text AND active
+), c AS (
+    SELECT c.id, c.case_number, c.court_code, c.case_type, c.status, c.closure_mode, c.judge_login, c.filed_on,
+           u.display_name AS judge_name, coalesce(u.officer_id, '') AS judge_officer_id,
+           EXISTS (SELECT 1 FROM case_party p
+                   WHERE p.case_id = c.id AND p.role = 'debtor' AND p.kind = $2 AND p.id_number = $3) AS is_debtor
+    FROM enforcement_case c
+    LEFT JOIN app_user u ON u.login = c.judge_login
+    WHERE c.id = $1
+), n AS (
+    INSERT INTO document_serial (court_code, year, last)
+    SELECT c.court_code, extract(year FROM now())::integer, 1 FROM c, me
+    WHERE $6::boolean AND me.role = 'judge' AND ($5::text IS NULL OR $5::text = me.role)
+      AND c.judge_login = me.login AND c.is_debtor
+      AND (c.status = 'open' OR (c.status = 'closed' AND c.closure_mode = '终结本次执行程序'))
+    ON CONFLICT (court_code, year) DO UPDATE SET last = document_serial.last + 1
+    RETURNING last
+)
+SELECT me.login AS user_login, me.role AS user_role, me.display_name AS user_display_name,
+       me.court_code AS user_court_code, me.officer_id AS user_officer_id, me.agency AS user_agency,
+       c.*, (SELECT last FROM n) AS serial
+FROM (SELECT 1) AS one LEFT JOIN me ON true LEFT JOIN c ON true
+
 -- case_debtor --
 -- $1 case id, $2 subject kind, $3 id number: the debtor row if the subject is a debtor of the case
 SELECT id, kind, id_number, name FROM case_party
