@@ -167,6 +167,12 @@ BEGIN
 END
 $_$;
 
+CREATE FUNCTION public.court_year(at timestamp with time zone) RETURNS integer
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT extract(year FROM at AT TIME ZONE 'Asia/Shanghai')::integer
+$$;
+
 CREATE FUNCTION public.ensure_month_partitions(parent regclass, first_month date, last_month date) RETURNS SETOF text
     LANGUAGE plpgsql
     AS $_$

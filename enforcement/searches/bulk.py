@@ -112,7 +112,7 @@ class BatchService:
             case = cases[r.case_id]
             court = case.court_code
             if r.document_number is None and court not in documents:
-                documents[court] = notice_number(court, await self.store.next_document_serial(court))
+                documents[court] = notice_number(court, *await self.store.next_document_serial(court))
             search_id = uuid.uuid4()
             searches.append(NewSearch(
                 id=search_id, case_id=r.case_id, subject_kind=r.subject.kind, subject_id_number=r.subject.id_number,

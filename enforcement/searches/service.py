@@ -98,9 +98,10 @@ def plan_agencies(manifests: Mapping[str, Manifest], subject_kind: str) -> list[
     ]
 
 
-def notice_number(court_code: str, serial: int) -> str:
-    """A 协助查询通知书 number: （year）court执协查serial号."""
-    return f"（{date.today().year}）{court_code}执协查{serial:05d}号"
+def notice_number(court_code: str, year: int, serial: int) -> str:
+    """A 协助查询通知书 number: （year）court执协查serial号, ``year`` the court's year (Beijing time)
+    the serial was counted in, as the database returns it with the serial (``court_year``)."""
+    return f"（{year}）{court_code}执协查{serial:05d}号"
 
 
 def check_purpose(purpose: str) -> None:
@@ -218,13 +219,12 @@ class SearchService:
         return _submitted(search_id, tasks)
 
     async def _document_number(self, case: CaseForSearch) -> str:
-        serial = case.serial
-        if serial is None:
+        if case.serial is None or case.serial_year is None:
             # check_search allowed what the lookup's SQL mirror of it did not: the two rules have
             # drifted apart. Still correct (a number is taken now), one round trip more.
             log.warning("document_serial_not_taken_with_case", case_id=case.id)
-            serial = await self.store.next_document_serial(case.court_code)
-        return notice_number(case.court_code, serial)
+            return notice_number(case.court_code, *await self.store.next_document_serial(case.court_code))
+        return notice_number(case.court_code, case.serial_year, case.serial)
 
     async def submit_system(self, tx: TransactionHandle, request: SystemSearch) -> SystemSearchMade:
         """``SearchPort.submit_system``: a search the service makes on its own, inside the caller's
@@ -250,8 +250,8 @@ class SearchService:
         if not plans:
             raise NoAgencyCovers(code="no_agency")
         search_id = uuid.uuid4()
-        serial = await self.store.next_document_serial_in(conn, case.court_code)
-        document_number = notice_number(case.court_code, serial)
+        year, serial = await self.store.next_document_serial_in(conn, case.court_code)
+        document_number = notice_number(case.court_code, year, serial)
         new = NewSearch(
             id=search_id, case_id=case_id, subject_kind=subject.kind, subject_id_number=subject.id_number,
             subject_name=subject.name, subject_key=subject.key, purpose=purpose, requested_by=requested_by,

@@ -131,6 +131,7 @@ class CaseForSearch:
     judge_officer_id: str
     is_debtor: bool = False
     serial: int | None = None
+    serial_year: int | None = None  # the court's year (Beijing time) the serial was counted in
     closure_mode: str | None = None
 
     @classmethod
@@ -141,6 +142,7 @@ class CaseForSearch:
             judge_officer_id=row["judge_officer_id"] or "",
             is_debtor=bool(row.get("is_debtor", False)),
             serial=None if row.get("serial") is None else int(row["serial"]),
+            serial_year=None if row.get("serial_year") is None else int(row["serial_year"]),
             closure_mode=row.get("closure_mode"),
         )
 
@@ -280,8 +282,8 @@ class SearchStoreProtocol(Protocol):
     async def case_and_user_for_submission(self, case_id: int, subject_kind: str, id_number: str, *, login: str,
                                            claimed_role: str | None,
                                            take_serial: bool) -> tuple[Actor | None, CaseForSearch | None]: ...
-    async def next_document_serial(self, court_code: str) -> int: ...
-    async def next_document_serial_in(self, conn: Conn, court_code: str) -> int: ...
+    async def next_document_serial(self, court_code: str) -> tuple[int, int]: ...
+    async def next_document_serial_in(self, conn: Conn, court_code: str) -> tuple[int, int]: ...
     async def record_read(self, entry: AuditEntry) -> None: ...
     async def get(self, search_id: UUID) -> SearchRecord | None: ...
     async def tasks(self, search_id: UUID) -> list[SearchTask]: ...
@@ -352,13 +354,16 @@ class SearchStore:
              "agency": row["user_agency"]})
         return user, None if row["id"] is None else CaseForSearch.from_row(row)
 
-    async def next_document_serial(self, court_code: str) -> int:
-        """The court's next 协助查询通知书 serial this year (consumed, whatever the caller does next)."""
+    async def next_document_serial(self, court_code: str) -> tuple[int, int]:
+        """The court's year (Beijing time) and its next 协助查询通知书 serial in it (consumed, whatever
+        the caller does next)."""
         return await self.next_document_serial_in(self.pool, court_code)
 
-    async def next_document_serial_in(self, conn: Conn | asyncpg.Pool, court_code: str) -> int:
+    async def next_document_serial_in(self, conn: Conn | asyncpg.Pool, court_code: str) -> tuple[int, int]:
         """``next_document_serial`` inside the caller's transaction."""
-        return int(await conn.fetchval(Q.next_document_serial, court_code))
+        row = await conn.fetchrow(Q.next_document_serial, court_code)
+        assert row is not None  # an INSERT ... ON CONFLICT DO UPDATE returns its row
+        return int(row["year"]), int(row["last"])
 
     async def record_read(self, entry: AuditEntry) -> None:
         """Write the audit record of a read on its own (one statement, its own transaction); nothing

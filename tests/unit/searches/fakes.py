@@ -34,6 +34,8 @@ from enforcement.searches.store.searches import (
 )
 from enforcement.searches.store.tasks import ClaimedTask, ClaimWant, Settlement, Success, one_outcome_per_task
 
+YEAR = 2026  # the court year the fake store counts serials in
+
 
 @dataclass
 class FakeCase:
@@ -72,10 +74,11 @@ class FakeSearchStore:
     def audited(self) -> bool:
         return self._audited
 
-    def _case(self, case_id: int, kind: str = "", id_number: str = "", serial: int | None = None) -> CaseForSearch:
+    def _case(self, case_id: int, kind: str = "", id_number: str = "", serial: int | None = None,
+              serial_year: int | None = None) -> CaseForSearch:
         c = self.cases[case_id]
         return CaseForSearch(c.id, c.case_number, c.court_code, c.status, c.judge_login, c.judge_name,
-                             c.judge_officer_id, (kind, id_number) in c.debtors, serial)
+                             c.judge_officer_id, (kind, id_number) in c.debtors, serial, serial_year=serial_year)
 
     async def create(self, new: NewSearch, *, audit_entry: AuditEntry | None = None) -> list[CreatedTask]:
         self.searches[new.id] = new
@@ -105,8 +108,8 @@ class FakeSearchStore:
         c = self.cases[case_id]
         allowed = (actor_role == "judge" and c.judge_login == actor_login and c.status == "open"
                    and (subject_kind, id_number) in c.debtors)
-        serial = await self.next_document_serial(c.court_code) if take_serial and allowed else None
-        return self._case(case_id, subject_kind, id_number, serial)
+        year, serial = await self.next_document_serial(c.court_code) if take_serial and allowed else (None, None)
+        return self._case(case_id, subject_kind, id_number, serial, year)
 
     async def case_and_user_for_submission(self, case_id: int, subject_kind: str, id_number: str, *, login: str,
                                            claimed_role: str | None,
@@ -119,11 +122,11 @@ class FakeSearchStore:
         return user, await self.case_for_submission(case_id, subject_kind, id_number, actor_login=user.login,
                                                     actor_role=user.role, take_serial=take_serial)
 
-    async def next_document_serial(self, court_code: str) -> int:
+    async def next_document_serial(self, court_code: str) -> tuple[int, int]:
         self.serials[court_code] = self.serials.get(court_code, 0) + 1
-        return self.serials[court_code]
+        return YEAR, self.serials[court_code]
 
-    async def next_document_serial_in(self, conn: Any, court_code: str) -> int:
+    async def next_document_serial_in(self, conn: Any, court_code: str) -> tuple[int, int]:
         self.connections.append(conn)
         return await self.next_document_serial(court_code)
 

@@ -43,9 +43,9 @@ class FakeBatchStore:
     async def debtor_rows(self, rows: Sequence[tuple[int, int, str, str]]) -> set[int]:
         return {i for i, case_id, kind, number in rows if (case_id, kind, number) in self.debtors}
 
-    async def next_document_serial(self, court_code: str) -> int:
+    async def next_document_serial(self, court_code: str) -> tuple[int, int]:
         self.serials += 1
-        return self.serials
+        return 2026, self.serials
 
     async def create(self, batch: NewBatch, *, audit_entries: Sequence[AuditEntry] = ()) -> BatchCreated:
         self.batches.append(batch)
@@ -78,7 +78,7 @@ async def test_a_good_batch_is_stored_whole_with_one_notice_number_and_a_record_
     accepted = await batches.submit(JUDGE, [SearchRequest(1, PERSON), SearchRequest(1, ORG)], request_id="r")
     [batch] = store.batches
     assert accepted.batch_id == batch.id and accepted.total == 2
-    assert [s.document_number for s in batch.searches] == [notice_number(COURT, 1)] * 2
+    assert [s.document_number for s in batch.searches] == [notice_number(COURT, 2026, 1)] * 2
     assert [sorted(p.agency for p in s.agencies) for s in batch.searches] == [["banks", "hotels", "vehicles"],
                                                                               ["banks", "vehicles"]]
     assert [e.details["batch_index"] for e in store.entries] == [0, 1]

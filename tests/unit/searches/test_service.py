@@ -21,7 +21,7 @@ from enforcement.searches.errors import InvalidPurpose, NoAgencyCovers, SearchNo
 from enforcement.searches.port import SystemSearch
 from enforcement.searches.service import SearchRequest, SearchService, notice_number
 from enforcement.searches.store.searches import AssetRow
-from tests.unit.searches.fakes import FakeCase, FakeSearchStore, manifests
+from tests.unit.searches.fakes import YEAR, FakeCase, FakeSearchStore, manifests
 
 COURT = "辽0102"
 PERSON = Subject.parse("person", make_resident_id("110105", date(1979, 4, 12), 31), "王小明")
@@ -53,7 +53,7 @@ async def test_a_judge_s_search_plans_one_task_per_agency_covering_the_subject()
     new = store.searches[done.search_id]
     assert (new.requested_by, new.case_number, new.court_code, new.judge_name) == ("wang", "（2025）辽0102执1号",
                                                                                    COURT, "王法官")
-    assert new.document_number == notice_number(COURT, 1)  # the serial taken with the case
+    assert new.document_number == notice_number(COURT, YEAR, 1)  # the serial taken with the case
     [entry] = store.entries
     assert (entry.action, entry.target, entry.request_id) == ("search", str(done.search_id), "r-1")
     assert entry.details["agencies"] == sorted(AGENCIES)

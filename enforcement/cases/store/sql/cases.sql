@@ -7,7 +7,7 @@ LEFT JOIN app_user u ON u.login = c.judge_login
 WHERE c.id = $1
 
 -- case_for_search_with_serial --
--- $1 case id, $2 subject kind, $3 id number, $4 actor login, $5 actor role, $6 take a 协助查询通知书 serial (boolean): the case, its judge, whether the subject is one of its debtors, and (only when $6 and the search is allowed: the actor is the judge holding the case, open or closed as 终本 (终结本次执行程序), and the subject is its debtor, as domain.authorization.check_search decides) the court's next serial this year, else null: a refused search never consumes a number
+-- $1 case id, $2 subject kind, $3 id number, $4 actor login, $5 actor role, $6 take a 协助查询通知书 serial (boolean): the case, its judge, whether the subject is one of its debtors, and (only when $6 and the search is allowed: the actor is the judge holding the case, open or closed as 终本 (终结本次执行程序), and the subject is its debtor, as domain.authorization.check_search decides) the court's next serial this year (Beijing time: court_year) with that year (serial_year), else nulls: a refused search never consumes a number
 WITH c AS (
     SELECT c.id, c.case_number, c.court_code, c.case_type, c.status, c.closure_mode, c.judge_login, c.filed_on,
            u.display_name AS judge_name, coalesce(u.officer_id, '') AS judge_officer_id,
@@ -18,13 +18,13 @@ WITH c AS (
     WHERE c.id = $1
 ), n AS (
     INSERT INTO document_serial (court_code, year, last)
-    SELECT court_code, extract(year FROM now())::integer, 1 FROM c
+    SELECT court_code, court_year(now()), 1 FROM c
     WHERE $6::boolean AND $5::text = 'judge' AND c.judge_login = $4::text AND c.is_debtor
       AND (c.status = 'open' OR (c.status = 'closed' AND c.closure_mode = '终结本次执行程序'))
     ON CONFLICT (court_code, year) DO UPDATE SET last = document_serial.last + 1
-    RETURNING last
+    RETURNING last, year
 )
-SELECT c.*, (SELECT last FROM n) AS serial FROM c
+SELECT c.*, (SELECT last FROM n) AS serial, (SELECT year FROM n) AS serial_year FROM c
 
 -- case_for_search_as_user --
 -- $1 case id, $2 subject kind, $3 id number, $4 login a verified token names, $5 the role it claims (null: none), $6 take a serial (boolean): one row, the active user of $4 (user_*: the auth middleware's active_user, folded into the search's first statement; nulls when there is none) beside case_for_search_with_serial's answer for that user (nulls when there is no such case); the serial is taken only as there, and only for an active user holding the role the token claims (a 401 consumes no number)
@@ -40,16 +40,16 @@ WITH me AS (
     WHERE c.id = $1
 ), n AS (
     INSERT INTO document_serial (court_code, year, last)
-    SELECT c.court_code, extract(year FROM now())::integer, 1 FROM c, me
+    SELECT c.court_code, court_year(now()), 1 FROM c, me
     WHERE $6::boolean AND me.role = 'judge' AND ($5::text IS NULL OR $5::text = me.role)
       AND c.judge_login = me.login AND c.is_debtor
       AND (c.status = 'open' OR (c.status = 'closed' AND c.closure_mode = '终结本次执行程序'))
     ON CONFLICT (court_code, year) DO UPDATE SET last = document_serial.last + 1
-    RETURNING last
+    RETURNING last, year
 )
 SELECT me.login AS user_login, me.role AS user_role, me.display_name AS user_display_name,
        me.court_code AS user_court_code, me.officer_id AS user_officer_id, me.agency AS user_agency,
-       c.*, (SELECT last FROM n) AS serial
+       c.*, (SELECT last FROM n) AS serial, (SELECT year FROM n) AS serial_year
 FROM (SELECT 1) AS one LEFT JOIN me ON true LEFT JOIN c ON true
 
 -- case_debtor --
@@ -58,8 +58,8 @@ SELECT id, kind, id_number, name FROM case_party
 WHERE case_id = $1 AND role = 'debtor' AND kind = $2 AND id_number = $3
 
 -- next_document_serial --
--- $1 court code: the next serial of this court's 协助查询通知书 numbers this year (one counter row per court and year)
+-- $1 court code: the next serial of this court's 协助查询通知书 numbers this year, Beijing time (one counter row per court and year), and that year
 INSERT INTO document_serial (court_code, year, last)
-VALUES ($1, extract(year FROM now())::integer, 1)
+VALUES ($1, court_year(now()), 1)
 ON CONFLICT (court_code, year) DO UPDATE SET last = document_serial.last + 1
-RETURNING last
+RETURNING last, year

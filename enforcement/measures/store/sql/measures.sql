@@ -40,7 +40,7 @@ SELECT * FROM measure WHERE idempotency_key = $1
 -- next_measure_serial --
 -- $1 court code: the court's next notice serial this year (the one counter of 协助查询通知书 and 协助执行通知书), and the year
 INSERT INTO document_serial (court_code, year, last)
-VALUES ($1, extract(year FROM now())::integer, 1)
+VALUES ($1, court_year(now()), 1)
 ON CONFLICT (court_code, year) DO UPDATE SET last = document_serial.last + 1
 RETURNING last, year
 
