@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import tempfile
 from pathlib import Path
@@ -86,10 +87,8 @@ class Conn:
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         self.outer.statements += 1
-        try:
+        with contextlib.suppress(_Rollback):
             await self._explain(sql, args)
-        except _Rollback:
-            pass
         return await self.conn.fetchval(sql, *args)
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
@@ -98,10 +97,8 @@ class Conn:
 
     async def fetch(self, sql: str, *args: Any) -> Any:
         self.outer.statements += 1
-        try:
+        with contextlib.suppress(_Rollback):
             await self._explain(sql, args)
-        except _Rollback:
-            pass
         return await self.conn.fetch(sql, *args)
 
 
@@ -141,10 +138,12 @@ async def one(admin_dsn: str, n: int) -> str:
     wal = "SELECT pg_stat_force_next_flush(), w.wal_records, w.wal_bytes FROM pg_stat_wal w"
     await conn.fetchrow(wal)
     start = await conn.fetchrow(wal)
+    assert start is not None
     for i in range(n):  # one a transaction, as submissions write them
         await audit.record(conn, entry(i, f"search-{i}"))
     await conn.fetchrow(wal)
     end = await conn.fetchrow(wal)
+    assert end is not None
     insert_wal = ((end["wal_records"] - start["wal_records"]) / n, float(end["wal_bytes"] - start["wal_bytes"]) / n)
     await conn.execute("VACUUM ANALYZE audit_log")
     await conn.execute("CHECKPOINT")
@@ -156,6 +155,7 @@ async def one(admin_dsn: str, n: int) -> str:
     await conn.execute("SELECT pg_stat_force_next_flush()")
     await asyncio.sleep(0.6)
     after = await conn.fetchrow("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'audit_log'")
+    assert before is not None and after is not None
     indexes = await conn.fetchval("SELECT count(*) FROM pg_index WHERE indrelid = 'audit_log'::regclass")
     verified = await audit.verify(conn)
     await conn.close()

@@ -182,8 +182,9 @@ _details = st.dictionaries(st.text(max_size=6), st.recursive(_leaf, lambda inner
 
 
 @settings(max_examples=300, deadline=None)
-@given(action=st.text(max_size=10), login=st.text(max_size=10), court=_text, case_id=st.one_of(st.none(), st.integers()),
-       number=_text, subject=_text, purpose=_text, reason=_text, target=_text, request_id=st.text(max_size=10),
+@given(action=st.text(max_size=10), login=st.text(max_size=10), court=_text,
+       case_id=st.one_of(st.none(), st.integers()), number=_text, subject=_text, purpose=_text, reason=_text,
+       target=_text, request_id=st.text(max_size=10),
        details=_details, seq=st.integers(min_value=0, max_value=2**62),
        micros=st.integers(min_value=0, max_value=10**12))
 def test_the_halves_give_the_canonical_form_and_the_same_hmacs(
