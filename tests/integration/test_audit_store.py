@@ -443,3 +443,20 @@ async def test_a_woken_chainer_gathers_the_records_written_meanwhile_into_one_ro
         await asyncio.gather(running, return_exceptions=True)
     assert Counting.rounds == 2 and chainer.chained == 5
     assert (await verify(pool)).ok
+
+
+async def test_the_chainers_update_changes_nothing_else_not_even_a_column_added_later(pool: asyncpg.Pool) -> None:
+    """The trigger compares the rows byte for byte but for seq, prev_hash and hash (migration
+    0032): a value set, cleared, or changed by a microsecond or a space is refused, in every
+    column, one added after the trigger was written too; the chainer's own update passes."""
+    await fill(pool, 1)
+    waiting = await AUDIT.record(pool, entry(2))
+    await pool.execute("ALTER TABLE audit_log ADD COLUMN note text")
+    chainer_and = "UPDATE audit_log SET seq = 2, prev_hash = 'x', hash = 'y', {} WHERE id = {}"
+    for change in ("details = details || '{\"i\": 3}'", "details = '{}'", "case_id = NULL", "reason = 'r'",
+                   "at = at + interval '1 microsecond'", "request_id = request_id || ' '", "note = 'added later'",
+                   "mac = upper(mac)"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await pool.execute(chainer_and.format(change, waiting))
+    assert await chain(pool) == 1
+    assert (await verify(pool)).ok
