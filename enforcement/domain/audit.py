@@ -87,9 +87,49 @@ def canonical(seq: int, at: datetime, entry: AuditEntry) -> str:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+# The same encoding as ``canonical``'s ``json.dumps``, built once (issue 19: dumps builds an
+# encoder on every call when given options).
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def canonical_halves(at: datetime, entry: AuditEntry) -> tuple[str, str]:
+    """``canonical(seq, at, entry) == head + str(seq) + tail`` for every ``seq``: the fields
+    sorted before ``"seq"`` and after it, encoded once for both of a record's HMACs (the writer's
+    signature with seq 0 and the chain hash with its place). Sorted keys put ``seq`` between
+    ``request_id`` and ``subject_key``; ``tests/unit/domain/test_audit_chain.py`` checks the
+    identity on varied records."""
+    before = _ENCODER.encode({
+        "action": entry.action,
+        "actor_court": entry.actor_court,
+        "actor_login": entry.actor_login,
+        "actor_role": entry.actor_role,
+        "at": format_time(at),
+        "case_court": entry.case_court,
+        "case_id": entry.case_id,
+        "case_number": entry.case_number,
+        "details": dict(entry.details),
+        "purpose": entry.purpose,
+        "reason": entry.reason,
+        "request_id": entry.request_id,
+    })
+    after = _ENCODER.encode({"subject_key": entry.subject_key, "target": entry.target})
+    return before[:-1] + ',"seq":', "," + after[1:]
+
+
 def chain_hash(key: bytes, prev_hash: str, seq: int, at: datetime, entry: AuditEntry) -> str:
     message = (prev_hash + "\n" + canonical(seq, at, entry)).encode("utf-8")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def seal_signed(key: bytes, prev_hash: str, seq: int, at: datetime, entry: AuditEntry, mac: str | None) -> str | None:
+    """The chainer's work on one record: its chain hash at ``seq`` after ``prev_hash`` (as
+    ``chain_hash``), or None when ``mac`` is not the writer's signature (``record_mac``). The
+    canonical form is encoded once for both HMACs, each a one-shot ``hmac.digest``."""
+    head, tail = canonical_halves(at, entry)
+    if mac is None or not hmac.compare_digest(
+            hmac.digest(key, ("unchained\n" + head + "0" + tail).encode("utf-8"), "sha256").hex(), mac):
+        return None
+    return hmac.digest(key, (prev_hash + "\n" + head + str(seq) + tail).encode("utf-8"), "sha256").hex()
 
 
 def seal(key: bytes, prev_seq: int, prev_hash: str, at: datetime, entry: AuditEntry) -> AuditRecord:
@@ -101,8 +141,8 @@ def seal(key: bytes, prev_seq: int, prev_hash: str, at: datetime, entry: AuditEn
 def record_mac(key: bytes, at: datetime, entry: AuditEntry) -> str:
     """The writer's signature of a record not yet chained: an HMAC of its canonical fields (with
     seq 0, which no chained record has). The chainer chains only records that carry it."""
-    message = ("unchained\n" + canonical(0, at, entry)).encode("utf-8")
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    head, tail = canonical_halves(at, entry)
+    return hmac.digest(key, ("unchained\n" + head + "0" + tail).encode("utf-8"), "sha256").hex()
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
@@ -262,10 +302,12 @@ __all__ = [
     "ChainVerifier",
     "Verification",
     "canonical",
+    "canonical_halves",
     "chain_hash",
     "check_details",
     "format_time",
     "record_mac",
     "seal",
+    "seal_signed",
     "verify_chain",
 ]

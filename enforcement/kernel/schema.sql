@@ -28,10 +28,17 @@ $$;
 CREATE FUNCTION public.audit_log_chain_only() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    probe audit_log;
 BEGIN
-    IF OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL AND NEW.seq IS NOT NULL
-       AND to_jsonb(NEW) - ARRAY['seq', 'prev_hash', 'hash'] = to_jsonb(OLD) - ARRAY['seq', 'prev_hash', 'hash'] THEN
-        RETURN NEW;
+    IF OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL AND NEW.seq IS NOT NULL THEN
+        probe := NEW;
+        probe.seq := NULL;
+        probe.prev_hash := NULL;
+        probe.hash := NULL;
+        IF probe *= OLD THEN  -- every other column, byte for byte
+            RETURN NEW;
+        END IF;
     END IF;
     RAISE EXCEPTION 'audit_log is append-only (UPDATE refused: only a record not yet chained may be given its place in the chain)'
         USING ERRCODE = 'insufficient_privilege';
@@ -1249,9 +1256,6 @@ ALTER TABLE ONLY public.audit_chain_head
 ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
 
-ALTER TABLE ONLY public.audit_log
-    ADD CONSTRAINT audit_log_seq_key UNIQUE (seq);
-
 ALTER TABLE ONLY public.callback_nonce
     ADD CONSTRAINT callback_nonce_pkey PRIMARY KEY (agency, nonce);
 
@@ -1365,15 +1369,17 @@ CREATE INDEX agency_ticket_ticket ON public.agency_ticket USING btree (ticket);
 
 CREATE INDEX asset_record_answer ON public.asset_record USING btree (answer_id);
 
-CREATE INDEX audit_log_actor_court ON public.audit_log USING btree (actor_court, seq);
+CREATE INDEX audit_log_actor_court ON public.audit_log USING btree (actor_court, seq) WHERE (seq IS NOT NULL);
 
-CREATE INDEX audit_log_case ON public.audit_log USING btree (case_id, seq);
+CREATE INDEX audit_log_case ON public.audit_log USING btree (case_id, seq) WHERE (seq IS NOT NULL);
 
-CREATE INDEX audit_log_case_court ON public.audit_log USING btree (case_court, seq);
+CREATE INDEX audit_log_case_court ON public.audit_log USING btree (case_court, seq) WHERE (seq IS NOT NULL);
 
 CREATE UNIQUE INDEX audit_log_mac ON public.audit_log USING btree (mac);
 
-CREATE INDEX audit_log_request ON public.audit_log USING btree (request_id);
+CREATE INDEX audit_log_request ON public.audit_log USING btree (request_id) WHERE (seq IS NOT NULL);
+
+CREATE UNIQUE INDEX audit_log_seq_key ON public.audit_log USING btree (seq) WHERE (seq IS NOT NULL);
 
 CREATE INDEX audit_log_unchained ON public.audit_log USING btree (id) WHERE (seq IS NULL);
 

@@ -28,9 +28,22 @@ SELECT array_agg(id ORDER BY id) AS ids, pg_notify('audit_pending', '') FROM rec
 -- $1 ids to pass over (records the chainer refused): whether any other record waits to be chained
 SELECT EXISTS (SELECT 1 FROM audit_log WHERE seq IS NULL AND id <> ALL($1::bigint[]))
 
--- claim_audit_head --
--- no parameters: the chain head, locked until the chainer's transaction ends; no row when another chainer holds it
-SELECT seq, hash, key_id FROM audit_chain_head WHERE id = 1 FOR UPDATE SKIP LOCKED
+-- claim_audit_round --
+-- $1 limit, $2 ids to pass over (records the chainer refused): the chain head, locked until the chainer's transaction ends, and the records waiting to be chained, oldest first, in one statement (issue 19): one row per record (one row with a null id when none waits), no row when another chainer holds the head. The records are read in the statement's snapshot, taken before the lock: `fresh` is false when a chainer committed in between (the snapshot's head is not the locked one), and the chainer then reads them again (unchained_audit_records) in a statement of its own.
+SELECT h.seq AS head_seq, h.hash AS head_hash, h.key_id,
+       h.seq = (SELECT seq FROM audit_chain_head WHERE id = 1) AS fresh,
+       r.id, r.at, r.action, r.actor_login, r.actor_role, r.actor_court, r.case_id, r.case_number, r.case_court,
+       r.subject_key, r.purpose, r.reason, r.target, r.request_id, r.details, r.mac
+FROM (SELECT seq, hash, key_id FROM audit_chain_head WHERE id = 1 FOR UPDATE SKIP LOCKED) h
+LEFT JOIN LATERAL (
+    SELECT id, at, action, actor_login, actor_role, actor_court, case_id, case_number, case_court, subject_key,
+           purpose, reason, target, request_id, details, mac
+    FROM audit_log
+    WHERE seq IS NULL AND id <> ALL($2::bigint[])
+    ORDER BY id
+    LIMIT $1
+) r ON true
+ORDER BY r.id
 
 -- unchained_audit_records --
 -- $1 limit, $2 ids to pass over (records the chainer refused): the records waiting to be chained, oldest first
@@ -42,14 +55,19 @@ ORDER BY id
 LIMIT $1
 
 -- chain_audit_records --
--- $1 ids, $2 seqs, $3 prev hashes, $4 hashes, $5 head seq, $6 head hash, $7 key_id: the records given their place in the chain, and the head moved onto the last; how many records were chained
-WITH chained AS (
+-- $1 ids in chain order, $2 their hashes, $3 the head's seq before them, $4 the head's hash before them, $5 key_id: the records given their places (seq $3 + 1, $3 + 2, ...; each one's prev_hash the hash before it), and the head moved onto the last; how many records were chained
+WITH u AS (
+    SELECT u.id, $3::bigint + u.n AS seq, coalesce(lag(u.hash) OVER (ORDER BY u.n), $4::text) AS prev_hash, u.hash
+    FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(id, hash, n)
+), chained AS (
     UPDATE audit_log a SET seq = u.seq, prev_hash = u.prev_hash, hash = u.hash
-    FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS u(id, seq, prev_hash, hash)
+    FROM u
     WHERE a.id = u.id AND a.seq IS NULL
     RETURNING a.id
 ), head AS (
-    UPDATE audit_chain_head SET seq = $5, hash = $6, key_id = coalesce(key_id, $7) WHERE id = 1
+    UPDATE audit_chain_head SET seq = $3::bigint + cardinality($1::bigint[]), hash = $2[cardinality($2::text[])],
+                                key_id = coalesce(key_id, $5)
+    WHERE id = 1
 )
 SELECT count(*) FROM chained
 

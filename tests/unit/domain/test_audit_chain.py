@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from enforcement.domain.audit import (
     GENESIS_HASH,
     AuditEntry,
     AuditRecord,
     canonical,
+    canonical_halves,
     chain_hash,
     check_details,
     format_time,
+    record_mac,
     seal,
+    seal_signed,
     verify_chain,
 )
 
@@ -164,3 +171,42 @@ def test_anchors_kept_outside_catch_a_cut_off_tail_and_a_rewritten_record() -> N
     wrong = {5: "0" * 64}
     result = verify_chain(KEY, full, head=head(full), anchors=wrong)
     assert result.broken is not None and (result.broken.seq, result.broken.reason) == (5, "anchor_mismatch")
+
+
+# The chainer encodes a record's canonical form once for both of its HMACs (issue 19, p-chain):
+# the halves must give exactly the reference form, whatever the fields hold.
+_text = st.one_of(st.none(), st.text(max_size=12))
+_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8))
+_details = st.dictionaries(st.text(max_size=6), st.recursive(_leaf, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)), max_leaves=6), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(action=st.text(max_size=10), login=st.text(max_size=10), court=_text,
+       case_id=st.one_of(st.none(), st.integers()), number=_text, subject=_text, purpose=_text, reason=_text,
+       target=_text, request_id=st.text(max_size=10),
+       details=_details, seq=st.integers(min_value=0, max_value=2**62),
+       micros=st.integers(min_value=0, max_value=10**12))
+def test_the_halves_give_the_canonical_form_and_the_same_hmacs(
+        action: str, login: str, court: str | None, case_id: int | None, number: str | None, subject: str | None,
+        purpose: str | None, reason: str | None, target: str | None, request_id: str, details: dict[str, object],
+        seq: int, micros: int) -> None:
+    e = AuditEntry(action=action, actor_login=login, actor_role="judge", actor_court=court, case_id=case_id,
+                   case_number=number, case_court=court, subject_key=subject, purpose=purpose, reason=reason,
+                   target=target, request_id=request_id, details={**details, "seq": seq})
+    at = T0 + timedelta(microseconds=micros)
+    head_, tail = canonical_halves(at, e)
+    assert head_ + str(seq) + tail == canonical(seq, at, e)
+    reference_mac = hmac.new(KEY, ("unchained\n" + canonical(0, at, e)).encode(), hashlib.sha256).hexdigest()
+    assert record_mac(KEY, at, e) == reference_mac
+    assert seal_signed(KEY, GENESIS_HASH, seq, at, e, reference_mac) == chain_hash(KEY, GENESIS_HASH, seq, at, e)
+
+
+def test_a_record_without_the_writers_signature_is_not_sealed() -> None:
+    e = entry(4)
+    mac = record_mac(KEY, T0, e)
+    assert seal_signed(KEY, GENESIS_HASH, 1, T0, e, mac) == seal(KEY, 0, GENESIS_HASH, T0, e).hash
+    assert seal_signed(KEY, GENESIS_HASH, 1, T0, e, None) is None
+    assert seal_signed(KEY, GENESIS_HASH, 1, T0, e, record_mac(b"o" * 32, T0, e)) is None
+    assert seal_signed(KEY, GENESIS_HASH, 1, T0, e, record_mac(KEY, T0 + timedelta(microseconds=1), e)) is None
+    assert seal_signed(KEY, GENESIS_HASH, 1, T0, replace(e, purpose="下落查找"), mac) is None
