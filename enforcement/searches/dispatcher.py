@@ -417,9 +417,12 @@ class Dispatcher:
         self._record_outcome(rt, task, outcome)
 
     async def _run_batch(self, rt: AgencyRuntime, tasks: Sequence[ClaimedTask]) -> None:
-        live = [t for t in tasks if t.deadline_at > datetime.now(UTC)]
-        for t in tasks:
-            if t not in live:
+        now = datetime.now(UTC)
+        live = []
+        for t in tasks:  # (not ``t not in live``: a dataclass comparison per pair, n² a batch)
+            if t.deadline_at > now:
+                live.append(t)
+            else:
                 self._settle(expired(t))
         if not live:
             return
