@@ -30,6 +30,11 @@ class AssetRecord(Protocol):
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)  # the usual exact types first, without an isinstance call each
+    if kind is Decimal:
+        return f"{value:.2f}"
+    if kind is date or kind is datetime:
+        return value.isoformat()
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if isinstance(value, datetime | date):

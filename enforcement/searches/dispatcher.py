@@ -535,14 +535,18 @@ class Dispatcher:
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _attempt(self, rt: AgencyRuntime, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
-        if not rt.breaker.allows():
+        breaker = rt.breaker
+        if not breaker.allows():
             raise BreakerOpen(code="breaker_open")
-        await rt.limiter.acquire()
-        if not rt.breaker.allows():  # it opened while we waited for a token
-            raise BreakerOpen(code="breaker_open")
-        rt.breaker.on_start()
+        if not rt.limiter.try_acquire():  # a token at once (nothing else ran meanwhile), or wait
+            await rt.limiter.acquire()
+            if not breaker.allows():  # it opened while we waited for a token
+                raise BreakerOpen(code="breaker_open")
+        breaker.on_start()
         rt.in_flight += 1
-        _in_flight(rt.name).inc()
+        name = rt.name
+        in_flight = _in_flight(name)
+        in_flight.inc()
         started = time.perf_counter()
         outcome_label = "result"
         ok = False
@@ -553,32 +557,32 @@ class Dispatcher:
             elif isinstance(result, list | tuple):
                 outcome_label = "batch"
             ok = True
-            rt.breaker.record(True)
+            breaker.record(True)
             rt.auth_failed = False
             return result
         except ConnectorError as exc:
             outcome_label = exc.kind
             ok = isinstance(exc, RejectedError)  # the agency answered: it is up
             rt.last_error = exc.code
-            rt.breaker.record(ok)
+            breaker.record(ok)
             raise
         except DomainError as exc:
             outcome_label = "rejected"
             ok = True
-            rt.breaker.record(True)
+            breaker.record(True)
             raise RejectedError(exc.message_en, code=exc.code) from exc
         except Exception:
             rt.last_error = "connector_error"
-            rt.breaker.record(False)
+            breaker.record(False)
             raise
         finally:
             elapsed = time.perf_counter() - started
             rt.in_flight -= 1
-            _in_flight(rt.name).dec()
+            in_flight.dec()
             rt.observe_call(elapsed, ok)
-            _calls(rt.name, operation, outcome_label).inc()
-            _duration(rt.name, operation).observe(elapsed)
-            log.debug("agency_call_finished", agency=rt.name, operation=operation,
+            _calls(name, operation, outcome_label).inc()
+            _duration(name, operation).observe(elapsed)
+            log.debug("agency_call_finished", agency=name, operation=operation,
                       outcome=outcome_label, duration=round(elapsed, 4))
 
     # -- outcomes and flushing ---------------------------------------------------------------
