@@ -88,6 +88,28 @@ def _retries(agency: str) -> Any:
     return metrics.AGENCY_RETRIES.labels(agency=agency)
 
 
+_debug_on: dict[Any, bool] = {}
+
+
+def _debug_enabled() -> bool:
+    """Whether a debug line would be written under the logging configuration in force, found once
+    per configuration (its filtering wrapper class) by logging a probe through it. The module's
+    lazy logger binds anew on every call (~11 Python calls, issue 19) even for the per-call debug
+    line the usual WARNING/INFO level then drops."""
+    wrapper = structlog.get_config()["wrapper_class"]
+    on = _debug_on.get(wrapper)
+    if on is None:
+        seen: list[str] = []
+
+        def keep(_logger: Any, _method: str, event: Any) -> Any:
+            seen.append(event)
+            raise structlog.DropEvent
+
+        structlog.wrap_logger(None, wrapper_class=wrapper, processors=[keep]).debug("probe")
+        on = _debug_on[wrapper] = bool(seen)
+    return on
+
+
 @dataclass(frozen=True, slots=True)
 class DispatcherConfig:
     worker_id: str
@@ -582,8 +604,9 @@ class Dispatcher:
             rt.observe_call(elapsed, ok)
             _calls(name, operation, outcome_label).inc()
             _duration(name, operation).observe(elapsed)
-            log.debug("agency_call_finished", agency=name, operation=operation,
-                      outcome=outcome_label, duration=round(elapsed, 4))
+            if _debug_enabled():
+                log.debug("agency_call_finished", agency=name, operation=operation,
+                          outcome=outcome_label, duration=round(elapsed, 4))
 
     # -- outcomes and flushing ---------------------------------------------------------------
 

@@ -90,6 +90,8 @@ async def run(n: int) -> tuple[int, pstats.Stats]:
 
 # Where a call is charged: the first of these found on the call's stack of callers (see api_calls).
 WORKER_CATEGORIES = (
+    ("metrics (prometheus_client)", ("/prometheus_client/",)),
+    ("logging (structlog)", ("/structlog/", "kernel/logging.py")),
     ("connector (in-memory answer: not the worker's)", ("dispatcher_calls.py:search", "dispatcher_calls.py:poll",
                                                         "dispatcher_calls.py:search_batch")),
     ("flush: arrays, encode, round trip", ("store/tasks.py:flush", "store/tasks.py:_flush_once",
