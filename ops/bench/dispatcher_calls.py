@@ -163,7 +163,8 @@ async def simulator_answers(agencies: Any) -> dict[str, AgencyResult]:
             port = free_port()
             await web.TCPSite(runner, "127.0.0.1", port).start()
             try:
-                connector = spec.factory(ConnectorConfig(base_url=f"http://127.0.0.1:{port}", secret="sim-key",
+                key = "sim-key"  # the simulators' own
+                connector = spec.factory(ConnectorConfig(base_url=f"http://127.0.0.1:{port}", secret=key,
                                                          manifest=spec.manifest), session)
                 for i, (id_number, person) in enumerate(debtors(40)):
                     t = task(i)
@@ -206,7 +207,7 @@ async def run_worker(n: int, data_dir: Path) -> tuple[pstats.Stats, Any]:
 
         main = threading.get_ident()
 
-        @property  # type: ignore[override]
+        @property
         def on(self) -> bool:
             return self._on and threading.get_ident() == self.main
 
@@ -216,9 +217,11 @@ async def run_worker(n: int, data_dir: Path) -> tuple[pstats.Stats, Any]:
 
     answers = await simulator_answers(AGENCIES)
     base = Registry.discover().only(AGENCIES)
-    registry = Registry([ConnectorSpec(base[a].manifest,
-                                       (lambda r, t: lambda _c, _s: Answers(r, t))(  # type: ignore[misc]
-                                           answers[a], base[a].manifest.batch is not None))
+
+    def answering(result: AgencyResult, ticketed: bool) -> Any:
+        return lambda _config, _session: Answers(result, ticketed)
+
+    registry = Registry([ConnectorSpec(base[a].manifest, answering(answers[a], base[a].manifest.batch is not None))
                          for a in AGENCIES])
     pg = EmbeddedPostgres(data_dir / "pg", fast=True)
     dsn = pg.start()
@@ -234,6 +237,7 @@ async def run_worker(n: int, data_dir: Path) -> tuple[pstats.Stats, Any]:
         case_id = await seed_case(dsn, people)
         watcher = await asyncpg.connect(dsn)
         case = await watcher.fetchrow("SELECT case_number, court_code FROM enforcement_case WHERE id = $1", case_id)
+        assert case is not None
         plans = plan_agencies({a: base[a].manifest for a in AGENCIES}, "person")
 
         def submit(batch: list[tuple[str, str]]) -> None:
