@@ -10,6 +10,8 @@ A connector from outside the project may bring its own record class: anything th
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,6 +30,11 @@ class AssetRecord(Protocol):
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)  # the usual exact types first, without an isinstance call each
+    if kind is Decimal:
+        return f"{value:.2f}"
+    if kind is date or kind is datetime:
+        return value.isoformat()
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if isinstance(value, datetime | date):
@@ -39,13 +46,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Values that are already plain JSON data (bool is an int, but say it): no conversion to look for.
+_AS_IS = frozenset({str, int, bool, float})
+# Per record class: its field names, and one getter reading them all (issue 19: ``fields()`` and a
+# ``getattr`` per field, for every record of every answer a worker stores, were ~10% of its calls).
+_LAYOUTS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+
+
+def _layout(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    names = tuple(f.name for f in fields(cls))
+    getter = operator.attrgetter(*names)
+    # attrgetter of a single name returns the value itself, not a 1-tuple
+    layout = (names, getter if len(names) > 1 else (lambda obj: (getter(obj),)))
+    _LAYOUTS[cls] = layout
+    return layout
+
+
 class _Record:
     """Shared ``to_dict`` for the dataclass records below."""
 
     kind: ClassVar[str] = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        names, values = _LAYOUTS.get(type(self)) or _layout(type(self))
+        return {name: value if value is None or type(value) in _AS_IS else _plain(value)
+                for name, value in zip(names, values(self), strict=True)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,6 +88,28 @@ def _retries(agency: str) -> Any:
     return metrics.AGENCY_RETRIES.labels(agency=agency)
 
 
+_debug_on: dict[Any, bool] = {}
+
+
+def _debug_enabled() -> bool:
+    """Whether a debug line would be written under the logging configuration in force, found once
+    per configuration (its filtering wrapper class) by logging a probe through it. The module's
+    lazy logger binds anew on every call (~11 Python calls, issue 19) even for the per-call debug
+    line the usual WARNING/INFO level then drops."""
+    wrapper = structlog.get_config()["wrapper_class"]
+    on = _debug_on.get(wrapper)
+    if on is None:
+        seen: list[str] = []
+
+        def keep(_logger: Any, _method: str, event: Any) -> Any:
+            seen.append(event)
+            raise structlog.DropEvent
+
+        structlog.wrap_logger(None, wrapper_class=wrapper, processors=[keep]).debug("probe")
+        on = _debug_on[wrapper] = bool(seen)
+    return on
+
+
 @dataclass(frozen=True, slots=True)
 class DispatcherConfig:
     worker_id: str
@@ -417,9 +439,12 @@ class Dispatcher:
         self._record_outcome(rt, task, outcome)
 
     async def _run_batch(self, rt: AgencyRuntime, tasks: Sequence[ClaimedTask]) -> None:
-        live = [t for t in tasks if t.deadline_at > datetime.now(UTC)]
-        for t in tasks:
-            if t not in live:
+        now = datetime.now(UTC)
+        live = []
+        for t in tasks:  # (not ``t not in live``: a dataclass comparison per pair, n² a batch)
+            if t.deadline_at > now:
+                live.append(t)
+            else:
                 self._settle(expired(t))
         if not live:
             return
@@ -532,14 +557,18 @@ class Dispatcher:
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _attempt(self, rt: AgencyRuntime, operation: str, fn: Callable[[], Awaitable[T]]) -> T:
-        if not rt.breaker.allows():
+        breaker = rt.breaker
+        if not breaker.allows():
             raise BreakerOpen(code="breaker_open")
-        await rt.limiter.acquire()
-        if not rt.breaker.allows():  # it opened while we waited for a token
-            raise BreakerOpen(code="breaker_open")
-        rt.breaker.on_start()
+        if not rt.limiter.try_acquire():  # a token at once (nothing else ran meanwhile), or wait
+            await rt.limiter.acquire()
+            if not breaker.allows():  # it opened while we waited for a token
+                raise BreakerOpen(code="breaker_open")
+        breaker.on_start()
         rt.in_flight += 1
-        _in_flight(rt.name).inc()
+        name = rt.name
+        in_flight = _in_flight(name)
+        in_flight.inc()
         started = time.perf_counter()
         outcome_label = "result"
         ok = False
@@ -550,33 +579,34 @@ class Dispatcher:
             elif isinstance(result, list | tuple):
                 outcome_label = "batch"
             ok = True
-            rt.breaker.record(True)
+            breaker.record(True)
             rt.auth_failed = False
             return result
         except ConnectorError as exc:
             outcome_label = exc.kind
             ok = isinstance(exc, RejectedError)  # the agency answered: it is up
             rt.last_error = exc.code
-            rt.breaker.record(ok)
+            breaker.record(ok)
             raise
         except DomainError as exc:
             outcome_label = "rejected"
             ok = True
-            rt.breaker.record(True)
+            breaker.record(True)
             raise RejectedError(exc.message_en, code=exc.code) from exc
         except Exception:
             rt.last_error = "connector_error"
-            rt.breaker.record(False)
+            breaker.record(False)
             raise
         finally:
             elapsed = time.perf_counter() - started
             rt.in_flight -= 1
-            _in_flight(rt.name).dec()
+            in_flight.dec()
             rt.observe_call(elapsed, ok)
-            _calls(rt.name, operation, outcome_label).inc()
-            _duration(rt.name, operation).observe(elapsed)
-            log.debug("agency_call_finished", agency=rt.name, operation=operation,
-                      outcome=outcome_label, duration=round(elapsed, 4))
+            _calls(name, operation, outcome_label).inc()
+            _duration(name, operation).observe(elapsed)
+            if _debug_enabled():
+                log.debug("agency_call_finished", agency=name, operation=operation,
+                          outcome=outcome_label, duration=round(elapsed, 4))
 
     # -- outcomes and flushing ---------------------------------------------------------------
 

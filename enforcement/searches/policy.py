@@ -78,6 +78,8 @@ class CircuitBreaker:
         return 0.0
 
     def allows(self) -> bool:
+        if self._state is BreakerState.CLOSED:  # only an open breaker changes by itself, with time
+            return True
         state = self.state
         if state is BreakerState.CLOSED:
             return True
@@ -95,11 +97,11 @@ class CircuitBreaker:
         return 0
 
     def on_start(self) -> None:
-        if self.state is BreakerState.HALF_OPEN:
+        if self._state is not BreakerState.CLOSED and self.state is BreakerState.HALF_OPEN:
             self._probes_out += 1
 
     def record(self, ok: bool) -> None:
-        state = self.state
+        state = self._state if self._state is BreakerState.CLOSED else self.state
         if state is BreakerState.HALF_OPEN:
             if not ok:
                 self._open(self.policy.open_seconds)
@@ -189,6 +191,17 @@ class RateLimiter:
     def available(self) -> int:
         self._refill()
         return int(self._tokens)
+
+    def try_acquire(self) -> bool:
+        """Take a token now if one is there and nobody waits for one (what ``acquire`` does then,
+        without an await: the dispatcher's every call, issue 19); False: ``acquire``."""
+        if self._lock.locked():
+            return False
+        self._refill()
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
 
     async def acquire(self) -> None:
         async with self._lock:

@@ -251,11 +251,11 @@ async def test_claim_many_and_flush_are_one_round_trip_each(db_url: str) -> None
                         created_at=claimed[-1].created_at)],
             worker_id="a",
         )
-        assert statements == [Q.flush_outcomes]
+        assert statements == [Q.flush_outcomes_packed]
         # an outcome without its task's created_at is looked up first (one statement more)
         statements.clear()
         assert await store.flush([], [Settlement(claimed[0].id, "failed")], worker_id="a") == []
-        assert statements == [Q.task_created_at, Q.flush_outcomes]
+        assert statements == [Q.task_created_at, Q.flush_outcomes_packed]
         assert len(done) == 3  # every task of the three searches is terminal now
     finally:
         await one.close()
@@ -312,8 +312,8 @@ async def test_two_flushes_finishing_a_searchs_last_two_tasks_complete_it_once(p
         tx = a.transaction()
         await tx.start()
         try:
-            got_a = await a.fetch(Q.flush_outcomes, "a", [v.id], [{"ok": 1}], [0], [None], [datetime.now(UTC)],
-                                  [], [], [], [], [], [], [], [], [], [], [v.created_at], [])
+            got_a = await a.fetch(Q.flush_outcomes_packed, "a", [(v.id, {"ok": 1}, None, [])], [datetime.now(UTC)],
+                                  [v.created_at], [], [], [], [], [], [], [])
             assert got_a == []  # the hotels task is still running as A sees it
             flush_b = asyncio.create_task(store.flush(
                 [Success(h.id, {"ok": 2}, datetime.now(UTC), None, [], created_at=h.created_at)], [], worker_id="b"))
@@ -349,3 +349,45 @@ async def test_concurrent_flushes_complete_every_search_exactly_once(pool: async
                                                    AND e.kind = 'search_completed') AS n
                                FROM search s WHERE s.id = ANY($1::uuid[])""", sids)
     assert {(r["status"], r["n"]) for r in rows} == {("completed", 1)}
+
+
+async def test_a_packed_flush_stores_what_the_parallel_arrays_stored(pool: asyncpg.Pool) -> None:
+    """The flush sends the answers and their records as one jsonb document (issue 19): every
+    answer, record, count, reference and time lands as the parallel arrays of flush_outcomes
+    landed them, each record with its own answer, in order."""
+    await make_searches(pool, 2, agencies=["vehicles", "hotels", "banks"])
+    store = TaskStore(pool)
+    [v1, v2] = await store.claim("vehicles", "w", 10, 60, 100)
+    [h1, h2] = await store.claim("hotels", "w", 10, 60, 100)
+    at = datetime(2026, 12, 7, 1, 2, 3, 456789, tzinfo=UTC)
+
+    def answers(vehicle: ClaimedTask, hotel: ClaimedTask) -> list[Success]:
+        return [
+            Success(vehicle.id, {"车辆": [{"号牌": "辽A12345", "n": 1.5}], "none": None}, at, "REF-1",
+                    [("vehicle", "VIN1", {"vin": "VIN1", "mortgaged": True, "seizures": 0}),
+                     ("vehicle", "VIN2", {"vin": "VIN2", "owners": ["张三", "李四"], "note": 'a"b\\c'})],
+                    created_at=vehicle.created_at),
+            Success(hotel.id, {"empty": {}}, at, None, [], created_at=hotel.created_at),
+        ]
+
+    old = answers(v1, h1)
+    records = [(s.task_id, kind, key, data) for s in old for kind, key, data in s.records]
+    await pool.fetch(Q.flush_outcomes, "w", [s.task_id for s in old], [s.raw for s in old],
+                     [len(s.records) for s in old], [s.agency_reference for s in old], [s.answered_at for s in old],
+                     [r[0] for r in records], [r[1] for r in records], [r[2] for r in records],
+                     [r[3] for r in records], [], [], [], [], [], [], [s.created_at for s in old], [])
+    await store.flush(answers(v2, h2), [], worker_id="w")
+
+    async def stored(task_ids: list[int]) -> list[tuple[Any, ...]]:
+        rows = await pool.fetch(
+            """SELECT a.raw, a.record_count, a.agency_reference, a.answered_at, r.kind, r.natural_key, r.data
+               FROM agency_answer a LEFT JOIN asset_record r ON r.answer_id = a.id
+               WHERE a.task_id = ANY($1::bigint[]) ORDER BY a.task_id = $2 DESC, r.id""", task_ids, task_ids[0])
+        return [tuple(r) for r in rows]
+
+    before, after = await stored([v1.id, h1.id]), await stored([v2.id, h2.id])
+    assert len(before) == 3 and before[0][1] == 2 and before[0][2] == "REF-1" and before[0][3] == at
+    assert after == before
+    statuses = await pool.fetch("SELECT status FROM agency_task WHERE id = ANY($1::bigint[])",
+                                [v1.id, v2.id, h1.id, h2.id])
+    assert {r["status"] for r in statuses} == {"succeeded"}

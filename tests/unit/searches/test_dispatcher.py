@@ -395,3 +395,21 @@ async def test_a_banks_check_it_cannot_make_does_not_turn_the_idle_wait_into_a_s
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+def test_the_per_call_debug_line_is_skipped_only_where_the_level_drops_it() -> None:
+    import structlog
+
+    from enforcement.kernel.logging import configure_logging
+    from enforcement.searches.dispatcher import _debug_enabled
+
+    try:
+        configure_logging("WARNING", json_output=True)
+        assert not _debug_enabled()
+        configure_logging("DEBUG", json_output=True)
+        assert _debug_enabled()
+        configure_logging("INFO", json_output=True)
+        assert not _debug_enabled()
+    finally:
+        structlog.reset_defaults()
+    assert _debug_enabled()  # structlog's defaults write everything

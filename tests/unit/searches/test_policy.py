@@ -57,3 +57,32 @@ async def test_rate_limiter_spaces_calls() -> None:
     for _ in range(6):
         await limiter.acquire()
     assert loop.time() - started >= 5 / 50 * 0.9
+
+
+async def test_try_acquire_takes_a_token_only_when_one_is_there_and_nobody_waits() -> None:
+    clock = Clock()
+    limiter = RateLimiter(rate=10, burst=2, clock=clock)
+    assert limiter.try_acquire() and limiter.try_acquire()
+    assert not limiter.try_acquire()  # the burst is spent: the caller must wait in acquire()
+    clock.now = 0.1  # one token refilled, but a caller already waits for it (holds the lock)
+    async with limiter._lock:
+        assert not limiter.try_acquire()
+    assert limiter.try_acquire()
+    assert not limiter.try_acquire()
+
+
+def test_a_closed_breaker_counts_its_calls_and_opens_as_before() -> None:
+    clock = Clock()
+    b = CircuitBreaker("x", BreakerPolicy(min_calls=4, failure_ratio=0.5, open_seconds=5, half_open_probes=1),
+                       clock=clock)
+    for ok in (True, False, True, False):
+        assert b.allows()
+        b.on_start()
+        b.record(ok)
+    assert b.state is BreakerState.OPEN and not b.allows()
+    clock.now = 6  # open until 5: half-open now, one probe
+    assert b.allows()
+    b.on_start()
+    assert not b.allows()
+    b.record(True)
+    assert b.state is BreakerState.CLOSED and b.allows()

@@ -26,6 +26,27 @@ SELECT * FROM flush_outcomes($1::text, $2::bigint[], $3::jsonb[], $4::int[], $5:
                              $13::text[], $14::float8[], $15::text[], $16::text[],
                              $17::timestamptz[], $18::timestamptz[])
 
+-- flush_outcomes_packed --
+-- $1 worker id (null: any holder, e.g. a callback), $2 the answers as ONE jsonb document, [[task id, raw answer, agency reference, [[record kind, natural key, data], ...]], ...], $3 their answered_at timestamptz[] (aligned with $2), $4 their tasks' created_at (aligned with $2), $5 task ids of the other outcomes, $6 outcomes ('waiting' | 'retry' | 'rejected' | 'failed' | 'expired'), $7 tickets, $8 delay seconds, $9 error codes, $10 error messages, $11 those tasks' created_at (aligned with $5): flush_outcomes, the answers and their records unpacked here from the one document in the order given (issue 19: an answer and each of its records as elements of parallel arrays cost the worker asyncpg's per-element checks and a JSON encoding each, ~300 Python calls a search; one document is one encoding a flush); one row per completed search (search_id, duration_seconds)
+SELECT * FROM flush_outcomes(
+    $1::text,
+    ARRAY(SELECT (a.e->>0)::bigint FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS a(e, i) ORDER BY a.i),
+    ARRAY(SELECT a.e->1 FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS a(e, i) ORDER BY a.i),
+    ARRAY(SELECT jsonb_array_length(a.e->3) FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS a(e, i)
+          ORDER BY a.i),
+    ARRAY(SELECT a.e->>2 FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS a(e, i) ORDER BY a.i),
+    $3::timestamptz[],
+    ARRAY(SELECT (a.e->>0)::bigint FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS a(e, i),
+          jsonb_array_elements(a.e->3) WITH ORDINALITY AS r(e, j) ORDER BY a.i, r.j),
+    ARRAY(SELECT r.e->>0 FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS a(e, i),
+          jsonb_array_elements(a.e->3) WITH ORDINALITY AS r(e, j) ORDER BY a.i, r.j),
+    ARRAY(SELECT r.e->>1 FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS a(e, i),
+          jsonb_array_elements(a.e->3) WITH ORDINALITY AS r(e, j) ORDER BY a.i, r.j),
+    ARRAY(SELECT r.e->2 FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS a(e, i),
+          jsonb_array_elements(a.e->3) WITH ORDINALITY AS r(e, j) ORDER BY a.i, r.j),
+    $5::bigint[], $6::text[], $7::text[], $8::float8[], $9::text[], $10::text[],
+    $4::timestamptz[], $11::timestamptz[])
+
 -- finish_searches --
 -- $1 search ids uuid[]: lock the running ones in key order, mark those whose tasks are all terminal as completed with an event each, and wake the event streams (function in migration 0010); one row per completed search (search_id, duration_seconds)
 SELECT * FROM finish_searches($1::uuid[])
