@@ -82,7 +82,7 @@ class Settings:
     # Dispatching
     worker_id: str = ""
     claim_batch_size: int = 50
-    flush_linger_seconds: float = 0.0
+    flush_linger_seconds: float = 0.010
     flush_concurrency: int = 2
     lease_seconds: float = 60.0
     idle_poll_seconds: float = 1.0
@@ -224,7 +224,7 @@ class Settings:
             pool_max_size=_int(e, "DB_POOL_MAX", 10),
             worker_id=_env(e, "WORKER_ID", ""),
             claim_batch_size=_int(e, "CLAIM_BATCH_SIZE", 50),
-            flush_linger_seconds=_float(e, "FLUSH_LINGER_MS", 0.0) / 1000,
+            flush_linger_seconds=_float(e, "FLUSH_LINGER_MS", 10.0) / 1000,
             flush_concurrency=_int(e, "FLUSH_CONCURRENCY", 2),
             lease_seconds=_float(e, "LEASE_SECONDS", 60.0),
             idle_poll_seconds=_float(e, "IDLE_POLL_SECONDS", 1.0),

@@ -142,15 +142,15 @@ async def run(args: argparse.Namespace, work: Any, dsn: str, sims: Simulators, s
             "overhead": overheads, "total": totals, "slowest": slowest, "accept": accept, "before": before,
             "after": after, "cpu": meter.summary(), "speed": speed, "wake": wake, "run_queue": waits,
             "own": own.figures(), "db": {k: db_after[k] - db_before[k] for k in db_after},
-            "statements": statements, "commit_timestamps": any(c["created_commit"] for c in commits.values())}
+            "statements": statements, "commit_timestamps": any(c["completed_commit"] for c in commits.values())}
 
 
 # -- the split by wake-up ------------------------------------------------------------------------
 
 WAKE_UPS = {
-    "api": "1. API woken: POST sent -> search committed",
+    "api": "1. API woken: POST sent -> the submission's statement begins (its transaction's start)",
     "accept": "   (POST sent -> 202 received, the client's view)",
-    "claim": "2. worker woken by NOTIFY: committed -> first agency call arrives (claim, request sent)",
+    "claim": "2. the statement, its commit, the worker woken by NOTIFY -> first agency call arrives",
     "spread": "   calls' spread: last answer - first call's arrival - slowest answer (calls not sent at once)",
     "stored_last": "3. worker woken by the last answer: answer sent -> stored (committed)",
     "stored": "   the same for every agency call",
@@ -193,16 +193,18 @@ def wake_ups(s: Any, c: dict[str, Any] | None, answers: dict[str, list[float]], 
 
 
 async def commit_times(dsn: str) -> dict[str, dict[str, Any]]:
-    """search id -> its creation and completion times (transaction start, and commit when
-    ``track_commit_timestamp`` is on) and each agency's answer's."""
+    """search id -> its creation time (its transaction's start), its completion's (commit when
+    ``track_commit_timestamp`` is on, else the transaction's start) and each agency's answer's."""
     conn = await asyncpg.connect(dsn)
     try:
         on = await conn.fetchval("SELECT current_setting('track_commit_timestamp') = 'on'")
         ts = "pg_xact_commit_timestamp({}.xmin)" if on else "NULL::timestamptz"
         rows = await conn.fetch(
+            # The submission's commit left no row unchanged behind it: its tasks, audit record and the
+            # search itself are updated later, and its task events are derived, not stored (decision
+            # 1930). Its transaction's start (created_at) stands for it: one statement, then the commit.
             f"SELECT s.id::text AS id, s.created_at, s.completed_at, {ts.format('s')} AS completed_commit, "
-            f"(SELECT min({ts.format('e')}) FROM search_event e WHERE e.search_id = s.id) AS created_commit "
-            "FROM search s")
+            "NULL::timestamptz AS created_commit FROM search s")
         out = {r["id"]: {"created": r["created_at"], "completed": r["completed_at"],
                          "completed_commit": r["completed_commit"], "created_commit": r["created_commit"],
                          "answers": {}} for r in rows}
