@@ -47,7 +47,7 @@ from fanout import NO_LATENCY
 
 CATEGORIES = (  # top-level statements, by what they are for (the first match wins)
     ("submission (user, case, submit)", ("FROM app_user WHERE login", "WITH plan AS MATERIALIZED",
-                                         "SELECT c.id, c.case_number")),
+                                         "WITH submitted AS MATERIALIZED", "SELECT c.id, c.case_number")),
     ("claims", ("claim_due_tasks", "claim_agency_tasks", "WITH gate AS", "hashtext($1))", "min(since)")),
     ("outcome flushes", ("flush_outcomes",)),
     ("audit chainer", ("audit_log WHERE seq IS NULL", "audit_chain_head", "SELECT id, at, action",

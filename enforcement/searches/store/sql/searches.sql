@@ -55,6 +55,80 @@ WITH plan AS MATERIALIZED (
 SELECT t.id, t.agency, t.status, t.reused, t.answer_id, w.audit_id
 FROM woken w LEFT JOIN t ON true
 
+-- submit_searches --
+-- several judges' submissions (issue 19, decision 1945) in ONE statement, one transaction: what `submit_search` does, for N searches. The searches as arrays in queue order: $1 ids uuid[], $2 case_ids bigint[], $3 batch_ids uuid[], $4 subject_kinds, $5 id_numbers, $6 names, $7 subject_keys, $8 purposes, $9 requested_by, $10 force_fresh bool[], $11 request_nos, $12 case_numbers, $13 court_codes, $14 judge_names, $15 judge_officer_ids, $16 document_numbers text[], $17 date_from date[], $18 date_to date[]; their tasks: $19 search index int[] (1-based, into the searches), $20 agencies text[], $21 deadline seconds float8[], $22 freshness hours float8[]; their audit records, one per search (action null: none), as insert_audit_record takes them: $23 at timestamptz[], $24 action, $25 actor_login, $26 actor_role, $27 actor_court text[], $28 case_id bigint[], $29 case_number, $30 case_court, $31 subject_key, $32 purpose, $33 reason, $34 target, $35 request_id text[], $36 details jsonb[], $37 mac text[] (written in queue order, so their ids follow it); agency_tasks notified once per search that queued tasks (`agencies;search id`), search_events once if a search completed at once, audit_pending once if a record was written; one row per task (search_id, id, agency, status, reused, answer_id) with every audit id (audit_ids, ascending); a single row with null task columns if no search has a task
+WITH submitted AS MATERIALIZED (
+    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::text[], $10::boolean[], $11::text[], $12::text[], $13::text[], $14::text[],
+                         $15::text[], $16::text[], $17::date[], $18::date[])
+        WITH ORDINALITY AS sub(id, case_id, batch_id, subject_kind, subject_id_number, subject_name, subject_key,
+                             purpose, requested_by, force_fresh, request_no, case_number, court_code, judge_name,
+                             judge_officer_id, document_number, date_from, date_to, ord)
+), plan AS MATERIALIZED (
+    SELECT sub.ord AS search_ord, sub.id AS search_id, a.agency, a.deadline, a.ord, prev.id AS answer_id
+    FROM unnest($19::int[], $20::text[], $21::float8[], $22::float8[]) WITH ORDINALITY AS a(i, agency, deadline, freshness, ord)
+    JOIN submitted sub ON sub.ord = a.i
+    LEFT JOIN LATERAL (
+        SELECT id FROM agency_answer
+        WHERE subject_key = sub.subject_key AND agency = a.agency AND case_id = sub.case_id AND NOT sub.force_fresh
+          AND a.freshness > 0 AND answered_at > now() - make_interval(secs => a.freshness * 3600)
+        ORDER BY answered_at DESC LIMIT 1
+    ) prev ON true
+), s AS (
+    INSERT INTO search (id, case_id, batch_id, subject_kind, subject_id_number, subject_name, subject_key,
+                        purpose, requested_by, force_fresh, request_no, case_number, court_code, judge_name,
+                        judge_officer_id, document_number, date_from, date_to, status, completed_at)
+    SELECT sub.id, sub.case_id, sub.batch_id, sub.subject_kind, sub.subject_id_number, sub.subject_name, sub.subject_key,
+           sub.purpose, sub.requested_by, sub.force_fresh, sub.request_no, sub.case_number, sub.court_code, sub.judge_name,
+           sub.judge_officer_id, sub.document_number, sub.date_from, sub.date_to,
+           CASE WHEN d.done THEN 'completed' ELSE 'running' END, CASE WHEN d.done THEN now() END
+    FROM submitted sub
+    -- every agency answered from a stored answer (no agency at all: nothing to wait for, as complete_searches)
+    CROSS JOIN LATERAL (SELECT coalesce(bool_and(p.answer_id IS NOT NULL), true) AS done
+                        FROM plan p WHERE p.search_ord = sub.ord) d
+    ORDER BY sub.ord
+    RETURNING id, status, created_at, completed_at
+), t AS (
+    INSERT INTO agency_task (search_id, agency, idempotency_key, deadline_at, status, answer_id, reused, finished_at)
+    SELECT p.search_id, p.agency, p.search_id::text || ':' || p.agency, now() + make_interval(secs => p.deadline),
+           CASE WHEN p.answer_id IS NULL THEN 'queued' ELSE 'succeeded' END,
+           p.answer_id, p.answer_id IS NOT NULL,
+           CASE WHEN p.answer_id IS NULL THEN NULL ELSE now() END
+    FROM plan p ORDER BY p.ord
+    RETURNING id, search_id, agency, status, reused, answer_id
+), e AS (
+    -- the searches completed at once (every agency reused): their completion, as submit_search writes it
+    INSERT INTO search_event (search_id, agency, kind, payload)
+    SELECT id, NULL, 'search_completed',
+           jsonb_build_object('completed_at', completed_at,
+                              'duration_seconds', extract(epoch FROM completed_at - created_at))
+    FROM s WHERE status = 'completed'
+), rec AS (
+    INSERT INTO audit_log (at, action, actor_login, actor_role, actor_court, case_id, case_number, case_court,
+                           subject_key, purpose, reason, target, request_id, details, mac)
+    SELECT r.at, r.action, r.actor_login, r.actor_role, r.actor_court, r.case_id, r.case_number, r.case_court,
+           r.subject_key, r.purpose, r.reason, r.target, r.request_id, r.details, r.mac
+    FROM unnest($23::timestamptz[], $24::text[], $25::text[], $26::text[], $27::text[], $28::bigint[], $29::text[],
+                $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[], $36::jsonb[], $37::text[])
+         WITH ORDINALITY AS r(at, action, actor_login, actor_role, actor_court, case_id, case_number, case_court,
+                              subject_key, purpose, reason, target, request_id, details, mac, ord)
+    WHERE r.action IS NOT NULL
+    ORDER BY r.ord
+    RETURNING id
+), woken AS MATERIALIZED (
+    -- referenced below, so evaluated (once); the notifications are delivered at commit, each listener once
+    SELECT (SELECT array_agg(id ORDER BY id) FROM rec) AS audit_ids,
+           (SELECT count(n.sent) FROM (
+                SELECT pg_notify('agency_tasks', q.agencies || ';' || q.search_id::text)::text AS sent
+                FROM (SELECT search_id, string_agg(agency, ',' ORDER BY id) AS agencies
+                      FROM t WHERE status = 'queued' GROUP BY search_id) q) n) AS tasks_notified,
+           CASE WHEN EXISTS (SELECT 1 FROM s WHERE status = 'completed') THEN pg_notify('search_events', '') END
+               AS events_notified,
+           CASE WHEN EXISTS (SELECT 1 FROM rec) THEN pg_notify('audit_pending', '') END AS audit_notified
+)
+SELECT t.search_id, t.id, t.agency, t.status, t.reused, t.answer_id, w.audit_ids
+FROM woken w LEFT JOIN t ON true
+
 -- insert_search_events --
 -- $1 search_ids uuid[], $2 agencies text[] (null for search-level), $3 kinds text[], $4 payloads jsonb[]
 INSERT INTO search_event (search_id, agency, kind, payload)
