@@ -5,7 +5,9 @@ its 协助查询通知书 serial.
 A judge's submission (``SearchStore.create``) is ONE statement (``submit_search``): the search,
 its tasks (and its completion when every agency was answered from a stored answer), its audit
 record and the notifications, in the statement's own transaction, or inside a caller's
-(``create_in``: a system search made along with other work).
+(``create_in``: a system search made along with other work). Judges' submissions that arrive while
+one is being written are written together in one statement (``submit_searches``, by the store's
+``SubmissionWriter``, decision 1945), each answered after the commit of its own search.
 
 Callers get frozen values (``CaseForSearch``, ``SearchRecord``, ``SearchTask``, ``AssetRow``,
 ``SearchEvent``, ``CreatedTask``), never driver rows. ``SearchStoreProtocol`` is the store's public
