@@ -127,7 +127,10 @@ async def test_judge_freezes_a_bank_account_from_the_dossier(make_workbench: Any
     vehicle = view["dossier"]["sections"]["vehicle"][0]
     seal = page.locator(f"[data-control='{vehicle['natural_key']}']")
     await expect(seal).to_have_text("查封")
-    await seal.click()
+    # The form has the keyboard as soon as the click's handler is done, before any timer: Chromium reads
+    # a key pressed at once before its timers, and that key must reach the form (Escape below).
+    focused = await seal.evaluate("async (b) => { b.click(); await Promise.resolve(); return document.activeElement.name; }")
+    assert focused == "ruling_number"
     form = page.locator("form[data-measure-form=seal]")
     assert await form.locator("input[name=amount]").count() == 0
     await page.keyboard.press("Escape")

@@ -93,7 +93,9 @@ export function rulingForm({ act, assetKind = 'bank_account', today, rulingNumbe
       onCancel();
     }
   });
-  setTimeout(() => number.focus(), 0);
+  // Every caller puts the form in the page within the handler that made it: a microtask gives it the
+  // keyboard before the next key is read (a timer could run after it: Chromium reads input first).
+  queueMicrotask(() => number.focus());
   return form;
 }
 
@@ -251,7 +253,7 @@ function reasonForm({ act, required, submit, onCancel, onDone }) {
   form.addEventListener('keydown', (event) => {
     if (event.key === 'Escape') { event.preventDefault(); onCancel(); }
   });
-  setTimeout(() => reason.focus(), 0);
+  queueMicrotask(() => reason.focus()); // as rulingForm: before the next key is read
   return form;
 }
 
