@@ -18,7 +18,8 @@ import pytest
 from enforcement.api.keys import POOL
 from enforcement.cli import main
 from enforcement.measures.keys import MEASURE_CLOCK
-from tests.acceptance.test_measures import JUDGE, OTHER_JUDGE, bank_view, found_account, ruling
+from tests.acceptance.test_measures import JUDGE, OTHER_JUDGE, bank_view, ruling
+from tests.acceptance.test_search_flow import case_id, search_body
 
 
 async def test_cli_freezes_renews_deducts_and_releases_through_the_api(make_api: Any, simulators: Any,
@@ -26,7 +27,13 @@ async def test_cli_freezes_renews_deducts_and_releases_through_the_api(make_api:
     api = await make_api()
     pool = api.app[POOL]
     today = api.app[MEASURE_CLOCK].today()
-    cid, account = await found_account(api)
+    cid = await case_id(api)
+    status, body = await api.request("POST", "/api/v1/searches", login=JUDGE, json=search_body(cid))
+    assert status == 202, body
+    sections = (await api.wait_search(body["id"], JUDGE))["dossier"]["sections"]
+    account = next(e for e in sections["bank_account"]
+                   if Decimal(str(e["data"]["available_balance"])) > 10 and e["data"]["status"] != "销户")
+    vehicle = sections["vehicle"][0]
     number, key = account["data"]["account_number"], account["natural_key"]
     balance = Decimal(str(account["data"]["available_balance"]))
     env = {**os.environ, "ENFORCEMENT_DATA_DIR": str(tmp_path), "ENFORCEMENT_URL": api.url("/").rstrip("/")}
@@ -107,9 +114,19 @@ async def test_cli_freezes_renews_deducts_and_releases_through_the_api(make_api:
     assert code == 0 and "解除 release" in out and "已完成 done" in out, (out, err)
     status, held = await bank_view(simulators, number)
     assert Decimal(held["Frozen"]) == 0, held
+
+    # A seal: no amount; the vehicle registry's answer, waited for.
+    r5 = ruling(today, 5)
+    code, out, err = await cli("seal", "--case", str(cid), "--asset-kind", "vehicle", "--key", vehicle["natural_key"],
+                               "--ruling", r5["number"], "--ruled-on", r5["ruled_on"], "--wait", "30", "--json")
+    assert code == 0, err
+    sealed = json.loads(out)
+    assert (sealed["kind"], sealed["agency"], sealed["status"], sealed["amount"]) == ("seal", "vehicles", "active",
+                                                                                      None), sealed
+    assert sealed["reference"] and sealed["natural_key"] == vehicle["natural_key"], sealed
     status, listed = await api.request("GET", f"/api/v1/cases/{cid}/measures", login=JUDGE)
     assert [(m["kind"], m["status"]) for m in listed["measures"]] == [
-        ("freeze", "released"), ("renew", "done"), ("deduct", "done"), ("release", "done")]
+        ("freeze", "released"), ("renew", "done"), ("deduct", "done"), ("release", "done"), ("seal", "active")]
 
 
 RULING = ("--ruling", "（2026）辽0102执1号")
