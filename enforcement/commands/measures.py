@@ -198,10 +198,9 @@ async def _submit(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def cmd_act(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
     if args.action in ("freeze", "seal"):
         _first_body(args)  # what can be refused here is refused before any request
-    answer = asyncio.run(_submit(args, settings))
+    answer = asyncio.run(_submit(args, Settings.from_env()))
     _emit(answer, args.json, sys.stdout)
     if args.wait > 0 and answer["status"] == "pending":
         print(f"协助单位尚未答复，稍后查看：enforcement measures show {answer['id']} / "
