@@ -9,7 +9,7 @@ code  meaning
 0     done
 1     done, and something is wrong: an agency is down, a row or a search was refused
 2     usage or bad input (a wrong option, a date that is not YYYY-MM-DD, an unreadable CSV,
-      a 400/404/422 from the service)
+      a 400/404/409/422 from the service)
 3     the service cannot be reached (connection refused, unknown host, timeout, 5xx)
 4     refused: the token is missing, expired or not allowed (401/403)
 ====  =================================================================================
@@ -35,8 +35,8 @@ EXIT_REFUSED = 4
 EXIT_CODES_HELP = """\
 exit codes / 退出码:
   0  done / 成功
-  1  done, something is wrong (an agency down, rows or searches refused) / 已完成，但发现问题
-  2  usage or bad input (option, date, CSV, a 400/404/422 answer) / 用法或输入有误
+  1  done, something is wrong (an agency down, rows, searches or a measure refused) / 已完成，但发现问题
+  2  usage or bad input (option, date, amount, CSV, a 400/404/409/422 answer) / 用法或输入有误
   3  the service cannot be reached / 无法连接服务
   4  refused: token missing, expired or not allowed (401/403) / 无权限或令牌无效
 """

@@ -373,43 +373,6 @@ async def test_the_closure_check_lists_the_controls_to_keep_or_release(make_api:
     assert check["measures"]["items"] == []
 
 
-async def test_cli_lists_and_shows_measures_through_the_api(make_api: Any, tmp_path: Any) -> None:
-    import json
-    import os
-    import sys
-
-    api = await make_api()
-    clock = api.app[MEASURE_CLOCK]
-    cid, account = await found_account(api)
-    status, body = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE, json={
-        "kind": "freeze", "asset_kind": "bank_account", "natural_key": account["natural_key"],
-        "ruling": ruling(clock.today())})
-    assert status == 202, body
-    freeze = await wait_measure(api, body["id"])
-    env = {**os.environ, "ENFORCEMENT_DATA_DIR": str(tmp_path), "ENFORCEMENT_URL": api.url("/").rstrip("/")}
-
-    async def cli(*args: str) -> tuple[int, str, str]:
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "enforcement.cli", "measures", *args, env=env,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-        assert proc.returncode is not None
-        return proc.returncode, out.decode(), err.decode()
-
-    code, out, err = await cli("list", "--case", str(cid), "--user", JUDGE)
-    assert code == 0, err
-    assert "冻结 freeze" in out and freeze["notice_number"] in out and freeze["expires_on"] in out, out
-    code, out, err = await cli("show", str(freeze["id"]), "--user", JUDGE)
-    assert code == 0, err
-    assert "生效 active" in out and freeze["ruling"]["number"] in out, out
-    code, out, err = await cli("list", "--case", str(cid), "--user", JUDGE, "--json")
-    assert code == 0 and [m["id"] for m in json.loads(out)["measures"]] == [freeze["id"]]
-    # Another judge's case: the API refuses (403, audited there): exit 4, bilingual.
-    code, out, err = await cli("list", "--case", str(cid), "--user", OTHER_JUDGE)
-    assert code == 4 and "not_case_judge" in err and "错误" in err and "error:" in err, (out, err)
-    code, out, err = await cli("show", "999999", "--user", JUDGE)
-    assert code == 2 and "measure_not_found" in err, err
-
-
 async def test_a_control_on_a_case_closed_for_good_is_due_for_release_not_renewal(make_api: Any) -> None:
     """执行完毕 ends the enforcement: a control falling due is to be released (a renewal would be
     refused), so its alert offers the release; a 终本 case's control is offered the renewal."""
