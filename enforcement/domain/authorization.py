@@ -62,7 +62,8 @@ def searchable(case: CaseAccess) -> bool:
     searching the debtor's property, SPC 2016 终本规定 art. 9, and the judge's own post-closure
     searches count for the 失信 removal rule, DOMAIN.md §4). Any other closure (执行完毕, 终结执行,
     销案, 不予执行, ...) ends the enforcement: no search. A suspended case (中止) is not searched.
-    The SQL block ``case_for_search_with_serial`` writes the same rule (a test makes them agree)."""
+    The SQL fragment ``case_and_serial_for_actor`` (cases.sql: both search statements take it in)
+    writes the same rule (a test makes them agree)."""
     return case.status == "open" or (case.status == "closed" and case.closure_mode == ZHONGBEN)
 
 
