@@ -11,7 +11,8 @@ transactions rolled back), with the partitions each one touches, and the mean ti
 UPDATE of 50 tasks over 200 runs (``--legacy``). Prints Markdown.
 
 Migration 0025 (pruning by created_at): for each partition count, each hot statement as the service
-runs it (the claims, the flush, a search's tasks and events, the ticket lookups, the event hub),
+runs it (the claims, the flush as the worker sends it (``flush_outcomes_packed`` with the store's
+own arguments), a search's tasks and events, the ticket lookups, the event hub),
 once in a custom and once in a generic plan: the partitions it read (its functions' nested
 statements included, through auto_explain), its shared buffers and its planning buffers, all
 deterministic counts, and the planning time.
@@ -30,7 +31,9 @@ import asyncpg
 
 from enforcement.kernel.migrate import apply_migrations
 from enforcement.kernel.partitions import add_months, this_month
+from enforcement.kernel.pool import init_connection
 from enforcement.kernel.queries import Q
+from enforcement.searches.store.tasks import Settlement, Success, flush_arguments
 from enforcement.seeds import seed
 
 STATEMENTS = {
@@ -186,7 +189,7 @@ HOT = {
                                                                  [64, 64], [1, 1], 50]),
     "claim a batch agency (claim_agency_tasks)": (Q.claim_tasks, lambda d: ["banks", "bench", 25, 60.0, 64, "any",
                                                                             None, 1]),
-    "flush 50 outcomes (flush_outcomes)": (Q.flush_outcomes, lambda d: d["flush"]),
+    "flush 50 outcomes (flush_outcomes_packed)": (Q.flush_outcomes_packed, lambda d: d["flush"]),
     "a search's tasks (get_search_tasks)": (Q.get_search_tasks, lambda d: [d["sid"]]),
     "a search's events (events_of_search)": (Q.events_of_search, lambda d: [d["sid"], 0]),
     "ticket (find_task_by_ticket)": (Q.find_task_by_ticket, lambda d: ["banks", "T-bench"]),
@@ -208,6 +211,7 @@ async def measure_hot(dsn: str, months: int, plan_cache_mode: str) -> None:
     """Each hot statement once, rolled back, under EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) with
     auto_explain on its nested statements: partitions read, buffers (deterministic counts), planning."""
     conn = await asyncpg.connect(dsn)
+    await init_connection(conn)  # jsonb as the service's pool encodes it (the flush's one document)
     try:
         parts = await conn.fetchval("SELECT count(*) FROM pg_inherits WHERE inhparent = 'agency_task'::regclass")
         rows = await conn.fetch("SELECT id, created_at FROM agency_task WHERE status = 'queued' ORDER BY id LIMIT 50")
@@ -218,10 +222,12 @@ async def measure_hot(dsn: str, months: int, plan_cache_mode: str) -> None:
             "ids": ids,
             "sid": await conn.fetchval("SELECT search_id FROM agency_task WHERE id = $1", ids[0]),
             "last_event": await conn.fetchval("SELECT max(id) - 100 FROM search_event"),
-            "flush": [None, ids[:40], [json.dumps({"ok": True})] * 40, [1] * 40, [None] * 40,
-                      [datetime.now(UTC)] * 40, ids[:40], ["vehicle"] * 40, [f"V{i}" for i in ids[:40]],
-                      [json.dumps({"v": 1})] * 40, ids[40:], ["retry"] * 10, [None] * 10, [5.0] * 10, ["x"] * 10,
-                      ["y"] * 10, ats[:40], ats[40:]],
+            # what the worker sends (the store's own flush_arguments): 40 answers of one record, 10 retries
+            "flush": flush_arguments(
+                [Success(i, {"ok": True}, datetime.now(UTC), None, [("vehicle", f"V{i}", {"v": 1})], at)
+                 for i, at in zip(ids[:40], ats[:40], strict=True)],
+                [Settlement(i, "retry", None, 5.0, "x", "y", at) for i, at in zip(ids[40:], ats[40:], strict=True)],
+                None),
         }
         notices: list[dict] = []
 

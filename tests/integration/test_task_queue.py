@@ -12,7 +12,14 @@ import asyncpg
 from enforcement.kernel.pool import create_pool
 from enforcement.kernel.queries import Q
 from enforcement.searches.store.searches import AgencyPlan, NewSearch, SearchStore
-from enforcement.searches.store.tasks import ClaimedTask, ClaimWant, Settlement, Success, TaskStore
+from enforcement.searches.store.tasks import (
+    ClaimedTask,
+    ClaimWant,
+    Settlement,
+    Success,
+    TaskStore,
+    flush_arguments,
+)
 from enforcement.seeds import seed
 
 AGENCIES = ["vehicles", "hotels", "banks"]
@@ -226,8 +233,9 @@ async def test_claim_many_and_flush_are_one_round_trip_each(db_url: str) -> None
     try:
         await make_searches(one, 3, agencies=["vehicles", "hotels"])
         statements: list[str] = []
+        sent: list[tuple] = []
         async with one.acquire() as c:
-            c.add_query_logger(lambda q: statements.append(q.query))
+            c.add_query_logger(lambda q: (statements.append(q.query), sent.append(q.args)))
         wants = [ClaimWant("vehicles", 50, 100), ClaimWant("hotels", 50, 100)]
         store = TaskStore(one)
         first = await store.claim_many(wants, "a", 60, 2)  # warm: statement prepared, types known
@@ -245,13 +253,14 @@ async def test_claim_many_and_flush_are_one_round_trip_each(db_url: str) -> None
                            [("vehicle", f"VIN{t.id}", {"vin": f"VIN{t.id}"})], created_at=t.created_at)
         assert await store.flush([answer(claimed[0])], [], worker_id="a") == []  # warm: types known
         statements.clear()
-        done = await store.flush(
-            [answer(t) for t in claimed[1:-1]],
-            [Settlement(claimed[-1].id, "rejected", error_code="bad", error_message="no",
-                        created_at=claimed[-1].created_at)],
-            worker_id="a",
-        )
+        sent.clear()
+        answers = [answer(t) for t in claimed[1:-1]]
+        rejected = [Settlement(claimed[-1].id, "rejected", error_code="bad", error_message="no",
+                               created_at=claimed[-1].created_at)]
+        done = await store.flush(answers, rejected, worker_id="a")
         assert statements == [Q.flush_outcomes_packed]
+        # exactly flush_arguments' parameters (what ops/bench/partition_plans.py explains)
+        assert sent == [flush_arguments(answers, rejected, "a")]
         # an outcome without its task's created_at is looked up first (one statement more)
         statements.clear()
         assert await store.flush([], [Settlement(claimed[0].id, "failed")], worker_id="a") == []

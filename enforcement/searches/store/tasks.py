@@ -90,6 +90,28 @@ class Settlement:
     created_at: datetime | None = None  # the task's (ClaimedTask.created_at): its partition
 
 
+def flush_arguments(
+    successes: Sequence[Success], settlements: Sequence[Settlement], worker_id: str | None
+) -> tuple[Any, ...]:
+    """The parameters of ``flush_outcomes_packed``, as the store sends them (the partition
+    benchmark explains the same): the answers and their records as one jsonb document, which the
+    pool's codec encodes in one call and the statement unpacks (issue 19); the times stay typed
+    arrays."""
+    return (
+        worker_id,
+        [(s.task_id, s.raw, s.agency_reference, s.records) for s in successes],
+        [s.answered_at for s in successes],
+        [s.created_at for s in successes],
+        [s.task_id for s in settlements],
+        [s.outcome for s in settlements],
+        [s.ticket for s in settlements],
+        [s.delay_seconds for s in settlements],
+        [s.error_code for s in settlements],
+        [s.error_message for s in settlements],
+        [s.created_at for s in settlements],
+    )
+
+
 def one_outcome_per_task(
     successes: Sequence[Success], settlements: Sequence[Settlement]
 ) -> tuple[list[Success], list[Settlement]]:
@@ -239,22 +261,7 @@ class TaskStore:
         ``flush_outcomes_packed``): the answers and their records, the other outcomes, then the
         searches they finish, locked in key order so that whichever of two concurrent flushes
         commits last sees every task of a search."""
-        # The answers and their records go as one jsonb document, which the pool's codec encodes
-        # in one call and the statement unpacks (issue 19); the times stay typed arrays.
-        rows = await self.pool.fetch(
-            Q.flush_outcomes_packed,
-            worker_id,
-            [(s.task_id, s.raw, s.agency_reference, s.records) for s in successes],
-            [s.answered_at for s in successes],
-            [s.created_at for s in successes],
-            [s.task_id for s in settlements],
-            [s.outcome for s in settlements],
-            [s.ticket for s in settlements],
-            [s.delay_seconds for s in settlements],
-            [s.error_code for s in settlements],
-            [s.error_message for s in settlements],
-            [s.created_at for s in settlements],
-        )
+        rows = await self.pool.fetch(Q.flush_outcomes_packed, *flush_arguments(successes, settlements, worker_id))
         return _observe_completed(rows)
 
     async def expire_overdue(self, limit: int = 1000) -> list[UUID]:
