@@ -129,7 +129,8 @@ async def test_judge_freezes_a_bank_account_from_the_dossier(make_workbench: Any
     await expect(seal).to_have_text("查封")
     # The form has the keyboard as soon as the click's handler is done, before any timer: Chromium reads
     # a key pressed at once before its timers, and that key must reach the form (Escape below).
-    focused = await seal.evaluate("async (b) => { b.click(); await Promise.resolve(); return document.activeElement.name; }")
+    focused = await seal.evaluate(
+        "async (b) => { b.click(); await Promise.resolve(); return document.activeElement.name; }")
     assert focused == "ruling_number"
     form = page.locator("form[data-measure-form=seal]")
     assert await form.locator("input[name=amount]").count() == 0
