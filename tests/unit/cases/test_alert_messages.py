@@ -59,11 +59,13 @@ def test_a_renewal_is_offered_to_whom_may_renew_with_the_rulings_defaults() -> N
 
 
 def test_a_renewal_submitted_answers_the_alert_and_a_refused_one_is_offered_again() -> None:
+    notice = "（2027）辽0102执协12号"
     for status in ("pending", "done"):
-        view = alert_view(alert("measure_renewal_due", RENEW, follow_up=FollowUp(9, "renew", status, "（2027）辽0102执协12号")),
+        view = alert_view(alert("measure_renewal_due", RENEW, follow_up=FollowUp(9, "renew", status, notice)),
                           JUDGE, TODAY)
         assert view["actions"] == {}, status
-        assert view["follow_up"] == {"id": 9, "kind": "renew", "status": status, "notice_number": "（2027）辽0102执协12号"}
-    refused = alert_view(alert("measure_renewal_due", RENEW, follow_up=FollowUp(9, "renew", "refused", "N")), JUDGE, TODAY)
+        assert view["follow_up"] == {"id": 9, "kind": "renew", "status": status, "notice_number": notice}
+    refused = alert_view(alert("measure_renewal_due", RENEW, follow_up=FollowUp(9, "renew", "refused", "N")),
+                         JUDGE, TODAY)
     assert set(refused["actions"]) == {"renew"}
     assert alert_view(alert("measure_renewal_due", RENEW), JUDGE)["follow_up"] is None
