@@ -231,6 +231,10 @@ async def test_case_measures_show_expiry_and_a_renewal_from_the_alert(make_workb
         f"已续行，通知书 {renewal['notice_number']}")
     await page.locator("details.alerts-panel").screenshot(path=str(shots / "dashboard-alert-renewed.png"))
     assert await alert.locator("[data-alert-renew]").count() == 0
+    await page.click("#lang-toggle")
+    await expect(alert.locator(f"[data-renew-done='{renewal_id}']")).to_have_text(
+        f"Renewed, notice {renewal['notice_number']}")
+    await page.click("#lang-toggle")
 
     await page.goto(f"{wb.base}/ui/cases/{case_id}")
     renewal_row = page.locator("table.measures-table tr.follow-up[data-kind=renew]")
