@@ -25,6 +25,7 @@ JOIN enforcement_case c ON c.id = a.case_id
 LEFT JOIN case_party p ON p.id = a.party_id
 LEFT JOIN LATERAL (
     -- a renewal-due alert's answer so far: the latest renewal or release of its control since it was raised
+    -- (a read-only look at the measures feature's table, as lifecycle.sql's: decision 1701)
     SELECT f.id, f.kind, f.status, f.document_number FROM measure f
     WHERE a.kind = 'measure_renewal_due' AND f.case_id = a.case_id
       AND f.parent_id = (a.evidence->>'measure_id')::bigint AND f.kind IN ('renew', 'release')
@@ -50,6 +51,7 @@ JOIN enforcement_case c ON c.id = a.case_id
 LEFT JOIN case_party p ON p.id = a.party_id
 LEFT JOIN LATERAL (
     -- a renewal-due alert's answer so far: the latest renewal or release of its control since it was raised
+    -- (a read-only look at the measures feature's table, as lifecycle.sql's: decision 1701)
     SELECT f.id, f.kind, f.status, f.document_number FROM measure f
     WHERE a.kind = 'measure_renewal_due' AND f.case_id = a.case_id
       AND f.parent_id = (a.evidence->>'measure_id')::bigint AND f.kind IN ('renew', 'release')
