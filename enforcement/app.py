@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import socket
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 from typing import Any
 
 import aiohttp
@@ -123,6 +125,13 @@ async def _background(name: str, coro: Any) -> AsyncIterator[None]:
 # crossing from cases into searches, the re-query's search port (enforcement/searches/port.py).
 
 
+def _measure_today(app: web.Application) -> date | None:
+    """The court's date by the measures' clock (built later, in ``measures_services``): the date a
+    renewal from an alert is ruled on by default."""
+    clock = app.get(MEASURE_CLOCK)
+    return None if clock is None else clock.today()
+
+
 def cases_services(settings: Settings, registry: Registry) -> Callable[[web.Application], AsyncIterator[None]]:
     """The cases feature's services (every process); dossier alerts on every search view."""
 
@@ -134,7 +143,7 @@ def cases_services(settings: Settings, registry: Registry) -> Callable[[web.Appl
         app[LIFECYCLE] = lifecycle
         app[INDICATORS] = IndicatorService(IndicatorStore(pool, audit), lifecycle,
                                              IndicatorChoices.from_settings(settings))
-        app[ALERTS] = AlertService(AlertStore(pool))
+        app[ALERTS] = AlertService(AlertStore(pool), today=functools.partial(_measure_today, app))
         app[SEARCHES].annotators.append(DossierFlags(AlertStore(pool), settings.property_kinds).annotate)
         manifests = {name: spec.manifest for name, spec in registry.items()}
         app[NOTICES] = NoticeService(NoticeStore(pool), manifests, settings.property_kinds, court_today)

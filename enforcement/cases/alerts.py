@@ -4,13 +4,15 @@ the dishonest listing)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from enforcement.cases.errors import AlertNotFound, InvalidAlertStatus
 from enforcement.cases.review import new_property_message
 from enforcement.cases.store.alerts import Alert, AlertFilter, AlertStore
 from enforcement.domain.actors import Actor
-from enforcement.domain.authorization import CaseAccess, check_list_alerts, check_read
+from enforcement.domain.authorization import CaseAccess, check_list_alerts, check_read, measure_permissions
 from enforcement.domain.lifecycle import ZHONGBEN
 
 ALERT_KINDS = ("new_property", "consumption_breach", "dishonest_removal_due", "measure_renewal_due", "measure_lapsed")
@@ -55,23 +57,56 @@ def evidence_url(row: Alert) -> str:
     return str(row.evidence.get("renew_url") or "")
 
 
-def _actions(row: Alert) -> dict[str, Any]:
+def control_act(row: Alert) -> tuple[str, str] | None:
+    """The act a renewal-due alert calls for on its control, and where to send it: ``renew``, or
+    ``release`` when the case closed for good (the expiry watch wrote which in the evidence)."""
+    if row.kind != "measure_renewal_due":
+        return None
+    if evidence_url(row):
+        return "renew", evidence_url(row)
+    if row.evidence.get("release_url"):
+        return "release", str(row.evidence["release_url"])
+    return None
+
+
+# A renewal or release of the control already submitted, waiting or done answers the alert: it
+# offers no second one (a refused or failed one, it offers again).
+_ANSWERED = frozenset({"pending", "awaiting_approval", "done"})
+
+
+def _actions(row: Alert, permitted: frozenset[str], today: date | None) -> dict[str, Any]:
     href = f"/api/v1/cases/{row.case_id}/events"
     if row.status == "resolved":
         return {}
     if row.kind == "new_property" and row.closure_mode == ZHONGBEN:
         return {"resume": {"method": "POST", "href": href, "body": {"type": "resumed"}}}
-    if row.kind == "measure_renewal_due" and evidence_url(row):
-        return {"renew": {"method": "POST", "href": evidence_url(row), "body": {"ruling": {}}}}
-    if row.kind == "measure_renewal_due" and row.evidence.get("release_url"):
-        return {"release": {"method": "POST", "href": str(row.evidence["release_url"]), "body": {"ruling": {}}}}
+    control = control_act(row)
+    if control is not None:
+        act, url = control
+        if act not in permitted or (row.follow_up is not None and row.follow_up.status in _ANSWERED):
+            return {}
+        # The ruling's defaults, as the case page's: the case number, dated by the court's clock.
+        ruling = {"number": row.case_number, **({"ruled_on": today.isoformat()} if today else {})}
+        return {act: {"method": "POST", "href": url, "body": {"ruling": ruling}}}
     if row.kind == "dishonest_removal_due":
         return {"delist": {"method": "POST", "href": href, "body": {"type": "dishonest_delisted"}}}
     return {}
 
 
-def alert_view(row: Alert) -> dict[str, Any]:
-    """The alert as the API shows it, with its message and the action it calls for."""
+def permitted_acts(actor: Actor | None, row: Alert) -> frozenset[str]:
+    """What the actor may do with the alert's case's measures (``measure_permissions``, the same
+    rule the measures API applies), from the case the alert row carries: no query."""
+    if actor is None or control_act(row) is None:
+        return frozenset()
+    return measure_permissions(actor, CaseAccess(row.case_id, row.court_code, row.judge_login, row.case_status,
+                                                 row.closure_mode))
+
+
+def alert_view(row: Alert, actor: Actor | None = None, today: date | None = None) -> dict[str, Any]:
+    """The alert as the API shows ``actor`` it, with its message and the action it calls for: a
+    control's renewal or release only when ``actor`` may take it (and none was submitted since),
+    its ruling defaulted to the case number and ``today`` (the court's date)."""
+    follow_up = row.follow_up
     return {
         "id": row.id,
         "kind": row.kind,
@@ -85,7 +120,10 @@ def alert_view(row: Alert) -> dict[str, Any]:
         "event_id": row.event_id,
         "due_on": row.due_on.isoformat() if row.due_on else None,
         "evidence": row.evidence,
-        "actions": _actions(row),
+        "actions": _actions(row, permitted_acts(actor, row), today),
+        "follow_up": None if follow_up is None else {
+            "id": follow_up.id, "kind": follow_up.kind, "status": follow_up.status,
+            "notice_number": follow_up.notice_number},
         "raised_at": row.raised_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
         "acknowledged_by": row.acknowledged_by,
@@ -96,8 +134,11 @@ def alert_view(row: Alert) -> dict[str, Any]:
 class AlertService:
     """The judge's alerts: listing and marking them. Built on an ``AlertStore``."""
 
-    def __init__(self, store: AlertStore) -> None:
+    def __init__(self, store: AlertStore, today: Callable[[], date | None] = lambda: None) -> None:
         self.store = store
+        # The court's date the measures are counted by (app.py: the measures' clock), the default
+        # date of a renewal's ruling; None: the alerts carry no date.
+        self.today = today
 
     async def list(self, actor: Actor, *, status: str | None = None, kind: str | None = None,
                    case_id: int | None = None, limit: int = 100, offset: int = 0) -> dict[str, Any]:
@@ -109,7 +150,10 @@ class AlertService:
         f = AlertFilter(court_code=scope.court_code, judge_login=scope.judge_login, status=status, kind=kind,
                         case_id=case_id, limit=limit, offset=offset)
         rows, total = await self.store.list_alerts(f)
-        return {"total": total, "limit": limit, "offset": offset, "alerts": [alert_view(r) for r in rows]}
+        today = self.today()
+        return {"total": total, "limit": limit, "offset": offset,
+                **({"today": today.isoformat()} if today else {}),
+                "alerts": [alert_view(r, actor, today) for r in rows]}
 
     async def set_status(self, actor: Actor, alert_id: int, status: str) -> dict[str, Any]:
         """Mark an alert ``acknowledged`` or ``resolved`` (by the actor, now); return it.
@@ -125,7 +169,7 @@ class AlertService:
         await self.store.set_status(alert_id, status, actor.login)
         updated = await self.store.get_alert(alert_id)
         assert updated is not None
-        return alert_view(updated)
+        return alert_view(updated, actor, self.today())
 
 
-__all__ = ["ALERT_KINDS", "ALERT_STATUSES", "AlertService", "alert_view"]
+__all__ = ["ALERT_KINDS", "ALERT_STATUSES", "AlertService", "alert_view", "control_act", "permitted_acts"]

@@ -18,6 +18,7 @@ from tests.acceptance.test_search_flow import case_id, search_body
 
 CASE_NUMBER, COURT, JUDGE, *_rest = CASES[0]
 OTHER_JUDGE = next(c[2] for c in CASES if c[2] != JUDGE)
+SUPERVISOR = "chenjing"  # 辽0102, the court of CASES[0]
 
 
 def ruling(on: date, n: int = 1) -> dict[str, str]:
@@ -82,10 +83,36 @@ async def test_freeze_renew_deduct_release(make_api: Any, simulators: Any) -> No
     assert status == 200 and len(alerts["alerts"]) == 1, alerts
     status, got = await api.request("GET", f"/api/v1/measures/{freeze['id']}", login=JUDGE)
     assert got["expiry_state"] == "due"
+    # The alert offers the renewal to the case's judge (measure_permissions), its ruling defaulted to
+    # the case number and the court's date; the court's supervisor reads it without the renewal.
+    assert alerts["today"] == clock.today().isoformat()
+    assert alerts["alerts"][0]["actions"] == {"renew": {
+        "method": "POST", "href": f"/api/v1/measures/{freeze['id']}:renew",
+        "body": {"ruling": {"number": CASE_NUMBER, "ruled_on": clock.today().isoformat()}}}}
+    status, seen = await api.request("GET", f"/api/v1/alerts?status=open&case_id={cid}", login=SUPERVISOR,
+                                     role="supervisor")
+    assert status == 200 and [a["kind"] for a in seen["alerts"]] == ["measure_renewal_due"], seen
+    assert seen["alerts"][0]["actions"] == {} and seen["today"] == clock.today().isoformat()
+    # Called all the same, the API refuses it (403, audited, nothing sent).
+    pool = api.app[POOL]
+    before = await pool.fetchval("SELECT max(id) FROM audit_log")
+    status, refused = await api.request("POST", f"/api/v1/measures/{freeze['id']}:renew", login=SUPERVISOR,
+                                        role="supervisor", json={"ruling": ruling(clock.today(), 2)})
+    assert status == 403 and refused["error"]["code"] == "role_cannot_control", refused
+    assert [(r["action"], r["reason"], r["case_id"]) for r in await pool.fetch(
+        "SELECT action, reason, case_id FROM audit_log WHERE id > $1", before)] == [
+        ("refusal", "role_cannot_control", cid)]
 
     status, body = await api.request("POST", f"/api/v1/measures/{freeze['id']}:renew", login=JUDGE,
                                      json={"ruling": ruling(clock.today(), 2)})
     assert status == 202, body
+    # Submitted: the alert says so, with the notice number, and offers no second renewal.
+    status, alerts = await api.request("GET", f"/api/v1/alerts?kind=measure_renewal_due&case_id={cid}", login=JUDGE)
+    follow_up = alerts["alerts"][0]["follow_up"]
+    assert follow_up["status"] in ("pending", "done"), follow_up  # the bank may have answered already
+    assert follow_up == {"id": body["id"], "kind": "renew", "status": follow_up["status"],
+                         "notice_number": body["notice_number"]}, alerts
+    assert alerts["alerts"][0]["actions"] == {}
     renewal = await wait_measure(api, body["id"])
     assert renewal["status"] == "done", renewal
     status, renewed = await api.request("GET", f"/api/v1/measures/{freeze['id']}", login=JUDGE)

@@ -62,6 +62,12 @@ async def active_freeze(wb: Any, case_id: int, account: dict[str, Any], amount: 
     return await answered(wb, body["id"])
 
 
+async def bank_controls(wb: Any) -> int:
+    """The bank simulator's count of controls it applied (once per idempotency key)."""
+    async with aiohttp.ClientSession() as s, s.get(f"{wb.simulators['banks'].url}/_sim/stats") as r:
+        return int((await r.json())["effective_controls"])
+
+
 async def answered(wb: Any, measure_id: int) -> dict[str, Any]:
     import asyncio
 
@@ -186,20 +192,57 @@ async def test_case_measures_show_expiry_and_a_renewal_from_the_alert(make_workb
     await save_screenshot(page, shots / "measures-case-renewal-due.png")
     await page.locator("section[aria-labelledby=measures-title]").screenshot(path=str(shots / "measures-case-due.png"))
 
-    # The renewal, from the alert: its ruling dated by the court's date, not the browser's.
-    alert = page.locator("li[data-alert=measure_renewal_due]")
+    # The case page's alert offers the renewal too; the judge takes it from the dashboard's alert list.
+    await expect(page.locator(f".alerts-box li[data-alert=measure_renewal_due] [data-alert-renew='{freeze['id']}']")
+                 ).to_have_text("续冻")
+    controls_before = await bank_controls(wb)
+    await page.click("#mainnav a[href='/ui/dashboard']")
+    await page.wait_for_url(f"{wb.base}/ui/dashboard")
+    panel = page.locator("details.alerts-panel")
+    await expect(panel).to_have_attribute("open", "")  # an alert this judge may act on: open at once
+    alert = panel.locator("li[data-alert=measure_renewal_due]")
+    await expect(alert.locator(f"a[href='/ui/cases/{case_id}']")).to_have_text(FIRST[0])
+    # Its ruling defaults come from the alert's answer: the case number, and the court's date, not the browser's.
     await alert.locator(f"[data-alert-renew='{freeze['id']}']").click()
     form = alert.locator("form[data-measure-form=renew]")
     assert await form.locator("input[name=ruled_on]").input_value() == clock.today().isoformat()
+    assert await form.locator("input[name=ruling_number]").input_value() == FIRST[0]
     await form.locator("input[name=ruling_number]").fill(ruling(clock.today(), 2)["number"])
-    await page.locator(".alerts-box").screenshot(path=str(docs / "measures-renew-from-alert.png"))
+    await save_screenshot(page, shots / "dashboard-renew-from-alert.png")
+    await panel.screenshot(path=str(docs / "measures-renew-from-alert.png"))
     await form.locator("[data-submit-measure=renew]").click()
-    await expect(alert.locator("[data-renew-submitted]")).to_contain_text("续行已提交")
-    renewal = page.locator("table.measures-table tr.follow-up[data-kind=renew]")
-    await expect(renewal.locator("[data-measure-status=done]")).to_be_visible(timeout=20_000)
+    submitted = alert.locator("[data-renew-submitted]")
+    await expect(submitted).to_contain_text("续行已提交，通知书 ")
+    renewal_id = int(await submitted.get_attribute("data-renew-submitted") or 0)
+    renewal = await answered(wb, renewal_id)
+    assert renewal["status"] == "done" and renewal["notice_number"] in await submitted.inner_text(), renewal
+    assert await alert.locator("[data-alert-renew]").count() == 0
+    # The bank got one renewal (one more effective control), and holds the freeze a year longer.
     renewed = date(expires.year + 1, expires.month, expires.day).isoformat()
+    assert await bank_controls(wb) == controls_before + 1
+    async with aiohttp.ClientSession() as s, \
+            s.get(f"{wb.simulators['banks'].url}/_sim/accounts/{account['data']['account_number']}") as r:
+        held = [f for f in (await r.json())["Freezes"] if f["Active"]]
+    assert [f["EndDate"] for f in held if f["ControlNo"] == freeze["reference"]] == [renewed.replace("-", "")], held
+    # Seen again, the alert says the renewal was made, with its notice number, and offers no second one.
+    await page.reload()
+    alert = page.locator("details.alerts-panel li[data-alert=measure_renewal_due]")
+    await page.locator("details.alerts-panel summary").click()
+    await expect(alert.locator(f"[data-renew-done='{renewal_id}']")).to_have_text(
+        f"已续行，通知书 {renewal['notice_number']}")
+    await page.locator("details.alerts-panel").screenshot(path=str(shots / "dashboard-alert-renewed.png"))
+    assert await alert.locator("[data-alert-renew]").count() == 0
+    await page.click("#lang-toggle")
+    await expect(alert.locator(f"[data-renew-done='{renewal_id}']")).to_have_text(
+        f"Renewed, notice {renewal['notice_number']}")
+    await page.click("#lang-toggle")
+
+    await page.goto(f"{wb.base}/ui/cases/{case_id}")
+    renewal_row = page.locator("table.measures-table tr.follow-up[data-kind=renew]")
+    await expect(renewal_row.locator("[data-measure-status=done]")).to_be_visible()
     await expect(row).to_contain_text(renewed)
     await expect(row).not_to_have_class(re.compile(r"\bis-due\b"))
+    assert await page.locator(".alerts-box [data-alert-renew]").count() == 0
 
     # A deduction above the court's amount (50 yuan) is held for a supervisor's approval.
     await row.locator("[data-measure-action=deduct]").click()
@@ -233,9 +276,19 @@ async def test_supervisor_sees_renewals_due_and_approves_a_held_deduction(make_w
         "kind": "deduct", "measure_id": freeze["id"], "amount": "70.00", "ruling": ruling(clock.today(), 2)})
     assert status == 202 and held["status"] == "awaiting_approval", held
     clock.advance((date.fromisoformat(freeze["expires_on"]) - clock.today()).days - 3)
+    assert (await wb.api.app[MEASURE_EXPIRY].tick())[0] == 1
 
     page = await wb.page()
     await wb.sign_in(page, SUPERVISOR)
+    # The dashboard's alert list shows the court's renewal due, without the judge's 续冻: the
+    # supervisor may not renew (measure_permissions), so the alert offers nothing to act on.
+    await page.wait_for_url(f"{wb.base}/ui/dashboard")
+    panel = page.locator("details.alerts-panel")
+    await panel.locator("summary").click()
+    alert = panel.locator("li[data-alert=measure_renewal_due]")
+    await expect(alert).to_contain_text("请及时续行")
+    assert await panel.locator("[data-alert-renew], [data-alert-release], form").count() == 0
+    await panel.screenshot(path=str(tmp_path / "dashboard-alert-supervisor.png"))
     await page.click("#mainnav a[href='/ui/measures']")
     await page.wait_for_url(f"{wb.base}/ui/measures")
     await expect(page.locator("main h1")).to_have_text("本院控制措施：续行、失效与审批")

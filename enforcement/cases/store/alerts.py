@@ -50,6 +50,17 @@ class AlertFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A renewal or release of the control a renewal-due alert is about: the measure, its status
+    and its assistance notice (协助执行通知书) number."""
+
+    id: int
+    kind: str
+    status: str
+    notice_number: str
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """An alert with its case (``list_alerts``, ``get_alert``)."""
 
@@ -73,6 +84,8 @@ class Alert:
     acknowledged_at: datetime | None
     case_status: str
     closure_mode: str | None
+    # A renewal-due alert's renewal or release submitted since it was raised (the latest), if any.
+    follow_up: FollowUp | None = None
 
     @classmethod
     def from_row(cls, r: asyncpg.Record) -> Alert:
@@ -81,7 +94,9 @@ class Alert:
             None if r["party_id"] is None else int(r["party_id"]), r["debtor_name"], r["search_id"], r["round_id"],
             r["event_id"], r["due_on"], r["evidence"] if isinstance(r["evidence"], dict) else {}, r["status"],
             r["raised_at"], r["updated_at"], r["acknowledged_by"], r["acknowledged_at"], r["case_status"],
-            r["closure_mode"])
+            r["closure_mode"],
+            None if r["follow_up_id"] is None else FollowUp(int(r["follow_up_id"]), r["follow_up_kind"],
+                                                            r["follow_up_status"], r["follow_up_notice"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +222,6 @@ class AlertStore:
 
 
 __all__ = [
-    "Alert", "AlertFilter", "AlertStore", "AnswerForReview", "AnswerRecord", "NewAlert", "ReviewTx",
+    "Alert", "AlertFilter", "AlertStore", "AnswerForReview", "AnswerRecord", "FollowUp", "NewAlert", "ReviewTx",
     "raise_alert_on", "resolve_case_alerts_on", "restriction_orders_on",
 ]

@@ -599,8 +599,12 @@ const S = {
   'alert.measure_renewal_due': ['控制措施应续行', 'Control due for renewal'],
   'alert.measure_lapsed': ['控制措施已失效', 'Control lapsed'],
   'alert.measure_release_due': ['控制措施应解除', 'Control to release'],
-  alert_renew_submitted: ['续行已提交（{notice}）', 'Renewal submitted ({notice})'],
-  alert_release_submitted: ['解除已提交（{notice}）', 'Release submitted ({notice})'],
+  alert_renew_submitted: ['续行已提交，通知书 {notice}', 'Renewal submitted, notice {notice}'],
+  alert_release_submitted: ['解除已提交，通知书 {notice}', 'Release submitted, notice {notice}'],
+  alert_renew_done: ['已续行，通知书 {notice}', 'Renewed, notice {notice}'],
+  alert_release_done: ['已解除，通知书 {notice}', 'Released, notice {notice}'],
+  alert_renew_failed: ['续行未成功（通知书 {notice}），可重新提交', 'The renewal (notice {notice}) did not go through: submit it again'],
+  alert_release_failed: ['解除未成功（通知书 {notice}），可重新提交', 'The release (notice {notice}) did not go through: submit it again'],
 };
 
 export const STRINGS = Object.fromEntries(Object.entries(S).map(([k, [zh, en, en1]]) => [k, en1 ? { zh, en, en1 } : { zh, en }]));

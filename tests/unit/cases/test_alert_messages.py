@@ -1,5 +1,6 @@
 """Alert messages read as a judge reads them: a controlled bank account by bank, number and
-currency, not by its key; a release advice on a case closed for good."""
+currency, not by its key; a release advice on a case closed for good. A control's renewal or
+release is offered only to whom ``measure_permissions`` allows it, once."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from enforcement.cases.alerts import alert_view, asset_words
-from enforcement.cases.store.alerts import Alert
+from enforcement.cases.store.alerts import Alert, FollowUp
+from enforcement.domain.actors import Actor
+
+JUDGE = Actor("zhangwei", "judge", "张伟", "辽0102", "J001")
+OTHER_JUDGE = Actor("lina", "judge", "李娜", "辽0102", "J002")
+SUPERVISOR = Actor("chenjing", "supervisor", "陈静", "辽0102")
+TODAY = date(2027, 1, 5)
+RENEW = {"asset": "中国工商银行:6212:CNY", "expires_on": "2027-01-15", "renew_url": "/api/v1/measures/3:renew"}
 
 
-def alert(kind: str, evidence: dict[str, Any]) -> Alert:
+def alert(kind: str, evidence: dict[str, Any], *, case_status: str = "open", closure_mode: str | None = None,
+          follow_up: FollowUp | None = None) -> Alert:
     now = datetime(2027, 1, 1, tzinfo=UTC)
     return Alert(1, kind, 7, "（2026）辽0102执1号", "辽0102", "zhangwei", None, None, None, None, None,
-                 date(2027, 1, 15), evidence, "open", now, now, None, None, "open", None)
+                 date(2027, 1, 15), evidence, "open", now, now, None, None, case_status, closure_mode, follow_up)
 
 
 def test_a_bank_account_key_reads_as_bank_number_and_currency() -> None:
@@ -22,11 +31,41 @@ def test_a_bank_account_key_reads_as_bank_number_and_currency() -> None:
 
 
 def test_renewal_and_release_messages() -> None:
-    renew = alert_view(alert("measure_renewal_due", {"asset": "中国工商银行:6212:CNY", "expires_on": "2027-01-15",
-                                                     "renew_url": "/api/v1/measures/3:renew"}))
+    renew = alert_view(alert("measure_renewal_due", RENEW), JUDGE)
     assert renew["message"]["zh"] == "控制措施（中国工商银行 6212 CNY）将于2027-01-15到期，请及时续行"
     assert set(renew["actions"]) == {"renew"}
     release = alert_view(alert("measure_renewal_due", {"asset": "中国工商银行:6212:CNY", "expires_on": "2027-01-15",
                                                        "advice": "release",
-                                                       "release_url": "/api/v1/measures/3:release"}))
+                                                       "release_url": "/api/v1/measures/3:release"},
+                               case_status="closed", closure_mode="执行完毕"), JUDGE)
     assert "应予解除" in release["message"]["zh"] and set(release["actions"]) == {"release"}
+
+
+def test_a_renewal_is_offered_to_whom_may_renew_with_the_rulings_defaults() -> None:
+    due = alert("measure_renewal_due", RENEW)
+    action = alert_view(due, JUDGE, TODAY)["actions"]["renew"]
+    assert action == {"method": "POST", "href": "/api/v1/measures/3:renew",
+                      "body": {"ruling": {"number": "（2026）辽0102执1号", "ruled_on": "2027-01-05"}}}
+    # A supervisor reads the alert, another judge does not hold the case, and nobody: no renewal offered.
+    for actor in (SUPERVISOR, OTHER_JUDGE, None):
+        view = alert_view(due, actor, TODAY)
+        assert view["actions"] == {} and "将于2027-01-15到期" in view["message"]["zh"], actor
+    # The case closed for good since the alert was raised: the domain refuses a renewal, so is none offered.
+    assert alert_view(alert("measure_renewal_due", RENEW, case_status="closed", closure_mode="执行完毕"),
+                      JUDGE, TODAY)["actions"] == {}
+    # 终本 keeps the controls: renewed.
+    assert set(alert_view(alert("measure_renewal_due", RENEW, case_status="closed", closure_mode="终结本次执行程序"),
+                          JUDGE, TODAY)["actions"]) == {"renew"}
+
+
+def test_a_renewal_submitted_answers_the_alert_and_a_refused_one_is_offered_again() -> None:
+    notice = "（2027）辽0102执协12号"
+    for status in ("pending", "done"):
+        view = alert_view(alert("measure_renewal_due", RENEW, follow_up=FollowUp(9, "renew", status, notice)),
+                          JUDGE, TODAY)
+        assert view["actions"] == {}, status
+        assert view["follow_up"] == {"id": 9, "kind": "renew", "status": status, "notice_number": notice}
+    refused = alert_view(alert("measure_renewal_due", RENEW, follow_up=FollowUp(9, "renew", "refused", "N")),
+                         JUDGE, TODAY)
+    assert set(refused["actions"]) == {"renew"}
+    assert alert_view(alert("measure_renewal_due", RENEW), JUDGE)["follow_up"] is None

@@ -13,14 +13,24 @@ WHERE EXCLUDED.evidence ? 'assets'
 RETURNING id, (xmax = 0) AS created
 
 -- list_alerts --
--- $1 court (null: any), $2 judge login (null: any), $3 status (null: any), $4 kind (null: any), $5 case id (null: any), $6 limit, $7 offset: alerts newest first, with their case, and the total
+-- $1 court (null: any), $2 judge login (null: any), $3 status (null: any), $4 kind (null: any), $5 case id (null: any), $6 limit, $7 offset: alerts newest first, with their case, a renewal-due alert's renewal or release submitted since (follow_up_*), and the total
 SELECT a.id, a.kind, a.case_id, c.case_number, c.court_code, c.judge_login, a.party_id, p.name AS debtor_name,
        a.search_id, a.round_id, a.event_id, a.due_on, a.evidence, a.status, a.raised_at, a.updated_at,
        a.acknowledged_by, a.acknowledged_at, c.status AS case_status, c.closure_mode,
+       fu.id AS follow_up_id, fu.kind AS follow_up_kind, fu.status AS follow_up_status,
+       fu.document_number AS follow_up_notice,
        count(*) OVER () AS total
 FROM case_alert a
 JOIN enforcement_case c ON c.id = a.case_id
 LEFT JOIN case_party p ON p.id = a.party_id
+LEFT JOIN LATERAL (
+    -- a renewal-due alert's answer so far: the latest renewal or release of its control since it was raised
+    -- (a read-only look at the measures feature's table, as lifecycle.sql's: decision 1701)
+    SELECT f.id, f.kind, f.status, f.document_number FROM measure f
+    WHERE a.kind = 'measure_renewal_due' AND f.case_id = a.case_id
+      AND f.parent_id = (a.evidence->>'measure_id')::bigint AND f.kind IN ('renew', 'release')
+      AND f.created_at >= a.raised_at
+    ORDER BY f.id DESC LIMIT 1) fu ON true
 WHERE ($1::text IS NULL OR c.court_code = $1)
   AND ($2::text IS NULL OR c.judge_login = $2)
   AND ($3::text IS NULL OR a.status = $3)
@@ -30,13 +40,23 @@ ORDER BY a.raised_at DESC, a.id DESC
 LIMIT $6 OFFSET $7
 
 -- get_alert --
--- $1 alert id: the alert with its case
+-- $1 alert id: the alert with its case (and, as list_alerts, its follow-up)
 SELECT a.id, a.kind, a.case_id, c.case_number, c.court_code, c.judge_login, a.party_id, p.name AS debtor_name,
        a.search_id, a.round_id, a.event_id, a.due_on, a.evidence, a.status, a.raised_at, a.updated_at,
-       a.acknowledged_by, a.acknowledged_at, c.status AS case_status, c.closure_mode
+       a.acknowledged_by, a.acknowledged_at, c.status AS case_status, c.closure_mode,
+       fu.id AS follow_up_id, fu.kind AS follow_up_kind, fu.status AS follow_up_status,
+       fu.document_number AS follow_up_notice
 FROM case_alert a
 JOIN enforcement_case c ON c.id = a.case_id
 LEFT JOIN case_party p ON p.id = a.party_id
+LEFT JOIN LATERAL (
+    -- a renewal-due alert's answer so far: the latest renewal or release of its control since it was raised
+    -- (a read-only look at the measures feature's table, as lifecycle.sql's: decision 1701)
+    SELECT f.id, f.kind, f.status, f.document_number FROM measure f
+    WHERE a.kind = 'measure_renewal_due' AND f.case_id = a.case_id
+      AND f.parent_id = (a.evidence->>'measure_id')::bigint AND f.kind IN ('renew', 'release')
+      AND f.created_at >= a.raised_at
+    ORDER BY f.id DESC LIMIT 1) fu ON true
 WHERE a.id = $1
 
 -- set_alert_status --

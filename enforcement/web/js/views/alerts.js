@@ -1,9 +1,12 @@
 // Alerts (new property after a 终本, a consumption-restriction breach, a dishonest listing to
 // remove): they stand out at the top of the case page, of the search's dossier and of the
 // dashboard, and the judge marks them seen (已阅) or handled (已处理). A control's renewal due
-// (issue 17) carries its 续冻/续封 button (or, on a case closed for good, its 解除 button: the
-// alert's ``actions.release``) where the case page says the server allows that act: the task
-// submitted from the alert itself, with its ruling.
+// (issue 17) carries its 续冻/续封 button (or, on a case closed for good, its 解除 button) wherever
+// it is shown, when the alert's own answer offers the act (``actions.renew`` / ``actions.release``:
+// the server puts it there only for a user ``measure_permissions`` allows, and not once one was
+// submitted): the task submitted from the alert itself, its ruling defaulted from the action's body
+// (the case number, the court's date). What was submitted since (``follow_up``) shows with its
+// notice number.
 
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
@@ -38,42 +41,52 @@ function statusButtons(a, onChange) {
     h('button', { type: 'button', class: 'btn btn-small', onclick: set('resolved') }, t('alert_resolve')));
 }
 
-/** The act the alert calls for on a control (renew; release once the case closed for good), when
- * the page says the server allows it (``renew.may``: the case's measure permissions). */
-function controlAct(x, renew) {
-  const act = ['renew', 'release'].find((a) => x.actions && x.actions[a]);
-  return act && renew && typeof renew.may === 'function' && renew.may(act) ? act : null;
+/** The act the alert offers on its control (renew; release once the case closed for good): the
+ * server's answer says whether this user may take it, nothing here compares roles or statuses. */
+function controlAct(x) {
+  return ['renew', 'release'].find((a) => x.actions && x.actions[a]) || null;
 }
 
-function renewControls(x, act, renew) {
+/** What became of the renewal or release submitted since the alert was raised. */
+function followUpNote(x) {
+  const f = x.follow_up;
+  if (!f) return null;
+  const outcome = ['pending', 'awaiting_approval'].includes(f.status) ? 'submitted' : f.status === 'done' ? 'done' : 'failed';
+  return h('div', { class: ['small', 'alert-follow-up', outcome === 'failed' ? 'error-text' : 'muted'], [`data-${f.kind}-${outcome}`]: f.id },
+    t(`alert_${f.kind}_${outcome}`, { notice: f.notice_number || '' }));
+}
+
+function renewControls(x, act, onActed) {
   const evidence = x.evidence || {};
+  const action = x.actions[act];
+  const defaults = (action.body && action.body.ruling) || {};
   const word = label(evidence.kind === 'seal' ? 'measure_kind_vehicle' : 'measure_kind_bank_account', act);
   const button = h('button', { type: 'button', class: 'btn btn-primary btn-small', [`data-alert-${act}`]: evidence.measure_id ?? '' }, word);
   const box = h('div', { class: 'alert-form' });
   button.addEventListener('click', () => {
     if (box.firstChild) { replace(box); button.focus(); return; }
-    const today = typeof renew.today === 'function' ? renew.today() : renew.today;
     replace(box, rulingForm({
-      act, today, rulingNumber: renew.rulingNumber || '',
-      submit: (body) => api.post(x.actions[act].href, body),
+      act, today: defaults.ruled_on, rulingNumber: defaults.number || '',
+      submit: (body) => api.request(action.method || 'POST', action.href, { body }),
       onCancel: () => { replace(box); button.focus(); },
       onDone: (made) => {
         replace(box, h('p', { class: 'small', role: 'status', [`data-${act}-submitted`]: made.id },
           t(`alert_${act}_submitted`, { notice: made.notice_number || '' })));
         button.remove();
-        if (renew.onRenewed) renew.onRenewed(made);
+        if (onActed) onActed(made);
       },
     }));
   });
   return { button, box };
 }
 
-function alertItem(a, { compact, withCase, renew }) {
+function alertItem(a, { compact, withCase, onActed }) {
   const li = h('li', {});
   const draw = (x) => {
     const kind = x.kind || x.type || x.code;
-    const act = controlAct(x, renew);
-    const renewing = act ? renewControls(x, act, renew) : null;
+    const act = controlAct(x);
+    const note = followUpNote(x); // offered again after a refusal: the note says why, until the next one is sent
+    const renewing = act ? renewControls(x, act, (made) => { if (note) note.remove(); if (onActed) onActed(made); }) : null;
     replace(li,
       h('div', { class: 'alert-text' },
         h('strong', {}, `⚠ ${label('alert', kind === 'measure_renewal_due' && (x.evidence || {}).advice === 'release' ? 'measure_release_due' : kind)}`), ' ',
@@ -81,7 +94,8 @@ function alertItem(a, { compact, withCase, renew }) {
         withCase && x.case ? [' · ', h('a', { href: `/ui/cases/${x.case.id}` }, x.case.case_number)] : null,
         x.due_on ? h('span', { class: 'muted small' }, ` · ${t('alert_due', { date: fmtDate(x.due_on) })}`) : null,
         x.raised_at ? h('span', { class: 'muted small' }, ` · ${fmtDateTime(x.raised_at)}`) : null,
-        x.status && x.status !== 'open' ? h('span', { class: 'tag tag-muted' }, label('alert_status', x.status)) : null),
+        x.status && x.status !== 'open' ? h('span', { class: 'tag tag-muted' }, label('alert_status', x.status)) : null,
+        note),
       renewing ? renewing.button : null,
       compact && !x.id ? null : statusButtons(x, draw),
       renewing ? renewing.box : null);
@@ -92,11 +106,14 @@ function alertItem(a, { compact, withCase, renew }) {
   return li;
 }
 
-/** @param data an alerts page (GET /api/v1/alerts) or a search view's ``alerts`` list */
-export function renderAlerts(data, { compact = false, withCase = false, hideResolved = true, renew = null } = {}) {
+/**
+ * @param data an alerts page (GET /api/v1/alerts) or a search view's ``alerts`` list
+ * @param onActed called with the measure a renewal or release from an alert made (to reload what shows it)
+ */
+export function renderAlerts(data, { compact = false, withCase = false, hideResolved = true, onActed = null } = {}) {
   const items = alertItems(data).filter((a) => !(hideResolved && a.status === 'resolved'));
   if (!items.length) return compact ? h('div', {}) : h('p', { class: 'empty' }, t('alerts_none'));
   return h('section', { class: 'alerts', 'aria-label': t('alerts_title') },
     compact ? null : h('h2', {}, t('alerts_title')),
-    h('ul', {}, items.map((a) => alertItem(a, { compact, withCase, renew }))));
+    h('ul', {}, items.map((a) => alertItem(a, { compact, withCase, onActed }))));
 }

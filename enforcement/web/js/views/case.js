@@ -331,17 +331,9 @@ export async function render(ctx) {
 
   async function loadAlerts() {
     try {
+      // A renewal-due alert offers its 续冻 / 解除 when the server lets this user take it (its ``actions``).
       const alerts = await api.get(`/api/v1/alerts${api.query({ case_id: caseId })}`);
-      await measures.ready; // what the user may do with the case's measures (the alerts' 续冻 / 解除)
-      if (ctx.isCurrent()) {
-        replace(alertsBox, renderAlerts(alerts, {
-          compact: true,
-          renew: {
-            today: () => measures.today, rulingNumber: c.case_number, may: (act) => measures.may(act),
-            onRenewed: () => measures.load(),
-          },
-        }));
-      }
+      if (ctx.isCurrent()) replace(alertsBox, renderAlerts(alerts, { compact: true, onActed: () => measures.load() }));
     } catch (err) {
       replace(alertsBox); // no alerts feature yet, or none visible: nothing to show
       if (!(err instanceof api.ApiError && ['not_found', 'role_not_allowed'].includes(err.code))) showError(err);

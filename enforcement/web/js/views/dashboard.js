@@ -338,7 +338,9 @@ export async function render(ctx) {
     try {
       const data = await api.get(`/api/v1/alerts${api.query({ status: 'open', limit: 10 })}`);
       if (ctx.isCurrent() && (data.alerts || []).length) {
-        replace(alertsBox, h('details', { class: 'panel alerts-panel' },
+        // Open at once when an alert offers this user an act (a control's renewal or release due).
+        const actionable = data.alerts.some((a) => a.actions && (a.actions.renew || a.actions.release));
+        replace(alertsBox, h('details', { class: 'panel alerts-panel', open: actionable },
           h('summary', {}, t('open_alerts', { n: data.total ?? data.alerts.length })),
           renderAlerts(data, { compact: true, withCase: true })));
       }

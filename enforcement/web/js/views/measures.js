@@ -273,7 +273,6 @@ export class CaseMeasures {
     // What the signed-in user may do with this case's measures (GET .../measures ``permissions``,
     // domain/authorization.py measure_permissions): the page offers those acts and no other.
     this.perms = new Set();
-    this.ready = new Promise((resolve) => { this.markReady = resolve; });
     this.open = null; // {id, act}: the form shown
     this.pollTimer = null;
     this.pollDelay = 1000;
@@ -306,8 +305,6 @@ export class CaseMeasures {
     } catch (err) {
       if (this.closed) return;
       replace(this.box, h('p', { class: 'muted' }, messageOf(err)));
-    } finally {
-      this.markReady();
     }
   }
 
