@@ -13,6 +13,7 @@ from typing import Any
 
 from enforcement.api.keys import POOL
 from enforcement.cases.lifecycle import court_today
+from enforcement.kernel import metrics
 from enforcement.measures.keys import MEASURE_CLOCK, MEASURE_EXPIRY
 from enforcement.seeds import CASES
 from tests.acceptance.test_measures import JUDGE, found_account, wait_measure
@@ -57,9 +58,10 @@ async def test_a_court_with_30_days_sees_20_days_out_as_due_and_the_default_cour
 
     clock.advance((date.fromisoformat(freeze["expires_on"]) - clock.today()).days - 20)  # both expire in 20 days
 
-    # The expiry watch: one alert, on the 30-day court's case only.
+    # The expiry watch: one alert, on the 30-day court's case only; the gauge counts that one due.
     assert await watch.tick() == (1, 0)
     assert await watch.tick() == (0, 0)
+    assert metrics.MEASURES_EXPIRY.labels(state="due")._value.get() == 1
     status, alerts = await api.request("GET", f"/api/v1/alerts?kind=measure_renewal_due&case_id={cid}", login=JUDGE)
     assert status == 200 and [a["evidence"]["measure_id"] for a in alerts["alerts"]] == [freeze["id"]], alerts
     status, alerts = await api.request("GET", f"/api/v1/alerts?kind=measure_renewal_due&case_id={other_cid}",
@@ -109,6 +111,7 @@ async def test_a_court_with_30_days_sees_20_days_out_as_due_and_the_default_cour
     # And 10 days out both courts see their renewal due: the 15-day court's alert comes now.
     clock.advance(10)
     assert await watch.tick() == (1, 0)
+    assert metrics.MEASURES_EXPIRY.labels(state="due")._value.get() == 2
     status, alerts = await api.request("GET", f"/api/v1/alerts?kind=measure_renewal_due&case_id={other_cid}",
                                        login=other_judge)
     assert [a["evidence"]["measure_id"] for a in alerts["alerts"]] == [other["id"]], alerts
