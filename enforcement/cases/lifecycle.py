@@ -76,7 +76,9 @@ class LifecycleRules:
     requery_interval_days: int = 182
     requery_years: int = 5
     requery_spread_days: int = 14
-    measure_renewal_notice_days: int = 15  # the closure checklist's measures: renewal due this many days before
+    # The closure checklist's measures: renewal due this many days before the expiry, where the
+    # case's court set none of its own (``court.measure_renewal_notice_days``, decision 1704).
+    measure_renewal_notice_days: int = 15
     # Court's choice: a deadline on a non-working day moves to the next working day (None: it does not)
     holiday_calendar: WorkCalendar | None = None
 
@@ -213,7 +215,8 @@ class LifecycleService:
         (a closed case), else for 终本 (this is the 终本 checklist); and, for an open case, on full
         payment (执行完毕: release)."""
         mode = case.closure_mode if case.status == "closed" and case.closure_mode else ZHONGBEN
-        today, notice = self.today(), self.rules.measure_renewal_notice_days
+        own = await self.store.renewal_notice_days_of(case.court_code)  # the case's court's, else the default
+        today, notice = self.today(), self.rules.measure_renewal_notice_days if own is None else own
         items = []
         for c in await self.store.live_controls_of(case.id):
             entry: dict[str, Any] = {

@@ -942,7 +942,9 @@ CREATE TABLE public.court (
     province text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     measure_deduction_approval_yuan numeric(16,2),
-    CONSTRAINT court_measure_deduction_approval_yuan_check CHECK (((measure_deduction_approval_yuan IS NULL) OR (measure_deduction_approval_yuan >= (0)::numeric)))
+    measure_renewal_notice_days integer,
+    CONSTRAINT court_measure_deduction_approval_yuan_check CHECK (((measure_deduction_approval_yuan IS NULL) OR (measure_deduction_approval_yuan >= (0)::numeric))),
+    CONSTRAINT court_measure_renewal_notice_days_check CHECK (((measure_renewal_notice_days IS NULL) OR ((measure_renewal_notice_days >= 1) AND (measure_renewal_notice_days <= 90))))
 );
 
 CREATE TABLE public.dispatcher_heartbeat (

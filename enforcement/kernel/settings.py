@@ -250,7 +250,7 @@ class Settings:
             jwt_max_lifetime_seconds=_int(e, "JWT_MAX_LIFETIME_SECONDS", 12 * 3600),
             audit_anonymous_refusals_per_minute=_int(e, "AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE", 600),
             callback_max_skew_seconds=_int(e, "CALLBACK_MAX_SKEW_SECONDS", 300),
-            measure_renewal_notice_days=_int(e, "MEASURE_RENEWAL_NOTICE_DAYS", 15),
+            measure_renewal_notice_days=_notice_days(_int(e, "MEASURE_RENEWAL_NOTICE_DAYS", 15)),
             measure_ruling_valid_days=_int(e, "MEASURE_RULING_VALID_DAYS", 90),
             court_funds_account=_env(e, "COURT_FUNDS_ACCOUNT", ""),
             measure_expiry_check_seconds=_float(e, "MEASURE_EXPIRY_CHECK_SECONDS", 600.0),
@@ -303,6 +303,14 @@ def _months(name: str, months: int) -> int:
     if months < 1:
         raise ValueError(f"{name} must be a whole number of months, at least 1, not {months}")
     return months
+
+
+def _notice_days(days: int) -> int:
+    """The deployment's renewal notice days: the range a court may choose its own in (the CHECK of
+    court.measure_renewal_notice_days, migration 0034; decision 1704)."""
+    if not 1 <= days <= 90:
+        raise ValueError(f"MEASURE_RENEWAL_NOTICE_DAYS must be a whole number of days from 1 to 90, not {days}")
+    return days
 
 
 def _window_years(years: int) -> int:

@@ -19,7 +19,9 @@ worker polls it, and the agency answers the same (a re-sent key also gets its fi
 
 The expiry watch (``ExpiryWatch.tick``): live controls past their expiry lapse (an incident: an
 alert on the case, ``enforcement_measures_lapsed_total``), and those whose renewal is due raise
-an alert N days before (``MEASURE_RENEWAL_NOTICE_DAYS``, default 15), once per control and expiry.
+an alert N days before, once per control and expiry: N is the control's court's own
+(``court.measure_renewal_notice_days``), else ``MEASURE_RENEWAL_NOTICE_DAYS`` (default 15),
+decided in the statement (decision 1704).
 """
 
 from __future__ import annotations

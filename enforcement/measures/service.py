@@ -80,6 +80,8 @@ class MeasureClock:
 
 @dataclass(frozen=True, slots=True)
 class MeasureConfig:
+    # A renewal is due (and alerted) this many days before a control's expiry: the default where
+    # the court set none of its own (``court.measure_renewal_notice_days``, decision 1704).
     renewal_notice_days: int = DEFAULT_RENEWAL_NOTICE_DAYS
     ruling_valid_days: int = DEFAULT_RULING_VALID_DAYS
     deadline_seconds: float = 3600.0
@@ -91,6 +93,10 @@ class MeasureConfig:
     def approval_above(self, case: MeasureCase) -> Decimal:
         """The case's court's own approval amount, else the deployment's."""
         return self.deduction_approval_above if case.approval_above is None else case.approval_above
+
+    def notice_days(self, court_days: int | None) -> int:
+        """The court's own renewal notice days, else the deployment's."""
+        return self.renewal_notice_days if court_days is None else court_days
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +401,11 @@ class MeasureService:
             raise
         return measure
 
-    async def of_case(self, actor: Actor, case_id: int) -> list[Measure]:
+    async def case_measures(self, actor: Actor, case_id: int) -> tuple[list[Measure], frozenset[str], int]:
+        """The case's measures (whoever may read the case), what ``actor`` may do with them now
+        (``measure_permissions``: the workbench offers these acts and no other; every request is
+        checked again), and the notice days their expiries are counted by (the case's court's own, else the
+        deployment's), from one look at the case."""
         case = await self._case(case_id)
         try:
             check_read(actor, case.access)
@@ -403,26 +413,25 @@ class MeasureService:
             exc.about(action="read_measures", case_id=case.id, case_number=case.case_number,
                       case_court=case.court_code)
             raise
-        return await self.store.of_case(case_id)
+        return (await self.store.of_case(case_id), measure_permissions(actor, case.access),
+                self.config.notice_days(case.notice_days))
 
-    async def permissions(self, actor: Actor, case_id: int) -> frozenset[str]:
-        """What ``actor`` may do with the case's measures now (``measure_permissions``): the
-        workbench offers these acts and no other; every request is checked again."""
-        return measure_permissions(actor, (await self._case(case_id)).access)
-
-    async def listed(self, actor: Actor, state: str | None, limit: int) -> list[ListedMeasure]:
+    async def listed(self, actor: Actor, state: str | None, limit: int) -> tuple[list[ListedMeasure], int]:
         """Measures across cases, in the actor's scope (``measure_list_scope``: a supervisor their
-        court's, a judge the cases they hold): renewals due within the court's notice days, lapses,
-        deductions awaiting approval (``state`` None: all three), or every live control."""
+        court's, a judge the cases they hold): renewals due within each measure's court's notice
+        days, lapses, deductions awaiting approval (``state`` None: all three), or every live
+        control; and the scope's court's notice days (the deployment's for no court)."""
         scope = measure_list_scope(actor)
-        return await self.store.listed(scope.court_code, scope.judge_login, state, self.clock.today(),
-                                       self.config.renewal_notice_days, limit)
+        listed = await self.store.listed(scope.court_code, scope.judge_login, state, self.clock.today(),
+                                         self.config.renewal_notice_days, limit)
+        own = None if scope.court_code is None else await self.store.court_notice_days(scope.court_code)
+        return listed, self.config.notice_days(own)
 
     def view(self, m: Measure) -> dict[str, Any]:
         """A measure as the API shows it."""
         expiry = None
         if m.expires_on is not None and m.status in ("active", "partial"):
-            expiry = expiry_state(m.expires_on, self.clock.today(), self.config.renewal_notice_days)
+            expiry = expiry_state(m.expires_on, self.clock.today(), self.config.notice_days(m.court_notice_days))
         elif m.status == "lapsed":
             expiry = "lapsed"
 

@@ -232,6 +232,11 @@ class LifecycleReads:
         """The case's freezes and seals in force (the closure checklist lists them to keep or release)."""
         return [LiveControlRow.from_row(r) for r in await self._db.fetch(Q.live_controls_of_case, case_id)]
 
+    async def renewal_notice_days_of(self, court_code: str) -> int | None:
+        """The court's own renewal notice days (None: the deployment's setting holds)."""
+        value = await self._db.fetchval(Q.court_notice_days_for_closure, court_code)
+        return None if value is None else int(value)
+
     async def restriction_orders_of(self, subject_kind: str, id_number: str, case_id: int) -> list[RestrictionOrder]:
         """The orders of case ``case_id`` binding the subject (as its debtor, or as a responsible
         person of its organization debtor)."""

@@ -75,15 +75,15 @@ async def _body_refusals_audited(request: web.Request, service: MeasureService, 
 async def list_measures(request: web.Request) -> web.Response:
     service = request.app[MEASURES]
     case_id = path_id(request, "case_id")
-    measures = await service.of_case(actor_of(request), case_id)  # 403 for a case the caller may not read
-    permissions = await service.permissions(actor_of(request), case_id)
-    return web.json_response({"measures": [service.view(m) for m in measures], **_court_day(service),
+    # 403 for a case the caller may not read; the notice days are the case's court's own, else the default.
+    measures, permissions, notice_days = await service.case_measures(actor_of(request), case_id)
+    return web.json_response({"measures": [service.view(m) for m in measures], **_court_day(service, notice_days),
                               "permissions": sorted(permissions)})
 
 
-def _court_day(service: MeasureService) -> dict[str, Any]:
+def _court_day(service: MeasureService, notice_days: int) -> dict[str, Any]:
     """The court's date and notice days the expiries are counted by (a page counts days left from them)."""
-    return {"today": service.clock.today().isoformat(), "notice_days": service.config.renewal_notice_days}
+    return {"today": service.clock.today().isoformat(), "notice_days": notice_days}
 
 
 LIST_STATES = ("due", "lapsed", "awaiting_approval", "live")
@@ -97,12 +97,12 @@ async def list_court_measures(request: web.Request) -> web.Response:
     state = query_choice(request, "state", LIST_STATES)
     limit = query_int(request, "limit", default=200, low=1, high=500)
     service = request.app[MEASURES]
-    listed = await service.listed(actor_of(request), state, limit)
+    listed, notice_days = await service.listed(actor_of(request), state, limit)
     return web.json_response({
         "measures": [{**service.view(x.measure), "case_number": x.measure.case_number,
                       "judge_name": x.measure.judge_name, "state": x.state,
                       "pending_follow_up": x.pending_follow_up} for x in listed],
-        **_court_day(service)})
+        **_court_day(service, notice_days)})
 
 
 @routes.post("/api/v1/cases/{case_id}/measures")

@@ -35,6 +35,7 @@ class MeasureCase:
     judge_officer_id: str
     closure_mode: str | None = None
     approval_above: Decimal | None = None  # the court's own deduction approval amount (None: the setting)
+    notice_days: int | None = None  # the court's own renewal notice days (None: the setting)
 
     @property
     def access(self) -> CaseAccess:
@@ -104,6 +105,9 @@ class Measure:
     parent_reference: str | None = None
     past_deadline: bool = False
     agency_ticket: str | None = None  # the agency accepted the control for processing: poll this
+    # Its court's own renewal notice days (None: the deployment's setting); read with the measure
+    # where it is shown (get, a case's measures, the lists across cases), not where it is claimed.
+    court_notice_days: int | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Measure:
@@ -197,7 +201,13 @@ class MeasureStore:
         if row is None:
             return None
         return MeasureCase(int(row["id"]), row["case_number"], row["court_code"], row["status"], row["judge_login"],
-                           row["judge_name"], row["judge_officer_id"], row["closure_mode"], row["approval_above"])
+                           row["judge_name"], row["judge_officer_id"], row["closure_mode"], row["approval_above"],
+                           row["notice_days"])
+
+    async def court_notice_days(self, court_code: str) -> int | None:
+        """The court's own renewal notice days (None: it set none, the deployment's setting holds)."""
+        value = await self.pool.fetchval(Q.court_renewal_notice_days, court_code)
+        return None if value is None else int(value)
 
     async def found_asset(self, case_id: int, asset_kind: str, natural_key: str) -> FoundAsset | None:
         row = await self.pool.fetchrow(Q.measure_target, case_id, asset_kind, natural_key)
@@ -218,8 +228,9 @@ class MeasureStore:
 
     async def listed(self, court_code: str | None, judge_login: str | None, state: str | None, today: date,
                      notice_days: int, limit: int) -> list[ListedMeasure]:
-        """Measures across the cases of a court (and of one judge): renewals due, lapses, deductions
-        awaiting approval (``state`` None: all three), or every live control (``live``)."""
+        """Measures across the cases of a court (and of one judge): renewals due (by each measure's
+        court's notice days, else ``notice_days``), lapses, deductions awaiting approval (``state``
+        None: all three), or every live control (``live``)."""
         rows = await self.pool.fetch(Q.measures_listed, court_code, judge_login, state, today, notice_days, limit)
         return [ListedMeasure.from_row(r) for r in rows]
 
@@ -329,6 +340,7 @@ class MeasureStore:
         await self.pool.execute(Q.fail_measure, measure_id, worker, error[:500])
 
     async def renewals_due(self, today: date, notice_days: int) -> list[ExpiryRow]:
+        """Live controls whose renewal is due: within their court's notice days, else ``notice_days``."""
         return [_expiry(r) for r in await self.pool.fetch(Q.renewals_due, today, notice_days)]
 
     async def lapse(self, today: date) -> list[ExpiryRow]:
@@ -342,6 +354,7 @@ class MeasureStore:
         return raised is not None
 
     async def gauges(self, today: date, notice_days: int) -> tuple[int, int]:
+        """(due, lapsed) live controls; due by their court's notice days, else ``notice_days``."""
         row = _one(await self.pool.fetchrow(Q.measure_gauges, today, notice_days))
         return int(row["due"]), int(row["lapsed"])
 

@@ -131,6 +131,7 @@ class LifecycleData:
     alerts: list[NewAlert] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
     controls: dict[int, list[LiveControlRow]] = field(default_factory=dict)
+    notice_days: dict[str, int] = field(default_factory=dict)  # courts' own renewal notice days
     next_id: int = 1
 
 
@@ -180,6 +181,9 @@ class FakeLifecycleStore:
 
     async def live_controls_of(self, case_id: int) -> list[LiveControlRow]:
         return list(self.data.controls.get(case_id, []))
+
+    async def renewal_notice_days_of(self, court_code: str) -> int | None:
+        return self.data.notice_days.get(court_code)
 
     async def restriction_orders_of(self, subject_kind: str, id_number: str, case_id: int) -> list[RestrictionOrder]:
         return []

@@ -150,3 +150,25 @@ async def test_the_closure_check_lists_the_controls_to_keep_or_release() -> None
     assert closed["closure_mode"] == "执行完毕"
     assert [i["action"] for i in closed["items"]] == ["release", "release"]
     assert all("on_full_payment" not in i for i in closed["items"])
+
+
+async def test_the_closure_check_counts_renewals_due_by_the_cases_court() -> None:
+    """A freeze expiring in 24 days: kept at the deployment's 15 days' notice, renewed now where
+    the case's court gives 30 days' notice (``court.measure_renewal_notice_days``)."""
+    from decimal import Decimal
+
+    from enforcement.cases.store.lifecycle import LiveControlRow
+
+    svc, store = service()
+    store.data.controls[1] = [LiveControlRow(7, "freeze", "bank_account", "banks", "acct-1", "active",
+                                             Decimal("500.00"), date(2026, 1, 1), date(2026, 6, 25),
+                                             "（2026）辽0102执协00001号")]
+    default = (await svc.closure_check(JUDGE, 1))["measures"]
+    assert default["renewal_notice_days"] == 15
+    assert [(i["expiry_state"], i["action"]) for i in default["items"]] == [("running", "keep")]
+    store.data.notice_days[COURT] = 30
+    own = (await svc.closure_check(JUDGE, 1))["measures"]
+    assert own["renewal_notice_days"] == 30
+    assert [(i["expiry_state"], i["action"]) for i in own["items"]] == [("due", "renew")]
+    store.data.notice_days["辽0103"] = 5  # another court's setting changes nothing here
+    assert (await svc.closure_check(JUDGE, 1))["measures"]["renewal_notice_days"] == 30

@@ -49,6 +49,9 @@ class FakeMeasureStore:
         parent = self.measures.get(m.parent_id) if m.parent_id is not None else None
         return dataclasses.replace(m, parent_reference=None if parent is None else parent.reference)
 
+    async def court_notice_days(self, court_code: str) -> int | None:
+        return None
+
     async def of_case(self, case_id: int) -> list[Measure]:
         return [m for m in self.measures.values() if m.case_id == case_id]
 

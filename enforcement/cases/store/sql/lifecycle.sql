@@ -153,3 +153,7 @@ SELECT m.id, m.kind, m.asset_kind, m.agency, m.target_key, m.status, m.effect_am
 FROM measure m
 WHERE m.case_id = $1 AND m.kind IN ('freeze', 'seal') AND m.status IN ('active', 'partial')
 ORDER BY m.expires_on NULLS LAST, m.id
+
+-- court_notice_days_for_closure --
+-- $1 court code: the court's own renewal notice days (null: the deployment's MEASURE_RENEWAL_NOTICE_DAYS), by which the closure checklist's controls are due for renewal, as the measures feature counts them (decision 1704)
+SELECT measure_renewal_notice_days FROM court WHERE code = $1

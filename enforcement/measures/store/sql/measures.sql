@@ -1,8 +1,8 @@
 -- measure_case --
--- $1 case id: the case a measure is taken on (its status and closure mode), with its judge's name and officer id, and its court's own deduction approval amount (null: the deployment's setting)
+-- $1 case id: the case a measure is taken on (its status and closure mode), with its judge's name and officer id, and its court's own deduction approval amount and renewal notice days (null: the deployment's settings)
 SELECT c.id, c.case_number, c.court_code, c.status, c.closure_mode, c.judge_login,
        coalesce(u.display_name, '') AS judge_name, coalesce(u.officer_id, '') AS judge_officer_id,
-       ct.measure_deduction_approval_yuan AS approval_above
+       ct.measure_deduction_approval_yuan AS approval_above, ct.measure_renewal_notice_days AS notice_days
 FROM enforcement_case c
 LEFT JOIN app_user u ON u.login = c.judge_login
 LEFT JOIN court ct ON ct.code = c.court_code
@@ -73,12 +73,19 @@ WHERE id = $1 AND status = 'awaiting_approval'
 RETURNING id
 
 -- get_measure --
--- $1 measure id: the measure with the reference of the control it follows
-SELECT m.*, p.reference AS parent_reference FROM measure m LEFT JOIN measure p ON p.id = m.parent_id WHERE m.id = $1
+-- $1 measure id: the measure with the reference of the control it follows and its court's own renewal notice days (null: the deployment's setting)
+SELECT m.*, p.reference AS parent_reference, ct.measure_renewal_notice_days AS court_notice_days
+FROM measure m LEFT JOIN measure p ON p.id = m.parent_id LEFT JOIN court ct ON ct.code = m.court_code
+WHERE m.id = $1
+
+-- court_renewal_notice_days --
+-- $1 court code: the court's own renewal notice days (null: none of its own, or no such court)
+SELECT measure_renewal_notice_days FROM court WHERE code = $1
 
 -- measures_of_case --
--- $1 case id: the case's measures, oldest first
-SELECT m.*, p.reference AS parent_reference FROM measure m LEFT JOIN measure p ON p.id = m.parent_id
+-- $1 case id: the case's measures, oldest first, each with its court's own renewal notice days (null: the deployment's setting)
+SELECT m.*, p.reference AS parent_reference, ct.measure_renewal_notice_days AS court_notice_days
+FROM measure m LEFT JOIN measure p ON p.id = m.parent_id LEFT JOIN court ct ON ct.code = m.court_code
 WHERE m.case_id = $1 ORDER BY m.id
 
 -- claim_measures --
@@ -162,11 +169,13 @@ SET status = 'failed', task_status = 'failed', lease_owner = NULL, lease_expires
 WHERE id = $1 AND lease_owner = $2 AND task_status = 'running'
 
 -- renewals_due --
--- $1 today, $2 notice days: live controls whose renewal is due (expiry within the notice days) and no renewal pending
+-- $1 today, $2 the deployment's notice days: live controls whose renewal is due (expiry within their court's notice days, else $2) and no renewal pending; the widest notice in force bounds the expiry index's range
 SELECT m.id, m.case_id, m.kind, m.agency, m.target_key, m.expires_on, c.status AS case_status, c.closure_mode
 FROM measure m JOIN enforcement_case c ON c.id = m.case_id
+LEFT JOIN court ct ON ct.code = m.court_code
 WHERE m.status IN ('active', 'partial') AND m.expires_on IS NOT NULL
-  AND m.expires_on >= $1 AND m.expires_on - $2::integer <= $1
+  AND m.expires_on >= $1 AND m.expires_on - coalesce(ct.measure_renewal_notice_days, $2::integer) <= $1
+  AND m.expires_on <= $1 + greatest($2::integer, (SELECT max(measure_renewal_notice_days) FROM court))
   AND NOT EXISTS (SELECT 1 FROM measure r WHERE r.parent_id = m.id AND r.kind = 'renew' AND r.status = 'pending')
 ORDER BY m.expires_on, m.id
 
@@ -184,28 +193,33 @@ ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 
 -- measure_gauges --
--- $1 today, $2 notice days: live controls by expiry state (due, lapsed)
-SELECT count(*) FILTER (WHERE status IN ('active', 'partial') AND expires_on - $2::integer <= $1) AS due,
-       count(*) FILTER (WHERE status = 'lapsed') AS lapsed
-FROM measure WHERE kind IN ('freeze', 'seal')
+-- $1 today, $2 the deployment's notice days: live controls by expiry state (due within their court's notice days, else $2; lapsed)
+SELECT count(*) FILTER (WHERE m.status IN ('active', 'partial')
+                          AND m.expires_on - coalesce(ct.measure_renewal_notice_days, $2::integer) <= $1) AS due,
+       count(*) FILTER (WHERE m.status = 'lapsed') AS lapsed
+FROM measure m LEFT JOIN court ct ON ct.code = m.court_code
+WHERE m.kind IN ('freeze', 'seal')
 
 -- measures_listed --
--- $1 court code (NULL: any), $2 judge login of the case (NULL: any judge), $3 state (due | lapsed | awaiting_approval | live; NULL: due, lapsed and awaiting_approval), $4 today (the court's date), $5 notice days, $6 limit: measures across cases for the court's and the judge's views (renewals due soonest first, then lapses, then deductions awaiting approval), each with the kind of a follow-up of it still pending
-SELECT m.*, p.reference AS parent_reference,
+-- $1 court code (NULL: any), $2 judge login of the case (NULL: any judge), $3 state (due | lapsed | awaiting_approval | live; NULL: due, lapsed and awaiting_approval), $4 today (the court's date), $5 the deployment's notice days (a measure's court's own, where set, decides), $6 limit: measures across cases for the court's and the judge's views (renewals due soonest first, then lapses, then deductions awaiting approval), each with the kind of a follow-up of it still pending
+SELECT m.*, p.reference AS parent_reference, ct.measure_renewal_notice_days AS court_notice_days,
        (SELECT f.kind FROM measure f WHERE f.parent_id = m.id AND f.status IN ('awaiting_approval', 'pending')
         ORDER BY f.id DESC LIMIT 1) AS pending_follow_up,
        CASE WHEN m.status = 'awaiting_approval' THEN 'awaiting_approval'
             WHEN m.status = 'lapsed' OR (m.status IN ('active', 'partial') AND m.expires_on < $4) THEN 'lapsed'
-            WHEN m.status IN ('active', 'partial') AND m.expires_on - $5::integer <= $4 THEN 'due'
+            WHEN m.status IN ('active', 'partial')
+                 AND m.expires_on - coalesce(ct.measure_renewal_notice_days, $5::integer) <= $4 THEN 'due'
             ELSE 'live' END AS listed_state
 FROM measure m
 JOIN enforcement_case c ON c.id = m.case_id
 LEFT JOIN measure p ON p.id = m.parent_id
+LEFT JOIN court ct ON ct.code = m.court_code
 WHERE ($1::text IS NULL OR m.court_code = $1)
   AND ($2::text IS NULL OR c.judge_login = $2)
   AND (
     (($3::text IS NULL OR $3 = 'due') AND m.kind IN ('freeze', 'seal') AND m.status IN ('active', 'partial')
-      AND m.expires_on IS NOT NULL AND m.expires_on >= $4 AND m.expires_on - $5::integer <= $4)
+      AND m.expires_on IS NOT NULL AND m.expires_on >= $4
+      AND m.expires_on - coalesce(ct.measure_renewal_notice_days, $5::integer) <= $4)
     OR (($3::text IS NULL OR $3 = 'lapsed') AND m.kind IN ('freeze', 'seal')
       AND (m.status = 'lapsed' OR (m.status IN ('active', 'partial') AND m.expires_on < $4)))
     OR (($3::text IS NULL OR $3 = 'awaiting_approval') AND m.status = 'awaiting_approval')
