@@ -171,9 +171,45 @@ async def test_a_searchs_tasks_and_events_read_only_its_partitions(explained: An
     assert read and read <= this_months("agency_task"), read
     guard = plans.read("search_event", "tk.search_id = $1", alias="e0")[-1]
     assert guard and guard <= this_months("search_event"), guard
+    # a search whose events are kept: nothing of the derivation past retention runs (decision 1950)
+    assert plans.read("agency_task", "tk.search_id = $1", alias="tf") == [set(), set()]
     await conn.fetch(Q.get_search_records, sid)
     (read,) = plans.read("agency_task", "JOIN asset_record r", alias="t")
     assert read <= this_months("agency_task"), read
+
+
+async def test_past_event_retention_the_log_is_derived_from_the_tasks_partition_alone(explained: Any) -> None:
+    """A completed search whose month of events retention dropped (decision 1950): its whole log is
+    derived from its tasks' partition (and the search row); no partition of search_event is read."""
+    conn, plans = explained
+    month = add_months(this_month(), -20)
+    at = datetime(month.year, month.month, 15, 12, tzinfo=UTC)
+    sid = uuid.uuid4()
+    async with conn.transaction():
+        await conn.execute(
+            """INSERT INTO search (id, case_id, subject_kind, subject_id_number, subject_name, subject_key, purpose,
+                                   requested_by, request_no, case_number, court_code, judge_name, judge_officer_id,
+                                   document_number, status, created_at, completed_at)
+               SELECT $1::uuid, c.id, 'person', '110101199003071234', '张三', 'person:110101199003071234', '财产调查',
+                      'zhangwei', left(replace($1::uuid::text, '-', ''), 20), c.case_number, c.court_code, '张伟',
+                      '2101020031', '（2024）辽0102执协查00001号', 'completed', $3::timestamptz, $3::timestamptz + interval '1 hour'
+               FROM enforcement_case c WHERE c.case_number = $2""", sid, CASES[0][0], at)
+        for agency in ("vehicles", "hotels", "banks"):
+            await conn.execute(
+                """INSERT INTO agency_task (search_id, agency, idempotency_key, deadline_at, status, error_code,
+                                            created_at, finished_at)
+                   VALUES ($1::uuid, $2::text, $1::uuid::text || ':' || $2::text, $3::timestamptz + interval '1 day', 'rejected',
+                           'no_such_person', $3::timestamptz, $3::timestamptz + interval '1 hour')""", sid, agency, at)
+    await conn.execute(f"DROP TABLE search_event_p{month:%Y%m}")  # as retention does
+    plans.plans.clear()
+    rows = await conn.fetch(Q.events_of_search, sid, EVENTS_FROM_START)
+    assert [r["id"] for r in rows] == list(range(-7, 0))
+    assert [r["kind"] for r in rows] == ["task"] * 6 + ["search_completed"]
+    (submitted,) = plans.read("agency_task", "tk.search_id = $1", alias="tk")
+    (ended,) = plans.read("agency_task", "tk.search_id = $1", alias="tf")
+    assert submitted == ended == {f"agency_task_p{month:%Y%m}"}, (submitted, ended)
+    assert plans.read("search_event", "tk.search_id = $1", alias="e") == [set()]
+    assert plans.read("search_event", "tk.search_id = $1", alias="e0") == [set()]
 
 
 async def test_the_ticket_lookups_read_only_the_tasks_partition(explained: Any) -> None:
