@@ -192,14 +192,16 @@ async def test_past_event_retention_the_log_is_derived_from_the_tasks_partition_
                                    document_number, status, created_at, completed_at)
                SELECT $1::uuid, c.id, 'person', '110101199003071234', '张三', 'person:110101199003071234', '财产调查',
                       'zhangwei', left(replace($1::uuid::text, '-', ''), 20), c.case_number, c.court_code, '张伟',
-                      '2101020031', '（2024）辽0102执协查00001号', 'completed', $3::timestamptz, $3::timestamptz + interval '1 hour'
+                      '2101020031', '（2024）辽0102执协查00001号', 'completed', $3::timestamptz,
+                      $3::timestamptz + interval '1 hour'
                FROM enforcement_case c WHERE c.case_number = $2""", sid, CASES[0][0], at)
         for agency in ("vehicles", "hotels", "banks"):
             await conn.execute(
                 """INSERT INTO agency_task (search_id, agency, idempotency_key, deadline_at, status, error_code,
                                             created_at, finished_at)
-                   VALUES ($1::uuid, $2::text, $1::uuid::text || ':' || $2::text, $3::timestamptz + interval '1 day', 'rejected',
-                           'no_such_person', $3::timestamptz, $3::timestamptz + interval '1 hour')""", sid, agency, at)
+                   VALUES ($1::uuid, $2::text, $1::uuid::text || ':' || $2::text,
+                           $3::timestamptz + interval '1 day', 'rejected', 'no_such_person', $3::timestamptz,
+                           $3::timestamptz + interval '1 hour')""", sid, agency, at)
     await conn.execute(f"DROP TABLE search_event_p{month:%Y%m}")  # as retention does
     plans.plans.clear()
     rows = await conn.fetch(Q.events_of_search, sid, EVENTS_FROM_START)

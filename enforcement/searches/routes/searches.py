@@ -113,7 +113,8 @@ def _cursor(last_event_id: str | None) -> int:
 async def search_events(request: web.Request) -> web.StreamResponse:
     """The search's tasks as submitted (one ``task`` event each, derived from the tasks: ids
     -n..-1), then one SSE event per agency state change as stored; ``search_completed`` last, then
-    the stream ends."""
+    the stream ends. Past the events' retention a completed search's whole stream is derived
+    (decision 1950)."""
     actor = actor_of(request)
     search_id = _search_id(request)
     service = request.app[SEARCHES]
