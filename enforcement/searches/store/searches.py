@@ -524,7 +524,9 @@ class SearchStore:
         """The search's events after ``after`` in id order: its tasks' submission events, derived
         (ids below 0), then the stored ones; a completed search whose stored events retention
         dropped gets its whole log derived (ids below 0, decision 1950)."""
-        return [SearchEvent.from_row(r) for r in await self.pool.fetch(Q.events_of_search, search_id, after)]
+        # at or past 0 nothing derived is left: the stored events alone, by the lighter statement
+        query = Q.events_of_search if after < 0 else Q.stored_events_of_search
+        return [SearchEvent.from_row(r) for r in await self.pool.fetch(query, search_id, after)]
 
     async def last_event_id(self) -> int:
         value = await self.pool.fetchval(Q.last_event_id)

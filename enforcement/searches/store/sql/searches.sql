@@ -186,37 +186,41 @@ WITH s AS MATERIALIZED (
                   OR to_regclass('search_event_p' || to_char(s.completed_at AT TIME ZONE 'UTC', 'YYYYMM')) IS NULL
                 ELSE false END AS gone
     FROM search s WHERE s.id = $1
+), t AS (
+    -- the search's tasks (read once: each gives its submission event, and past retention its end)
+    SELECT tk.id, tk.agency, tk.reused, tk.status, tk.attempts, tk.error_code, tk.error_message, tk.answer_id,
+           tk.created_at, tk.finished_at
+    FROM agency_task tk
+    WHERE tk.search_id = $1 AND $2::bigint < 0
+      AND tk.created_at = (SELECT created_at FROM s)
+      AND ((SELECT gone FROM s)
+           OR NOT EXISTS (SELECT 1 FROM search_event e0
+                          WHERE e0.search_id = $1 AND e0.kind = 'task'
+                            AND e0.created_at = (SELECT created_at FROM s)))
 )
 SELECT d.id, d.search_id, d.agency, d.kind, d.payload, d.created_at FROM (
     SELECT (row_number() OVER (ORDER BY x.phase, x.ended, x.task_id) - count(*) OVER () - 1)::bigint AS id,
            $1::uuid AS search_id, x.agency, x.kind, x.payload, x.created_at
     FROM (
-        -- the tasks as submitted
-        SELECT 1 AS phase, NULL::timestamptz AS ended, tk.id AS task_id, tk.agency, 'task'::text AS kind,
-               jsonb_build_object('task_id', tk.id, 'status', CASE WHEN tk.reused THEN 'succeeded' ELSE 'queued' END,
-                                  'reused', tk.reused) AS payload,
-               tk.created_at
-        FROM agency_task tk
-        WHERE tk.search_id = $1 AND $2::bigint < 0
-          AND tk.created_at = (SELECT created_at FROM s)
-          AND ((SELECT gone FROM s)
-               OR NOT EXISTS (SELECT 1 FROM search_event e0
-                              WHERE e0.search_id = $1 AND e0.kind = 'task'
-                                AND e0.created_at = (SELECT created_at FROM s)))
-        UNION ALL
-        -- past retention: each task's final state (a reused one's was its submission)
-        SELECT 2, tf.finished_at, tf.id, tf.agency, 'task',
-               CASE WHEN tf.status = 'succeeded'
-                    THEN jsonb_build_object('task_id', tf.id, 'status', 'succeeded', 'record_count', a.record_count,
-                                            'answered_at', a.answered_at, 'reused', false)
-                    ELSE jsonb_build_object('task_id', tf.id, 'status', tf.status, 'attempts', tf.attempts,
-                                            'error_code', tf.error_code, 'error_message', tf.error_message) END,
-               tf.finished_at
-        FROM agency_task tf
-        LEFT JOIN agency_answer a ON a.id = tf.answer_id
-        WHERE (SELECT gone FROM s) AND $2::bigint < 0
-          AND tf.search_id = $1 AND tf.created_at = (SELECT created_at FROM s)
-          AND NOT tf.reused AND tf.status IN ('succeeded', 'rejected', 'failed', 'expired')
+        -- each task as submitted, and past retention its final state (a reused one's was its submission)
+        SELECT ev.phase, ev.ended, t.id AS task_id, t.agency, 'task'::text AS kind, ev.payload, ev.created_at
+        FROM t
+        CROSS JOIN LATERAL (
+            SELECT 1 AS phase, NULL::timestamptz AS ended,
+                   jsonb_build_object('task_id', t.id, 'status', CASE WHEN t.reused THEN 'succeeded' ELSE 'queued' END,
+                                      'reused', t.reused) AS payload,
+                   t.created_at
+            UNION ALL
+            SELECT 2, t.finished_at,
+                   CASE WHEN t.status = 'succeeded'
+                        THEN jsonb_build_object('task_id', t.id, 'status', 'succeeded', 'record_count', a.record_count,
+                                                'answered_at', a.answered_at, 'reused', false)
+                        ELSE jsonb_build_object('task_id', t.id, 'status', t.status, 'attempts', t.attempts,
+                                                'error_code', t.error_code, 'error_message', t.error_message) END,
+                   t.finished_at
+            FROM (SELECT) one LEFT JOIN agency_answer a ON a.id = t.answer_id
+            WHERE (SELECT gone FROM s) AND NOT t.reused AND t.status IN ('succeeded', 'rejected', 'failed', 'expired')
+        ) ev
         UNION ALL
         -- past retention: the completion
         SELECT 3, NULL, NULL, NULL, 'search_completed',
@@ -232,6 +236,14 @@ SELECT e.id, e.search_id, e.agency, e.kind, e.payload, e.created_at FROM search_
 WHERE e.search_id = $1 AND e.id > $2 AND NOT (SELECT gone FROM s)
   AND e.created_at >= (SELECT created_at - interval '1 day' FROM s)
   AND e.created_at <= (SELECT least(completed_at, statement_timestamp()) + interval '1 day' FROM s)
+ORDER BY id
+
+-- stored_events_of_search --
+-- $1 search id, $2 after event id, 0 or more (past every derived event: an idle stream's replay once it sent the derived ones, a client that resumes after a stored event): the search's stored events after it in id order, read in the months of its life only (as events_of_search). Past the events' retention (decision 1950) this is what is left of them: a client already past the derived log, or holding a stored id from before the drop, gets the rest of what is stored and no derived event (none of those is above 0)
+SELECT e.id, e.search_id, e.agency, e.kind, e.payload, e.created_at FROM search_event e
+WHERE e.search_id = $1 AND e.id > $2
+  AND e.created_at >= (SELECT s.created_at - interval '1 day' FROM search s WHERE s.id = $1)
+  AND e.created_at <= (SELECT least(s.completed_at, statement_timestamp()) + interval '1 day' FROM search s WHERE s.id = $1)
 ORDER BY id
 
 -- last_event_id --
