@@ -304,7 +304,8 @@ class SearchService:
 
     async def events_of(self, search_id: UUID, after: int = EVENTS_FROM_START) -> list[SearchEvent]:
         """The search's events after event id ``after``, in id order (an SSE stream's replay): its
-        tasks' submission events first, derived (ids -n..-1), then the stored ones (decision 1930). No
+        tasks' submission events first, derived (ids -n..-1), then the stored ones (decision 1930);
+        past the events' retention a completed search's whole log, derived (decision 1950). No
         check: the caller authorized the read (``authorize_read``). Raises nothing of its own."""
         return await self.store.events_of(search_id, after)
 

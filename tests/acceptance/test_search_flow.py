@@ -184,3 +184,35 @@ async def test_events_stream_delivers_each_agency_answer(make_api: Any, registry
     assert kinds[-1] == "search_completed"
     succeeded = {d["agency"] for k, d in seen if k == "task" and d["status"] == "succeeded"}
     assert succeeded == agencies_for(registry)
+
+
+async def test_a_streams_idle_replays_read_the_stored_events_alone_once_the_derived_ones_are_sent(
+    make_api: Any, registry: Registry, simulators: Any, monkeypatch: Any
+) -> None:
+    """The first replay sends every derived event (ids below 0, fixed at submission); the replays
+    a stream makes when idle (and at the completion) then start at 0: no task is read again."""
+    from enforcement.searches.keys import SEARCHES
+    from enforcement.searches.store.searches import EVENTS_FROM_START
+    from tests.agency_helpers import sim_config
+
+    api = await make_api()
+    await sim_config(simulators["banks"].url, answer_delay_seconds=5.0)  # the search runs a while
+    service = api.app[SEARCHES]
+    cursors: list[int] = []
+    events_of = service.events_of
+
+    async def spied(search_id: Any, after: int = EVENTS_FROM_START) -> Any:
+        cursors.append(after)
+        return await events_of(search_id, after)
+
+    monkeypatch.setattr(service, "events_of", spied)
+    cid = await case_id(api)
+    status, body = await api.request("POST", "/api/v1/searches", login=JUDGE, json=search_body(cid))
+    assert status == 202
+    seen = await read_stream(api, body["events_url"])
+    n = len(body["agencies"])
+    assert [i for i, _, _ in seen[:n]] == list(range(-n, 0)) and seen[-1][1] == "search_completed"
+    assert sorted(d["agency"] for _, k, d in seen if k == "task" and d["status"] == "succeeded") == sorted(
+        agencies_for(registry))
+    assert cursors[0] == EVENTS_FROM_START
+    assert len(cursors) >= 3 and set(cursors[1:]) == {0}, cursors  # idle replays, then the completion's

@@ -91,6 +91,18 @@ async def explained(request: pytest.FixtureRequest,
 
 
 
+def answers_read(plans: Plans, query_contains: str) -> list[int]:
+    """For each reported statement whose text holds ``query_contains``: how many times it read
+    ``agency_answer`` (the loops of its scans)."""
+    out = []
+    for p in plans.plans:
+        if query_contains in p.get("Query Text", ""):
+            scans: list[tuple[str, str, int]] = []
+            _scans(p["Plan"], scans)
+            out.append(sum(loops for rel, _, loops in scans if rel == "agency_answer"))
+    return out
+
+
 def this_months(table: str) -> set[str]:
     """The partition a row made now lies in, and the default (never more)."""
     return {f"{table}_p{this_month():%Y%m}", f"{table}_default"}
@@ -165,15 +177,58 @@ async def test_a_searchs_tasks_and_events_read_only_its_partitions(explained: An
     # the month it was made in and at most the next (a day's margin), never the 30 before
     assert read and len(read - this_months("search_event")) <= 1, read
     assert plans.read("agency_task", "tk.search_id = $1", alias="tk") == [set()]
+    # what a stream's idle replay reads once the derived events are sent: the stored ones alone
+    assert len(await conn.fetch(Q.stored_events_of_search, sid, 0)) == 1
+    reads = plans.read("search_event", "e.search_id = $1", alias="e")
+    assert len(reads) == 2 and reads[-1] and len(reads[-1] - this_months("search_event")) <= 1, reads
+    assert plans.read("agency_task", "e.search_id = $1")[-1] == set()
     # from the start: the tasks' derived submission events (decision 1930), read in their partition only
     assert len(await conn.fetch(Q.events_of_search, sid, EVENTS_FROM_START)) == 3 + 1
     read = plans.read("agency_task", "tk.search_id = $1", alias="tk")[-1]
     assert read and read <= this_months("agency_task"), read
     guard = plans.read("search_event", "tk.search_id = $1", alias="e0")[-1]
     assert guard and guard <= this_months("search_event"), guard
+    # a search whose events are kept: nothing of the derivation past retention runs (decision 1950)
+    assert answers_read(plans, "tk.search_id = $1") == [0, 0]
     await conn.fetch(Q.get_search_records, sid)
     (read,) = plans.read("agency_task", "JOIN asset_record r", alias="t")
     assert read <= this_months("agency_task"), read
+
+
+async def test_past_event_retention_the_log_is_derived_from_the_tasks_partition_alone(explained: Any) -> None:
+    """A completed search whose month of events retention dropped (decision 1950): its whole log is
+    derived from its tasks' partition (and the search row); no partition of search_event is read."""
+    conn, plans = explained
+    month = add_months(this_month(), -20)
+    at = datetime(month.year, month.month, 15, 12, tzinfo=UTC)
+    sid = uuid.uuid4()
+    async with conn.transaction():
+        await conn.execute(
+            """INSERT INTO search (id, case_id, subject_kind, subject_id_number, subject_name, subject_key, purpose,
+                                   requested_by, request_no, case_number, court_code, judge_name, judge_officer_id,
+                                   document_number, status, created_at, completed_at)
+               SELECT $1::uuid, c.id, 'person', '110101199003071234', '张三', 'person:110101199003071234', '财产调查',
+                      'zhangwei', left(replace($1::uuid::text, '-', ''), 20), c.case_number, c.court_code, '张伟',
+                      '2101020031', '（2024）辽0102执协查00001号', 'completed', $3::timestamptz,
+                      $3::timestamptz + interval '1 hour'
+               FROM enforcement_case c WHERE c.case_number = $2""", sid, CASES[0][0], at)
+        for agency in ("vehicles", "hotels", "banks"):
+            await conn.execute(
+                """INSERT INTO agency_task (search_id, agency, idempotency_key, deadline_at, status, error_code,
+                                            created_at, finished_at)
+                   VALUES ($1::uuid, $2::text, $1::uuid::text || ':' || $2::text,
+                           $3::timestamptz + interval '1 day', 'rejected', 'no_such_person', $3::timestamptz,
+                           $3::timestamptz + interval '1 hour')""", sid, agency, at)
+    await conn.execute(f"DROP TABLE search_event_p{month:%Y%m}")  # as retention does
+    plans.plans.clear()
+    rows = await conn.fetch(Q.events_of_search, sid, EVENTS_FROM_START)
+    assert [r["id"] for r in rows] == list(range(-7, 0))
+    assert [r["kind"] for r in rows] == ["task"] * 6 + ["search_completed"]
+    (read,) = plans.read("agency_task", "tk.search_id = $1")
+    assert read == {f"agency_task_p{month:%Y%m}"}, read
+    assert answers_read(plans, "tk.search_id = $1") == [3]  # a look-up per final state
+    assert plans.read("search_event", "tk.search_id = $1", alias="e") == [set()]
+    assert plans.read("search_event", "tk.search_id = $1", alias="e0") == [set()]
 
 
 async def test_the_ticket_lookups_read_only_the_tasks_partition(explained: Any) -> None:

@@ -113,7 +113,8 @@ def _cursor(last_event_id: str | None) -> int:
 async def search_events(request: web.Request) -> web.StreamResponse:
     """The search's tasks as submitted (one ``task`` event each, derived from the tasks: ids
     -n..-1), then one SSE event per agency state change as stored; ``search_completed`` last, then
-    the stream ends."""
+    the stream ends. Past the events' retention a completed search's whole stream is derived
+    (decision 1950)."""
     actor = actor_of(request)
     search_id = _search_id(request)
     service = request.app[SEARCHES]
@@ -128,6 +129,9 @@ async def search_events(request: web.Request) -> web.StreamResponse:
     queue = await hub.subscribe(search_id)
     metrics.SSE_CLIENTS.inc()
     sent: set[int] = set()
+    # where the replays read from: the client's cursor, then, once the first replay has sent every
+    # derived event (ids below 0, fixed at submission), 0: the later replays read stored events only
+    replay_from = last_sent
     try:
         async def send(events: list[Any]) -> bool:
             """Send what was not sent yet, in id order; True once the search is complete."""
@@ -136,7 +140,7 @@ async def search_events(request: web.Request) -> web.StreamResponse:
                     continue
                 if ev.kind == "search_completed":
                     # Everything before it is committed and visible: send what we missed first.
-                    missed = [e for e in await service.events_of(search_id, last_sent)
+                    missed = [e for e in await service.events_of(search_id, replay_from)
                               if e.id not in sent and e.kind != "search_completed"]
                     for m in missed:
                         await write(m)
@@ -151,6 +155,7 @@ async def search_events(request: web.Request) -> web.StreamResponse:
             await response.write(_sse(ev.id, ev.kind, data))
 
         done = await send(await service.events_of(search_id, last_sent))
+        replay_from = max(last_sent, 0)
         # Completed before the replay began (its completion event committed with the status read
         # above), yet not in the replay: the client's cursor is at or past the completion. Ends.
         done = done or search.status == "completed"
@@ -166,7 +171,7 @@ async def search_events(request: web.Request) -> web.StreamResponse:
                 idle = 0.0
             except TimeoutError:
                 idle += SSE_IDLE_REPLAY_SECONDS
-                done = await send(await service.events_of(search_id, last_sent))
+                done = await send(await service.events_of(search_id, replay_from))
                 if idle >= SSE_HEARTBEAT_SECONDS:
                     await response.write(b": keep-alive\n\n")
                     idle = 0.0

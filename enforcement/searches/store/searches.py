@@ -17,7 +17,8 @@ A search's event log (``events_of``) begins with one ``task`` event per task as 
 made it (queued, or succeeded and reused), derived from the tasks rather than written (decision
 1930): their ids are -n..-1 for the search's n tasks, below every stored event's (from 1), so one
 cursor (``after``, an SSE stream's ``Last-Event-ID``) orders both; ``EVENTS_FROM_START`` is below
-them all.
+them all. Past the events' retention (decision 1901) a completed search's whole log is derived,
+each task's final state and the completion too (decision 1950).
 """
 
 from __future__ import annotations
@@ -521,8 +522,11 @@ class SearchStore:
 
     async def events_of(self, search_id: UUID, after: int = EVENTS_FROM_START) -> list[SearchEvent]:
         """The search's events after ``after`` in id order: its tasks' submission events, derived
-        (ids below 0), then the stored ones."""
-        return [SearchEvent.from_row(r) for r in await self.pool.fetch(Q.events_of_search, search_id, after)]
+        (ids below 0), then the stored ones; a completed search whose stored events retention
+        dropped gets its whole log derived (ids below 0, decision 1950)."""
+        # at or past 0 nothing derived is left: the stored events alone, by the lighter statement
+        query = Q.events_of_search if after < 0 else Q.stored_events_of_search
+        return [SearchEvent.from_row(r) for r in await self.pool.fetch(query, search_id, after)]
 
     async def last_event_id(self) -> int:
         value = await self.pool.fetchval(Q.last_event_id)

@@ -178,22 +178,68 @@ SELECT id, created_at FROM search WHERE subject_key = $1 AND created_at < $2 ORD
 SELECT id, search_id, agency, kind, payload, created_at FROM search_event WHERE id > $1 ORDER BY id LIMIT $2
 
 -- events_of_search --
--- $1 search id, $2 after event id (the stream's cursor; below every id: from the start): replay for a late subscriber. First each task's state at submission, derived from agency_task (decision 1930: no longer written): a `task` event with the payload the submission used to write (task_id, status queued, or succeeded and reused when answered from a stored answer), ids -n..-1 for the search's n tasks in task order (real event ids start at 1, so derived and stored ids never collide and the cursor orders both); a search whose submission did write them (before decision 1930: a stored `task` event made in its transaction) gets none. Only the search's partition of agency_task is read (its tasks share its created_at), and only while the cursor is below 0. Then the stored events; only the months of the search's life are read: its events are written from its creation to its completion (each by a transaction that saw the search, so no earlier than its created_at, and no later than its completion or this statement; a day's margin either side for a transaction's now() taken before its snapshot)
-SELECT d.id, d.search_id, d.agency, d.kind, d.payload, d.created_at FROM (
-    SELECT (row_number() OVER (ORDER BY tk.id) - count(*) OVER () - 1)::bigint AS id, tk.search_id, tk.agency,
-           'task'::text AS kind,
-           jsonb_build_object('task_id', tk.id, 'status', CASE WHEN tk.reused THEN 'succeeded' ELSE 'queued' END,
-                              'reused', tk.reused) AS payload,
-           tk.created_at
+-- $1 search id, $2 after event id (the stream's cursor; below every id: from the start): replay for a late subscriber, in id order. First each task's state at submission, derived from agency_task (decision 1930: no longer written): a `task` event with the payload the submission used to write (task_id, status queued, or succeeded and reused when answered from a stored answer), ids -n..-1 for the search's n tasks in task order (real event ids start at 1, so derived and stored ids never collide and the cursor orders both); a search whose submission did write them (before decision 1930: a stored `task` event made in its transaction) gets none. Only the search's partition of agency_task is read (its tasks share its created_at), and only while the cursor is below 0. Then the stored events; only the months of the search's life are read: its events are written from its creation to its completion (each by a transaction that saw the search, so no earlier than its created_at, and no later than its completion or this statement; a day's margin either side for a transaction's now() taken before its snapshot). A completed search whose creation or completion month has no partition of search_event any more (retention dropped it, decision 1901) has lost some or all of its stored events: its whole log is derived instead, nothing stored is read (decision 1950): the tasks as submitted, then each task's final state in the order they ended (the payload the flush wrote: an answer's task_id, status, record_count, answered_at, reused; any other end's task_id, status, attempts, error_code, error_message; at its finished_at), then search_completed from the search row (completed_at, duration_seconds; at its completed_at); ids -k..-1 for its k events, the same at every read
+WITH s AS MATERIALIZED (
+    SELECT s.created_at, s.completed_at,
+           CASE WHEN s.status = 'completed'
+                THEN to_regclass('search_event_p' || to_char(s.created_at AT TIME ZONE 'UTC', 'YYYYMM')) IS NULL
+                  OR to_regclass('search_event_p' || to_char(s.completed_at AT TIME ZONE 'UTC', 'YYYYMM')) IS NULL
+                ELSE false END AS gone
+    FROM search s WHERE s.id = $1
+), t AS (
+    -- the search's tasks (read once: each gives its submission event, and past retention its end)
+    SELECT tk.id, tk.agency, tk.reused, tk.status, tk.attempts, tk.error_code, tk.error_message, tk.answer_id,
+           tk.created_at, tk.finished_at
     FROM agency_task tk
     WHERE tk.search_id = $1 AND $2::bigint < 0
-      AND tk.created_at = (SELECT s.created_at FROM search s WHERE s.id = $1)
-      AND NOT EXISTS (SELECT 1 FROM search_event e0
-                      WHERE e0.search_id = $1 AND e0.kind = 'task'
-                        AND e0.created_at = (SELECT s.created_at FROM search s WHERE s.id = $1))
+      AND tk.created_at = (SELECT created_at FROM s)
+      AND ((SELECT gone FROM s)
+           OR NOT EXISTS (SELECT 1 FROM search_event e0
+                          WHERE e0.search_id = $1 AND e0.kind = 'task'
+                            AND e0.created_at = (SELECT created_at FROM s)))
+)
+SELECT d.id, d.search_id, d.agency, d.kind, d.payload, d.created_at FROM (
+    SELECT (row_number() OVER (ORDER BY x.phase, x.ended, x.task_id) - count(*) OVER () - 1)::bigint AS id,
+           $1::uuid AS search_id, x.agency, x.kind, x.payload, x.created_at
+    FROM (
+        -- each task as submitted, and past retention its final state (a reused one's was its submission)
+        SELECT ev.phase, ev.ended, t.id AS task_id, t.agency, 'task'::text AS kind, ev.payload, ev.created_at
+        FROM t
+        CROSS JOIN LATERAL (
+            SELECT 1 AS phase, NULL::timestamptz AS ended,
+                   jsonb_build_object('task_id', t.id, 'status', CASE WHEN t.reused THEN 'succeeded' ELSE 'queued' END,
+                                      'reused', t.reused) AS payload,
+                   t.created_at
+            UNION ALL
+            SELECT 2, t.finished_at,
+                   CASE WHEN t.status = 'succeeded'
+                        THEN jsonb_build_object('task_id', t.id, 'status', 'succeeded', 'record_count', a.record_count,
+                                                'answered_at', a.answered_at, 'reused', false)
+                        ELSE jsonb_build_object('task_id', t.id, 'status', t.status, 'attempts', t.attempts,
+                                                'error_code', t.error_code, 'error_message', t.error_message) END,
+                   t.finished_at
+            FROM (SELECT) one LEFT JOIN agency_answer a ON a.id = t.answer_id
+            WHERE (SELECT gone FROM s) AND NOT t.reused AND t.status IN ('succeeded', 'rejected', 'failed', 'expired')
+        ) ev
+        UNION ALL
+        -- past retention: the completion
+        SELECT 3, NULL, NULL, NULL, 'search_completed',
+               jsonb_build_object('completed_at', s.completed_at,
+                                  'duration_seconds', extract(epoch FROM s.completed_at - s.created_at)),
+               s.completed_at
+        FROM s WHERE s.gone AND $2::bigint < 0
+    ) x
 ) d
 WHERE d.id > $2
 UNION ALL
+SELECT e.id, e.search_id, e.agency, e.kind, e.payload, e.created_at FROM search_event e
+WHERE e.search_id = $1 AND e.id > $2 AND NOT (SELECT gone FROM s)
+  AND e.created_at >= (SELECT created_at - interval '1 day' FROM s)
+  AND e.created_at <= (SELECT least(completed_at, statement_timestamp()) + interval '1 day' FROM s)
+ORDER BY id
+
+-- stored_events_of_search --
+-- $1 search id, $2 after event id, 0 or more (past every derived event: an idle stream's replay once it sent the derived ones, a client that resumes after a stored event): the search's stored events after it in id order, read in the months of its life only (as events_of_search). Past the events' retention (decision 1950) this is what is left of them: a client already past the derived log, or holding a stored id from before the drop, gets the rest of what is stored and no derived event (none of those is above 0)
 SELECT e.id, e.search_id, e.agency, e.kind, e.payload, e.created_at FROM search_event e
 WHERE e.search_id = $1 AND e.id > $2
   AND e.created_at >= (SELECT s.created_at - interval '1 day' FROM search s WHERE s.id = $1)
