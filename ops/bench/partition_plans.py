@@ -192,6 +192,7 @@ HOT = {
     "flush 50 outcomes (flush_outcomes_packed)": (Q.flush_outcomes_packed, lambda d: d["flush"]),
     "a search's tasks (get_search_tasks)": (Q.get_search_tasks, lambda d: [d["sid"]]),
     "a search's events (events_of_search)": (Q.events_of_search, lambda d: [d["sid"], 0]),
+    "an idle stream's replay (stored_events_of_search)": (Q.stored_events_of_search, lambda d: [d["sid"], 0]),
     "ticket (find_task_by_ticket)": (Q.find_task_by_ticket, lambda d: ["banks", "T-bench"]),
     "callback tickets (find_tasks_by_tickets)": (Q.find_tasks_by_tickets, lambda d: [["T-bench", "T-none"]]),
     "event hub (events_after)": (Q.events_after, lambda d: [d["last_event"], 100]),
