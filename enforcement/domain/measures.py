@@ -351,6 +351,21 @@ def renewal_wanted(case_status: str, closure_mode: str | None) -> bool:
     return case_status != "closed" or closure_mode in KEEP_ON_CLOSURE
 
 
+def due_control_act(case_status: str, closure_mode: str | None, permitted: Collection[str]) -> str | None:
+    """The act a control falling due calls for, ``renew`` (or ``release`` once the case closed for
+    good: ``renewal_wanted``), when ``permitted`` (``authorization.measure_permissions``) holds it;
+    else None: nothing to offer this actor."""
+    act = "renew" if renewal_wanted(case_status, closure_mode) else "release"
+    return act if act in permitted else None
+
+
+def control_action(act: str, measure_id: int, case_number: str, today: date | None) -> dict[str, object]:
+    """An act on a control as the API offers it, ready to send (an ``actions`` entry): its route,
+    and the ruling a form starts from (the case number, dated ``today``, the court's date)."""
+    ruling: dict[str, str] = {"number": case_number, **({"ruled_on": today.isoformat()} if today else {})}
+    return {"method": "POST", "href": f"/api/v1/measures/{measure_id}:{act}", "body": {"ruling": ruling}}
+
+
 def idempotency_key(case_id: int, kind: str, target_key: str, ruling_number: str, parent_id: int | None) -> str:
     """Two submissions of the same act are one measure: case, kind, target, ruling (and what it follows)."""
     return f"m:{case_id}:{kind}:{parent_id or 0}:{ruling_number}:{target_key}"
@@ -392,6 +407,8 @@ __all__ = [
     "check_follow_up",
     "check_new_measure",
     "check_target",
+    "control_action",
+    "due_control_act",
     "expiry_state",
     "idempotency_key",
     "max_term_end",

@@ -49,6 +49,8 @@ from enforcement.domain.measures import (
     check_follow_up,
     check_new_measure,
     check_target,
+    control_action,
+    due_control_act,
     expiry_state,
     idempotency_key,
     parse_amount,
@@ -416,16 +418,30 @@ class MeasureService:
         return (await self.store.of_case(case_id), measure_permissions(actor, case.access),
                 self.config.notice_days(case.notice_days))
 
-    async def listed(self, actor: Actor, state: str | None, limit: int) -> tuple[list[ListedMeasure], int]:
+    async def listed(self, actor: Actor, state: str | None, limit: int) -> tuple[list[ListedMeasure], int, date]:
         """Measures across cases, in the actor's scope (``measure_list_scope``: a supervisor their
         court's, a judge the cases they hold): renewals due within each measure's court's notice
         days, lapses, deductions awaiting approval (``state`` None: all three), or every live
-        control; and the scope's court's notice days (the deployment's for no court)."""
+        control; the scope's court's notice days (the deployment's for no court); and the court's
+        date they were counted by."""
         scope = measure_list_scope(actor)
-        listed = await self.store.listed(scope.court_code, scope.judge_login, state, self.clock.today(),
+        today = self.clock.today()
+        listed = await self.store.listed(scope.court_code, scope.judge_login, state, today,
                                          self.config.renewal_notice_days, limit)
         own = None if scope.court_code is None else await self.store.court_notice_days(scope.court_code)
-        return listed, self.config.notice_days(own)
+        return listed, self.config.notice_days(own), today
+
+    @staticmethod
+    def offered(actor: Actor, x: ListedMeasure, today: date) -> dict[str, Any]:
+        """What a listed control offers ``actor``, as an alert on it does: a renewal due's ``renew``
+        (``release`` once its case closed for good), only when ``measure_permissions`` lets the
+        actor take it on the row's case (as it stands now, read with the row) and no follow-up of
+        the control is pending; its ruling defaulted to the case number and ``today``. Nothing on a
+        lapsed, live or held row. The act's own route checks it all again."""
+        if x.state != "due" or x.pending_follow_up is not None:
+            return {}
+        act = due_control_act(x.case.status, x.case.closure_mode, measure_permissions(actor, x.case))
+        return {} if act is None else {act: control_action(act, x.measure.id, x.measure.case_number, today)}
 
     def view(self, m: Measure) -> dict[str, Any]:
         """A measure as the API shows it."""

@@ -36,11 +36,15 @@ async def searched(wb: Any) -> tuple[int, dict[str, Any]]:
     return case_id, await wb.api.wait_search(accepted["id"], JUDGE)
 
 
-def money_account(view: dict[str, Any]) -> dict[str, Any]:
+def money_accounts(view: dict[str, Any]) -> list[dict[str, Any]]:
     accounts = [e for e in view["dossier"]["sections"].get("bank_account", [])
                 if Decimal(str(e["data"]["available_balance"])) > 100 and e["data"]["status"] != "销户"]
     assert accounts, view["dossier"]["sections"].keys()
-    return accounts[0]
+    return accounts
+
+
+def money_account(view: dict[str, Any]) -> dict[str, Any]:
+    return money_accounts(view)[0]
 
 
 async def bank_holds(wb: Any, number: str) -> Decimal:
@@ -269,14 +273,15 @@ async def test_supervisor_sees_renewals_due_and_approves_a_held_deduction(make_w
     wb = await make_workbench(measure_deduction_approval_yuan=Decimal("50.00"))
     clock = wb.api.app[MEASURE_CLOCK]
     case_id, view = await searched(wb)
-    account = money_account(view)
+    account, other_account = money_accounts(view)[:2]
     number = account["data"]["account_number"]
     freeze = await active_freeze(wb, case_id, account, "90.00")
+    second = await active_freeze(wb, case_id, other_account, "30.00")  # due the same day: the judge renews it
     status, held = await wb.api.request("POST", f"/api/v1/cases/{case_id}/measures", login=JUDGE, json={
         "kind": "deduct", "measure_id": freeze["id"], "amount": "70.00", "ruling": ruling(clock.today(), 2)})
     assert status == 202 and held["status"] == "awaiting_approval", held
     clock.advance((date.fromisoformat(freeze["expires_on"]) - clock.today()).days - 3)
-    assert (await wb.api.app[MEASURE_EXPIRY].tick())[0] == 1
+    assert (await wb.api.app[MEASURE_EXPIRY].tick())[0] == 2
 
     page = await wb.page()
     await wb.sign_in(page, SUPERVISOR)
@@ -286,7 +291,8 @@ async def test_supervisor_sees_renewals_due_and_approves_a_held_deduction(make_w
     panel = page.locator("details.alerts-panel")
     await panel.locator("summary").click()
     alert = panel.locator("li[data-alert=measure_renewal_due]")
-    await expect(alert).to_contain_text("请及时续行")
+    await expect(alert).to_have_count(2)  # the two controls due
+    await expect(alert.first).to_contain_text("请及时续行")
     assert await panel.locator("[data-alert-renew], [data-alert-release], form").count() == 0
     await panel.screenshot(path=str(tmp_path / "dashboard-alert-supervisor.png"))
     await page.click("#mainnav a[href='/ui/measures']")
@@ -296,6 +302,10 @@ async def test_supervisor_sees_renewals_due_and_approves_a_held_deduction(make_w
     await expect(due).to_contain_text(FIRST[0])
     assert "剩 3 天" in await due.inner_text() and "扣划办理中" in await due.inner_text()
     await expect(page.locator("section[data-group=lapsed]")).to_contain_text("无失效措施")
+    # The supervisor may not renew (measure_permissions): the list offers no act, nor a column for one.
+    await expect(page.locator("section[data-group=due] tr[data-measure-id]")).to_have_count(2)
+    assert await page.locator("section[data-group=due] [data-measure-action], [data-measure-form]").count() == 0
+    assert "操作" not in await page.locator("section[data-group=due] thead").inner_text()
     waiting = page.locator(f"section[data-group=awaiting_approval] tr[data-measure-id='{held['id']}']")
     await expect(waiting).to_contain_text("¥70.00")
     assert "张伟 申请" in await waiting.inner_text() and "张伟" in await due.inner_text()
@@ -307,6 +317,36 @@ async def test_supervisor_sees_renewals_due_and_approves_a_held_deduction(make_w
     done = await answered(wb, held["id"])
     assert done["status"] == "done" and done["approved_by"] == SUPERVISOR
     assert await bank_holds(wb, number) == Decimal("20.00")  # the bank moved the money
+
+    # The case's judge, on the same list, renews the second control where it shows: the row's own
+    # act, its ruling defaulted from the list's answer (the case number, the court's date).
+    judge = await wb.page()
+    await wb.sign_in(judge, JUDGE)
+    await judge.goto(f"{wb.base}/ui/measures")
+    row = judge.locator(f"section[data-group=due] tr[data-measure-id='{second['id']}']")
+    renew = row.locator("[data-measure-action=renew]")
+    await expect(renew).to_have_text("续冻")
+    controls_before = await bank_controls(wb)
+    await renew.click()
+    form = judge.locator(f"tr[data-form-for='{second['id']}'] form[data-measure-form=renew]")
+    assert await form.locator("input[name=ruling_number]").input_value() == FIRST[0]
+    assert await form.locator("input[name=ruled_on]").input_value() == clock.today().isoformat()
+    await form.locator("input[name=ruling_number]").fill(ruling(clock.today(), 3)["number"])
+    await save_screenshot(judge, screenshot_dir(tmp_path) / "measures-court-view-renew.png")
+    await form.locator("[data-submit-measure=renew]").click()
+    # Sent: the list again, the row saying so with the notice number, offering no second renewal.
+    submitted = row.locator("[data-renew-submitted]")
+    await expect(submitted).to_contain_text("续行已提交，通知书 ")
+    await expect(renew).to_have_count(0)
+    renewal_id = int(await submitted.get_attribute("data-renew-submitted") or 0)
+    renewal = await answered(wb, renewal_id)
+    assert renewal["status"] == "done" and renewal["parent_id"] == second["id"], renewal
+    # Answered: the page says so with the notice number, and the renewed control is no longer due.
+    await expect(judge.locator("#measures-status")).to_have_text(f"已续行，通知书 {renewal['notice_number']}",
+                                                                 timeout=10_000)
+    await expect(row).to_have_count(0)
+    assert await bank_controls(wb) == controls_before + 1  # one renewal at the bank, no more
+    await save_screenshot(judge, tmp_path / "measures-court-view-renewed.png")
 
     # Past the expiry without renewal: lapsed, in red.
     clock.advance(4)

@@ -93,16 +93,20 @@ LIST_STATES = ("due", "lapsed", "awaiting_approval", "live")
 async def list_court_measures(request: web.Request) -> web.Response:
     """Measures across cases, in the caller's scope (a supervisor's court, a judge's own cases):
     renewals due within the court's notice days, lapses and deductions awaiting approval (no
-    ``state``: all three), or every live control (``state=live``)."""
+    ``state``: all three), or every live control (``state=live``). A renewal due carries the act
+    this caller may take on it (``actions``: renew, or release on a case closed for good), as an
+    alert on it does."""
     state = query_choice(request, "state", LIST_STATES)
     limit = query_int(request, "limit", default=200, low=1, high=500)
     service = request.app[MEASURES]
-    listed, notice_days = await service.listed(actor_of(request), state, limit)
+    actor = actor_of(request)
+    listed, notice_days, today = await service.listed(actor, state, limit)
     return web.json_response({
         "measures": [{**service.view(x.measure), "case_number": x.measure.case_number,
                       "judge_name": x.measure.judge_name, "state": x.state,
-                      "pending_follow_up": x.pending_follow_up} for x in listed],
-        **_court_day(service, notice_days)})
+                      "pending_follow_up": x.pending_follow_up,
+                      "actions": service.offered(actor, x, today)} for x in listed],
+        "today": today.isoformat(), "notice_days": notice_days})
 
 
 @routes.post("/api/v1/cases/{case_id}/measures")

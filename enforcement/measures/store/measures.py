@@ -117,16 +117,21 @@ class Measure:
 
 @dataclass(frozen=True, slots=True)
 class ListedMeasure:
-    """A measure in a list across cases: its state there (due, lapsed, awaiting_approval, live) and
-    the kind of a follow-up of it still pending (a renewal submitted, say), if any."""
+    """A measure in a list across cases: its state there (due, lapsed, awaiting_approval, live),
+    the kind of a follow-up of it still pending (a renewal submitted, say), if any, and its case as
+    it is now (judge, status, closure: what ``measure_permissions`` decides by), read in the same
+    statement."""
 
     measure: Measure
     state: str
     pending_follow_up: str | None
+    case: CaseAccess
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> ListedMeasure:
-        return cls(Measure.from_row(row), row["listed_state"], row["pending_follow_up"])
+        return cls(Measure.from_row(row), row["listed_state"], row["pending_follow_up"],
+                   CaseAccess(int(row["case_id"]), row["case_court_code"], row["case_judge_login"], row["case_status"],
+                              row["case_closure_mode"]))
 
 
 @dataclass(frozen=True, slots=True)

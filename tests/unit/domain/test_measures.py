@@ -264,3 +264,17 @@ def test_securities_are_frozen_whole_for_at_most_three_years() -> None:
     assert rule(m.check_follow_up, "renew", "freeze", "active", "securities_holding") is None
     assert rule(m.check_follow_up, "deduct", "freeze", "active", "securities_holding") == "not_a_freeze"
     assert rule(m.check_follow_up, "deduct", "freeze", "active", "bank_account") is None
+
+
+def test_a_control_due_offers_renew_or_release_only_when_permitted() -> None:
+    judge = frozenset({"renew", "release", "deduct", "freeze", "seal"})
+    assert m.due_control_act("open", None, judge) == "renew"
+    assert m.due_control_act("suspended", None, frozenset({"renew", "release"})) == "renew"
+    assert m.due_control_act("closed", "终结本次执行程序", frozenset({"renew", "release"})) == "renew"
+    assert m.due_control_act("closed", "执行完毕", frozenset({"release"})) == "release"
+    assert m.due_control_act("open", None, frozenset({"approve", "reject"})) is None  # a supervisor
+    assert m.due_control_act("closed", "执行完毕", frozenset({"renew"})) is None  # never a renewal there
+    assert m.control_action("renew", 7, "（2026）辽0102执1号", date(2026, 12, 7)) == {
+        "method": "POST", "href": "/api/v1/measures/7:renew",
+        "body": {"ruling": {"number": "（2026）辽0102执1号", "ruled_on": "2026-12-07"}}}
+    assert m.control_action("release", 7, "n", None)["body"] == {"ruling": {"number": "n"}}

@@ -201,8 +201,10 @@ FROM measure m LEFT JOIN court ct ON ct.code = m.court_code
 WHERE m.kind IN ('freeze', 'seal')
 
 -- measures_listed --
--- $1 court code (NULL: any), $2 judge login of the case (NULL: any judge), $3 state (due | lapsed | awaiting_approval | live; NULL: due, lapsed and awaiting_approval), $4 today (the court's date), $5 the deployment's notice days (a measure's court's own, where set, decides), $6 limit: measures across cases for the court's and the judge's views (renewals due soonest first, then lapses, then deductions awaiting approval), each with the kind of a follow-up of it still pending
+-- $1 court code (NULL: any), $2 judge login of the case (NULL: any judge), $3 state (due | lapsed | awaiting_approval | live; NULL: due, lapsed and awaiting_approval), $4 today (the court's date), $5 the deployment's notice days (a measure's court's own, where set, decides), $6 limit: measures across cases for the court's and the judge's views (renewals due soonest first, then lapses, then deductions awaiting approval), each with the kind of a follow-up of it still pending, and its case's judge, status and closure mode now (what measure_permissions decides by: case_*)
 SELECT m.*, p.reference AS parent_reference, ct.measure_renewal_notice_days AS court_notice_days,
+       c.court_code AS case_court_code, c.judge_login AS case_judge_login, c.status AS case_status,
+       c.closure_mode AS case_closure_mode,
        (SELECT f.kind FROM measure f WHERE f.parent_id = m.id AND f.status IN ('awaiting_approval', 'pending')
         ORDER BY f.id DESC LIMIT 1) AS pending_follow_up,
        CASE WHEN m.status = 'awaiting_approval' THEN 'awaiting_approval'
@@ -219,7 +221,9 @@ WHERE ($1::text IS NULL OR m.court_code = $1)
   AND (
     (($3::text IS NULL OR $3 = 'due') AND m.kind IN ('freeze', 'seal') AND m.status IN ('active', 'partial')
       AND m.expires_on IS NOT NULL AND m.expires_on >= $4
-      AND m.expires_on - coalesce(ct.measure_renewal_notice_days, $5::integer) <= $4)
+      AND m.expires_on - coalesce(ct.measure_renewal_notice_days, $5::integer) <= $4
+      -- the widest notice in force bounds the range read of the expiry index (as renewals_due)
+      AND m.expires_on <= $4 + greatest($5::integer, (SELECT max(measure_renewal_notice_days) FROM court)))
     OR (($3::text IS NULL OR $3 = 'lapsed') AND m.kind IN ('freeze', 'seal')
       AND (m.status = 'lapsed' OR (m.status IN ('active', 'partial') AND m.expires_on < $4)))
     OR (($3::text IS NULL OR $3 = 'awaiting_approval') AND m.status = 'awaiting_approval')

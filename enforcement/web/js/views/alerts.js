@@ -12,7 +12,7 @@ import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { fmtDate, fmtDateTime, label, pick, t } from '../i18n.js';
 import { showError } from '../banner.js';
-import { rulingForm } from './measures.js';
+import { offeredAct, offeredActControls } from './measures.js';
 
 export function alertItems(data) {
   if (Array.isArray(data)) return data;
@@ -41,12 +41,6 @@ function statusButtons(a, onChange) {
     h('button', { type: 'button', class: 'btn btn-small', onclick: set('resolved') }, t('alert_resolve')));
 }
 
-/** The act the alert offers on its control (renew; release once the case closed for good): the
- * server's answer says whether this user may take it, nothing here compares roles or statuses. */
-function controlAct(x) {
-  return ['renew', 'release'].find((a) => x.actions && x.actions[a]) || null;
-}
-
 /** What became of the renewal or release submitted since the alert was raised. */
 function followUpNote(x) {
   const f = x.follow_up;
@@ -58,33 +52,15 @@ function followUpNote(x) {
 
 function renewControls(x, act, onActed) {
   const evidence = x.evidence || {};
-  const action = x.actions[act];
-  const defaults = (action.body && action.body.ruling) || {};
   const word = label(evidence.kind === 'seal' ? 'measure_kind_vehicle' : 'measure_kind_bank_account', act);
-  const button = h('button', { type: 'button', class: 'btn btn-primary btn-small', [`data-alert-${act}`]: evidence.measure_id ?? '' }, word);
-  const box = h('div', { class: 'alert-form' });
-  button.addEventListener('click', () => {
-    if (box.firstChild) { replace(box); button.focus(); return; }
-    replace(box, rulingForm({
-      act, today: defaults.ruled_on, rulingNumber: defaults.number || '',
-      submit: (body) => api.request(action.method || 'POST', action.href, { body }),
-      onCancel: () => { replace(box); button.focus(); },
-      onDone: (made) => {
-        replace(box, h('p', { class: 'small', role: 'status', [`data-${act}-submitted`]: made.id },
-          t(`alert_${act}_submitted`, { notice: made.notice_number || '' })));
-        button.remove();
-        if (onActed) onActed(made);
-      },
-    }));
-  });
-  return { button, box };
+  return offeredActControls(x.actions[act], act, { word, attrs: { [`data-alert-${act}`]: evidence.measure_id ?? '' }, onActed });
 }
 
 function alertItem(a, { compact, withCase, onActed }) {
   const li = h('li', {});
   const draw = (x) => {
     const kind = x.kind || x.type || x.code;
-    const act = controlAct(x);
+    const act = offeredAct(x.actions);
     const note = followUpNote(x); // offered again after a refusal: the note says why, until the next one is sent
     const renewing = act ? renewControls(x, act, (made) => { if (note) note.remove(); if (onActed) onActed(made); }) : null;
     replace(li,

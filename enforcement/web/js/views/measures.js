@@ -99,6 +99,44 @@ export function rulingForm({ act, assetKind = 'bank_account', today, rulingNumbe
   return form;
 }
 
+/** The act the server offers on a control (an alert's or a listed control's ``actions``: renew, or
+ * release once its case closed for good): the server decided who may take it, nothing here does. */
+export function offeredAct(actions) {
+  return ['renew', 'release'].find((a) => actions && actions[a]) || null;
+}
+
+/**
+ * The button and the ruling form of an offered act (``action``: method, href and a body whose
+ * ruling holds the form's defaults, the case number and the court's date): one implementation for
+ * the alerts and the court-wide list. The caller places ``button`` and ``box``; once sent, what was
+ * submitted shows in ``box`` with its notice number, the button goes, and ``onActed(made)`` runs.
+ */
+export function offeredActControls(action, act, { word, attrs = {}, boxClass = 'alert-form', onActed = null }) {
+  const defaults = (action.body && action.body.ruling) || {};
+  const button = h('button', { type: 'button', class: 'btn btn-primary btn-small', ...attrs }, word);
+  const box = h('div', { class: boxClass });
+  button.addEventListener('click', () => {
+    if (box.firstChild) { replace(box); button.focus(); return; }
+    replace(box, rulingForm({
+      act, today: defaults.ruled_on, rulingNumber: defaults.number || '',
+      submit: (body) => api.request(action.method || 'POST', action.href, { body }),
+      onCancel: () => { replace(box); button.focus(); },
+      onDone: (made) => {
+        replace(box, submittedNote(act, made));
+        button.remove();
+        if (onActed) onActed(made);
+      },
+    }));
+  });
+  return { button, box };
+}
+
+/** A renewal or release just submitted, with its 协助执行通知书 number. */
+function submittedNote(act, made) {
+  return h('p', { class: 'small', role: 'status', [`data-${act}-submitted`]: made.id },
+    t(`alert_${act}_submitted`, { notice: made.notice_number || '' }));
+}
+
 /** What a measure says in one short phrase: 已冻结 ¥5,000.00 · 轮候第 2 位. */
 function stateTag(m) {
   const cls = m.status === 'active' || m.status === 'done' ? 'tag-ok'
@@ -535,29 +573,51 @@ export class CaseMeasures {
 
 const GROUPS = ['due', 'lapsed', 'awaiting_approval'];
 
-function groupTable(state, items, today, reload) {
+/**
+ * One group's table. A renewal due offers the act the list's answer gives this user on it
+ * (``actions``: 续冻/续封, or 解除 on a case closed for good; the server decides who, as for an
+ * alert), its ruling form in a row beneath; a group with nothing offered has no action column (a
+ * supervisor's). ``submitted``: the renewals and releases sent from this page, by control, shown
+ * with their notice numbers until the agency answers.
+ */
+function groupTable(state, items, today, { reload, submitted, onActed }) {
   const mayApprove = session.can('approve_deductions');
   const mayReject = session.can('reject_deductions');
-  const rows = items.map((m) => h('tr', {
-    'data-measure-id': m.id, 'data-state': state,
-    class: [state === 'due' ? 'is-due' : '', state === 'lapsed' ? 'is-lapsed' : '', state === 'awaiting_approval' ? 'is-awaiting' : ''],
-  },
-  h('th', { scope: 'row' }, h('a', { href: `/ui/cases/${m.case_id}` }, m.case_number)),
-  h('td', {}, label(`measure_kind_${m.asset_kind}`, m.kind), h('div', { class: 'muted small' }, m.notice_number)),
-  h('td', {}, objectCell(m)),
-  h('td', { class: 'num' }, amountCell(m)),
-  h('td', {}, state === 'awaiting_approval'
-    ? [stateTag(m), h('div', { class: 'muted small' }, t('requested_by', { who: m.judge_name || m.requested_by }))]
-    : [expiryCell(m, today), m.pending_follow_up
-      ? h('div', { class: 'muted small' }, t('follow_up_pending', { what: label(`measure_kind_${m.asset_kind}`, m.pending_follow_up) })) : null]),
-  h('td', {}, state === 'awaiting_approval'
-    ? decisionButtons(m, { mayApprove, mayReject, caseNumber: m.case_number, done: reload }) || '—'
-    : (m.judge_name || m.judge))));
+  const acting = state !== 'awaiting_approval' && items.some((m) => offeredAct(m.actions));
+  const rows = items.flatMap((m) => {
+    const act = acting ? offeredAct(m.actions) : null;
+    const offered = act ? offeredActControls(m.actions[act], act, {
+      word: label(`measure_kind_${m.asset_kind}`, act), attrs: { 'data-measure-action': act, 'data-for': m.id },
+      boxClass: 'offered-form', onActed: (made) => onActed(m, act, made),
+    }) : null;
+    const sent = submitted.get(m.id);
+    const tr = h('tr', {
+      'data-measure-id': m.id, 'data-state': state,
+      class: [state === 'due' ? 'is-due' : '', state === 'lapsed' ? 'is-lapsed' : '', state === 'awaiting_approval' ? 'is-awaiting' : ''],
+    },
+    h('th', { scope: 'row' }, h('a', { href: `/ui/cases/${m.case_id}` }, m.case_number)),
+    h('td', {}, label(`measure_kind_${m.asset_kind}`, m.kind), h('div', { class: 'muted small' }, m.notice_number)),
+    h('td', {}, objectCell(m)),
+    h('td', { class: 'num' }, amountCell(m)),
+    h('td', {}, state === 'awaiting_approval'
+      ? [stateTag(m), h('div', { class: 'muted small' }, t('requested_by', { who: m.judge_name || m.requested_by }))]
+      : [expiryCell(m, today), sent ? h('div', { class: 'muted small', [`data-${sent.act}-submitted`]: sent.made.id },
+        t(`alert_${sent.act}_submitted`, { notice: sent.made.notice_number || '' }))
+        : m.pending_follow_up
+          ? h('div', { class: 'muted small' }, t('follow_up_pending', { what: label(`measure_kind_${m.asset_kind}`, m.pending_follow_up) })) : null]),
+    h('td', {}, state === 'awaiting_approval'
+      ? decisionButtons(m, { mayApprove, mayReject, caseNumber: m.case_number, done: reload }) || '—'
+      : (m.judge_name || m.judge)),
+    acting ? h('td', { class: 'actions-cell' }, offered ? offered.button : null) : null);
+    return offered ? [tr, h('tr', { class: 'control-form-row offered-form-row', 'data-form-for': m.id },
+      h('td', { colspan: '7' }, offered.box))] : [tr];
+  });
+  const cols = ['col_case_number', 'col_measure', 'col_object', 'col_measure_amount',
+    state === 'awaiting_approval' ? 'col_status' : 'col_measure_expires',
+    state === 'awaiting_approval' ? 'col_action' : 'col_judge', acting ? 'col_action' : null].filter(Boolean);
   return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': `group-${state}` },
     h('table', { class: 'data court-measures' },
-      h('thead', {}, h('tr', {}, ['col_case_number', 'col_measure', 'col_object', 'col_measure_amount',
-        state === 'awaiting_approval' ? 'col_status' : 'col_measure_expires',
-        state === 'awaiting_approval' ? 'col_action' : 'col_judge'].map((k) => h('th', { scope: 'col' }, t(k))))),
+      h('thead', {}, h('tr', {}, cols.map((k) => h('th', { scope: 'col' }, t(k))))),
       h('tbody', {}, rows)));
 }
 
@@ -566,6 +626,8 @@ export async function render(ctx) {
   const status = h('p', { class: 'muted small', role: 'status', id: 'measures-status' });
   const body = h('div', {}, h('p', { class: 'loading' }, t('loading')));
   const court = session.can('list_court_cases');
+  // Renewals and releases sent from this page (by control id): {act, made}, until their agency answers.
+  const submitted = new Map();
   replace(main, h('section', { class: 'page court-measures-page' },
     h('div', { class: 'page-head' }, h('h1', {}, t(court ? 'court_measures_title' : 'my_measures_title'))),
     h('p', { class: 'muted' }, t('court_measures_intro')), status, body));
@@ -582,11 +644,35 @@ export async function render(ctx) {
     const byState = Object.fromEntries(GROUPS.map((g) => [g, []]));
     for (const m of data.measures || []) (byState[m.state] || []).push(m);
     status.textContent = notice || t('court_measures_stamp', { date: fmtDate(data.today), days: data.notice_days });
+    const options = { reload: load, submitted, onActed };
     replace(body, GROUPS.map((g) => h('section', { class: ['panel', `measures-${g}`], 'aria-labelledby': `group-${g}`, 'data-group': g },
       h('div', { class: 'panel-head' }, h('h2', { id: `group-${g}` }, t(`court_measures.${g}`, { days: data.notice_days })),
         h('span', { class: ['tag', byState[g].length ? (g === 'lapsed' ? 'tag-alert' : 'tag-warn') : 'tag-muted'] }, dash(byState[g].length))),
-      byState[g].length ? groupTable(g, byState[g], data.today, load) : h('p', { class: 'empty' }, t(`court_measures_none.${g}`)))));
+      byState[g].length ? groupTable(g, byState[g], data.today, options) : h('p', { class: 'empty' }, t(`court_measures_none.${g}`)))));
   };
+  // Sent: the list again (the row shows it submitted, with its notice number), then its answer
+  // looked for, less often each time, until the agency gives it: the list once more, and what became of it.
+  function onActed(control, act, made) {
+    submitted.set(control.id, { act, made });
+    load(t(`alert_${act}_submitted`, { notice: made.notice_number || '' }));
+    const watch = async (delay) => {
+      if (!ctx.isCurrent()) return;
+      let got;
+      try {
+        got = await api.get(`/api/v1/measures/${made.id}`);
+      } catch (err) {
+        showError(err);
+        return;
+      }
+      if (['pending', 'awaiting_approval'].includes(got.status)) {
+        setTimeout(() => watch(Math.min(delay * 1.5, 30000)), delay);
+        return;
+      }
+      submitted.delete(control.id);
+      load(t(`alert_${act}_${got.status === 'done' ? 'done' : 'failed'}`, { notice: got.notice_number || '' }));
+    };
+    setTimeout(() => watch(1000), 1000);
+  }
   await load();
   return undefined;
 }
