@@ -20,7 +20,7 @@ import asyncpg
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import CaseAccess
 from enforcement.domain.measures import MeasureConflict, assistance_notice_number
-from enforcement.kernel.audit import AuditLog
+from enforcement.kernel.audit import AuditLog, Conn
 from enforcement.kernel.queries import Q
 
 
@@ -320,6 +320,8 @@ class MeasureStore:
                             "measure_id": measure.id, "document_number": measure.document_number}
                     await conn.execute(Q.record_recovery, measure.case_id, answer.answered_at.date(),
                                        data, f"measure:{measure.id}")
+            if answers_an_alert(measure.kind, answer.status):  # in this transaction: decision 1706
+                await _resolve_alerts(conn, self.audit, measure.case_id)
             await conn.execute("SELECT pg_notify('measure_events', $1)", str(measure.id))
             return Measure.from_row(_one(await conn.fetchrow(Q.get_measure, measure.id)))
 
@@ -353,6 +355,12 @@ class MeasureStore:
                                           evidence)
         return raised is not None
 
+    async def resolve_answered_alerts(self) -> int:
+        """Resolve every open renewal-due or lapse alert its control no longer asks for (one
+        answered before this rule, or through a path that kept no answer here), audited; how many."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await _resolve_alerts(conn, self.audit, None)
+
     async def gauges(self, today: date, notice_days: int) -> tuple[int, int]:
         """(due, lapsed) live controls; due by their court's notice days, else ``notice_days``."""
         row = _one(await self.pool.fetchrow(Q.measure_gauges, today, notice_days))
@@ -360,6 +368,25 @@ class MeasureStore:
 
     async def record_refusal(self, entry: AuditEntry) -> None:
         await self.audit.record(self.pool, entry)
+
+
+def answers_an_alert(kind: str, status: str) -> bool:
+    """Whether a measure's answer may answer a control's alert: a renewal or a release done, a new
+    freeze or seal in force (of an asset whose control lapsed). A refusal answers none."""
+    return (kind in ("renew", "release") and status == "done") or (kind in ("freeze", "seal")
+                                                                    and status in ("active", "partial"))
+
+
+async def _resolve_alerts(conn: Conn, audit: AuditLog, case_id: int | None) -> int:
+    """Resolve the case's (None: every case's) renewal-due and lapse alerts answered by a measure,
+    by the system, each with one audit record naming that measure, in the caller's transaction."""
+    rows = await conn.fetch(Q.resolve_control_alerts, case_id)
+    await audit.append_many(conn, [AuditEntry(
+        action="alert_resolved", actor_login="system", actor_role="system", case_id=int(r["case_id"]),
+        target=f"alert:{r['id']}", details={"alert_kind": r["kind"], "follow_up": {
+            "id": int(r["follow_up_id"]), "kind": r["follow_up_kind"], "notice_number": r["follow_up_notice"]}})
+        for r in rows])
+    return len(rows)
 
 
 def _one(row: asyncpg.Record | None) -> asyncpg.Record:

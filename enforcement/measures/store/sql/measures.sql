@@ -192,6 +192,32 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 
+-- resolve_control_alerts --
+-- $1 case id (NULL: every case): open renewal-due and lapse alerts whose control no longer asks for them, resolved by the system (decision 1706), each with the measure that answered it: a renewal-due alert once a done renewal moved its control's expiry past the one alerted, or a done release ended the control; a lapse alert once a new freeze or seal of the same asset on the case is in force (a lapsed control cannot be renewed), or a done release ended it. An alert resolved already is not touched again (the status is checked again under the row's lock), so each is resolved, and audited, once. The cases feature's case_alert rows of these two kinds are the measures feature's to raise and resolve (raise_measure_alert)
+WITH answered AS (
+    SELECT a.id, fu.id AS follow_up_id, fu.kind AS follow_up_kind, fu.document_number AS follow_up_notice
+    FROM case_alert a
+    JOIN measure m ON m.id = (a.evidence->>'measure_id')::bigint
+    CROSS JOIN LATERAL (
+        SELECT f.id, f.kind, f.document_number FROM measure f
+        WHERE f.parent_id = m.id AND f.status = 'done'
+          AND ((f.kind = 'release' AND m.status = 'released')
+               OR (f.kind = 'renew' AND a.kind = 'measure_renewal_due'
+                   AND m.expires_on > (a.evidence->>'expires_on')::date))
+        UNION ALL
+        SELECT f.id, f.kind, f.document_number FROM measure f
+        WHERE a.kind = 'measure_lapsed' AND f.case_id = m.case_id AND f.id > m.id AND f.kind IN ('freeze', 'seal')
+          AND f.agency = m.agency AND f.target_key = m.target_key AND f.status IN ('active', 'partial')
+        ORDER BY id DESC LIMIT 1) fu
+    WHERE a.kind IN ('measure_renewal_due', 'measure_lapsed') AND a.status IN ('open', 'acknowledged')
+      AND ($1::bigint IS NULL OR a.case_id = $1)
+)
+UPDATE case_alert a
+SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+FROM answered x
+WHERE a.id = x.id AND a.status IN ('open', 'acknowledged')
+RETURNING a.id, a.case_id, a.kind, x.follow_up_id, x.follow_up_kind, x.follow_up_notice
+
 -- measure_gauges --
 -- $1 today, $2 the deployment's notice days: live controls by expiry state (due within their court's notice days, else $2; lapsed)
 SELECT count(*) FILTER (WHERE m.status IN ('active', 'partial')
