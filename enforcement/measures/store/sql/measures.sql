@@ -192,25 +192,56 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 
+-- control_expiry --
+-- $1 control id: its expiry now (a renewal's answer reads it before moving it: the renewal-due alert's key)
+SELECT expires_on FROM measure WHERE id = $1
+
+-- resolve_control_alerts_by_key --
+-- $1 dedupe keys text[] (the renewal-due and lapse alerts of the control a renewal or release just answered): those still open whose control no longer asks for them, resolved by the system (decision 1706): a renewal-due alert once its control runs past the expiry alerted (the renewal done) or is released; a lapse alert once released. The status is checked again under the row's lock: each alert resolved (and audited by the caller) once
+UPDATE case_alert a
+SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+FROM measure m
+WHERE a.dedupe_key = ANY($1::text[]) AND a.status IN ('open', 'acknowledged')
+  AND a.kind IN ('measure_renewal_due', 'measure_lapsed') AND m.id = (a.evidence->>'measure_id')::bigint
+  AND (m.status = 'released'
+       OR (a.kind = 'measure_renewal_due' AND m.expires_on > (a.evidence->>'expires_on')::date))
+RETURNING a.id, a.case_id, a.kind
+
+-- resolve_lapse_alerts_of_asset --
+-- $1 case id, $2 agency, $3 asset key, $4 the new freeze or seal now in force: open lapse alerts of earlier controls of the same asset on the case, resolved by the system (decision 1706; a lapsed control cannot be renewed: controlling the asset again answers the lapse), each once
+UPDATE case_alert a
+SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+FROM measure m
+WHERE a.case_id = $1 AND a.status IN ('open', 'acknowledged') AND a.kind = 'measure_lapsed'
+  AND a.evidence->>'asset' = $3 AND m.id = (a.evidence->>'measure_id')::bigint
+  AND m.agency = $2 AND m.target_key = $3 AND m.id < $4
+RETURNING a.id, a.case_id, a.kind
+
 -- resolve_control_alerts --
--- $1 case id (NULL: every case): open renewal-due and lapse alerts whose control no longer asks for them, resolved by the system (decision 1706), each with the measure that answered it: a renewal-due alert once a done renewal moved its control's expiry past the one alerted, or a done release ended the control; a lapse alert once a new freeze or seal of the same asset on the case is in force (a lapsed control cannot be renewed), or a done release ended it. An alert resolved already is not touched again (the status is checked again under the row's lock), so each is resolved, and audited, once. The cases feature's case_alert rows of these two kinds are the measures feature's to raise and resolve (raise_measure_alert)
-WITH answered AS (
-    SELECT a.id, fu.id AS follow_up_id, fu.kind AS follow_up_kind, fu.document_number AS follow_up_notice
-    FROM case_alert a
-    JOIN measure m ON m.id = (a.evidence->>'measure_id')::bigint
+-- no parameters: the expiry watch's sweep: every open renewal-due or lapse alert its control no longer asks for (as resolve_control_alerts_by_key and resolve_lapse_alerts_of_asset decide), left open (answered before decision 1706), resolved by the system with the measure that answered it (the latest), each once
+WITH picked AS (
+    SELECT a.id, a.kind, m.id AS control_id, m.case_id, m.agency, m.target_key
+    FROM case_alert a JOIN measure m ON m.id = (a.evidence->>'measure_id')::bigint
+    WHERE a.status IN ('open', 'acknowledged') AND a.kind IN ('measure_renewal_due', 'measure_lapsed')
+      AND (m.status = 'released'
+           OR (a.kind = 'measure_renewal_due' AND m.expires_on > (a.evidence->>'expires_on')::date)
+           OR (a.kind = 'measure_lapsed' AND EXISTS (
+                 SELECT 1 FROM measure n
+                 WHERE n.case_id = m.case_id AND n.agency = m.agency AND n.target_key = m.target_key
+                   AND n.kind IN ('freeze', 'seal') AND n.status IN ('active', 'partial') AND n.id > m.id)))
+), answered AS (
+    SELECT p.id, fu.id AS follow_up_id, fu.kind AS follow_up_kind, fu.document_number AS follow_up_notice
+    FROM picked p
     CROSS JOIN LATERAL (
         SELECT f.id, f.kind, f.document_number FROM measure f
-        WHERE f.parent_id = m.id AND f.status = 'done'
-          AND ((f.kind = 'release' AND m.status = 'released')
-               OR (f.kind = 'renew' AND a.kind = 'measure_renewal_due'
-                   AND m.expires_on > (a.evidence->>'expires_on')::date))
+        WHERE f.case_id = p.case_id AND f.parent_id = p.control_id AND f.status = 'done'
+          AND (f.kind = 'release' OR (f.kind = 'renew' AND p.kind = 'measure_renewal_due'))
         UNION ALL
         SELECT f.id, f.kind, f.document_number FROM measure f
-        WHERE a.kind = 'measure_lapsed' AND f.case_id = m.case_id AND f.id > m.id AND f.kind IN ('freeze', 'seal')
-          AND f.agency = m.agency AND f.target_key = m.target_key AND f.status IN ('active', 'partial')
+        WHERE p.kind = 'measure_lapsed' AND f.case_id = p.case_id AND f.agency = p.agency
+          AND f.target_key = p.target_key AND f.kind IN ('freeze', 'seal') AND f.status IN ('active', 'partial')
+          AND f.id > p.control_id
         ORDER BY id DESC LIMIT 1) fu
-    WHERE a.kind IN ('measure_renewal_due', 'measure_lapsed') AND a.status IN ('open', 'acknowledged')
-      AND ($1::bigint IS NULL OR a.case_id = $1)
 )
 UPDATE case_alert a
 SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
