@@ -198,10 +198,13 @@ SELECT expires_on FROM measure WHERE id = $1
 
 -- resolve_control_alerts_by_key --
 -- $1 dedupe keys text[] (the renewal-due and lapse alerts of the control a renewal or release just answered): those still open whose control no longer asks for them, resolved by the system (decision 1706): a renewal-due alert once its control runs past the expiry alerted (the renewal done) or is released; a lapse alert once released. The status is checked again under the row's lock: each alert resolved (and audited by the caller) once
+WITH keyed AS MATERIALIZED (  -- by the unique key alone: one index probe a key, however many alerts are open
+    SELECT id FROM case_alert WHERE dedupe_key = ANY($1::text[])
+)
 UPDATE case_alert a
 SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
-FROM measure m
-WHERE a.dedupe_key = ANY($1::text[]) AND a.status IN ('open', 'acknowledged')
+FROM keyed k, measure m
+WHERE a.id = k.id AND a.status IN ('open', 'acknowledged')
   AND a.kind IN ('measure_renewal_due', 'measure_lapsed') AND m.id = (a.evidence->>'measure_id')::bigint
   AND (m.status = 'released'
        OR (a.kind = 'measure_renewal_due' AND m.expires_on > (a.evidence->>'expires_on')::date))
