@@ -12,7 +12,13 @@ from enforcement.cases.errors import AlertNotFound, InvalidAlertStatus
 from enforcement.cases.review import new_property_message
 from enforcement.cases.store.alerts import Alert, AlertFilter, AlertStore
 from enforcement.domain.actors import Actor
-from enforcement.domain.authorization import CaseAccess, check_list_alerts, check_read, measure_permissions
+from enforcement.domain.authorization import (
+    CaseAccess,
+    case_permissions,
+    check_list_alerts,
+    check_read,
+    measure_permissions,
+)
 from enforcement.domain.lifecycle import ZHONGBEN
 
 ALERT_KINDS = ("new_property", "consumption_breach", "dishonest_removal_due", "measure_renewal_due", "measure_lapsed")
@@ -79,6 +85,8 @@ def _actions(row: Alert, permitted: frozenset[str], today: date | None) -> dict[
     if row.status == "resolved":
         return {}
     if row.kind == "new_property" and row.closure_mode == ZHONGBEN:
+        if "record_events" not in permitted:
+            return {}
         return {"resume": {"method": "POST", "href": href, "body": {"type": "resumed"}}}
     control = control_act(row)
     if control is not None:
@@ -88,24 +96,35 @@ def _actions(row: Alert, permitted: frozenset[str], today: date | None) -> dict[
         # The ruling's defaults, as the case page's: the case number, dated by the court's clock.
         ruling = {"number": row.case_number, **({"ruled_on": today.isoformat()} if today else {})}
         return {act: {"method": "POST", "href": url, "body": {"ruling": ruling}}}
-    if row.kind == "dishonest_removal_due":
+    if row.kind == "dishonest_removal_due" and "record_events" in permitted:
         return {"delist": {"method": "POST", "href": href, "body": {"type": "dishonest_delisted"}}}
     return {}
 
 
+# The alerts whose action is a case event (resume, delist): offered by ``case_permissions``.
+_EVENT_ACTION_KINDS = frozenset({"new_property", "dishonest_removal_due"})
+
+
 def permitted_acts(actor: Actor | None, row: Alert) -> frozenset[str]:
-    """What the actor may do with the alert's case's measures (``measure_permissions``, the same
-    rule the measures API applies), from the case the alert row carries: no query."""
-    if actor is None or control_act(row) is None:
+    """What the actor may do about the alert, by the rule its action's API applies, from the case
+    the alert row carries (no query): a control's alert, the case's measures
+    (``measure_permissions``); a resumption or a delisting, the case's events
+    (``case_permissions``: ``record_events``, as ``POST /api/v1/cases/{id}/events`` checks)."""
+    if actor is None:
         return frozenset()
-    return measure_permissions(actor, CaseAccess(row.case_id, row.court_code, row.judge_login, row.case_status,
-                                                 row.closure_mode))
+    case = CaseAccess(row.case_id, row.court_code, row.judge_login, row.case_status, row.closure_mode)
+    if control_act(row) is not None:
+        return measure_permissions(actor, case)
+    if row.kind in _EVENT_ACTION_KINDS:
+        return case_permissions(actor, case)
+    return frozenset()
 
 
 def alert_view(row: Alert, actor: Actor | None = None, today: date | None = None) -> dict[str, Any]:
-    """The alert as the API shows ``actor`` it, with its message and the action it calls for: a
-    control's renewal or release only when ``actor`` may take it (and none was submitted since),
-    its ruling defaulted to the case number and ``today`` (the court's date)."""
+    """The alert as the API shows ``actor`` it, with its message and the action it calls for, only
+    when ``actor`` may take it (``permitted_acts``): a resumption or a delisting; a control's
+    renewal or release (and none was submitted since), its ruling defaulted to the case number
+    and ``today`` (the court's date)."""
     follow_up = row.follow_up
     return {
         "id": row.id,

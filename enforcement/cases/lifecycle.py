@@ -52,7 +52,7 @@ from enforcement.domain.lifecycle import (
     replay,
     validate_event,
 )
-from enforcement.domain.measures import advice_on_closure, expiry_state
+from enforcement.domain.measures import DEFAULT_RENEWAL_NOTICE_DAYS, advice_on_closure, expiry_state
 from enforcement.domain.schedule import rounds
 from enforcement.domain.subjects import Subject
 from enforcement.kernel.calendar import official_calendar
@@ -78,7 +78,7 @@ class LifecycleRules:
     requery_spread_days: int = 14
     # The closure checklist's measures: renewal due this many days before the expiry, where the
     # case's court set none of its own (``court.measure_renewal_notice_days``, decision 1704).
-    measure_renewal_notice_days: int = 15
+    measure_renewal_notice_days: int = DEFAULT_RENEWAL_NOTICE_DAYS
     # Court's choice: a deadline on a non-working day moves to the next working day (None: it does not)
     holiday_calendar: WorkCalendar | None = None
 

@@ -20,6 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from enforcement.domain.measures import DEFAULT_RENEWAL_NOTICE_DAYS
+
 Role = Literal["api", "worker", "all"]
 
 
@@ -92,7 +94,7 @@ class Settings:
     batch_max_subjects: int = 10000
     # Control measures (issue 17): renewal alerts N days before expiry, a ruling's life, the
     # court's 执行案款 account deductions go to, how often the expiry watch runs, a measure's deadline.
-    measure_renewal_notice_days: int = 15
+    measure_renewal_notice_days: int = DEFAULT_RENEWAL_NOTICE_DAYS
     measure_ruling_valid_days: int = 90
     court_funds_account: str = ""
     measure_expiry_check_seconds: float = 600.0
@@ -250,7 +252,8 @@ class Settings:
             jwt_max_lifetime_seconds=_int(e, "JWT_MAX_LIFETIME_SECONDS", 12 * 3600),
             audit_anonymous_refusals_per_minute=_int(e, "AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE", 600),
             callback_max_skew_seconds=_int(e, "CALLBACK_MAX_SKEW_SECONDS", 300),
-            measure_renewal_notice_days=_notice_days(_int(e, "MEASURE_RENEWAL_NOTICE_DAYS", 15)),
+            measure_renewal_notice_days=_notice_days(_int(e, "MEASURE_RENEWAL_NOTICE_DAYS",
+                                                          DEFAULT_RENEWAL_NOTICE_DAYS)),
             measure_ruling_valid_days=_int(e, "MEASURE_RULING_VALID_DAYS", 90),
             court_funds_account=_env(e, "COURT_FUNDS_ACCOUNT", ""),
             measure_expiry_check_seconds=_float(e, "MEASURE_EXPIRY_CHECK_SECONDS", 600.0),

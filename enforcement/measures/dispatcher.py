@@ -21,7 +21,9 @@ The expiry watch (``ExpiryWatch.tick``): live controls past their expiry lapse (
 alert on the case, ``enforcement_measures_lapsed_total``), and those whose renewal is due raise
 an alert N days before, once per control and expiry: N is the control's court's own
 (``court.measure_renewal_notice_days``), else ``MEASURE_RENEWAL_NOTICE_DAYS`` (default 15),
-decided in the statement (decision 1704).
+decided in the statement (decision 1704). An alert its control no longer asks for (renewed past
+the expiry alerted, released, or, lapsed, controlled again by a new freeze or seal) is resolved by
+the system with the answer that stores it, and swept at each tick (decision 1706).
 """
 
 from __future__ import annotations
@@ -198,6 +200,8 @@ class ExpiryWatch:
     async def tick(self) -> tuple[int, int]:
         """(renewal alerts raised, controls lapsed) now."""
         today = self.clock.today()
+        # Alerts a renewal, a release or a new control answered, left open (decision 1706).
+        await self.store.resolve_answered_alerts()
         lapsed = await self.store.lapse(today)
         for row in lapsed:
             metrics.MEASURES_LAPSED.labels(agency=row.agency).inc()

@@ -84,6 +84,14 @@ async def test_the_worker_requeries_a_zhongben_debtor_and_new_property_is_one_al
     assert status == 200
     assert [a["kind"] for a in view["alerts"]] == ["new_property"]
     resume = alert["actions"]["resume"]
+    # The action is offered to whom may take it; called by another judge, the API refuses it, audited.
+    before = await api.app[POOL].fetchval("SELECT coalesce(max(id), 0) FROM audit_log")
+    status, refused = await api.request(resume["method"], resume["href"], login="lina",
+                                        json={**resume["body"], "occurred_on": TODAY.isoformat()})
+    assert (status, refused["error"]["code"]) == (403, "not_case_judge"), refused
+    assert [(r["action"], r["reason"], r["case_id"]) for r in await api.app[POOL].fetch(
+        "SELECT action, reason, case_id FROM audit_log WHERE id > $1", before)] == [
+        ("refusal", "not_case_judge", cid)]
     status, resumed = await api.request(resume["method"], resume["href"], login="zhangwei",
                                         json={**resume["body"], "occurred_on": TODAY.isoformat()})
     assert status == 201, resumed

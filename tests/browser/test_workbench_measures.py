@@ -228,25 +228,23 @@ async def test_case_measures_show_expiry_and_a_renewal_from_the_alert(make_workb
             s.get(f"{wb.simulators['banks'].url}/_sim/accounts/{account['data']['account_number']}") as r:
         held = [f for f in (await r.json())["Freezes"] if f["Active"]]
     assert [f["EndDate"] for f in held if f["ControlNo"] == freeze["reference"]] == [renewed.replace("-", "")], held
-    # Seen again, the alert says the renewal was made, with its notice number, and offers no second one.
-    await page.reload()
-    alert = page.locator("details.alerts-panel li[data-alert=measure_renewal_due]")
-    await page.locator("details.alerts-panel summary").click()
-    await expect(alert.locator(f"[data-renew-done='{renewal_id}']")).to_have_text(
-        f"已续行，通知书 {renewal['notice_number']}")
-    await page.locator("details.alerts-panel").screenshot(path=str(shots / "dashboard-alert-renewed.png"))
-    assert await alert.locator("[data-alert-renew]").count() == 0
-    await page.click("#lang-toggle")
-    await expect(alert.locator(f"[data-renew-done='{renewal_id}']")).to_have_text(
-        f"Renewed, notice {renewal['notice_number']}")
-    await page.click("#lang-toggle")
-
-    await page.goto(f"{wb.base}/ui/cases/{case_id}")
+    # The renewal done resolved the alert (decision 1706): the dashboard's open alerts no longer list
+    # it, nor does the case page (which hides handled alerts); the API shows it handled, renewed.
+    async with page.expect_response(lambda r: "/api/v1/alerts" in r.url and r.status == 200):
+        await page.reload()
+    await expect(page.locator("details.alerts-panel li[data-alert=measure_renewal_due]")).to_have_count(0)
+    async with page.expect_response(lambda r: "/api/v1/alerts" in r.url and r.status == 200):
+        await page.goto(f"{wb.base}/ui/cases/{case_id}")
     renewal_row = page.locator("table.measures-table tr.follow-up[data-kind=renew]")
     await expect(renewal_row.locator("[data-measure-status=done]")).to_be_visible()
     await expect(row).to_contain_text(renewed)
     await expect(row).not_to_have_class(re.compile(r"\bis-due\b"))
-    assert await page.locator(".alerts-box [data-alert-renew]").count() == 0
+    await expect(page.locator(".alerts-box li[data-alert=measure_renewal_due]")).to_have_count(0)
+    status, alerts = await wb.api.request("GET", f"/api/v1/alerts?kind=measure_renewal_due&case_id={case_id}",
+                                          login=JUDGE)
+    assert [(a["status"], a["follow_up"]["id"], a["follow_up"]["status"]) for a in alerts["alerts"]] == [
+        ("resolved", renewal_id, "done")], alerts
+    assert status == 200
 
     # A deduction above the court's amount (50 yuan) is held for a supervisor's approval.
     await row.locator("[data-measure-action=deduct]").click()

@@ -20,7 +20,7 @@ import asyncpg
 from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import CaseAccess
 from enforcement.domain.measures import MeasureConflict, assistance_notice_number
-from enforcement.kernel.audit import AuditLog
+from enforcement.kernel.audit import AuditLog, Conn
 from enforcement.kernel.queries import Q
 
 
@@ -314,7 +314,14 @@ class MeasureStore:
                 answer.answered_at, answer.starts_on, answer.expires_on)
             if row is None:
                 return None
+            answered_alerts: list[str] = []  # the dedupe keys of the control's alerts this answer may answer
             if answer.status == "done" and measure.parent_id is not None:
+                if measure.kind in ("renew", "release"):
+                    expiry = await conn.fetchval(Q.control_expiry, measure.parent_id)
+                    if expiry is not None:
+                        answered_alerts = [f"measure_renewal_due:{measure.parent_id}:{expiry.isoformat()}"]
+                        if measure.kind == "release":
+                            answered_alerts.append(f"measure_lapsed:{measure.parent_id}:{expiry.isoformat()}")
                 if measure.kind == "renew" and answer.expires_on is not None:
                     await conn.execute(Q.renew_control, measure.parent_id, answer.expires_on)
                 elif measure.kind == "release":
@@ -325,6 +332,15 @@ class MeasureStore:
                             "measure_id": measure.id, "document_number": measure.document_number}
                     await conn.execute(Q.record_recovery, measure.case_id, answer.answered_at.date(),
                                        data, f"measure:{measure.id}")
+            # The control's alerts this answer answers, resolved in its transaction (decision 1706).
+            resolved: list[asyncpg.Record] = []
+            if answered_alerts:
+                resolved = await conn.fetch(Q.resolve_control_alerts_by_key, answered_alerts)
+            elif measure.kind in ("freeze", "seal") and answer.status in ("active", "partial"):
+                resolved = await conn.fetch(Q.resolve_lapse_alerts_of_asset, measure.case_id, measure.agency,
+                                            measure.target_key, measure.id)
+            await _audit_resolved(conn, self.audit, resolved, {
+                "id": measure.id, "kind": measure.kind, "notice_number": measure.document_number})
             await conn.execute("SELECT pg_notify('measure_events', $1)", str(measure.id))
             return Measure.from_row(_one(await conn.fetchrow(Q.get_measure, measure.id)))
 
@@ -358,6 +374,16 @@ class MeasureStore:
                                           evidence)
         return raised is not None
 
+    async def resolve_answered_alerts(self) -> int:
+        """Resolve every open renewal-due or lapse alert its control no longer asks for (one
+        answered before this rule, or through a path that kept no answer here), audited; how many."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(Q.resolve_control_alerts)
+            for r in rows:
+                await _audit_resolved(conn, self.audit, [r], {
+                    "id": int(r["follow_up_id"]), "kind": r["follow_up_kind"], "notice_number": r["follow_up_notice"]})
+            return len(rows)
+
     async def gauges(self, today: date, notice_days: int) -> tuple[int, int]:
         """(due, lapsed) live controls; due by their court's notice days, else ``notice_days``."""
         row = _one(await self.pool.fetchrow(Q.measure_gauges, today, notice_days))
@@ -365,6 +391,15 @@ class MeasureStore:
 
     async def record_refusal(self, entry: AuditEntry) -> None:
         await self.audit.record(self.pool, entry)
+
+
+async def _audit_resolved(conn: Conn, audit: AuditLog, rows: list[asyncpg.Record],
+                          follow_up: dict[str, Any]) -> None:
+    """One audit record per alert the system resolved, naming the measure that answered it, in
+    the caller's transaction (decision 1706)."""
+    await audit.append_many(conn, [AuditEntry(
+        action="alert_resolved", actor_login="system", actor_role="system", case_id=int(r["case_id"]),
+        target=f"alert:{r['id']}", details={"alert_kind": r["kind"], "follow_up": follow_up}) for r in rows])
 
 
 def _one(row: asyncpg.Record | None) -> asyncpg.Record:

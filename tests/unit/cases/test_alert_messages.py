@@ -69,3 +69,25 @@ def test_a_renewal_submitted_answers_the_alert_and_a_refused_one_is_offered_agai
                          JUDGE, TODAY)
     assert set(refused["actions"]) == {"renew"}
     assert alert_view(alert("measure_renewal_due", RENEW), JUDGE)["follow_up"] is None
+
+
+OTHER_SUPERVISOR = Actor("liuyang", "supervisor", "刘洋", "辽0103")
+ZHONGBEN = "终结本次执行程序"
+
+
+def test_resume_and_delist_are_offered_to_whom_may_record_the_cases_events() -> None:
+    """A 终本 case's new-property alert offers the resumption, a removal-due alert the delisting:
+    each a case event, offered only to whom ``check_record_event`` (``case_permissions``'
+    ``record_events``) allows: the case's judge and a supervisor of its court; not another judge,
+    a supervisor of another court, nor nobody."""
+    new_property = alert("new_property", {"assets": []}, case_status="closed", closure_mode=ZHONGBEN)
+    removal = alert("dishonest_removal_due", {"empty_requeries_completed_on": ["2027-01-01"]},
+                    case_status="closed", closure_mode=ZHONGBEN)
+    for actor in (JUDGE, SUPERVISOR):
+        assert alert_view(new_property, actor, TODAY)["actions"] == {"resume": {
+            "method": "POST", "href": "/api/v1/cases/7/events", "body": {"type": "resumed"}}}, actor
+        assert alert_view(removal, actor, TODAY)["actions"] == {"delist": {
+            "method": "POST", "href": "/api/v1/cases/7/events", "body": {"type": "dishonest_delisted"}}}, actor
+    for nobody in (OTHER_JUDGE, OTHER_SUPERVISOR, None):
+        assert alert_view(new_property, nobody, TODAY)["actions"] == {}, nobody
+        assert alert_view(removal, nobody, TODAY)["actions"] == {}, nobody

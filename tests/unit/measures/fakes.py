@@ -155,6 +155,9 @@ class FakeMeasureStore:
     async def raise_alert(self, kind: str, row: ExpiryRow, evidence: dict[str, Any]) -> bool:
         return False
 
+    async def resolve_answered_alerts(self) -> int:
+        return 0
+
     async def gauges(self, today: date, notice_days: int) -> tuple[int, int]:
         return 0, 0
 

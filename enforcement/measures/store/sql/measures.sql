@@ -192,6 +192,66 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 
+-- control_expiry --
+-- $1 control id: its expiry now (a renewal's answer reads it before moving it: the renewal-due alert's key)
+SELECT expires_on FROM measure WHERE id = $1
+
+-- resolve_control_alerts_by_key --
+-- $1 dedupe keys text[] (the renewal-due and lapse alerts of the control a renewal or release just answered): those still open whose control no longer asks for them, resolved by the system (decision 1706): a renewal-due alert once its control runs past the expiry alerted (the renewal done) or is released; a lapse alert once released. The status is checked again under the row's lock: each alert resolved (and audited by the caller) once
+WITH keyed AS MATERIALIZED (  -- by the unique key alone: one index probe a key, however many alerts are open
+    SELECT id FROM case_alert WHERE dedupe_key = ANY($1::text[])
+)
+UPDATE case_alert a
+SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+FROM keyed k, measure m
+WHERE a.id = k.id AND a.status IN ('open', 'acknowledged')
+  AND a.kind IN ('measure_renewal_due', 'measure_lapsed') AND m.id = (a.evidence->>'measure_id')::bigint
+  AND (m.status = 'released'
+       OR (a.kind = 'measure_renewal_due' AND m.expires_on > (a.evidence->>'expires_on')::date))
+RETURNING a.id, a.case_id, a.kind
+
+-- resolve_lapse_alerts_of_asset --
+-- $1 case id, $2 agency, $3 asset key, $4 the new freeze or seal now in force: open lapse alerts of earlier controls of the same asset on the case, resolved by the system (decision 1706; a lapsed control cannot be renewed: controlling the asset again answers the lapse), each once
+UPDATE case_alert a
+SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+FROM measure m
+WHERE a.case_id = $1 AND a.status IN ('open', 'acknowledged') AND a.kind = 'measure_lapsed'
+  AND a.evidence->>'asset' = $3 AND m.id = (a.evidence->>'measure_id')::bigint
+  AND m.agency = $2 AND m.target_key = $3 AND m.id < $4
+RETURNING a.id, a.case_id, a.kind
+
+-- resolve_control_alerts --
+-- no parameters: the expiry watch's sweep: every open renewal-due or lapse alert its control no longer asks for (as resolve_control_alerts_by_key and resolve_lapse_alerts_of_asset decide), left open (answered before decision 1706), resolved by the system with the measure that answered it (the latest), each once
+WITH picked AS (
+    SELECT a.id, a.kind, m.id AS control_id, m.case_id, m.agency, m.target_key
+    FROM case_alert a JOIN measure m ON m.id = (a.evidence->>'measure_id')::bigint
+    WHERE a.status IN ('open', 'acknowledged') AND a.kind IN ('measure_renewal_due', 'measure_lapsed')
+      AND (m.status = 'released'
+           OR (a.kind = 'measure_renewal_due' AND m.expires_on > (a.evidence->>'expires_on')::date)
+           OR (a.kind = 'measure_lapsed' AND EXISTS (
+                 SELECT 1 FROM measure n
+                 WHERE n.case_id = m.case_id AND n.agency = m.agency AND n.target_key = m.target_key
+                   AND n.kind IN ('freeze', 'seal') AND n.status IN ('active', 'partial') AND n.id > m.id)))
+), answered AS (
+    SELECT p.id, fu.id AS follow_up_id, fu.kind AS follow_up_kind, fu.document_number AS follow_up_notice
+    FROM picked p
+    CROSS JOIN LATERAL (
+        SELECT f.id, f.kind, f.document_number FROM measure f
+        WHERE f.case_id = p.case_id AND f.parent_id = p.control_id AND f.status = 'done'
+          AND (f.kind = 'release' OR (f.kind = 'renew' AND p.kind = 'measure_renewal_due'))
+        UNION ALL
+        SELECT f.id, f.kind, f.document_number FROM measure f
+        WHERE p.kind = 'measure_lapsed' AND f.case_id = p.case_id AND f.agency = p.agency
+          AND f.target_key = p.target_key AND f.kind IN ('freeze', 'seal') AND f.status IN ('active', 'partial')
+          AND f.id > p.control_id
+        ORDER BY id DESC LIMIT 1) fu
+)
+UPDATE case_alert a
+SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+FROM answered x
+WHERE a.id = x.id AND a.status IN ('open', 'acknowledged')
+RETURNING a.id, a.case_id, a.kind, x.follow_up_id, x.follow_up_kind, x.follow_up_notice
+
 -- measure_gauges --
 -- $1 today, $2 the deployment's notice days: live controls by expiry state (due within their court's notice days, else $2; lapsed)
 SELECT count(*) FILTER (WHERE m.status IN ('active', 'partial')
