@@ -372,10 +372,13 @@ class MeasureStore:
         expiry. A lapse alert takes the place of the control's renewal-due alert at that expiry, if
         still open: resolved by the system, audited naming the lapse, in the same transaction."""
         expiry = row.expires_on.isoformat()
+        if kind != "measure_lapsed":  # one statement, no transaction (10,000 renewals due on a day)
+            return await self.pool.fetchval(Q.raise_measure_alert, kind, f"{kind}:{row.id}:{expiry}", row.case_id,
+                                            row.expires_on, evidence) is not None
         async with self.pool.acquire() as conn, conn.transaction():
             raised = await conn.fetchval(Q.raise_measure_alert, kind, f"{kind}:{row.id}:{expiry}", row.case_id,
                                          row.expires_on, evidence)
-            if raised is not None and kind == "measure_lapsed":
+            if raised is not None:
                 resolved = await conn.fetch(Q.resolve_renewal_alert_of_lapse, f"measure_renewal_due:{row.id}:{expiry}")
                 await _audit_resolved(conn, self.audit, resolved, {
                     "lapse": {"alert_id": int(raised), "measure_id": row.id, "expired_on": expiry}})
