@@ -20,6 +20,7 @@ from enforcement.domain.authorization import (
     measure_permissions,
 )
 from enforcement.domain.lifecycle import ZHONGBEN
+from enforcement.domain.measures import control_action
 
 ALERT_KINDS = ("new_property", "consumption_breach", "dishonest_removal_due", "measure_renewal_due", "measure_lapsed")
 ALERT_STATUSES = ("open", "acknowledged", "resolved")
@@ -59,19 +60,17 @@ def _message(row: Alert) -> dict[str, str]:
                   f"remove the dishonest listing by {due}"}
 
 
-def evidence_url(row: Alert) -> str:
-    return str(row.evidence.get("renew_url") or "")
-
-
-def control_act(row: Alert) -> tuple[str, str] | None:
-    """The act a renewal-due alert calls for on its control, and where to send it: ``renew``, or
-    ``release`` when the case closed for good (the expiry watch wrote which in the evidence)."""
-    if row.kind != "measure_renewal_due":
+def control_act(row: Alert) -> tuple[str, int] | None:
+    """The act a renewal-due alert calls for on its control, and the control's measure id:
+    ``renew``, or ``release`` when the case closed for good (the expiry watch wrote which in the
+    evidence, with the measure's id)."""
+    if row.kind != "measure_renewal_due" or not isinstance(row.evidence.get("measure_id"), int):
         return None
-    if evidence_url(row):
-        return "renew", evidence_url(row)
+    measure_id = int(row.evidence["measure_id"])
+    if row.evidence.get("renew_url"):
+        return "renew", measure_id
     if row.evidence.get("release_url"):
-        return "release", str(row.evidence["release_url"])
+        return "release", measure_id
     return None
 
 
@@ -90,12 +89,11 @@ def _actions(row: Alert, permitted: frozenset[str], today: date | None) -> dict[
         return {"resume": {"method": "POST", "href": href, "body": {"type": "resumed"}}}
     control = control_act(row)
     if control is not None:
-        act, url = control
+        act, measure_id = control
         if act not in permitted or (row.follow_up is not None and row.follow_up.status in _ANSWERED):
             return {}
-        # The ruling's defaults, as the case page's: the case number, dated by the court's clock.
-        ruling = {"number": row.case_number, **({"ruled_on": today.isoformat()} if today else {})}
-        return {act: {"method": "POST", "href": url, "body": {"ruling": ruling}}}
+        # As GET /api/v1/measures offers it: the ruling defaulted to the case number and the court's date.
+        return {act: control_action(act, measure_id, row.case_number, today)}
     if row.kind == "dishonest_removal_due" and "record_events" in permitted:
         return {"delist": {"method": "POST", "href": href, "body": {"type": "dishonest_delisted"}}}
     return {}

@@ -1431,6 +1431,10 @@ CREATE INDEX measure_due ON public.measure USING btree (due_at) WHERE (task_stat
 
 CREATE INDEX measure_expiry ON public.measure USING btree (expires_on) WHERE (status = ANY (ARRAY['active'::text, 'partial'::text]));
 
+CREATE INDEX measure_follow_up ON public.measure USING btree (parent_id, id) WHERE (parent_id IS NOT NULL);
+
+CREATE INDEX measure_lapsed ON public.measure USING btree (court_code, expires_on) WHERE (status = 'lapsed'::text);
+
 CREATE INDEX measure_leased ON public.measure USING btree (lease_expires_at) WHERE (task_status = 'running'::text);
 
 CREATE UNIQUE INDEX measure_one_control ON public.measure USING btree (case_id, agency, target_key) WHERE ((kind = ANY (ARRAY['freeze'::text, 'seal'::text])) AND (status = ANY (ARRAY['pending'::text, 'active'::text, 'partial'::text])));

@@ -1,7 +1,8 @@
 """A control's alert resolves by itself once the control no longer asks for it (decision 1706):
 a renewal-due alert when its renewal is done (the expiry moved past the one alerted) or the
-control is released; a lapse alert when a new freeze of the same asset is in force. Resolved by
-the system, audited once naming the measure that answered it, in the answer's transaction; a
+control is released, or lapses (the lapse alert takes its place); a lapse alert when a new freeze
+of the same asset is in force. Resolved by the system, audited once naming the measure that
+answered it (or the lapse), in the answer's (the lapse alert's) transaction; a
 refused renewal leaves the alert open; the expiry watch resolves one left open (answered before)."""
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from enforcement.measures.store.measures import Answer, Measure
 from tests.acceptance.test_measures import JUDGE, found_account, ruling, wait_measure
 
 
-async def alert_of(api: Any, cid: int, kind: str) -> dict[str, Any]:
+async def alert_of(api: Any, cid: int, kind: str, measure_id: int | None = None) -> dict[str, Any]:
+    """The case's one alert of ``kind`` (of the control ``measure_id``, if given)."""
     status, alerts = await api.request("GET", f"/api/v1/alerts?kind={kind}&case_id={cid}", login=JUDGE)
-    assert status == 200 and len(alerts["alerts"]) == 1, alerts
-    return dict(alerts["alerts"][0])
+    found = [a for a in alerts["alerts"] if measure_id in (None, a["evidence"]["measure_id"])]
+    assert status == 200 and len(found) == 1, alerts
+    return dict(found[0])
 
 
 async def open_alerts(api: Any, cid: int) -> list[str]:
@@ -97,7 +100,7 @@ async def test_a_done_renewal_resolves_its_alert_once_a_refused_one_does_not(mak
     assert [r["details"]["follow_up"]["id"] for r in await resolutions(api, alert["id"])] == [body["id"]] * 2
 
 
-async def test_a_release_resolves_the_renewal_alert_and_a_new_freeze_the_lapse(make_api: Any) -> None:
+async def test_a_lapse_a_new_freeze_and_a_release_resolve_the_alerts_they_answer(make_api: Any) -> None:
     api = await make_api()
     clock, watch = api.app[MEASURE_CLOCK], api.app[MEASURE_EXPIRY]
     cid, account = await found_account(api)
@@ -106,11 +109,28 @@ async def test_a_release_resolves_the_renewal_alert_and_a_new_freeze_the_lapse(m
                                      json={**control, "ruling": ruling(clock.today())})
     assert status == 202, body
     first = await wait_measure(api, body["id"])
-    # Past its expiry without renewal: it lapses (a lapsed control cannot be renewed or released).
+    clock.advance((date.fromisoformat(first["expires_on"]) - clock.today()).days - 10)
+    assert (await watch.tick())[0] == 1
+    renewal_due = await alert_of(api, cid, "measure_renewal_due")
+    status, body = await api.request("POST", f"/api/v1/alerts/{renewal_due['id']}/status", login=JUDGE,
+                                     json={"status": "acknowledged"})
+    assert status == 200, body
+    # Past its expiry without renewal: it lapses (a lapsed control cannot be renewed or released). The
+    # lapse alert takes the renewal-due alert's place: that one is resolved by the system, audited once
+    # naming the lapse (alert, control, expiry), in the lapse alert's transaction.
     clock.advance((date.fromisoformat(first["expires_on"]) - clock.today()).days + 1)
     await watch.tick()
     lapse = await alert_of(api, cid, "measure_lapsed")
     assert await open_alerts(api, cid) == ["measure_lapsed"]
+    superseded = await alert_of(api, cid, "measure_renewal_due")
+    assert superseded["status"] == "resolved" and superseded["acknowledged_by"] == "system", superseded
+    assert superseded["actions"] == {}, superseded
+    records = await resolutions(api, renewal_due["id"])
+    assert [(r["actor_login"], r["actor_role"], r["case_id"]) for r in records] == [("system", "system", cid)]
+    assert records[0]["details"] == {"alert_kind": "measure_renewal_due", "lapse": {
+        "alert_id": lapse["id"], "measure_id": first["id"], "expired_on": first["expires_on"]}}, records
+    await watch.tick()
+    assert len(await resolutions(api, renewal_due["id"])) == 1
 
     # A new freeze of the asset controls it again: the lapse alert resolves, naming it.
     status, body = await api.request("POST", f"/api/v1/cases/{cid}/measures", login=JUDGE,
@@ -124,11 +144,11 @@ async def test_a_release_resolves_the_renewal_alert_and_a_new_freeze_the_lapse(m
     # Its renewal falls due; released instead (the judge's choice): the alert resolves.
     clock.advance((date.fromisoformat(second["expires_on"]) - clock.today()).days - 5)
     assert (await watch.tick())[0] == 1
-    due = await alert_of(api, cid, "measure_renewal_due")
+    due = await alert_of(api, cid, "measure_renewal_due", second["id"])
     status, body = await api.request("POST", f"/api/v1/measures/{second['id']}:release", login=JUDGE,
                                      json={"ruling": ruling(clock.today(), 3)})
     assert status == 202, body
     assert (await wait_measure(api, body["id"]))["status"] == "done"
-    assert (await alert_of(api, cid, "measure_renewal_due"))["status"] == "resolved"
+    assert (await alert_of(api, cid, "measure_renewal_due", second["id"]))["status"] == "resolved"
     assert [r["details"]["follow_up"]["kind"] for r in await resolutions(api, due["id"])] == ["release"]
     assert await open_alerts(api, cid) == []

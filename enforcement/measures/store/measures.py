@@ -339,8 +339,8 @@ class MeasureStore:
             elif measure.kind in ("freeze", "seal") and answer.status in ("active", "partial"):
                 resolved = await conn.fetch(Q.resolve_lapse_alerts_of_asset, measure.case_id, measure.agency,
                                             measure.target_key, measure.id)
-            await _audit_resolved(conn, self.audit, resolved, {
-                "id": measure.id, "kind": measure.kind, "notice_number": measure.document_number})
+            await _audit_resolved(conn, self.audit, resolved, {"follow_up": {
+                "id": measure.id, "kind": measure.kind, "notice_number": measure.document_number}})
             await conn.execute("SELECT pg_notify('measure_events', $1)", str(measure.id))
             return Measure.from_row(_one(await conn.fetchrow(Q.get_measure, measure.id)))
 
@@ -368,10 +368,20 @@ class MeasureStore:
         return [_expiry(r) for r in await self.pool.fetch(Q.lapse_measures, today)]
 
     async def raise_alert(self, kind: str, row: ExpiryRow, evidence: dict[str, Any]) -> bool:
-        """A renewal-due or lapse alert on the case (the cases feature's alerts), once per control and expiry."""
-        key = f"{kind}:{row.id}:{row.expires_on.isoformat()}"
-        raised = await self.pool.fetchval(Q.raise_measure_alert, kind, key, row.case_id, row.expires_on,
-                                          evidence)
+        """A renewal-due or lapse alert on the case (the cases feature's alerts), once per control and
+        expiry. A lapse alert takes the place of the control's renewal-due alert at that expiry, if
+        still open: resolved by the system, audited naming the lapse, in the same transaction."""
+        expiry = row.expires_on.isoformat()
+        if kind != "measure_lapsed":  # one statement, no transaction (10,000 renewals due on a day)
+            return await self.pool.fetchval(Q.raise_measure_alert, kind, f"{kind}:{row.id}:{expiry}", row.case_id,
+                                            row.expires_on, evidence) is not None
+        async with self.pool.acquire() as conn, conn.transaction():
+            raised = await conn.fetchval(Q.raise_measure_alert, kind, f"{kind}:{row.id}:{expiry}", row.case_id,
+                                         row.expires_on, evidence)
+            if raised is not None:
+                resolved = await conn.fetch(Q.resolve_renewal_alert_of_lapse, f"measure_renewal_due:{row.id}:{expiry}")
+                await _audit_resolved(conn, self.audit, resolved, {
+                    "lapse": {"alert_id": int(raised), "measure_id": row.id, "expired_on": expiry}})
         return raised is not None
 
     async def resolve_answered_alerts(self) -> int:
@@ -380,8 +390,8 @@ class MeasureStore:
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(Q.resolve_control_alerts)
             for r in rows:
-                await _audit_resolved(conn, self.audit, [r], {
-                    "id": int(r["follow_up_id"]), "kind": r["follow_up_kind"], "notice_number": r["follow_up_notice"]})
+                await _audit_resolved(conn, self.audit, [r], {"follow_up": {
+                    "id": int(r["follow_up_id"]), "kind": r["follow_up_kind"], "notice_number": r["follow_up_notice"]}})
             return len(rows)
 
     async def gauges(self, today: date, notice_days: int) -> tuple[int, int]:
@@ -394,12 +404,13 @@ class MeasureStore:
 
 
 async def _audit_resolved(conn: Conn, audit: AuditLog, rows: list[asyncpg.Record],
-                          follow_up: dict[str, Any]) -> None:
-    """One audit record per alert the system resolved, naming the measure that answered it, in
-    the caller's transaction (decision 1706)."""
+                          answered_by: dict[str, Any]) -> None:
+    """One audit record per alert the system resolved, naming what answered it (``follow_up``: the
+    measure; ``lapse``: the lapse alert that took its place), in the caller's transaction
+    (decision 1706)."""
     await audit.append_many(conn, [AuditEntry(
         action="alert_resolved", actor_login="system", actor_role="system", case_id=int(r["case_id"]),
-        target=f"alert:{r['id']}", details={"alert_kind": r["kind"], "follow_up": follow_up}) for r in rows])
+        target=f"alert:{r['id']}", details={"alert_kind": r["kind"], **answered_by}) for r in rows])
 
 
 def _one(row: asyncpg.Record | None) -> asyncpg.Record:

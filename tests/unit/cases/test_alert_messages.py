@@ -15,7 +15,9 @@ JUDGE = Actor("zhangwei", "judge", "张伟", "辽0102", "J001")
 OTHER_JUDGE = Actor("lina", "judge", "李娜", "辽0102", "J002")
 SUPERVISOR = Actor("chenjing", "supervisor", "陈静", "辽0102")
 TODAY = date(2027, 1, 5)
-RENEW = {"asset": "中国工商银行:6212:CNY", "expires_on": "2027-01-15", "renew_url": "/api/v1/measures/3:renew"}
+# As the expiry watch writes it: the control's id, and the act's url.
+RENEW = {"measure_id": 3, "asset": "中国工商银行:6212:CNY", "expires_on": "2027-01-15",
+         "renew_url": "/api/v1/measures/3:renew"}
 
 
 def alert(kind: str, evidence: dict[str, Any], *, case_status: str = "open", closure_mode: str | None = None,
@@ -34,11 +36,12 @@ def test_renewal_and_release_messages() -> None:
     renew = alert_view(alert("measure_renewal_due", RENEW), JUDGE)
     assert renew["message"]["zh"] == "控制措施（中国工商银行 6212 CNY）将于2027-01-15到期，请及时续行"
     assert set(renew["actions"]) == {"renew"}
-    release = alert_view(alert("measure_renewal_due", {"asset": "中国工商银行:6212:CNY", "expires_on": "2027-01-15",
-                                                       "advice": "release",
+    release = alert_view(alert("measure_renewal_due", {"measure_id": 3, "asset": "中国工商银行:6212:CNY",
+                                                       "expires_on": "2027-01-15", "advice": "release",
                                                        "release_url": "/api/v1/measures/3:release"},
                                case_status="closed", closure_mode="执行完毕"), JUDGE)
     assert "应予解除" in release["message"]["zh"] and set(release["actions"]) == {"release"}
+    assert release["actions"]["release"]["href"] == "/api/v1/measures/3:release"
 
 
 def test_a_renewal_is_offered_to_whom_may_renew_with_the_rulings_defaults() -> None:

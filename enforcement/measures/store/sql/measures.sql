@@ -192,6 +192,13 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 
+-- resolve_renewal_alert_of_lapse --
+-- $1 the renewal-due alert's dedupe key (the control that lapsed, at the expiry it lapsed at): still open or acknowledged, resolved by the system as the lapse alert is raised beside it (the lapse alert takes its place: decision 1706); the status checked again under the row's lock, so resolved (and audited by the caller) once
+UPDATE case_alert
+SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+WHERE dedupe_key = $1 AND kind = 'measure_renewal_due' AND status IN ('open', 'acknowledged')
+RETURNING id, case_id, kind
+
 -- control_expiry --
 -- $1 control id: its expiry now (a renewal's answer reads it before moving it: the renewal-due alert's key)
 SELECT expires_on FROM measure WHERE id = $1
