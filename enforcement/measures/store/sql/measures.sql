@@ -180,10 +180,24 @@ WHERE m.status IN ('active', 'partial') AND m.expires_on IS NOT NULL
 ORDER BY m.expires_on, m.id
 
 -- lapse_measures --
--- $1 today: live controls past their expiry (no renewal answered in time) lapse
-UPDATE measure SET status = 'lapsed', updated_at = now()
-WHERE status IN ('active', 'partial') AND expires_on IS NOT NULL AND expires_on < $1
-RETURNING id, case_id, kind, agency, target_key, expires_on
+-- $1 today: live controls past their expiry (no renewal answered in time) lapse, and each lapse alert is raised in the same statement (once per control and expiry, by its dedupe key: a crash leaves neither or both); each lapsed control with its lapse alert's id (null: it existed)
+WITH lapsed AS (
+    UPDATE measure SET status = 'lapsed', updated_at = now()
+    WHERE status IN ('active', 'partial') AND expires_on IS NOT NULL AND expires_on < $1
+    RETURNING id, case_id, kind, agency, target_key, expires_on,
+              'measure_lapsed:' || id || ':' || to_char(expires_on, 'YYYY-MM-DD') AS dedupe_key
+), raised AS (
+    INSERT INTO case_alert (kind, dedupe_key, case_id, due_on, evidence)
+    SELECT 'measure_lapsed', l.dedupe_key, l.case_id, l.expires_on,
+           jsonb_build_object('measure_id', l.id, 'kind', l.kind, 'asset', l.target_key,
+                              'expired_on', to_char(l.expires_on, 'YYYY-MM-DD'))
+    FROM lapsed l ORDER BY l.id
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id, dedupe_key
+)
+SELECT l.id, l.case_id, l.kind, l.agency, l.target_key, l.expires_on, r.id AS alert_id
+FROM lapsed l LEFT JOIN raised r ON r.dedupe_key = l.dedupe_key
+ORDER BY l.id
 
 -- raise_measure_alert --
 -- $1 kind, $2 dedupe key, $3 case id, $4 due on, $5 evidence jsonb: a renewal or lapse alert on the case, once per key
@@ -192,12 +206,16 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 
--- resolve_renewal_alert_of_lapse --
--- $1 the renewal-due alert's dedupe key (the control that lapsed, at the expiry it lapsed at): still open or acknowledged, resolved by the system as the lapse alert is raised beside it (the lapse alert takes its place: decision 1706); the status checked again under the row's lock, so resolved (and audited by the caller) once
-UPDATE case_alert
+-- resolve_renewal_alerts_of_lapse --
+-- $1 the renewal-due alerts' dedupe keys text[] (the controls that lapsed, at the expiry each lapsed at): those still open or acknowledged, resolved by the system as the lapse alert is raised beside each (the lapse alert takes its place: decision 1706), by the unique key alone (one index probe a key); the status checked again under the row's lock, so resolved (and audited by the caller) once
+WITH keyed AS MATERIALIZED (
+    SELECT id FROM case_alert WHERE dedupe_key = ANY($1::text[])
+)
+UPDATE case_alert a
 SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
-WHERE dedupe_key = $1 AND kind = 'measure_renewal_due' AND status IN ('open', 'acknowledged')
-RETURNING id, case_id, kind
+FROM keyed k
+WHERE a.id = k.id AND a.kind = 'measure_renewal_due' AND a.status IN ('open', 'acknowledged')
+RETURNING a.id, a.case_id, a.kind, a.dedupe_key
 
 -- control_expiry --
 -- $1 control id: its expiry now (a renewal's answer reads it before moving it: the renewal-due alert's key)
