@@ -212,7 +212,7 @@ WITH keyed AS MATERIALIZED (
     SELECT id FROM case_alert WHERE dedupe_key = ANY($1::text[])
 )
 UPDATE case_alert a
-SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+SET status = 'resolved', resolved_by = 'system', resolved_at = now(), updated_at = now()
 FROM keyed k
 WHERE a.id = k.id AND a.kind = 'measure_renewal_due' AND a.status IN ('open', 'acknowledged')
 RETURNING a.id, a.case_id, a.kind, a.dedupe_key
@@ -227,7 +227,7 @@ WITH keyed AS MATERIALIZED (  -- by the unique key alone: one index probe a key,
     SELECT id FROM case_alert WHERE dedupe_key = ANY($1::text[])
 )
 UPDATE case_alert a
-SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+SET status = 'resolved', resolved_by = 'system', resolved_at = now(), updated_at = now()
 FROM keyed k, measure m
 WHERE a.id = k.id AND a.status IN ('open', 'acknowledged')
   AND a.kind IN ('measure_renewal_due', 'measure_lapsed') AND m.id = (a.evidence->>'measure_id')::bigint
@@ -238,7 +238,7 @@ RETURNING a.id, a.case_id, a.kind
 -- resolve_lapse_alerts_of_asset --
 -- $1 case id, $2 agency, $3 asset key, $4 the new freeze or seal now in force: open lapse alerts of earlier controls of the same asset on the case, resolved by the system (decision 1706; a lapsed control cannot be renewed: controlling the asset again answers the lapse), each once
 UPDATE case_alert a
-SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+SET status = 'resolved', resolved_by = 'system', resolved_at = now(), updated_at = now()
 FROM measure m
 WHERE a.case_id = $1 AND a.status IN ('open', 'acknowledged') AND a.kind = 'measure_lapsed'
   AND a.evidence->>'asset' = $3 AND m.id = (a.evidence->>'measure_id')::bigint
@@ -272,7 +272,7 @@ WITH picked AS (
         ORDER BY id DESC LIMIT 1) fu
 )
 UPDATE case_alert a
-SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+SET status = 'resolved', resolved_by = 'system', resolved_at = now(), updated_at = now()
 FROM answered x
 WHERE a.id = x.id AND a.status IN ('open', 'acknowledged')
 RETURNING a.id, a.case_id, a.kind, x.follow_up_id, x.follow_up_kind, x.follow_up_notice
