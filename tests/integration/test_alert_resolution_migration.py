@@ -45,7 +45,8 @@ async def test_0036_moves_resolvers_and_raises_missing_lapse_alerts(pg_admin: tu
                 "  '2026-06-30') RETURNING id", case, key) for key in ("k1", "k2")]
             await conn.execute(  # the second control's lapse alert was raised; the first's was lost
                 "INSERT INTO case_alert (kind, dedupe_key, case_id, due_on, evidence) "
-                "VALUES ('measure_lapsed', $1, $2, '2026-06-30', '{}')", f"measure_lapsed:{controls[1]}:2026-06-30", case)
+                "VALUES ('measure_lapsed', $1, $2, '2026-06-30', '{}')",
+                f"measure_lapsed:{controls[1]}:2026-06-30", case)
             for key, status, by in (("a", "resolved", "system"), ("b", "acknowledged", "j")):
                 await conn.execute(
                     "INSERT INTO case_alert (kind, dedupe_key, case_id, status, acknowledged_by, acknowledged_at) "

@@ -18,8 +18,8 @@ from uuid import UUID
 
 import asyncpg
 
-from enforcement.domain.breaches import RestrictionOrder
 from enforcement.domain.audit import AuditEntry
+from enforcement.domain.breaches import RestrictionOrder
 from enforcement.kernel.audit import AuditLog, Conn
 from enforcement.kernel.queries import Q
 
