@@ -143,7 +143,7 @@ def cases_services(settings: Settings, registry: Registry) -> Callable[[web.Appl
         app[LIFECYCLE] = lifecycle
         app[INDICATORS] = IndicatorService(IndicatorStore(pool, audit), lifecycle,
                                              IndicatorChoices.from_settings(settings))
-        app[ALERTS] = AlertService(AlertStore(pool), today=functools.partial(_measure_today, app))
+        app[ALERTS] = AlertService(AlertStore(pool, audit), today=functools.partial(_measure_today, app))
         app[SEARCHES].annotators.append(DossierFlags(AlertStore(pool), settings.property_kinds).annotate)
         manifests = {name: spec.manifest for name, spec in registry.items()}
         app[NOTICES] = NoticeService(NoticeStore(pool), manifests, settings.property_kinds, court_today)

@@ -12,6 +12,7 @@ from enforcement.cases.errors import AlertNotFound, InvalidAlertStatus
 from enforcement.cases.review import new_property_message
 from enforcement.cases.store.alerts import Alert, AlertFilter, AlertStore
 from enforcement.domain.actors import Actor
+from enforcement.domain.audit import AuditEntry
 from enforcement.domain.authorization import (
     CaseAccess,
     case_permissions,
@@ -145,6 +146,8 @@ def alert_view(row: Alert, actor: Actor | None = None, today: date | None = None
         "updated_at": row.updated_at.isoformat(),
         "acknowledged_by": row.acknowledged_by,
         "acknowledged_at": row.acknowledged_at.isoformat() if row.acknowledged_at else None,
+        "resolved_by": row.resolved_by,
+        "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
     }
 
 
@@ -172,8 +175,11 @@ class AlertService:
                 **({"today": today.isoformat()} if today else {}),
                 "alerts": [alert_view(r, actor, today) for r in rows]}
 
-    async def set_status(self, actor: Actor, alert_id: int, status: str) -> dict[str, Any]:
-        """Mark an alert ``acknowledged`` or ``resolved`` (by the actor, now); return it.
+    async def set_status(self, actor: Actor, alert_id: int, status: str, *, request_id: str = "") -> dict[str, Any]:
+        """Mark an alert ``acknowledged`` or ``resolved`` (by the actor, now); return it. Audited
+        (``alert_status_changed``: who, the case, ``{alert_kind, from, to}``) in the change's
+        transaction; an acknowledgement is kept when the alert is resolved later (``resolved_by``).
+        The status it has already changes nothing (no record).
 
         Who: whoever may read the alert's case (``check_read``). Raises ``InvalidAlertStatus``
         (422: another status), ``AlertNotFound`` (404), ``AccessDenied`` (403)."""
@@ -183,7 +189,10 @@ class AlertService:
         if row is None:
             raise AlertNotFound()
         check_read(actor, CaseAccess(row.case_id, row.court_code, row.judge_login, row.case_status))
-        await self.store.set_status(alert_id, status, actor.login)
+        await self.store.set_status(alert_id, status, AuditEntry(
+            action="alert_status_changed", actor_login=actor.login, actor_role=str(actor.role),
+            actor_court=actor.court_code, case_id=row.case_id, case_number=row.case_number,
+            case_court=row.court_code, target=f"alert:{alert_id}", request_id=request_id))
         updated = await self.store.get_alert(alert_id)
         assert updated is not None
         return alert_view(updated, actor, self.today())

@@ -809,7 +809,10 @@ CREATE TABLE public.case_alert (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     acknowledged_by text,
     acknowledged_at timestamp with time zone,
+    resolved_by text,
+    resolved_at timestamp with time zone,
     CONSTRAINT case_alert_kind_check CHECK ((kind = ANY (ARRAY['new_property'::text, 'consumption_breach'::text, 'dishonest_removal_due'::text, 'measure_renewal_due'::text, 'measure_lapsed'::text]))),
+    CONSTRAINT case_alert_resolution CHECK (((status = 'resolved'::text) = ((resolved_at IS NOT NULL) AND (resolved_by IS NOT NULL)))),
     CONSTRAINT case_alert_status_check CHECK ((status = ANY (ARRAY['open'::text, 'acknowledged'::text, 'resolved'::text])))
 );
 

@@ -202,13 +202,11 @@ class ExpiryWatch:
         today = self.clock.today()
         # Alerts a renewal, a release or a new control answered, left open (decision 1706).
         await self.store.resolve_answered_alerts()
-        lapsed = await self.store.lapse(today)
-        for row in lapsed:
+        lapsed = await self.store.lapse(today)  # with their lapse alerts, one transaction
+        for row, alerted in lapsed:
             metrics.MEASURES_LAPSED.labels(agency=row.agency).inc()
             log.error("measure_lapsed", measure_id=row.id, agency=row.agency, expired_on=row.expires_on.isoformat())
-            if await self.store.raise_alert("measure_lapsed", row, {"measure_id": row.id, "kind": row.kind,
-                                                                     "asset": row.target_key,
-                                                                     "expired_on": row.expires_on.isoformat()}):
+            if alerted:
                 metrics.ALERTS_RAISED.labels(kind="measure_lapsed").inc()
         raised = 0
         for row in await self.store.renewals_due(today, self.config.renewal_notice_days):

@@ -140,6 +140,21 @@ async def test_a_hotel_stay_after_a_consumption_restriction_is_flagged_and_alert
     assert (status, refused["error"]["code"]) == (403, "not_case_judge")
     status, supervisor = await api.request("GET", "/api/v1/alerts", login="chenjing", role="supervisor")
     assert any(a["id"] == alerts[0]["id"] for a in supervisor["alerts"])
+    # The judge resolves it: the acknowledgement kept; the same status again changes nothing. Each
+    # change audited (who, from, to), the refused one and the repeated one not as a change.
+    status, done = await api.request("POST", f"/api/v1/alerts/{alerts[0]['id']}/status", login="zhangwei",
+                                     json={"status": "resolved"})
+    assert status == 200 and (done["acknowledged_by"], done["acknowledged_at"], done["resolved_by"]) == (
+        "zhangwei", seen["acknowledged_at"], "zhangwei"), done
+    status, again = await api.request("POST", f"/api/v1/alerts/{alerts[0]['id']}/status", login="zhangwei",
+                                      json={"status": "resolved"})
+    assert status == 200 and again["resolved_at"] == done["resolved_at"], again
+    records = await api.app[POOL].fetch(
+        "SELECT actor_login, actor_role, case_id, details FROM audit_log WHERE action = 'alert_status_changed' "
+        "AND target = $1 ORDER BY id", f"alert:{alerts[0]['id']}")
+    assert [(r["actor_login"], r["actor_role"], r["case_id"], r["details"]["from"], r["details"]["to"])
+            for r in records] == [("zhangwei", "judge", cid, "open", "acknowledged"),
+                                  ("zhangwei", "judge", cid, "acknowledged", "resolved")], records
 
 
 async def test_indicators_json_csv_drill_down_and_gauges(make_api: Any) -> None:

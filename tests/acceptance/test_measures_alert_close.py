@@ -75,6 +75,10 @@ async def test_a_done_renewal_resolves_its_alert_once_a_refused_one_does_not(mak
     assert (await alert_of(api, cid, "measure_renewal_due"))["status"] == "open"
     assert await resolutions(api, alert["id"]) == []
 
+    # The judge acknowledges it: audited (who, from, to), in the change's transaction.
+    status, seen = await api.request("POST", f"/api/v1/alerts/{alert['id']}/status", login=JUDGE,
+                                     json={"status": "acknowledged"})
+    assert status == 200 and seen["acknowledged_by"] == JUDGE and seen["resolved_by"] is None, seen
     status, body = await api.request("POST", f"/api/v1/measures/{freeze['id']}:renew", login=JUDGE,
                                      json={"ruling": ruling(clock.today(), 2)})
     assert status == 202, body
@@ -82,7 +86,10 @@ async def test_a_done_renewal_resolves_its_alert_once_a_refused_one_does_not(mak
     assert renewal["status"] == "done", renewal
     # Resolved with the answer (no tick), by the system, audited once naming the renewal.
     resolved = await alert_of(api, cid, "measure_renewal_due")
-    assert resolved["status"] == "resolved" and resolved["acknowledged_by"] == "system", resolved
+    # The judge's acknowledgement is kept beside the system's resolution.
+    assert (resolved["status"], resolved["acknowledged_by"], resolved["acknowledged_at"], resolved["resolved_by"]) == (
+        "resolved", JUDGE, seen["acknowledged_at"], "system"), resolved
+    assert resolved["resolved_at"] is not None and resolved["resolved_at"] >= seen["acknowledged_at"], resolved
     assert resolved["actions"] == {} and resolved["follow_up"]["status"] == "done"
     assert await open_alerts(api, cid) == []
     records = await resolutions(api, alert["id"])
@@ -91,9 +98,16 @@ async def test_a_done_renewal_resolves_its_alert_once_a_refused_one_does_not(mak
                                                   "notice_number": body["notice_number"]}, records
     await watch.tick()
     assert len(await resolutions(api, alert["id"])) == 1
+    # Two audit records: the judge's acknowledgement, the system's resolution.
+    changes = await pool.fetch("SELECT action, actor_login, actor_role, case_id, details FROM audit_log "
+                               "WHERE target = $1 ORDER BY id", f"alert:{alert['id']}")
+    assert [(r["action"], r["actor_login"], r["case_id"]) for r in changes] == [
+        ("alert_status_changed", JUDGE, cid), ("alert_resolved", "system", cid)], changes
+    assert changes[0]["details"] == {"alert_kind": "measure_renewal_due", "from": "open", "to": "acknowledged"}
 
     # One left open (answered before this rule) is resolved by the expiry watch's next tick.
-    await pool.execute("UPDATE case_alert SET status = 'open' WHERE id = $1", alert["id"])
+    await pool.execute("UPDATE case_alert SET status = 'open', resolved_by = NULL, resolved_at = NULL "
+                       "WHERE id = $1", alert["id"])
     assert await open_alerts(api, cid) == ["measure_renewal_due"]
     await watch.tick()
     assert await open_alerts(api, cid) == []
@@ -123,7 +137,8 @@ async def test_a_lapse_a_new_freeze_and_a_release_resolve_the_alerts_they_answer
     lapse = await alert_of(api, cid, "measure_lapsed")
     assert await open_alerts(api, cid) == ["measure_lapsed"]
     superseded = await alert_of(api, cid, "measure_renewal_due")
-    assert superseded["status"] == "resolved" and superseded["acknowledged_by"] == "system", superseded
+    assert (superseded["status"], superseded["acknowledged_by"], superseded["resolved_by"]) == (
+        "resolved", JUDGE, "system"), superseded
     assert superseded["actions"] == {}, superseded
     records = await resolutions(api, renewal_due["id"])
     assert [(r["actor_login"], r["actor_role"], r["case_id"]) for r in records] == [("system", "system", cid)]

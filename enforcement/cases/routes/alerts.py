@@ -7,7 +7,7 @@ from aiohttp import web
 
 from enforcement.api.bodies import read_json
 from enforcement.api.errors import ValidationFailed
-from enforcement.api.keys import actor_of
+from enforcement.api.keys import actor_of, request_id_of
 from enforcement.api.params import path_id, query_choice, query_int
 from enforcement.cases.alerts import ALERT_KINDS, ALERT_STATUSES
 from enforcement.cases.keys import ALERTS
@@ -40,7 +40,8 @@ async def set_alert_status(request: web.Request) -> web.Response:
     if not isinstance(status, str):
         raise ValidationFailed("Field 'status' is required.", message_zh="缺少字段 status", code="missing_field",
                                field="status")
-    return web.json_response(await request.app[ALERTS].set_status(actor, alert_id, status))
+    return web.json_response(await request.app[ALERTS].set_status(actor, alert_id, status,
+                                                                      request_id=request_id_of(request)))
 
 
 __all__ = ["routes"]

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from enforcement.domain.audit import AuditEntry
 from enforcement.domain.breaches import RestrictionOrder
-from enforcement.kernel.audit import Conn
+from enforcement.kernel.audit import AuditLog, Conn
 from enforcement.kernel.queries import Q
 
 Db = asyncpg.Pool | Conn
@@ -86,6 +87,9 @@ class Alert:
     closure_mode: str | None
     # A renewal-due alert's renewal or release submitted since it was raised (the latest), if any.
     follow_up: FollowUp | None = None
+    # Who resolved it and when (a person, 'system', or a case event's source); the acknowledgement is kept apart.
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
 
     @classmethod
     def from_row(cls, r: asyncpg.Record) -> Alert:
@@ -96,7 +100,8 @@ class Alert:
             r["raised_at"], r["updated_at"], r["acknowledged_by"], r["acknowledged_at"], r["case_status"],
             r["closure_mode"],
             None if r["follow_up_id"] is None else FollowUp(int(r["follow_up_id"]), r["follow_up_kind"],
-                                                            r["follow_up_status"], r["follow_up_notice"]))
+                                                            r["follow_up_status"], r["follow_up_notice"]),
+            r["resolved_by"], r["resolved_at"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +193,9 @@ class ReviewTx:
 class AlertStore:
     """The alerts' store: reads and status changes on the pool; ``review()`` for the review queue."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, audit: AuditLog | None = None) -> None:
         self.pool = pool
+        self.audit = audit  # a person's status change is audited with it (set_status)
 
     async def list_alerts(self, f: AlertFilter) -> tuple[list[Alert], int]:
         rows = await self.pool.fetch(Q.list_alerts, f.court_code, f.judge_login, f.status, f.kind, f.case_id,
@@ -201,8 +207,20 @@ class AlertStore:
         row = await self.pool.fetchrow(Q.get_alert, alert_id)
         return None if row is None else Alert.from_row(row)
 
-    async def set_status(self, alert_id: int, status: str, by: str) -> None:
-        await self.pool.execute(Q.set_alert_status, alert_id, status, by)
+    async def set_status(self, alert_id: int, status: str, entry: AuditEntry) -> str | None:
+        """A person's change of the alert's status, audited in the same transaction: ``entry``
+        (who, the case) completed with the alert's kind and the status it had (``from``) and takes
+        (``to``). The status it had; None: it had this status already (nothing changed, no record)."""
+        if self.audit is None:
+            raise RuntimeError("AlertStore was built without the audit log: a status change is audited")
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(Q.set_alert_status, alert_id, status, entry.actor_login)
+            if row is None:
+                return None
+            await self.audit.append(conn, replace(entry, case_id=int(row["case_id"]), target=f"alert:{alert_id}",
+                                                  details={"alert_kind": row["kind"], "from": row["from_status"],
+                                                           "to": status}))
+            return str(row["from_status"])
 
     async def restriction_orders_of(self, subject_kind: str, id_number: str,
                                     case_id: int | None = None) -> list[RestrictionOrder]:

@@ -364,25 +364,35 @@ class MeasureStore:
         """Live controls whose renewal is due: within their court's notice days, else ``notice_days``."""
         return [_expiry(r) for r in await self.pool.fetch(Q.renewals_due, today, notice_days)]
 
-    async def lapse(self, today: date) -> list[ExpiryRow]:
-        return [_expiry(r) for r in await self.pool.fetch(Q.lapse_measures, today)]
+    async def lapse(self, today: date) -> list[tuple[ExpiryRow, bool]]:
+        """Live controls past their expiry lapse, each with its lapse alert raised (once per control
+        and expiry) and the renewal-due alert it replaces resolved by the system, audited naming the
+        lapse: one transaction, set statements over the day's controls (no statement per control),
+        so a crash leaves the controls live and the next tick lapses and alerts them. Each lapsed
+        control, and whether its lapse alert was raised now."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(Q.lapse_measures, today)
+            lapses = {f"measure_renewal_due:{r['id']}:{r['expires_on'].isoformat()}": r
+                      for r in rows if r["alert_id"] is not None}
+            if lapses:
+                resolved = await conn.fetch(Q.resolve_renewal_alerts_of_lapse, list(lapses))
+                await self.audit.append_many(conn, [AuditEntry(
+                    action="alert_resolved", actor_login="system", actor_role="system", case_id=int(r["case_id"]),
+                    target=f"alert:{r['id']}", details={"alert_kind": r["kind"], "lapse": {
+                        "alert_id": int(lapses[r["dedupe_key"]]["alert_id"]),
+                        "measure_id": int(lapses[r["dedupe_key"]]["id"]),
+                        "expired_on": lapses[r["dedupe_key"]]["expires_on"].isoformat()}})
+                    for r in resolved])
+        return [(_expiry(r), r["alert_id"] is not None) for r in rows]
 
     async def raise_alert(self, kind: str, row: ExpiryRow, evidence: dict[str, Any]) -> bool:
-        """A renewal-due or lapse alert on the case (the cases feature's alerts), once per control and
-        expiry. A lapse alert takes the place of the control's renewal-due alert at that expiry, if
-        still open: resolved by the system, audited naming the lapse, in the same transaction."""
-        expiry = row.expires_on.isoformat()
-        if kind != "measure_lapsed":  # one statement, no transaction (10,000 renewals due on a day)
-            return await self.pool.fetchval(Q.raise_measure_alert, kind, f"{kind}:{row.id}:{expiry}", row.case_id,
-                                            row.expires_on, evidence) is not None
-        async with self.pool.acquire() as conn, conn.transaction():
-            raised = await conn.fetchval(Q.raise_measure_alert, kind, f"{kind}:{row.id}:{expiry}", row.case_id,
-                                         row.expires_on, evidence)
-            if raised is not None:
-                resolved = await conn.fetch(Q.resolve_renewal_alert_of_lapse, f"measure_renewal_due:{row.id}:{expiry}")
-                await _audit_resolved(conn, self.audit, resolved, {
-                    "lapse": {"alert_id": int(raised), "measure_id": row.id, "expired_on": expiry}})
-        return raised is not None
+        """A renewal-due alert on the case (the cases feature's alerts), once per control and expiry:
+        one statement, no transaction (10,000 renewals due on a day). Lapse alerts are raised with
+        the lapse (``lapse``)."""
+        if kind == "measure_lapsed":
+            raise ValueError("a lapse alert is raised with the lapse, in its transaction")
+        return await self.pool.fetchval(Q.raise_measure_alert, kind, f"{kind}:{row.id}:{row.expires_on.isoformat()}",
+                                        row.case_id, row.expires_on, evidence) is not None
 
     async def resolve_answered_alerts(self) -> int:
         """Resolve every open renewal-due or lapse alert its control no longer asks for (one

@@ -149,7 +149,7 @@ class FakeMeasureStore:
     async def renewals_due(self, today: date, notice_days: int) -> list[ExpiryRow]:
         return []
 
-    async def lapse(self, today: date) -> list[ExpiryRow]:
+    async def lapse(self, today: date) -> list[tuple[ExpiryRow, bool]]:
         return []
 
     async def raise_alert(self, kind: str, row: ExpiryRow, evidence: dict[str, Any]) -> bool:

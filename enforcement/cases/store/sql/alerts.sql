@@ -16,7 +16,7 @@ RETURNING id, (xmax = 0) AS created
 -- $1 court (null: any), $2 judge login (null: any), $3 status (null: any), $4 kind (null: any), $5 case id (null: any), $6 limit, $7 offset: alerts newest first, with their case, a renewal-due alert's renewal or release submitted since (follow_up_*), and the total
 SELECT a.id, a.kind, a.case_id, c.case_number, c.court_code, c.judge_login, a.party_id, p.name AS debtor_name,
        a.search_id, a.round_id, a.event_id, a.due_on, a.evidence, a.status, a.raised_at, a.updated_at,
-       a.acknowledged_by, a.acknowledged_at, c.status AS case_status, c.closure_mode,
+       a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at, c.status AS case_status, c.closure_mode,
        fu.id AS follow_up_id, fu.kind AS follow_up_kind, fu.status AS follow_up_status,
        fu.document_number AS follow_up_notice,
        count(*) OVER () AS total
@@ -43,7 +43,7 @@ LIMIT $6 OFFSET $7
 -- $1 alert id: the alert with its case (and, as list_alerts, its follow-up)
 SELECT a.id, a.kind, a.case_id, c.case_number, c.court_code, c.judge_login, a.party_id, p.name AS debtor_name,
        a.search_id, a.round_id, a.event_id, a.due_on, a.evidence, a.status, a.raised_at, a.updated_at,
-       a.acknowledged_by, a.acknowledged_at, c.status AS case_status, c.closure_mode,
+       a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at, c.status AS case_status, c.closure_mode,
        fu.id AS follow_up_id, fu.kind AS follow_up_kind, fu.status AS follow_up_status,
        fu.document_number AS follow_up_notice
 FROM case_alert a
@@ -60,13 +60,22 @@ LEFT JOIN LATERAL (
 WHERE a.id = $1
 
 -- set_alert_status --
--- $1 alert id, $2 new status (acknowledged | resolved), $3 by login
-UPDATE case_alert SET status = $2, acknowledged_by = $3, acknowledged_at = now(), updated_at = now()
-WHERE id = $1
+-- $1 alert id, $2 new status (acknowledged | resolved), $3 by login: a person's change, under the row's lock, with the status it had (from_status) for the audit record written in the same transaction; an acknowledgement sets acknowledged_*, a resolution resolved_* (the acknowledgement kept); acknowledging a resolved alert reopens it as acknowledged; the same status again changes nothing (no row)
+WITH old AS (SELECT id, status FROM case_alert WHERE id = $1 FOR UPDATE)
+UPDATE case_alert a
+SET status = $2,
+    acknowledged_by = CASE WHEN $2 = 'acknowledged' THEN $3 ELSE a.acknowledged_by END,
+    acknowledged_at = CASE WHEN $2 = 'acknowledged' THEN now() ELSE a.acknowledged_at END,
+    resolved_by = CASE WHEN $2 = 'resolved' THEN $3 END,
+    resolved_at = CASE WHEN $2 = 'resolved' THEN now() END,
+    updated_at = now()
+FROM old
+WHERE a.id = old.id AND old.status <> $2
+RETURNING a.id, a.case_id, a.kind, old.status AS from_status
 
 -- resolve_alerts_of_case --
--- $1 case id, $2 kinds text[], $3 by: open alerts of these kinds on the case are resolved (e.g. by resuming the case, or by the delisting)
-UPDATE case_alert SET status = 'resolved', acknowledged_by = $3, acknowledged_at = now(), updated_at = now()
+-- $1 case id, $2 kinds text[], $3 by: open alerts of these kinds on the case are resolved (e.g. by resuming the case, or by the delisting), an acknowledgement kept
+UPDATE case_alert SET status = 'resolved', resolved_by = $3, resolved_at = now(), updated_at = now()
 WHERE case_id = $1 AND kind = ANY($2::text[]) AND status <> 'resolved'
 
 -- claim_answer_reviews --

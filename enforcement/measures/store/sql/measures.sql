@@ -180,10 +180,24 @@ WHERE m.status IN ('active', 'partial') AND m.expires_on IS NOT NULL
 ORDER BY m.expires_on, m.id
 
 -- lapse_measures --
--- $1 today: live controls past their expiry (no renewal answered in time) lapse
-UPDATE measure SET status = 'lapsed', updated_at = now()
-WHERE status IN ('active', 'partial') AND expires_on IS NOT NULL AND expires_on < $1
-RETURNING id, case_id, kind, agency, target_key, expires_on
+-- $1 today: live controls past their expiry (no renewal answered in time) lapse, and each lapse alert is raised in the same statement (once per control and expiry, by its dedupe key: a crash leaves neither or both); each lapsed control with its lapse alert's id (null: it existed)
+WITH lapsed AS (
+    UPDATE measure SET status = 'lapsed', updated_at = now()
+    WHERE status IN ('active', 'partial') AND expires_on IS NOT NULL AND expires_on < $1
+    RETURNING id, case_id, kind, agency, target_key, expires_on,
+              'measure_lapsed:' || id || ':' || to_char(expires_on, 'YYYY-MM-DD') AS dedupe_key
+), raised AS (
+    INSERT INTO case_alert (kind, dedupe_key, case_id, due_on, evidence)
+    SELECT 'measure_lapsed', l.dedupe_key, l.case_id, l.expires_on,
+           jsonb_build_object('measure_id', l.id, 'kind', l.kind, 'asset', l.target_key,
+                              'expired_on', to_char(l.expires_on, 'YYYY-MM-DD'))
+    FROM lapsed l ORDER BY l.id
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id, dedupe_key
+)
+SELECT l.id, l.case_id, l.kind, l.agency, l.target_key, l.expires_on, r.id AS alert_id
+FROM lapsed l LEFT JOIN raised r ON r.dedupe_key = l.dedupe_key
+ORDER BY l.id
 
 -- raise_measure_alert --
 -- $1 kind, $2 dedupe key, $3 case id, $4 due on, $5 evidence jsonb: a renewal or lapse alert on the case, once per key
@@ -192,12 +206,16 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 
--- resolve_renewal_alert_of_lapse --
--- $1 the renewal-due alert's dedupe key (the control that lapsed, at the expiry it lapsed at): still open or acknowledged, resolved by the system as the lapse alert is raised beside it (the lapse alert takes its place: decision 1706); the status checked again under the row's lock, so resolved (and audited by the caller) once
-UPDATE case_alert
-SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
-WHERE dedupe_key = $1 AND kind = 'measure_renewal_due' AND status IN ('open', 'acknowledged')
-RETURNING id, case_id, kind
+-- resolve_renewal_alerts_of_lapse --
+-- $1 the renewal-due alerts' dedupe keys text[] (the controls that lapsed, at the expiry each lapsed at): those still open or acknowledged, resolved by the system as the lapse alert is raised beside each (the lapse alert takes its place: decision 1706), by the unique key alone (one index probe a key); the status checked again under the row's lock, so resolved (and audited by the caller) once
+WITH keyed AS MATERIALIZED (
+    SELECT id FROM case_alert WHERE dedupe_key = ANY($1::text[])
+)
+UPDATE case_alert a
+SET status = 'resolved', resolved_by = 'system', resolved_at = now(), updated_at = now()
+FROM keyed k
+WHERE a.id = k.id AND a.kind = 'measure_renewal_due' AND a.status IN ('open', 'acknowledged')
+RETURNING a.id, a.case_id, a.kind, a.dedupe_key
 
 -- control_expiry --
 -- $1 control id: its expiry now (a renewal's answer reads it before moving it: the renewal-due alert's key)
@@ -209,7 +227,7 @@ WITH keyed AS MATERIALIZED (  -- by the unique key alone: one index probe a key,
     SELECT id FROM case_alert WHERE dedupe_key = ANY($1::text[])
 )
 UPDATE case_alert a
-SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+SET status = 'resolved', resolved_by = 'system', resolved_at = now(), updated_at = now()
 FROM keyed k, measure m
 WHERE a.id = k.id AND a.status IN ('open', 'acknowledged')
   AND a.kind IN ('measure_renewal_due', 'measure_lapsed') AND m.id = (a.evidence->>'measure_id')::bigint
@@ -220,7 +238,7 @@ RETURNING a.id, a.case_id, a.kind
 -- resolve_lapse_alerts_of_asset --
 -- $1 case id, $2 agency, $3 asset key, $4 the new freeze or seal now in force: open lapse alerts of earlier controls of the same asset on the case, resolved by the system (decision 1706; a lapsed control cannot be renewed: controlling the asset again answers the lapse), each once
 UPDATE case_alert a
-SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+SET status = 'resolved', resolved_by = 'system', resolved_at = now(), updated_at = now()
 FROM measure m
 WHERE a.case_id = $1 AND a.status IN ('open', 'acknowledged') AND a.kind = 'measure_lapsed'
   AND a.evidence->>'asset' = $3 AND m.id = (a.evidence->>'measure_id')::bigint
@@ -254,7 +272,7 @@ WITH picked AS (
         ORDER BY id DESC LIMIT 1) fu
 )
 UPDATE case_alert a
-SET status = 'resolved', acknowledged_by = 'system', acknowledged_at = now(), updated_at = now()
+SET status = 'resolved', resolved_by = 'system', resolved_at = now(), updated_at = now()
 FROM answered x
 WHERE a.id = x.id AND a.status IN ('open', 'acknowledged')
 RETURNING a.id, a.case_id, a.kind, x.follow_up_id, x.follow_up_kind, x.follow_up_notice
