@@ -104,6 +104,9 @@ def app_settings(db_url: str, sims: dict[str, RunningSimulator], tmp_path: Path,
         data_dir=tmp_path,
         agency_urls={n: s.url for n, s in sims.items()},
         idle_poll_seconds=0.2,
+        # The banks gather a batch for 0.5 s, not the manifest's 2: every test that waits for a search
+        # waits for the banks (a test of batching by time sets its own agency_overrides).
+        agency_overrides={"banks": {"batch_wait_seconds": "0.5"}},
         pool_min_size=1,
         pool_max_size=10,
         log_json=True,
