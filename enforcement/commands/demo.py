@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -133,6 +134,13 @@ def _free_default_ports(registry: Registry) -> dict[str, int]:
     return ports
 
 
+def _say(text: str) -> None:
+    """``text`` on the terminal. A terminal or pipe already gone (Ctrl-C reaches ``make demo | tee``'s
+    tee too) must not stop the shutdown: the text is dropped, the work goes on."""
+    with contextlib.suppress(OSError):
+        print(text, flush=True)
+
+
 async def _run_demo(settings: Settings, *, latency_ms: float, files: DemoFiles) -> None:
     from enforcement.api.auth import DEMO_ISSUER
     from enforcement.api.keys import POOL
@@ -157,43 +165,49 @@ async def _run_demo(settings: Settings, *, latency_ms: float, files: DemoFiles) 
     app = create_app(settings, registry=registry)
     runner = AppRunner(app, access_log=None, handle_signals=False)  # api/protocol.py: no echo of bad requests
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
-    await site.start()
-    await seed(app[POOL])
-    issuer: Any = app[DEMO_ISSUER]
-    token_path = write_private(files.token, issuer.issue(settings, "zhangwei", "judge") + "\n")
-    await _push_history(f"http://{settings.host}:{settings.port}", issuer.issue(settings, SYSTEM, "case_system"))
-    text = banner(settings, sims={n: s.url for n, s in sims.items()}, files=files, token_path=token_path)
-    files.banner.write_text(text, encoding="utf-8")
-    files.pid.write_text(f"{os.getpid()}\n", encoding="utf-8")
-    print(text, flush=True)
-    loop = asyncio.get_running_loop()
+    # Whatever happens from here (a failed start, Ctrl-C, a terminal or pipe already gone), the
+    # service, the simulators and the embedded PostgreSQL are stopped: nothing is left running.
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+        await site.start()
+        await seed(app[POOL])
+        issuer: Any = app[DEMO_ISSUER]
+        token_path = write_private(files.token, issuer.issue(settings, "zhangwei", "judge") + "\n")
+        await _push_history(f"http://{settings.host}:{settings.port}", issuer.issue(settings, SYSTEM, "case_system"))
+        text = banner(settings, sims={n: s.url for n, s in sims.items()}, files=files, token_path=token_path)
+        files.banner.write_text(text, encoding="utf-8")
+        files.pid.write_text(f"{os.getpid()}\n", encoding="utf-8")
+        _say(text)
+        loop = asyncio.get_running_loop()
 
-    def show_again() -> None:
-        print(text, flush=True)
+        def show_again() -> None:
+            _say(text)
 
-    # Shown again on demand: Enter in this terminal, `kill -USR1 <pid>`, or `enforcement demo --banner`.
-    loop.add_signal_handler(signal.SIGUSR1, show_again)
-    if sys.stdin is not None and sys.stdin.isatty():
-        def on_key() -> None:
-            if not sys.stdin.readline():  # end of input: stop listening
-                loop.remove_reader(sys.stdin.fileno())
-            show_again()
+        # Shown again on demand: Enter in this terminal, `kill -USR1 <pid>`, or `enforcement demo --banner`.
+        loop.add_signal_handler(signal.SIGUSR1, show_again)
+        if sys.stdin is not None and sys.stdin.isatty():
+            def on_key() -> None:
+                if not sys.stdin.readline():  # end of input: stop listening
+                    loop.remove_reader(sys.stdin.fileno())
+                show_again()
 
-        loop.add_reader(sys.stdin.fileno(), on_key)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    print("正在停止 / stopping…", flush=True)
-    files.pid.unlink(missing_ok=True)
-    await runner.cleanup()
-    await stop_simulators(sims)
-    if not settings.database_url:  # we started the embedded server: stop it cleanly
-        from enforcement.kernel.embedded import EmbeddedPostgres
+            loop.add_reader(sys.stdin.fileno(), on_key)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        _say("正在停止 / stopping…")
+    finally:
+        files.pid.unlink(missing_ok=True)
+        try:
+            await runner.cleanup()
+            await stop_simulators(sims)
+        finally:
+            if not settings.database_url:  # we started the embedded server: stop it cleanly
+                from enforcement.kernel.embedded import EmbeddedPostgres
 
-        EmbeddedPostgres(settings.data_dir / "postgres").stop()
+                EmbeddedPostgres(settings.data_dir / "postgres").stop()
 
 
 async def _push_history(base_url: str, token: str) -> None:

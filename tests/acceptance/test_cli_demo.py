@@ -78,3 +78,31 @@ async def test_demo_prints_its_banner_last_and_again_on_demand(db_url: str, tmp_
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     _, err_bytes = await asyncio.wait_for(gone.communicate(), 30)
     assert gone.returncode == 1 and "the demo is not running" in err_bytes.decode()
+
+
+@pytest.mark.timeout(240)
+async def test_ctrl_c_stops_everything_even_when_the_terminal_is_already_gone(db_url: str, tmp_path: Path) -> None:
+    """``make demo | tee demo.txt`` and Ctrl-C: the signal reaches tee too, so the demo's "stopping"
+    line meets a closed pipe. The shutdown goes on: the service, the simulators (and, without
+    DATABASE_URL, the embedded PostgreSQL) are stopped, and the pid file is gone."""
+    port = _free_port()
+    data = tmp_path / "data"
+    env = {**os.environ, "DATABASE_URL": db_url, "ENFORCEMENT_DATA_DIR": str(data), "PORT": str(port),
+           "PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "enforcement.cli", "demo", "--latency-ms", "0", env=env, cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        await _read_until(proc.stdout, "Ctrl-C stops everything", 180)
+        assert (data / "demo.pid").exists()
+        transport = proc._transport  # type: ignore[attr-defined]  # the reading end of the demo's stdout
+        transport.get_pipe_transport(1).close()  # the terminal (tee) is gone
+        await asyncio.sleep(0.2)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert not (data / "demo.pid").exists(), err.decode()[-2000:]
+    with socket.socket() as probe:  # the service's port is free again
+        probe.bind(("127.0.0.1", port))
