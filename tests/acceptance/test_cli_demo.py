@@ -35,8 +35,8 @@ async def _read_until(stream: asyncio.StreamReader, marker: str, timeout: float)
     return await asyncio.wait_for(go(), timeout)
 
 
-@pytest.mark.timeout(240)
-async def test_demo_prints_its_banner_last_and_again_on_demand(db_url: str, tmp_path: Path) -> None:
+async def _start_demo(db_url: str, tmp_path: Path) -> tuple[asyncio.subprocess.Process, dict[str, str], Path, int]:
+    """``enforcement demo`` in its own process on a free port, its data in ``tmp_path/data``."""
     port = _free_port()
     data = tmp_path / "data"
     env = {**os.environ, "DATABASE_URL": db_url, "ENFORCEMENT_DATA_DIR": str(data), "PORT": str(port),
@@ -44,6 +44,12 @@ async def test_demo_prints_its_banner_last_and_again_on_demand(db_url: str, tmp_
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "enforcement.cli", "demo", "--latency-ms", "0", env=env, cwd=tmp_path,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    return proc, env, data, port
+
+
+@pytest.mark.timeout(240)
+async def test_demo_prints_its_banner_last_and_again_on_demand(db_url: str, tmp_path: Path) -> None:
+    proc, env, data, port = await _start_demo(db_url, tmp_path)
     assert proc.stdout is not None and proc.stderr is not None
     try:
         closing = "=" * 72 + "\n"
@@ -85,13 +91,7 @@ async def test_ctrl_c_stops_everything_even_when_the_terminal_is_already_gone(db
     """``make demo | tee demo.txt`` and Ctrl-C: the signal reaches tee too, so the demo's "stopping"
     line meets a closed pipe. The shutdown goes on: the service, the simulators (and, without
     DATABASE_URL, the embedded PostgreSQL) are stopped, and the pid file is gone."""
-    port = _free_port()
-    data = tmp_path / "data"
-    env = {**os.environ, "DATABASE_URL": db_url, "ENFORCEMENT_DATA_DIR": str(data), "PORT": str(port),
-           "PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "enforcement.cli", "demo", "--latency-ms", "0", env=env, cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc, _env, data, port = await _start_demo(db_url, tmp_path)
     assert proc.stdout is not None and proc.stderr is not None
     try:
         await _read_until(proc.stdout, "Ctrl-C stops everything", 180)
